@@ -1,0 +1,70 @@
+"""One Settings object, read from CASEBOOK_* variables at the entry point only."""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything casebook can be configured with; see the README's table."""
+
+    model_config = SettingsConfigDict(env_prefix="CASEBOOK_", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite:///casebook.db",
+        description="sqlite:///PATH (embedded), postgresql://... (production) or memory://",
+    )
+    postgres_schema: str = "public"
+    db_pool_size: int = Field(8, ge=2, le=200)
+    nats_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    log_format: Literal["console", "json"] | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    commit_batch_max: int = Field(500, ge=1, le=10_000)
+    aggregate_cache_size: int = Field(10_000, ge=0)
+    staff_cache_seconds: float = Field(2.0, ge=0)
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+
+    @property
+    def backend(self) -> Literal["sqlite", "postgres", "memory"]:
+        """Which event store the database URL names."""
+        scheme = urlsplit(self.database_url).scheme
+        if scheme == "sqlite":
+            return "sqlite"
+        if scheme in ("postgres", "postgresql", "postgresql+psycopg"):
+            return "postgres"
+        if scheme == "memory":
+            return "memory"
+        raise ValueError(f"unsupported CASEBOOK_DATABASE_URL scheme {scheme!r}")
+
+    @property
+    def embedded(self) -> bool:
+        """The embedded mode runs on SQLite (or memory) in one process."""
+        return self.backend != "postgres"
+
+    @property
+    def effective_log_format(self) -> Literal["console", "json"]:
+        """JSON logs in production, readable ones in the embedded mode, unless set."""
+        if self.log_format is not None:
+            return self.log_format
+        return "console" if self.embedded else "json"
+
+    def sqlite_path(self) -> str:
+        """The SQLite file named by the URL (sqlite:///relative or sqlite:////absolute)."""
+        return self.database_url.removeprefix("sqlite:///")
+
+    def postgres_parts(self) -> dict[str, str]:
+        """Host, port, user, password and database name from the URL."""
+        url = urlsplit(self.database_url)
+        return {
+            "host": url.hostname or "127.0.0.1",
+            "port": str(url.port or 5432),
+            "user": unquote(url.username or "postgres"),
+            "password": unquote(url.password or ""),
+            "dbname": url.path.lstrip("/") or "postgres",
+        }

@@ -1,0 +1,203 @@
+"""Event store recorders that also keep idempotency records in the same transaction.
+
+A command's idempotency record is written in the transaction that writes its
+events, so a retried command either finds the record (and gets the first
+answer back) or finds nothing because nothing was written.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+IDEMPOTENCY_TABLE = "casebook_idempotency"
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """What a command with an Idempotency-Key did: its event and its answer."""
+
+    key: str
+    request_hash: str
+    aggregate_id: UUID
+    version: int
+    response: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """The recorded answer to an earlier command with the same key."""
+
+    request_hash: str
+    response: dict[str, Any]
+    position: int | None
+
+
+class IdempotentRecorder:
+    """The extra operations casebook needs from an application recorder."""
+
+    def create_idempotency_table(self) -> None:
+        raise NotImplementedError
+
+    def find_answer(self, key: str) -> StoredAnswer | None:
+        raise NotImplementedError
+
+
+def _records(kwargs: dict[str, Any]) -> Sequence[IdempotencyRecord]:
+    records: Sequence[IdempotencyRecord] = kwargs.get("idempotency", ())
+    return records
+
+
+class PostgresStoreRecorder(PostgresApplicationRecorder, IdempotentRecorder):
+    """PostgreSQL: the idempotency rows share the events' transaction."""
+
+    def _table(self) -> SQL | Any:
+        return SQL("{0}.{1}").format(
+            Identifier(self.datastore.schema), Identifier(IDEMPOTENCY_TABLE)
+        )
+
+    def create_idempotency_table(self) -> None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {0} (key text PRIMARY KEY, "
+                    "request_hash text NOT NULL, aggregate_id uuid NOT NULL, "
+                    "version bigint NOT NULL, response jsonb NOT NULL, "
+                    "recorded_at timestamptz NOT NULL DEFAULT now())"
+                ).format(self._table())
+            )
+
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        records = _records(kwargs)
+        if records:
+            curs.executemany(
+                SQL(
+                    "INSERT INTO {0} (key, request_hash, aggregate_id, version, response) "
+                    "VALUES (%s, %s, %s, %s, %s)"
+                ).format(self._table()),
+                [
+                    (r.key, r.request_hash, r.aggregate_id, r.version, json.dumps(r.response))
+                    for r in records
+                ],
+            )
+
+    def find_answer(self, key: str) -> StoredAnswer | None:
+        query = SQL(
+            "SELECT i.request_hash, i.response, e.notification_id FROM {0} i "
+            "LEFT JOIN {1}.{2} e ON e.originator_id = i.aggregate_id "
+            "AND e.originator_version = i.version WHERE i.key = %s"
+        ).format(
+            self._table(), Identifier(self.datastore.schema),
+            Identifier(self.events_table_name),
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(query, (key,))
+            row = curs.fetchone()
+        if row is None:
+            return None
+        return StoredAnswer(row["request_hash"], row["response"], row["notification_id"])
+
+
+class SQLiteStoreRecorder(SQLiteApplicationRecorder, IdempotentRecorder):
+    """SQLite: the idempotency rows share the events' transaction."""
+
+    def create_idempotency_table(self) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"CREATE TABLE IF NOT EXISTS {IDEMPOTENCY_TABLE} (key TEXT PRIMARY KEY, "
+                "request_hash TEXT NOT NULL, aggregate_id TEXT NOT NULL, "
+                "version INTEGER NOT NULL, response TEXT NOT NULL, "
+                "recorded_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+            )
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        for r in _records(kwargs):
+            c.execute(
+                f"INSERT INTO {IDEMPOTENCY_TABLE} "
+                "(key, request_hash, aggregate_id, version, response) VALUES (?, ?, ?, ?, ?)",
+                (r.key, r.request_hash, r.aggregate_id.hex, r.version, json.dumps(r.response)),
+            )
+        return super()._insert_events(c, stored_events, **kwargs)
+
+    def find_answer(self, key: str) -> StoredAnswer | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT i.request_hash, i.response, e.rowid FROM {IDEMPOTENCY_TABLE} i "
+                f"LEFT JOIN {self.events_table_name} e ON e.originator_id = i.aggregate_id "
+                "AND e.originator_version = i.version WHERE i.key = ?",
+                (key,),
+            )
+            row = c.fetchone()
+        if row is None:
+            return None
+        return StoredAnswer(row[0], json.loads(row[1]), row[2])
+
+
+class MemoryStoreRecorder(POPOApplicationRecorder, IdempotentRecorder):
+    """In memory, for unit tests: the same contract, kept in a dict."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._answers: dict[str, tuple[IdempotencyRecord, int | None]] = {}
+        self._answers_lock = threading.Lock()
+
+    def create_idempotency_table(self) -> None:
+        return None
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        records = _records(kwargs)
+        with self._answers_lock:
+            if any(r.key in self._answers for r in records):
+                raise IntegrityError("idempotency key recorded already")
+            ids = super().insert_events(stored_events, **kwargs)
+            by_event = {
+                (s.originator_id, s.originator_version): n
+                for s, n in zip(stored_events, ids or [], strict=False)
+            }
+            for r in records:
+                self._answers[r.key] = (r, by_event.get((r.aggregate_id, r.version)))
+        return ids
+
+    def find_answer(self, key: str) -> StoredAnswer | None:
+        found = self._answers.get(key)
+        if found is None:
+            return None
+        record, position = found
+        return StoredAnswer(record.request_hash, record.response, position)
+
+
+class PostgresStoreFactory(PostgresFactory):
+    """PostgreSQL persistence with casebook's recorder."""
+
+    application_recorder_class = PostgresStoreRecorder
+
+
+class SQLiteStoreFactory(SQLiteFactory):
+    """SQLite persistence with casebook's recorder."""
+
+    application_recorder_class = SQLiteStoreRecorder
+
+
+class MemoryStoreFactory(POPOFactory):
+    """In-memory persistence with casebook's recorder."""
+
+    def application_recorder(self) -> MemoryStoreRecorder:
+        return MemoryStoreRecorder()

@@ -1,0 +1,52 @@
+"""The composition root of the HTTP service: create_app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from infra.settings import Settings
+from services.api import companies, health, problems, staff
+from services.api.context import Services
+from services.api.middleware import RequestMiddleware
+from services.application import migrate, open_application
+from services.committer import GroupCommitter
+
+
+def build_services(settings: Settings) -> Services:
+    """Open the event store and start the group committer for these settings."""
+    if settings.embedded:
+        migrate(settings)  # the embedded mode migrates on start
+    app = open_application(settings)
+    committer = GroupCommitter(
+        app, max_batch=settings.commit_batch_max, cache_size=settings.aggregate_cache_size,
+        staff_ttl_seconds=settings.staff_cache_seconds,
+    )
+    return Services(settings=settings, app=app, committer=committer)
+
+
+def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    """The FastAPI app; pass `services` to share an event store (tests, benchmarks)."""
+    owned = services is None
+    built = services or build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            built.close()
+
+    api = FastAPI(
+        title="casebook",
+        summary="One contact person's view of every company: the event-sourced case history.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    api.state.services = built
+    problems.install(api)
+    api.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
+    for router in (companies.router, staff.router, health.router):
+        api.include_router(router)
+    return api

@@ -1,0 +1,34 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from services.api.context import Services, get_services
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=None)
+def readyz(services: Annotated[Services, Depends(get_services)]) -> Any:
+    """The event store answers; the body gives the log's newest position."""
+    try:
+        position = services.app.last_position()
+    except Exception as e:  # readiness reports any failure of the store, it never raises
+        return JSONResponse({"status": "unavailable", "detail": str(e)}, status_code=503)
+    return {
+        "status": "ready",
+        "backend": services.settings.backend,
+        "log_position": position,
+        "commit_batches": services.committer.batches,
+        "commands": services.committer.commands,
+    }

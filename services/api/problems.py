@@ -1,0 +1,106 @@
+"""The one error table: every refusal becomes application/problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from eventsourcing.persistence import InterfaceError, OperationalError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from domain.errors import DomainError, InvalidValue, NotFound, RuleBroken
+from services.errors import (
+    CommandTimeoutError,
+    ConcurrencyExhaustedError,
+    IdempotencyKeyReusedError,
+    ServiceError,
+    VersionMismatchError,
+)
+
+PROBLEM_JSON = "application/problem+json"
+log = structlog.get_logger(__name__)
+
+# Most specific first; the first class an error is an instance of decides.
+ERROR_TABLE: list[tuple[type[Exception], int, str]] = [
+    (NotFound, 404, "Not found"),
+    (InvalidValue, 422, "Invalid value"),
+    (RuleBroken, 409, "Conflicts with the recorded history"),
+    (VersionMismatchError, 412, "Precondition failed"),
+    (IdempotencyKeyReusedError, 422, "Idempotency-Key reused"),
+    (ConcurrencyExhaustedError, 409, "Concurrent change"),
+    (CommandTimeoutError, 503, "Event store busy"),
+    (OperationalError, 503, "Event store unavailable"),
+    (InterfaceError, 503, "Event store unavailable"),
+]
+
+
+def problem(
+    request: Request, status: int, title: str, detail: str, **extra: Any
+) -> JSONResponse:
+    """A problem+json response (RFC 9457)."""
+    body = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
+    request_id = request.scope.get("state", {}).get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def status_for(error: Exception) -> tuple[int, str]:
+    """The status and title the table gives this error."""
+    for kind, status, title in ERROR_TABLE:
+        if isinstance(error, kind):
+            return status, title
+    return 500, "Internal error"
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc if part != "body") or "body"
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": _field(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()
+    ][:20]
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+    return problem(request, 422, "Invalid request", detail, errors=errors)
+
+
+async def _known(request: Request, exc: Exception) -> JSONResponse:
+    status, title = status_for(exc)
+    detail = exc.detail if isinstance(exc, DomainError | ServiceError) else str(exc)
+    if status >= 500:
+        log.warning("request_refused", status=status, error=type(exc).__name__)
+    return problem(request, status, title, detail)
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    title = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}
+    return problem(request, exc.status_code, title.get(exc.status_code, "Error"),
+                   str(exc.detail))
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected_error", error=type(exc).__name__)
+    return problem(request, 500, "Internal error",
+                   "casebook failed unexpectedly; the request id identifies the log entry")
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers: validation, the table's errors, HTTP errors, the rest."""
+    app.add_exception_handler(RequestValidationError, _validation)
+    for kind in (DomainError, ServiceError, OperationalError, InterfaceError):
+        app.add_exception_handler(kind, _known)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,165 @@
+"""Request and response bodies of the HTTP API (separate from the domain's types)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from domain.values import (
+    Channel,
+    FollowUpStatus,
+    PlacementEndReason,
+    PlacementKind,
+    ReferralOutcome,
+    StaffRole,
+    Unit,
+)
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+Item = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+MunicipalityCode = Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
+By = Annotated[UUID, Field(description="The staff member the work is recorded for.")]
+
+
+class Body(BaseModel):
+    """Unknown fields are refused, so a typo never silently drops data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterCompany(Body):
+    cvr: Annotated[str, StringConstraints(max_length=20)]
+    name: Name
+    municipality: MunicipalityCode
+    industry: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+    by: By
+
+
+class AssignContactPerson(Body):
+    staff_id: UUID
+    reason: Short = ""
+    handover_note: Text = ""
+    by: By
+
+
+class LogContact(Body):
+    by: By
+    channel: Channel
+    occurred_at: AwareDatetime
+    summary: Summary
+    topics: Annotated[list[Tag], Field(max_length=20)] = []
+
+
+class CorrectContact(LogContact):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class SetContactPreference(Body):
+    max_contacts_per_month: Annotated[int, Field(ge=1, le=100)]
+    preferred_channel: Channel | None = None
+    by: By
+
+
+class RegisterOpening(Body):
+    title: Name
+    carved_out_tasks: Annotated[list[Item], Field(max_length=30)] = []
+    hours_per_week: int
+    placement_kinds: Annotated[list[PlacementKind], Field(min_length=1, max_length=4)]
+    requirements: Annotated[list[Item], Field(max_length=30)] = []
+    positions: Annotated[int, Field(ge=1, le=100)] = 1
+    by: By
+
+
+class CloseOpening(Body):
+    reason: Short = ""
+    by: By
+
+
+class ReferCandidate(Body):
+    opening_id: UUID
+    candidate_id: UUID
+    health_clarified_on: date | None = None
+    motivation_clarified_on: date | None = None
+    by: By
+
+
+class AnswerReferral(Body):
+    outcome: ReferralOutcome
+    answered_on: date
+    by: By
+
+
+class StartPlacement(Body):
+    candidate_id: UUID
+    referral_id: UUID | None = None
+    kind: PlacementKind
+    hours_per_week: int
+    starts_on: date
+    by: By
+
+
+class ChangePlacement(Body):
+    effective_on: date
+    kind: PlacementKind
+    hours_per_week: int
+    by: By
+
+
+class EndPlacement(Body):
+    ends_on: date
+    reason: PlacementEndReason
+    by: By
+
+
+class ScheduleFollowUp(Body):
+    placement_id: UUID
+    due_on: date
+    by: By
+
+
+class CompleteFollowUp(Body):
+    held_on: date
+    status: FollowUpStatus
+    by: By
+
+
+class AgreeCommitment(Body):
+    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    target_hires: Annotated[int, Field(ge=0, le=1000)]
+    by_date: date
+    preparation: Text = ""
+    by: By
+
+
+class ReviewCommitment(Body):
+    reviewed_on: date
+    note: Text = ""
+    by: By
+
+
+class JoinStaff(Body):
+    name: Name
+    municipality: MunicipalityCode
+    unit: Unit
+    role: StaffRole = StaffRole.CONSULTANT
+
+
+class LeaveStaff(Body):
+    left_on: date
+    reason: Short = ""
+
+
+class CommandAnswer(BaseModel):
+    """What a command did: the stream's new version and the event's log position."""
+
+    version: int = Field(description="The aggregate's version after the command.")
+    position: int = Field(description="The global log position of the command's event.")
+    cvr: str | None = Field(None, description="The company's normalised CVR.")
+    id: str | None = Field(None, description="The id of what the command created.")

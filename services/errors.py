@@ -1,0 +1,35 @@
+"""Errors of the service layer (the domain's own errors live in domain.errors)."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """A request was refused by the service, not by a business rule."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class VersionMismatchError(ServiceError):
+    """If-Match named a version the stream is no longer at."""
+
+    def __init__(self, expected: int, actual: int) -> None:
+        super().__init__(
+            f"If-Match expected version {expected}, but the company is at version "
+            f"{actual}; reload and try again"
+        )
+        self.expected = expected
+        self.actual = actual
+
+
+class IdempotencyKeyReusedError(ServiceError):
+    """An Idempotency-Key came back with a different request."""
+
+
+class CommandTimeoutError(ServiceError):
+    """The event store did not answer in time."""
+
+
+class ConcurrencyExhaustedError(ServiceError):
+    """A command lost the race for its stream too many times."""
