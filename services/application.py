@@ -33,7 +33,7 @@ class CasebookApplication(Application[UUID]):
     def find(self, aggregate_id: UUID, kind: type[A]) -> A | None:
         """The aggregate with this id, or None when there is none of this kind."""
         try:
-            found = self.repository.get(aggregate_id)
+            found: object = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         return found if isinstance(found, kind) else None

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from domain.errors import InvalidValue
 from infra.settings import Settings
+from services.api.schemas import CommandAnswer
 from services.application import CasebookApplication
 from services.committer import (
     Command,
@@ -21,7 +22,6 @@ from services.committer import (
     IdempotencyClaim,
     answer_from_store,
 )
-from services.api.schemas import CommandAnswer
 
 
 def utc_now() -> datetime:

@@ -131,7 +131,9 @@ class CompleteFollowUp(Body):
 
 
 class AgreeCommitment(Body):
-    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    description: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
+    ]
     target_hires: Annotated[int, Field(ge=0, le=1000)]
     by_date: date
     preparation: Text = ""

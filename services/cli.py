@@ -1,0 +1,128 @@
+"""The `casebook` command line: serve, migrate, demo."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from typing import Annotated, Any
+
+import structlog
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+from domain.company import Company
+from domain.values import company_id
+from infra.logging import configure_logging
+from infra.settings import Settings
+from services.api.app import build_services, create_app
+from services.api.context import Services
+from services.application import migrate as migrate_store
+from services.demo import first_demo_cvr, load_demo
+
+cli = typer.Typer(help="casebook: one continuous history for every company.",
+                  no_args_is_help=True, add_completion=False)
+console = Console(stderr=True)
+log = structlog.get_logger("casebook.cli")
+
+
+class CliError(Exception):
+    """A failure to report in one line."""
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    configure_logging(settings)
+    return settings
+
+
+def _load_demo(settings: Settings, services: Services) -> None:
+    from fastapi.testclient import TestClient
+
+    today = date.today()
+    if services.app.find(company_id(first_demo_cvr(today)), Company) is not None:
+        console.print("demo data already loaded")
+        return
+    client = TestClient(create_app(settings, services))
+    configure_logging(settings.model_copy(update={"log_level": "warning"}))
+
+    def post(path: str, body: dict[str, Any], method: str = "POST") -> dict[str, Any]:
+        response = client.request(method, path, json=body)
+        if response.status_code >= 300:
+            raise CliError(f"demo command {path} failed: {response.text}")
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task("loading demo data", total=None)
+        count = load_demo(post, today, lambda done, total: bar.update(
+            task, completed=done, total=total))
+    configure_logging(settings)
+    console.print(f"demo data loaded: {count} commands, log position "
+                  f"{services.app.last_position()}")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    demo: Annotated[bool, typer.Option(help="Load the demo data set first.")] = False,
+) -> None:
+    """Run the HTTP API (the embedded mode migrates the SQLite file on start)."""
+    import uvicorn
+
+    settings = _settings()
+    host, port = host or settings.host, port or settings.port
+    services = build_services(settings)
+    if demo:
+        _load_demo(settings, services)
+    app = create_app(settings, services)
+    console.print(f"casebook ({settings.backend}) on http://{host}:{port}  "
+                  f"API docs: http://{host}:{port}/docs")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        services.close()
+
+
+@cli.command()
+def migrate() -> None:
+    """Create the event store's tables (safe to run twice, or from two processes)."""
+    settings = _settings()
+    migrate_store(settings)
+    console.print(f"migrated the {settings.backend} event store")
+
+
+@cli.command()
+def demo() -> None:
+    """Load the demo data set through the API's own commands."""
+    settings = _settings()
+    migrate_store(settings)
+    services = build_services(settings)
+    try:
+        _load_demo(settings, services)
+    finally:
+        services.close()
+
+
+def main() -> None:
+    """Entry point: any failure exits non-zero with a one-line reason."""
+    try:
+        cli(standalone_mode=False)
+    except (typer.Abort, KeyboardInterrupt):
+        sys.exit(130)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except Exception as e:  # the CLI's contract: one line, non-zero exit
+        import click
+
+        if isinstance(e, click.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        console.print(f"casebook: error: {e}", soft_wrap=True, highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""Fixtures: real PostgreSQL (started if none answers), per-test schemas, services."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from infra.settings import Settings
+from services.api.app import build_services
+from services.api.context import Services
+from services.application import migrate
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _answers(url: str) -> bool:
+    try:
+        with psycopg.connect(url, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+        return True
+    except psycopg.OperationalError:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _as_postgres_user(cmd: list[str]) -> list[str]:
+    # initdb and postgres refuse to run as root.
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *cmd]
+    return cmd
+
+
+def _start_throwaway_postgres(tmp: Path) -> tuple[str, list[str]]:
+    initdb = shutil.which("initdb")
+    pg_ctl = shutil.which("pg_ctl")
+    if not initdb or not pg_ctl:
+        raise RuntimeError(
+            "no PostgreSQL answers at CASEBOOK_TEST_DATABASE_URL or 127.0.0.1:5432, and "
+            "initdb/pg_ctl are not on PATH to start a throwaway one: install PostgreSQL"
+        )
+    data = tmp / "pgdata"
+    data.mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(tmp, "postgres")
+        shutil.chown(data, "postgres")
+    port = _free_port()
+    subprocess.run(_as_postgres_user([initdb, "-D", str(data), "-U", "postgres",
+                                      "--auth=trust"]), check=True, capture_output=True)
+    subprocess.run(_as_postgres_user([
+        pg_ctl, "-D", str(data), "-w", "-l", str(tmp / "pg.log"), "-o",
+        f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1", "start",
+    ]), check=True, capture_output=True)
+    url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    return url, _as_postgres_user([pg_ctl, "-D", str(data), "-m", "fast", "stop"])
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server: the configured one, localhost's, or a throwaway one."""
+    url = os.environ.get("CASEBOOK_TEST_DATABASE_URL", DEFAULT_PG)
+    if _answers(url):
+        yield url
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="casebook-pg-"))
+    started, stop = _start_throwaway_postgres(tmp)
+    deadline = time.monotonic() + 30
+    while not _answers(started):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the throwaway PostgreSQL did not start; see {tmp}/pg.log")
+        time.sleep(0.2)
+    try:
+        yield started
+    finally:
+        subprocess.run(stop, check=False, capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_settings(postgres_url: str) -> Iterator[Settings]:
+    """Settings for a fresh schema of its own (dropped afterwards)."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    settings = Settings(database_url=postgres_url, postgres_schema=schema, db_pool_size=4,
+                        log_level="warning")
+    yield settings
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path) -> Settings:
+    """Settings for a SQLite file of its own."""
+    return Settings(database_url=f"sqlite:///{tmp_path / 'casebook.db'}", log_level="warning")
+
+
+@pytest.fixture
+def memory_settings() -> Settings:
+    """Settings for the in-memory event store."""
+    return Settings(database_url="memory://", log_level="warning")
+
+
+def open_services(settings: Settings) -> Services:
+    """Migrated, running services for these settings."""
+    migrate(settings)
+    return build_services(settings)

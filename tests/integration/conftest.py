@@ -1,0 +1,20 @@
+"""Integration fixtures: the unit tier's `services`, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from infra.settings import Settings
+from services.api.context import Services
+from tests.conftest import open_services
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def services(request: pytest.FixtureRequest) -> Iterator[Services]:
+    """Running services on a SQLite file, then on a PostgreSQL schema."""
+    settings: Settings = request.getfixturevalue(f"{request.param}_settings")
+    s = open_services(settings)
+    yield s
+    s.close()

@@ -1,0 +1,98 @@
+"""The `casebook` command line against real stores, as separate processes."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from infra.settings import Settings
+
+CASEBOOK = [sys.executable, "-m", "services.cli"]
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    return {**os.environ, "CASEBOOK_DATABASE_URL": settings.database_url,
+            "CASEBOOK_POSTGRES_SCHEMA": settings.postgres_schema,
+            "CASEBOOK_LOG_LEVEL": "warning"}
+
+
+def test_migrate_twice_and_from_two_processes_at_once(postgres_settings: Settings) -> None:
+    """Concurrent and repeated migrations all succeed and create the tables once."""
+    env = _env(postgres_settings)
+    procs = [subprocess.Popen([*CASEBOOK, "migrate"], env=env, stderr=subprocess.PIPE)
+             for _ in range(3)]
+    results = [(p.wait(60), p.stderr.read() if p.stderr else b"") for p in procs]
+    assert [code for code, _ in results] == [0, 0, 0], results
+    again = subprocess.run([*CASEBOOK, "migrate"], env=env, capture_output=True, check=False)
+    assert again.returncode == 0, again.stderr
+    with psycopg.connect(postgres_settings.database_url) as conn:
+        tables = {r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (postgres_settings.postgres_schema,))}
+    assert {"casebook_events", "casebook_idempotency"} <= tables
+
+
+def test_demo_loads_once_on_postgres(postgres_settings: Settings) -> None:
+    """`casebook demo` loads the pilot data set; a second run leaves it as it is."""
+    env = _env(postgres_settings)
+    first = subprocess.run([*CASEBOOK, "demo"], env=env, capture_output=True, text=True,
+                           check=False, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert "demo data loaded" in first.stderr
+    second = subprocess.run([*CASEBOOK, "demo"], env=env, capture_output=True, text=True,
+                            check=False, timeout=300)
+    assert "already loaded" in second.stderr
+    with psycopg.connect(postgres_settings.database_url) as conn:
+        rows: dict[str, int] = dict(conn.execute(
+            f'SELECT topic, count(*) FROM "{postgres_settings.postgres_schema}".casebook_events '
+            "GROUP BY topic").fetchall())
+    assert rows["casebook:Company.Registered"] >= 24
+    assert rows["casebook:StaffMember.Left"] >= 1
+    for kind in ("ContactLogged", "PlacementStarted", "PlacementChanged", "PlacementEnded",
+                 "FollowUpCompleted", "CommitmentAgreed", "OpeningClosed"):
+        assert rows[f"casebook:Company.{kind}"] > 0, kind
+
+
+def test_serve_starts_on_sqlite_and_answers(tmp_path: Path) -> None:
+    """The run command's server migrates its SQLite file and takes commands."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "CASEBOOK_DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}"}
+    proc = subprocess.Popen([*CASEBOOK, "serve", "--port", str(port)], env=env,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        status = None
+        for _ in range(100):
+            try:
+                status = httpx.get(f"{url}/readyz").json()["status"]
+                break
+            except httpx.ConnectError:
+                time.sleep(0.1)
+        assert status == "ready"
+        r = httpx.post(f"{url}/staff", json={"name": "Ole Engdahl", "municipality": "147",
+                                             "unit": "business_unit"})
+        assert r.status_code == 201
+        assert httpx.get(f"{url}/docs").status_code == 200
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    assert f"http://127.0.0.1:{port}/docs" in err
+
+
+def test_a_failing_command_exits_non_zero_with_one_line() -> None:
+    """A bad database URL is reported in one line, with a non-zero exit status."""
+    env = {**os.environ, "CASEBOOK_DATABASE_URL": "mysql://nowhere"}
+    r = subprocess.run([*CASEBOOK, "migrate"], env=env, capture_output=True, text=True,
+                       check=False)
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines() == [
+        "casebook: error: unsupported CASEBOOK_DATABASE_URL scheme 'mysql'"]

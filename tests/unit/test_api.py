@@ -1,0 +1,265 @@
+"""The command API: answers, errors as problem+json, idempotency and If-Match.
+
+These cases run on the in-memory store here and again on SQLite and PostgreSQL
+in tests/integration/test_api_stores.py (which overrides the `services` fixture).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from domain.values import company_id
+from infra.settings import Settings
+from services.api.app import create_app
+from services.api.context import Services
+from tests.conftest import open_services
+
+CVR = "13748136"
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def services(memory_settings: Settings) -> Iterator[Services]:
+    s = open_services(memory_settings)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def client(services: Services) -> TestClient:
+    return TestClient(create_app(services.settings, services))
+
+
+@pytest.fixture
+def staff(client: TestClient) -> str:
+    """A consultant of municipality 165."""
+    r = client.post("/staff", json={"name": "Gry Lyngbakke", "municipality": "165",
+                                    "unit": "job_centre"})
+    assert r.status_code == 201, r.text
+    staff_id: str = r.json()["id"]
+    return staff_id
+
+
+@pytest.fixture
+def registered(client: TestClient, staff: str) -> str:
+    """Company 13748136 of municipality 165."""
+    r = client.post("/companies", json={"cvr": "DK 1374 8136", "name": "Glans ApS",
+                                        "municipality": "165", "by": staff})
+    assert r.status_code == 201, r.text
+    return CVR
+
+
+def contact(staff: str, **extra: Any) -> dict[str, Any]:
+    return {"by": staff, "channel": "phone", "occurred_at": NOW.isoformat(),
+            "summary": "Talked about an opening", "topics": ["rekruttering"], **extra}
+
+
+def assert_problem(r: Any, status: int, detail_part: str) -> None:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert body["status"] == status
+    assert detail_part in body["detail"]
+
+
+def events_of(services: Services, cvr: str = CVR) -> list[Any]:
+    return list(services.app.events.get(company_id(cvr)))
+
+
+def test_register_answers_version_and_position(client: TestClient, staff: str) -> None:
+    """Registering answers 201 with version 1, the log position and the normalised CVR."""
+    r = client.post("/companies", json={"cvr": "13-74-81-36", "name": "Glans ApS",
+                                        "municipality": "165", "by": staff})
+    assert r.status_code == 201
+    assert r.json() == {"version": 1, "position": 2, "cvr": CVR, "id": None}
+    assert r.headers["etag"] == '"1"'
+
+
+def test_log_contact_appends_one_event(client: TestClient, staff: str, registered: str,
+                                       services: Services) -> None:
+    """A logged contact is one ContactLogged event with the answer's version and id."""
+    r = client.post(f"/companies/{registered}/contacts", json=contact(staff))
+    assert r.status_code == 201
+    body = r.json()
+    assert body["version"] == 2
+    last = events_of(services)[-1]
+    assert type(last).__name__ == "ContactLogged"
+    assert str(last.contact_id) == body["id"]
+    assert last.staff_id == uuid.UUID(staff)
+
+
+def test_a_malformed_cvr_is_422(client: TestClient, staff: str) -> None:
+    """A CVR failing the check is refused with a detail naming the check."""
+    r = client.post("/companies", json={"cvr": "24256791", "name": "X",
+                                        "municipality": "165", "by": staff})
+    assert_problem(r, 422, "modulus-11")
+
+
+def test_an_unknown_company_is_404(client: TestClient, staff: str) -> None:
+    """Work logged against an unregistered CVR is not found."""
+    assert_problem(client.post("/companies/24256790/contacts", json=contact(staff)), 404,
+                   "no company with CVR 24256790")
+
+
+def test_an_unknown_municipality_is_422(client: TestClient, staff: str) -> None:
+    """Municipality codes are checked against the 98 municipalities."""
+    r = client.post("/companies", json={"cvr": CVR, "name": "X", "municipality": "999",
+                                        "by": staff})
+    assert_problem(r, 422, "999")
+
+
+def test_wrong_types_and_missing_fields_are_422_per_field(client: TestClient, staff: str,
+                                                          registered: str) -> None:
+    """Validation errors list each field with a message."""
+    r = client.post(f"/companies/{registered}/contacts",
+                    json={"by": staff, "channel": "pigeon", "occurred_at": "yesterday"})
+    assert_problem(r, 422, "channel")
+    fields = {e["field"] for e in r.json()["errors"]}
+    assert {"channel", "occurred_at", "summary"} <= fields
+
+
+def test_unknown_fields_are_refused(client: TestClient, staff: str, registered: str) -> None:
+    """A misspelt field is an error, never silently dropped."""
+    r = client.post(f"/companies/{registered}/contacts", json=contact(staff, sumary="x"))
+    assert_problem(r, 422, "sumary")
+
+
+def test_oversized_text_is_422_and_oversized_body_413(client: TestClient, staff: str,
+                                                      registered: str) -> None:
+    """Text fields are bounded, and so is the request body."""
+    assert_problem(client.post(f"/companies/{registered}/contacts",
+                               json=contact(staff, summary="x" * 5000)), 422, "summary")
+    r = client.post(f"/companies/{registered}/contacts",
+                    json=contact(staff, summary="x" * 70_000))
+    assert_problem(r, 413, "exceeds")
+
+
+def test_a_broken_rule_is_409_and_writes_nothing(client: TestClient, staff: str,
+                                                 registered: str, services: Services) -> None:
+    """Referring to a closed opening conflicts with the history; no event is written."""
+    opening = client.post(f"/companies/{registered}/openings", json={
+        "title": "Helper", "hours_per_week": 20, "placement_kinds": ["ordinary"],
+        "by": staff}).json()["id"]
+    client.post(f"/companies/{registered}/openings/{opening}/close", json={"by": staff})
+    before = len(events_of(services))
+    r = client.post(f"/companies/{registered}/referrals", json={
+        "opening_id": opening, "candidate_id": str(uuid.uuid4()), "by": staff})
+    assert_problem(r, 409, "closed")
+    assert len(events_of(services)) == before
+
+
+def test_an_unknown_opening_is_404(client: TestClient, staff: str, registered: str) -> None:
+    """A referral to an opening that does not exist names the opening."""
+    opening = str(uuid.uuid4())
+    r = client.post(f"/companies/{registered}/referrals", json={
+        "opening_id": opening, "candidate_id": str(uuid.uuid4()), "by": staff})
+    assert_problem(r, 404, opening)
+
+
+def test_a_contact_in_the_future_is_422(client: TestClient, staff: str,
+                                        registered: str) -> None:
+    """Work cannot be logged ahead of time."""
+    later = (NOW + timedelta(days=1)).isoformat()
+    assert_problem(client.post(f"/companies/{registered}/contacts",
+                               json=contact(staff, occurred_at=later)), 422, "future")
+
+
+def test_staff_who_left_cannot_log_work(client: TestClient, staff: str,
+                                        registered: str) -> None:
+    """After POST /staff/{id}/leave, their commands conflict."""
+    r = client.post(f"/staff/{staff}/leave", json={"left_on": NOW.date().isoformat()})
+    assert r.status_code == 200
+    assert_problem(client.post(f"/companies/{registered}/contacts", json=contact(staff)),
+                   409, "has left")
+
+
+def test_a_retried_command_is_applied_once(client: TestClient, staff: str, registered: str,
+                                           services: Services) -> None:
+    """The same Idempotency-Key and body answer the first result and write nothing new."""
+    headers = {"Idempotency-Key": "retry-1"}
+    first = client.post(f"/companies/{registered}/contacts", json=contact(staff),
+                        headers=headers)
+    again = client.post(f"/companies/{registered}/contacts", json=contact(staff),
+                        headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert len(events_of(services)) == 2
+
+
+def test_a_reused_key_with_another_body_is_422(client: TestClient, staff: str,
+                                               registered: str) -> None:
+    """An Idempotency-Key belongs to one request."""
+    headers = {"Idempotency-Key": "retry-2"}
+    client.post(f"/companies/{registered}/contacts", json=contact(staff), headers=headers)
+    r = client.post(f"/companies/{registered}/contacts",
+                    json=contact(staff, summary="other"), headers=headers)
+    assert_problem(r, 422, "different request")
+
+
+def test_if_match_with_a_stale_version_is_412(client: TestClient, staff: str,
+                                              registered: str) -> None:
+    """If-Match names the version the client saw; a newer stream refuses the command."""
+    ok = client.post(f"/companies/{registered}/contacts", json=contact(staff),
+                     headers={"If-Match": '"1"'})
+    assert ok.status_code == 201
+    stale = client.post(f"/companies/{registered}/contacts", json=contact(staff),
+                        headers={"If-Match": '"1"'})
+    assert_problem(stale, 412, "version 2")
+
+
+def test_a_whole_placement_story_is_recorded(client: TestClient, staff: str,
+                                             registered: str, services: Services) -> None:
+    """Opening, referral, answer, placement, change, follow-ups, end and commitments."""
+    c = f"/companies/{registered}"
+    candidate = str(uuid.uuid4())
+    today = NOW.date().isoformat()
+    steps: list[tuple[str, str, dict[str, Any]]] = [
+        ("POST", f"{c}/contact-person", {"staff_id": staff, "reason": "first"}),
+        ("PUT", f"{c}/contact-preference", {"max_contacts_per_month": 3}),
+    ]
+    for method, path, body in steps:
+        assert client.request(method, path, json={**body, "by": staff}).status_code == 200
+    opening = client.post(f"{c}/openings", json={
+        "title": "Helper", "hours_per_week": 20, "by": staff,
+        "placement_kinds": ["internship", "wage_subsidy"]}).json()["id"]
+    referral = client.post(f"{c}/referrals", json={
+        "opening_id": opening, "candidate_id": candidate, "health_clarified_on": today,
+        "by": staff}).json()["id"]
+    assert client.post(f"{c}/referrals/{referral}/answer", json={
+        "outcome": "hired", "answered_on": today, "by": staff}).status_code == 200
+    placement = client.post(f"{c}/placements", json={
+        "candidate_id": candidate, "referral_id": referral, "kind": "internship",
+        "hours_per_week": 20, "starts_on": today, "by": staff}).json()["id"]
+    assert client.post(f"{c}/placements/{placement}/changes", json={
+        "effective_on": today, "kind": "wage_subsidy", "hours_per_week": 25,
+        "by": staff}).status_code == 201
+    follow_up = client.post(f"{c}/follow-ups", json={
+        "placement_id": placement, "due_on": today, "by": staff}).json()["id"]
+    assert client.post(f"{c}/follow-ups/{follow_up}/complete", json={
+        "held_on": today, "status": "on_track", "by": staff}).status_code == 200
+    assert client.post(f"{c}/placements/{placement}/end", json={
+        "ends_on": today, "reason": "completed", "by": staff}).status_code == 200
+    commitment = client.post(f"{c}/commitments", json={
+        "description": "Two hires", "target_hires": 2, "by_date": today,
+        "by": staff}).json()["id"]
+    assert client.post(f"{c}/commitments/{commitment}/reviews", json={
+        "reviewed_on": today, "by": staff}).status_code == 201
+    kinds = [type(e).__name__ for e in events_of(services)]
+    assert kinds == [
+        "Registered", "ContactPersonAssigned", "ContactPreferenceSet", "OpeningRegistered",
+        "CandidateReferred", "ReferralAnswered", "PlacementStarted", "PlacementChanged",
+        "FollowUpScheduled", "FollowUpCompleted", "PlacementEnded", "CommitmentAgreed",
+        "CommitmentReviewed",
+    ]
+
+
+def test_unknown_routes_are_problem_json(client: TestClient) -> None:
+    """Even a wrong path answers in the problem format."""
+    assert_problem(client.get("/nowhere"), 404, "Not Found")
