@@ -12,6 +12,7 @@ twice.
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import random
 import threading
@@ -127,7 +128,7 @@ class GroupCommitter:
 
     def __init__(
         self, app: CasebookApplication, *, max_batch: int = 500, cache_size: int = 10_000,
-        staff_ttl_seconds: float = 2.0,
+        staff_ttl_seconds: float = 2.0, linger_seconds: float = 0.0005,
     ) -> None:
         self._app = app
         self._max_batch = max_batch
@@ -136,6 +137,8 @@ class GroupCommitter:
         self._cache: OrderedDict[UUID, tuple[Aggregate, float]] = OrderedDict()
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._closed = False
+        self._last_batch = 1
+        self._linger = linger_seconds
         self.batches = 0
         self.commands = 0
         self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
@@ -149,6 +152,20 @@ class GroupCommitter:
         self._queue.put(pending)
         try:
             return pending.future.result(COMMAND_TIMEOUT_SECONDS)
+        except TimeoutError:
+            raise CommandTimeoutError(
+                "the event store did not answer in time; retry with the same Idempotency-Key"
+            ) from None
+
+    async def submit_async(self, command: Command) -> CommandResult:
+        """Queue a command and await its result without holding a thread."""
+        if self._closed:
+            raise RuntimeError("the committer is closed")
+        pending = _Pending(command)
+        self._queue.put(pending)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(pending.future),
+                                          COMMAND_TIMEOUT_SECONDS)
         except TimeoutError:
             raise CommandTimeoutError(
                 "the event store did not answer in time; retry with the same Idempotency-Key"
@@ -168,19 +185,35 @@ class GroupCommitter:
             first = self._queue.get()
             if first is None:
                 return
-            batch, stop = [first], False
-            while len(batch) < self._max_batch:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    stop = True
-                    break
-                batch.append(item)
+            batch, stop = self._gather(first)
+            self._last_batch = len(batch)
             self._process(batch)
             if stop:
                 return
+
+    def _gather(self, first: _Pending) -> tuple[list[_Pending], bool]:
+        """Take what is queued; while the batch is smaller than the last one, linger
+        briefly for writers who are still preparing their next command."""
+        batch = [first]
+        deadline: float | None = None
+        while len(batch) < self._max_batch:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                if len(batch) >= self._last_batch:
+                    break
+                now = time.perf_counter()
+                deadline = deadline or now + self._linger
+                if now >= deadline:
+                    break
+                try:
+                    item = self._queue.get(timeout=deadline - now)
+                except queue.Empty:
+                    break
+            if item is None:
+                return batch, True
+            batch.append(item)
+        return batch, False
 
     def _process(self, batch: list[_Pending]) -> None:
         self.batches += 1

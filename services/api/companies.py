@@ -17,24 +17,24 @@ router = APIRouter(prefix="/companies", tags=["companies"])
 
 
 @router.post("", status_code=201)
-def register_company(body: s.RegisterCompany, ctx: Ctx) -> s.CommandAnswer:
+async def register_company(body: s.RegisterCompany, ctx: Ctx) -> s.CommandAnswer:
     """Register a company by its CVR number (spaces, hyphens and a DK prefix are fine)."""
-    return ctx.run(lambda claim, _: commands.register_company(
+    return await ctx.run(lambda claim, _: commands.register_company(
         cvr=body.cvr, name=body.name, municipality=body.municipality,
         industry=body.industry, by=body.by, claim=claim,
     ), body)
 
 
-def _on(cvr: str, by: UUID, ctx: Ctx, body: s.Body, act: commands.CompanyAction,
+async def _on(cvr: str, by: UUID, ctx: Ctx, body: s.Body, act: commands.CompanyAction,
         new_id: UUID | None = None, status: int = 201) -> s.CommandAnswer:
     extra = {"id": str(new_id)} if new_id else {}
-    return ctx.run(lambda claim, version: commands.company_command(
+    return await ctx.run(lambda claim, version: commands.company_command(
         cvr, by, act, extra, expected_version=version, claim=claim,
     ), body, status)
 
 
 @router.post("/{cvr}/contact-person", status_code=200)
-def assign_contact_person(cvr: str, body: s.AssignContactPerson, ctx: Ctx) -> s.CommandAnswer:
+async def assign_contact_person(cvr: str, body: s.AssignContactPerson, ctx: Ctx) -> s.CommandAnswer:
     """Make a staff member the company's one contact person, or hand the role over."""
 
     def act(c: Company, by: Actor, reader: Reader) -> None:
@@ -42,44 +42,44 @@ def assign_contact_person(cvr: str, body: s.AssignContactPerson, ctx: Ctx) -> s.
         c.assign_contact_person(staff=staff, reason=body.reason,
                                 handover_note=body.handover_note, by=by)
 
-    return _on(cvr, body.by, ctx, body, act, status=200)
+    return await _on(cvr, body.by, ctx, body, act, status=200)
 
 
 @router.post("/{cvr}/contacts", status_code=201)
-def log_contact(cvr: str, body: s.LogContact, ctx: Ctx) -> s.CommandAnswer:
+async def log_contact(cvr: str, body: s.LogContact, ctx: Ctx) -> s.CommandAnswer:
     """Log a contact with the company (it may be logged late, never ahead of time)."""
     new_id = uuid4()
-    return _on(cvr, body.by, ctx, body, lambda c, by, _: c.log_contact(
+    return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.log_contact(
         contact_id=new_id, by=by, channel=body.channel, occurred_at=body.occurred_at,
         summary=body.summary, topics=body.topics, now=ctx.now(),
     ), new_id)
 
 
 @router.post("/{cvr}/contacts/{contact_id}/corrections", status_code=201)
-def correct_contact(cvr: str, contact_id: UUID, body: s.CorrectContact,
+async def correct_contact(cvr: str, contact_id: UUID, body: s.CorrectContact,
                     ctx: Ctx) -> s.CommandAnswer:
     """Correct a logged contact; the original stays in the history."""
-    return _on(cvr, body.by, ctx, body, lambda c, by, _: c.correct_contact(
+    return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.correct_contact(
         contact_id=contact_id, channel=body.channel, occurred_at=body.occurred_at,
         summary=body.summary, topics=body.topics, reason=body.reason, by=by, now=ctx.now(),
     ), contact_id)
 
 
 @router.put("/{cvr}/contact-preference", status_code=200)
-def set_contact_preference(cvr: str, body: s.SetContactPreference,
+async def set_contact_preference(cvr: str, body: s.SetContactPreference,
                            ctx: Ctx) -> s.CommandAnswer:
     """Record the company's own cap on contacts per month and preferred channel."""
-    return _on(cvr, body.by, ctx, body, lambda c, by, _: c.set_contact_preference(
+    return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.set_contact_preference(
         max_contacts_per_month=body.max_contacts_per_month,
         preferred_channel=body.preferred_channel, by=by,
     ), status=200)
 
 
 @router.post("/{cvr}/openings", status_code=201)
-def register_opening(cvr: str, body: s.RegisterOpening, ctx: Ctx) -> s.CommandAnswer:
+async def register_opening(cvr: str, body: s.RegisterOpening, ctx: Ctx) -> s.CommandAnswer:
     """Register a job or a carved-out set of tasks the company could fill."""
     new_id = uuid4()
-    return _on(cvr, body.by, ctx, body, lambda c, by, _: c.register_opening(
+    return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.register_opening(
         opening_id=new_id, title=body.title, carved_out_tasks=body.carved_out_tasks,
         hours_per_week=body.hours_per_week, placement_kinds=list(body.placement_kinds),
         requirements=body.requirements, positions=body.positions, by=by,
@@ -87,19 +87,19 @@ def register_opening(cvr: str, body: s.RegisterOpening, ctx: Ctx) -> s.CommandAn
 
 
 @router.post("/{cvr}/openings/{opening_id}/close", status_code=200)
-def close_opening(cvr: str, opening_id: UUID, body: s.CloseOpening,
+async def close_opening(cvr: str, opening_id: UUID, body: s.CloseOpening,
                   ctx: Ctx) -> s.CommandAnswer:
     """Close an opening to further referrals."""
-    return _on(cvr, body.by, ctx, body, lambda c, by, _: c.close_opening(
+    return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.close_opening(
         opening_id=opening_id, reason=body.reason, by=by,
     ), opening_id, 200)
 
 
 @router.post("/{cvr}/referrals", status_code=201)
-def refer_candidate(cvr: str, body: s.ReferCandidate, ctx: Ctx) -> s.CommandAnswer:
+async def refer_candidate(cvr: str, body: s.ReferCandidate, ctx: Ctx) -> s.CommandAnswer:
     """Refer a candidate to an open opening (health and motivation: clarified or not)."""
     new_id = uuid4()
-    return _on(cvr, body.by, ctx, body, lambda c, by, _: c.refer_candidate(
+    return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.refer_candidate(
         referral_id=new_id, opening_id=body.opening_id, candidate_id=body.candidate_id,
         health_clarified_on=body.health_clarified_on,
         motivation_clarified_on=body.motivation_clarified_on, by=by, now=ctx.now(),
@@ -107,79 +107,79 @@ def refer_candidate(cvr: str, body: s.ReferCandidate, ctx: Ctx) -> s.CommandAnsw
 
 
 @router.post("/{cvr}/referrals/{referral_id}/answer", status_code=200)
-def answer_referral(cvr: str, referral_id: UUID, body: s.AnswerReferral,
+async def answer_referral(cvr: str, referral_id: UUID, body: s.AnswerReferral,
                     ctx: Ctx) -> s.CommandAnswer:
     """Record how a referral was answered."""
-    return _on(cvr, body.by, ctx, body, lambda c, by, _: c.answer_referral(
+    return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.answer_referral(
         referral_id=referral_id, outcome=body.outcome, answered_on=body.answered_on,
         by=by, now=ctx.now(),
     ), referral_id, 200)
 
 
 @router.post("/{cvr}/placements", status_code=201)
-def start_placement(cvr: str, body: s.StartPlacement, ctx: Ctx) -> s.CommandAnswer:
+async def start_placement(cvr: str, body: s.StartPlacement, ctx: Ctx) -> s.CommandAnswer:
     """Start a placement (ordinary, flex job, wage subsidy or internship)."""
     new_id = uuid4()
-    return _on(cvr, body.by, ctx, body, lambda c, by, _: c.start_placement(
+    return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.start_placement(
         placement_id=new_id, candidate_id=body.candidate_id, referral_id=body.referral_id,
         kind=body.kind, hours_per_week=body.hours_per_week, starts_on=body.starts_on, by=by,
     ), new_id)
 
 
 @router.post("/{cvr}/placements/{placement_id}/changes", status_code=201)
-def change_placement(cvr: str, placement_id: UUID, body: s.ChangePlacement,
+async def change_placement(cvr: str, placement_id: UUID, body: s.ChangePlacement,
                      ctx: Ctx) -> s.CommandAnswer:
     """Change a placement's kind or hours from a date."""
-    return _on(cvr, body.by, ctx, body, lambda c, by, _: c.change_placement(
+    return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.change_placement(
         placement_id=placement_id, effective_on=body.effective_on, kind=body.kind,
         hours_per_week=body.hours_per_week, by=by,
     ), placement_id)
 
 
 @router.post("/{cvr}/placements/{placement_id}/end", status_code=200)
-def end_placement(cvr: str, placement_id: UUID, body: s.EndPlacement,
+async def end_placement(cvr: str, placement_id: UUID, body: s.EndPlacement,
                   ctx: Ctx) -> s.CommandAnswer:
     """Record that a placement ended."""
-    return _on(cvr, body.by, ctx, body, lambda c, by, _: c.end_placement(
+    return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.end_placement(
         placement_id=placement_id, ends_on=body.ends_on, reason=body.reason, by=by,
         now=ctx.now(),
     ), placement_id, 200)
 
 
 @router.post("/{cvr}/follow-ups", status_code=201)
-def schedule_follow_up(cvr: str, body: s.ScheduleFollowUp, ctx: Ctx) -> s.CommandAnswer:
+async def schedule_follow_up(cvr: str, body: s.ScheduleFollowUp, ctx: Ctx) -> s.CommandAnswer:
     """Schedule a follow-up on a running placement."""
     new_id = uuid4()
-    return _on(cvr, body.by, ctx, body, lambda c, by, _: c.schedule_follow_up(
+    return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.schedule_follow_up(
         follow_up_id=new_id, placement_id=body.placement_id, due_on=body.due_on, by=by,
     ), new_id)
 
 
 @router.post("/{cvr}/follow-ups/{follow_up_id}/complete", status_code=200)
-def complete_follow_up(cvr: str, follow_up_id: UUID, body: s.CompleteFollowUp,
+async def complete_follow_up(cvr: str, follow_up_id: UUID, body: s.CompleteFollowUp,
                        ctx: Ctx) -> s.CommandAnswer:
     """Record that a follow-up was held: on track or at risk."""
-    return _on(cvr, body.by, ctx, body, lambda c, by, _: c.complete_follow_up(
+    return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.complete_follow_up(
         follow_up_id=follow_up_id, held_on=body.held_on, status=body.status, by=by,
         now=ctx.now(),
     ), follow_up_id, 200)
 
 
 @router.post("/{cvr}/commitments", status_code=201)
-def agree_commitment(cvr: str, body: s.AgreeCommitment, ctx: Ctx) -> s.CommandAnswer:
+async def agree_commitment(cvr: str, body: s.AgreeCommitment, ctx: Ctx) -> s.CommandAnswer:
     """Agree a concrete target with the company (hires by a date, preparation)."""
     new_id = uuid4()
-    return _on(cvr, body.by, ctx, body, lambda c, by, _: c.agree_commitment(
+    return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.agree_commitment(
         commitment_id=new_id, description=body.description, target_hires=body.target_hires,
         by_date=body.by_date, preparation=body.preparation, by=by,
     ), new_id)
 
 
 @router.post("/{cvr}/commitments/{commitment_id}/reviews", status_code=201)
-def review_commitment(cvr: str, commitment_id: UUID, body: s.ReviewCommitment,
+async def review_commitment(cvr: str, commitment_id: UUID, body: s.ReviewCommitment,
                       ctx: Ctx) -> s.CommandAnswer:
     """Record a review of a commitment with the company."""
-    return _on(cvr, body.by, ctx, body, lambda c, by, _: c.review_commitment(
+    return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.review_commitment(
         commitment_id=commitment_id, reviewed_on=body.reviewed_on, note=body.note, by=by,
         now=ctx.now(),
     ), commitment_id)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from domain.errors import InvalidValue
@@ -65,14 +66,8 @@ Builder = Callable[[IdempotencyClaim | None, int | None], Command]
 class CommandContext:
     """Runs one command with its Idempotency-Key and If-Match headers applied."""
 
-    def __init__(
-        self,
-        request: Request,
-        response: Response,
-        services: Annotated[Services, Depends(get_services)],
-        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-        if_match: Annotated[str | None, Header()] = None,
-    ) -> None:
+    def __init__(self, request: Request, response: Response, services: Services,
+                 idempotency_key: str | None, if_match: str | None) -> None:
         self.request = request
         self.response = response
         self.services = services
@@ -83,17 +78,25 @@ class CommandContext:
         """The service's clock."""
         return self.services.clock()
 
-    def run(self, build: Builder, payload: BaseModel | None, status: int = 201) -> CommandAnswer:
-        """Apply the command once (per Idempotency-Key) and answer with version and position."""
+    async def run(
+        self, build: Builder, payload: BaseModel | None, status: int = 201
+    ) -> CommandAnswer:
+        """Apply the command once (per Idempotency-Key) and answer with version and position.
+
+        Command routes are async: the request does no blocking I/O of its own (the
+        group committer's thread does), so it awaits the result without holding a
+        worker thread. Only the Idempotency-Key lookup reads the database, in the pool.
+        """
         result: CommandResult | None = None
         claim = None
         if self.key is not None:
             claim = IdempotencyClaim(self.key, self._request_hash(payload))
-            stored = self.services.app.store.find_answer(self.key)
+            stored = await run_in_threadpool(self.services.app.store.find_answer, self.key)
             if stored is not None:
                 result = answer_from_store(claim, stored)
         if result is None:
-            result = self.services.committer.submit(build(claim, self.expected_version))
+            command = build(claim, self.expected_version)
+            result = await self.services.committer.submit_async(command)
         self.response.status_code = status
         self.response.headers["ETag"] = f'"{result.version}"'
         if result.replayed:
@@ -111,4 +114,14 @@ class CommandContext:
         return digest.hexdigest()
 
 
-Ctx = Annotated[CommandContext, Depends()]
+async def command_context(
+    request: Request,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    if_match: Annotated[str | None, Header()] = None,
+) -> CommandContext:
+    """The command context of this request (async: no thread hop to build it)."""
+    return CommandContext(request, response, get_services(request), idempotency_key, if_match)
+
+
+Ctx = Annotated[CommandContext, Depends(command_context)]

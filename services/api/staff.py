@@ -14,19 +14,19 @@ router = APIRouter(prefix="/staff", tags=["staff"])
 
 
 @router.post("", status_code=201)
-def join_staff(body: s.JoinStaff, ctx: Ctx) -> s.CommandAnswer:
+async def join_staff(body: s.JoinStaff, ctx: Ctx) -> s.CommandAnswer:
     """Register a staff member of a job centre, business unit or contracted provider."""
     new_id = uuid4()
-    return ctx.run(lambda claim, _: commands.join_staff(
+    return await ctx.run(lambda claim, _: commands.join_staff(
         staff_id=new_id, name=body.name, municipality=body.municipality, unit=body.unit,
         role=body.role, claim=claim,
     ), body)
 
 
 @router.post("/{staff_id}/leave", status_code=200)
-def leave(staff_id: UUID, body: s.LeaveStaff, ctx: Ctx) -> s.CommandAnswer:
+async def leave(staff_id: UUID, body: s.LeaveStaff, ctx: Ctx) -> s.CommandAnswer:
     """Record that a staff member left; their companies then need a new contact person."""
-    return ctx.run(lambda claim, version: commands.leave(
+    return await ctx.run(lambda claim, version: commands.leave(
         staff_id, left_on=body.left_on, reason=body.reason, now=ctx.now(), claim=claim,
         expected_version=version,
     ), body, 200)

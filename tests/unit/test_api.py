@@ -7,7 +7,6 @@ in tests/integration/test_api_stores.py (which overrides the `services` fixture)
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,20 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from domain.values import company_id
-from infra.settings import Settings
 from services.api.app import create_app
 from services.api.context import Services
-from tests.conftest import open_services
 
 CVR = "13748136"
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest.fixture
-def services(memory_settings: Settings) -> Iterator[Services]:
-    s = open_services(memory_settings)
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -1,0 +1,173 @@
+"""HTTP: log-contact requests/s and latency at 16 clients, against a bare INSERT endpoint.
+
+The load client is a small asyncio HTTP/1.1 keep-alive client in this process
+(16 connections on loopback); the servers are separate processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+import psycopg
+from psycopg.sql import SQL, Identifier
+from rich.console import Console
+
+from bench.setup import COMPANIES, company_cvrs, seed
+from infra.settings import Settings
+from services.application import migrate, open_application
+
+CLIENTS = 16
+
+
+@dataclass
+class Load:
+    """What one load run saw."""
+
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    peak_rss_mb: float
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+async def _client(port: int, paths: list[str], body: bytes, until: float,
+                  latencies: list[float], errors: list[int]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    n = 0
+    while time.perf_counter() < until:
+        path = paths[n % len(paths)]
+        n += 1
+        started = time.perf_counter()
+        writer.write(f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json"
+                     f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+        status_line = await reader.readline()
+        length = 0
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        await reader.readexactly(length)
+        latencies.append(time.perf_counter() - started)
+        if b" 201 " not in status_line:
+            errors.append(1)
+    writer.close()
+
+
+def _load(port: int, paths: list[str], body: bytes, seconds: float) -> tuple[int, float,
+                                                                             list[float], int]:
+    latencies: list[float] = []
+    errors: list[int] = []
+
+    async def run() -> float:
+        until = time.perf_counter() + seconds
+        started = time.perf_counter()
+        await asyncio.gather(*(_client(port, paths, body, until, latencies, errors)
+                               for _ in range(CLIENTS)))
+        return time.perf_counter() - started
+
+    elapsed = asyncio.run(run())
+    return len(latencies), elapsed, latencies, len(errors)
+
+
+def _peak_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _serve(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/docs")
+            return proc
+        except httpx.ConnectError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"server {cmd} did not start")
+
+
+def _run(cmd: list[str], env: dict[str, str], paths: list[str], body: bytes,
+         seconds: float) -> Load:
+    port = _free_port()
+    proc = _serve(cmd, {**env, "CASEBOOK_BENCH_PORT": str(port)}, port)
+    try:
+        _load(port, paths, body, 1.0)  # warm up
+        count, elapsed, latencies, errors = _load(port, paths, body, seconds)
+        rss = _peak_rss_mb(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    q = statistics.quantiles(latencies, n=100)
+    return Load(count / elapsed, q[49] * 1000, q[98] * 1000, errors, rss)
+
+
+def measure_http(url: str, console: Console, *, seconds: float, repeats: int) -> None:
+    """Run casebook and the bare endpoint alternately; print medians and the ratio."""
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    settings = Settings(database_url=url, postgres_schema=schema, log_level="warning")
+    migrate(settings)
+    app = open_application(settings)
+    staff = seed(app)
+    app.close()
+    table = f"bench_bare_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(SQL("CREATE TABLE {0} (id bigserial PRIMARY KEY, body text)").format(
+            Identifier(table)))
+    body = json.dumps({"by": str(staff), "channel": "phone", "summary": "Talked about hires",
+                       "occurred_at": datetime.now(UTC).isoformat(), "topics": []}).encode()
+    env = {**os.environ, "CASEBOOK_DATABASE_URL": url, "CASEBOOK_POSTGRES_SCHEMA": schema,
+           "CASEBOOK_DB_POOL_SIZE": "16", "CASEBOOK_BENCH_DATABASE_URL": url,
+           "CASEBOOK_BENCH_TABLE": table}
+    cvr_paths = [f"/companies/{cvr}/contacts" for cvr in company_cvrs()[:COMPANIES]]
+    casebook: list[Load] = []
+    bare: list[Load] = []
+    try:
+        for _ in range(repeats):
+            with console.status("HTTP: casebook"):
+                casebook.append(_run(
+                    [sys.executable, "-c", "import os, sys; from services.cli import main; "
+                     "sys.argv=['casebook','serve','--port',os.environ['CASEBOOK_BENCH_PORT']];"
+                     " main()"], env, cvr_paths, body, seconds))
+            with console.status("HTTP: bare endpoint"):
+                bare.append(_run([sys.executable, "-m", "bench.bare"], env, ["/contacts"],
+                                 body, seconds))
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(SQL("DROP TABLE {0}").format(Identifier(table)))
+            conn.execute(SQL("DROP SCHEMA {0} CASCADE").format(Identifier(schema)))
+    _report(console, casebook, bare)
+
+
+def _median(loads: list[Load], field: str) -> float:
+    return float(statistics.median(getattr(load, field) for load in loads))
+
+
+def _report(console: Console, casebook: list[Load], bare: list[Load]) -> None:
+    for name, loads in (("casebook log-contact", casebook), ("bare INSERT endpoint", bare)):
+        console.print(
+            f"HTTP {name}, {CLIENTS} clients: {_median(loads, 'requests_per_second'):,.0f} "
+            f"req/s, p50 {_median(loads, 'p50_ms'):.1f} ms, p99 {_median(loads, 'p99_ms'):.1f}"
+            f" ms, errors {sum(x.errors for x in loads)}, peak RSS "
+            f"{max(x.peak_rss_mb for x in loads):.0f} MB")
+    ratio = _median(casebook, "requests_per_second") / _median(bare, "requests_per_second")
+    console.print(f"HTTP casebook / bare endpoint throughput: {ratio:.2f}")
