@@ -39,6 +39,7 @@ class Load:
     p99_ms: float
     errors: int
     peak_rss_mb: float
+    cpu_us_per_request: float
 
 
 def _free_port() -> int:
@@ -86,6 +87,12 @@ def _load(port: int, paths: list[str], body: bytes, seconds: float) -> tuple[int
     return len(latencies), elapsed, latencies, len(errors)
 
 
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _peak_rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -112,13 +119,16 @@ def _run(cmd: list[str], env: dict[str, str], paths: list[str], body: bytes,
     proc = _serve(cmd, {**env, "CASEBOOK_BENCH_PORT": str(port)}, port)
     try:
         _load(port, paths, body, 1.0)  # warm up
+        cpu = _cpu_seconds(proc.pid)
         count, elapsed, latencies, errors = _load(port, paths, body, seconds)
+        cpu = _cpu_seconds(proc.pid) - cpu
         rss = _peak_rss_mb(proc.pid)
     finally:
         proc.terminate()
         proc.wait(30)
     q = statistics.quantiles(latencies, n=100)
-    return Load(count / elapsed, q[49] * 1000, q[98] * 1000, errors, rss)
+    return Load(count / elapsed, q[49] * 1000, q[98] * 1000, errors, rss,
+                cpu / count * 1e6)
 
 
 def measure_http(url: str, console: Console, *, seconds: float, repeats: int) -> None:
@@ -167,7 +177,7 @@ def _report(console: Console, casebook: list[Load], bare: list[Load]) -> None:
         console.print(
             f"HTTP {name}, {CLIENTS} clients: {_median(loads, 'requests_per_second'):,.0f} "
             f"req/s, p50 {_median(loads, 'p50_ms'):.1f} ms, p99 {_median(loads, 'p99_ms'):.1f}"
-            f" ms, errors {sum(x.errors for x in loads)}, peak RSS "
-            f"{max(x.peak_rss_mb for x in loads):.0f} MB")
+            f" ms, server CPU {_median(loads, 'cpu_us_per_request'):.0f} us/request, errors "
+            f"{sum(x.errors for x in loads)}, peak RSS {max(x.peak_rss_mb for x in loads):.0f} MB")
     ratio = _median(casebook, "requests_per_second") / _median(bare, "requests_per_second")
     console.print(f"HTTP casebook / bare endpoint throughput: {ratio:.2f}")

@@ -19,7 +19,7 @@ MIN_HOURS_PER_WEEK = 1
 
 def normalise_cvr(raw: str) -> str:
     """Return the 8-digit CVR in `raw` (spaces, hyphens, a DK prefix allowed)."""
-    text = _CVR_NOISE.sub("", raw.strip()).upper()
+    text = raw if len(raw) == 8 else _CVR_NOISE.sub("", raw.strip()).upper()
     if text.startswith("DK"):
         text = text[2:]
     if len(text) != 8 or not text.isascii() or not text.isdigit():
