@@ -33,6 +33,14 @@ async def _on(cvr: str, by: UUID, ctx: Ctx, body: s.Body, act: commands.CompanyA
     ), body, status)
 
 
+@router.post("/{cvr}/details", status_code=200)
+async def change_details(cvr: str, body: s.ChangeDetails, ctx: Ctx) -> s.CommandAnswer:
+    """Correct the company's name or industry."""
+    return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.change_details(
+        name=body.name, industry=body.industry, by=by,
+    ), status=200)
+
+
 @router.post("/{cvr}/contact-person", status_code=200)
 async def assign_contact_person(cvr: str, body: s.AssignContactPerson, ctx: Ctx) -> s.CommandAnswer:
     """Make a staff member the company's one contact person, or hand the role over."""

@@ -42,6 +42,12 @@ class RegisterCompany(Body):
     by: By
 
 
+class ChangeDetails(Body):
+    name: Name
+    industry: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+    by: By
+
+
 class AssignContactPerson(Body):
     staff_id: UUID
     reason: Short = ""
@@ -151,6 +157,13 @@ class JoinStaff(Body):
     municipality: MunicipalityCode
     unit: Unit
     role: StaffRole = StaffRole.CONSULTANT
+
+
+class MoveStaff(Body):
+    municipality: MunicipalityCode
+    unit: Unit
+    role: StaffRole = StaffRole.CONSULTANT
+    moved_on: date
 
 
 class LeaveStaff(Body):

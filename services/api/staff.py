@@ -6,6 +6,7 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter
 
+from infra.municipalities import municipalities
 from services import commands
 from services.api import schemas as s
 from services.api.context import Ctx
@@ -21,6 +22,17 @@ async def join_staff(body: s.JoinStaff, ctx: Ctx) -> s.CommandAnswer:
         staff_id=new_id, name=body.name, municipality=body.municipality, unit=body.unit,
         role=body.role, claim=claim,
     ), body)
+
+
+@router.post("/{staff_id}/moves", status_code=200)
+async def move(staff_id: UUID, body: s.MoveStaff, ctx: Ctx) -> s.CommandAnswer:
+    """Record that a staff member moved to another municipality, unit or role."""
+    return await ctx.run(lambda claim, version: commands.staff_command(
+        staff_id, lambda m: m.move(
+            municipality=body.municipality, unit=body.unit, role=body.role,
+            moved_on=body.moved_on, municipalities=municipalities(),
+        ), expected_version=version, claim=claim,
+    ), body, 200)
 
 
 @router.post("/{staff_id}/leave", status_code=200)

@@ -211,6 +211,7 @@ def test_a_whole_placement_story_is_recorded(client: TestClient, staff: str,
     candidate = str(uuid.uuid4())
     today = NOW.date().isoformat()
     steps: list[tuple[str, str, dict[str, Any]]] = [
+        ("POST", f"{c}/details", {"name": "Glans Rengøring ApS", "industry": "cleaning"}),
         ("POST", f"{c}/contact-person", {"staff_id": staff, "reason": "first"}),
         ("PUT", f"{c}/contact-preference", {"max_contacts_per_month": 3}),
     ]
@@ -243,7 +244,7 @@ def test_a_whole_placement_story_is_recorded(client: TestClient, staff: str,
         "reviewed_on": today, "by": staff}).status_code == 201
     kinds = [type(e).__name__ for e in events_of(services)]
     assert kinds == [
-        "Registered", "ContactPersonAssigned", "ContactPreferenceSet", "OpeningRegistered",
+        "Registered", "DetailsChanged", "ContactPersonAssigned", "ContactPreferenceSet", "OpeningRegistered",
         "CandidateReferred", "ReferralAnswered", "PlacementStarted", "PlacementChanged",
         "FollowUpScheduled", "FollowUpCompleted", "PlacementEnded", "CommitmentAgreed",
         "CommitmentReviewed",
@@ -253,3 +254,24 @@ def test_a_whole_placement_story_is_recorded(client: TestClient, staff: str,
 def test_unknown_routes_are_problem_json(client: TestClient) -> None:
     """Even a wrong path answers in the problem format."""
     assert_problem(client.get("/nowhere"), 404, "Not Found")
+
+
+def test_a_staff_member_moves_and_then_leaves(client: TestClient, staff: str,
+                                              services: Services) -> None:
+    """Moves and leaving are events on the staff member's own stream."""
+    today = NOW.date().isoformat()
+    r = client.post(f"/staff/{staff}/moves", json={
+        "municipality": "147", "unit": "business_unit", "moved_on": today})
+    assert (r.status_code, r.json()["version"]) == (200, 2)
+    assert client.post(f"/staff/{staff}/leave", json={"left_on": today}).status_code == 200
+    again = client.post(f"/staff/{staff}/leave", json={"left_on": today})
+    assert_problem(again, 409, "has left")
+    kinds = [type(e).__name__ for e in services.app.events.get(uuid.UUID(staff))]
+    assert kinds == ["Joined", "Moved", "Left"]
+
+
+def test_an_unknown_staff_member_is_404(client: TestClient) -> None:
+    """Leaving is recorded only for someone who joined."""
+    unknown = str(uuid.uuid4())
+    r = client.post(f"/staff/{unknown}/leave", json={"left_on": NOW.date().isoformat()})
+    assert_problem(r, 404, unknown)
