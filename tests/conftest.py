@@ -14,9 +14,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 
 from infra.settings import Settings
-from services.api.app import build_services
+from services.api.app import build_services, create_app
 from services.api.context import Services
 from services.application import migrate
 
@@ -118,3 +119,28 @@ def open_services(settings: Settings) -> Services:
     """Migrated, running services for these settings."""
     migrate(settings)
     return build_services(settings)
+
+
+@pytest.fixture
+def client(services: Services) -> TestClient:
+    """An HTTP client of the app on the tier's `services`."""
+    return TestClient(create_app(services.settings, services))
+
+
+@pytest.fixture
+def staff(client: TestClient) -> str:
+    """A consultant of municipality 165."""
+    r = client.post("/staff", json={"name": "Gry Lyngbakke", "municipality": "165",
+                                    "unit": "job_centre"})
+    assert r.status_code == 201, r.text
+    staff_id: str = r.json()["id"]
+    return staff_id
+
+
+@pytest.fixture
+def registered(client: TestClient, staff: str) -> str:
+    """Company 13748136 of municipality 165."""
+    r = client.post("/companies", json={"cvr": "DK 1374 8136", "name": "Glans ApS",
+                                        "municipality": "165", "by": staff})
+    assert r.status_code == 201, r.text
+    return "13748136"

@@ -10,39 +10,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from domain.values import company_id
-from services.api.app import create_app
 from services.api.context import Services
 
 CVR = "13748136"
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest.fixture
-def client(services: Services) -> TestClient:
-    return TestClient(create_app(services.settings, services))
-
-
-@pytest.fixture
-def staff(client: TestClient) -> str:
-    """A consultant of municipality 165."""
-    r = client.post("/staff", json={"name": "Gry Lyngbakke", "municipality": "165",
-                                    "unit": "job_centre"})
-    assert r.status_code == 201, r.text
-    staff_id: str = r.json()["id"]
-    return staff_id
-
-
-@pytest.fixture
-def registered(client: TestClient, staff: str) -> str:
-    """Company 13748136 of municipality 165."""
-    r = client.post("/companies", json={"cvr": "DK 1374 8136", "name": "Glans ApS",
-                                        "municipality": "165", "by": staff})
-    assert r.status_code == 201, r.text
-    return CVR
 
 
 def contact(staff: str, **extra: Any) -> dict[str, Any]:
@@ -244,7 +218,8 @@ def test_a_whole_placement_story_is_recorded(client: TestClient, staff: str,
         "reviewed_on": today, "by": staff}).status_code == 201
     kinds = [type(e).__name__ for e in events_of(services)]
     assert kinds == [
-        "Registered", "DetailsChanged", "ContactPersonAssigned", "ContactPreferenceSet", "OpeningRegistered",
+        "Registered", "DetailsChanged", "ContactPersonAssigned", "ContactPreferenceSet",
+        "OpeningRegistered",
         "CandidateReferred", "ReferralAnswered", "PlacementStarted", "PlacementChanged",
         "FollowUpScheduled", "FollowUpCompleted", "PlacementEnded", "CommitmentAgreed",
         "CommitmentReviewed",
