@@ -89,3 +89,13 @@ def with_migrate_lock(settings: Settings, create: Any) -> None:
             create()
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATE_LOCK_ID,))
+
+
+def postgres_is_migrated(settings: Settings) -> bool:
+    """Whether `casebook migrate` has created the event table in the configured schema."""
+    with psycopg.connect(postgres_conninfo(settings), connect_timeout=10) as conn:
+        row = conn.execute(
+            "SELECT to_regclass(%s) IS NOT NULL",
+            (f'"{settings.postgres_schema}".{APP_NAME}_events',),
+        ).fetchone()
+    return bool(row and row[0])

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from infra.persistence import postgres_is_migrated
 from infra.settings import Settings
 from services.api import companies, health, problems, staff
 from services.api.context import Services
@@ -19,6 +20,11 @@ def build_services(settings: Settings) -> Services:
     """Open the event store and start the group committer for these settings."""
     if settings.embedded:
         migrate(settings)  # the embedded mode migrates on start
+    elif not postgres_is_migrated(settings):
+        raise RuntimeError(
+            f"no casebook tables in schema {settings.postgres_schema!r}: "
+            "run `casebook migrate` first"
+        )
     app = open_application(settings)
     committer = GroupCommitter(
         app, max_batch=settings.commit_batch_max, cache_size=settings.aggregate_cache_size,

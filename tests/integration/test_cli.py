@@ -96,3 +96,11 @@ def test_a_failing_command_exits_non_zero_with_one_line() -> None:
     assert r.returncode == 1
     assert r.stderr.strip().splitlines() == [
         "casebook: error: unsupported CASEBOOK_DATABASE_URL scheme 'mysql'"]
+
+
+def test_serve_on_an_unmigrated_database_says_to_migrate(postgres_settings: Settings) -> None:
+    """Production mode does not create tables itself; it names the step that does."""
+    r = subprocess.run([*CASEBOOK, "serve"], env=_env(postgres_settings), capture_output=True,
+                       text=True, check=False, timeout=60)
+    assert r.returncode == 1
+    assert "run `casebook migrate` first" in r.stderr
