@@ -18,7 +18,7 @@ class Settings(BaseSettings):
         "sqlite:///casebook.db",
         description="sqlite:///PATH (embedded), postgresql://... (production) or memory://",
     )
-    postgres_schema: str = "public"
+    postgres_schema: str = Field("public", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     db_pool_size: int = Field(8, ge=2, le=200)
     nats_url: str | None = None
     host: str = "127.0.0.1"

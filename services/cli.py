@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gc
+import socket
 import sys
 from datetime import date
 from typing import Annotated, Any
 
 import structlog
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -64,17 +66,30 @@ def _load_demo(settings: Settings, services: Services) -> None:
                   f"{services.app.last_position()}")
 
 
+def _require_free(host: str, port: int) -> None:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            raise CliError(f"cannot listen on {host}:{port} ({e.strerror}); "
+                           "choose another with --port or CASEBOOK_PORT") from None
+
+
 @cli.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    host: Annotated[str | None, typer.Option(
+        help="Address to listen on [default: CASEBOOK_HOST or 127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(
+        help="Port to listen on [default: CASEBOOK_PORT or 8000].")] = None,
     demo: Annotated[bool, typer.Option(help="Load the demo data set first.")] = False,
 ) -> None:
-    """Run the HTTP API (the embedded mode migrates the SQLite file on start)."""
+    """Run the HTTP API on CASEBOOK_DATABASE_URL (the embedded SQLite mode migrates first)."""
     import uvicorn
 
     settings = _settings()
     host, port = host or settings.host, port or settings.port
+    _require_free(host, port)
     services = build_services(settings)
     if demo:
         _load_demo(settings, services)
@@ -93,7 +108,10 @@ def serve(
 
 @cli.command()
 def migrate() -> None:
-    """Create the event store's tables (safe to run twice, or from two processes)."""
+    """Create the tables in CASEBOOK_DATABASE_URL (and CASEBOOK_POSTGRES_SCHEMA).
+
+    Safe to run twice, or from several processes at once.
+    """
     settings = _settings()
     migrate_store(settings)
     console.print(f"migrated the {settings.backend} event store")
@@ -111,6 +129,13 @@ def demo() -> None:
         services.close()
 
 
+def _one_line(e: Exception) -> str:
+    if isinstance(e, ValidationError):  # settings from the environment
+        return "; ".join(f"CASEBOOK_{'_'.join(map(str, err['loc'])).upper()}: {err['msg']}"
+                         for err in e.errors())
+    return " ".join(str(e).split()) or type(e).__name__
+
+
 def main() -> None:
     """Entry point: any failure exits non-zero with a one-line reason."""
     try:
@@ -120,12 +145,15 @@ def main() -> None:
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except Exception as e:  # the CLI's contract: one line, non-zero exit
-        import click
-
-        if isinstance(e, click.ClickException):
+        # typer vendors its own click, so its exceptions are matched by shape.
+        if type(e).__name__ == "NoArgsIsHelpError":
+            sys.exit(2)  # the help was printed
+        if hasattr(e, "show") and hasattr(e, "exit_code"):
             e.show()
             sys.exit(e.exit_code)
-        console.print(f"casebook: error: {e}", soft_wrap=True, highlight=False)
+        reason = _one_line(e)
+        console.print(f"casebook: error: {reason}", soft_wrap=True, highlight=False,
+                      markup=False)
         sys.exit(1)
 
 

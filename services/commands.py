@@ -43,7 +43,7 @@ def company_command(
 
 def register_company(
     *, cvr: str, name: str, municipality: str, industry: str, by: UUID,
-    claim: IdempotencyClaim | None = None,
+    claim: IdempotencyClaim | None = None, expected_version: int | None = None,
 ) -> Command:
     """Register a company; its stream id follows from the CVR."""
     cvr = normalise_cvr(cvr)
@@ -57,12 +57,12 @@ def register_company(
         )
         return company, {"cvr": cvr}
 
-    return Command(company_id(cvr), decide, None, claim)
+    return Command(company_id(cvr), decide, expected_version, claim)
 
 
 def join_staff(
     *, staff_id: UUID, name: str, municipality: str, unit: Unit, role: StaffRole,
-    claim: IdempotencyClaim | None = None,
+    claim: IdempotencyClaim | None = None, expected_version: int | None = None,
 ) -> Command:
     """Register a member of staff under a new id."""
 
@@ -75,7 +75,7 @@ def join_staff(
         )
         return member, {"id": str(staff_id)}
 
-    return Command(staff_id, decide, None, claim)
+    return Command(staff_id, decide, expected_version, claim)
 
 
 def staff_command(

@@ -33,6 +33,7 @@ from domain.staff import StaffMember
 from infra.stores import IdempotencyRecord, StoredAnswer
 from services.application import CasebookApplication
 from services.errors import (
+    ANY_VERSION,
     CommandTimeoutError,
     ConcurrencyExhaustedError,
     IdempotencyKeyReusedError,
@@ -281,10 +282,10 @@ class GroupCommitter:
         target = command.target
         touched = target in working
         agg = working[target] if touched else self._cached(target)
-        if command.expected_version is not None and _version(agg) != command.expected_version:
+        if command.expected_version is not None and not _matches(agg, command.expected_version):
             if not touched:  # our cache may be behind another process
                 agg = self._load(target)
-            if _version(agg) != command.expected_version:
+            if not _matches(agg, command.expected_version):
                 raise VersionMismatchError(command.expected_version, _version(agg))
         before = len(agg.pending_events) if agg is not None else 0
         try:
@@ -368,3 +369,10 @@ class GroupCommitter:
 
 def _version(agg: Aggregate | None) -> int:
     return agg.version if agg is not None else 0
+
+
+def _matches(agg: Aggregate | None, expected: int) -> bool:
+    """Whether If-Match's version (or `*`, any existing version) holds."""
+    if expected == ANY_VERSION:
+        return agg is not None
+    return _version(agg) == expected

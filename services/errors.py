@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+ANY_VERSION = -1  # If-Match: * (any version, as long as it exists)
+
 
 class ServiceError(Exception):
     """A request was refused by the service, not by a business rule."""
@@ -15,10 +17,9 @@ class VersionMismatchError(ServiceError):
     """If-Match named a version the stream is no longer at."""
 
     def __init__(self, expected: int, actual: int) -> None:
-        super().__init__(
-            f"If-Match expected version {expected}, but the company is at version "
-            f"{actual}; reload and try again"
-        )
+        found = f"it is at version {actual}" if actual else "it does not exist"
+        wanted = "an existing resource" if expected == ANY_VERSION else f"version {expected}"
+        super().__init__(f"If-Match expected {wanted}, but {found}; reload and try again")
         self.expected = expected
         self.actual = actual
 

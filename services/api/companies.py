@@ -19,9 +19,9 @@ router = APIRouter(prefix="/companies", tags=["companies"])
 @router.post("", status_code=201)
 async def register_company(body: s.RegisterCompany, ctx: Ctx) -> s.CommandAnswer:
     """Register a company by its CVR number (spaces, hyphens and a DK prefix are fine)."""
-    return await ctx.run(lambda claim, _: commands.register_company(
+    return await ctx.run(lambda claim, version: commands.register_company(
         cvr=body.cvr, name=body.name, municipality=body.municipality,
-        industry=body.industry, by=body.by, claim=claim,
+        industry=body.industry, by=body.by, claim=claim, expected_version=version,
     ), body)
 
 

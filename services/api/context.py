@@ -23,6 +23,7 @@ from services.committer import (
     IdempotencyClaim,
     answer_from_store,
 )
+from services.errors import ANY_VERSION
 
 
 def utc_now() -> datetime:
@@ -54,6 +55,8 @@ def get_services(request: Request) -> Services:
 def _parse_if_match(value: str | None) -> int | None:
     if value is None:
         return None
+    if value.strip() == "*":
+        return ANY_VERSION
     text = value.strip().removeprefix("W/").strip('"')
     if not text.isdigit():
         raise InvalidValue(f"If-Match must be a version number, got {value!r}")

@@ -67,11 +67,20 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc if part != "body") or "body"
 
 
+def _entry(error: dict[str, Any], content_type: str) -> dict[str, str]:
+    if error["type"] == "json_invalid":
+        return {"field": "body", "message": "the body is not valid JSON "
+                f"(at character {error['loc'][-1]})"}
+    if error["loc"] == ("body",) and "json" not in content_type:
+        return {"field": "body",
+                "message": "send the body as JSON with Content-Type: application/json"}
+    return {"field": _field(tuple(error["loc"])), "message": error["msg"]}
+
+
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"field": _field(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()
-    ][:20]
+    content_type = request.headers.get("content-type", "")
+    errors = [_entry(e, content_type) for e in exc.errors()][:20]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
     return problem(request, 422, "Invalid request", detail, errors=errors)
 

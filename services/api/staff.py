@@ -18,9 +18,9 @@ router = APIRouter(prefix="/staff", tags=["staff"])
 async def join_staff(body: s.JoinStaff, ctx: Ctx) -> s.CommandAnswer:
     """Register a staff member of a job centre, business unit or contracted provider."""
     new_id = uuid4()
-    return await ctx.run(lambda claim, _: commands.join_staff(
+    return await ctx.run(lambda claim, version: commands.join_staff(
         staff_id=new_id, name=body.name, municipality=body.municipality, unit=body.unit,
-        role=body.role, claim=claim,
+        role=body.role, claim=claim, expected_version=version,
     ), body)
 
 

@@ -104,3 +104,35 @@ def test_serve_on_an_unmigrated_database_says_to_migrate(postgres_settings: Sett
                        text=True, check=False, timeout=60)
     assert r.returncode == 1
     assert "run `casebook migrate` first" in r.stderr
+
+
+def test_no_arguments_prints_help_and_exits_2() -> None:
+    """`casebook` alone shows the commands, without an empty error line."""
+    r = subprocess.run(CASEBOOK, capture_output=True, text=True, check=False)
+    assert r.returncode == 2
+    assert "migrate" in r.stdout
+    assert "error" not in r.stderr
+
+
+def test_a_bad_schema_name_is_refused_before_touching_the_database() -> None:
+    """Settings are validated, and the reason names the variable."""
+    env = {**os.environ, "CASEBOOK_POSTGRES_SCHEMA": "bad-name;"}
+    r = subprocess.run([*CASEBOOK, "migrate"], env=env, capture_output=True, text=True,
+                       check=False)
+    assert r.returncode == 1
+    assert r.stderr.startswith("casebook: error: CASEBOOK_POSTGRES_SCHEMA:")
+
+
+def test_serve_on_a_taken_port_says_so_in_one_line(tmp_path: Path) -> None:
+    """A port in use is reported before anything claims to be listening."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "CASEBOOK_DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}"}
+        r = subprocess.run([*CASEBOOK, "serve", "--port", str(port)], env=env,
+                           capture_output=True, text=True, check=False, timeout=60)
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines() == [
+        f"casebook: error: cannot listen on 127.0.0.1:{port} (Address already in use); "
+        "choose another with --port or CASEBOOK_PORT"]

@@ -250,3 +250,39 @@ def test_an_unknown_staff_member_is_404(client: TestClient) -> None:
     unknown = str(uuid.uuid4())
     r = client.post(f"/staff/{unknown}/leave", json={"left_on": NOW.date().isoformat()})
     assert_problem(r, 404, unknown)
+
+
+def test_if_match_on_a_create_or_a_missing_stream_is_412(client: TestClient,
+                                                          staff: str) -> None:
+    """If-Match names a version that a company not yet registered cannot have."""
+    r = client.post("/companies", json={"cvr": CVR, "name": "X", "municipality": "165",
+                                        "by": staff}, headers={"If-Match": '"3"'})
+    assert_problem(r, 412, "does not exist")
+
+
+def test_if_match_star_requires_an_existing_stream(client: TestClient, staff: str) -> None:
+    """`If-Match: *` passes for any existing version and fails for a create."""
+    body = {"cvr": CVR, "name": "X", "municipality": "165", "by": staff}
+    assert_problem(client.post("/companies", json=body, headers={"If-Match": "*"}), 412,
+                   "an existing resource")
+    assert client.post("/companies", json=body).status_code == 201
+    ok = client.post(f"/companies/{CVR}/contacts", json=contact(staff),
+                     headers={"If-Match": "*"})
+    assert ok.status_code == 201
+
+
+def test_a_stale_if_match_on_a_staff_member_does_not_say_company(client: TestClient,
+                                                                 staff: str) -> None:
+    """The 412 detail fits any stream."""
+    r = client.post(f"/staff/{staff}/leave", json={"left_on": NOW.date().isoformat()},
+                    headers={"If-Match": '"5"'})
+    assert_problem(r, 412, "it is at version 1")
+    assert "company" not in r.json()["detail"]
+
+
+def test_malformed_json_and_a_missing_content_type_are_named(client: TestClient) -> None:
+    """A broken body says it is not JSON; a form-encoded body says which header to send."""
+    r = client.post("/staff", content=b'{"name": ', headers={"content-type": "application/json"})
+    assert_problem(r, 422, "not valid JSON")
+    r = client.post("/staff", content=b"name=x", headers={"content-type": "text/plain"})
+    assert_problem(r, 422, "Content-Type: application/json")
