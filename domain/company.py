@@ -481,6 +481,11 @@ class Company(Aggregate):
                 raise InvalidValue(
                     f"referral {referral_id} is for another candidate"
                 )
+            if referral.outcome not in (None, "hired"):
+                raise ReferralAlreadyAnsweredError(
+                    f"referral {referral_id} was answered {referral.outcome}; "
+                    "only a hire leads to a placement"
+                )
             opening = self.openings[referral.opening_id]
             if kind not in opening.kinds:
                 raise PlacementKindNotOfferedError(
@@ -516,10 +521,10 @@ class Company(Aggregate):
         """Record that a placement ended; once, and not before it started."""
         by.require_active()
         placement = self._running_placement(placement_id)
-        if ends_on < placement.starts_on:
+        if ends_on < placement.last_change_on:
             raise PlacementDateError(
-                f"a placement cannot end ({ends_on.isoformat()}) before it starts "
-                f"({placement.starts_on.isoformat()})"
+                f"a placement cannot end ({ends_on.isoformat()}) before it starts or last "
+                f"changed ({placement.last_change_on.isoformat()})"
             )
         require_not_future_date("ends_on", ends_on, now)
         self._trigger(

@@ -85,10 +85,11 @@ class StaffMember(Aggregate):
 
     def move(
         self, *, municipality: str, unit: Unit, role: StaffRole, moved_on: date,
-        municipalities: Collection[str],
+        municipalities: Collection[str], now: datetime,
     ) -> None:
-        """Record a move to another municipality, unit or role."""
+        """Record a move to another municipality, unit or role (once it has happened)."""
         self._require_active()
+        require_not_future_date("moved_on", moved_on, now)
         if municipality not in municipalities:
             raise UnknownMunicipalityError(f"unknown municipality code {municipality!r}")
         self.trigger_event(

@@ -42,6 +42,7 @@ def event_store_env(settings: Settings, *, create_tables: bool = False) -> dict[
         "POSTGRES_CONN_MAX_AGE": "600",
         "POSTGRES_LOCK_TIMEOUT": "10",
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+        "POSTGRES_PRE_PING": "y",  # a pooled connection dropped by a restart is replaced
         "CREATE_TABLE": create,
     }
 

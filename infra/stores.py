@@ -50,7 +50,8 @@ class IdempotentRecorder:
     def create_idempotency_table(self) -> None:
         raise NotImplementedError
 
-    def find_answer(self, key: str) -> StoredAnswer | None:
+    def find_answers(self, keys: list[str]) -> dict[str, StoredAnswer]:
+        """The recorded answers of those keys that have one."""
         raise NotImplementedError
 
 
@@ -134,21 +135,20 @@ class PostgresStoreRecorder(PostgresApplicationRecorder, IdempotentRecorder):
                 pass  # the INSERT ... RETURNING is the last result
             return [row["notification_id"] for row in curs.fetchall()]
 
-    def find_answer(self, key: str) -> StoredAnswer | None:
+    def find_answers(self, keys: list[str]) -> dict[str, StoredAnswer]:
         query = SQL(
-            "SELECT i.request_hash, i.response, e.notification_id FROM {0} i "
+            "SELECT i.key, i.request_hash, i.response, e.notification_id FROM {0} i "
             "LEFT JOIN {1}.{2} e ON e.originator_id = i.aggregate_id "
-            "AND e.originator_version = i.version WHERE i.key = %s"
+            "AND e.originator_version = i.version WHERE i.key = ANY(%s)"
         ).format(
             self._table(), Identifier(self.datastore.schema),
             Identifier(self.events_table_name),
         )
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(query, (key,))
-            row = curs.fetchone()
-        if row is None:
-            return None
-        return StoredAnswer(row["request_hash"], row["response"], row["notification_id"])
+            curs.execute(query, (keys,))
+            rows = curs.fetchall()
+        return {r["key"]: StoredAnswer(r["request_hash"], r["response"], r["notification_id"])
+                for r in rows}
 
 
 class SQLiteStoreRecorder(SQLiteApplicationRecorder, IdempotentRecorder):
@@ -174,18 +174,17 @@ class SQLiteStoreRecorder(SQLiteApplicationRecorder, IdempotentRecorder):
             )
         return super()._insert_events(c, stored_events, **kwargs)
 
-    def find_answer(self, key: str) -> StoredAnswer | None:
+    def find_answers(self, keys: list[str]) -> dict[str, StoredAnswer]:
+        marks = ", ".join("?" * len(keys))
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                f"SELECT i.request_hash, i.response, e.rowid FROM {IDEMPOTENCY_TABLE} i "
+                f"SELECT i.key, i.request_hash, i.response, e.rowid FROM {IDEMPOTENCY_TABLE} i "
                 f"LEFT JOIN {self.events_table_name} e ON e.originator_id = i.aggregate_id "
-                "AND e.originator_version = i.version WHERE i.key = ?",
-                (key,),
+                f"AND e.originator_version = i.version WHERE i.key IN ({marks})",
+                keys,
             )
-            row = c.fetchone()
-        if row is None:
-            return None
-        return StoredAnswer(row[0], json.loads(row[1]), row[2])
+            rows = c.fetchall()
+        return {r[0]: StoredAnswer(r[1], json.loads(r[2]), r[3]) for r in rows}
 
 
 class MemoryStoreRecorder(POPOApplicationRecorder, IdempotentRecorder):
@@ -204,7 +203,8 @@ class MemoryStoreRecorder(POPOApplicationRecorder, IdempotentRecorder):
     ) -> Sequence[int] | None:
         records = _records(kwargs)
         with self._answers_lock:
-            if any(r.key in self._answers for r in records):
+            keys = [r.key for r in records]
+            if len(set(keys)) < len(keys) or any(k in self._answers for k in keys):
                 raise IntegrityError("idempotency key recorded already")
             ids = super().insert_events(stored_events, **kwargs)
             by_event = {
@@ -215,12 +215,9 @@ class MemoryStoreRecorder(POPOApplicationRecorder, IdempotentRecorder):
                 self._answers[r.key] = (r, by_event.get((r.aggregate_id, r.version)))
         return ids
 
-    def find_answer(self, key: str) -> StoredAnswer | None:
-        found = self._answers.get(key)
-        if found is None:
-            return None
-        record, position = found
-        return StoredAnswer(record.request_hash, record.response, position)
+    def find_answers(self, keys: list[str]) -> dict[str, StoredAnswer]:
+        found = {k: self._answers[k] for k in keys if k in self._answers}
+        return {k: StoredAnswer(r.request_hash, r.response, n) for k, (r, n) in found.items()}
 
 
 class PostgresStoreFactory(PostgresFactory):

@@ -1,13 +1,15 @@
 """Group commit: concurrent commands are decided one by one, then saved together.
 
-Request threads submit commands; one writer thread takes everything queued,
-decides each command on the current state (its own success or failure stays
-its own), and saves all resulting events in one transaction. While that
-transaction commits, new commands queue up and form the next batch, so the
-batch size follows the load. A batch that loses a race with another process
-(a version clash or a duplicate idempotency key) is retried command by
-command on freshly loaded state, so nothing is lost and nothing is applied
-twice.
+Requests submit commands to a queue; one writer thread takes everything queued,
+decides each command in turn on the current state of its aggregate, and writes
+all resulting events, in decision order, with their idempotency records, in
+one transaction. While that commits, the next batch queues up, so the batch
+size follows the load. Each command keeps its own answer: a refusal is sent
+only once the batch it was decided in is written (it may rest on an earlier
+command of the same batch). A batch that loses a race with another process (a
+version clash, an Idempotency-Key recorded meanwhile) is retried command by
+command on state loaded from the store, so nothing is lost, nothing is applied
+twice, and nothing is refused on state that was never written.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import random
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,68 +29,23 @@ import structlog
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from domain.errors import DomainError, StaffNotFoundError
-from domain.staff import StaffMember
+from domain.errors import DomainError
 from infra.stores import IdempotencyRecord, StoredAnswer
 from services.application import CasebookApplication
+from services.command import Command, CommandResult, Reader, answer_from_store
 from services.errors import (
     ANY_VERSION,
     CommandTimeoutError,
     ConcurrencyExhaustedError,
     IdempotencyKeyReusedError,
+    ShuttingDownError,
     VersionMismatchError,
 )
 
 log = structlog.get_logger(__name__)
 MAX_ATTEMPTS = 25
 COMMAND_TIMEOUT_SECONDS = 60.0
-
-
-class Reader:
-    """What a decision may read besides its own aggregate: staff members."""
-
-    def __init__(self, committer: GroupCommitter, working: dict[UUID, Aggregate]) -> None:
-        self._committer = committer
-        self._working = working
-
-    def staff(self, staff_id: UUID) -> StaffMember:
-        """The staff member, as this batch sees it; StaffNotFoundError if unknown."""
-        found = self._working.get(staff_id) or self._committer.cached_staff(staff_id)
-        if not isinstance(found, StaffMember):
-            raise StaffNotFoundError(f"staff member {staff_id} not found")
-        return found
-
-
-Decision = Callable[[Any, Reader], tuple[Aggregate, dict[str, Any]]]
-
-
-@dataclass(frozen=True)
-class IdempotencyClaim:
-    """An Idempotency-Key and a hash of the request it came with."""
-
-    key: str
-    request_hash: str
-
-
-@dataclass(frozen=True)
-class Command:
-    """Change one stream: `decide` gets its current aggregate (or None)."""
-
-    target: UUID
-    decide: Decision
-    expected_version: int | None = None
-    idempotency: IdempotencyClaim | None = None
-
-
-@dataclass(frozen=True)
-class CommandResult:
-    """The stream's new version, the log position of the command's event, and details."""
-
-    aggregate_id: UUID
-    version: int
-    position: int
-    body: dict[str, Any] = field(default_factory=dict)
-    replayed: bool = False
+TIMEOUT = "the event store did not answer in time; retry with the same Idempotency-Key"
 
 
 @dataclass
@@ -107,21 +63,19 @@ class _Decided:
         return {"aggregate_id": str(target), "version": self.version, **self.body}
 
 
+@dataclass
+class _Batch:
+    """A batch as decided: in decision order, with the events to write."""
+
+    working: dict[UUID, Aggregate] = field(default_factory=dict)
+    decided: list[tuple[_Pending, _Decided]] = field(default_factory=list)
+    refused: list[tuple[_Pending, Exception]] = field(default_factory=list)
+    deferred: list[_Pending] = field(default_factory=list)
+    events: list[Any] = field(default_factory=list)
+
+
 class _RetryAlone(Exception):
     """A decision failed in a way that may have left its aggregate half-changed."""
-
-
-def answer_from_store(claim: IdempotencyClaim, answer: StoredAnswer) -> CommandResult:
-    """The first answer to a command with this key, or an error if the request differs."""
-    if answer.request_hash != claim.request_hash:
-        raise IdempotencyKeyReusedError(
-            f"Idempotency-Key {claim.key!r} was used for a different request"
-        )
-    body = dict(answer.response)
-    return CommandResult(
-        aggregate_id=UUID(body.pop("aggregate_id")), version=int(body.pop("version")),
-        position=answer.position or 0, body=body, replayed=True,
-    )
 
 
 class GroupCommitter:
@@ -129,55 +83,65 @@ class GroupCommitter:
 
     def __init__(
         self, app: CasebookApplication, *, max_batch: int = 500, cache_size: int = 10_000,
-        staff_ttl_seconds: float = 2.0, linger_seconds: float = 0.0005,
+        staff_ttl_seconds: float = 2.0, linger_seconds: float = 0.001,
     ) -> None:
         self._app = app
         self._max_batch = max_batch
         self._cache_size = cache_size
         self._staff_ttl = staff_ttl_seconds
+        self._linger = linger_seconds
         self._cache: OrderedDict[UUID, tuple[Aggregate, float]] = OrderedDict()
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._closed = False
         self._last_batch = 1
-        self._linger = linger_seconds
         self.batches = 0
         self.commands = 0
         self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
         self._thread.start()
 
-    def submit(self, command: Command) -> CommandResult:
-        """Queue a command and wait for its own result (or its own error)."""
+    @property
+    def alive(self) -> bool:
+        """Whether the writer thread is running."""
+        return self._thread.is_alive()
+
+    def _enqueue(self, command: Command) -> _Pending:
         if self._closed:
-            raise RuntimeError("the committer is closed")
+            raise ShuttingDownError("casebook is shutting down; retry in a moment")
         pending = _Pending(command)
         self._queue.put(pending)
+        return pending
+
+    def submit(self, command: Command) -> CommandResult:
+        """Queue a command and wait for its own result (or its own error)."""
+        pending = self._enqueue(command)
         try:
             return pending.future.result(COMMAND_TIMEOUT_SECONDS)
         except TimeoutError:
-            raise CommandTimeoutError(
-                "the event store did not answer in time; retry with the same Idempotency-Key"
-            ) from None
+            raise CommandTimeoutError(TIMEOUT) from None
 
     async def submit_async(self, command: Command) -> CommandResult:
         """Queue a command and await its result without holding a thread."""
-        if self._closed:
-            raise RuntimeError("the committer is closed")
-        pending = _Pending(command)
-        self._queue.put(pending)
+        pending = self._enqueue(command)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(pending.future),
                                           COMMAND_TIMEOUT_SECONDS)
         except TimeoutError:
-            raise CommandTimeoutError(
-                "the event store did not answer in time; retry with the same Idempotency-Key"
-            ) from None
+            raise CommandTimeoutError(TIMEOUT) from None
 
     def close(self) -> None:
-        """Finish the queued commands, then stop the writer thread."""
-        if not self._closed:
-            self._closed = True
-            self._queue.put(None)
-            self._thread.join()
+        """Finish the queued commands, stop the writer, refuse what came too late."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self._thread.join()
+        while True:
+            try:
+                late = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if late is not None and late.future.set_running_or_notify_cancel():
+                late.future.set_exception(ShuttingDownError("casebook is shutting down"))
 
     # --- the writer thread ---------------------------------------------
 
@@ -188,7 +152,17 @@ class GroupCommitter:
                 return
             batch, stop = self._gather(first)
             self._last_batch = len(batch)
-            self._process(batch)
+            # A command whose caller gave up (timed out) before it was taken is skipped;
+            # once taken, its future can no longer be cancelled.
+            live = [p for p in batch if p.future.set_running_or_notify_cancel()]
+            try:
+                self._process(live)
+            except Exception as e:  # never let the writer die: fail this batch, go on
+                log.exception("committer_failed", size=len(live))
+                self._cache.clear()
+                for p in live:
+                    if not p.future.done():
+                        p.future.set_exception(e)
             if stop:
                 return
 
@@ -216,121 +190,149 @@ class GroupCommitter:
             batch.append(item)
         return batch, False
 
-    def _process(self, batch: list[_Pending]) -> None:
+    def _process(self, live: list[_Pending]) -> None:
         self.batches += 1
-        self.commands += len(batch)
+        self.commands += len(live)
+        batch = _Batch()
         try:
-            self._commit_together(batch)
+            self._decide_batch(live, batch)
+            self._save(batch)
         except (IntegrityError, _RetryAlone) as e:
-            log.info("batch_retried_alone", size=len(batch), reason=type(e).__name__)
-            for p in batch:
+            self._evict(batch.working)
+            log.info("batch_retried_alone", size=len(live), reason=type(e).__name__)
+            for p in live:
                 if not p.future.done():
                     self._commit_alone(p)
+            return
         except Exception as e:  # the store failed: none of the batch was written
-            log.error("batch_failed", size=len(batch), error=str(e))
-            for p in batch:
+            self._evict(batch.working)
+            log.error("batch_failed", size=len(live), error=type(e).__name__)
+            for p in live:
                 if not p.future.done():
                     p.future.set_exception(e)
-
-    def _commit_together(self, batch: list[_Pending]) -> None:
-        working: dict[UUID, Aggregate] = {}
-        decided: list[tuple[_Pending, _Decided]] = []
-        reader = Reader(self, working)
-        try:
-            for p in batch:
-                try:
-                    decided.append((p, self._decide(p.command, working, reader)))
-                except (DomainError, VersionMismatchError) as e:
-                    p.future.set_exception(e)
-            if decided:
-                self._save(working, decided)
-        except BaseException:
-            self._evict(working)
-            raise
-        self._remember(working)
-
-    def _commit_alone(self, p: _Pending) -> None:
-        claim = p.command.idempotency
-        for attempt in range(MAX_ATTEMPTS):
-            working: dict[UUID, Aggregate] = {}
-            try:
-                if claim is not None:
-                    answer = self._app.store.find_answer(claim.key)
-                    if answer is not None:
-                        p.future.set_result(answer_from_store(claim, answer))
-                        return
-                self._evict({p.command.target: None})
-                decision = self._decide(p.command, working, Reader(self, working))
-                self._save(working, [(p, decision)])
-            except IntegrityError:
-                self._evict(working)
-                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-                continue
-            except Exception as e:
-                self._evict(working)
-                p.future.set_exception(e)
-                return
-            self._remember(working)
             return
-        p.future.set_exception(
-            ConcurrencyExhaustedError("too many concurrent changes to this company; retry")
-        )
+        self._remember(batch.working)
+        for p, error in batch.refused:
+            self._refuse(p, error)
+        for p in batch.deferred:
+            self._commit_alone(p)
+
+    def _decide_batch(self, live: list[_Pending], batch: _Batch) -> None:
+        claims = [p.command.idempotency.key for p in live if p.command.idempotency]
+        answers = self._app.store.find_answers(claims) if claims else {}
+        seen: set[str] = set()
+        reader = Reader(self, batch.working)
+        for p in live:
+            claim = p.command.idempotency
+            if claim is not None:
+                if claim.key in answers:  # recorded since the request looked
+                    self._replay(p, answers[claim.key])
+                    continue
+                if claim.key in seen:  # the same key twice in a batch: after the first
+                    batch.deferred.append(p)
+                    continue
+                seen.add(claim.key)
+            try:
+                decided, events = self._decide(p.command, batch.working, reader)
+            except (DomainError, VersionMismatchError) as e:
+                batch.refused.append((p, e))
+                continue
+            batch.decided.append((p, decided))
+            batch.events += events
 
     def _decide(
-        self, command: Command, working: dict[UUID, Aggregate], reader: Reader
-    ) -> _Decided:
+        self, command: Command, working: dict[UUID, Aggregate], reader: Reader,
+        *, alone: bool = False,
+    ) -> tuple[_Decided, list[Any]]:
+        """Decide one command; its events are collected at once, in decision order."""
         target = command.target
         touched = target in working
-        agg = working[target] if touched else self._cached(target)
-        if command.expected_version is not None and not _matches(agg, command.expected_version):
-            if not touched:  # our cache may be behind another process
+        if touched:
+            agg: Aggregate | None = working[target]
+        else:
+            agg = self._load(target) if alone else self._cached(target)
+        expected = command.expected_version
+        if expected is not None and not _matches(agg, expected):
+            if not (touched or alone):  # our cache may be behind another process
                 agg = self._load(target)
-            if not _matches(agg, command.expected_version):
-                raise VersionMismatchError(command.expected_version, _version(agg))
-        before = len(agg.pending_events) if agg is not None else 0
+            if not _matches(agg, expected):
+                raise VersionMismatchError(expected, _version(agg))
         try:
             new, body = command.decide(agg, reader)
-        except DomainError:
-            if agg is not None and len(agg.pending_events) != before:
-                raise _RetryAlone from None
-            if touched or agg is None:
+        except DomainError as e:
+            if alone:
                 raise
-            fresh = self._load(target)  # our cache may be behind: decide again once
-            if _version(fresh) == _version(agg):
+            if agg is not None and agg.pending_events:
+                raise _RetryAlone from e
+            if touched or agg is None or self._load_version(target) <= agg.version:
                 raise
-            self._evict({target: None})
-            agg = fresh
-            new, body = command.decide(agg, reader)
-        except Exception:
-            raise _RetryAlone from None
+            raise _RetryAlone from e  # refused on a cache behind another process
+        except Exception as e:
+            if alone:
+                raise
+            raise _RetryAlone from e
         working[target] = new
-        return _Decided(new.version, body)
+        return _Decided(new.version, body), list(new.collect_events())
 
-    def _save(
-        self, working: dict[UUID, Aggregate], decided: list[tuple[_Pending, _Decided]]
-    ) -> None:
+    def _save(self, batch: _Batch) -> None:
         records = [
-            IdempotencyRecord(
-                claim.key, claim.request_hash, p.command.target, d.version,
-                d.response(p.command.target),
-            )
-            for p, d in decided
-            if (claim := p.command.idempotency) is not None
+            IdempotencyRecord(claim.key, claim.request_hash, p.command.target, d.version,
+                              d.response(p.command.target))
+            for p, d in batch.decided if (claim := p.command.idempotency) is not None
         ]
         # Application.save() is bypassed: its per-object protocol checks cost more
         # than the insert itself at these batch sizes. Snapshots are not configured.
-        stored = [self._app.mapper.to_stored_event(e)
-                  for agg in working.values() for e in agg.collect_events()]
+        stored = [self._app.mapper.to_stored_event(e) for e in batch.events]
         ids = self._app.recorder.insert_events(stored, idempotency=records) if stored else []
         positions = {
             (UUID(str(s.originator_id)), s.originator_version): n
             for s, n in zip(stored, ids or [], strict=True)
         }
-        for p, d in decided:
+        for p, d in batch.decided:
             position = positions[(p.command.target, d.version)]
             p.future.set_result(CommandResult(p.command.target, d.version, position, d.body))
 
-    # --- the aggregate cache -------------------------------------------
+    def _refuse(self, p: _Pending, error: Exception) -> None:
+        """Answer a refusal, unless another process recorded the key's answer meanwhile."""
+        claim = p.command.idempotency
+        if claim is not None and (answer := self._app.store.find_answers([claim.key])):
+            self._replay(p, answer[claim.key])
+            return
+        p.future.set_exception(error)
+
+    def _replay(self, p: _Pending, answer: StoredAnswer) -> None:
+        assert p.command.idempotency is not None
+        try:
+            p.future.set_result(answer_from_store(p.command.idempotency, answer))
+        except IdempotencyKeyReusedError as e:
+            p.future.set_exception(e)
+
+    def _commit_alone(self, p: _Pending) -> None:
+        """Decide on state loaded from the store (never the cache) and save alone."""
+        claim = p.command.idempotency
+        for attempt in range(MAX_ATTEMPTS):
+            batch = _Batch()
+            try:
+                if claim is not None and (answer := self._app.store.find_answers([claim.key])):
+                    self._replay(p, answer[claim.key])
+                    return
+                decided, batch.events = self._decide(
+                    p.command, batch.working, Reader(self, batch.working), alone=True)
+                batch.decided.append((p, decided))
+                self._save(batch)
+            except IntegrityError:
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                continue
+            except Exception as e:
+                p.future.set_exception(e)
+                return
+            self._remember(batch.working)
+            return
+        p.future.set_exception(
+            ConcurrencyExhaustedError("too many concurrent changes to this company; retry")
+        )
+
+    # --- the aggregate cache (used by the writer thread only) ----------
 
     def _cached(self, aggregate_id: UUID) -> Aggregate | None:
         hit = self._cache.get(aggregate_id)
@@ -351,6 +353,9 @@ class GroupCommitter:
 
     def _load(self, aggregate_id: UUID) -> Aggregate | None:
         return self._app.find(aggregate_id, Aggregate)
+
+    def _load_version(self, aggregate_id: UUID) -> int:
+        return _version(self._load(aggregate_id))
 
     def _put(self, agg: Aggregate) -> None:
         self._cache[agg.id] = (agg, time.monotonic())

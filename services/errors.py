@@ -34,3 +34,7 @@ class CommandTimeoutError(ServiceError):
 
 class ConcurrencyExhaustedError(ServiceError):
     """A command lost the race for its stream too many times."""
+
+
+class ShuttingDownError(ServiceError):
+    """The service is stopping and takes no more commands."""

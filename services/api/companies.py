@@ -11,7 +11,7 @@ from domain.parts import Actor
 from services import commands
 from services.api import schemas as s
 from services.api.context import Ctx
-from services.committer import Reader
+from services.command import Reader
 
 router = APIRouter(prefix="/companies", tags=["companies"])
 

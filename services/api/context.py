@@ -5,30 +5,29 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from domain.errors import InvalidValue
+from domain.values import normalise_cvr
 from infra.settings import Settings
 from services.api.schemas import CommandAnswer
 from services.application import CasebookApplication
-from services.committer import (
-    Command,
-    CommandResult,
-    GroupCommitter,
-    IdempotencyClaim,
-    answer_from_store,
-)
+from services.command import Command, CommandResult, IdempotencyClaim, answer_from_store
+from services.committer import GroupCommitter
 from services.errors import ANY_VERSION
 
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
-def utc_now() -> datetime:
-    """The wall clock, in UTC."""
-    return datetime.now(UTC)
+
+def local_now() -> datetime:
+    """The wall clock in Danish time, so that "today" is the users' business date."""
+    return datetime.now(COPENHAGEN)
 
 
 @dataclass
@@ -38,7 +37,7 @@ class Services:
     settings: Settings
     app: CasebookApplication
     committer: GroupCommitter
-    clock: Callable[[], datetime] = utc_now
+    clock: Callable[[], datetime] = local_now
 
     def close(self) -> None:
         """Finish queued commands and release the event store."""
@@ -58,9 +57,18 @@ def _parse_if_match(value: str | None) -> int | None:
     if value.strip() == "*":
         return ANY_VERSION
     text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not text.isdigit() or len(text) > 18:
         raise InvalidValue(f"If-Match must be a version number, got {value!r}")
     return int(text)
+
+
+def _canonical(name: str, value: str) -> str:
+    if name == "cvr":
+        try:
+            return normalise_cvr(value)
+        except InvalidValue:
+            return value
+    return value
 
 
 Builder = Callable[[IdempotencyClaim | None, int | None], Command]
@@ -94,9 +102,9 @@ class CommandContext:
         claim = None
         if self.key is not None:
             claim = IdempotencyClaim(self.key, self._request_hash(payload))
-            stored = await run_in_threadpool(self.services.app.store.find_answer, self.key)
-            if stored is not None:
-                result = answer_from_store(claim, stored)
+            stored = await run_in_threadpool(self.services.app.store.find_answers, [self.key])
+            if stored:
+                result = answer_from_store(claim, stored[self.key])
         if result is None:
             command = build(claim, self.expected_version)
             result = await self.services.committer.submit_async(command)
@@ -110,8 +118,12 @@ class CommandContext:
         )
 
     def _request_hash(self, payload: BaseModel | None) -> str:
+        # The route and its parameters, not the raw path: "DK 1374 8136" and
+        # "13748136" name the same company.
+        route = getattr(self.request.scope.get("route"), "path_format", self.request.url.path)
+        params = {k: _canonical(k, v) for k, v in sorted(self.request.path_params.items())}
         digest = hashlib.sha256()
-        digest.update(f"{self.request.method} {self.request.url.path}\n".encode())
+        digest.update(f"{self.request.method} {route} {params}\n".encode())
         if payload is not None:
             digest.update(payload.model_dump_json().encode())
         return digest.hexdigest()

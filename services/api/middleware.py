@@ -8,13 +8,10 @@ import uuid
 from typing import Any
 
 import structlog
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger("casebook.request")
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class RequestMiddleware:
@@ -46,13 +43,18 @@ class RequestMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_body_bytes:
-                    raise _TooLarge
+                    # Raised inside FastAPI's body reading, which re-raises HTTP errors.
+                    raise HTTPException(
+                        413, f"the request body exceeds {self.max_body_bytes} bytes")
             return message
 
+        started_response = False
+
         async def tagged_send(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
                 status = message["status"]
+                started_response = True
                 message.setdefault("headers", []).append(
                     (b"x-request-id", request_id.encode("latin-1"))
                 )
@@ -60,19 +62,30 @@ class RequestMiddleware:
 
         try:
             await self.app(scope, limited_receive, tagged_send)
-        except _TooLarge:
-            status = 413
-            await self._refuse(scope, send, request_id)
+        except Exception:
+            # An error no handler answered: reply here, so the answer carries the
+            # request id, and log it with the traceback.
+            log.exception("unexpected_error", request_id=request_id)
+            status = 500
+            if not started_response:
+                await self._problem(send, request_id, scope["path"], 500, "Internal error",
+                                    "casebook failed unexpectedly; the request id "
+                                    "identifies the log entry")
         finally:
             self._log(scope, request_id, status, started)
 
     async def _refuse(self, scope: Scope, send: Send, request_id: str) -> None:
+        await self._problem(send, request_id, scope["path"], 413, "Request too large",
+                            f"the request body exceeds {self.max_body_bytes} bytes")
+
+    @staticmethod
+    async def _problem(send: Send, request_id: str, path: str, status: int, title: str,
+                       detail: str) -> None:
         body = json.dumps({
-            "type": "about:blank", "title": "Request too large", "status": 413,
-            "detail": f"the request body exceeds {self.max_body_bytes} bytes",
-            "instance": scope["path"], "request_id": request_id,
+            "type": "about:blank", "title": title, "status": status, "detail": detail,
+            "instance": path, "request_id": request_id,
         }).encode()
-        await send({"type": "http.response.start", "status": 413, "headers": [
+        await send({"type": "http.response.start", "status": status, "headers": [
             (b"content-type", b"application/problem+json"),
             (b"content-length", str(len(body)).encode()),
             (b"x-request-id", request_id.encode("latin-1")),

@@ -17,6 +17,7 @@ from services.errors import (
     ConcurrencyExhaustedError,
     IdempotencyKeyReusedError,
     ServiceError,
+    ShuttingDownError,
     VersionMismatchError,
 )
 
@@ -32,6 +33,7 @@ ERROR_TABLE: list[tuple[type[Exception], int, str]] = [
     (IdempotencyKeyReusedError, 422, "Idempotency-Key reused"),
     (ConcurrencyExhaustedError, 409, "Concurrent change"),
     (CommandTimeoutError, 503, "Event store busy"),
+    (ShuttingDownError, 503, "Shutting down"),
     (OperationalError, 503, "Event store unavailable"),
     (InterfaceError, 503, "Event store unavailable"),
 ]
@@ -85,11 +87,17 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, 422, "Invalid request", detail, errors=errors)
 
 
+STORE_DOWN = ("the event store is unavailable; the command was not applied, retry shortly "
+              "(with the same Idempotency-Key)")
+
+
 async def _known(request: Request, exc: Exception) -> JSONResponse:
     status, title = status_for(exc)
-    detail = exc.detail if isinstance(exc, DomainError | ServiceError) else str(exc)
+    # Database errors name hosts and users: they go to the log, never to the client.
+    detail = exc.detail if isinstance(exc, DomainError | ServiceError) else STORE_DOWN
     if status >= 500:
-        log.warning("request_refused", status=status, error=type(exc).__name__)
+        log.warning("request_refused", status=status, error=type(exc).__name__,
+                    reason=str(exc))
     return problem(request, status, title, detail)
 
 

@@ -30,7 +30,7 @@ async def move(staff_id: UUID, body: s.MoveStaff, ctx: Ctx) -> s.CommandAnswer:
     return await ctx.run(lambda claim, version: commands.staff_command(
         staff_id, lambda m: m.move(
             municipality=body.municipality, unit=body.unit, role=body.role,
-            moved_on=body.moved_on, municipalities=municipalities(),
+            moved_on=body.moved_on, municipalities=municipalities(), now=ctx.now(),
         ), expected_version=version, claim=claim,
     ), body, 200)
 

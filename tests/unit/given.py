@@ -37,9 +37,10 @@ def with_opening(c: Company, by: Actor, kinds: tuple[str, ...] = ("ordinary",)) 
     return opening_id
 
 
-def with_placement(c: Company, by: Actor, starts_on: date = date(2026, 3, 1)) -> uuid.UUID:
+def with_placement(c: Company, by: Actor, starts_on: date = date(2026, 3, 1),
+                   kind: str = "ordinary") -> uuid.UUID:
     """Start a placement and return its id."""
     placement_id = uuid.uuid4()
     c.start_placement(placement_id=placement_id, candidate_id=uuid.uuid4(), referral_id=None,
-                      kind="ordinary", hours_per_week=30, starts_on=starts_on, by=by)
+                      kind=kind, hours_per_week=30, starts_on=starts_on, by=by)
     return placement_id

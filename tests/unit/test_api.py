@@ -7,9 +7,13 @@ in tests/integration/test_api_stores.py (which overrides the `services` fixture)
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import pytest
+from eventsourcing.persistence import OperationalError
 from fastapi.testclient import TestClient
 
 from domain.values import company_id
@@ -286,3 +290,56 @@ def test_malformed_json_and_a_missing_content_type_are_named(client: TestClient)
     assert_problem(r, 422, "not valid JSON")
     r = client.post("/staff", content=b"name=x", headers={"content-type": "text/plain"})
     assert_problem(r, 422, "Content-Type: application/json")
+
+
+def test_an_absurdly_long_if_match_is_422(client: TestClient, staff: str,
+                                          registered: str) -> None:
+    """A version number of 5,000 digits is invalid input, not a server error."""
+    r = client.post(f"/companies/{registered}/contacts", json=contact(staff),
+                    headers={"If-Match": "9" * 5000})
+    assert_problem(r, 422, "If-Match")
+
+
+def test_a_chunked_body_over_the_limit_is_413(client: TestClient, staff: str,
+                                              registered: str) -> None:
+    """Without a Content-Length the limit still holds while the body streams in."""
+    def chunks() -> Iterator[bytes]:
+        yield b'{"summary": "'
+        for _ in range(100):
+            yield b"x" * 1000
+        yield b'"}'
+
+    r = client.post(f"/companies/{registered}/contacts", content=chunks(),
+                    headers={"content-type": "application/json"})
+    assert_problem(r, 413, "exceeds")
+
+
+def test_a_store_failure_is_503_without_database_details(
+    client: TestClient, staff: str, registered: str, services: Services,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The client learns the store is unavailable; hosts and users stay in the log."""
+    def down(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError('connection to server at "10.9.8.7" failed for user "cb"')
+
+    monkeypatch.setattr(services.app.recorder, "insert_events", down)
+    r = client.post(f"/companies/{registered}/contacts", json=contact(staff))
+    assert_problem(r, 503, "not applied")
+    assert "10.9.8.7" not in r.text
+    assert "cb" not in r.json()["detail"]
+
+
+def test_today_is_the_danish_business_date(client: TestClient, staff: str,
+                                           registered: str, services: Services) -> None:
+    """At 00:30 in Copenhagen (still yesterday in UTC) work dated today is accepted."""
+    services.clock = lambda: datetime(2026, 6, 16, 0, 30, tzinfo=ZoneInfo("Europe/Copenhagen"))
+    r = client.post(f"/staff/{staff}/leave", json={"left_on": "2026-06-16"})
+    assert r.status_code == 200, r.text
+
+
+def test_a_move_cannot_be_dated_ahead(client: TestClient, staff: str) -> None:
+    """A move is recorded once it has happened."""
+    later = (NOW.date() + timedelta(days=30)).isoformat()
+    r = client.post(f"/staff/{staff}/moves", json={
+        "municipality": "147", "unit": "business_unit", "moved_on": later})
+    assert_problem(r, 422, "future")

@@ -179,7 +179,8 @@ def test_a_placement_cannot_end_twice_or_before_it_starts() -> None:
 def test_a_placement_change_from_internship_to_wage_subsidy() -> None:
     """Kind and hours change from a date; an ended placement cannot change."""
     by, c = actor(), company()
-    placement_id = with_placement(c, by)
+    placement_id = with_placement(c, by, kind="internship")
+    assert c.placements[placement_id].kind == "internship"
     c.change_placement(placement_id=placement_id, effective_on=date(2026, 4, 1),
                        kind="wage_subsidy", hours_per_week=25, by=by)
     assert c.placements[placement_id].kind == "wage_subsidy"
@@ -211,3 +212,28 @@ def test_a_refused_command_leaves_no_event_behind() -> None:
         c.end_placement(placement_id=uuid.uuid4(), ends_on=TODAY, reason="other", by=by,
                         now=NOW)
     assert (c.version, c.pending_events) == (version, [])
+
+
+def test_a_placement_cannot_end_before_its_last_change() -> None:
+    """An end dated before a recorded change of kind or hours is refused."""
+    by, c = actor(), company()
+    placement_id = with_placement(c, by, starts_on=date(2026, 3, 1))
+    c.change_placement(placement_id=placement_id, effective_on=date(2026, 4, 1),
+                       kind="wage_subsidy", hours_per_week=25, by=by)
+    with pytest.raises(errors.PlacementDateError, match="last"):
+        c.end_placement(placement_id=placement_id, ends_on=date(2026, 3, 15),
+                        reason="other", by=by, now=NOW)
+
+
+def test_only_a_hire_leads_to_a_placement() -> None:
+    """A referral answered declined or no-show cannot start a placement."""
+    by, c = actor(), company()
+    opening_id, referral_id, candidate = with_opening(c, by), uuid.uuid4(), uuid.uuid4()
+    c.refer_candidate(referral_id=referral_id, opening_id=opening_id, candidate_id=candidate,
+                      health_clarified_on=None, motivation_clarified_on=None, by=by, now=NOW)
+    c.answer_referral(referral_id=referral_id, outcome="no_show", answered_on=TODAY, by=by,
+                      now=NOW)
+    with pytest.raises(errors.ReferralAlreadyAnsweredError, match="no_show"):
+        c.start_placement(placement_id=uuid.uuid4(), candidate_id=candidate,
+                          referral_id=referral_id, kind="ordinary", hours_per_week=30,
+                          starts_on=TODAY, by=by)

@@ -1,0 +1,78 @@
+"""What a command is: the stream it changes, its decision, and what it answers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import StaffNotFoundError
+from domain.staff import StaffMember
+from infra.stores import StoredAnswer
+from services.errors import IdempotencyKeyReusedError
+
+if TYPE_CHECKING:
+    from services.committer import GroupCommitter
+
+
+class Reader:
+    """What a decision may read besides its own aggregate: staff members."""
+
+    def __init__(self, committer: GroupCommitter, working: dict[UUID, Aggregate]) -> None:
+        self._committer = committer
+        self._working = working
+
+    def staff(self, staff_id: UUID) -> StaffMember:
+        """The staff member, as this batch sees it; StaffNotFoundError if unknown."""
+        found = self._working.get(staff_id) or self._committer.cached_staff(staff_id)
+        if not isinstance(found, StaffMember):
+            raise StaffNotFoundError(f"staff member {staff_id} not found")
+        return found
+
+
+Decision = Callable[[Any, Reader], tuple[Aggregate, dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    """An Idempotency-Key and a hash of the request it came with."""
+
+    key: str
+    request_hash: str
+
+
+@dataclass(frozen=True)
+class Command:
+    """Change one stream: `decide` gets its current aggregate (or None)."""
+
+    target: UUID
+    decide: Decision
+    expected_version: int | None = None
+    idempotency: IdempotencyClaim | None = None
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """The stream's new version, the log position of the command's event, and details."""
+
+    aggregate_id: UUID
+    version: int
+    position: int
+    body: dict[str, Any] = field(default_factory=dict)
+    replayed: bool = False
+
+
+def answer_from_store(claim: IdempotencyClaim, answer: StoredAnswer) -> CommandResult:
+    """The first answer to a command with this key, or an error if the request differs."""
+    if answer.request_hash != claim.request_hash:
+        raise IdempotencyKeyReusedError(
+            f"Idempotency-Key {claim.key!r} was used for a different request"
+        )
+    body = dict(answer.response)
+    return CommandResult(
+        aggregate_id=UUID(body.pop("aggregate_id")), version=int(body.pop("version")),
+        position=answer.position or 0, body=body, replayed=True,
+    )
