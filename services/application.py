@@ -56,5 +56,11 @@ def migrate(settings: Settings) -> None:
         app = CasebookApplication(env=event_store_env(settings, create_tables=True))
         app.store.create_idempotency_table()
         app.close()
+        from services.views import ViewDb, create_views
+
+        if settings.backend != "memory":  # an in-memory store gets its views when opened
+            views = ViewDb(settings)
+            create_views(views)
+            views.close()
 
     with_migrate_lock(settings, create)

@@ -20,6 +20,7 @@ import random
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,8 +85,10 @@ class GroupCommitter:
     def __init__(
         self, app: CasebookApplication, *, max_batch: int = 500, cache_size: int = 10_000,
         staff_ttl_seconds: float = 2.0, linger_seconds: float = 0.001,
+        on_commit: Callable[[int], None] | None = None,
     ) -> None:
         self._app = app
+        self._on_commit = on_commit
         self._max_batch = max_batch
         self._cache_size = cache_size
         self._staff_ttl = staff_ttl_seconds
@@ -291,6 +294,8 @@ class GroupCommitter:
         for p, d in batch.decided:
             position = positions[(p.command.target, d.version)]
             p.future.set_result(CommandResult(p.command.target, d.version, position, d.body))
+        if self._on_commit is not None and ids:
+            self._on_commit(max(ids))
 
     def _refuse(self, p: _Pending, error: Exception) -> None:
         """Answer a refusal, unless another process recorded the key's answer meanwhile."""

@@ -38,3 +38,7 @@ class ConcurrencyExhaustedError(ServiceError):
 
 class ShuttingDownError(ServiceError):
     """The service is stopping and takes no more commands."""
+
+
+class ViewBehindError(ServiceError):
+    """A read model has not yet reached the position a read asked for."""

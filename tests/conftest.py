@@ -116,9 +116,9 @@ def memory_settings() -> Settings:
 
 
 def open_services(settings: Settings) -> Services:
-    """Migrated, running services for these settings."""
+    """Migrated, running services for these settings, with in-process projections."""
     migrate(settings)
-    return build_services(settings)
+    return build_services(settings, run_projections=True)
 
 
 @pytest.fixture

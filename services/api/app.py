@@ -9,15 +9,17 @@ from fastapi import FastAPI
 
 from infra.persistence import postgres_is_migrated
 from infra.settings import Settings
-from services.api import companies, health, problems, staff
+from services.api import companies, health, problems, reads, staff
 from services.api.context import Services
 from services.api.middleware import RequestMiddleware
 from services.application import migrate, open_application
 from services.committer import GroupCommitter
+from services.projector import ProjectionService
+from services.views import ViewDb, create_views
 
 
-def build_services(settings: Settings) -> Services:
-    """Open the event store and start the group committer for these settings."""
+def build_services(settings: Settings, *, run_projections: bool | None = None) -> Services:
+    """Open the stores, start the group committer and (embedded) the projection runners."""
     if settings.embedded:
         migrate(settings)  # the embedded mode migrates on start
     elif not postgres_is_migrated(settings):
@@ -26,11 +28,21 @@ def build_services(settings: Settings) -> Services:
             "run `casebook migrate` first"
         )
     app = open_application(settings)
+    views = ViewDb(settings)
+    if settings.backend == "memory":
+        create_views(views)
+    if run_projections is None:
+        run_projections = settings.embedded
+    projections = ProjectionService(app, views, settings) if run_projections else None
     committer = GroupCommitter(
         app, max_batch=settings.commit_batch_max, cache_size=settings.aggregate_cache_size,
         staff_ttl_seconds=settings.staff_cache_seconds,
+        on_commit=projections.wake if projections is not None else None,
     )
-    return Services(settings=settings, app=app, committer=committer)
+    if projections is not None:
+        projections.start()
+    return Services(settings=settings, app=app, committer=committer, views=views,
+                    projections=projections)
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
@@ -53,6 +65,6 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     api.state.services = built
     problems.install(api)
     api.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
-    for router in (companies.router, staff.router, health.router):
+    for router in (companies.router, reads.router, staff.router, health.router):
         api.include_router(router)
     return api

@@ -21,6 +21,8 @@ from services.application import CasebookApplication
 from services.command import Command, CommandResult, IdempotencyClaim, answer_from_store
 from services.committer import GroupCommitter
 from services.errors import ANY_VERSION
+from services.projector import ProjectionService
+from services.views import ViewDb
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
@@ -37,11 +39,16 @@ class Services:
     settings: Settings
     app: CasebookApplication
     committer: GroupCommitter
+    views: ViewDb
+    projections: ProjectionService | None = None  # in-process runners (embedded mode)
     clock: Callable[[], datetime] = local_now
 
     def close(self) -> None:
-        """Finish queued commands and release the event store."""
+        """Finish queued commands, stop the runners, release the stores."""
         self.committer.close()
+        if self.projections is not None:
+            self.projections.stop()
+        self.views.close()
         self.app.close()
 
 

@@ -19,6 +19,7 @@ from services.errors import (
     ServiceError,
     ShuttingDownError,
     VersionMismatchError,
+    ViewBehindError,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -34,6 +35,7 @@ ERROR_TABLE: list[tuple[type[Exception], int, str]] = [
     (ConcurrencyExhaustedError, 409, "Concurrent change"),
     (CommandTimeoutError, 503, "Event store busy"),
     (ShuttingDownError, 503, "Shutting down"),
+    (ViewBehindError, 503, "Read model behind"),
     (OperationalError, 503, "Event store unavailable"),
     (InterfaceError, 503, "Event store unavailable"),
 ]

@@ -1,0 +1,108 @@
+"""What every read model has: its tables, and a handler per event it cares about.
+
+A projection never reads aggregates: it works from the events alone, writing
+through `Sql` (a cursor of the view's own transaction, in which the runner
+also records the projection's tracking position).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any, ClassVar, Protocol
+from uuid import UUID
+
+BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+
+
+class Sql(Protocol):
+    """The view transaction's cursor: `%s` placeholders on every database."""
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None: ...
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    def fetchall(self) -> list[tuple[Any, ...]]: ...
+
+
+Handler = Callable[[Any, Any, int, Sql], None]
+
+
+class Projection:
+    """Base of read models: `tables` DDL (with `{t}` for the table prefix) and handlers."""
+
+    name: ClassVar[str]
+    tables: ClassVar[tuple[str, ...]]
+    handlers: ClassVar[dict[str, Handler]]
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix  # e.g. "view_timeline_g1_"
+
+    def t(self, table: str) -> str:
+        """The physical name of one of this projection's tables."""
+        return f"{self.prefix}{table}"
+
+    def ddl(self) -> list[str]:
+        """CREATE statements for this generation's tables."""
+        return [statement.format(t=self.prefix) for statement in self.tables]
+
+    def process(self, event: Any, position: int, sql: Sql) -> None:
+        """Apply one event (events this projection ignores are skipped)."""
+        handler = self.handlers.get(event_kind(event))
+        if handler is not None:
+            handler(self, event, position, sql)
+
+
+def on(*kinds: str) -> Callable[[Handler], Handler]:
+    """Mark a method as the handler of these event kinds (see `collect_handlers`)."""
+
+    def mark(method: Handler) -> Handler:
+        method.__dict__["kinds"] = kinds
+        return method
+
+    return mark
+
+
+def collect_handlers(cls: type[Projection]) -> type[Projection]:
+    """Class decorator: build `handlers` from the methods marked with `on`."""
+    cls.handlers = {
+        kind: method for method in vars(cls).values()
+        for kind in getattr(method, "kinds", ())
+    }
+    return cls
+
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def event_kind(event: Any) -> str:
+    """`company.contact_logged` for Company.ContactLogged (from the stable topic)."""
+    cls: Any = event if isinstance(event, type) else type(event)
+    topic: str = cls.TOPIC
+    aggregate, name = topic.removeprefix("casebook:").split(".", 1)
+    return f"{_CAMEL.sub('_', aggregate).lower()}.{_CAMEL.sub('_', name).lower()}"
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready copy: ids and dates as strings."""
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def fields_of(event: Any) -> dict[str, Any]:
+    """The event's own fields (not the library's), JSON-ready."""
+    return {f.name: plain(getattr(event, f.name)) for f in dataclasses.fields(event)
+            if f.name not in BASE_FIELDS}
+
+
+def as_json(value: dict[str, Any]) -> str:
+    """Compact JSON for a text column."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

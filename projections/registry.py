@@ -1,0 +1,9 @@
+"""Every read model casebook keeps."""
+
+from __future__ import annotations
+
+from projections.base import Projection
+from projections.directory import DirectoryProjection
+from projections.timeline import TimelineProjection
+
+PROJECTIONS: tuple[type[Projection], ...] = (DirectoryProjection, TimelineProjection)

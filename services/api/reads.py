@@ -1,0 +1,156 @@
+"""Read routes over the projections: company search and the company timeline."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from domain.errors import CompanyNotFoundError
+from domain.values import company_id, normalise_cvr
+from projections.directory import fold
+from services.api.context import Services, get_services
+from services.errors import ViewBehindError
+from services.views import prefix_of
+
+router = APIRouter(tags=["reads"])
+MIN_POSITION_WAIT_SECONDS = 5.0
+Svc = Annotated[Services, Depends(get_services)]
+MinPosition = Annotated[int | None, Query(ge=0, description=(
+    "Answer only once the read model includes this log position (a command's `position`)."))]
+
+
+class Person(BaseModel):
+    id: str
+    name: str | None
+    left: bool
+
+
+class CompanyHit(BaseModel):
+    cvr: str
+    name: str
+    municipality: str
+    industry: str
+    contact_person: Person | None
+
+
+class TimelineEntry(BaseModel):
+    position: int
+    version: int
+    kind: str
+    occurred_at: str
+    recorded_at: str
+    actor: Person | None
+    data: dict[str, Any]
+    replaces: dict[str, Any] | None = None
+
+
+class TimelinePage(BaseModel):
+    entries: list[TimelineEntry]
+    next_cursor: int | None
+
+
+def _prefix(services: Services, name: str, min_position: int | None) -> str:
+    """The active tables of a read model, once it has reached `min_position`."""
+    if min_position is not None and services.projections is not None and not \
+            services.projections.wait_for(min_position, MIN_POSITION_WAIT_SECONDS):
+        raise ViewBehindError(
+            f"the {name} view has not reached position {min_position} within "
+            f"{MIN_POSITION_WAIT_SECONDS:.0f} s; retry shortly")
+    active = services.views.active_generation(name)
+    if active is None or (min_position is not None and active[1] < min_position):
+        raise ViewBehindError(f"the {name} view has not reached position {min_position}")
+    return prefix_of(name, active[0])
+
+
+def _person(staff_id: str | None, name: str | None, left_on: str | None) -> Person | None:
+    return Person(id=staff_id, name=name, left=left_on is not None) if staff_id else None
+
+
+@router.get("/companies")
+def search_companies(
+    services: Svc,
+    q: Annotated[str, Query(max_length=100, description="CVR or part of the name")] = "",
+    municipality: Annotated[str | None, Query(pattern=r"^\d{3}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    min_position: MinPosition = None,
+) -> list[CompanyHit]:
+    """Find companies by CVR or any part of their name (case- and accent-insensitive)."""
+    d = _prefix(services, "directory", min_position)
+    where: list[str] = ["1 = 1"]
+    params: list[Any] = []
+    text = q.strip()
+    if text:
+        long, short = fold(text)
+        where.append("(c.cvr = %s OR c.folded LIKE %s OR c.folded LIKE %s)")
+        params += ["".join(ch for ch in text if ch.isdigit())[-8:] or text, f"%{long}%",
+                   f"%{short}%"]
+    if municipality:
+        where.append("c.municipality = %s")
+        params.append(municipality)
+    rows = services.views.query(
+        f"SELECT c.cvr, c.name, c.municipality, c.industry, c.contact_person, s.name, "
+        f"s.left_on FROM {d}companies c LEFT JOIN {d}staff s ON s.staff_id = c.contact_person "
+        f"WHERE {' AND '.join(where)} ORDER BY c.name LIMIT %s", (*params, limit))
+    return [CompanyHit(cvr=r[0], name=r[1], municipality=r[2], industry=r[3],
+                       contact_person=_person(r[4], r[5], r[6])) for r in rows]
+
+
+@router.get("/companies/{cvr}/timeline")
+def timeline(
+    cvr: str,
+    services: Svc,
+    kind: Annotated[str | None, Query(max_length=60, description="e.g. contact_logged")] = None,
+    actor: Annotated[str | None, Query(max_length=40, description="staff id")] = None,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: Annotated[date | None, Query()] = None,
+    cursor: Annotated[int | None, Query(ge=1, description="next_cursor of a page")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    min_position: MinPosition = None,
+) -> TimelinePage:
+    """Every event of the company, newest first; names stay even after people leave."""
+    stream = str(company_id(normalise_cvr(cvr)))
+    t = _prefix(services, "timeline", min_position)
+    d = _prefix(services, "directory", None)
+    if not services.views.query(f"SELECT 1 FROM {d}companies WHERE company_id = %s",
+                                (stream,)):
+        raise CompanyNotFoundError(f"no company with CVR {normalise_cvr(cvr)} is registered")
+    where: list[str] = ["e.company_id = %s"]
+    params: list[Any] = [stream]
+    for clause, value in (("e.kind = %s", kind), ("e.actor_id = %s", actor),
+                          ("e.occurred_at >= %s", from_ and from_.isoformat()),
+                          ("e.occurred_at < %s", to and _next_day(to)),
+                          ("e.position < %s", cursor)):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    rows = services.views.query(
+        f"SELECT e.position, e.version, e.kind, e.occurred_at, e.recorded_at, e.actor_id, "
+        f"s.name, s.left_on, e.data FROM {t}entries e LEFT JOIN {d}staff s "
+        f"ON s.staff_id = e.actor_id WHERE {' AND '.join(where)} "
+        f"ORDER BY e.position DESC LIMIT %s", (*params, limit + 1))
+    entries = [TimelineEntry(position=r[0], version=r[1], kind=r[2], occurred_at=r[3],
+                             recorded_at=r[4], actor=_person(r[5], r[6], r[7]),
+                             data=json.loads(r[8])) for r in rows[:limit]]
+    _attach_originals(services, t, stream, entries)
+    more = len(rows) > limit
+    return TimelinePage(entries=entries, next_cursor=entries[-1].position if more else None)
+
+
+def _attach_originals(services: Services, t: str, stream: str,
+                      entries: list[TimelineEntry]) -> None:
+    """A correction shows the contact as first logged."""
+    for entry in entries:
+        if entry.kind == "contact_corrected":
+            pattern = f'%"contact_id":"{entry.data["contact_id"]}"%'
+            rows = services.views.query(
+                f"SELECT data FROM {t}entries WHERE company_id = %s "
+                "AND kind = 'contact_logged' AND data LIKE %s", (stream, pattern))
+            entry.replaces = json.loads(rows[0][0]) if rows else None
+
+
+def _next_day(day: date) -> str:
+    return date.fromordinal(day.toordinal() + 1).isoformat()

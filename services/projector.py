@@ -1,0 +1,183 @@
+"""Projection runners: follow the event log and keep the read models current.
+
+A runner reads the log after its projection's recorded position, in batches,
+and applies each batch in one transaction that also records the new position,
+so a crash at any point leaves the view exactly as of some earlier batch.
+Runners are woken by new events (the committer in the embedded mode, LISTEN
+on PostgreSQL) and poll once a second besides; a failing batch is retried with
+backoff, and the failure is visible in /readyz.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psycopg
+import structlog
+
+from infra.persistence import postgres_conninfo
+from infra.settings import Settings
+from projections.base import Projection
+from projections.registry import PROJECTIONS
+from services.application import CasebookApplication
+from services.views import REGISTRY, ViewDb, prefix_of
+
+log = structlog.get_logger(__name__)
+
+
+class _Overtaken(Exception):
+    """Another runner recorded a newer position for this generation."""
+
+
+@dataclass
+class RunnerStatus:
+    """What /readyz shows of a runner."""
+
+    name: str
+    generation: int
+    position: int
+    error: str | None = None
+
+
+class ProjectionRunner:
+    """Applies the log to one generation of one projection, a batch per transaction."""
+
+    def __init__(self, app: CasebookApplication, views: ViewDb, projection: Projection,
+                 generation: int, position: int, *, batch_size: int = 500) -> None:
+        self.app = app
+        self.views = views
+        self.projection = projection
+        self.generation = generation
+        self.position = position
+        self.batch_size = batch_size
+        self.error: str | None = None
+
+    @classmethod
+    def for_active(cls, app: CasebookApplication, views: ViewDb,
+                   projection_cls: type[Projection], *, batch_size: int = 500
+                   ) -> ProjectionRunner:
+        """The runner of the generation readers use (created by `migrate`)."""
+        active = views.active_generation(projection_cls.name)
+        if active is None:
+            raise RuntimeError(f"no {projection_cls.name} read model: run `casebook migrate`")
+        generation, position = active
+        projection = projection_cls(prefix_of(projection_cls.name, generation))
+        return cls(app, views, projection, generation, position, batch_size=batch_size)
+
+    def run_batch(self) -> int:
+        """Apply the next batch of the log; return how many events it held."""
+        notifications = self.app.recorder.select_notifications(
+            start=self.position + 1, limit=self.batch_size)
+        if not notifications:
+            return 0
+        last = notifications[-1].id
+        try:
+            with self.views.transaction() as sql:
+                sql.execute(f"SELECT position FROM {REGISTRY} WHERE name = %s "
+                            "AND generation = %s", (self.projection.name, self.generation))
+                [(recorded,)] = sql.fetchall()
+                if int(recorded) != self.position:
+                    self.position = int(recorded)
+                    raise _Overtaken
+                for n in notifications:
+                    self.projection.process(self.app.mapper.to_domain_event(n), n.id, sql)
+                sql.execute(f"UPDATE {REGISTRY} SET position = %s WHERE name = %s "
+                            "AND generation = %s", (last, self.projection.name,
+                                                    self.generation))
+        except _Overtaken:
+            return 1  # not an error: go on from the newer position
+        self.position = last
+        return len(notifications)
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+        """Run batches until the log is exhausted; return the events applied."""
+        total = 0
+        while count := self.run_batch():
+            total += count
+            if progress is not None:
+                progress(self.position)
+        return total
+
+    def status(self) -> RunnerStatus:
+        """Position and last error, for /readyz and /metrics."""
+        return RunnerStatus(self.projection.name, self.generation, self.position, self.error)
+
+
+class ProjectionService:
+    """Runs every projection in one background thread and tells waiters of progress."""
+
+    def __init__(self, app: CasebookApplication, views: ViewDb, settings: Settings) -> None:
+        self.runners = [ProjectionRunner.for_active(app, views, p) for p in PROJECTIONS]
+        self._settings = settings
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._progress = threading.Condition()
+        self._threads = [threading.Thread(target=self._follow, name="projections",
+                                          daemon=True)]
+        if settings.backend == "postgres":
+            self._threads.append(threading.Thread(target=self._listen, name="listen",
+                                                  daemon=True))
+
+    def start(self) -> None:
+        """Start following the log."""
+        for thread in self._threads:
+            thread.start()
+
+    def wake(self, position: int = 0) -> None:
+        """New events were written (called by the committer after each commit)."""
+        self._wake.set()
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        """Block until every read model has reached `position` (False on timeout)."""
+        with self._progress:
+            return self._progress.wait_for(
+                lambda: all(r.position >= position for r in self.runners), timeout)
+
+    def stop(self) -> None:
+        """Stop following (the current batch finishes)."""
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+
+    def _follow(self) -> None:
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                moved = sum(runner.run_batch() for runner in self.runners)
+            except Exception as e:  # keep following: log, show in /readyz, back off
+                log.warning("projection_failed", error=type(e).__name__, reason=str(e))
+                for runner in self.runners:
+                    runner.error = type(e).__name__
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            backoff = 0.5
+            for runner in self.runners:
+                runner.error = None
+            with self._progress:
+                self._progress.notify_all()
+            if not moved:
+                self._wake.wait(1.0)
+                self._wake.clear()
+
+    def _listen(self) -> None:
+        """Wake on the event store's NOTIFY; reconnect with backoff if LISTEN drops."""
+        channel = "casebook_events"
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(postgres_conninfo(self._settings), autocommit=True) as c:
+                    c.execute(f'LISTEN "{channel}"')
+                    backoff = 0.5
+                    while not self._stop.is_set():
+                        for _ in c.notifies(timeout=0.25, stop_after=1):
+                            self._wake.set()
+            except psycopg.Error as e:
+                log.warning("listen_failed", reason=str(e))
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+            time.sleep(0)

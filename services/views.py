@@ -1,0 +1,165 @@
+"""The read models' database: the event store's own SQLite file or PostgreSQL schema.
+
+Each projection has a row in `casebook_projections` per generation of its
+tables: the generation, the log position it has processed, and whether it is
+the one readers use. A batch's rows and its position commit together.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from infra.persistence import postgres_conninfo
+from infra.settings import Settings
+from projections.base import Projection, Sql
+from projections.registry import PROJECTIONS
+
+REGISTRY = "casebook_projections"
+_PARAM = re.compile(r"%s")
+
+
+class _SqliteSql:
+    """A sqlite3 cursor that takes `%s` placeholders like psycopg."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self._cursor.execute(_PARAM.sub("?", statement), tuple(params))
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._cursor.executemany(_PARAM.sub("?", statement), [tuple(r) for r in rows])
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return list(self._cursor.fetchall())
+
+
+class _PostgresSql:
+    """A psycopg cursor (tuples, `%s` placeholders)."""
+
+    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
+        self._cursor = cursor
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self._cursor.execute(statement, tuple(params))
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._cursor.executemany(statement, [tuple(r) for r in rows])
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return list(self._cursor.fetchall())
+
+
+class ViewDb:
+    """Transactions on the views' database, for the runners and the read routes."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._local = threading.local()
+        self._pool: ConnectionPool[psycopg.Connection[Any]] | None = None
+        self._memory: sqlite3.Connection | None = None
+        self._memory_lock = threading.Lock()
+        if settings.backend == "postgres":
+            self._pool = ConnectionPool(
+                postgres_conninfo(settings), min_size=1, max_size=settings.db_pool_size,
+                kwargs={"options": f"-c search_path={settings.postgres_schema}"},
+                check=ConnectionPool.check_connection, open=True,
+            )
+        elif settings.backend == "memory":
+            self._memory = sqlite3.connect(":memory:", check_same_thread=False,
+                                           isolation_level=None)
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Sql]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        if self._pool is not None:
+            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                yield _PostgresSql(cur)
+            return
+        if self._memory is not None:
+            with self._memory_lock:
+                yield from _sqlite_transaction(self._memory, write)
+            return
+        yield from _sqlite_transaction(self._sqlite(), write)
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of one read-only statement."""
+        with self.transaction(write=False) as sql:
+            sql.execute(statement, params)
+            return sql.fetchall()
+
+    def _sqlite(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self._settings.sqlite_path(), isolation_level=None,
+                                   timeout=10)
+            conn.execute("PRAGMA journal_mode=WAL")
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        """Close the pool (PostgreSQL) or the in-memory database."""
+        if self._pool is not None:
+            self._pool.close()
+        if self._memory is not None:
+            self._memory.close()
+
+    # --- the registry of generations -------------------------------------
+
+    def create_registry(self) -> None:
+        """The table of projections, their generations and positions."""
+        with self.transaction() as sql:
+            sql.execute(
+                f"CREATE TABLE IF NOT EXISTS {REGISTRY} (name TEXT NOT NULL, "
+                "generation INTEGER NOT NULL, position BIGINT NOT NULL, "
+                "active INTEGER NOT NULL, PRIMARY KEY (name, generation))"
+            )
+
+    def active_generation(self, name: str) -> tuple[int, int] | None:
+        """(generation, position) that readers use, if the projection exists."""
+        rows = self.query(f"SELECT generation, position FROM {REGISTRY} "
+                          "WHERE name = %s AND active = 1", (name,))
+        return (int(rows[0][0]), int(rows[0][1])) if rows else None
+
+    def start_generation(self, cls: type[Projection], generation: int, *,
+                         active: bool) -> Projection:
+        """Create a generation's tables and registry row (at position 0)."""
+        projection = cls(prefix_of(cls.name, generation))
+        with self.transaction() as sql:
+            for statement in projection.ddl():
+                sql.execute(statement)
+            sql.execute(f"INSERT INTO {REGISTRY} (name, generation, position, active) "
+                        "VALUES (%s, %s, 0, %s)", (cls.name, generation, int(active)))
+        return projection
+
+
+def create_views(views: ViewDb) -> None:
+    """The registry and a first generation of every read model (part of migrate)."""
+    views.create_registry()
+    for cls in PROJECTIONS:
+        if views.active_generation(cls.name) is None:
+            views.start_generation(cls, 1, active=True)
+
+
+def prefix_of(name: str, generation: int) -> str:
+    """Table prefix of a projection's generation."""
+    return f"view_{name}_g{generation}_"
+
+
+def _sqlite_transaction(conn: sqlite3.Connection, write: bool) -> Iterator[Sql]:
+    cursor = conn.cursor()
+    cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+    try:
+        yield _SqliteSql(cursor)
+    except BaseException:
+        cursor.execute("ROLLBACK")
+        raise
+    cursor.execute("COMMIT")
