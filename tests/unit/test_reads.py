@@ -1,0 +1,163 @@
+"""Search and the timeline, read through the projections (read-your-writes).
+
+Rerun on SQLite and PostgreSQL by tests/integration/test_reads_stores.py.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+import services.api.reads as reads_module
+from services.api.context import Services
+from services.projector import ProjectionRunner
+from services.views import prefix_of
+from tests.unit.test_api import CVR, assert_problem, contact
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def _post(client: TestClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    r = client.post(path, json=body)
+    assert r.status_code in (200, 201), r.text
+    answer: dict[str, Any] = r.json()
+    return answer
+
+
+def _timeline(client: TestClient, position: int, **params: Any) -> dict[str, Any]:
+    r = client.get(f"/companies/{CVR}/timeline", params={"min_position": position, **params})
+    assert r.status_code == 200, r.text
+    page: dict[str, Any] = r.json()
+    return page
+
+
+def test_the_timeline_shows_a_new_contact_at_once(client: TestClient, staff: str,
+                                                  registered: str) -> None:
+    """Read with the command's position, the new contact is the newest entry."""
+    answer = _post(client, f"/companies/{registered}/contacts", contact(staff))
+    page = _timeline(client, answer["position"])
+    first = page["entries"][0]
+    assert (first["kind"], first["position"], first["data"]["summary"]) == (
+        "contact_logged", answer["position"], "Talked about an opening")
+    assert first["actor"] == {"id": staff, "name": "Gry Lyngbakke", "left": False}
+    assert [e["kind"] for e in page["entries"]] == ["contact_logged", "registered"]
+
+
+def test_names_stay_after_people_leave(client: TestClient, staff: str,
+                                       registered: str) -> None:
+    """A consultant who left is still named in the company's history."""
+    _post(client, f"/companies/{registered}/contacts", contact(staff))
+    answer = _post(client, f"/staff/{staff}/leave", {"left_on": NOW.date().isoformat()})
+    page = _timeline(client, answer["position"])
+    assert page["entries"][0]["actor"] == {"id": staff, "name": "Gry Lyngbakke", "left": True}
+
+
+def test_a_correction_shows_what_it_replaced(client: TestClient, staff: str,
+                                            registered: str) -> None:
+    """The correction entry carries the contact as first logged."""
+    logged = _post(client, f"/companies/{registered}/contacts", contact(staff, summary="wrong"))
+    fixed = _post(client, f"/companies/{registered}/contacts/{logged['id']}/corrections",
+                  contact(staff, summary="right", reason="typo"))
+    entry = _timeline(client, fixed["position"])["entries"][0]
+    assert (entry["kind"], entry["data"]["summary"]) == ("contact_corrected", "right")
+    assert entry["replaces"]["summary"] == "wrong"
+
+
+def test_pages_cover_the_timeline_once_newest_first(client: TestClient, staff: str,
+                                                    registered: str) -> None:
+    """Following next_cursor visits every entry exactly once, in descending position."""
+    last = 0
+    for n in range(7):
+        last = _post(client, f"/companies/{registered}/contacts",
+                     contact(staff, summary=f"call {n}"))["position"]
+    seen: list[int] = []
+    cursor = None
+    while True:
+        page = _timeline(client, last, limit=3, **({"cursor": cursor} if cursor else {}))
+        seen += [e["position"] for e in page["entries"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted(seen, reverse=True)
+    assert len(seen) == len(set(seen)) == 8
+
+
+def test_filters_by_kind_actor_and_business_date(client: TestClient, staff: str,
+                                                 registered: str) -> None:
+    """kind, actor and from/to (business dates) narrow the timeline."""
+    other: str = _post(client, "/staff", {"name": "Ole Engdahl", "municipality": "165",
+                                          "unit": "business_unit"})["id"]
+    old = (NOW - timedelta(days=40)).isoformat()
+    _post(client, f"/companies/{registered}/contacts", contact(staff, occurred_at=old))
+    last = _post(client, f"/companies/{registered}/contacts", contact(other))["position"]
+    by_other = _timeline(client, last, actor=other)["entries"]
+    assert [e["actor"]["name"] for e in by_other] == ["Ole Engdahl"]
+    recent = _timeline(client, last, kind="contact_logged",
+                       **{"from": (NOW - timedelta(days=7)).date().isoformat()})["entries"]
+    assert [e["actor"]["id"] for e in recent] == [other]
+    early = _timeline(client, last, to=(NOW - timedelta(days=30)).date().isoformat())
+    assert [e["occurred_at"][:10] for e in early["entries"]] == [old[:10]]
+
+
+def test_an_unknown_or_malformed_company_has_no_timeline(client: TestClient) -> None:
+    """404 for a valid CVR nobody registered, 422 for a malformed one."""
+    assert_problem(client.get("/companies/24256790/timeline"), 404, "24256790")
+    assert_problem(client.get("/companies/24256791/timeline"), 422, "modulus-11")
+
+
+def test_search_by_cvr_or_name_ignores_case_and_danish_letters(
+    client: TestClient, staff: str,
+) -> None:
+    """København, kobenhavn and KOEBENHAVN find the same company; CVR finds it too."""
+    answer = _post(client, "/companies", {"cvr": CVR, "name": "Københavns Glarmester ApS",
+                                          "municipality": "165", "by": staff})
+    for q in ("København", "kobenhavn", "KOEBENHAVN", "glarm", "DK 1374 8136"):
+        r = client.get("/companies", params={"q": q, "min_position": answer["position"]})
+        assert [hit["cvr"] for hit in r.json()] == [CVR], q
+    none = client.get("/companies", params={"q": "bager", "min_position": answer["position"]})
+    assert none.json() == []
+
+
+def test_search_is_scoped_by_municipality(client: TestClient, staff: str) -> None:
+    """municipality= keeps only that municipality's companies."""
+    _post(client, "/companies", {"cvr": CVR, "name": "Glans ApS", "municipality": "165",
+                                 "by": staff})
+    last = _post(client, "/companies", {"cvr": "24256790", "name": "Glans Nord ApS",
+                                        "municipality": "147", "by": staff})["position"]
+    r = client.get("/companies", params={"q": "glans", "municipality": "147",
+                                         "min_position": last})
+    assert [hit["cvr"] for hit in r.json()] == ["24256790"]
+
+
+def test_a_position_never_reached_is_503_after_a_bounded_wait(
+    client: TestClient, registered: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Asking for a future position answers 503 with a clear detail, not a hang."""
+    monkeypatch.setattr(reads_module, "MIN_POSITION_WAIT_SECONDS", 0.3)
+    r = client.get(f"/companies/{registered}/timeline", params={"min_position": 10**9})
+    assert_problem(r, 503, "has not reached position")
+
+
+def test_a_rebuild_from_zero_equals_the_incremental_view(
+    client: TestClient, staff: str, registered: str, services: Services,
+) -> None:
+    """Processing the log again into a new generation gives identical rows."""
+    logged = _post(client, f"/companies/{registered}/contacts", contact(staff))
+    _post(client, f"/companies/{registered}/contacts/{logged['id']}/corrections",
+          contact(staff, reason="typo"))
+    last = _post(client, f"/staff/{staff}/leave", {"left_on": NOW.date().isoformat()})
+    assert services.projections is not None
+    assert services.projections.wait_for(last["position"], 5)
+    for runner in services.projections.runners:
+        cls = type(runner.projection)
+        fresh = services.views.start_generation(cls, 99 + len(cls.name), active=False)
+        ProjectionRunner(services.app, services.views, fresh, 99 + len(cls.name), 0,
+                         batch_size=2).catch_up()
+        for table in ("entries",) if cls.name == "timeline" else ("companies", "staff"):
+            old = services.views.query(
+                f"SELECT * FROM {prefix_of(cls.name, runner.generation)}{table} ORDER BY 1")
+            new = services.views.query(f"SELECT * FROM {fresh.prefix}{table} ORDER BY 1")
+            assert new == old and old, table
