@@ -45,6 +45,12 @@ class Projection:
         """The physical name of one of this projection's tables."""
         return f"{self.prefix}{table}"
 
+    @classmethod
+    def table_names(cls) -> list[str]:
+        """The tables (without prefix) this projection creates."""
+        return [m.group(1) for m in (re.search(r"CREATE TABLE IF NOT EXISTS \{t\}(\w+)", s)
+                                     for s in cls.tables) if m]
+
     def ddl(self) -> list[str]:
         """CREATE statements for this generation's tables."""
         return [statement.format(t=self.prefix) for statement in self.tables]

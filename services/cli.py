@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gc
+import signal
 import socket
 import sys
+import threading
 from datetime import date
 from typing import Annotated, Any
 
@@ -18,10 +20,15 @@ from domain.company import Company
 from domain.values import company_id
 from infra.logging import configure_logging
 from infra.settings import Settings
+from projections.registry import PROJECTIONS
 from services.api.app import build_services, create_app
 from services.api.context import Services
 from services.application import migrate as migrate_store
+from services.application import open_application
 from services.demo import first_demo_cvr, load_demo
+from services.projector import ProjectionService
+from services.projector import rebuild as rebuild_view
+from services.views import ViewDb
 
 cli = typer.Typer(help="casebook: one continuous history for every company.",
                   no_args_is_help=True, add_completion=False)
@@ -134,6 +141,49 @@ def _one_line(e: Exception) -> str:
         return "; ".join(f"CASEBOOK_{'_'.join(map(str, err['loc'])).upper()}: {err['msg']}"
                          for err in e.errors())
     return " ".join(str(e).split()) or type(e).__name__
+
+
+@cli.command()
+def project() -> None:
+    """Run the projection workers: keep every read model current (production mode)."""
+    settings = _settings()
+    app = open_application(settings)
+    views = ViewDb(settings)
+    service = ProjectionService(app, views, settings)
+    service.start()
+    console.print(f"following the log for {', '.join(r.projection.name for r in service.runners)}"
+                  " (Ctrl-C stops)")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    service.stop()
+    views.close()
+    app.close()
+
+
+@cli.command()
+def rebuild(name: Annotated[str, typer.Argument(help="The read model: directory or timeline.")]
+            ) -> None:
+    """Rebuild a read model from the log; the old one serves until the new one is swapped in."""
+    known = [p.name for p in PROJECTIONS]
+    if name not in known:
+        raise CliError(f"no read model named {name!r} (known: {', '.join(known)})")
+    settings = _settings()
+    app = open_application(settings)
+    views = ViewDb(settings)
+    try:
+        head = app.last_position()
+        with Progress("[progress.description]{task.description}", BarColumn(),
+                      MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+            task = bar.add_task(f"rebuilding {name}", total=head)
+            runner = rebuild_view(app, views, name, lambda pos: bar.update(
+                task, completed=min(pos, head)))
+        console.print(f"{name} rebuilt as generation {runner.generation} at position "
+                      f"{runner.position}")
+    finally:
+        views.close()
+        app.close()
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ backoff, and the failure is visible in /readyz.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -101,6 +102,11 @@ class ProjectionRunner:
                 progress(self.position)
         return total
 
+    def is_active(self) -> bool:
+        """Whether readers still use this runner's generation (a rebuild may swap it)."""
+        active = self.views.active_generation(self.projection.name)
+        return active is not None and active[0] == self.generation
+
     def status(self) -> RunnerStatus:
         """Position and last error, for /readyz and /metrics."""
         return RunnerStatus(self.projection.name, self.generation, self.position, self.error)
@@ -152,6 +158,8 @@ class ProjectionService:
                 log.warning("projection_failed", error=type(e).__name__, reason=str(e))
                 for runner in self.runners:
                     runner.error = type(e).__name__
+                with contextlib.suppress(Exception):  # a rebuild may have dropped our tables
+                    self._follow_rebuilds()
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
@@ -161,8 +169,18 @@ class ProjectionService:
             with self._progress:
                 self._progress.notify_all()
             if not moved:
+                self._follow_rebuilds()
                 self._wake.wait(1.0)
                 self._wake.clear()
+
+    def _follow_rebuilds(self) -> None:
+        """Switch to a generation that `casebook rebuild` made active."""
+        for i, runner in enumerate(self.runners):
+            if not runner.is_active():
+                self.runners[i] = ProjectionRunner.for_active(
+                    runner.app, runner.views, type(runner.projection))
+                log.info("projection_switched", name=runner.projection.name,
+                         generation=self.runners[i].generation)
 
     def _listen(self) -> None:
         """Wake on the event store's NOTIFY; reconnect with backoff if LISTEN drops."""
@@ -181,3 +199,19 @@ class ProjectionService:
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
             time.sleep(0)
+
+
+def rebuild(app: CasebookApplication, views: ViewDb, name: str,
+            progress: Callable[[int], None]) -> ProjectionRunner:
+    """Build a new generation from the log while the old one serves, then swap."""
+    cls = next((p for p in PROJECTIONS if p.name == name), None)
+    if cls is None:
+        known = ", ".join(p.name for p in PROJECTIONS)
+        raise ValueError(f"no read model named {name!r} (known: {known})")
+    generation = views.next_generation(name)
+    runner = ProjectionRunner(app, views, views.start_generation(cls, generation, active=False),
+                              generation, 0)
+    runner.catch_up(progress)
+    views.activate(cls, generation)
+    runner.catch_up(progress)  # what arrived during the swap; the workers take over
+    return runner

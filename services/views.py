@@ -129,6 +129,25 @@ class ViewDb:
                           "WHERE name = %s AND active = 1", (name,))
         return (int(rows[0][0]), int(rows[0][1])) if rows else None
 
+    def next_generation(self, name: str) -> int:
+        """A generation number not used yet for this projection."""
+        rows = self.query(f"SELECT MAX(generation) FROM {REGISTRY} WHERE name = %s", (name,))
+        return int(rows[0][0] or 0) + 1
+
+    def activate(self, cls: type[Projection], generation: int) -> None:
+        """Make `generation` the one readers use; drop every other generation's tables."""
+        with self.transaction() as sql:
+            sql.execute(f"SELECT generation FROM {REGISTRY} WHERE name = %s", (cls.name,))
+            others = [int(g) for (g,) in sql.fetchall() if int(g) != generation]
+            sql.execute(f"UPDATE {REGISTRY} SET active = CASE WHEN generation = %s THEN 1 "
+                        "ELSE 0 END WHERE name = %s", (generation, cls.name))
+        for old in others:
+            with self.transaction() as sql:
+                for table in cls.table_names():
+                    sql.execute(f"DROP TABLE IF EXISTS {prefix_of(cls.name, old)}{table}")
+                sql.execute(f"DELETE FROM {REGISTRY} WHERE name = %s AND generation = %s",
+                            (cls.name, old))
+
     def start_generation(self, cls: type[Projection], generation: int, *,
                          active: bool) -> Projection:
         """Create a generation's tables and registry row (at position 0)."""

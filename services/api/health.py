@@ -6,9 +6,11 @@ from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
 from services.api.context import Services, get_services
+from services.views import REGISTRY
 
 router = APIRouter(tags=["operations"])
 log = structlog.get_logger(__name__)
@@ -32,10 +34,46 @@ def readyz(services: Annotated[Services, Depends(get_services)]) -> Any:
         log.warning("not_ready", reason=str(e))
         return JSONResponse({"status": "unavailable", "detail": "the event store does not "
                              "answer"}, status_code=503)
-    return {
-        "status": "ready",
+    views = _views(services, position)
+    failing = [v["name"] for v in views if v["error"]]
+    body = {
+        "status": "degraded" if failing else "ready",
         "backend": services.settings.backend,
         "log_position": position,
         "commit_batches": services.committer.batches,
         "commands": services.committer.commands,
+        "views": views,
     }
+    return JSONResponse(body, status_code=503 if failing else 200)
+
+
+def _views(services: Services, head: int) -> list[dict[str, Any]]:
+    """Each read model's position and lag (and the runner's error, in this process)."""
+    errors = {r.projection.name: r.error for r in services.projections.runners} \
+        if services.projections is not None else {}
+    rows = services.views.query(f"SELECT name, generation, position FROM {REGISTRY} "
+                                "WHERE active = 1 ORDER BY name")
+    return [{"name": name, "generation": int(gen), "position": int(pos),
+             "lag": max(head - int(pos), 0), "error": errors.get(name)}
+            for name, gen, pos in rows]
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+def metrics(services: Annotated[Services, Depends(get_services)]) -> str:
+    """Prometheus metrics: log position, commands, and each read model's lag."""
+    registry = CollectorRegistry()
+    head = services.app.last_position()
+    Gauge("casebook_log_position", "Newest position in the event log",
+          registry=registry).set(head)
+    Gauge("casebook_commands", "Commands taken by this process's committer",
+          registry=registry).set(services.committer.commands)
+    Gauge("casebook_commit_batches", "Transactions written by this process's committer",
+          registry=registry).set(services.committer.batches)
+    position = Gauge("casebook_view_position", "Log position a read model has reached",
+                     ["view"], registry=registry)
+    lag = Gauge("casebook_view_lag", "Events a read model is behind the log", ["view"],
+                registry=registry)
+    for view in _views(services, head):
+        position.labels(view["name"]).set(view["position"])
+        lag.labels(view["name"]).set(view["lag"])
+    return generate_latest(registry).decode()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -136,3 +138,60 @@ def test_serve_on_a_taken_port_says_so_in_one_line(tmp_path: Path) -> None:
     assert r.stderr.strip().splitlines() == [
         f"casebook: error: cannot listen on 127.0.0.1:{port} (Address already in use); "
         "choose another with --port or CASEBOOK_PORT"]
+
+
+def test_rebuild_swaps_generations_and_drops_the_old_tables(sqlite_settings: Settings) -> None:
+    """`casebook rebuild timeline` builds generation 2, makes it active, drops generation 1."""
+    env = _env(sqlite_settings)
+    assert subprocess.run([*CASEBOOK, "demo"], env=env, capture_output=True,
+                          check=False, timeout=300).returncode == 0
+    r = subprocess.run([*CASEBOOK, "rebuild", "timeline"], env=env, capture_output=True,
+                       text=True, check=False, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "timeline rebuilt as generation 2" in r.stderr
+    db = sqlite3.connect(sqlite_settings.sqlite_path())
+    registry = db.execute("SELECT name, generation, position, active FROM "
+                          "casebook_projections ORDER BY name").fetchall()
+    head = db.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
+    assert registry == [("directory", 1, head, 1), ("timeline", 2, head, 1)]
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert "view_timeline_g2_entries" in tables
+    assert "view_timeline_g1_entries" not in tables
+    wrong = subprocess.run([*CASEBOOK, "rebuild", "nosuch"], env=env, capture_output=True,
+                           text=True, check=False)
+    assert (wrong.returncode, wrong.stderr.strip()) == (
+        1, "casebook: error: no read model named 'nosuch' (known: directory, timeline)")
+
+
+def test_the_projection_worker_follows_writes_from_another_process(
+    postgres_settings: Settings,
+) -> None:
+    """`casebook project` keeps the read models current while an API process writes."""
+    from fastapi.testclient import TestClient
+
+    from services.api.app import build_services, create_app
+    from services.application import migrate
+
+    migrate(postgres_settings)
+    worker = subprocess.Popen([*CASEBOOK, "project"], env=_env(postgres_settings),
+                              stderr=subprocess.PIPE, text=True)
+    services = build_services(postgres_settings, run_projections=False)
+    try:
+        client = TestClient(create_app(postgres_settings, services))
+        staff = client.post("/staff", json={"name": "Pia Skovmark", "municipality": "165",
+                                            "unit": "job_centre"}).json()["id"]
+        last = client.post("/companies", json={"cvr": "13748136", "name": "Glans ApS",
+                                               "municipality": "165", "by": staff}).json()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            views = client.get("/readyz").json()["views"]
+            if all(v["position"] >= last["position"] for v in views):
+                break
+            time.sleep(0.1)
+        hits = client.get("/companies", params={"q": "glans"}).json()
+        assert [h["cvr"] for h in hits] == ["13748136"]
+    finally:
+        services.close()
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=30)
+    assert worker.returncode == 0, err

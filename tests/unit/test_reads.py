@@ -161,3 +161,37 @@ def test_a_rebuild_from_zero_equals_the_incremental_view(
                 f"SELECT * FROM {prefix_of(cls.name, runner.generation)}{table} ORDER BY 1")
             new = services.views.query(f"SELECT * FROM {fresh.prefix}{table} ORDER BY 1")
             assert new == old and old, table
+
+
+def test_readyz_and_metrics_show_each_read_model_and_its_lag(
+    client: TestClient, staff: str, registered: str, services: Services,
+) -> None:
+    """Positions and lag per read model, in /readyz and in Prometheus format."""
+    answer = _post(client, f"/companies/{registered}/contacts", contact(staff))
+    assert services.projections is not None
+    assert services.projections.wait_for(answer["position"], 5)
+    ready = client.get("/readyz").json()
+    views = {v["name"]: v for v in ready["views"]}
+    assert set(views) == {"directory", "timeline"}
+    assert views["timeline"]["position"] == answer["position"]
+    assert views["timeline"]["lag"] == 0
+    text = client.get("/metrics").text
+    assert 'casebook_view_lag{view="timeline"} 0.0' in text
+    assert f"casebook_log_position {float(answer['position'])}" in text
+
+
+def test_a_rebuild_swaps_in_while_the_runner_keeps_following(
+    client: TestClient, staff: str, registered: str, services: Services,
+) -> None:
+    """After `rebuild timeline`, new work appears in the new generation's timeline."""
+    from services.projector import rebuild
+
+    first = _post(client, f"/companies/{registered}/contacts", contact(staff, summary="one"))
+    assert services.projections is not None
+    assert services.projections.wait_for(first["position"], 5)
+    runner = rebuild(services.app, services.views, "timeline", lambda _: None)
+    assert services.views.active_generation("timeline") == (runner.generation,
+                                                           first["position"])
+    second = _post(client, f"/companies/{registered}/contacts", contact(staff, summary="two"))
+    page = _timeline(client, second["position"])
+    assert [e["data"].get("summary") for e in page["entries"][:2]] == ["two", "one"]
