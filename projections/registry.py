@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from projections.base import Projection
 from projections.directory import DirectoryProjection
+from projections.overview import OverviewProjection
 from projections.timeline import TimelineProjection
 
-PROJECTIONS: tuple[type[Projection], ...] = (DirectoryProjection, TimelineProjection)
+PROJECTIONS: tuple[type[Projection], ...] = (
+    DirectoryProjection, OverviewProjection, TimelineProjection)

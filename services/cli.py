@@ -163,7 +163,7 @@ def project() -> None:
 
 
 @cli.command()
-def rebuild(name: Annotated[str, typer.Argument(help="The read model: directory or timeline.")]
+def rebuild(name: Annotated[str, typer.Argument(help="The read model: directory, overview or timeline.")]
             ) -> None:
     """Rebuild a read model from the log; the old one serves until the new one is swapped in."""
     known = [p.name for p in PROJECTIONS]

@@ -53,7 +53,7 @@ class TimelinePage(BaseModel):
     next_cursor: int | None
 
 
-def _prefix(services: Services, name: str, min_position: int | None) -> str:
+def view_prefix(services: Services, name: str, min_position: int | None) -> str:
     """The active tables of a read model, once it has reached `min_position`."""
     if min_position is not None and services.projections is not None and not \
             services.projections.wait_for(min_position, MIN_POSITION_WAIT_SECONDS):
@@ -79,7 +79,7 @@ def search_companies(
     min_position: MinPosition = None,
 ) -> list[CompanyHit]:
     """Find companies by CVR or any part of their name (case- and accent-insensitive)."""
-    d = _prefix(services, "directory", min_position)
+    d = view_prefix(services, "directory", min_position)
     where: list[str] = ["1 = 1"]
     params: list[Any] = []
     text = q.strip()
@@ -113,8 +113,8 @@ def timeline(
 ) -> TimelinePage:
     """Every event of the company, newest first; names stay even after people leave."""
     stream = str(company_id(normalise_cvr(cvr)))
-    t = _prefix(services, "timeline", min_position)
-    d = _prefix(services, "directory", None)
+    t = view_prefix(services, "timeline", min_position)
+    d = view_prefix(services, "directory", None)
     if not services.views.query(f"SELECT 1 FROM {d}companies WHERE company_id = %s",
                                 (stream,)):
         raise CompanyNotFoundError(f"no company with CVR {normalise_cvr(cvr)} is registered")

@@ -153,14 +153,16 @@ def test_rebuild_swaps_generations_and_drops_the_old_tables(sqlite_settings: Set
     registry = db.execute("SELECT name, generation, position, active FROM "
                           "casebook_projections ORDER BY name").fetchall()
     head = db.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
-    assert registry == [("directory", 1, head, 1), ("timeline", 2, head, 1)]
+    assert registry == [("directory", 1, head, 1), ("overview", 1, head, 1),
+                        ("timeline", 2, head, 1)]
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
     assert "view_timeline_g2_entries" in tables
     assert "view_timeline_g1_entries" not in tables
     wrong = subprocess.run([*CASEBOOK, "rebuild", "nosuch"], env=env, capture_output=True,
                            text=True, check=False)
     assert (wrong.returncode, wrong.stderr.strip()) == (
-        1, "casebook: error: no read model named 'nosuch' (known: directory, timeline)")
+        1, "casebook: error: no read model named 'nosuch' (known: directory, overview, "
+        "timeline)")
 
 
 def test_the_projection_worker_follows_writes_from_another_process(

@@ -1,0 +1,167 @@
+"""The company overview: the one-contact-person view a consultant opens before a call.
+
+Rows per company for its contact person and their predecessors, contacts (as
+last corrected), openings, referrals, placements, follow-ups and commitments.
+Counts and warnings are computed when read, against the reader's today.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from projections.base import Projection, Sql, as_json, collect_handlers, on, plain
+
+_COMPANY = "{t}companies (company_id TEXT PRIMARY KEY, cvr TEXT NOT NULL, "
+
+
+@collect_handlers
+class OverviewProjection(Projection):
+    """Keeps each company's current working state."""
+
+    name = "overview"
+    tables = (
+        "CREATE TABLE IF NOT EXISTS " + _COMPANY + "name TEXT NOT NULL, "
+        "municipality TEXT NOT NULL, contact_person TEXT, contact_since TEXT, "
+        "max_contacts_per_month INTEGER, preferred_channel TEXT)",
+        "CREATE TABLE IF NOT EXISTS {t}holders (position BIGINT PRIMARY KEY, "
+        "company_id TEXT NOT NULL, staff_id TEXT NOT NULL, previous_staff_id TEXT, "
+        "reason TEXT NOT NULL, handover_note TEXT NOT NULL, since TEXT NOT NULL, "
+        "by_id TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {t}holders_company ON {t}holders (company_id)",
+        "CREATE TABLE IF NOT EXISTS {t}contacts (contact_id TEXT PRIMARY KEY, "
+        "company_id TEXT NOT NULL, staff_id TEXT NOT NULL, unit TEXT NOT NULL, "
+        "channel TEXT NOT NULL, occurred_at TEXT NOT NULL, summary TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {t}contacts_company ON {t}contacts "
+        "(company_id, occurred_at)",
+        "CREATE TABLE IF NOT EXISTS {t}openings (opening_id TEXT PRIMARY KEY, "
+        "company_id TEXT NOT NULL, title TEXT NOT NULL, hours_per_week INTEGER NOT NULL, "
+        "positions INTEGER NOT NULL, kinds TEXT NOT NULL, open INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {t}referrals (referral_id TEXT PRIMARY KEY, "
+        "company_id TEXT NOT NULL, opening_id TEXT NOT NULL, candidate_id TEXT NOT NULL, "
+        "referred_at TEXT NOT NULL, health_clarified INTEGER NOT NULL, "
+        "motivation_clarified INTEGER NOT NULL, outcome TEXT)",
+        "CREATE TABLE IF NOT EXISTS {t}placements (placement_id TEXT PRIMARY KEY, "
+        "company_id TEXT NOT NULL, candidate_id TEXT NOT NULL, kind TEXT NOT NULL, "
+        "hours_per_week INTEGER NOT NULL, starts_on TEXT NOT NULL, ended_on TEXT)",
+        "CREATE TABLE IF NOT EXISTS {t}follow_ups (follow_up_id TEXT PRIMARY KEY, "
+        "company_id TEXT NOT NULL, placement_id TEXT NOT NULL, due_on TEXT NOT NULL, "
+        "scheduled_by TEXT NOT NULL, status TEXT)",
+        "CREATE TABLE IF NOT EXISTS {t}commitments (commitment_id TEXT PRIMARY KEY, "
+        "company_id TEXT NOT NULL, description TEXT NOT NULL, target_hires INTEGER NOT NULL, "
+        "by_date TEXT NOT NULL, agreed_on TEXT NOT NULL)",
+    )
+
+    @on("company.registered")
+    def registered(self, e: Any, position: int, sql: Sql) -> None:
+        sql.execute(f"INSERT INTO {self.t('companies')} (company_id, cvr, name, municipality) "
+                    "VALUES (%s, %s, %s, %s)",
+                    (str(e.originator_id), e.cvr, e.name, e.municipality))
+
+    @on("company.details_changed")
+    def details_changed(self, e: Any, position: int, sql: Sql) -> None:
+        sql.execute(f"UPDATE {self.t('companies')} SET name = %s WHERE company_id = %s",
+                    (e.name, str(e.originator_id)))
+
+    @on("company.contact_person_assigned")
+    def assigned(self, e: Any, position: int, sql: Sql) -> None:
+        since = _recorded(e)
+        sql.execute(f"UPDATE {self.t('companies')} SET contact_person = %s, "
+                    "contact_since = %s WHERE company_id = %s",
+                    (str(e.staff_id), since, str(e.originator_id)))
+        sql.execute(f"INSERT INTO {self.t('holders')} (position, company_id, staff_id, "
+                    "previous_staff_id, reason, handover_note, since, by_id) VALUES "
+                    "(%s, %s, %s, %s, %s, %s, %s, %s)",
+                    (position, str(e.originator_id), str(e.staff_id),
+                     plain(e.previous_staff_id), e.reason, e.handover_note, since, str(e.by)))
+
+    @on("company.contact_preference_set")
+    def preference(self, e: Any, position: int, sql: Sql) -> None:
+        sql.execute(f"UPDATE {self.t('companies')} SET max_contacts_per_month = %s, "
+                    "preferred_channel = %s WHERE company_id = %s",
+                    (e.max_contacts_per_month, e.preferred_channel, str(e.originator_id)))
+
+    @on("company.contact_logged")
+    def contact(self, e: Any, position: int, sql: Sql) -> None:
+        sql.execute(f"INSERT INTO {self.t('contacts')} (contact_id, company_id, staff_id, "
+                    "unit, channel, occurred_at, summary) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    (str(e.contact_id), str(e.originator_id), str(e.staff_id), e.unit,
+                     e.channel, _utc(e.occurred_at), e.summary))
+
+    @on("company.contact_corrected")
+    def corrected(self, e: Any, position: int, sql: Sql) -> None:
+        sql.execute(f"UPDATE {self.t('contacts')} SET channel = %s, occurred_at = %s, "
+                    "summary = %s WHERE contact_id = %s",
+                    (e.channel, _utc(e.occurred_at), e.summary, str(e.contact_id)))
+
+    @on("company.opening_registered")
+    def opening(self, e: Any, position: int, sql: Sql) -> None:
+        sql.execute(f"INSERT INTO {self.t('openings')} (opening_id, company_id, title, "
+                    "hours_per_week, positions, kinds, open) VALUES (%s, %s, %s, %s, %s, %s, 1)",
+                    (str(e.opening_id), str(e.originator_id), e.title, e.hours_per_week,
+                     e.positions, as_json({"kinds": list(e.placement_kinds)})))
+
+    @on("company.opening_closed")
+    def opening_closed(self, e: Any, position: int, sql: Sql) -> None:
+        sql.execute(f"UPDATE {self.t('openings')} SET open = 0 WHERE opening_id = %s",
+                    (str(e.opening_id),))
+
+    @on("company.candidate_referred")
+    def referred(self, e: Any, position: int, sql: Sql) -> None:
+        sql.execute(f"INSERT INTO {self.t('referrals')} (referral_id, company_id, opening_id, "
+                    "candidate_id, referred_at, health_clarified, motivation_clarified) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    (str(e.referral_id), str(e.originator_id), str(e.opening_id),
+                     str(e.candidate_id), _recorded(e), int(e.health_clarified),
+                     int(e.motivation_clarified)))
+
+    @on("company.referral_answered")
+    def answered(self, e: Any, position: int, sql: Sql) -> None:
+        sql.execute(f"UPDATE {self.t('referrals')} SET outcome = %s WHERE referral_id = %s",
+                    (e.outcome, str(e.referral_id)))
+
+    @on("company.placement_started")
+    def placement(self, e: Any, position: int, sql: Sql) -> None:
+        sql.execute(f"INSERT INTO {self.t('placements')} (placement_id, company_id, "
+                    "candidate_id, kind, hours_per_week, starts_on) VALUES "
+                    "(%s, %s, %s, %s, %s, %s)",
+                    (str(e.placement_id), str(e.originator_id), str(e.candidate_id), e.kind,
+                     e.hours_per_week, plain(e.starts_on)))
+
+    @on("company.placement_changed")
+    def placement_changed(self, e: Any, position: int, sql: Sql) -> None:
+        sql.execute(f"UPDATE {self.t('placements')} SET kind = %s, hours_per_week = %s "
+                    "WHERE placement_id = %s", (e.kind, e.hours_per_week, str(e.placement_id)))
+
+    @on("company.placement_ended")
+    def placement_ended(self, e: Any, position: int, sql: Sql) -> None:
+        sql.execute(f"UPDATE {self.t('placements')} SET ended_on = %s WHERE placement_id = %s",
+                    (plain(e.ends_on), str(e.placement_id)))
+
+    @on("company.follow_up_scheduled")
+    def follow_up(self, e: Any, position: int, sql: Sql) -> None:
+        sql.execute(f"INSERT INTO {self.t('follow_ups')} (follow_up_id, company_id, "
+                    "placement_id, due_on, scheduled_by) VALUES (%s, %s, %s, %s, %s)",
+                    (str(e.follow_up_id), str(e.originator_id), str(e.placement_id),
+                     plain(e.due_on), str(e.by)))
+
+    @on("company.follow_up_completed")
+    def follow_up_done(self, e: Any, position: int, sql: Sql) -> None:
+        sql.execute(f"UPDATE {self.t('follow_ups')} SET status = %s WHERE follow_up_id = %s",
+                    (e.status, str(e.follow_up_id)))
+
+    @on("company.commitment_agreed")
+    def commitment(self, e: Any, position: int, sql: Sql) -> None:
+        sql.execute(f"INSERT INTO {self.t('commitments')} (commitment_id, company_id, "
+                    "description, target_hires, by_date, agreed_on) VALUES "
+                    "(%s, %s, %s, %s, %s, %s)",
+                    (str(e.commitment_id), str(e.originator_id), e.description,
+                     e.target_hires, plain(e.by_date), _recorded(e)[:10]))
+
+
+def _utc(moment: Any) -> str:
+    return str(plain(moment.astimezone(UTC)))
+
+
+def _recorded(e: Any) -> str:
+    return _utc(e.timestamp)

@@ -1,0 +1,199 @@
+"""GET /companies/{cvr}: the one-contact-person view of a company."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from domain.errors import CompanyNotFoundError
+from domain.values import company_id, normalise_cvr
+from services.api.reads import MinPosition, Person, Svc, view_prefix
+from services.views import ViewDb
+
+router = APIRouter(tags=["reads"])
+DEFAULT_CONTACT_CAP = 4  # contacts per month, when the company has not set its own
+
+
+class Holder(BaseModel):
+    person: Person
+    since: str
+    reason: str
+    handover_note: str
+    previous: Person | None
+
+
+class Contact(BaseModel):
+    person: Person
+    unit: str
+    channel: str
+    occurred_at: str
+    summary: str
+
+
+class Coordination(BaseModel):
+    contacts_7_days: int
+    contacts_30_days: int
+    distinct_actors_30_days: int
+    from_others_30_days: int
+    cap_per_month: int
+    cap_is_companys_own: bool
+    warning: str | None
+
+
+class Overview(BaseModel):
+    cvr: str
+    name: str
+    municipality: str
+    contact_person: Holder | None
+    earlier_contact_persons: list[Holder]
+    last_contact: Contact | None
+    coordination: Coordination
+    open_openings: list[dict[str, Any]]
+    referrals_in_flight: list[dict[str, Any]]
+    in_placement: list[dict[str, Any]]
+    follow_ups_overdue: list[dict[str, Any]]
+    follow_ups_due: list[dict[str, Any]]
+    commitments: list[dict[str, Any]]
+
+
+@router.get("/companies/{cvr}")
+def overview(cvr: str, services: Svc, min_position: MinPosition = None) -> Overview:
+    """The company's contact person and their predecessors, last contact, coordination,
+    openings, referrals, placements, follow-ups and commitments."""
+    cvr = normalise_cvr(cvr)
+    stream = str(company_id(cvr))
+    o = view_prefix(services, "overview", min_position)
+    d = view_prefix(services, "directory", None)
+    q = _Query(services.views, o, d, stream)
+    rows = q.rows("SELECT name, municipality, max_contacts_per_month FROM {o}companies "
+                  "WHERE company_id = %s")
+    if not rows:
+        raise CompanyNotFoundError(f"no company with CVR {cvr} is registered")
+    name, municipality, cap = rows[0]
+    today = services.clock().date()
+    holders = q.holders()
+    return Overview(
+        cvr=cvr, name=name, municipality=municipality,
+        contact_person=holders[0] if holders else None,
+        earlier_contact_persons=holders[1:], last_contact=q.last_contact(),
+        coordination=q.coordination(services.clock(), cap, holders),
+        open_openings=q.dicts("SELECT opening_id, title, hours_per_week, positions, kinds "
+                              "FROM {o}openings WHERE company_id = %s AND open = 1"),
+        referrals_in_flight=q.dicts(
+            "SELECT referral_id, opening_id, candidate_id, referred_at, health_clarified, "
+            "motivation_clarified FROM {o}referrals WHERE company_id = %s "
+            "AND outcome IS NULL ORDER BY referred_at"),
+        in_placement=q.placements(),
+        follow_ups_overdue=q.follow_ups("AND f.due_on < %s", today.isoformat()),
+        follow_ups_due=q.follow_ups("AND f.due_on >= %s AND f.due_on <= %s",
+                                    today.isoformat(), (today + timedelta(days=14)).isoformat()),
+        commitments=q.commitments(),
+    )
+
+
+class _Query:
+    """The overview's queries for one company."""
+
+    def __init__(self, views: ViewDb, o: str, d: str, stream: str) -> None:
+        self.views, self.o, self.d, self.stream = views, o, d, stream
+
+    def rows(self, statement: str, *params: Any) -> list[tuple[Any, ...]]:
+        return self.views.query(statement.format(o=self.o, d=self.d), (self.stream, *params))
+
+    def dicts(self, statement: str, *params: Any) -> list[dict[str, Any]]:
+        with self.views.transaction(write=False) as sql:
+            sql.execute(statement.format(o=self.o, d=self.d), (self.stream, *params))
+            names = [c.split(".")[-1].split(" ")[-1] for c in _columns(statement)]
+            return [_decode(dict(zip(names, row, strict=True))) for row in sql.fetchall()]
+
+    def person(self, staff_id: str | None) -> Person | None:
+        if staff_id is None:
+            return None
+        rows = self.views.query(f"SELECT name, left_on FROM {self.d}staff WHERE staff_id = %s",
+                                (staff_id,))
+        name, left_on = rows[0] if rows else (None, None)
+        return Person(id=staff_id, name=name, left=left_on is not None)
+
+    def holders(self) -> list[Holder]:
+        rows = self.rows("SELECT staff_id, since, reason, handover_note, previous_staff_id "
+                         "FROM {o}holders WHERE company_id = %s ORDER BY position DESC")
+        return [Holder(person=self.person(r[0]) or Person(id=r[0], name=None, left=False),
+                       since=r[1], reason=r[2], handover_note=r[3], previous=self.person(r[4]))
+                for r in rows]
+
+    def last_contact(self) -> Contact | None:
+        rows = self.rows("SELECT staff_id, unit, channel, occurred_at, summary FROM "
+                         "{o}contacts WHERE company_id = %s ORDER BY occurred_at DESC LIMIT 1")
+        if not rows:
+            return None
+        staff, unit, channel, occurred_at, summary = rows[0]
+        person = self.person(staff) or Person(id=staff, name=None, left=False)
+        return Contact(person=person, unit=unit, channel=channel, occurred_at=occurred_at,
+                       summary=summary)
+
+    def coordination(self, now: datetime, cap: int | None,
+                     holders: list[Holder]) -> Coordination:
+        rows = self.rows("SELECT staff_id, occurred_at FROM {o}contacts WHERE company_id = %s "
+                         "AND occurred_at >= %s", _utc_text(now - timedelta(days=30)))
+        week = _utc_text(now - timedelta(days=7))
+        owner = holders[0].person.id if holders else None
+        month_cap = cap or DEFAULT_CONTACT_CAP
+        count = len(rows)
+        warning = None
+        if count > month_cap:
+            own = "its own" if cap else "the default"
+            warning = (f"{count} contacts in 30 days from {len({r[0] for r in rows})} people: "
+                       f"more than {own} cap of {month_cap} a month")
+        return Coordination(
+            contacts_7_days=sum(1 for r in rows if r[1] >= week), contacts_30_days=count,
+            distinct_actors_30_days=len({r[0] for r in rows}),
+            from_others_30_days=sum(1 for r in rows if r[0] != owner),
+            cap_per_month=month_cap, cap_is_companys_own=cap is not None, warning=warning)
+
+    def placements(self) -> list[dict[str, Any]]:
+        found = self.dicts("SELECT placement_id, candidate_id, kind, hours_per_week, starts_on "
+                           "FROM {o}placements WHERE company_id = %s AND ended_on IS NULL "
+                           "ORDER BY starts_on")
+        for placement in found:
+            rows = self.rows("SELECT MIN(due_on) FROM {o}follow_ups WHERE company_id = %s "
+                             "AND placement_id = %s AND status IS NULL",
+                             placement["placement_id"])
+            placement["next_follow_up"] = rows[0][0] if rows else None
+        return found
+
+    def follow_ups(self, condition: str, *params: Any) -> list[dict[str, Any]]:
+        return self.dicts("SELECT f.follow_up_id, f.placement_id, f.due_on, f.scheduled_by "
+                          "FROM {o}follow_ups f WHERE f.company_id = %s AND f.status IS NULL "
+                          + condition + " ORDER BY f.due_on", *params)
+
+    def commitments(self) -> list[dict[str, Any]]:
+        found = self.dicts("SELECT commitment_id, description, target_hires, by_date, "
+                           "agreed_on FROM {o}commitments WHERE company_id = %s "
+                           "ORDER BY by_date")
+        for c in found:
+            rows = self.rows("SELECT COUNT(*) FROM {o}placements WHERE company_id = %s "
+                             "AND starts_on >= %s AND starts_on <= %s",
+                             c["agreed_on"], c["by_date"])
+            c["actual_hires"] = int(rows[0][0])
+        return found
+
+
+def _columns(statement: str) -> list[str]:
+    return [c.strip() for c in statement.split("SELECT", 1)[1].split("FROM", 1)[0].split(",")]
+
+
+def _decode(row: dict[str, Any]) -> dict[str, Any]:
+    if "kinds" in row:
+        row["kinds"] = json.loads(row["kinds"])["kinds"]
+    for flag in ("health_clarified", "motivation_clarified"):
+        if flag in row:
+            row[flag] = bool(row[flag])
+    return row
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()

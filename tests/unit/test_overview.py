@@ -1,0 +1,107 @@
+"""The one-contact-person overview of a company."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.unit.test_api import assert_problem, contact
+from tests.unit.test_reads import _post
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+TODAY = NOW.date()
+
+
+def _overview(client: TestClient, cvr: str, position: int) -> dict[str, Any]:
+    r = client.get(f"/companies/{cvr}", params={"min_position": position})
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def _consultant(client: TestClient, name: str) -> str:
+    staff_id: str = _post(client, "/staff", {"name": name, "municipality": "165",
+                                             "unit": "job_centre"})["id"]
+    return staff_id
+
+
+def test_handover_history_survives_the_first_contact_person_leaving(
+    client: TestClient, staff: str, registered: str,
+) -> None:
+    """The current contact person, and before them the one who left, with the note."""
+    heir = _consultant(client, "Ingrid Havgaard")
+    c = f"/companies/{registered}/contact-person"
+    _post(client, c, {"staff_id": staff, "reason": "first", "by": staff})
+    _post(client, f"/staff/{staff}/leave", {"left_on": TODAY.isoformat()})
+    last = _post(client, c, {"staff_id": heir, "reason": "left", "by": heir,
+                             "handover_note": "Calls before 10"})["position"]
+    o = _overview(client, registered, last)
+    assert o["contact_person"]["person"]["name"] == "Ingrid Havgaard"
+    assert o["contact_person"]["handover_note"] == "Calls before 10"
+    assert o["contact_person"]["previous"] == {"id": staff, "name": "Gry Lyngbakke",
+                                               "left": True}
+    assert [h["person"]["left"] for h in o["earlier_contact_persons"]] == [True]
+
+
+def test_too_many_contacts_by_too_many_people_raise_a_coordination_warning(
+    client: TestClient, staff: str, registered: str,
+) -> None:
+    """Contacts over the company's own monthly cap, from several people, are flagged."""
+    others = [_consultant(client, n) for n in ("Ulla Bakkedal", "Leif Mosekilde")]
+    _post(client, f"/companies/{registered}/contact-person",
+          {"staff_id": staff, "reason": "first", "by": staff})
+    r = client.put(f"/companies/{registered}/contact-preference",
+                   json={"max_contacts_per_month": 2, "by": staff})
+    assert r.status_code == 200
+    last = 0
+    for who, days in ((staff, 2), (others[0], 10), (others[1], 20), (staff, 45)):
+        when = (NOW - timedelta(days=days)).isoformat()
+        last = _post(client, f"/companies/{registered}/contacts",
+                     contact(who, occurred_at=when))["position"]
+    coordination = _overview(client, registered, last)["coordination"]
+    assert coordination == {
+        "contacts_7_days": 1, "contacts_30_days": 3, "distinct_actors_30_days": 3,
+        "from_others_30_days": 2, "cap_per_month": 2, "cap_is_companys_own": True,
+        "warning": "3 contacts in 30 days from 3 people: more than its own cap of 2 a month",
+    }
+
+
+def test_work_in_progress_is_listed(client: TestClient, staff: str, registered: str) -> None:
+    """Open openings, referrals awaiting an answer, placements and their follow-ups."""
+    c = f"/companies/{registered}"
+    opening = _post(client, f"{c}/openings", {
+        "title": "Helper", "hours_per_week": 20, "placement_kinds": ["ordinary"],
+        "by": staff})["id"]
+    closed = _post(client, f"{c}/openings", {
+        "title": "Old", "hours_per_week": 20, "placement_kinds": ["ordinary"], "by": staff})["id"]
+    _post(client, f"{c}/openings/{closed}/close", {"by": staff})
+    waiting = _post(client, f"{c}/referrals", {
+        "opening_id": opening, "candidate_id": str(uuid.uuid4()), "by": staff,
+        "health_clarified_on": TODAY.isoformat()})["id"]
+    placement = _post(client, f"{c}/placements", {
+        "candidate_id": str(uuid.uuid4()), "kind": "flex_job", "hours_per_week": 15,
+        "starts_on": (TODAY - timedelta(days=60)).isoformat(), "by": staff})["id"]
+    overdue = _post(client, f"{c}/follow-ups", {
+        "placement_id": placement, "due_on": (TODAY - timedelta(days=3)).isoformat(),
+        "by": staff})["id"]
+    last = _post(client, f"{c}/follow-ups", {
+        "placement_id": placement, "due_on": (TODAY + timedelta(days=5)).isoformat(),
+        "by": staff})
+    o = _overview(client, registered, last["position"])
+    assert [x["opening_id"] for x in o["open_openings"]] == [opening]
+    assert [(x["referral_id"], x["health_clarified"], x["motivation_clarified"])
+            for x in o["referrals_in_flight"]] == [(waiting, True, False)]
+    [running] = o["in_placement"]
+    assert (running["placement_id"], running["kind"], running["next_follow_up"]) == (
+        placement, "flex_job", (TODAY - timedelta(days=3)).isoformat())
+    assert [x["follow_up_id"] for x in o["follow_ups_overdue"]] == [overdue]
+    assert [x["follow_up_id"] for x in o["follow_ups_due"]] == [last["id"]]
+
+
+def test_an_unknown_company_has_no_overview(client: TestClient) -> None:
+    """A valid CVR nobody registered is 404; a malformed one 422."""
+    assert_problem(client.get("/companies/24256790"), 404, "24256790")
+    assert_problem(client.get("/companies/2425679"), 422, "8 digits")
