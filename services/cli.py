@@ -150,12 +150,12 @@ def project() -> None:
     app = open_application(settings)
     views = ViewDb(settings)
     service = ProjectionService(app, views, settings)
-    service.start()
-    console.print(f"following the log for {', '.join(r.projection.name for r in service.runners)}"
-                  " (Ctrl-C stops)")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    service.start()
+    console.print(f"following the log for {', '.join(r.projection.name for r in service.runners)}"
+                  " (Ctrl-C stops)")
     stop.wait()
     service.stop()
     views.close()
@@ -163,8 +163,8 @@ def project() -> None:
 
 
 @cli.command()
-def rebuild(name: Annotated[str, typer.Argument(help="The read model: directory, overview or timeline.")]
-            ) -> None:
+def rebuild(name: Annotated[str, typer.Argument(
+        help="The read model: directory, overview or timeline.")]) -> None:
     """Rebuild a read model from the log; the old one serves until the new one is swapped in."""
     known = [p.name for p in PROJECTIONS]
     if name not in known:

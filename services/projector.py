@@ -116,7 +116,8 @@ class ProjectionService:
     """Runs every projection in one background thread and tells waiters of progress."""
 
     def __init__(self, app: CasebookApplication, views: ViewDb, settings: Settings) -> None:
-        self.runners = [ProjectionRunner.for_active(app, views, p) for p in PROJECTIONS]
+        self.runners = [ProjectionRunner.for_active(
+            app, views, p, batch_size=settings.projection_batch_size) for p in PROJECTIONS]
         self._settings = settings
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -178,7 +179,8 @@ class ProjectionService:
         for i, runner in enumerate(self.runners):
             if not runner.is_active():
                 self.runners[i] = ProjectionRunner.for_active(
-                    runner.app, runner.views, type(runner.projection))
+                    runner.app, runner.views, type(runner.projection),
+                    batch_size=runner.batch_size)
                 log.info("projection_switched", name=runner.projection.name,
                          generation=self.runners[i].generation)
 

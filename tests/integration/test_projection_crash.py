@@ -1,0 +1,88 @@
+"""A projection worker killed at any point ends exactly where a rebuild from zero does."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+
+from bench.setup import COMPANIES, company_cvrs, seed
+from infra.settings import Settings
+from projections.registry import PROJECTIONS
+from services import commands
+from services.application import migrate, open_application
+from services.committer import GroupCommitter
+from services.projector import ProjectionRunner
+from services.views import ViewDb, prefix_of
+
+EVENTS = 4000
+
+
+def _write_log(settings: Settings) -> int:
+    app = open_application(settings)
+    staff = seed(app)
+    committer = GroupCommitter(app)
+    cvrs = company_cvrs()
+    now = datetime.now(UTC)
+    def call(i: int) -> commands.CompanyAction:
+        return lambda c, by, _: c.log_contact(
+            contact_id=uuid.uuid4(), by=by, channel="phone", occurred_at=now,
+            summary=f"call {i}", topics=[], now=now)
+
+    for i in range(EVENTS):
+        committer.submit(commands.company_command(cvrs[i % COMPANIES], staff, call(i)))
+    committer.close()
+    head = app.last_position()
+    app.close()
+    return head
+
+
+def test_a_worker_killed_mid_batch_resumes_to_the_rebuilt_state(
+    postgres_settings: Settings,
+) -> None:
+    """kill -9 three times while processing, restart: the views equal a rebuild."""
+    migrate(postgres_settings)
+    head = _write_log(postgres_settings)
+    env = {**os.environ, "CASEBOOK_DATABASE_URL": postgres_settings.database_url,
+           "CASEBOOK_POSTGRES_SCHEMA": postgres_settings.postgres_schema,
+           "CASEBOOK_PROJECTION_BATCH_SIZE": "37", "CASEBOOK_LOG_LEVEL": "warning"}
+    worker = [sys.executable, "-m", "services.cli", "project"]
+    views = ViewDb(postgres_settings)
+    rng = random.Random(4)
+    try:
+        positions = []
+        for _ in range(3):
+            proc = subprocess.Popen(worker, env=env, stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(1.5, 3.0))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            positions.append(views.active_generation("timeline"))
+        assert any(p is not None and 0 < p[1] < head for p in positions), positions
+        final = subprocess.Popen(worker, env=env, stderr=subprocess.PIPE, text=True)
+        assert final.stderr is not None
+        assert "following the log" in final.stderr.readline()  # its signal handlers are set
+        deadline = time.monotonic() + 120
+        while any((views.active_generation(p.name) or (0, 0))[1] < head for p in PROJECTIONS):
+            assert time.monotonic() < deadline, "the worker did not catch up"
+            time.sleep(0.2)
+        final.send_signal(signal.SIGTERM)
+        assert final.wait(30) == 0
+        final.stderr.close()
+        app = open_application(postgres_settings)
+        for n, cls in enumerate(PROJECTIONS):
+            live = views.active_generation(cls.name)
+            assert live is not None
+            fresh = views.start_generation(cls, 50 + n, active=False)
+            ProjectionRunner(app, views, fresh, 50 + n, 0).catch_up()
+            for table in cls.table_names():
+                ordered = f"SELECT * FROM {{}}{table} ORDER BY 1"
+                assert views.query(ordered.format(fresh.prefix)) == views.query(
+                    ordered.format(prefix_of(cls.name, live[0]))), (cls.name, table)
+        app.close()
+    finally:
+        views.close()
