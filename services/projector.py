@@ -24,7 +24,7 @@ from infra.settings import Settings
 from projections.base import Projection
 from projections.registry import PROJECTIONS
 from services.application import CasebookApplication
-from services.views import REGISTRY, ViewDb, prefix_of
+from services.views import REGISTRY, VIEWS_CHANNEL, ViewDb, prefix_of
 
 log = structlog.get_logger(__name__)
 
@@ -88,6 +88,7 @@ class ProjectionRunner:
                 sql.execute(f"UPDATE {REGISTRY} SET position = %s WHERE name = %s "
                             "AND generation = %s", (last, self.projection.name,
                                                     self.generation))
+                self.views.announce(sql)
         except _Overtaken:
             return 1  # not an error: go on from the newer position
         self.position = last
@@ -137,11 +138,12 @@ class ProjectionService:
         """New events were written (called by the committer after each commit)."""
         self._wake.set()
 
-    def wait_for(self, position: int, timeout: float) -> bool:
-        """Block until every read model has reached `position` (False on timeout)."""
+    def wait_for(self, position: int, timeout: float, name: str | None = None) -> bool:
+        """Block until the read model `name` (or every one) has reached `position`."""
         with self._progress:
             return self._progress.wait_for(
-                lambda: all(r.position >= position for r in self.runners), timeout)
+                lambda: all(r.position >= position for r in self.runners
+                            if name is None or r.projection.name == name), timeout)
 
     def stop(self) -> None:
         """Stop following (the current batch finishes)."""
@@ -217,3 +219,56 @@ def rebuild(app: CasebookApplication, views: ViewDb, name: str,
     views.activate(cls, generation)
     runner.catch_up(progress)  # what arrived during the swap; the workers take over
     return runner
+
+
+class ViewWatcher:
+    """For API processes without runners: waits for the workers' progress, woken by
+    their NOTIFY after each batch (PostgreSQL), re-checking the registry each time."""
+
+    def __init__(self, views: ViewDb, settings: Settings) -> None:
+        self._views = views
+        self._settings = settings
+        self._changed = threading.Condition()
+        self._seq = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._listen, name="view-watch", daemon=True)
+        self._thread.start()
+
+    def wait_for(self, position: int, timeout: float, name: str | None = None) -> bool:
+        """Block until the read model `name` has reached `position` (False on timeout)."""
+        deadline = time.monotonic() + timeout
+        names = [name] if name else [p.name for p in PROJECTIONS]
+        while True:
+            with self._changed:
+                seen = self._seq
+            reached = [self._views.active_generation(n) for n in names]
+            if all(r is not None and r[1] >= position for r in reached):
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with self._changed:
+                if self._seq == seen:
+                    self._changed.wait(remaining)
+
+    def stop(self) -> None:
+        """Stop listening."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _listen(self) -> None:
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(postgres_conninfo(self._settings), autocommit=True) as c:
+                    c.execute(f"LISTEN {VIEWS_CHANNEL}")
+                    backoff = 0.5
+                    while not self._stop.is_set():
+                        for _ in c.notifies(timeout=0.25, stop_after=1):
+                            with self._changed:
+                                self._seq += 1
+                                self._changed.notify_all()
+            except psycopg.Error as e:
+                log.warning("view_watch_failed", reason=str(e))
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)

@@ -23,6 +23,7 @@ from projections.base import Projection, Sql
 from projections.registry import PROJECTIONS
 
 REGISTRY = "casebook_projections"
+VIEWS_CHANNEL = "casebook_views"  # NOTIFY after each batch, for readers in other processes
 _PARAM = re.compile(r"%s")
 
 
@@ -89,6 +90,11 @@ class ViewDb:
                 yield from _sqlite_transaction(self._memory, write)
             return
         yield from _sqlite_transaction(self._sqlite(), write)
+
+    def announce(self, sql: Sql) -> None:
+        """Tell readers in other processes, at commit, that a read model moved on."""
+        if self._pool is not None:
+            sql.execute(f"NOTIFY {VIEWS_CHANNEL}")
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows of one read-only statement."""

@@ -14,7 +14,7 @@ from services.api.context import Services
 from services.api.middleware import RequestMiddleware
 from services.application import migrate, open_application
 from services.committer import GroupCommitter
-from services.projector import ProjectionService
+from services.projector import ProjectionService, ViewWatcher
 from services.views import ViewDb, create_views
 
 
@@ -41,8 +41,11 @@ def build_services(settings: Settings, *, run_projections: bool | None = None) -
     )
     if projections is not None:
         projections.start()
+    watcher = None
+    if projections is None and settings.backend == "postgres":
+        watcher = ViewWatcher(views, settings)
     return Services(settings=settings, app=app, committer=committer, views=views,
-                    projections=projections)
+                    projections=projections, watcher=watcher)
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:

@@ -21,7 +21,7 @@ from services.application import CasebookApplication
 from services.command import Command, CommandResult, IdempotencyClaim, answer_from_store
 from services.committer import GroupCommitter
 from services.errors import ANY_VERSION
-from services.projector import ProjectionService
+from services.projector import ProjectionService, ViewWatcher
 from services.views import ViewDb
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -41,6 +41,7 @@ class Services:
     committer: GroupCommitter
     views: ViewDb
     projections: ProjectionService | None = None  # in-process runners (embedded mode)
+    watcher: ViewWatcher | None = None  # progress of `casebook project` workers elsewhere
     clock: Callable[[], datetime] = local_now
 
     def close(self) -> None:
@@ -48,6 +49,8 @@ class Services:
         self.committer.close()
         if self.projections is not None:
             self.projections.stop()
+        if self.watcher is not None:
+            self.watcher.stop()
         self.views.close()
         self.app.close()
 

@@ -55,8 +55,9 @@ class TimelinePage(BaseModel):
 
 def view_prefix(services: Services, name: str, min_position: int | None) -> str:
     """The active tables of a read model, once it has reached `min_position`."""
-    if min_position is not None and services.projections is not None and not \
-            services.projections.wait_for(min_position, MIN_POSITION_WAIT_SECONDS):
+    waiter = services.projections or services.watcher
+    if min_position is not None and waiter is not None and not \
+            waiter.wait_for(min_position, MIN_POSITION_WAIT_SECONDS, name):
         raise ViewBehindError(
             f"the {name} view has not reached position {min_position} within "
             f"{MIN_POSITION_WAIT_SECONDS:.0f} s; retry shortly")
