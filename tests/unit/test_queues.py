@@ -1,0 +1,83 @@
+"""Caseloads, the handover queue and follow-ups due."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.unit.test_api import NOW, assert_problem
+from tests.unit.test_overview import _consultant
+from tests.unit.test_reads import _post
+
+TODAY = NOW.date()
+
+
+def _get(client: TestClient, path: str, position: int, **params: Any) -> Any:
+    r = client.get(path, params={"min_position": position, **params})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_a_handover_moves_a_company_between_caseloads(client: TestClient, staff: str,
+                                                      registered: str) -> None:
+    """The company leaves the first person's caseload and enters the heir's."""
+    heir = _consultant(client, "Ingrid Havgaard")
+    c = f"/companies/{registered}/contact-person"
+    first = _post(client, c, {"staff_id": staff, "reason": "first", "by": staff})
+    assert [x["cvr"] for x in _get(client, f"/staff/{staff}/caseload",
+                                   first["position"])["companies"]] == [registered]
+    moved = _post(client, c, {"staff_id": heir, "reason": "rebalancing", "by": staff})
+    assert _get(client, f"/staff/{staff}/caseload", moved["position"])["companies"] == []
+    heirs = _get(client, f"/staff/{heir}/caseload", moved["position"])
+    assert (heirs["person"]["name"], [x["cvr"] for x in heirs["companies"]]) == (
+        "Ingrid Havgaard", [registered])
+
+
+def test_companies_of_someone_who_left_wait_in_the_handover_queue(
+    client: TestClient, staff: str, registered: str,
+) -> None:
+    """Leaving puts the company in the queue with its open work; a handover takes it out."""
+    c = f"/companies/{registered}"
+    _post(client, f"{c}/contact-person", {"staff_id": staff, "reason": "first", "by": staff})
+    _post(client, f"{c}/openings", {"title": "H", "hours_per_week": 20,
+                                    "placement_kinds": ["ordinary"], "by": staff})
+    left = _post(client, f"/staff/{staff}/leave", {"left_on": TODAY.isoformat()})
+    [orphan] = _get(client, "/handover-queue", left["position"], municipality="165")
+    assert (orphan["cvr"], orphan["left_person"]["name"], orphan["open_work"]) == (
+        registered, "Gry Lyngbakke", {"open_openings": 1, "referrals_in_flight": 0,
+                                      "in_placement": 0, "follow_ups_open": 0})
+    lead = _consultant(client, "Tove Strandlyst")
+    handed = _post(client, f"{c}/contact-person", {"staff_id": lead, "reason": "left",
+                                                   "by": lead})
+    assert _get(client, "/handover-queue", handed["position"]) == []
+
+
+def test_follow_ups_due_are_grouped_by_person_overdue_first(
+    client: TestClient, staff: str, registered: str,
+) -> None:
+    """Overdue and soon-due follow-ups, not held ones, under the contact person."""
+    c = f"/companies/{registered}"
+    _post(client, f"{c}/contact-person", {"staff_id": staff, "reason": "first", "by": staff})
+    placement = _post(client, f"{c}/placements", {
+        "candidate_id": str(uuid.uuid4()), "kind": "ordinary", "hours_per_week": 30,
+        "starts_on": (TODAY - timedelta(days=90)).isoformat(), "by": staff})["id"]
+    ids = {}
+    for name, days in (("late", -5), ("soon", 3), ("later", 40), ("held", -1)):
+        ids[name] = _post(client, f"{c}/follow-ups", {
+            "placement_id": placement, "due_on": (TODAY + timedelta(days=days)).isoformat(),
+            "by": staff})["id"]
+    last = _post(client, f"{c}/follow-ups/{ids['held']}/complete", {
+        "held_on": TODAY.isoformat(), "status": "on_track", "by": staff})
+    [mine] = _get(client, "/follow-ups/due", last["position"])
+    assert mine["person"]["id"] == staff
+    assert [(f["follow_up_id"], f["overdue"]) for f in mine["follow_ups"]] == [
+        (ids["late"], True), (ids["soon"], False)]
+
+
+def test_the_caseload_of_an_unknown_person_is_404(client: TestClient) -> None:
+    """Only staff who joined have a caseload."""
+    unknown = str(uuid.uuid4())
+    assert_problem(client.get(f"/staff/{unknown}/caseload"), 404, unknown)
