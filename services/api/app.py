@@ -9,7 +9,16 @@ from fastapi import FastAPI
 
 from infra.persistence import postgres_is_migrated
 from infra.settings import Settings
-from services.api import companies, health, overview, problems, queues, reads, staff
+from services.api import (
+    companies,
+    health,
+    overview,
+    problems,
+    queues,
+    reads,
+    staff,
+    state,
+)
 from services.api.context import Services
 from services.api.middleware import RequestMiddleware
 from services.application import migrate, open_application
@@ -68,7 +77,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     api.state.services = built
     problems.install(api)
     api.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
-    for router in (companies.router, reads.router, overview.router, queues.router,
-                   staff.router, health.router):
+    for router in (companies.router, reads.router, overview.router, state.router,
+                   queues.router, staff.router, health.router):
         api.include_router(router)
     return api
