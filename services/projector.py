@@ -24,7 +24,7 @@ from infra.settings import Settings
 from projections.base import Projection
 from projections.registry import PROJECTIONS
 from services.application import CasebookApplication
-from services.views import REGISTRY, VIEWS_CHANNEL, ViewDb, prefix_of
+from services.views import REGISTRY, VIEWS_CHANNEL, BufferedSql, ViewDb, prefix_of
 
 log = structlog.get_logger(__name__)
 
@@ -83,8 +83,10 @@ class ProjectionRunner:
                 if int(recorded) != self.position:
                     self.position = int(recorded)
                     raise _Overtaken
+                buffered = BufferedSql(sql)
                 for n in notifications:
-                    self.projection.process(self.app.mapper.to_domain_event(n), n.id, sql)
+                    self.projection.process(self.app.mapper.to_domain_event(n), n.id, buffered)
+                buffered.flush()
                 sql.execute(f"UPDATE {REGISTRY} SET position = %s WHERE name = %s "
                             "AND generation = %s", (last, self.projection.name,
                                                     self.generation))

@@ -25,6 +25,7 @@ from projections.registry import PROJECTIONS
 REGISTRY = "casebook_projections"
 VIEWS_CHANNEL = "casebook_views"  # NOTIFY after each batch, for readers in other processes
 _PARAM = re.compile(r"%s")
+_WRITE = re.compile(r"^(?:INSERT INTO|UPDATE|DELETE FROM) (\S+)")
 
 
 class _SqliteSql:
@@ -57,6 +58,49 @@ class _PostgresSql:
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         return list(self._cursor.fetchall())
+
+
+class BufferedSql:
+    """Collects a batch's writes and sends each table's runs as one executemany.
+
+    A projection's statements each write one table, named after INSERT INTO,
+    UPDATE or DELETE FROM, and read nothing else; so only the order within a
+    table matters. Runs of the same statement on a table become one
+    executemany; a read sends everything pending first.
+    """
+
+    def __init__(self, sql: Sql) -> None:
+        self._sql = sql
+        self._tables: dict[str, list[tuple[str, list[Sequence[Any]]]]] = {}
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        match = _WRITE.match(statement)
+        if match is None:
+            self.flush()
+            self._sql.execute(statement, params)
+            return
+        runs = self._tables.setdefault(match.group(1), [])
+        if runs and runs[-1][0] == statement:
+            runs[-1][1].append(params)
+        else:
+            runs.append((statement, [params]))
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.flush()
+        self._sql.executemany(statement, rows)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._sql.fetchall()
+
+    def flush(self) -> None:
+        """Send every pending run, table by table, each table's in order."""
+        for runs in self._tables.values():
+            for statement, rows in runs:
+                if len(rows) == 1:
+                    self._sql.execute(statement, rows[0])
+                else:
+                    self._sql.executemany(statement, rows)
+        self._tables = {}
 
 
 class ViewDb:

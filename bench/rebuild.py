@@ -1,0 +1,157 @@
+"""Rebuild throughput: every read model from a large log, next to a raw read of that log.
+
+Run: `.venv/bin/python -m bench.rebuild --events 500000` (PostgreSQL at
+CASEBOOK_BENCH_DATABASE_URL or localhost). It writes a log with the demo's mix
+of events over many companies through casebook's own command path, then, in
+the same run: (raw) `SELECT` + `json.loads` of every stored event, and a
+rebuild of each read model. Prints events/s, the ratio, and peak RSS.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import resource
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
+
+import psycopg
+import typer
+from psycopg.sql import SQL, Identifier
+from rich.console import Console
+from rich.progress import Progress
+
+from domain.company import Company
+from domain.parts import Actor
+from domain.staff import StaffMember
+from domain.values import StaffRole, Unit
+from infra.settings import Settings
+from projections.registry import PROJECTIONS
+from services.application import CasebookApplication, migrate, open_application
+from services.demo import valid_cvr
+from services.projector import rebuild
+from services.views import ViewDb
+
+console = Console()
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
+MUNICIPALITIES = {"165"}
+
+
+def _company_events(company: Company, actor: Actor, rng: random.Random, n: int) -> None:
+    """About n events of the demo's mix on one company (contacts dominate)."""
+    today = date.today()
+    now = datetime.now(UTC)
+    company.assign_contact_person(staff=actor, reason="first", handover_note="", by=actor)
+    opening = uuid.uuid4()
+    company.register_opening(opening_id=opening, title="Helper", carved_out_tasks=["a"],
+                             hours_per_week=20, placement_kinds=["ordinary", "internship"],
+                             requirements=[], positions=3, by=actor)
+    placements: list[uuid.UUID] = []
+    while company.version < n:
+        roll = rng.random()
+        if roll < 0.6 or not placements:
+            company.log_contact(contact_id=uuid.uuid4(), by=actor, channel="phone",
+                                occurred_at=now - timedelta(days=rng.randint(0, 300)),
+                                summary="Talked about openings", topics=["rekruttering"],
+                                now=now)
+        if roll < 0.1:
+            referral, candidate = uuid.uuid4(), uuid.uuid4()
+            company.refer_candidate(referral_id=referral, opening_id=opening,
+                                    candidate_id=candidate, health_clarified_on=today,
+                                    motivation_clarified_on=today, by=actor, now=now)
+            company.answer_referral(referral_id=referral, outcome="hired", answered_on=today,
+                                    by=actor, now=now)
+            placement = uuid.uuid4()
+            company.start_placement(placement_id=placement, candidate_id=candidate,
+                                    referral_id=referral, kind="ordinary", hours_per_week=30,
+                                    starts_on=today - timedelta(days=rng.randint(0, 200)),
+                                    by=actor)
+            placements.append(placement)
+        elif roll < 0.2 and placements:
+            company.schedule_follow_up(follow_up_id=uuid.uuid4(), placement_id=placements[-1],
+                                       due_on=today + timedelta(days=14), by=actor)
+
+
+def write_log(app: CasebookApplication, events: int, companies: int) -> int:
+    """Write about `events` events over `companies` companies; return the log's head."""
+    rng = random.Random(11)
+    staff = StaffMember.join(staff_id=uuid.uuid4(), name="Bench Consultant",
+                             municipality="165", unit=Unit.JOB_CENTRE,
+                             role=StaffRole.CONSULTANT, municipalities=MUNICIPALITIES)
+    app.save(staff)
+    actor = staff.as_actor()
+    per_company = max(events // companies, 5)
+    cvrs: set[str] = set()
+    with Progress(console=console) as bar:
+        task = bar.add_task("writing the log", total=companies)
+        batch: list[Company] = []
+        while len(cvrs) < companies:
+            cvr = valid_cvr(rng)
+            if cvr in cvrs:
+                continue
+            cvrs.add(cvr)
+            company = Company.register(cvr=cvr, name=f"Bench {len(cvrs)} ApS",
+                                       municipality="165", industry="bench", by=actor,
+                                       municipalities=MUNICIPALITIES)
+            _company_events(company, actor, rng, per_company)
+            batch.append(company)
+            if len(batch) == 20:
+                app.save(*batch)
+                batch.clear()
+            bar.update(task, advance=1)
+        app.save(*batch)
+    return app.last_position()
+
+
+def raw_read(settings: Settings) -> float:
+    """SELECT every stored event and json.loads its state; events/s."""
+    started = time.perf_counter()
+    count = 0
+    with psycopg.connect(settings.database_url) as conn, conn.cursor(name="raw") as cur:
+        cur.itersize = 5000
+        cur.execute(SQL("SELECT notification_id, topic, state FROM {0}.casebook_events "
+                        "ORDER BY notification_id").format(Identifier(settings.postgres_schema)))
+        for _, _, state in cur:
+            json.loads(state)
+            count += 1
+    return count / (time.perf_counter() - started)
+
+
+def main(
+    url: Annotated[str, typer.Option(envvar="CASEBOOK_BENCH_DATABASE_URL")] = DEFAULT_URL,
+    events: Annotated[int, typer.Option(help="Events in the log.")] = 500_000,
+    companies: Annotated[int, typer.Option(help="Companies in the log.")] = 5_000,
+) -> None:
+    """Write the log, then measure the raw read and each read model's rebuild."""
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    settings = Settings(database_url=url, postgres_schema=schema, log_level="warning")
+    migrate(settings)
+    app = open_application(settings)
+    views = ViewDb(settings)
+    try:
+        head = write_log(app, events, companies)
+        raw = raw_read(settings)
+        console.print(f"log: {head:,} events over {companies:,} companies")
+        console.print(f"raw SELECT + json.loads: {raw:,.0f} events/s")
+        total = 0.0
+        for cls in PROJECTIONS:
+            started = time.perf_counter()
+            rebuild(app, views, cls.name, lambda _: None)
+            elapsed = time.perf_counter() - started
+            total += elapsed
+            console.print(f"rebuild {cls.name}: {head / elapsed:,.0f} events/s "
+                          f"({head / elapsed / raw:.2f} of raw)")
+        console.print(f"all read models: {head * len(PROJECTIONS) / total:,.0f} events/s per "
+                      f"model on average; peak RSS "
+                      f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    finally:
+        views.close()
+        app.close()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(SQL("DROP SCHEMA {0} CASCADE").format(Identifier(schema)))
+
+
+if __name__ == "__main__":
+    typer.run(main)
