@@ -50,6 +50,14 @@ class OverviewProjection(Projection):
         "CREATE TABLE IF NOT EXISTS {t}commitments (commitment_id TEXT PRIMARY KEY, "
         "company_id TEXT NOT NULL, description TEXT NOT NULL, target_hires INTEGER NOT NULL, "
         "by_date TEXT NOT NULL, agreed_on TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS {t}openings_company ON {t}openings (company_id)",
+        "CREATE INDEX IF NOT EXISTS {t}referrals_company ON {t}referrals (company_id)",
+        "CREATE INDEX IF NOT EXISTS {t}placements_company ON {t}placements "
+        "(company_id, starts_on)",
+        "CREATE INDEX IF NOT EXISTS {t}follow_ups_company ON {t}follow_ups (company_id)",
+        "CREATE INDEX IF NOT EXISTS {t}follow_ups_placement ON {t}follow_ups "
+        "(placement_id, due_on)",
+        "CREATE INDEX IF NOT EXISTS {t}commitments_company ON {t}commitments (company_id)",
     )
 
     @on("company.registered")

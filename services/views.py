@@ -214,8 +214,13 @@ def create_views(views: ViewDb) -> None:
     """The registry and a first generation of every read model (part of migrate)."""
     views.create_registry()
     for cls in PROJECTIONS:
-        if views.active_generation(cls.name) is None:
+        active = views.active_generation(cls.name)
+        if active is None:
             views.start_generation(cls, 1, active=True)
+            continue
+        with views.transaction() as sql:  # new indexes of an upgrade (all IF NOT EXISTS)
+            for statement in cls(prefix_of(cls.name, active[0])).ddl():
+                sql.execute(statement)
 
 
 def prefix_of(name: str, generation: int) -> str:

@@ -107,7 +107,7 @@ class _Query:
     def dicts(self, statement: str, *params: Any) -> list[dict[str, Any]]:
         with self.views.transaction(write=False) as sql:
             sql.execute(statement.format(o=self.o, d=self.d), (self.stream, *params))
-            names = [c.split(".")[-1].split(" ")[-1] for c in _columns(statement)]
+            names = _columns(statement)
             return [_decode(dict(zip(names, row, strict=True))) for row in sql.fetchall()]
 
     def person(self, staff_id: str | None) -> Person | None:
@@ -137,33 +137,31 @@ class _Query:
 
     def coordination(self, now: datetime, cap: int | None,
                      holders: list[Holder]) -> Coordination:
-        rows = self.rows("SELECT staff_id, occurred_at FROM {o}contacts WHERE company_id = %s "
-                         "AND occurred_at >= %s", _utc_text(now - timedelta(days=30)))
-        week = _utc_text(now - timedelta(days=7))
-        owner = holders[0].person.id if holders else None
+        owner = holders[0].person.id if holders else ""
+        [(month, people, week, others)] = self.views.query(
+            "SELECT COUNT(*), COUNT(DISTINCT staff_id), "
+            "COALESCE(SUM(CASE WHEN occurred_at >= %s THEN 1 ELSE 0 END), 0), "
+            "COALESCE(SUM(CASE WHEN staff_id <> %s THEN 1 ELSE 0 END), 0) "
+            f"FROM {self.o}contacts WHERE company_id = %s AND occurred_at >= %s",
+            (_utc_text(now - timedelta(days=7)), owner, self.stream,
+             _utc_text(now - timedelta(days=30))))
         month_cap = cap or DEFAULT_CONTACT_CAP
-        count = len(rows)
         warning = None
-        if count > month_cap:
+        if month > month_cap:
             own = "its own" if cap else "the default"
-            warning = (f"{count} contacts in 30 days from {len({r[0] for r in rows})} people: "
+            warning = (f"{month} contacts in 30 days from {people} people: "
                        f"more than {own} cap of {month_cap} a month")
         return Coordination(
-            contacts_7_days=sum(1 for r in rows if r[1] >= week), contacts_30_days=count,
-            distinct_actors_30_days=len({r[0] for r in rows}),
-            from_others_30_days=sum(1 for r in rows if r[0] != owner),
+            contacts_7_days=int(week), contacts_30_days=int(month),
+            distinct_actors_30_days=int(people), from_others_30_days=int(others),
             cap_per_month=month_cap, cap_is_companys_own=cap is not None, warning=warning)
 
     def placements(self) -> list[dict[str, Any]]:
-        found = self.dicts("SELECT placement_id, candidate_id, kind, hours_per_week, starts_on "
-                           "FROM {o}placements WHERE company_id = %s AND ended_on IS NULL "
-                           "ORDER BY starts_on")
-        for placement in found:
-            rows = self.rows("SELECT MIN(due_on) FROM {o}follow_ups WHERE company_id = %s "
-                             "AND placement_id = %s AND status IS NULL",
-                             placement["placement_id"])
-            placement["next_follow_up"] = rows[0][0] if rows else None
-        return found
+        return self.dicts(
+            "SELECT p.placement_id, p.candidate_id, p.kind, p.hours_per_week, p.starts_on, "
+            "(SELECT MIN(f.due_on) FROM {o}follow_ups f WHERE f.placement_id = p.placement_id "
+            "AND f.status IS NULL) AS next_follow_up FROM {o}placements p "
+            "WHERE p.company_id = %s AND p.ended_on IS NULL ORDER BY p.starts_on")
 
     def follow_ups(self, condition: str, *params: Any) -> list[dict[str, Any]]:
         return self.dicts("SELECT f.follow_up_id, f.placement_id, f.due_on, f.scheduled_by "
@@ -171,19 +169,28 @@ class _Query:
                           + condition + " ORDER BY f.due_on", *params)
 
     def commitments(self) -> list[dict[str, Any]]:
-        found = self.dicts("SELECT commitment_id, description, target_hires, by_date, "
-                           "agreed_on FROM {o}commitments WHERE company_id = %s "
-                           "ORDER BY by_date")
-        for c in found:
-            rows = self.rows("SELECT COUNT(*) FROM {o}placements WHERE company_id = %s "
-                             "AND starts_on >= %s AND starts_on <= %s",
-                             c["agreed_on"], c["by_date"])
-            c["actual_hires"] = int(rows[0][0])
-        return found
+        return self.dicts(
+            "SELECT c.commitment_id, c.description, c.target_hires, c.by_date, c.agreed_on, "
+            "(SELECT COUNT(*) FROM {o}placements p WHERE p.company_id = c.company_id "
+            "AND p.starts_on >= c.agreed_on AND p.starts_on <= c.by_date) AS actual_hires "
+            "FROM {o}commitments c WHERE c.company_id = %s ORDER BY c.by_date")
 
 
 def _columns(statement: str) -> list[str]:
-    return [c.strip() for c in statement.split("SELECT", 1)[1].split("FROM", 1)[0].split(",")]
+    """Result names: the alias after AS, else the column (top-level select list only)."""
+    select = statement.split("SELECT", 1)[1]
+    names, depth, current = [], 0, ""
+    for ch in select:
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and ch == ",":
+            names.append(current)
+            current = ""
+        elif depth == 0 and current.rstrip().endswith(" FROM"):
+            break
+        else:
+            current += ch
+    names.append(current.rsplit(" FROM", 1)[0])
+    return [n.strip().split(" AS ")[-1].split(".")[-1] for n in names]
 
 
 def _decode(row: dict[str, Any]) -> dict[str, Any]:
