@@ -79,7 +79,7 @@ def _work(row: tuple[Any, ...]) -> OpenWork:
 def caseload(staff_id: UUID, services: Svc, min_position: MinPosition = None) -> Caseload:
     """The companies this person is the contact person of, with their open work."""
     o = view_prefix(services, "overview", min_position)
-    d = view_prefix(services, "directory", None)
+    d = view_prefix(services, "directory", min_position)
     staff = services.views.query(f"SELECT name, left_on FROM {d}staff WHERE staff_id = %s",
                                  (str(staff_id),))
     if not staff:
@@ -101,7 +101,7 @@ def handover_queue(services: Svc, municipality: Municipality = None,
                    min_position: MinPosition = None) -> list[Orphan]:
     """Companies whose contact person has left, longest waiting first, with open work."""
     o = view_prefix(services, "overview", min_position)
-    d = view_prefix(services, "directory", None)
+    d = view_prefix(services, "directory", min_position)
     where, params = "", []
     if municipality:
         where, params = " AND c.municipality = %s", [municipality]
@@ -123,7 +123,7 @@ def follow_ups_due(
 ) -> list[PersonsFollowUps]:
     """Follow-ups not yet held and due soon, per contact person, overdue first."""
     o = view_prefix(services, "overview", min_position)
-    d = view_prefix(services, "directory", None)
+    d = view_prefix(services, "directory", min_position)
     today = services.clock().date()
     where, params = "", [(today + timedelta(days=days)).isoformat()]
     if municipality:

@@ -115,7 +115,7 @@ def timeline(
     """Every event of the company, newest first; names stay even after people leave."""
     stream = str(company_id(normalise_cvr(cvr)))
     t = view_prefix(services, "timeline", min_position)
-    d = view_prefix(services, "directory", None)
+    d = view_prefix(services, "directory", min_position)
     if not services.views.query(f"SELECT 1 FROM {d}companies WHERE company_id = %s",
                                 (stream,)):
         raise CompanyNotFoundError(f"no company with CVR {normalise_cvr(cvr)} is registered")

@@ -50,17 +50,20 @@ def test_a_worker_killed_mid_batch_resumes_to_the_rebuilt_state(
     head = _write_log(postgres_settings)
     env = {**os.environ, "CASEBOOK_DATABASE_URL": postgres_settings.database_url,
            "CASEBOOK_POSTGRES_SCHEMA": postgres_settings.postgres_schema,
-           "CASEBOOK_PROJECTION_BATCH_SIZE": "37", "CASEBOOK_LOG_LEVEL": "warning"}
+           "CASEBOOK_PROJECTION_BATCH_SIZE": "13", "CASEBOOK_LOG_LEVEL": "warning"}
     worker = [sys.executable, "-m", "services.cli", "project"]
     views = ViewDb(postgres_settings)
     rng = random.Random(4)
     try:
         positions = []
         for _ in range(3):
-            proc = subprocess.Popen(worker, env=env, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(1.5, 3.0))
+            proc = subprocess.Popen(worker, env=env, stderr=subprocess.PIPE, text=True)
+            assert proc.stderr is not None
+            assert "following the log" in proc.stderr.readline()
+            time.sleep(rng.uniform(0.05, 0.4))  # into the stream of batches
             proc.send_signal(signal.SIGKILL)
             proc.wait()
+            proc.stderr.close()
             positions.append(views.active_generation("timeline"))
         assert any(p is not None and 0 < p[1] < head for p in positions), positions
         final = subprocess.Popen(worker, env=env, stderr=subprocess.PIPE, text=True)
