@@ -10,7 +10,6 @@ backoff, and the failure is visible in /readyz.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +32,10 @@ class _Overtaken(Exception):
     """Another runner recorded a newer position for this generation."""
 
 
+class GenerationRetired(Exception):
+    """A rebuild swapped in a newer generation; this runner's is no longer read."""
+
+
 @dataclass
 class RunnerStatus:
     """What /readyz shows of a runner."""
@@ -47,8 +50,10 @@ class ProjectionRunner:
     """Applies the log to one generation of one projection, a batch per transaction."""
 
     def __init__(self, app: CasebookApplication, views: ViewDb, projection: Projection,
-                 generation: int, position: int, *, batch_size: int = 500) -> None:
+                 generation: int, position: int, *, batch_size: int = 500,
+                 follow_active: bool = False) -> None:
         self.app = app
+        self.follow_active = follow_active
         self.views = views
         self.projection = projection
         self.generation = generation
@@ -66,7 +71,8 @@ class ProjectionRunner:
             raise RuntimeError(f"no {projection_cls.name} read model: run `casebook migrate`")
         generation, position = active
         projection = projection_cls(prefix_of(projection_cls.name, generation))
-        return cls(app, views, projection, generation, position, batch_size=batch_size)
+        return cls(app, views, projection, generation, position, batch_size=batch_size,
+                   follow_active=True)
 
     def run_batch(self) -> int:
         """Apply the next batch of the log; return how many events it held."""
@@ -77,9 +83,14 @@ class ProjectionRunner:
         last = notifications[-1].id
         try:
             with self.views.transaction() as sql:
-                sql.execute(f"SELECT position FROM {REGISTRY} WHERE name = %s "
-                            "AND generation = %s", (self.projection.name, self.generation))
-                [(recorded,)] = sql.fetchall()
+                # Locks the row on PostgreSQL (SQLite's BEGIN IMMEDIATE already
+                # serialises writers): a second runner waits, then sees it was overtaken.
+                sql.execute(f"SELECT position, active FROM {REGISTRY} WHERE name = %s "
+                            f"AND generation = %s{self.views.row_lock}",
+                            (self.projection.name, self.generation))
+                [(recorded, active)] = sql.fetchall()
+                if self.follow_active and not int(active):
+                    raise GenerationRetired(self.projection.name)
                 if int(recorded) != self.position:
                     self.position = int(recorded)
                     raise _Overtaken
@@ -157,24 +168,35 @@ class ProjectionService:
     def _follow(self) -> None:
         backoff = 0.5
         while not self._stop.is_set():
-            try:
-                moved = sum(runner.run_batch() for runner in self.runners)
-            except Exception as e:  # keep following: log, show in /readyz, back off
-                log.warning("projection_failed", error=type(e).__name__, reason=str(e))
-                for runner in self.runners:
+            moved, failed = 0, False
+            for i, runner in enumerate(self.runners):  # one failing does not stop the others
+                try:
+                    moved += runner.run_batch()
+                    runner.error = None
+                except GenerationRetired:
+                    self.runners[i] = ProjectionRunner.for_active(
+                        runner.app, runner.views, type(runner.projection),
+                        batch_size=runner.batch_size)
+                    moved += 1
+                except Exception as e:  # keep following: log, show in /readyz, back off
+                    log.warning("projection_failed", name=runner.projection.name,
+                                error=type(e).__name__, reason=str(e))
                     runner.error = type(e).__name__
-                with contextlib.suppress(Exception):  # a rebuild may have dropped our tables
-                    self._follow_rebuilds()
+                    failed = True
+            with self._progress:
+                self._progress.notify_all()
+            try:
+                if failed or not moved:
+                    self._follow_rebuilds()  # a rebuild may have swapped our generation
+            except Exception as e:  # the view database may be unreachable
+                log.warning("projection_registry_failed", reason=str(e))
+                failed = True
+            if failed:
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
             backoff = 0.5
-            for runner in self.runners:
-                runner.error = None
-            with self._progress:
-                self._progress.notify_all()
             if not moved:
-                self._follow_rebuilds()
                 self._wake.wait(1.0)
                 self._wake.clear()
 
@@ -200,11 +222,11 @@ class ProjectionService:
                     while not self._stop.is_set():
                         for _ in c.notifies(timeout=0.25, stop_after=1):
                             self._wake.set()
-            except psycopg.Error as e:
+            except Exception as e:  # never stop listening: log, back off, reconnect
                 log.warning("listen_failed", reason=str(e))
+                self._wake.set()
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
-            time.sleep(0)
 
 
 def rebuild(app: CasebookApplication, views: ViewDb, name: str,
@@ -258,6 +280,11 @@ class ViewWatcher:
         self._stop.set()
         self._thread.join(timeout=5)
 
+    def _bump(self) -> None:
+        with self._changed:
+            self._seq += 1
+            self._changed.notify_all()
+
     def _listen(self) -> None:
         backoff = 0.5
         while not self._stop.is_set():
@@ -265,12 +292,11 @@ class ViewWatcher:
                 with psycopg.connect(postgres_conninfo(self._settings), autocommit=True) as c:
                     c.execute(f"LISTEN {VIEWS_CHANNEL}")
                     backoff = 0.5
+                    self._bump()  # notifications may have been missed while reconnecting
                     while not self._stop.is_set():
                         for _ in c.notifies(timeout=0.25, stop_after=1):
-                            with self._changed:
-                                self._seq += 1
-                                self._changed.notify_all()
-            except psycopg.Error as e:
+                            self._bump()
+            except Exception as e:  # never stop watching: log, back off, reconnect
                 log.warning("view_watch_failed", reason=str(e))
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)

@@ -25,7 +25,7 @@ from projections.registry import PROJECTIONS
 REGISTRY = "casebook_projections"
 VIEWS_CHANNEL = "casebook_views"  # NOTIFY after each batch, for readers in other processes
 _PARAM = re.compile(r"%s")
-_WRITE = re.compile(r"^(?:INSERT INTO|UPDATE|DELETE FROM) (\S+)")
+_WRITE = re.compile(r"^(?:INSERT INTO|UPDATE|DELETE FROM) ([\w.]+)")
 
 
 class _SqliteSql:
@@ -112,6 +112,7 @@ class ViewDb:
         self._pool: ConnectionPool[psycopg.Connection[Any]] | None = None
         self._memory: sqlite3.Connection | None = None
         self._memory_lock = threading.Lock()
+        self.row_lock = " FOR UPDATE" if settings.backend == "postgres" else ""
         if settings.backend == "postgres":
             self._pool = ConnectionPool(
                 postgres_conninfo(settings), min_size=1, max_size=settings.db_pool_size,
@@ -185,10 +186,15 @@ class ViewDb:
         return int(rows[0][0] or 0) + 1
 
     def activate(self, cls: type[Projection], generation: int) -> None:
-        """Make `generation` the one readers use; drop every other generation's tables."""
+        """Make `generation` the one readers use; drop the generations before the one it
+        replaces (that one stays until the next swap, for readers still using it)."""
         with self.transaction() as sql:
+            sql.execute(f"SELECT generation FROM {REGISTRY} WHERE name = %s AND active = 1",
+                        (cls.name,))
+            replaced = [int(g) for (g,) in sql.fetchall()]
             sql.execute(f"SELECT generation FROM {REGISTRY} WHERE name = %s", (cls.name,))
-            others = [int(g) for (g,) in sql.fetchall() if int(g) != generation]
+            others = [int(g) for (g,) in sql.fetchall()
+                      if int(g) < generation and int(g) not in replaced]
             sql.execute(f"UPDATE {REGISTRY} SET active = CASE WHEN generation = %s THEN 1 "
                         "ELSE 0 END WHERE name = %s", (generation, cls.name))
         for old in others:
@@ -233,7 +239,8 @@ def _sqlite_transaction(conn: sqlite3.Connection, write: bool) -> Iterator[Sql]:
     cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
     try:
         yield _SqliteSql(cursor)
+        cursor.execute("COMMIT")
     except BaseException:
-        cursor.execute("ROLLBACK")
+        if conn.in_transaction:  # also after a failed COMMIT, so the connection stays usable
+            cursor.execute("ROLLBACK")
         raise
-    cursor.execute("COMMIT")

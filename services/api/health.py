@@ -30,11 +30,11 @@ def readyz(services: Annotated[Services, Depends(get_services)]) -> Any:
                             status_code=503)
     try:
         position = services.app.last_position()
-    except Exception as e:  # readiness reports any failure of the store, it never raises
+        views = _views(services, position)
+    except Exception as e:  # readiness reports any failure of the stores, it never raises
         log.warning("not_ready", reason=str(e))
         return JSONResponse({"status": "unavailable", "detail": "the event store does not "
                              "answer"}, status_code=503)
-    views = _views(services, position)
     failing = [v["name"] for v in views if v["error"]]
     body = {
         "status": "degraded" if failing else "ready",

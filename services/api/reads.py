@@ -85,8 +85,9 @@ def search_companies(
     params: list[Any] = []
     text = q.strip()
     if text:
-        long, short = fold(text)
-        where.append("(c.cvr = %s OR c.folded LIKE %s OR c.folded LIKE %s)")
+        long, short = (_like(f) for f in fold(text.replace("|", " ")))
+        where.append("(c.cvr = %s OR c.folded LIKE %s ESCAPE '\\' "
+                     "OR c.folded LIKE %s ESCAPE '\\')")
         params += ["".join(ch for ch in text if ch.isdigit())[-8:] or text, f"%{long}%",
                    f"%{short}%"]
     if municipality:
@@ -153,5 +154,10 @@ def _attach_originals(services: Services, t: str, stream: str,
             entry.replaces = json.loads(rows[0][0]) if rows else None
 
 
-def _next_day(day: date) -> str:
-    return date.fromordinal(day.toordinal() + 1).isoformat()
+def _next_day(day: date) -> str | None:
+    return None if day == date.max else date.fromordinal(day.toordinal() + 1).isoformat()
+
+
+def _like(text: str) -> str:
+    """Literal text inside a LIKE pattern: its own % and _ match only themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

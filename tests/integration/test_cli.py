@@ -141,22 +141,24 @@ def test_serve_on_a_taken_port_says_so_in_one_line(tmp_path: Path) -> None:
 
 
 def test_rebuild_swaps_generations_and_drops_the_old_tables(sqlite_settings: Settings) -> None:
-    """`casebook rebuild timeline` builds generation 2, makes it active, drops generation 1."""
+    """Each rebuild makes a new generation active; the one it replaced stays until the
+    next swap (for readers still on it), older ones are dropped."""
     env = _env(sqlite_settings)
     assert subprocess.run([*CASEBOOK, "demo"], env=env, capture_output=True,
                           check=False, timeout=300).returncode == 0
-    r = subprocess.run([*CASEBOOK, "rebuild", "timeline"], env=env, capture_output=True,
-                       text=True, check=False, timeout=300)
-    assert r.returncode == 0, r.stderr
-    assert "timeline rebuilt as generation 2" in r.stderr
+    for generation in (2, 3):
+        r = subprocess.run([*CASEBOOK, "rebuild", "timeline"], env=env, capture_output=True,
+                           text=True, check=False, timeout=300)
+        assert r.returncode == 0, r.stderr
+        assert f"timeline rebuilt as generation {generation}" in r.stderr
     db = sqlite3.connect(sqlite_settings.sqlite_path())
     registry = db.execute("SELECT name, generation, position, active FROM "
-                          "casebook_projections ORDER BY name").fetchall()
+                          "casebook_projections ORDER BY name, generation").fetchall()
     head = db.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
     assert registry == [("directory", 1, head, 1), ("overview", 1, head, 1),
-                        ("timeline", 2, head, 1)]
+                        ("timeline", 2, head, 0), ("timeline", 3, head, 1)]
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-    assert "view_timeline_g2_entries" in tables
+    assert {"view_timeline_g2_entries", "view_timeline_g3_entries"} <= tables
     assert "view_timeline_g1_entries" not in tables
     wrong = subprocess.run([*CASEBOOK, "rebuild", "nosuch"], env=env, capture_output=True,
                            text=True, check=False)

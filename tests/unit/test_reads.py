@@ -195,3 +195,41 @@ def test_a_rebuild_swaps_in_while_the_runner_keeps_following(
     second = _post(client, f"/companies/{registered}/contacts", contact(staff, summary="two"))
     page = _timeline(client, second["position"])
     assert [e["data"].get("summary") for e in page["entries"][:2]] == ["two", "one"]
+
+
+def test_like_wildcards_in_a_search_match_only_themselves(
+    client: TestClient, registered: str, services: Services,
+) -> None:
+    """`%` and `_` are text, not patterns: they find nothing here."""
+    head = services.app.last_position()
+    assert client.get("/companies", params={"q": "glans", "min_position": head}).json()
+    for q in ("%", "_", "a|a", "%_%"):
+        assert client.get("/companies", params={"q": q, "min_position": head}).json() == [], q
+
+
+def test_the_latest_possible_date_is_a_valid_bound(client: TestClient, registered: str,
+                                                   services: Services) -> None:
+    """to=9999-12-31 is accepted (no day after it to compute)."""
+    r = client.get(f"/companies/{registered}/timeline", params={
+        "to": "9999-12-31", "min_position": services.app.last_position()})
+    assert r.status_code == 200, r.text
+    assert [e["kind"] for e in r.json()["entries"]] == ["registered"]
+
+
+def test_one_failing_read_model_does_not_stop_the_others(
+    client: TestClient, staff: str, registered: str, services: Services,
+) -> None:
+    """A read model whose batches fail shows its error; the others keep following."""
+    assert services.projections is not None
+    broken = next(r for r in services.projections.runners if r.projection.name == "overview")
+
+    def fail() -> int:
+        raise RuntimeError("poison event")
+
+    broken.run_batch = fail  # type: ignore[method-assign]
+    answer = _post(client, f"/companies/{registered}/contacts", contact(staff))
+    assert services.projections.wait_for(answer["position"], 5, "timeline")
+    assert _timeline(client, answer["position"])["entries"][0]["position"] == answer["position"]
+    views = {v["name"]: v for v in client.get("/readyz").json()["views"]}
+    assert views["overview"]["error"] == "RuntimeError"
+    assert views["timeline"]["error"] is None
