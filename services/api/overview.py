@@ -11,8 +11,8 @@ from pydantic import BaseModel
 
 from domain.errors import CompanyNotFoundError
 from domain.values import company_id, normalise_cvr
+from projections.base import Sql
 from services.api.reads import MinPosition, Person, Svc, view_prefix
-from services.views import ViewDb
 
 router = APIRouter(tags=["reads"])
 DEFAULT_CONTACT_CAP = 4  # contacts per month, when the company has not set its own
@@ -68,19 +68,25 @@ def overview(cvr: str, services: Svc, min_position: MinPosition = None) -> Overv
     stream = str(company_id(cvr))
     o = view_prefix(services, "overview", min_position)
     d = view_prefix(services, "directory", min_position)
-    q = _Query(services.views, o, d, stream)
+    now = services.clock()
+    # One read transaction: every part of the answer is as of the same moment.
+    with services.views.transaction(write=False) as sql:
+        return _overview(_Query(sql, o, d, stream), cvr, now)
+
+
+def _overview(q: _Query, cvr: str, now: datetime) -> Overview:
     rows = q.rows("SELECT name, municipality, max_contacts_per_month FROM {o}companies "
                   "WHERE company_id = %s")
     if not rows:
         raise CompanyNotFoundError(f"no company with CVR {cvr} is registered")
     name, municipality, cap = rows[0]
-    today = services.clock().date()
+    today = now.date()
     holders = q.holders()
     return Overview(
         cvr=cvr, name=name, municipality=municipality,
         contact_person=holders[0] if holders else None,
         earlier_contact_persons=holders[1:], last_contact=q.last_contact(),
-        coordination=q.coordination(services.clock(), cap, holders),
+        coordination=q.coordination(now, cap, holders),
         open_openings=q.dicts("SELECT opening_id, title, hours_per_week, positions, kinds "
                               "FROM {o}openings WHERE company_id = %s AND open = 1"),
         referrals_in_flight=q.dicts(
@@ -98,25 +104,31 @@ def overview(cvr: str, services: Svc, min_position: MinPosition = None) -> Overv
 class _Query:
     """The overview's queries for one company."""
 
-    def __init__(self, views: ViewDb, o: str, d: str, stream: str) -> None:
-        self.views, self.o, self.d, self.stream = views, o, d, stream
+    def __init__(self, sql: Sql, o: str, d: str, stream: str) -> None:
+        self.sql, self.o, self.d, self.stream = sql, o, d, stream
+        self._people: dict[str, Person] = {}
+
+    def raw(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        self.sql.execute(statement.format(o=self.o, d=self.d), params)
+        return self.sql.fetchall()
 
     def rows(self, statement: str, *params: Any) -> list[tuple[Any, ...]]:
-        return self.views.query(statement.format(o=self.o, d=self.d), (self.stream, *params))
+        return self.raw(statement, (self.stream, *params))
 
     def dicts(self, statement: str, *params: Any) -> list[dict[str, Any]]:
-        with self.views.transaction(write=False) as sql:
-            sql.execute(statement.format(o=self.o, d=self.d), (self.stream, *params))
-            names = _columns(statement)
-            return [_decode(dict(zip(names, row, strict=True))) for row in sql.fetchall()]
+        names = _columns(statement)
+        return [_decode(dict(zip(names, row, strict=True)))
+                for row in self.rows(statement, *params)]
 
     def person(self, staff_id: str | None) -> Person | None:
         if staff_id is None:
             return None
-        rows = self.views.query(f"SELECT name, left_on FROM {self.d}staff WHERE staff_id = %s",
-                                (staff_id,))
-        name, left_on = rows[0] if rows else (None, None)
-        return Person(id=staff_id, name=name, left=left_on is not None)
+        if staff_id not in self._people:
+            rows = self.raw("SELECT name, left_on FROM {d}staff WHERE staff_id = %s",
+                            (staff_id,))
+            name, left_on = rows[0] if rows else (None, None)
+            self._people[staff_id] = Person(id=staff_id, name=name, left=left_on is not None)
+        return self._people[staff_id]
 
     def holders(self) -> list[Holder]:
         rows = self.rows("SELECT staff_id, since, reason, handover_note, previous_staff_id "
@@ -138,11 +150,11 @@ class _Query:
     def coordination(self, now: datetime, cap: int | None,
                      holders: list[Holder]) -> Coordination:
         owner = holders[0].person.id if holders else ""
-        [(month, people, week, others)] = self.views.query(
+        [(month, people, week, others)] = self.raw(
             "SELECT COUNT(*), COUNT(DISTINCT staff_id), "
             "COALESCE(SUM(CASE WHEN occurred_at >= %s THEN 1 ELSE 0 END), 0), "
             "COALESCE(SUM(CASE WHEN staff_id <> %s THEN 1 ELSE 0 END), 0) "
-            f"FROM {self.o}contacts WHERE company_id = %s AND occurred_at >= %s",
+            "FROM {o}contacts WHERE company_id = %s AND occurred_at >= %s",
             (_utc_text(now - timedelta(days=7)), owner, self.stream,
              _utc_text(now - timedelta(days=30))))
         month_cap = cap or DEFAULT_CONTACT_CAP

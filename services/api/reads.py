@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from domain.errors import CompanyNotFoundError
 from domain.values import company_id, normalise_cvr
 from projections.directory import fold
-from services.api.context import Services, get_services
+from services.api.context import COPENHAGEN, Services, get_services
 from services.errors import ViewBehindError
 from services.views import prefix_of
 
@@ -123,7 +123,7 @@ def timeline(
     where: list[str] = ["e.company_id = %s"]
     params: list[Any] = [stream]
     for clause, value in (("e.kind = %s", kind), ("e.actor_id = %s", actor),
-                          ("e.occurred_at >= %s", from_ and from_.isoformat()),
+                          ("e.occurred_at >= %s", from_ and _day_starts(from_)),
                           ("e.occurred_at < %s", to and _next_day(to)),
                           ("e.position < %s", cursor)):
         if value is not None:
@@ -154,8 +154,13 @@ def _attach_originals(services: Services, t: str, stream: str,
             entry.replaces = json.loads(rows[0][0]) if rows else None
 
 
+def _day_starts(day: date) -> str:
+    """When a Danish day starts, as stored (UTC ISO text; date-only entries sort with it)."""
+    return datetime.combine(day, time(0), COPENHAGEN).astimezone(UTC).isoformat()
+
+
 def _next_day(day: date) -> str | None:
-    return None if day == date.max else date.fromordinal(day.toordinal() + 1).isoformat()
+    return None if day == date.max else _day_starts(date.fromordinal(day.toordinal() + 1))
 
 
 def _like(text: str) -> str:

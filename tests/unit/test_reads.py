@@ -233,3 +233,13 @@ def test_one_failing_read_model_does_not_stop_the_others(
     views = {v["name"]: v for v in client.get("/readyz").json()["views"]}
     assert views["overview"]["error"] == "RuntimeError"
     assert views["timeline"]["error"] is None
+
+
+def test_date_filters_are_danish_days(client: TestClient, staff: str, registered: str) -> None:
+    """A contact at 00:30 on 2 May in Copenhagen (1 May in UTC) is on 2 May."""
+    answer = _post(client, f"/companies/{registered}/contacts",
+                   contact(staff, occurred_at="2026-05-02T00:30:00+02:00"))
+    on_2nd = _timeline(client, answer["position"], **{"from": "2026-05-02", "to": "2026-05-02"})
+    on_1st = _timeline(client, answer["position"], **{"from": "2026-05-01", "to": "2026-05-01"})
+    assert [e["position"] for e in on_2nd["entries"]] == [answer["position"]]
+    assert on_1st["entries"] == []
