@@ -26,6 +26,7 @@ from services.application import CasebookApplication
 from services.views import REGISTRY, VIEWS_CHANNEL, BufferedSql, ViewDb, prefix_of
 
 log = structlog.get_logger(__name__)
+EVENTS_CHANNEL = "casebook_events"  # the event store's NOTIFY channel (its table name)
 
 
 class _Overtaken(Exception):
@@ -174,9 +175,7 @@ class ProjectionService:
                     moved += runner.run_batch()
                     runner.error = None
                 except GenerationRetired:
-                    self.runners[i] = ProjectionRunner.for_active(
-                        runner.app, runner.views, type(runner.projection),
-                        batch_size=runner.batch_size)
+                    self._switch(i)
                     moved += 1
                 except Exception as e:  # keep following: log, show in /readyz, back off
                     log.warning("projection_failed", name=runner.projection.name,
@@ -204,30 +203,19 @@ class ProjectionService:
         """Switch to a generation that `casebook rebuild` made active."""
         for i, runner in enumerate(self.runners):
             if not runner.is_active():
-                self.runners[i] = ProjectionRunner.for_active(
-                    runner.app, runner.views, type(runner.projection),
-                    batch_size=runner.batch_size)
-                log.info("projection_switched", name=runner.projection.name,
-                         generation=self.runners[i].generation)
+                self._switch(i)
+
+    def _switch(self, i: int) -> None:
+        """Replace runner i with one on its read model's active generation."""
+        old = self.runners[i]
+        self.runners[i] = ProjectionRunner.for_active(
+            old.app, old.views, type(old.projection), batch_size=old.batch_size)
+        log.info("projection_switched", name=old.projection.name,
+                 generation=self.runners[i].generation)
 
     def _listen(self) -> None:
-        """Wake on the event store's NOTIFY; reconnect with backoff if LISTEN drops."""
-        channel = "casebook_events"
-        backoff = 0.5
-        while not self._stop.is_set():
-            try:
-                with psycopg.connect(postgres_conninfo(self._settings), autocommit=True) as c:
-                    c.execute(f'LISTEN "{channel}"')
-                    backoff = 0.5
-                    while not self._stop.is_set():
-                        for _ in c.notifies(timeout=0.25, stop_after=1):
-                            self._wake.set()
-            except Exception as e:  # never stop listening: log, back off, reconnect
-                log.warning("listen_failed", reason=str(e))
-                self._wake.set()
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
-
+        """Wake on the event store's NOTIFY (PostgreSQL)."""
+        listen(self._settings, EVENTS_CHANNEL, self._wake.set, self._stop)
 
 def rebuild(app: CasebookApplication, views: ViewDb, name: str,
             progress: Callable[[int], None]) -> ProjectionRunner:
@@ -286,17 +274,24 @@ class ViewWatcher:
             self._changed.notify_all()
 
     def _listen(self) -> None:
-        backoff = 0.5
-        while not self._stop.is_set():
-            try:
-                with psycopg.connect(postgres_conninfo(self._settings), autocommit=True) as c:
-                    c.execute(f"LISTEN {VIEWS_CHANNEL}")
-                    backoff = 0.5
-                    self._bump()  # notifications may have been missed while reconnecting
-                    while not self._stop.is_set():
-                        for _ in c.notifies(timeout=0.25, stop_after=1):
-                            self._bump()
-            except Exception as e:  # never stop watching: log, back off, reconnect
-                log.warning("view_watch_failed", reason=str(e))
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
+        listen(self._settings, VIEWS_CHANNEL, self._bump, self._stop)
+
+
+def listen(settings: Settings, channel: str, on_notify: Callable[[], None],
+           stop: threading.Event) -> None:
+    """Call `on_notify` for each NOTIFY on `channel`, and after every (re)connect since
+    notifications may have been missed meanwhile; reconnect with backoff until `stop`."""
+    backoff = 0.5
+    while not stop.is_set():
+        try:
+            with psycopg.connect(postgres_conninfo(settings), autocommit=True) as conn:
+                conn.execute(f'LISTEN "{channel}"')
+                backoff = 0.5
+                on_notify()
+                while not stop.is_set():
+                    for _ in conn.notifies(timeout=0.25, stop_after=1):
+                        on_notify()
+        except Exception as e:  # never stop listening: log, back off, reconnect
+            log.warning("listen_failed", channel=channel, reason=str(e))
+            stop.wait(backoff)
+            backoff = min(backoff * 2, 30.0)
