@@ -125,3 +125,23 @@ class StaffNotFoundError(StaffError, NotFound):
 
 class StaffAlreadyLeftError(StaffError, RuleBroken):
     """The staff member has left and cannot record new work."""
+
+
+class CandidateError(DomainError):
+    """Base for errors of the Candidate aggregate."""
+
+
+class CandidateNotFoundError(CandidateError, NotFound):
+    """No candidate is registered with this id (or it is not visible to the caller)."""
+
+
+class CandidateErasedError(CandidateError, RuleBroken):
+    """The candidate's personal data has been erased."""
+
+
+class CandidateOnLegalHoldError(CandidateError, RuleBroken):
+    """Erasure must wait: an open invoice dispute depends on the candidate."""
+
+
+class InvalidCprError(CandidateError, InvalidValue):
+    """The CPR number is not ten digits naming a real date of birth."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +31,17 @@ class Settings(BaseSettings):
     staff_cache_seconds: float = Field(2.0, ge=0)
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     projection_batch_size: int = Field(500, ge=1, le=50_000)
+    jwt_secret: SecretStr | None = Field(
+        None, description="HMAC (HS256) key that verifies bearer tokens; at least 32 bytes")
+    jwt_public_key_file: Path | None = Field(
+        None, description="PEM public key (RSA, EC or Ed25519) that verifies bearer tokens")
+    jwt_jwks_file: Path | None = Field(None, description="JWKS file of verification keys")
+    jwt_audience: str = "casebook"
+    jwt_issuer: str | None = None
+    candidate_kek: SecretStr | None = Field(
+        None, description="base64 of the 32-byte key that encrypts candidates' data keys")
+    metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="serve /metrics on its own listener on this port")
 
     @property
     def backend(self) -> Literal["sqlite", "postgres", "memory"]:

@@ -9,6 +9,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder
 
+from domain import candidate, company, staff  # noqa: F401  (registers the event topics)
 from infra.persistence import APP_NAME, event_store_env, register_transcodings, with_migrate_lock
 from infra.settings import Settings
 from infra.stores import IdempotentRecorder
@@ -55,6 +56,9 @@ def migrate(settings: Settings) -> None:
     def create() -> None:
         app = CasebookApplication(env=event_store_env(settings, create_tables=True))
         app.store.create_idempotency_table()
+        from services.candidates import open_vault
+
+        open_vault(settings, app, kek=bytes(32)).create_tables()  # tables need no key
         app.close()
         from services.views import ViewDb, create_views
 

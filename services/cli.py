@@ -19,16 +19,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from domain.company import Company
 from domain.values import company_id
 from infra.logging import configure_logging
+from infra.municipalities import municipalities
 from infra.settings import Settings
 from projections.registry import PROJECTIONS
 from services.api.app import build_services, create_app
 from services.api.context import Services
 from services.application import migrate as migrate_store
 from services.application import open_application
+from services.auth import STAFF_ROLES, Role, acting_token, mint_token
 from services.demo import first_demo_cvr, load_demo
 from services.projector import ProjectionService
 from services.projector import rebuild as rebuild_view
-from services.views import ViewDb
+from services.views import ViewDb, prefix_of
 
 cli = typer.Typer(help="casebook: one continuous history for every company.",
                   no_args_is_help=True, add_completion=False)
@@ -57,7 +59,9 @@ def _load_demo(settings: Settings, services: Services) -> None:
     configure_logging(settings.model_copy(update={"log_level": "warning"}))
 
     def post(path: str, body: dict[str, Any], method: str = "POST") -> dict[str, Any]:
-        response = client.request(method, path, json=body)
+        token = acting_token(settings, method, path, body)
+        response = client.request(method, path, json=body,
+                                  headers={"Authorization": f"Bearer {token}"})
         if response.status_code >= 300:
             raise CliError(f"demo command {path} failed: {response.text}")
         answer: dict[str, Any] = response.json()
@@ -101,6 +105,15 @@ def serve(
     if demo:
         _load_demo(settings, services)
     app = create_app(settings, services)
+    if settings.metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        from services.api.health import LiveMetrics
+
+        _require_free(host, settings.metrics_port)
+        start_http_server(settings.metrics_port, addr=host,
+                          registry=LiveMetrics(services))
+        console.print(f"metrics on http://{host}:{settings.metrics_port}/metrics")
     # Full collections over the aggregate cache dominated the tail latency:
     # p99 49 ms -> 11 ms at 16 clients with these thresholds (bench/http.py).
     gc.set_threshold(10_000, 50, 100)
@@ -122,6 +135,53 @@ def migrate() -> None:
     settings = _settings()
     migrate_store(settings)
     console.print(f"migrated the {settings.backend} event store")
+
+
+@cli.command()
+def token(
+    role: Annotated[Role, typer.Option(help="consultant, team_lead, auditor, service or admin")],
+    municipality: Annotated[list[str], typer.Option(
+        help="A municipality code the token covers (repeat for more), e.g. 165")] = [],  # noqa: B006
+    subject: Annotated[str | None, typer.Option(help=(
+        "The subject; for consultant and team_lead a staff member's id. Default: the "
+        "first active staff member of the first municipality in the local database"))] = None,
+    hours: Annotated[int, typer.Option(min=1, max=24 * 30, help="Hours until it expires")] = 8,
+) -> None:
+    """Print a bearer token signed with CASEBOOK_JWT_SECRET (or the development key).
+
+    Use it as `Authorization: Bearer <token>`, e.g. in /docs under "Authorize".
+    """
+    settings = _settings()
+    for code in municipality:
+        if code not in municipalities():
+            raise CliError(f"unknown municipality code {code!r}")
+    if subject is None:
+        subject = _default_subject(settings, role, municipality)
+    printed = mint_token(settings, subject=subject, role=role, municipalities=municipality,
+                         ttl_seconds=hours * 3600)
+    console.print(f"{role} {subject} of {', '.join(municipality) or 'no municipality'}, "
+                  f"valid {hours} h", highlight=False)
+    print(printed)
+
+
+def _default_subject(settings: Settings, role: Role, codes: list[str]) -> str:
+    if role not in STAFF_ROLES:
+        return f"casebook-{role}"
+    if not codes:
+        raise CliError("give --municipality for a consultant or team_lead token")
+    views = ViewDb(settings)
+    try:
+        active = views.active_generation("directory")
+        rows = views.query(
+            f"SELECT staff_id FROM {prefix_of('directory', active[0])}staff WHERE "
+            "municipality = %s AND left_on IS NULL ORDER BY name LIMIT 1",
+            (codes[0],)) if active else []
+    finally:
+        views.close()
+    if not rows:
+        raise CliError(f"no staff member of municipality {codes[0]} in the database: "
+                       "pass --subject with a staff member's id (POST /staff registers one)")
+    return str(rows[0][0])
 
 
 @cli.command()

@@ -42,3 +42,11 @@ class ShuttingDownError(ServiceError):
 
 class ViewBehindError(ServiceError):
     """A read model has not yet reached the position a read asked for."""
+
+
+class UnauthenticatedError(ServiceError):
+    """No bearer token, or one that is not acceptable (expired, wrong key, bad claims)."""
+
+
+class ForbiddenError(ServiceError):
+    """The token is valid but its role does not allow this."""

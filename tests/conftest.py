@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -11,7 +12,9 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
@@ -20,8 +23,11 @@ from infra.settings import Settings
 from services.api.app import build_services, create_app
 from services.api.context import Services
 from services.application import migrate
+from services.auth import acting_token
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+TEST_JWT_SECRET = "casebook-tests-only-secret-0123456789abcdef"
+TEST_KEK = "dGVzdHMtb25seS1rZXktZW5jcnlwdGlvbi1rZXkhISE="  # 32 bytes, tests only
 
 
 def _answers(url: str) -> bool:
@@ -97,7 +103,8 @@ def postgres_settings(postgres_url: str) -> Iterator[Settings]:
     """Settings for a fresh schema of its own (dropped afterwards)."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     settings = Settings(database_url=postgres_url, postgres_schema=schema, db_pool_size=4,
-                        log_level="warning")
+                        log_level="warning", jwt_secret=TEST_JWT_SECRET,
+                        candidate_kek=TEST_KEK)
     yield settings
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
@@ -121,10 +128,38 @@ def open_services(settings: Settings) -> Services:
     return build_services(settings, run_projections=True)
 
 
+class ActingClient(TestClient):
+    """A client that signs each request, unless the test sends its own Authorization:
+    as the staff member named by the body's `by` (a team lead of every municipality),
+    or as an admin for staff changes. Access rules have tests of their own."""
+
+    settings: Settings
+
+    def request(self, method: str, url: Any, **kwargs: Any) -> Any:
+        headers = dict(kwargs.pop("headers", None) or {})
+        if not any(k.lower() == "authorization" for k in headers):
+            body = kwargs.get("json")
+            if body is None and isinstance(kwargs.get("content"), str | bytes):
+                try:
+                    body = json.loads(kwargs["content"])
+                except ValueError:
+                    body = None
+            token = acting_token(self.settings, method, httpx.URL(str(url)).path, body)
+            headers["Authorization"] = f"Bearer {token}"
+        return super().request(method, url, headers=headers, **kwargs)
+
+
+def acting_client(services: Services) -> ActingClient:
+    """An ActingClient of a new app on these services."""
+    client = ActingClient(create_app(services.settings, services))
+    client.settings = services.settings
+    return client
+
+
 @pytest.fixture
 def client(services: Services) -> TestClient:
     """An HTTP client of the app on the tier's `services`."""
-    return TestClient(create_app(services.settings, services))
+    return acting_client(services)
 
 
 @pytest.fixture

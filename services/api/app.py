@@ -9,7 +9,9 @@ from fastapi import FastAPI
 
 from infra.persistence import postgres_is_migrated
 from infra.settings import Settings
+from infra.vault import key_encryption_key
 from services.api import (
+    candidates,
     companies,
     health,
     overview,
@@ -19,9 +21,12 @@ from services.api import (
     staff,
     state,
 )
+from services.api.access import assert_covered
 from services.api.context import Services
 from services.api.middleware import RequestMiddleware
 from services.application import migrate, open_application
+from services.auth import TokenVerifier, check_production_keys
+from services.candidates import open_vault
 from services.committer import GroupCommitter
 from services.projector import ProjectionService, ViewWatcher
 from services.views import ViewDb, create_views
@@ -29,6 +34,8 @@ from services.views import ViewDb, create_views
 
 def build_services(settings: Settings, *, run_projections: bool | None = None) -> Services:
     """Open the stores, start the group committer and (embedded) the projection runners."""
+    check_production_keys(settings)
+    key_encryption_key(settings)  # refuses a missing or development key in production
     if settings.embedded:
         migrate(settings)  # the embedded mode migrates on start
     elif not postgres_is_migrated(settings):
@@ -54,6 +61,7 @@ def build_services(settings: Settings, *, run_projections: bool | None = None) -
     if projections is None and settings.backend == "postgres":
         watcher = ViewWatcher(views, settings)
     return Services(settings=settings, app=app, committer=committer, views=views,
+                    vault=open_vault(settings, app), verifier=TokenVerifier(settings),
                     projections=projections, watcher=watcher)
 
 
@@ -75,9 +83,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     api.state.services = built
+    api.state.verifier = built.verifier or TokenVerifier(settings)
     problems.install(api)
     api.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
     for router in (companies.router, reads.router, overview.router, state.router,
-                   queues.router, staff.router, health.router):
+                   queues.router, staff.router, candidates.router, health.router):
         api.include_router(router)
+    assert_covered(api)
     return api

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from threading import Lock
 from typing import Annotated
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Header, Request, Response
@@ -16,8 +19,10 @@ from pydantic import BaseModel
 from domain.errors import InvalidValue
 from domain.values import normalise_cvr
 from infra.settings import Settings
+from infra.vault import Vault
 from services.api.schemas import CommandAnswer
 from services.application import CasebookApplication
+from services.auth import Principal, TokenVerifier
 from services.command import Command, CommandResult, IdempotencyClaim, answer_from_store
 from services.committer import GroupCommitter
 from services.errors import ANY_VERSION
@@ -32,6 +37,28 @@ def local_now() -> datetime:
     return datetime.now(COPENHAGEN)
 
 
+class MunicipalityCache:
+    """Which municipality a company belongs to (it never changes), bounded LRU."""
+
+    def __init__(self, size: int = 100_000) -> None:
+        self._size = size
+        self._entries: OrderedDict[UUID, str] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, key: UUID) -> str | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: UUID, municipality: str) -> None:
+        with self._lock:
+            self._entries[key] = municipality
+            if len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
 @dataclass
 class Services:
     """What the routes need, built once at the composition root."""
@@ -40,9 +67,12 @@ class Services:
     app: CasebookApplication
     committer: GroupCommitter
     views: ViewDb
+    vault: Vault
     projections: ProjectionService | None = None  # in-process runners (embedded mode)
     watcher: ViewWatcher | None = None  # progress of `casebook project` workers elsewhere
     clock: Callable[[], datetime] = local_now
+    verifier: TokenVerifier | None = None
+    municipalities: MunicipalityCache = field(default_factory=MunicipalityCache)
 
     def close(self) -> None:
         """Finish queued commands, stop the runners, release the stores."""
@@ -94,6 +124,7 @@ class CommandContext:
         self.services = services
         self.key = idempotency_key
         self.expected_version = _parse_if_match(if_match)
+        self.who: Principal | None = None  # set by the route's access rule
 
     def now(self) -> datetime:
         """The service's clock."""
@@ -133,7 +164,9 @@ class CommandContext:
         route = getattr(self.request.scope.get("route"), "path_format", self.request.url.path)
         params = {k: _canonical(k, v) for k, v in sorted(self.request.path_params.items())}
         digest = hashlib.sha256()
-        digest.update(f"{self.request.method} {route} {params}\n".encode())
+        # Another caller's request under the same key is a different request.
+        subject = self.who.subject if self.who is not None else ""
+        digest.update(f"{self.request.method} {route} {params} {subject}\n".encode())
         if payload is not None:
             digest.update(payload.model_dump_json().encode())
         return digest.hexdigest()

@@ -9,20 +9,22 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
+from services.api.access import Scope, allow
 from services.api.context import Services, get_services
+from services.auth import Role
 from services.views import REGISTRY
 
 router = APIRouter(tags=["operations"])
 log = structlog.get_logger(__name__)
 
 
-@router.get("/healthz")
+@router.get("/healthz", dependencies=[allow(scope=Scope.PUBLIC)])
 def healthz() -> dict[str, str]:
     """The process is alive."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=None)
+@router.get("/readyz", response_model=None, dependencies=[allow(scope=Scope.PUBLIC)])
 def readyz(services: Annotated[Services, Depends(get_services)]) -> Any:
     """The event store answers; the body gives the log's newest position."""
     if not services.committer.alive:
@@ -58,9 +60,26 @@ def _views(services: Services, head: int) -> list[dict[str, Any]]:
             for name, gen, pos in rows]
 
 
-@router.get("/metrics", response_class=PlainTextResponse)
+@router.get("/metrics", response_class=PlainTextResponse,
+            dependencies=[allow(Role.SERVICE)])
 def metrics(services: Annotated[Services, Depends(get_services)]) -> str:
     """Prometheus metrics: log position, commands, and each read model's lag."""
+    return generate_latest(build_registry(services)).decode()
+
+
+class LiveMetrics:
+    """A registry for prometheus_client's own listener (`CASEBOOK_METRICS_PORT`)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def collect(self) -> Any:
+        """Fresh figures on every scrape."""
+        return build_registry(self.services).collect()
+
+
+def build_registry(services: Services) -> CollectorRegistry:
+    """The metrics, read now."""
     registry = CollectorRegistry()
     head = services.app.last_position()
     Gauge("casebook_log_position", "Newest position in the event log",
@@ -76,4 +95,4 @@ def metrics(services: Annotated[Services, Depends(get_services)]) -> str:
     for view in _views(services, head):
         position.labels(view["name"]).set(view["position"])
         lag.labels(view["name"]).set(view["lag"])
-    return generate_latest(registry).decode()
+    return registry

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
@@ -12,7 +12,10 @@ from pydantic import BaseModel
 from domain.errors import CompanyNotFoundError
 from domain.values import company_id, normalise_cvr
 from projections.base import Sql
+from services.api.access import READERS, Scope, allow
+from services.api.erasure import mark_erased
 from services.api.reads import MinPosition, Person, Svc, view_prefix
+from services.auth import Principal
 
 router = APIRouter(tags=["reads"])
 DEFAULT_CONTACT_CAP = 4  # contacts per month, when the company has not set its own
@@ -61,7 +64,9 @@ class Overview(BaseModel):
 
 
 @router.get("/companies/{cvr}")
-def overview(cvr: str, services: Svc, min_position: MinPosition = None) -> Overview:
+def overview(cvr: str, services: Svc,
+             who: Annotated[Principal, allow(*READERS, scope=Scope.COMPANY)],
+             min_position: MinPosition = None) -> Overview:
     """The company's contact person and their predecessors, last contact, coordination,
     openings, referrals, placements, follow-ups and commitments."""
     cvr = normalise_cvr(cvr)
@@ -71,7 +76,10 @@ def overview(cvr: str, services: Svc, min_position: MinPosition = None) -> Overv
     now = services.clock()
     # One read transaction: every part of the answer is as of the same moment.
     with services.views.transaction(write=False) as sql:
-        return _overview(_Query(sql, o, d, stream), cvr, now)
+        found = _overview(_Query(sql, o, d, stream), cvr, now)
+    mark_erased(services, [*found.referrals_in_flight, *found.in_placement,
+                           *found.follow_ups_overdue, *found.follow_ups_due])
+    return found
 
 
 def _overview(q: _Query, cvr: str, now: datetime) -> Overview:

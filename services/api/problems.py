@@ -15,9 +15,11 @@ from domain.errors import DomainError, InvalidValue, NotFound, RuleBroken
 from services.errors import (
     CommandTimeoutError,
     ConcurrencyExhaustedError,
+    ForbiddenError,
     IdempotencyKeyReusedError,
     ServiceError,
     ShuttingDownError,
+    UnauthenticatedError,
     VersionMismatchError,
     ViewBehindError,
 )
@@ -27,6 +29,8 @@ log = structlog.get_logger(__name__)
 
 # Most specific first; the first class an error is an instance of decides.
 ERROR_TABLE: list[tuple[type[Exception], int, str]] = [
+    (UnauthenticatedError, 401, "Unauthenticated"),
+    (ForbiddenError, 403, "Forbidden"),
     (NotFound, 404, "Not found"),
     (InvalidValue, 422, "Invalid value"),
     (RuleBroken, 409, "Conflicts with the recorded history"),
@@ -100,7 +104,10 @@ async def _known(request: Request, exc: Exception) -> JSONResponse:
     if status >= 500:
         log.warning("request_refused", status=status, error=type(exc).__name__,
                     reason=str(exc))
-    return problem(request, status, title, detail)
+    response = problem(request, status, title, detail)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="casebook"'
+    return response
 
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:

@@ -10,7 +10,16 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from domain.errors import StaffNotFoundError
+from services.api.access import (
+    READERS,
+    Scope,
+    allow,
+    in_clause,
+    require_self_or,
+    visible_municipalities,
+)
 from services.api.reads import MinPosition, Person, Svc, view_prefix
+from services.auth import Principal, Role
 
 router = APIRouter(tags=["reads"])
 Municipality = Annotated[str | None, Query(pattern=r"^\d{3}$")]
@@ -76,8 +85,11 @@ def _work(row: tuple[Any, ...]) -> OpenWork:
 
 
 @router.get("/staff/{staff_id}/caseload")
-def caseload(staff_id: UUID, services: Svc, min_position: MinPosition = None) -> Caseload:
+def caseload(staff_id: UUID, services: Svc,
+             who: Annotated[Principal, allow(*READERS, scope=Scope.STAFF)],
+             min_position: MinPosition = None) -> Caseload:
     """The companies this person is the contact person of, with their open work."""
+    require_self_or(who, staff_id, Role.TEAM_LEAD, Role.AUDITOR)
     o = view_prefix(services, "overview", min_position)
     d = view_prefix(services, "directory", min_position)
     staff = services.views.query(f"SELECT name, left_on FROM {d}staff WHERE staff_id = %s",
@@ -97,14 +109,15 @@ def caseload(staff_id: UUID, services: Svc, min_position: MinPosition = None) ->
 
 
 @router.get("/handover-queue")
-def handover_queue(services: Svc, municipality: Municipality = None,
+def handover_queue(services: Svc,
+                   who: Annotated[Principal, allow(Role.TEAM_LEAD, Role.AUDITOR)],
+                   municipality: Municipality = None,
                    min_position: MinPosition = None) -> list[Orphan]:
     """Companies whose contact person has left, longest waiting first, with open work."""
     o = view_prefix(services, "overview", min_position)
     d = view_prefix(services, "directory", min_position)
-    where, params = "", []
-    if municipality:
-        where, params = " AND c.municipality = %s", [municipality]
+    clause, params = in_clause("c.municipality", visible_municipalities(who, municipality))
+    where = f" AND {clause}"
     rows = services.views.query(
         "SELECT c.cvr, c.name, c.municipality, s.staff_id, s.name, s.left_on, "
         + _OPEN_WORK.format(o=o)
@@ -117,7 +130,9 @@ def handover_queue(services: Svc, municipality: Municipality = None,
 
 @router.get("/follow-ups/due")
 def follow_ups_due(
-    services: Svc, municipality: Municipality = None,
+    services: Svc,
+    who: Annotated[Principal, allow(*READERS)],
+    municipality: Municipality = None,
     days: Annotated[int, Query(ge=0, le=365, description="due within this many days")] = 14,
     min_position: MinPosition = None,
 ) -> list[PersonsFollowUps]:
@@ -125,10 +140,11 @@ def follow_ups_due(
     o = view_prefix(services, "overview", min_position)
     d = view_prefix(services, "directory", min_position)
     today = services.clock().date()
-    where, params = "", [(today + timedelta(days=days)).isoformat()]
-    if municipality:
-        where = " AND c.municipality = %s"
-        params.append(municipality)
+    clause, codes = in_clause("c.municipality", visible_municipalities(who, municipality))
+    where, params = f" AND {clause}", [(today + timedelta(days=days)).isoformat(), *codes]
+    if who.role is Role.CONSULTANT:  # a consultant's own follow-ups only
+        where += " AND c.contact_person = %s"
+        params.append(who.subject)
     rows = services.views.query(
         "SELECT c.contact_person, s.name, s.left_on, c.cvr, c.name, f.follow_up_id, "
         f"f.placement_id, f.due_on FROM {o}follow_ups f JOIN {o}companies c "

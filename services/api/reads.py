@@ -12,7 +12,10 @@ from pydantic import BaseModel
 from domain.errors import CompanyNotFoundError
 from domain.values import company_id, normalise_cvr
 from projections.directory import fold
+from services.api.access import READERS, Scope, allow, in_clause, visible_municipalities
 from services.api.context import COPENHAGEN, Services, get_services
+from services.api.erasure import mark_erased
+from services.auth import Principal
 from services.errors import ViewBehindError
 from services.views import prefix_of
 
@@ -74,6 +77,7 @@ def _person(staff_id: str | None, name: str | None, left_on: str | None) -> Pers
 @router.get("/companies")
 def search_companies(
     services: Svc,
+    who: Annotated[Principal, allow(*READERS)],
     q: Annotated[str, Query(max_length=100, description="CVR or part of the name")] = "",
     municipality: Annotated[str | None, Query(pattern=r"^\d{3}$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -90,9 +94,9 @@ def search_companies(
                      "OR c.folded LIKE %s ESCAPE '\\')")
         params += ["".join(ch for ch in text if ch.isdigit())[-8:] or text, f"%{long}%",
                    f"%{short}%"]
-    if municipality:
-        where.append("c.municipality = %s")
-        params.append(municipality)
+    clause, codes = in_clause("c.municipality", visible_municipalities(who, municipality))
+    where.append(clause)
+    params += codes
     rows = services.views.query(
         f"SELECT c.cvr, c.name, c.municipality, c.industry, c.contact_person, s.name, "
         f"s.left_on FROM {d}companies c LEFT JOIN {d}staff s ON s.staff_id = c.contact_person "
@@ -105,6 +109,7 @@ def search_companies(
 def timeline(
     cvr: str,
     services: Svc,
+    who: Annotated[Principal, allow(*READERS, scope=Scope.COMPANY)],
     kind: Annotated[str | None, Query(max_length=60, description="e.g. contact_logged")] = None,
     actor: Annotated[str | None, Query(max_length=40, description="staff id")] = None,
     from_: Annotated[date | None, Query(alias="from")] = None,
@@ -138,6 +143,7 @@ def timeline(
                              recorded_at=r[4], actor=_person(r[5], r[6], r[7]),
                              data=json.loads(r[8])) for r in rows[:limit]]
     _attach_originals(services, t, stream, entries)
+    mark_erased(services, [e.data for e in entries])
     more = len(rows) > limit
     return TimelinePage(entries=entries, next_cursor=entries[-1].position if more else None)
 

@@ -25,7 +25,8 @@ Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 Item = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 MunicipalityCode = Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
-By = Annotated[UUID, Field(description="The staff member the work is recorded for.")]
+By = Annotated[UUID | None, Field(description=(
+    "Optional: the staff member the work is recorded for; it must be the token's subject."))]
 
 
 class Body(BaseModel):
@@ -39,24 +40,24 @@ class RegisterCompany(Body):
     name: Name
     municipality: MunicipalityCode
     industry: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
-    by: By
+    by: By = None
 
 
 class ChangeDetails(Body):
     name: Name
     industry: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
-    by: By
+    by: By = None
 
 
 class AssignContactPerson(Body):
     staff_id: UUID
     reason: Short = ""
     handover_note: Text = ""
-    by: By
+    by: By = None
 
 
 class LogContact(Body):
-    by: By
+    by: By = None
     channel: Channel
     occurred_at: AwareDatetime
     summary: Summary
@@ -70,7 +71,7 @@ class CorrectContact(LogContact):
 class SetContactPreference(Body):
     max_contacts_per_month: Annotated[int, Field(ge=1, le=100)]
     preferred_channel: Channel | None = None
-    by: By
+    by: By = None
 
 
 class RegisterOpening(Body):
@@ -80,12 +81,12 @@ class RegisterOpening(Body):
     placement_kinds: Annotated[list[PlacementKind], Field(min_length=1, max_length=4)]
     requirements: Annotated[list[Item], Field(max_length=30)] = []
     positions: Annotated[int, Field(ge=1, le=100)] = 1
-    by: By
+    by: By = None
 
 
 class CloseOpening(Body):
     reason: Short = ""
-    by: By
+    by: By = None
 
 
 class ReferCandidate(Body):
@@ -93,13 +94,13 @@ class ReferCandidate(Body):
     candidate_id: UUID
     health_clarified_on: date | None = None
     motivation_clarified_on: date | None = None
-    by: By
+    by: By = None
 
 
 class AnswerReferral(Body):
     outcome: ReferralOutcome
     answered_on: date
-    by: By
+    by: By = None
 
 
 class StartPlacement(Body):
@@ -108,32 +109,32 @@ class StartPlacement(Body):
     kind: PlacementKind
     hours_per_week: int
     starts_on: date
-    by: By
+    by: By = None
 
 
 class ChangePlacement(Body):
     effective_on: date
     kind: PlacementKind
     hours_per_week: int
-    by: By
+    by: By = None
 
 
 class EndPlacement(Body):
     ends_on: date
     reason: PlacementEndReason
-    by: By
+    by: By = None
 
 
 class ScheduleFollowUp(Body):
     placement_id: UUID
     due_on: date
-    by: By
+    by: By = None
 
 
 class CompleteFollowUp(Body):
     held_on: date
     status: FollowUpStatus
-    by: By
+    by: By = None
 
 
 class AgreeCommitment(Body):
@@ -143,13 +144,13 @@ class AgreeCommitment(Body):
     target_hires: Annotated[int, Field(ge=0, le=1000)]
     by_date: date
     preparation: Text = ""
-    by: By
+    by: By = None
 
 
 class ReviewCommitment(Body):
     reviewed_on: date
     note: Text = ""
-    by: By
+    by: By = None
 
 
 class JoinStaff(Body):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter
@@ -9,14 +10,20 @@ from fastapi import APIRouter
 from infra.municipalities import municipalities
 from services import commands
 from services.api import schemas as s
+from services.api.access import Scope, allow, require_municipality
 from services.api.context import Ctx
+from services.auth import Principal, Role
 
 router = APIRouter(prefix="/staff", tags=["staff"])
+Admin = Annotated[Principal, allow(Role.ADMIN, scope=Scope.STAFF)]
 
 
 @router.post("", status_code=201)
-async def join_staff(body: s.JoinStaff, ctx: Ctx) -> s.CommandAnswer:
+async def join_staff(body: s.JoinStaff, ctx: Ctx,
+                     who: Annotated[Principal, allow(Role.ADMIN)]) -> s.CommandAnswer:
     """Register a staff member of a job centre, business unit or contracted provider."""
+    require_municipality(who, body.municipality)
+    ctx.who = who
     new_id = uuid4()
     return await ctx.run(lambda claim, version: commands.join_staff(
         staff_id=new_id, name=body.name, municipality=body.municipality, unit=body.unit,
@@ -25,8 +32,10 @@ async def join_staff(body: s.JoinStaff, ctx: Ctx) -> s.CommandAnswer:
 
 
 @router.post("/{staff_id}/moves", status_code=200)
-async def move(staff_id: UUID, body: s.MoveStaff, ctx: Ctx) -> s.CommandAnswer:
+async def move(staff_id: UUID, body: s.MoveStaff, ctx: Ctx, who: Admin) -> s.CommandAnswer:
     """Record that a staff member moved to another municipality, unit or role."""
+    require_municipality(who, body.municipality)
+    ctx.who = who
     return await ctx.run(lambda claim, version: commands.staff_command(
         staff_id, lambda m: m.move(
             municipality=body.municipality, unit=body.unit, role=body.role,
@@ -36,8 +45,9 @@ async def move(staff_id: UUID, body: s.MoveStaff, ctx: Ctx) -> s.CommandAnswer:
 
 
 @router.post("/{staff_id}/leave", status_code=200)
-async def leave(staff_id: UUID, body: s.LeaveStaff, ctx: Ctx) -> s.CommandAnswer:
+async def leave(staff_id: UUID, body: s.LeaveStaff, ctx: Ctx, who: Admin) -> s.CommandAnswer:
     """Record that a staff member left; their companies then need a new contact person."""
+    ctx.who = who
     return await ctx.run(lambda claim, version: commands.leave(
         staff_id, left_on=body.left_on, reason=body.reason, now=ctx.now(), claim=claim,
         expected_version=version,

@@ -12,7 +12,9 @@ from pydantic import AwareDatetime, BaseModel
 from domain.errors import CompanyNotFoundError
 from domain.values import company_id, normalise_cvr
 from projections.state import fold_state
+from services.api.access import READERS, Scope, allow
 from services.api.reads import Svc
+from services.auth import Principal
 
 router = APIRouter(tags=["reads"])
 
@@ -36,6 +38,7 @@ class State(BaseModel):
 @router.get("/companies/{cvr}/state")
 def state(
     cvr: str, services: Svc,
+    who: Annotated[Principal, allow(*READERS, scope=Scope.COMPANY)],
     known_at: Annotated[AwareDatetime | None, Query(
         description="recording time: only what had been recorded by then (default now)")] = None,
     as_of: Annotated[date | None, Query(

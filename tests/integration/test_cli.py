@@ -15,6 +15,7 @@ import httpx
 import psycopg
 
 from infra.settings import Settings
+from tests.conftest import acting_client
 
 CASEBOOK = [sys.executable, "-m", "services.cli"]
 
@@ -22,7 +23,11 @@ CASEBOOK = [sys.executable, "-m", "services.cli"]
 def _env(settings: Settings) -> dict[str, str]:
     return {**os.environ, "CASEBOOK_DATABASE_URL": settings.database_url,
             "CASEBOOK_POSTGRES_SCHEMA": settings.postgres_schema,
-            "CASEBOOK_LOG_LEVEL": "warning"}
+            "CASEBOOK_LOG_LEVEL": "warning",
+            **({"CASEBOOK_JWT_SECRET": settings.jwt_secret.get_secret_value()}
+               if settings.jwt_secret else {}),
+            **({"CASEBOOK_CANDIDATE_KEK": settings.candidate_kek.get_secret_value()}
+               if settings.candidate_kek else {})}
 
 
 def test_migrate_twice_and_from_two_processes_at_once(postgres_settings: Settings) -> None:
@@ -80,9 +85,15 @@ def test_serve_starts_on_sqlite_and_answers(tmp_path: Path) -> None:
             except httpx.ConnectError:
                 time.sleep(0.1)
         assert status == "ready"
-        r = httpx.post(f"{url}/staff", json={"name": "Ole Engdahl", "municipality": "147",
-                                             "unit": "business_unit"})
-        assert r.status_code == 201
+        person = {"name": "Ole Engdahl", "municipality": "147", "unit": "business_unit"}
+        refused = httpx.post(f"{url}/staff", json=person)
+        assert refused.status_code == 401
+        assert refused.headers["www-authenticate"].startswith("Bearer")
+        printed = subprocess.run([*CASEBOOK, "token", "--role", "admin", "--municipality",
+                                  "147"], env=env, capture_output=True, text=True, check=True)
+        token = printed.stdout.strip()
+        r = httpx.post(f"{url}/staff", json=person, headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 201, r.text
         assert httpx.get(f"{url}/docs").status_code == 200
     finally:
         proc.terminate()
@@ -155,7 +166,8 @@ def test_rebuild_swaps_generations_and_drops_the_old_tables(sqlite_settings: Set
     registry = db.execute("SELECT name, generation, position, active FROM "
                           "casebook_projections ORDER BY name, generation").fetchall()
     head = db.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
-    assert registry == [("directory", 1, head, 1), ("overview", 1, head, 1),
+    assert registry == [("candidates", 1, head, 1), ("directory", 1, head, 1),
+                        ("overview", 1, head, 1),
                         ("timeline", 2, head, 0), ("timeline", 3, head, 1)]
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
     assert {"view_timeline_g2_entries", "view_timeline_g3_entries"} <= tables
@@ -164,7 +176,7 @@ def test_rebuild_swaps_generations_and_drops_the_old_tables(sqlite_settings: Set
                            text=True, check=False)
     assert (wrong.returncode, wrong.stderr.strip()) == (
         1, "casebook: error: no read model named 'nosuch' (known: directory, overview, "
-        "timeline)")
+        "timeline, candidates)")
 
 
 def test_the_projection_worker_follows_writes_from_another_process(
@@ -172,9 +184,8 @@ def test_the_projection_worker_follows_writes_from_another_process(
 ) -> None:
     """`casebook project` keeps the read models current while an API process writes, and
     that API process's reads with min_position wait for it."""
-    from fastapi.testclient import TestClient
 
-    from services.api.app import build_services, create_app
+    from services.api.app import build_services
     from services.application import migrate
 
     migrate(postgres_settings)
@@ -182,7 +193,7 @@ def test_the_projection_worker_follows_writes_from_another_process(
                               stderr=subprocess.PIPE, text=True)
     services = build_services(postgres_settings, run_projections=False)
     try:
-        client = TestClient(create_app(postgres_settings, services))
+        client = acting_client(services)
         staff = client.post("/staff", json={"name": "Pia Skovmark", "municipality": "165",
                                             "unit": "job_centre"}).json()["id"]
         last = client.post("/companies", json={"cvr": "13748136", "name": "Glans ApS",

@@ -15,9 +15,8 @@ from domain.company import Company
 from domain.values import company_id
 from infra.settings import Settings
 from services import commands
-from services.api.app import create_app
 from services.api.context import Services
-from tests.conftest import open_services
+from tests.conftest import acting_client, open_services
 
 CVR = "13748136"
 WRITERS = 16
@@ -52,7 +51,7 @@ def test_concurrent_writers_on_one_company_all_succeed(
     two_processes: tuple[Services, Services],
 ) -> None:
     """16 writers through two processes log 320 contacts: all present, versions contiguous."""
-    clients = [TestClient(create_app(s.settings, s)) for s in two_processes]
+    clients = [acting_client(s) for s in two_processes]
     staff = _setup(clients[0])
 
     def write(writer: int) -> list[int]:
@@ -80,7 +79,7 @@ def test_concurrent_commands_are_committed_in_shared_transactions(
     """Under concurrent load the committer saves several commands per transaction."""
     services = open_services(postgres_settings)
     try:
-        client = TestClient(create_app(services.settings, services))
+        client = acting_client(services)
         staff = _setup(client)
         before = services.committer.batches
         with ThreadPoolExecutor(WRITERS) as pool:
@@ -98,7 +97,7 @@ def test_a_key_retried_concurrently_through_two_processes_applies_once(
     two_processes: tuple[Services, Services],
 ) -> None:
     """Ten simultaneous retries with one Idempotency-Key write one event, one answer."""
-    clients = [TestClient(create_app(s.settings, s)) for s in two_processes]
+    clients = [acting_client(s) for s in two_processes]
     staff = _setup(clients[0])
     body = _contact(staff, 1)
 
@@ -119,7 +118,7 @@ def test_failures_in_a_batch_stay_with_their_own_commands(postgres_settings: Set
     """Refused commands among accepted ones fail alone; the others are written."""
     services = open_services(postgres_settings)
     try:
-        client = TestClient(create_app(services.settings, services))
+        client = acting_client(services)
         staff = _setup(client)
 
         def send(n: int) -> int:
@@ -145,7 +144,7 @@ def test_a_refusal_on_a_stale_cache_is_decided_again_on_fresh_state(
 ) -> None:
     """Process 1 knows an old version of the company; a referral to an opening that
     process 2 registered is accepted, not refused as unknown."""
-    first, second = (TestClient(create_app(s.settings, s)) for s in two_processes)
+    first, second = (acting_client(s) for s in two_processes)
     staff = _setup(first)
     assert first.post(f"/companies/{CVR}/contacts", json=_contact(staff, 1)).status_code == 201
     opening = second.post(f"/companies/{CVR}/openings", json={
@@ -165,7 +164,7 @@ def test_refusals_wait_for_their_batch_and_are_retried_when_it_conflicts(
     from tests.unit.test_committer import _run_batch
 
     one = two_processes[0]
-    first, second = (TestClient(create_app(s.settings, s)) for s in two_processes)
+    first, second = (acting_client(s) for s in two_processes)
     staff = _setup(first)
     assert first.post(f"/companies/{CVR}/contacts", json=_contact(staff, 1)).status_code == 201
     opening = uuid.UUID(second.post(f"/companies/{CVR}/openings", json={

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from structlog.testing import capture_logs
 
 from infra.settings import Settings
-from services.api import schemas
+from services.api import candidates, schemas
 from services.api.app import create_app
 from tests.conftest import open_services
 
@@ -59,7 +59,8 @@ def _command_routes() -> list[tuple[str, str, st.SearchStrategy[Any]]]:
             if method not in ("post", "put"):
                 continue
             ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
-            model = getattr(schemas, ref.rsplit("/", 1)[1])
+            name = ref.rsplit("/", 1)[1]
+            model = getattr(schemas, name, None) or getattr(candidates, name)
             routes.append((method.upper(), path, BODIES | _typed_body(model)))
     return routes
 

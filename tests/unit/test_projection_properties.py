@@ -12,10 +12,9 @@ from hypothesis import strategies as st
 
 from infra.settings import Settings
 from projections.registry import PROJECTIONS
-from services.api.app import create_app
 from services.api.context import Services
 from services.projector import ProjectionRunner
-from tests.conftest import open_services
+from tests.conftest import acting_client, open_services
 
 CVRS = ["13748136", "24256790"]
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -107,7 +106,7 @@ def test_incremental_restarted_and_rebuilt_views_agree(data: st.DataObject) -> N
     """Random command sequences give the same rows however the log is processed."""
     services = open_services(Settings(database_url="memory://", log_level="warning"))
     try:
-        world = World(TestClient(create_app(services.settings, services)))
+        world = World(acting_client(services))
         for _ in range(3):
             world.send("POST", "/staff", {"name": "Gry Lyng", "municipality": "165",
                                           "unit": "job_centre"}, "staff")

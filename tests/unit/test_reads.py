@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 import services.api.reads as reads_module
 from services.api.context import Services
+from services.auth import Role, mint_token
 from services.projector import ProjectionRunner
 from services.views import prefix_of
 from tests.unit.test_api import CVR, assert_problem, contact
@@ -172,10 +173,12 @@ def test_readyz_and_metrics_show_each_read_model_and_its_lag(
     assert services.projections.wait_for(answer["position"], 5)
     ready = client.get("/readyz").json()
     views = {v["name"]: v for v in ready["views"]}
-    assert set(views) == {"directory", "overview", "timeline"}
+    assert set(views) == {"directory", "overview", "timeline", "candidates"}
     assert views["timeline"]["position"] == answer["position"]
     assert views["timeline"]["lag"] == 0
-    text = client.get("/metrics").text
+    service = mint_token(services.settings, subject="scraper", role=Role.SERVICE,
+                         municipalities=[])
+    text = client.get("/metrics", headers={"Authorization": f"Bearer {service}"}).text
     assert 'casebook_view_lag{view="timeline"} 0.0' in text
     assert f"casebook_log_position {float(answer['position'])}" in text
 

@@ -1,0 +1,244 @@
+"""Every route's access rule: who may call it, and whose municipality it touches.
+
+A route declares its rule as a dependency, `Depends(allow(...))`, which verifies the
+bearer token and returns the `Principal`. The rule object is attached to the
+dependency, so the app checks at start-up that every route has one (`assert_covered`)
+and the authorisation test is generated from the same route table.
+
+Data of a municipality the token does not name answers exactly as if it did not exist
+(404 with the same detail), so a probe learns nothing about other municipalities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+import structlog
+from eventsourcing.application import AggregateNotFoundError
+from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.security import HTTPBearer
+
+from domain.company import Company
+from domain.errors import CompanyNotFoundError, InvalidValue, StaffNotFoundError
+from domain.staff import StaffMember
+from domain.values import company_id, normalise_cvr
+from infra.municipalities import municipalities
+from services.api.context import Services, get_services
+from services.auth import Principal, Role, TokenError, TokenVerifier
+from services.errors import ForbiddenError, UnauthenticatedError
+
+_bearer = HTTPBearer(auto_error=False, description="A casebook JWT: `casebook token --help`")
+
+READERS = (Role.CONSULTANT, Role.TEAM_LEAD, Role.AUDITOR)
+STAFF = (Role.CONSULTANT, Role.TEAM_LEAD)
+
+
+class Scope(StrEnum):
+    """Which municipality a route's data belongs to, and so how it is checked."""
+
+    PUBLIC = "public"  # no token at all (health)
+    TOKEN = "token"  # the route filters by the token's municipalities itself
+    COMPANY = "company"  # the company named by the {cvr} path parameter
+    STAFF = "staff"  # the staff member named by {staff_id}
+    CANDIDATE = "candidate"  # the candidate named by {candidate_id}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may call a route, and how its municipality is checked."""
+
+    roles: frozenset[Role]
+    scope: Scope
+
+
+RULE_ATTRIBUTE = "casebook_rule"
+
+
+def allow(*roles: Role, scope: Scope = Scope.TOKEN) -> Any:
+    """The dependency that enforces this rule and yields the caller's Principal."""
+    rule = Rule(frozenset(roles), scope)
+    check: Callable[..., Coroutine[Any, Any, Principal | None]]
+    if scope is Scope.PUBLIC:
+        async def check(request: Request) -> Principal | None:
+            return None
+    elif scope is Scope.COMPANY:
+        async def check(request: Request, cvr: str) -> Principal | None:
+            who = _authorised(request, rule)
+            await _company_visible(get_services(request), who, cvr)
+            return who
+    elif scope is Scope.STAFF:
+        async def check(request: Request, staff_id: UUID) -> Principal | None:
+            who = _authorised(request, rule)
+            await _staff_visible(get_services(request), who, staff_id)
+            return who
+    elif scope is Scope.CANDIDATE:
+        async def check(request: Request, candidate_id: UUID) -> Principal | None:
+            who = _authorised(request, rule)
+            await _candidate_visible(get_services(request), who, candidate_id)
+            return who
+    else:
+        async def check(request: Request) -> Principal | None:
+            return _authorised(request, rule)
+    setattr(check, RULE_ATTRIBUTE, rule)
+    return Depends(check)
+
+
+def _authorised(request: Request, rule: Rule) -> Principal:
+    header = request.headers.get("authorization")
+    if not header:
+        raise UnauthenticatedError(
+            "this route needs a bearer token: send `Authorization: Bearer <token>` "
+            "(`casebook token --help` prints one for the embedded mode)")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise UnauthenticatedError("the Authorization header must be `Bearer <token>`")
+    verifier: TokenVerifier = request.app.state.verifier
+    try:
+        who = verifier.verify(token.strip())
+    except TokenError as error:
+        raise UnauthenticatedError(str(error)) from error
+    request.state.principal = who
+    structlog.contextvars.bind_contextvars(subject=who.subject, role=str(who.role))
+    if who.role not in rule.roles:
+        allowed = ", ".join(sorted(rule.roles))
+        raise ForbiddenError(f"a {who.role} may not do this; it needs one of: {allowed}")
+    return who
+
+
+def company_municipality(services: Services, cvr: str) -> str | None:
+    """The municipality of the company with this (normalised) CVR, None if unknown.
+
+    Read from the company's first event in the log, not from a read model, so a
+    company registered a moment ago is found even while the views catch up.
+    """
+    key = company_id(cvr)
+    cached = services.municipalities.get(key)
+    if cached is not None:
+        return cached
+    try:
+        first: Any = services.app.repository.get(key, version=1)
+    except AggregateNotFoundError:
+        return None
+    assert isinstance(first, Company)
+    services.municipalities.put(key, first.municipality)
+    return first.municipality
+
+
+async def _company_visible(services: Services, who: Principal, cvr: str) -> None:
+    try:
+        normal = normalise_cvr(cvr)
+    except InvalidValue:
+        return  # the route itself answers with the CVR's error
+    municipality = services.municipalities.get(company_id(normal))
+    if municipality is None:
+        municipality = await run_in_threadpool(company_municipality, services, normal)
+    if municipality is not None and not who.may_see(municipality):
+        raise CompanyNotFoundError(f"no company with CVR {normal} is registered")
+
+
+def staff_municipality(services: Services, staff_id: UUID) -> str | None:
+    """The staff member's current municipality, None if unknown."""
+    try:
+        member: Any = services.app.repository.get(staff_id)
+    except AggregateNotFoundError:
+        return None
+    assert isinstance(member, StaffMember)
+    return member.municipality
+
+
+async def _staff_visible(services: Services, who: Principal, staff_id: UUID) -> None:
+    municipality = await run_in_threadpool(staff_municipality, services, staff_id)
+    if municipality is not None and not who.may_see(municipality):
+        raise StaffNotFoundError(f"no staff member with id {staff_id}")
+
+
+async def _candidate_visible(services: Services, who: Principal, candidate_id: UUID) -> None:
+    from services.candidates import candidate_municipality, unknown_candidate
+
+    municipality = await run_in_threadpool(candidate_municipality, services.app, candidate_id)
+    if municipality is not None and not who.may_see(municipality):
+        raise unknown_candidate(candidate_id)
+
+
+def rule_of(route: APIRoute) -> Rule | None:
+    """The access rule a route declares, if any."""
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependant = pending.pop()
+        rule = getattr(dependant.call, RULE_ATTRIBUTE, None)
+        if isinstance(rule, Rule):
+            return rule
+        pending.extend(dependant.dependencies)
+    return None
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    """One API route as served: its full path, method and declared rule."""
+
+    path: str
+    method: str
+    rule: Rule | None
+
+
+def api_routes(app: FastAPI) -> list[RouteInfo]:
+    """Every API route of the app, through included routers."""
+    found = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute):
+            for method in sorted(context.methods or route.methods or ()):
+                found.append(RouteInfo(context.path_format or route.path_format, method,
+                                       rule_of(route)))
+    return found
+
+
+def assert_covered(app: FastAPI) -> None:
+    """Refuse to build an app with a route that has no access rule."""
+    missing = [f"{r.method} {r.path}" for r in api_routes(app) if r.rule is None]
+    if missing:
+        raise RuntimeError(f"routes without an access rule: {', '.join(missing)}")
+
+
+def require_self_or(who: Principal, staff_id: UUID, *roles: Role) -> None:
+    """A consultant may see only their own work; the given roles see everyone's."""
+    if who.role in roles or who.staff_id == staff_id:
+        return
+    raise ForbiddenError("a consultant sees only their own caseload and follow-ups")
+
+
+def acting_staff(who: Principal, by: UUID | None) -> UUID:
+    """The staff member a command is recorded for: the token's subject, always."""
+    staff_id = who.staff_id
+    if staff_id is None:
+        raise ForbiddenError("only staff members (consultant, team_lead) record work")
+    if by is not None and by != staff_id:
+        raise ForbiddenError("work is recorded for the token's own staff member; "
+                             "`by` must be omitted or equal the token's subject")
+    return staff_id
+
+
+def require_municipality(who: Principal, municipality: str) -> None:
+    """Writing data of a municipality needs that municipality in the token (an unknown
+    code is left to the command, which answers 422)."""
+    if municipality in municipalities() and not who.may_see(municipality):
+        raise ForbiddenError(f"your token does not cover municipality {municipality}")
+
+
+def visible_municipalities(who: Principal, asked: str | None) -> list[str]:
+    """The municipalities a read may cover: the token's, narrowed to `asked` if given."""
+    codes = sorted(who.municipalities)
+    return [asked] if asked in who.municipalities else [] if asked else codes
+
+
+def in_clause(column: str, values: list[str]) -> tuple[str, list[str]]:
+    """`column IN (...)` with parameters; an empty list matches nothing."""
+    if not values:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)

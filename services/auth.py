@@ -1,0 +1,191 @@
+"""Who is asking: bearer tokens (JWT) with a subject, a role and municipality codes.
+
+Tokens are verified with PyJWT: signature, expiry and audience, with an explicit list
+of algorithms taken from the configured key (so `alg: none` and algorithm confusion
+are refused). The embedded mode falls back to a development key that the README
+names; the production mode refuses to start with it (see `check_production_keys`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from infra.settings import Settings
+
+DEVELOPMENT_JWT_SECRET = "casebook-development-key-never-use-in-production"
+"""The embedded mode's token key when none is set: documented in the README, public."""
+
+_MUNICIPALITY = re.compile(r"^\d{3}$")
+
+
+class Role(StrEnum):
+    """What a token's holder may do (DESIGN.md, Security)."""
+
+    CONSULTANT = "consultant"  # read and write within own municipality
+    TEAM_LEAD = "team_lead"  # + reassign, caseloads, queues
+    AUDITOR = "auditor"  # read-only across the token's municipalities; disputes
+    SERVICE = "service"  # the event log
+    ADMIN = "admin"  # staff, contracts
+
+
+STAFF_ROLES = frozenset({Role.CONSULTANT, Role.TEAM_LEAD})
+
+
+class TokenError(Exception):
+    """The bearer token is missing or not acceptable; the message says why."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The verified holder of a token."""
+
+    subject: str
+    role: Role
+    municipalities: frozenset[str]
+
+    def may_see(self, municipality: str) -> bool:
+        """Whether data of this municipality is visible to the holder."""
+        return municipality in self.municipalities
+
+    @property
+    def staff_id(self) -> UUID | None:
+        """The subject as a staff member's id, if it is one."""
+        try:
+            return UUID(self.subject)
+        except ValueError:
+            return None
+
+
+class TokenVerifier:
+    """Verifies bearer tokens with the configured key and algorithms."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.audience = settings.jwt_audience
+        self.issuer = settings.jwt_issuer
+        self._keys: dict[str | None, Any] = {}
+        if settings.jwt_jwks_file is not None:
+            jwks = jwt.PyJWKSet.from_json(Path(settings.jwt_jwks_file).read_text())
+            for jwk in jwks.keys:
+                self._keys[jwk.key_id] = jwk.key
+            self.algorithms = sorted({_algorithm_of(k.key) for k in jwks.keys})
+        elif settings.jwt_public_key_file is not None:
+            key = load_pem_public_key(Path(settings.jwt_public_key_file).read_bytes())
+            self._keys[None] = key
+            self.algorithms = [_algorithm_of(key)]
+        else:
+            self._keys[None] = signing_secret(settings)
+            self.algorithms = ["HS256"]
+
+    def verify(self, token: str) -> Principal:
+        """The principal of a valid token; TokenError (with the reason) otherwise."""
+        try:
+            header = jwt.get_unverified_header(token)
+            key = self._keys.get(header.get("kid"), self._keys.get(None))
+            if key is None:
+                raise TokenError("the token names an unknown key (kid)")
+            claims = jwt.decode(
+                token, key, algorithms=self.algorithms, audience=self.audience,
+                issuer=self.issuer, options={"require": ["exp", "sub", "aud"]},
+                leeway=30,
+            )
+        except jwt.ExpiredSignatureError as error:
+            raise TokenError("the token has expired") from error
+        except jwt.InvalidTokenError as error:
+            raise TokenError(f"the token is not valid: {error}") from error
+        return principal_from_claims(claims)
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    """The principal named by verified claims; TokenError if they are malformed."""
+    try:
+        role = Role(str(claims.get("role")))
+    except ValueError as error:
+        raise TokenError(f"unknown role {claims.get('role')!r}") from error
+    codes = claims.get("municipalities", [])
+    if not isinstance(codes, list) or not all(
+            isinstance(c, str) and _MUNICIPALITY.match(c) for c in codes):
+        raise TokenError("municipalities must be a list of three-digit codes")
+    subject = claims["sub"]
+    if not isinstance(subject, str) or not subject:
+        raise TokenError("the subject (sub) must be a non-empty string")
+    if role in STAFF_ROLES:
+        try:
+            UUID(subject)
+        except ValueError as error:
+            raise TokenError("a staff token's subject must be the staff member's id") from error
+    return Principal(subject=subject, role=role, municipalities=frozenset(codes))
+
+
+def signing_secret(settings: Settings) -> str:
+    """The HMAC key: the configured one, or the development key in the embedded mode."""
+    if settings.jwt_secret is not None:
+        return settings.jwt_secret.get_secret_value()
+    return DEVELOPMENT_JWT_SECRET
+
+
+def mint_token(settings: Settings, *, subject: str, role: Role | str,
+               municipalities: list[str] | frozenset[str], ttl_seconds: int = 8 * 3600) -> str:
+    """A token signed with the HMAC key (development, demo, tests, `casebook token`)."""
+    if settings.jwt_public_key_file is not None or settings.jwt_jwks_file is not None:
+        raise TokenError("tokens are issued by your identity provider when a public key "
+                         "verifies them; casebook can only sign with an HMAC secret")
+    now = int(time.time())
+    claims = {"sub": subject, "role": str(Role(role)), "aud": settings.jwt_audience,
+              "municipalities": sorted(municipalities), "iat": now, "exp": now + ttl_seconds}
+    if settings.jwt_issuer is not None:
+        claims["iss"] = settings.jwt_issuer
+    return jwt.encode(claims, signing_secret(settings), algorithm="HS256")
+
+
+def check_production_keys(settings: Settings) -> None:
+    """Refuse the development keys outside the embedded mode (RuntimeError says which)."""
+    if settings.embedded:
+        return
+    has_key = (settings.jwt_public_key_file is not None or settings.jwt_jwks_file is not None
+               or settings.jwt_secret is not None)
+    if not has_key or (signing_secret(settings) == DEVELOPMENT_JWT_SECRET and (
+            settings.jwt_public_key_file is None and settings.jwt_jwks_file is None)):
+        raise RuntimeError("production mode needs a real token key: set CASEBOOK_JWT_SECRET, "
+                           "CASEBOOK_JWT_PUBLIC_KEY_FILE or CASEBOOK_JWT_JWKS_FILE")
+    if settings.jwt_secret is not None and len(settings.jwt_secret.get_secret_value()) < 32:
+        raise RuntimeError("CASEBOOK_JWT_SECRET must be at least 32 characters")
+
+
+def _algorithm_of(key: Any) -> str:
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RS256"
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return "ES256"
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "EdDSA"
+    raise RuntimeError(f"unsupported verification key type {type(key).__name__}")
+
+
+def claims_json(token: str) -> str:
+    """The claims of a token, unverified, for display (`casebook token` prints them)."""
+    return json.dumps(jwt.decode(token, options={"verify_signature": False}), indent=2)
+
+
+def acting_token(settings: Settings, method: str, path: str, body: object) -> str:
+    """A token for loading data on someone's behalf (the demo and tests): the staff
+    member named by the body's `by` as a team lead, or an admin for staff changes."""
+    from infra.municipalities import municipalities
+
+    every = frozenset(municipalities())
+    if method.upper() != "GET" and path.startswith("/staff"):
+        return mint_token(settings, subject="casebook-demo-admin", role=Role.ADMIN,
+                          municipalities=every)
+    by = body.get("by") if isinstance(body, dict) else None
+    subject = str(by) if by else "00000000-0000-4000-8000-00000000d3e0"
+    return mint_token(settings, subject=subject, role=Role.TEAM_LEAD, municipalities=every)

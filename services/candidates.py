@@ -1,0 +1,111 @@
+"""Candidates: sealing personal data, reading it (logged), and erasing it for good."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
+
+from domain.candidate import Candidate
+from domain.errors import CandidateNotFoundError, DuplicateIdError
+from infra.municipalities import municipalities
+from infra.settings import Settings
+from infra.vault import (
+    MemoryVault,
+    PostgresVault,
+    SQLiteVault,
+    Vault,
+    key_encryption_key,
+)
+from services.application import CasebookApplication
+from services.command import Command, IdempotencyClaim, Reader
+
+
+def open_vault(settings: Settings, app: CasebookApplication, kek: bytes | None = None) -> Vault:
+    """The vault beside this application's event store (KEK from settings by default)."""
+    kek = kek if kek is not None else key_encryption_key(settings)
+    datastore = getattr(app.recorder, "datastore", None)
+    if isinstance(datastore, PostgresDatastore):
+        return PostgresVault(kek, datastore)
+    if isinstance(datastore, SQLiteDatastore):
+        return SQLiteVault(kek, datastore)
+    vault = MemoryVault(kek)
+    vault.create_tables()
+    return vault
+
+
+def unknown_candidate(candidate_id: UUID) -> CandidateNotFoundError:
+    """The error for a candidate that does not exist or is not the caller's to see."""
+    return CandidateNotFoundError(f"no candidate with id {candidate_id}")
+
+
+def candidate_municipality(app: CasebookApplication, candidate_id: UUID) -> str | None:
+    """The candidate's municipality (from the first event), None if unknown."""
+    try:
+        first: Any = app.repository.get(candidate_id, version=1)
+    except AggregateNotFoundError:
+        return None
+    return first.municipality if isinstance(first, Candidate) else None
+
+
+def register(*, candidate_id: UUID, municipality: str, sealed: str, by: UUID,
+             claim: IdempotencyClaim | None = None,
+             expected_version: int | None = None) -> Command:
+    """Register a candidate whose personal data is sealed already."""
+
+    def decide(current: Aggregate | None, reader: Reader) -> tuple[Aggregate, dict[str, Any]]:
+        if current is not None:
+            raise DuplicateIdError(f"candidate {candidate_id} exists already")
+        return Candidate.register(
+            candidate_id=candidate_id, municipality=municipality, sealed=sealed,
+            by=reader.staff(by).as_actor(), municipalities=municipalities(),
+        ), {"id": str(candidate_id)}
+
+    return Command(candidate_id, decide, expected_version, claim)
+
+
+def candidate_command(
+    candidate_id: UUID, action: Callable[[Candidate, Reader], None], *,
+    claim: IdempotencyClaim | None = None, expected_version: int | None = None,
+) -> Command:
+    """A command on an existing candidate."""
+
+    def decide(current: Aggregate | None, reader: Reader) -> tuple[Aggregate, dict[str, Any]]:
+        if not isinstance(current, Candidate):
+            raise unknown_candidate(candidate_id)
+        action(current, reader)
+        return current, {"id": str(candidate_id)}
+
+    return Command(candidate_id, decide, expected_version, claim)
+
+
+def clarify(candidate_id: UUID, *, health_clarified_on: date | None,
+            motivation_clarified_on: date | None, by: UUID, now: datetime,
+            claim: IdempotencyClaim | None = None,
+            expected_version: int | None = None) -> Command:
+    """Record that health and/or motivation were clarified (dates only)."""
+    return candidate_command(candidate_id, lambda c, reader: c.clarify(
+        health_clarified_on=health_clarified_on, motivation_clarified_on=motivation_clarified_on,
+        by=reader.staff(by).as_actor(), now=now,
+    ), claim=claim, expected_version=expected_version)
+
+
+def erase(candidate_id: UUID, *, by: UUID, now: datetime, legal_holds: Collection[str],
+          claim: IdempotencyClaim | None = None,
+          expected_version: int | None = None) -> Command:
+    """Record the erasure (the key is destroyed once this is in the log)."""
+    return candidate_command(candidate_id, lambda c, reader: c.erase(
+        by=reader.staff(by).as_actor(), now=now, legal_holds=legal_holds,
+    ), claim=claim, expected_version=expected_version)
+
+
+def legal_holds(app: CasebookApplication, candidate_id: UUID) -> list[str]:
+    """Open invoice disputes that depend on this candidate (they block erasure)."""
+    del app, candidate_id  # no outcome contracts exist yet in this build
+    return []

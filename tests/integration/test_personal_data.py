@@ -1,0 +1,126 @@
+"""No personal data in plain text anywhere: every table, every log line.
+
+A candidate whose name and notes are unique markers is registered, referred, placed,
+followed up and erased. Every table of the database is dumped, and every log line of
+the run captured: the markers never appear, before or after erasure. After erasure
+the data key is gone and nothing the service has can open the sealed data, while the
+history still replays.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import uuid
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+from structlog.testing import capture_logs
+
+from domain.candidate import Candidate
+from infra.vault import SealError, unseal
+from services.api.context import Services
+from services.auth import Role
+from tests.conftest import acting_client
+from tests.unit.test_candidates import as_staff
+
+TODAY = date.today()
+
+
+def _text(value: Any) -> str:
+    """A column's value as text; binary columns (the events' state) decoded as UTF-8."""
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).decode("utf-8", "replace")
+    return str(value)
+
+
+def dump_database(services: Services) -> str:
+    """Every row of every table (events, views, idempotency, keys, access log) as text."""
+    settings = services.settings
+    parts: list[str] = []
+    if settings.backend == "sqlite":
+        with sqlite3.connect(settings.sqlite_path()) as db:
+            tables = [r[0] for r in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")]
+            for table in tables:
+                for row in db.execute(f'SELECT * FROM "{table}"'):
+                    parts.append(repr(tuple(_text(v) for v in row)))
+        return "\n".join(parts)
+    schema = settings.postgres_schema
+    with psycopg.connect(settings.database_url) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (schema,))]
+        for table in tables:
+            for row in conn.execute(f'SELECT * FROM "{schema}"."{table}"'):
+                parts.append(repr(tuple(_text(v) for v in row)))
+    assert tables, "no tables found"
+    return "\n".join(parts)
+
+
+def test_markers_never_appear_in_tables_or_logs(services: Services,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    name, notes = f"NAME-{uuid.uuid4().hex}", f"NOTES-{uuid.uuid4().hex}"
+    client = acting_client(services)
+    caplog.set_level(logging.DEBUG)
+    with capture_logs() as logs:
+        staff = client.post("/staff", json={"name": "Pia Skov", "municipality": "165",
+                                            "unit": "job_centre", "role": "team_lead"}
+                            ).json()["id"]
+        cvr = "13748136"
+        client.post("/companies", json={"cvr": cvr, "name": "Glans ApS",
+                                        "municipality": "165", "by": staff})
+        me = as_staff(client, staff, Role.TEAM_LEAD)
+        r = client.post("/candidates", headers=me, json={
+            "municipality": "165", "name": name, "cpr": "010190-1234", "notes": notes})
+        assert r.status_code == 201, r.text
+        cid = r.json()["id"]
+        c = f"/companies/{cvr}"
+        opening = client.post(f"{c}/openings", json={
+            "title": "Gartner", "hours_per_week": 20, "placement_kinds": ["ordinary"],
+            "by": staff}).json()["id"]
+        referral = client.post(f"{c}/referrals", json={
+            "opening_id": opening, "candidate_id": cid, "by": staff,
+            "health_clarified_on": (TODAY - timedelta(days=3)).isoformat()}).json()["id"]
+        client.post(f"{c}/referrals/{referral}/answer", json={
+            "outcome": "hired", "answered_on": TODAY.isoformat(), "by": staff})
+        placement = client.post(f"{c}/placements", json={
+            "candidate_id": cid, "referral_id": referral, "kind": "ordinary",
+            "hours_per_week": 20, "starts_on": TODAY.isoformat(), "by": staff}).json()["id"]
+        follow_up = client.post(f"{c}/follow-ups", json={
+            "placement_id": placement, "due_on": TODAY.isoformat(), "by": staff}).json()["id"]
+        last = client.post(f"{c}/follow-ups/{follow_up}/complete", json={
+            "held_on": TODAY.isoformat(), "status": "on_track", "by": staff})
+        assert last.status_code == 200, last.text
+        seen = client.get(f"/candidates/{cid}", params={"purpose": "before erasure"},
+                          headers=me)
+        assert seen.json()["personal_data"]["name"] == name  # it was there to be found
+        client.get(c, params={"min_position": last.json()["position"]})
+        before = dump_database(services)
+        erased = client.post(f"/candidates/{cid}/erase", json={}, headers=me)
+        assert erased.status_code == 200, erased.text
+        client.get(c, params={"min_position": erased.json()["position"]})
+        after = dump_database(services)
+    logged = repr(logs) + caplog.text
+    for marker in (name, notes, "0101901234"):
+        assert marker not in before
+        assert marker not in after
+        assert marker not in logged
+    # The dump does show what is stored in plain text: ids, and the company's name
+    # inside the events' (binary) state.
+    assert cid in before and cid in after
+    assert "Glans ApS" in before
+    # The key is gone and no path the service has opens the sealed data.
+    assert services.vault.key(UUID(cid)) is None
+    candidate = services.app.find(UUID(cid), Candidate)
+    assert candidate is not None and candidate.erased  # the history replays
+    for key in (bytes(32), services.vault.new_key(uuid.uuid4())):
+        with pytest.raises(SealError):
+            unseal(key, UUID(cid), candidate.sealed)
+    gone = client.get(f"/candidates/{cid}", params={"purpose": "after erasure"}, headers=me)
+    assert gone.json()["personal_data"] is None
+    state: Any = client.get(f"{c}/state").json()
+    assert cid in repr(state)  # the company's history still names the candidate id

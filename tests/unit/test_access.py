@@ -1,0 +1,348 @@
+"""Who may see what: every route x every role x own / other municipality.
+
+The matrix is generated from the app's own route table and each route's declared
+rule, so a new route without a rule fails here (and the app refuses to start).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import APIRouter, FastAPI
+from fastapi.testclient import TestClient
+
+from infra.settings import Settings
+from services.api.access import RouteInfo, Scope, api_routes, assert_covered
+from services.api.app import create_app
+from services.api.context import Services
+from services.auth import DEVELOPMENT_JWT_SECRET, Role, check_production_keys, mint_token
+from tests.conftest import acting_client, open_services
+
+OWN, OTHER = "165", "147"
+HIDDEN = ("no company", "no staff member", "no candidate")
+
+
+@dataclass
+class World:
+    """Two municipalities, each with a company, staff and a candidate."""
+
+    settings: Settings
+    client: TestClient
+    consultant: dict[str, str]  # municipality -> staff id
+    team_lead: dict[str, str]
+    company: dict[str, str]  # municipality -> CVR
+    candidate: dict[str, str]
+
+    def token(self, role: Role, municipalities: list[str] | None = None,
+              subject: str | None = None) -> dict[str, str]:
+        codes = [OWN] if municipalities is None else municipalities
+        if subject is None:
+            subject = {Role.CONSULTANT: self.consultant[OWN],
+                       Role.TEAM_LEAD: self.team_lead[OWN]}.get(role, f"someone-{role}")
+        signed = mint_token(self.settings, subject=subject, role=role, municipalities=codes)
+        return {"Authorization": f"Bearer {signed}"}
+
+
+@pytest.fixture
+def world(memory_settings: Settings) -> Iterator[World]:
+    services = open_services(memory_settings)
+    client = acting_client(services)
+    people: dict[str, dict[str, str]] = {"consultant": {}, "team_lead": {}}
+    companies, candidates = {}, {}
+    for code, cvr in ((OWN, "13748136"), (OTHER, "24256790")):
+        for role in ("consultant", "team_lead"):
+            r = client.post("/staff", json={"name": f"{role} {code}", "municipality": code,
+                                            "unit": "job_centre", "role": role})
+            assert r.status_code == 201, r.text
+            people[role][code] = r.json()["id"]
+        by = people["consultant"][code]
+        r = client.post("/companies", json={"cvr": cvr, "name": f"Firma {code}",
+                                            "municipality": code, "by": by})
+        assert r.status_code == 201, r.text
+        companies[code] = cvr
+        r = client.post("/candidates", json={"municipality": code, "name": "Kim Test",
+                                             "cpr": "010190-1234", "by": by})
+        assert r.status_code == 201, r.text
+        candidates[code] = r.json()["id"]
+    yield World(memory_settings, client, people["consultant"], people["team_lead"],
+                companies, candidates)
+    services.close()
+
+
+def _routes(app: FastAPI) -> list[RouteInfo]:
+    return api_routes(app)
+
+
+def _path(world: World, route: RouteInfo, where: str) -> str:
+    values = {"cvr": world.company[where], "staff_id": world.consultant[where],
+              "candidate_id": world.candidate[where]}
+    return re.sub(r"\{(\w+)(:\w+)?\}",
+                  lambda m: values.get(m.group(1), str(uuid.uuid4())), route.path)
+
+
+def test_every_route_declares_a_rule(world: World) -> None:
+    """No route without an explicit rule; the app refuses to start with one."""
+    app = world.client.app
+    assert isinstance(app, FastAPI)
+    routes = _routes(app)
+    assert len(routes) > 30
+    assert [r.path for r in routes if r.rule is None] == []
+    bare = APIRouter()
+
+    @bare.get("/forgotten")
+    def forgotten() -> None:
+        return None
+
+    app.include_router(bare)
+    with pytest.raises(RuntimeError, match="/forgotten"):
+        assert_covered(app)
+
+
+def test_every_route_every_role_own_and_other_municipality(world: World) -> None:
+    """A role outside the rule: 403. Another municipality's data: 404, as if unknown.
+    Allowed: neither 401, 403 nor the scope's 404 (empty bodies mostly stop at 422)."""
+    app = world.client.app
+    assert isinstance(app, FastAPI)
+    checked = 0
+    for route in _routes(app):
+        rule, method = route.rule, route.method
+        assert rule is not None
+        for role in Role:
+            for where in (OWN, OTHER):
+                path = _path(world, route, where)
+                headers = {} if rule.scope is Scope.PUBLIC else world.token(role)
+                body: dict[str, Any] | None = {} if method in ("POST", "PUT") else None
+                r = world.client.request(method, path, json=body, headers=headers)
+                case = f"{role} {method} {path} ({where})"
+                if rule.scope is Scope.PUBLIC:
+                    assert r.status_code == 200, case
+                elif role not in rule.roles:
+                    assert r.status_code == 403, (case, r.text)
+                elif where == OTHER and rule.scope in (Scope.COMPANY, Scope.STAFF,
+                                                       Scope.CANDIDATE):
+                    assert r.status_code == 404, (case, r.text)
+                    assert OTHER not in r.json()["detail"], case
+                else:
+                    assert r.status_code not in (401, 403), (case, r.text)
+                    if r.status_code == 404:  # an unknown opening etc., not the scope
+                        assert not r.json()["detail"].startswith(HIDDEN), (case, r.text)
+                checked += 1
+    assert checked >= 300
+
+
+def test_no_token_is_401_on_every_route_but_health(world: World) -> None:
+    """Every non-public route asks for a bearer token."""
+    app = world.client.app
+    assert isinstance(app, FastAPI)
+    for route in _routes(app):
+        rule, method = route.rule, route.method
+        assert rule is not None
+        r = world.client.request(method, _path(world, route, OWN),
+                                 headers={"Authorization": ""})
+        if rule.scope is Scope.PUBLIC:
+            assert r.status_code == 200, route.path
+        else:
+            assert r.status_code == 401, route.path
+            assert r.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_another_municipality_company_answers_exactly_like_an_unknown_one(
+        world: World) -> None:
+    """The 404 for a hidden company is the 404 for one that does not exist."""
+    headers = world.token(Role.CONSULTANT)
+    hidden = world.client.get(f"/companies/{world.company[OTHER]}", headers=headers)
+    unknown = world.client.get("/companies/12345674", headers=headers)
+    assert hidden.status_code == unknown.status_code == 404
+    assert hidden.json()["title"] == unknown.json()["title"]
+    assert hidden.json()["detail"].replace(world.company[OTHER], "X") == \
+        unknown.json()["detail"].replace("12345674", "X")
+    hits = world.client.get("/companies", params={"q": "Firma"}, headers=headers).json()
+    assert [h["municipality"] for h in hits] == [OWN]
+    hits = world.client.get("/companies", params={"q": "Firma", "municipality": OTHER},
+                            headers=headers).json()
+    assert hits == []
+
+
+def test_writing_to_another_municipality_is_refused(world: World) -> None:
+    """A consultant of 165 cannot log work on, or register a company in, 147."""
+    headers = world.token(Role.CONSULTANT)
+    r = world.client.post(f"/companies/{world.company[OTHER]}/contacts", headers=headers,
+                          json={"channel": "phone", "occurred_at": "2026-01-05T10:00:00+01:00",
+                                "summary": "x", "topics": []})
+    assert r.status_code == 404
+    r = world.client.post("/companies", headers=headers,
+                          json={"cvr": "12345674", "name": "Ny", "municipality": OTHER})
+    assert r.status_code == 403
+    r = world.client.post(f"/companies/{world.company[OWN]}/contacts", headers=headers,
+                          json={"channel": "phone", "occurred_at": "2026-01-05T10:00:00+01:00",
+                                "summary": "x", "topics": [], "by": world.consultant[OTHER]})
+    assert r.status_code == 403  # nobody records work in someone else's name
+
+
+def test_an_auditor_reads_across_exactly_the_token_municipalities(world: World) -> None:
+    both = world.token(Role.AUDITOR, [OWN, OTHER])
+    for code in (OWN, OTHER):
+        assert world.client.get(f"/companies/{world.company[code]}",
+                                headers=both).status_code == 200
+    one = world.token(Role.AUDITOR, [OTHER])
+    assert world.client.get(f"/companies/{world.company[OWN]}", headers=one).status_code == 404
+    r = world.client.post(f"/companies/{world.company[OTHER]}/contacts", headers=both,
+                          json={"channel": "phone", "occurred_at": "2026-01-05T10:00:00+01:00",
+                                "summary": "x", "topics": []})
+    assert r.status_code == 403
+
+
+def test_a_consultant_hands_over_only_their_own_company(world: World) -> None:
+    """Reassigning someone else's company is for team leads."""
+    cvr = world.company[OWN]
+    me, lead = world.consultant[OWN], world.team_lead[OWN]
+    mine = world.token(Role.CONSULTANT)
+    r = world.client.post(f"/companies/{cvr}/contact-person", headers=mine,
+                          json={"staff_id": me, "reason": "takes the company"})
+    assert r.status_code == 200, r.text  # a company without a contact person
+    r = world.client.post(f"/companies/{cvr}/contact-person", headers=mine,
+                          json={"staff_id": lead, "reason": "handover",
+                                "handover_note": "ring Kim"})
+    assert r.status_code == 200, r.text  # their own company
+    r = world.client.post(f"/companies/{cvr}/contact-person", headers=mine,
+                          json={"staff_id": me, "reason": "take it back"})
+    assert r.status_code == 403, r.text  # no longer theirs
+    r = world.client.post(f"/companies/{cvr}/contact-person",
+                          headers=world.token(Role.TEAM_LEAD),
+                          json={"staff_id": me, "reason": "reassigned"})
+    assert r.status_code == 200, r.text
+
+
+def test_a_consultant_sees_only_their_own_caseload(world: World) -> None:
+    mine = world.token(Role.CONSULTANT)
+    assert world.client.get(f"/staff/{world.consultant[OWN]}/caseload",
+                            headers=mine).status_code == 200
+    assert world.client.get(f"/staff/{world.team_lead[OWN]}/caseload",
+                            headers=mine).status_code == 403
+    assert world.client.get(f"/staff/{world.consultant[OWN]}/caseload",
+                            headers=world.token(Role.TEAM_LEAD)).status_code == 200
+
+
+def _claims(world: World, **changes: Any) -> dict[str, Any]:
+    now = int(time.time())
+    claims = {"sub": world.consultant[OWN], "role": "consultant", "aud": "casebook",
+              "municipalities": [OWN], "iat": now, "exp": now + 600}
+    claims.update(changes)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def _bad_tokens(world: World) -> dict[str, str]:
+    secret = DEVELOPMENT_JWT_SECRET
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    unsigned = jwt.encode(_claims(world), key=None, algorithm="none")  # type: ignore[arg-type]
+    return {
+        "expired": jwt.encode(_claims(world, exp=int(time.time()) - 3600), secret),
+        "alg none": unsigned,
+        "alg none, no dot": unsigned.rstrip("."),
+        "wrong key": jwt.encode(_claims(world), "another-secret-that-is-long-enough-32b"),
+        "wrong algorithm (HS512)": jwt.encode(_claims(world), secret, algorithm="HS512"),
+        "wrong algorithm (RS256)": jwt.encode(_claims(world), rsa_key, algorithm="RS256"),
+        "unknown role": jwt.encode(_claims(world, role="superuser"), secret),
+        "no role": jwt.encode(_claims(world, role=None), secret),
+        "wrong audience": jwt.encode(_claims(world, aud="someone-else"), secret),
+        "no audience": jwt.encode(_claims(world, aud=None), secret),
+        "no expiry": jwt.encode(_claims(world, exp=None), secret),
+        "staff subject not an id": jwt.encode(_claims(world, sub="gry"), secret),
+        "bad municipalities": jwt.encode(_claims(world, municipalities="165"), secret),
+        "garbage": "not.a.token",
+    }
+
+
+def test_bad_tokens_are_401_with_a_reason(world: World) -> None:
+    path = f"/companies/{world.company[OWN]}"
+    good = jwt.encode(_claims(world), DEVELOPMENT_JWT_SECRET)
+    assert world.client.get(path, headers={"Authorization": f"Bearer {good}"}
+                            ).status_code == 200
+    for case, token in _bad_tokens(world).items():
+        r = world.client.get(path, headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 401, (case, r.text)
+        assert r.json()["detail"], case
+    r = world.client.get(path, headers={"Authorization": f"Basic {good}"})
+    assert r.status_code == 401
+
+
+def test_metrics_are_for_the_service_role(world: World) -> None:
+    assert world.client.get("/metrics", headers=world.token(Role.SERVICE)).status_code == 200
+    assert world.client.get("/metrics", headers=world.token(Role.ADMIN)).status_code == 403
+    assert world.client.get("/healthz", headers={"Authorization": ""}).status_code == 200
+
+
+def test_production_refuses_the_development_keys(postgres_url: str) -> None:
+    """No real key, the development key, or a short key: refused at start."""
+    base = {"database_url": postgres_url}
+    for extra in ({}, {"jwt_secret": DEVELOPMENT_JWT_SECRET}, {"jwt_secret": "short"}):
+        with pytest.raises(RuntimeError, match="JWT"):
+            check_production_keys(Settings(**base, **extra))  # type: ignore[arg-type]
+    check_production_keys(Settings(**base, jwt_secret="x" * 40))  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="CANDIDATE_KEK"):
+        create_app(Settings(**base, jwt_secret="x" * 40))  # type: ignore[arg-type]
+
+
+def test_the_embedded_mode_accepts_the_documented_development_key(
+        services: Services) -> None:
+    check_production_keys(services.settings)
+    token = jwt.encode({"sub": "svc", "role": "service", "aud": "casebook",
+                        "exp": int(time.time()) + 60}, DEVELOPMENT_JWT_SECRET)
+    client = TestClient(create_app(services.settings, services))
+    assert client.get("/metrics", headers={"Authorization": f"Bearer {token}"}
+                      ).status_code == 200
+
+
+W, R, CAND = "consultant team_lead", "auditor consultant team_lead", "candidate"
+POLICY: dict[tuple[str, str], tuple[str, str]] = {
+    # Companies: staff of the company's municipality write; auditors read too.
+    ("POST", "/companies"): (W, "token"),
+    **{("POST", f"/companies/{{cvr}}{tail}"): (W, "company") for tail in (
+        "/details", "/contact-person", "/contacts", "/contacts/{contact_id}/corrections",
+        "/openings", "/openings/{opening_id}/close", "/referrals",
+        "/referrals/{referral_id}/answer", "/placements",
+        "/placements/{placement_id}/changes", "/placements/{placement_id}/end",
+        "/follow-ups", "/follow-ups/{follow_up_id}/complete", "/commitments",
+        "/commitments/{commitment_id}/reviews")},
+    ("PUT", "/companies/{cvr}/contact-preference"): (W, "company"),
+    ("GET", "/companies"): (R, "token"),
+    ("GET", "/companies/{cvr}"): (R, "company"),
+    ("GET", "/companies/{cvr}/timeline"): (R, "company"),
+    ("GET", "/companies/{cvr}/state"): (R, "company"),
+    # Work lists: a consultant sees their own; team leads and auditors everyone's.
+    ("GET", "/staff/{staff_id}/caseload"): (R, "staff"),
+    ("GET", "/handover-queue"): ("auditor team_lead", "token"),
+    ("GET", "/follow-ups/due"): (R, "token"),
+    # Staff are managed by admins.
+    ("POST", "/staff"): ("admin", "token"),
+    ("POST", "/staff/{staff_id}/moves"): ("admin", "staff"),
+    ("POST", "/staff/{staff_id}/leave"): ("admin", "staff"),
+    # Candidates: personal data only for their municipality's staff; team leads erase.
+    ("POST", "/candidates"): (W, "token"),
+    ("GET", "/candidates/{candidate_id}"): (W, CAND),
+    ("GET", "/candidates/{candidate_id}/access-log"): ("auditor team_lead", CAND),
+    ("POST", "/candidates/{candidate_id}/clarifications"): (W, CAND),
+    ("POST", "/candidates/{candidate_id}/erase"): ("team_lead", CAND),
+    # Operations.
+    ("GET", "/healthz"): ("", "public"),
+    ("GET", "/readyz"): ("", "public"),
+    ("GET", "/metrics"): ("service", "token"),
+}
+
+
+def test_the_declared_rules_are_the_reviewed_policy(world: World) -> None:
+    """Each route's rule equals this file's policy table: a new route, or a changed
+    rule, must be added here too, where a reviewer sees it."""
+    app = world.client.app
+    assert isinstance(app, FastAPI)
+    declared = {(r.method, r.path): (" ".join(sorted(r.rule.roles)), str(r.rule.scope))
+                for r in _routes(app) if r.rule is not None}
+    assert declared == POLICY
