@@ -23,11 +23,12 @@ import psycopg
 from psycopg.sql import SQL, Identifier
 from rich.console import Console
 
-from bench.setup import COMPANIES, company_cvrs, seed
+from bench.setup import BENCH_SECRETS, COMPANIES, bench_token, company_cvrs, seed
 from infra.settings import Settings
 from services.application import migrate, open_application
 
 CLIENTS = 16
+TOKEN = [""]  # the bearer token every request sends (set by measure_http)
 
 
 @dataclass
@@ -58,6 +59,7 @@ async def _client(port: int, paths: list[str], body: bytes, until: float,
         n += 1
         started = time.perf_counter()
         writer.write(f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json"
+                     f"\r\nAuthorization: Bearer {TOKEN[0]}"
                      f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
         status_line = await reader.readline()
         length = 0
@@ -145,7 +147,9 @@ def measure_http(url: str, console: Console, *, seconds: float, repeats: int) ->
             Identifier(table)))
     body = json.dumps({"by": str(staff), "channel": "phone", "summary": "Talked about hires",
                        "occurred_at": datetime.now(UTC).isoformat(), "topics": []}).encode()
-    env = {**os.environ, "CASEBOOK_DATABASE_URL": url, "CASEBOOK_POSTGRES_SCHEMA": schema,
+    TOKEN[0] = bench_token(staff)  # both servers get the same header bytes
+    env = {**os.environ, **BENCH_SECRETS, "CASEBOOK_DATABASE_URL": url,
+           "CASEBOOK_POSTGRES_SCHEMA": schema,
            "CASEBOOK_DB_POOL_SIZE": "16", "CASEBOOK_BENCH_DATABASE_URL": url,
            "CASEBOOK_BENCH_TABLE": table}
     cvr_paths = [f"/companies/{cvr}/contacts" for cvr in company_cvrs()[:COMPANIES]]

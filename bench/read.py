@@ -26,6 +26,7 @@ from rich.console import Console
 
 from bench.http import _free_port, _serve
 from bench.rebuild import _company_events, write_log
+from bench.setup import BENCH_SECRETS, bench_token
 from domain.company import Company
 from domain.staff import StaffMember
 from domain.values import StaffRole, Unit
@@ -71,8 +72,8 @@ def main(
     app.save(staff, big)
     head = app.last_position()
     app.close()
-    env = {**os.environ, "CASEBOOK_DATABASE_URL": url, "CASEBOOK_POSTGRES_SCHEMA": schema,
-           "CASEBOOK_LOG_LEVEL": "warning"}
+    env = {**os.environ, **BENCH_SECRETS, "CASEBOOK_DATABASE_URL": url,
+           "CASEBOOK_POSTGRES_SCHEMA": schema, "CASEBOOK_LOG_LEVEL": "warning"}
     cli = [sys.executable, "-m", "services.cli"]
     worker = subprocess.Popen([*cli, "project"], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
@@ -83,7 +84,8 @@ def main(
         while any((views.active_generation(n) or (0, 0))[1] < head
                   for n in ("directory", "overview", "timeline")):
             time.sleep(0.5)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={
+                "Authorization": f"Bearer {bench_token(staff.id)}"}) as client:
             overview = _timed(lambda: client.get("/companies/13748136").raise_for_status(),
                               requests)
             page = _timed(lambda: client.get("/companies/13748136/timeline",

@@ -8,6 +8,7 @@ import uuid
 from domain.company import Company
 from domain.staff import StaffMember
 from domain.values import StaffRole, Unit
+from infra.municipalities import municipalities
 from services.application import CasebookApplication
 from services.demo import valid_cvr
 
@@ -38,3 +39,19 @@ def seed(app: CasebookApplication) -> uuid.UUID:
     ]
     app.save(staff, *companies)
     return staff.id
+
+
+BENCH_SECRETS = {"CASEBOOK_JWT_SECRET": "casebook-benchmarks-only-secret-0123456789",
+                 "CASEBOOK_CANDIDATE_KEK": "YmVuY2htYXJrcy1vbmx5LWtleS1lbmNyeXB0aW9uISE="}
+"""Keys for the production-mode servers the benchmarks start (never used elsewhere)."""
+
+
+def bench_token(staff: object) -> str:
+    """A team lead token of every municipality for this staff member, for the servers
+    started with BENCH_SECRETS."""
+    from infra.settings import Settings
+    from services.auth import Role, mint_token
+
+    settings = Settings(jwt_secret=BENCH_SECRETS["CASEBOOK_JWT_SECRET"])
+    return mint_token(settings, subject=str(staff), role=Role.TEAM_LEAD,
+                      municipalities=sorted(municipalities()))
