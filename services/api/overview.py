@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from domain.errors import CompanyNotFoundError
 from domain.values import company_id, normalise_cvr
 from projections.base import Sql
-from services.api.reads import MinPosition, Person, Svc, view_prefix
+from services.api.reads import MinPosition, Person, Svc, has_left, view_prefix
 
 router = APIRouter(tags=["reads"])
 DEFAULT_CONTACT_CAP = 4  # contacts per month, when the company has not set its own
@@ -71,7 +71,7 @@ def overview(cvr: str, services: Svc, min_position: MinPosition = None) -> Overv
     now = services.clock()
     # One read transaction: every part of the answer is as of the same moment.
     with services.views.transaction(write=False) as sql:
-        return _overview(_Query(sql, o, d, stream), cvr, now)
+        return _overview(_Query(sql, o, d, stream, now.date()), cvr, now)
 
 
 def _overview(q: _Query, cvr: str, now: datetime) -> Overview:
@@ -104,8 +104,8 @@ def _overview(q: _Query, cvr: str, now: datetime) -> Overview:
 class _Query:
     """The overview's queries for one company."""
 
-    def __init__(self, sql: Sql, o: str, d: str, stream: str) -> None:
-        self.sql, self.o, self.d, self.stream = sql, o, d, stream
+    def __init__(self, sql: Sql, o: str, d: str, stream: str, today: date) -> None:
+        self.sql, self.o, self.d, self.stream, self.today = sql, o, d, stream, today
         self._people: dict[str, Person] = {}
 
     def raw(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -127,7 +127,8 @@ class _Query:
             rows = self.raw("SELECT name, left_on FROM {d}staff WHERE staff_id = %s",
                             (staff_id,))
             name, left_on = rows[0] if rows else (None, None)
-            self._people[staff_id] = Person(id=staff_id, name=name, left=left_on is not None)
+            self._people[staff_id] = Person(id=staff_id, name=name,
+                                           left=has_left(left_on, self.today))
         return self._people[staff_id]
 
     def holders(self) -> list[Holder]:

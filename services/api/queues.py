@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from domain.errors import StaffNotFoundError
-from services.api.reads import MinPosition, Person, Svc, view_prefix
+from services.api.reads import MinPosition, Person, Svc, has_left, view_prefix
 
 router = APIRouter(tags=["reads"])
 Municipality = Annotated[str | None, Query(pattern=r"^\d{3}$")]
@@ -90,7 +90,8 @@ def caseload(staff_id: UUID, services: Svc, min_position: MinPosition = None) ->
         + f" FROM {o}companies c WHERE c.contact_person = %s ORDER BY c.name",
         (str(staff_id),))
     return Caseload(
-        person=Person(id=str(staff_id), name=staff[0][0], left=staff[0][1] is not None),
+        person=Person(id=str(staff_id), name=staff[0][0],
+                      left=has_left(staff[0][1], services.clock().date())),
         companies=[CaseloadCompany(cvr=r[0], name=r[1], contact_since=r[2],
                                    last_contact_at=r[3], open_work=_work(r[4:]))
                    for r in rows])
@@ -102,14 +103,18 @@ def handover_queue(services: Svc, municipality: Municipality = None,
     """Companies whose contact person has left, longest waiting first, with open work."""
     o = view_prefix(services, "overview", min_position)
     d = view_prefix(services, "directory", min_position)
-    where, params = "", []
+    # Gone means gone by today: a departure dated later leaves the company with its
+    # contact person until that day.
+    where, params = "", [services.clock().date().isoformat()]
     if municipality:
-        where, params = " AND c.municipality = %s", [municipality]
+        where = " AND c.municipality = %s"
+        params.append(municipality)
     rows = services.views.query(
         "SELECT c.cvr, c.name, c.municipality, s.staff_id, s.name, s.left_on, "
         + _OPEN_WORK.format(o=o)
         + f" FROM {o}companies c JOIN {d}staff s ON s.staff_id = c.contact_person "
-        f"WHERE s.left_on IS NOT NULL{where} ORDER BY s.left_on, c.name", params)
+        f"WHERE s.left_on IS NOT NULL AND s.left_on <= %s{where} ORDER BY s.left_on, c.name",
+        params)
     return [Orphan(cvr=r[0], name=r[1], municipality=r[2],
                    left_person=Person(id=r[3], name=r[4], left=True), left_on=r[5],
                    open_work=_work(r[6:])) for r in rows]
@@ -136,7 +141,7 @@ def follow_ups_due(
         f"WHERE f.status IS NULL AND f.due_on <= %s{where} ORDER BY f.due_on, c.name", params)
     people: dict[str | None, PersonsFollowUps] = {}
     for r in rows:
-        person = Person(id=r[0], name=r[1], left=r[2] is not None) if r[0] else None
+        person = Person(id=r[0], name=r[1], left=has_left(r[2], today)) if r[0] else None
         entry = people.setdefault(r[0], PersonsFollowUps(person=person, follow_ups=[]))
         entry.follow_ups.append(DueFollowUp(cvr=r[3], company=r[4], follow_up_id=r[5],
                                             placement_id=r[6], due_on=r[7],

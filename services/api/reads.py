@@ -67,8 +67,14 @@ def view_prefix(services: Services, name: str, min_position: int | None) -> str:
     return prefix_of(name, active[0])
 
 
-def _person(staff_id: str | None, name: str | None, left_on: str | None) -> Person | None:
-    return Person(id=staff_id, name=name, left=left_on is not None) if staff_id else None
+def has_left(left_on: str | None, today: date) -> bool:
+    """Whether a departure dated `left_on` has happened by `today`."""
+    return left_on is not None and left_on <= today.isoformat()
+
+
+def _person(staff_id: str | None, name: str | None, left_on: str | None,
+            today: date) -> Person | None:
+    return Person(id=staff_id, name=name, left=has_left(left_on, today)) if staff_id else None
 
 
 @router.get("/companies")
@@ -93,12 +99,13 @@ def search_companies(
     if municipality:
         where.append("c.municipality = %s")
         params.append(municipality)
+    today = services.clock().date()
     rows = services.views.query(
         f"SELECT c.cvr, c.name, c.municipality, c.industry, c.contact_person, s.name, "
         f"s.left_on FROM {d}companies c LEFT JOIN {d}staff s ON s.staff_id = c.contact_person "
         f"WHERE {' AND '.join(where)} ORDER BY c.name LIMIT %s", (*params, limit))
     return [CompanyHit(cvr=r[0], name=r[1], municipality=r[2], industry=r[3],
-                       contact_person=_person(r[4], r[5], r[6])) for r in rows]
+                       contact_person=_person(r[4], r[5], r[6], today)) for r in rows]
 
 
 @router.get("/companies/{cvr}/timeline")
@@ -129,13 +136,14 @@ def timeline(
         if value is not None:
             where.append(clause)
             params.append(value)
+    today = services.clock().date()
     rows = services.views.query(
         f"SELECT e.position, e.version, e.kind, e.occurred_at, e.recorded_at, e.actor_id, "
         f"s.name, s.left_on, e.data FROM {t}entries e LEFT JOIN {d}staff s "
         f"ON s.staff_id = e.actor_id WHERE {' AND '.join(where)} "
         f"ORDER BY e.position DESC LIMIT %s", (*params, limit + 1))
     entries = [TimelineEntry(position=r[0], version=r[1], kind=r[2], occurred_at=r[3],
-                             recorded_at=r[4], actor=_person(r[5], r[6], r[7]),
+                             recorded_at=r[4], actor=_person(r[5], r[6], r[7], today),
                              data=json.loads(r[8])) for r in rows[:limit]]
     _attach_originals(services, t, stream, entries)
     more = len(rows) > limit
