@@ -42,3 +42,7 @@ class ShuttingDownError(ServiceError):
 
 class ViewBehindError(ServiceError):
     """A read model has not yet reached the position a read asked for."""
+
+
+class PositionNotInLogError(ServiceError):
+    """A read asked for a log position that no event has yet."""

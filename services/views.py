@@ -23,6 +23,7 @@ from projections.base import Projection, Sql
 from projections.registry import PROJECTIONS
 
 REGISTRY = "casebook_projections"
+RUNNERS = "casebook_projection_workers"  # one heartbeat row per projection worker
 VIEWS_CHANNEL = "casebook_views"  # NOTIFY after each batch, for readers in other processes
 _PARAM = re.compile(r"%s")
 _WRITE = re.compile(r"^(?:INSERT INTO|UPDATE|DELETE FROM) ([\w.]+)")
@@ -173,6 +174,8 @@ class ViewDb:
                 "generation INTEGER NOT NULL, position BIGINT NOT NULL, "
                 "active INTEGER NOT NULL, PRIMARY KEY (name, generation))"
             )
+            sql.execute(f"CREATE TABLE IF NOT EXISTS {RUNNERS} (worker TEXT PRIMARY KEY, "
+                        "heartbeat_at DOUBLE PRECISION NOT NULL, status TEXT NOT NULL)")
 
     def active_generation(self, name: str) -> tuple[int, int] | None:
         """(generation, position) that readers use, if the projection exists."""

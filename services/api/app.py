@@ -23,7 +23,8 @@ from services.api.context import Services
 from services.api.middleware import RequestMiddleware
 from services.application import migrate, open_application
 from services.committer import GroupCommitter
-from services.projector import ProjectionService, ViewWatcher
+from services.progress import ViewWatcher
+from services.projector import ProjectionService
 from services.views import ViewDb, create_views
 
 

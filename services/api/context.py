@@ -21,7 +21,8 @@ from services.application import CasebookApplication
 from services.command import Command, CommandResult, IdempotencyClaim, answer_from_store
 from services.committer import GroupCommitter
 from services.errors import ANY_VERSION
-from services.projector import ProjectionService, ViewWatcher
+from services.progress import ViewWatcher
+from services.projector import ProjectionService
 from services.views import ViewDb
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")

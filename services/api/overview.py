@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from domain.errors import CompanyNotFoundError
 from domain.values import company_id, normalise_cvr
 from projections.base import Sql
-from services.api.reads import MinPosition, Person, Svc, has_left, view_prefix
+from services.api.reads import Person, Svc, ViewsAt, has_left, reading
 
 router = APIRouter(tags=["reads"])
 DEFAULT_CONTACT_CAP = 4  # contacts per month, when the company has not set its own
@@ -61,13 +61,14 @@ class Overview(BaseModel):
 
 
 @router.get("/companies/{cvr}")
-def overview(cvr: str, services: Svc, min_position: MinPosition = None) -> Overview:
+def overview(cvr: str, services: Svc,
+             at: Annotated[ViewsAt, Depends(reading("overview", "directory"))]) -> Overview:
     """The company's contact person and their predecessors, last contact, coordination,
     openings, referrals, placements, follow-ups and commitments."""
     cvr = normalise_cvr(cvr)
     stream = str(company_id(cvr))
-    o = view_prefix(services, "overview", min_position)
-    d = view_prefix(services, "directory", min_position)
+    o = at.prefix("overview")
+    d = at.prefix("directory")
     now = services.clock()
     # One read transaction: every part of the answer is as of the same moment.
     with services.views.transaction(write=False) as sql:

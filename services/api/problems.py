@@ -16,6 +16,7 @@ from services.errors import (
     CommandTimeoutError,
     ConcurrencyExhaustedError,
     IdempotencyKeyReusedError,
+    PositionNotInLogError,
     ServiceError,
     ShuttingDownError,
     VersionMismatchError,
@@ -36,6 +37,7 @@ ERROR_TABLE: list[tuple[type[Exception], int, str]] = [
     (CommandTimeoutError, 503, "Event store busy"),
     (ShuttingDownError, 503, "Shutting down"),
     (ViewBehindError, 503, "Read model behind"),
+    (PositionNotInLogError, 409, "Position not in the log"),
     (OperationalError, 503, "Event store unavailable"),
     (InterfaceError, 503, "Event store unavailable"),
 ]

@@ -6,14 +6,15 @@ from datetime import timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from domain.errors import StaffNotFoundError
-from services.api.reads import MinPosition, Person, Svc, has_left, view_prefix
+from services.api.reads import Person, Svc, ViewsAt, has_left, reading
 
 router = APIRouter(tags=["reads"])
 Municipality = Annotated[str | None, Query(pattern=r"^\d{3}$")]
+Both = Annotated[ViewsAt, Depends(reading("overview", "directory"))]
 # Open work per company: (openings, referrals awaiting an answer, people in placement,
 # follow-ups not held).
 _OPEN_WORK = (
@@ -76,10 +77,10 @@ def _work(row: tuple[Any, ...]) -> OpenWork:
 
 
 @router.get("/staff/{staff_id}/caseload")
-def caseload(staff_id: UUID, services: Svc, min_position: MinPosition = None) -> Caseload:
+def caseload(staff_id: UUID, services: Svc, at: Both) -> Caseload:
     """The companies this person is the contact person of, with their open work."""
-    o = view_prefix(services, "overview", min_position)
-    d = view_prefix(services, "directory", min_position)
+    o = at.prefix("overview")
+    d = at.prefix("directory")
     staff = services.views.query(f"SELECT name, left_on FROM {d}staff WHERE staff_id = %s",
                                  (str(staff_id),))
     if not staff:
@@ -98,11 +99,11 @@ def caseload(staff_id: UUID, services: Svc, min_position: MinPosition = None) ->
 
 
 @router.get("/handover-queue")
-def handover_queue(services: Svc, municipality: Municipality = None,
-                   min_position: MinPosition = None) -> list[Orphan]:
+def handover_queue(services: Svc, at: Both,
+                   municipality: Municipality = None) -> list[Orphan]:
     """Companies whose contact person has left, longest waiting first, with open work."""
-    o = view_prefix(services, "overview", min_position)
-    d = view_prefix(services, "directory", min_position)
+    o = at.prefix("overview")
+    d = at.prefix("directory")
     # Gone means gone by today: a departure dated later leaves the company with its
     # contact person until that day.
     where, params = "", [services.clock().date().isoformat()]
@@ -122,13 +123,12 @@ def handover_queue(services: Svc, municipality: Municipality = None,
 
 @router.get("/follow-ups/due")
 def follow_ups_due(
-    services: Svc, municipality: Municipality = None,
+    services: Svc, at: Both, municipality: Municipality = None,
     days: Annotated[int, Query(ge=0, le=365, description="due within this many days")] = 14,
-    min_position: MinPosition = None,
 ) -> list[PersonsFollowUps]:
     """Follow-ups not yet held and due soon, per contact person, overdue first."""
-    o = view_prefix(services, "overview", min_position)
-    d = view_prefix(services, "directory", min_position)
+    o = at.prefix("overview")
+    d = at.prefix("directory")
     today = services.clock().date()
     where, params = "", [(today + timedelta(days=days)).isoformat()]
     if municipality:

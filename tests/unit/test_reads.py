@@ -132,13 +132,47 @@ def test_search_is_scoped_by_municipality(client: TestClient, staff: str) -> Non
     assert [hit["cvr"] for hit in r.json()] == ["24256790"]
 
 
-def test_a_position_never_reached_is_503_after_a_bounded_wait(
+def test_a_position_beyond_the_log_is_409_after_a_bounded_wait(
     client: TestClient, registered: str, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Asking for a future position answers 503 with a clear detail, not a hang."""
+    """Asking for a position no event has answers 409 with a clear detail, not a hang."""
     monkeypatch.setattr(reads_module, "MIN_POSITION_WAIT_SECONDS", 0.3)
     r = client.get(f"/companies/{registered}/timeline", params={"min_position": 10**9})
-    assert_problem(r, 503, "has not reached position")
+    assert_problem(r, 409, "beyond the newest event in the log")
+
+
+def test_a_read_model_that_stays_behind_is_503_naming_it(
+    client: TestClient, staff: str, registered: str, services: Services,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A view whose runner cannot move on answers 503 naming that view, not the others."""
+    monkeypatch.setattr(reads_module, "MIN_POSITION_WAIT_SECONDS", 0.3)
+    assert services.projections is not None
+    broken = next(r for r in services.projections.runners if r.projection.name == "overview")
+    broken.run_batch = lambda: 0  # type: ignore[method-assign]
+    answer = _post(client, f"/companies/{registered}/contacts", contact(staff))
+    r = client.get(f"/companies/{registered}", params={"min_position": answer["position"]})
+    assert_problem(r, 503, f"the overview view has not reached position {answer['position']}")
+
+
+def test_the_views_of_a_read_share_one_wait(
+    client: TestClient, registered: str, services: Services,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The overview joins two read models and waits once for both, within one deadline."""
+    assert services.projections is not None
+    calls: list[tuple[int, tuple[str, ...], float]] = []
+    real = services.projections.wait_async
+
+    async def recording(position: int, names: tuple[str, ...], timeout: float) -> bool:
+        calls.append((position, tuple(names), timeout))
+        return await real(position, names, timeout)
+
+    monkeypatch.setattr(services.projections, "wait_async", recording)
+    head = services.app.last_position()
+    assert client.get(f"/companies/{registered}", params={"min_position": head}).status_code \
+        == 200
+    assert calls == [(head, ("overview", "directory"), reads_module.MIN_POSITION_WAIT_SECONDS)]
 
 
 def test_a_rebuild_from_zero_equals_the_incremental_view(
