@@ -24,6 +24,7 @@ from projections.registry import PROJECTIONS
 
 REGISTRY = "casebook_projections"
 RUNNERS = "casebook_projection_workers"  # one heartbeat row per projection worker
+SNAPSHOTS = "casebook_state_snapshots"  # company histories, for GET .../state
 VIEWS_CHANNEL = "casebook_views"  # NOTIFY after each batch, for readers in other processes
 _PARAM = re.compile(r"%s")
 _WRITE = re.compile(r"^(?:INSERT INTO|UPDATE|DELETE FROM) ([\w.]+)")
@@ -176,6 +177,10 @@ class ViewDb:
             )
             sql.execute(f"CREATE TABLE IF NOT EXISTS {RUNNERS} (worker TEXT PRIMARY KEY, "
                         "heartbeat_at DOUBLE PRECISION NOT NULL, status TEXT NOT NULL)")
+            sql.execute(f"CREATE TABLE IF NOT EXISTS {SNAPSHOTS} (company_id TEXT NOT NULL, "
+                        "format INTEGER NOT NULL, version INTEGER NOT NULL, "
+                        "recorded_us BIGINT NOT NULL, data TEXT NOT NULL, "
+                        "PRIMARY KEY (company_id, format, version))")
 
     def active_generation(self, name: str) -> tuple[int, int] | None:
         """(generation, position) that readers use, if the projection exists."""

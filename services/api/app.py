@@ -25,6 +25,7 @@ from services.application import migrate, open_application
 from services.committer import GroupCommitter
 from services.progress import ViewWatcher
 from services.projector import ProjectionService
+from services.snapshots import StateSnapshots
 from services.views import ViewDb, create_views
 
 
@@ -54,7 +55,9 @@ def build_services(settings: Settings, *, run_projections: bool | None = None) -
     watcher = None
     if projections is None and settings.backend == "postgres":
         watcher = ViewWatcher(views, settings)
+    snapshots = StateSnapshots(app, views, settings.state_snapshot_every)
     return Services(settings=settings, app=app, committer=committer, views=views,
+                    snapshots=snapshots,
                     projections=projections, watcher=watcher)
 
 

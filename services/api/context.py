@@ -23,6 +23,7 @@ from services.committer import GroupCommitter
 from services.errors import ANY_VERSION
 from services.progress import ViewWatcher
 from services.projector import ProjectionService
+from services.snapshots import StateSnapshots
 from services.views import ViewDb
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -41,6 +42,7 @@ class Services:
     app: CasebookApplication
     committer: GroupCommitter
     views: ViewDb
+    snapshots: StateSnapshots
     projections: ProjectionService | None = None  # in-process runners (embedded mode)
     watcher: ViewWatcher | None = None  # progress of `casebook project` workers elsewhere
     clock: Callable[[], datetime] = local_now
