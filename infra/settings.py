@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     staff_cache_seconds: float = Field(2.0, ge=0)
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     projection_batch_size: int = Field(500, ge=1, le=50_000)
+    rebuild_batch_size: int = Field(5000, ge=1, le=100_000)
     state_snapshot_every: int = Field(250, ge=0, le=1_000_000)
 
     @property

@@ -21,9 +21,10 @@ from infra.settings import Settings
 from projections.base import Projection
 from projections.registry import PROJECTIONS
 from services.application import CasebookApplication
+from services.batch import BatchSql, primary_keys
 from services.heartbeat import BEAT_SECONDS, WorkerStatus, beat, forget, new_worker_id
 from services.progress import Progress, listen
-from services.views import REGISTRY, BufferedSql, ViewDb, prefix_of
+from services.views import REGISTRY, ViewDb, prefix_of
 
 log = structlog.get_logger(__name__)
 EVENTS_CHANNEL = "casebook_events"  # the event store's NOTIFY channel (its table name)
@@ -95,7 +96,7 @@ class ProjectionRunner:
                 if int(recorded) != self.position:
                     self.position = int(recorded)
                     raise _Overtaken
-                buffered = BufferedSql(sql)
+                buffered = BatchSql(sql, primary_keys(self.projection))
                 for n in notifications:
                     self.projection.process(self.app.mapper.to_domain_event(n), n.id, buffered)
                 buffered.flush()
@@ -256,19 +257,3 @@ class ProjectionService:
 
     def _listening(self, up: bool) -> None:
         self.worker.listening = up
-
-
-def rebuild(app: CasebookApplication, views: ViewDb, name: str,
-            progress: Callable[[int], None]) -> ProjectionRunner:
-    """Build a new generation from the log while the old one serves, then swap."""
-    cls = next((p for p in PROJECTIONS if p.name == name), None)
-    if cls is None:
-        known = ", ".join(p.name for p in PROJECTIONS)
-        raise ValueError(f"no read model named {name!r} (known: {known})")
-    generation = views.next_generation(name)
-    runner = ProjectionRunner(app, views, views.start_generation(cls, generation, active=False),
-                              generation, 0)
-    runner.catch_up(progress)
-    views.activate(cls, generation)
-    runner.catch_up(progress)  # what arrived during the swap; the workers take over
-    return runner

@@ -164,7 +164,7 @@ def test_rebuild_swaps_generations_and_drops_the_old_tables(sqlite_settings: Set
                            text=True, check=False)
     assert (wrong.returncode, wrong.stderr.strip()) == (
         1, "casebook: error: no read model named 'nosuch' (known: directory, overview, "
-        "timeline)")
+        "timeline, or all)")
 
 
 def test_the_projection_worker_follows_writes_from_another_process(
