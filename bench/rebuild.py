@@ -4,7 +4,8 @@ Run: `.venv/bin/python -m bench.rebuild --events 500000` (PostgreSQL at
 CASEBOOK_BENCH_DATABASE_URL or localhost). It writes a log with the demo's mix
 of events over many companies through casebook's own command path, then, in
 the same run: (raw) `SELECT` + `json.loads` of every stored event, and a
-rebuild of each read model. Prints events/s, the ratio, and peak RSS.
+rebuild of all read models in one pass (`--each`: also each alone). Prints
+events/s, the ratio to raw, and peak RSS.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def main(
     companies: Annotated[int, typer.Option(help="Companies in the log.")] = 5_000,
     each: Annotated[bool, typer.Option(help="Also rebuild each read model alone.")] = False,
 ) -> None:
-    """Write the log, then measure the raw read and each read model's rebuild."""
+    """Write the log, then measure the raw read and the rebuild of all read models."""
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     settings = Settings(database_url=url, postgres_schema=schema, log_level="warning")
     migrate(settings)
