@@ -1,5 +1,6 @@
 """Read latency over HTTP: overview and a 50-entry timeline page of a 10,000-event company,
-and command-to-visible latency (log a contact, read it back with min_position).
+command-to-visible latency (log a contact, read it back with min_position), and that
+company's bitemporal state with and without snapshots.
 
 Run: `.venv/bin/python -m bench.read` (PostgreSQL at CASEBOOK_BENCH_DATABASE_URL or
 localhost). The API (`casebook serve`) and the projection worker (`casebook project`)
@@ -52,6 +53,14 @@ def _timed(call: object, n: int) -> list[float]:
     return samples
 
 
+def _state_latency(client: httpx.Client, n: int) -> list[float]:
+    """GET .../state of the 10,000-event company (after a first read, which stores the
+    snapshots it passes when they are on)."""
+    client.get("/companies/13748136/state", timeout=60).raise_for_status()
+    return _timed(lambda: client.get("/companies/13748136/state",
+                                     timeout=60).raise_for_status(), n)
+
+
 def main(
     url: Annotated[str, typer.Option(envvar="CASEBOOK_BENCH_DATABASE_URL")] = DEFAULT_URL,
     background: Annotated[int, typer.Option(help="Events of other companies.")] = 50_000,
@@ -77,8 +86,11 @@ def main(
     cli = [sys.executable, "-m", "services.cli"]
     worker = subprocess.Popen([*cli, "project"], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
-    port = _free_port()
+    port, bare_port = _free_port(), _free_port()
     server = _serve([*cli, "serve", "--port", str(port)], env, port)
+    # The same API without state snapshots, for the ratio.
+    unsnapped = _serve([*cli, "serve", "--port", str(bare_port)],
+                       {**env, "CASEBOOK_STATE_SNAPSHOT_EVERY": "0"}, bare_port)
     views = ViewDb(settings)
     try:
         while any((views.active_generation(n) or (0, 0))[1] < head
@@ -100,12 +112,21 @@ def main(
                     "limit": 1, "min_position": answer["position"]}).raise_for_status()
 
             visible = _timed(write_then_read, requests // 2)
+            state = _state_latency(client, requests // 5)
+        with httpx.Client(base_url=f"http://127.0.0.1:{bare_port}", timeout=60) as client:
+            unsnapped_state = _state_latency(client, requests // 5)
         for name, samples in (("overview", overview), ("timeline page (50)", page),
-                              ("command to visible", visible)):
+                              ("command to visible", visible),
+                              ("state, with snapshots", state),
+                              ("state, without snapshots", unsnapped_state)):
             p50, p99 = _quantiles(samples)
             console.print(f"{name}: p50 {p50:.1f} ms, p99 {p99:.1f} ms ({len(samples)} requests)")
+        ratio = statistics.median(unsnapped_state) / statistics.median(state)
+        console.print(f"state: snapshots make the median {ratio:.1f}x faster")
     finally:
         views.close()
+        unsnapped.terminate()
+        unsnapped.wait(30)
         server.terminate()
         worker.terminate()
         server.wait(30)

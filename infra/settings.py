@@ -42,6 +42,8 @@ class Settings(BaseSettings):
         None, description="base64 of the 32-byte key that encrypts candidates' data keys")
     metrics_port: int | None = Field(
         None, ge=1, le=65535, description="serve /metrics on its own listener on this port")
+    rebuild_batch_size: int = Field(5000, ge=1, le=100_000)
+    state_snapshot_every: int = Field(250, ge=0, le=1_000_000)
 
     @property
     def backend(self) -> Literal["sqlite", "postgres", "memory"]:

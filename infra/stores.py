@@ -11,7 +11,7 @@ import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
@@ -19,6 +19,7 @@ from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory
 from psycopg import ClientCursor
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 IDEMPOTENCY_TABLE = "casebook_idempotency"
@@ -44,6 +45,9 @@ class StoredAnswer:
     position: int | None
 
 
+LogRow = tuple[int, Any, int, str, bytes]
+
+
 class IdempotentRecorder:
     """The extra operations casebook needs from an application recorder."""
 
@@ -53,6 +57,13 @@ class IdempotentRecorder:
     def find_answers(self, keys: list[str]) -> dict[str, StoredAnswer]:
         """The recorded answers of those keys that have one."""
         raise NotImplementedError
+
+    def read_log(self, start: int, limit: int) -> list[LogRow]:
+        """Up to `limit` stored events from position `start` on, in log order, as plain
+        rows: (position, originator id, version, topic, state). For bulk reading."""
+        select = cast(Any, self).select_notifications
+        return [(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+                for n in select(start=start, limit=limit)]
 
 
 def _records(kwargs: dict[str, Any]) -> Sequence[IdempotencyRecord]:
@@ -134,6 +145,16 @@ class PostgresStoreRecorder(PostgresApplicationRecorder, IdempotentRecorder):
             while curs.nextset():
                 pass  # the INSERT ... RETURNING is the last result
             return [row["notification_id"] for row in curs.fetchall()]
+
+    def read_log(self, start: int, limit: int) -> list[LogRow]:
+        query = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {0}.{1} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        with self.datastore.get_connection() as conn, \
+                conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(query, (start, limit))
+            return curs.fetchall()
 
     def find_answers(self, keys: list[str]) -> dict[str, StoredAnswer]:
         query = SQL(

@@ -8,6 +8,7 @@ also records the projection's tracking position).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -86,14 +87,26 @@ _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 def event_kind(event: Any) -> str:
     """`company.contact_logged` for Company.ContactLogged (from the stable topic)."""
-    cls: Any = event if isinstance(event, type) else type(event)
+    return _kind_of(event if isinstance(event, type) else type(event))
+
+
+@functools.cache
+def _kind_of(cls: Any) -> str:
     topic: str = cls.TOPIC
     aggregate, name = topic.removeprefix("casebook:").split(".", 1)
     return f"{_CAMEL.sub('_', aggregate).lower()}.{_CAMEL.sub('_', name).lower()}"
 
 
+@functools.cache
+def own_fields(cls: Any) -> tuple[str, ...]:
+    """The event class's own fields (not the library's)."""
+    return tuple(f.name for f in dataclasses.fields(cls) if f.name not in BASE_FIELDS)
+
+
 def plain(value: Any) -> Any:
     """A JSON-ready copy: ids and dates as strings."""
+    if value is None or isinstance(value, str | int):
+        return value
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime | date):
@@ -105,8 +118,10 @@ def plain(value: Any) -> Any:
 
 def fields_of(event: Any) -> dict[str, Any]:
     """The event's own fields (not the library's), JSON-ready."""
-    return {f.name: plain(getattr(event, f.name)) for f in dataclasses.fields(event)
-            if f.name not in BASE_FIELDS}
+    values = event.__dict__
+    cls: Any = type(event)
+    return {name: plain(values[name] if name in values else getattr(event, name))
+            for name in own_fields(cls)}
 
 
 def as_json(value: dict[str, Any]) -> str:

@@ -105,14 +105,14 @@ class OverviewProjection(Projection):
     @on("company.opening_registered")
     def opening(self, e: Any, position: int, sql: Sql) -> None:
         sql.execute(f"INSERT INTO {self.t('openings')} (opening_id, company_id, title, "
-                    "hours_per_week, positions, kinds, open) VALUES (%s, %s, %s, %s, %s, %s, 1)",
+                    "hours_per_week, positions, kinds, open) VALUES (%s, %s, %s, %s, %s, %s, %s)",
                     (str(e.opening_id), str(e.originator_id), e.title, e.hours_per_week,
-                     e.positions, as_json({"kinds": list(e.placement_kinds)})))
+                     e.positions, as_json({"kinds": list(e.placement_kinds)}), 1))
 
     @on("company.opening_closed")
     def opening_closed(self, e: Any, position: int, sql: Sql) -> None:
-        sql.execute(f"UPDATE {self.t('openings')} SET open = 0 WHERE opening_id = %s",
-                    (str(e.opening_id),))
+        sql.execute(f"UPDATE {self.t('openings')} SET open = %s WHERE opening_id = %s",
+                    (0, str(e.opening_id)))
 
     @on("company.candidate_referred")
     def referred(self, e: Any, position: int, sql: Sql) -> None:

@@ -2,14 +2,42 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import functools
+import json
+from datetime import UTC, date, datetime
 from typing import Any
+from uuid import UUID
 
-from projections.base import Projection, Sql, as_json, event_kind, fields_of, plain
+from projections.base import Projection, Sql, event_kind, own_fields
 
 # The business date of each kind of event, where it has one besides recording time.
 BUSINESS_TIME = ("occurred_at", "starts_on", "effective_on", "ends_on", "held_on",
                  "answered_on", "reviewed_on")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
+                           default=_json_default).encode
+
+
+@functools.cache
+def _shape(cls: type) -> tuple[str, tuple[str, ...], str | None]:
+    """Per event class: its timeline kind, its own fields, its business-time field."""
+    names = own_fields(cls)
+    return (event_kind(cls).removeprefix("company."), names,
+            next((f for f in BUSINESS_TIME if f in names), None))
+
+
+def _utc_text(moment: datetime) -> str:
+    # Datetimes in UTC, so that text order is time order whatever the client's offset.
+    return (moment if moment.tzinfo is UTC else moment.astimezone(UTC)).isoformat()
 
 
 class TimelineProjection(Projection):
@@ -25,21 +53,26 @@ class TimelineProjection(Projection):
     )
     handlers = {}
 
+    def __init__(self, prefix: str) -> None:
+        super().__init__(prefix)
+        self._insert = (f"INSERT INTO {self.t('entries')} (position, company_id, version, "
+                        "kind, actor_id, occurred_at, recorded_at, data) VALUES "
+                        "(%s, %s, %s, %s, %s, %s, %s, %s)")
+
     def process(self, event: Any, position: int, sql: Sql) -> None:
         """Record every company event (staff events belong to the directory)."""
-        kind = event_kind(event)
-        if not kind.startswith("company."):
+        cls: Any = type(event)
+        if not cls.TOPIC.startswith("casebook:Company."):
             return
-        data = fields_of(event)
+        kind, names, business = _shape(cls)
+        values = event.__dict__
+        data = {name: values[name] if name in values else getattr(event, name)
+                for name in names}
         actor = data.get("by") or data.get("staff_id")
-        raw = next((getattr(event, f) for f in BUSINESS_TIME if hasattr(event, f)), None)
-        # Datetimes in UTC, so that text order is time order whatever the client's offset.
-        when = plain(raw.astimezone(UTC) if isinstance(raw, datetime) else raw)
-        recorded = plain(event.timestamp.astimezone(UTC))
-        sql.execute(
-            f"INSERT INTO {self.t('entries')} (position, company_id, version, kind, actor_id, "
-            "occurred_at, recorded_at, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            (position, str(event.originator_id), event.originator_version,
-             kind.removeprefix("company."), actor, when or recorded, recorded,
-             as_json(data)),
-        )
+        raw = data[business] if business else None
+        recorded = _utc_text(event.timestamp)
+        when = _utc_text(raw) if isinstance(raw, datetime) else \
+            raw.isoformat() if raw is not None else recorded
+        sql.execute(self._insert, (
+            position, str(event.originator_id), event.originator_version, kind,
+            None if actor is None else str(actor), when, recorded, _encode(data)))

@@ -29,7 +29,7 @@ from services.application import open_application
 from services.auth import STAFF_ROLES, Role, acting_token, mint_token
 from services.demo import first_demo_cvr, load_demo
 from services.projector import ProjectionService
-from services.projector import rebuild as rebuild_view
+from services.rebuild import rebuild_all
 from services.views import ViewDb, prefix_of
 
 cli = typer.Typer(help="casebook: one continuous history for every company.",
@@ -223,12 +223,16 @@ def project() -> None:
 
 
 @cli.command()
-def rebuild(name: Annotated[str, typer.Argument(
-        help="The read model: directory, overview or timeline.")]) -> None:
-    """Rebuild a read model from the log; the old one serves until the new one is swapped in."""
+def rebuild(names: Annotated[list[str], typer.Argument(
+        help="Read models: directory, overview, timeline, candidates, or all.")]) -> None:
+    """Rebuild read models from the log in one pass; the old ones serve until the new ones
+    are swapped in."""
     known = [p.name for p in PROJECTIONS]
-    if name not in known:
-        raise CliError(f"no read model named {name!r} (known: {', '.join(known)})")
+    wanted = known if names == ["all"] else names
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise CliError(f"no read model named {unknown[0]!r} (known: {', '.join(known)}, "
+                       "or all)")
     settings = _settings()
     app = open_application(settings)
     views = ViewDb(settings)
@@ -236,11 +240,12 @@ def rebuild(name: Annotated[str, typer.Argument(
         head = app.last_position()
         with Progress("[progress.description]{task.description}", BarColumn(),
                       MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
-            task = bar.add_task(f"rebuilding {name}", total=head)
-            runner = rebuild_view(app, views, name, lambda pos: bar.update(
-                task, completed=min(pos, head)))
-        console.print(f"{name} rebuilt as generation {runner.generation} at position "
-                      f"{runner.position}")
+            task = bar.add_task(f"rebuilding {', '.join(wanted)}", total=head)
+            rebuilt = rebuild_all(app, views, wanted, lambda pos: bar.update(
+                task, completed=min(pos, head)), batch_size=settings.rebuild_batch_size)
+        for r in rebuilt:
+            console.print(f"{r.name} rebuilt as generation {r.generation} at position "
+                          f"{r.position}")
     finally:
         views.close()
         app.close()

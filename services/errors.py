@@ -50,3 +50,7 @@ class UnauthenticatedError(ServiceError):
 
 class ForbiddenError(ServiceError):
     """The token is valid but its role does not allow this."""
+
+
+class PositionNotInLogError(ServiceError):
+    """A read asked for a log position that no event has yet."""

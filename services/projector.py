@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-import psycopg
 import structlog
 
-from infra.persistence import postgres_conninfo
 from infra.settings import Settings
 from projections.base import Projection
 from projections.registry import PROJECTIONS
 from services.application import CasebookApplication
-from services.views import REGISTRY, VIEWS_CHANNEL, BufferedSql, ViewDb, prefix_of
+from services.batch import BatchSql, primary_keys
+from services.heartbeat import BEAT_SECONDS, WorkerStatus, beat, forget, new_worker_id
+from services.progress import Progress, listen
+from services.views import REGISTRY, ViewDb, prefix_of
 
 log = structlog.get_logger(__name__)
 EVENTS_CHANNEL = "casebook_events"  # the event store's NOTIFY channel (its table name)
@@ -95,7 +96,7 @@ class ProjectionRunner:
                 if int(recorded) != self.position:
                     self.position = int(recorded)
                     raise _Overtaken
-                buffered = BufferedSql(sql)
+                buffered = BatchSql(sql, primary_keys(self.projection))
                 for n in notifications:
                     self.projection.process(self.app.mapper.to_domain_event(n), n.id, buffered)
                 buffered.flush()
@@ -136,15 +137,23 @@ class ProjectionService:
         self._settings = settings
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._progress = threading.Condition()
+        self.progress = Progress()
+        self.worker = WorkerStatus(new_worker_id(), started_at=time.time(), loop_at=time.time(),
+                                   listening=False if settings.backend == "postgres" else None)
+        self._views = views
         self._threads = [threading.Thread(target=self._follow, name="projections",
-                                          daemon=True)]
+                                          daemon=True),
+                         threading.Thread(target=self._beat, name="heartbeat", daemon=True)]
         if settings.backend == "postgres":
             self._threads.append(threading.Thread(target=self._listen, name="listen",
                                                   daemon=True))
 
     def start(self) -> None:
-        """Start following the log."""
+        """Start following the log (and say so at once, for /readyz elsewhere)."""
+        try:
+            beat(self._views, self.worker)
+        except Exception as e:  # the heartbeat thread tries again
+            log.warning("heartbeat_failed", reason=str(e))
         for thread in self._threads:
             thread.start()
 
@@ -152,12 +161,21 @@ class ProjectionService:
         """New events were written (called by the committer after each commit)."""
         self._wake.set()
 
+    def reached(self, position: int, names: Iterable[str] | None = None) -> bool:
+        """Whether the named read models (or every one) have reached `position`."""
+        wanted = None if names is None else set(names)
+        return all(r.position >= position for r in self.runners
+                   if wanted is None or r.projection.name in wanted)
+
     def wait_for(self, position: int, timeout: float, name: str | None = None) -> bool:
         """Block until the read model `name` (or every one) has reached `position`."""
-        with self._progress:
-            return self._progress.wait_for(
-                lambda: all(r.position >= position for r in self.runners
-                            if name is None or r.projection.name == name), timeout)
+        names = None if name is None else [name]
+        return self.progress.wait(lambda: self.reached(position, names), timeout)
+
+    async def wait_async(self, position: int, names: Iterable[str], timeout: float) -> bool:
+        """Await every named read model reaching `position`, within one deadline."""
+        wanted = list(names)
+        return await self.progress.wait_async(lambda: self.reached(position, wanted), timeout)
 
     def stop(self) -> None:
         """Stop following (the current batch finishes)."""
@@ -165,10 +183,27 @@ class ProjectionService:
         self._wake.set()
         for thread in self._threads:
             thread.join(timeout=10)
+        try:
+            forget(self._views, self.worker.worker)
+        except Exception as e:  # stale rows are forgotten by other workers later
+            log.warning("heartbeat_forget_failed", reason=str(e))
+
+    def _beat(self) -> None:
+        """Tell other processes (their /readyz) how this worker is doing."""
+        while True:
+            w = self.worker
+            w.errors = {r.projection.name: r.error for r in self.runners if r.error}
+            try:
+                beat(self._views, w)
+            except Exception as e:  # the database may be away; readers see us go stale
+                log.warning("heartbeat_failed", reason=str(e))
+            if self._stop.wait(BEAT_SECONDS):
+                return
 
     def _follow(self) -> None:
         backoff = 0.5
         while not self._stop.is_set():
+            self.worker.loop_at = time.time()
             moved, failed = 0, False
             for i, runner in enumerate(self.runners):  # one failing does not stop the others
                 try:
@@ -182,8 +217,9 @@ class ProjectionService:
                                 error=type(e).__name__, reason=str(e))
                     runner.error = type(e).__name__
                     failed = True
-            with self._progress:
-                self._progress.notify_all()
+            if moved:
+                self.worker.last_batch_at = time.time()
+            self.progress.bump()
             try:
                 if failed or not moved:
                     self._follow_rebuilds()  # a rebuild may have swapped our generation
@@ -191,10 +227,11 @@ class ProjectionService:
                 log.warning("projection_registry_failed", reason=str(e))
                 failed = True
             if failed:
+                self.worker.backoff_seconds = backoff
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
-            backoff = 0.5
+            backoff, self.worker.backoff_seconds = 0.5, 0.0
             if not moved:
                 self._wake.wait(1.0)
                 self._wake.clear()
@@ -215,83 +252,8 @@ class ProjectionService:
 
     def _listen(self) -> None:
         """Wake on the event store's NOTIFY (PostgreSQL)."""
-        listen(self._settings, EVENTS_CHANNEL, self._wake.set, self._stop)
+        listen(self._settings, EVENTS_CHANNEL, self._wake.set, self._stop,
+               on_state=self._listening)
 
-def rebuild(app: CasebookApplication, views: ViewDb, name: str,
-            progress: Callable[[int], None]) -> ProjectionRunner:
-    """Build a new generation from the log while the old one serves, then swap."""
-    cls = next((p for p in PROJECTIONS if p.name == name), None)
-    if cls is None:
-        known = ", ".join(p.name for p in PROJECTIONS)
-        raise ValueError(f"no read model named {name!r} (known: {known})")
-    generation = views.next_generation(name)
-    runner = ProjectionRunner(app, views, views.start_generation(cls, generation, active=False),
-                              generation, 0)
-    runner.catch_up(progress)
-    views.activate(cls, generation)
-    runner.catch_up(progress)  # what arrived during the swap; the workers take over
-    return runner
-
-
-class ViewWatcher:
-    """For API processes without runners: waits for the workers' progress, woken by
-    their NOTIFY after each batch (PostgreSQL), re-checking the registry each time."""
-
-    def __init__(self, views: ViewDb, settings: Settings) -> None:
-        self._views = views
-        self._settings = settings
-        self._changed = threading.Condition()
-        self._seq = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._listen, name="view-watch", daemon=True)
-        self._thread.start()
-
-    def wait_for(self, position: int, timeout: float, name: str | None = None) -> bool:
-        """Block until the read model `name` has reached `position` (False on timeout)."""
-        deadline = time.monotonic() + timeout
-        names = [name] if name else [p.name for p in PROJECTIONS]
-        while True:
-            with self._changed:
-                seen = self._seq
-            reached = [self._views.active_generation(n) for n in names]
-            if all(r is not None and r[1] >= position for r in reached):
-                return True
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            with self._changed:
-                if self._seq == seen:
-                    self._changed.wait(remaining)
-
-    def stop(self) -> None:
-        """Stop listening."""
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _bump(self) -> None:
-        with self._changed:
-            self._seq += 1
-            self._changed.notify_all()
-
-    def _listen(self) -> None:
-        listen(self._settings, VIEWS_CHANNEL, self._bump, self._stop)
-
-
-def listen(settings: Settings, channel: str, on_notify: Callable[[], None],
-           stop: threading.Event) -> None:
-    """Call `on_notify` for each NOTIFY on `channel`, and after every (re)connect since
-    notifications may have been missed meanwhile; reconnect with backoff until `stop`."""
-    backoff = 0.5
-    while not stop.is_set():
-        try:
-            with psycopg.connect(postgres_conninfo(settings), autocommit=True) as conn:
-                conn.execute(f'LISTEN "{channel}"')
-                backoff = 0.5
-                on_notify()
-                while not stop.is_set():
-                    for _ in conn.notifies(timeout=0.25, stop_after=1):
-                        on_notify()
-        except Exception as e:  # never stop listening: log, back off, reconnect
-            log.warning("listen_failed", channel=channel, reason=str(e))
-            stop.wait(backoff)
-            backoff = min(backoff * 2, 30.0)
+    def _listening(self, up: bool) -> None:
+        self.worker.listening = up

@@ -23,9 +23,10 @@ from projections.base import Projection, Sql
 from projections.registry import PROJECTIONS
 
 REGISTRY = "casebook_projections"
+RUNNERS = "casebook_projection_workers"  # one heartbeat row per projection worker
+SNAPSHOTS = "casebook_state_snapshots"  # company histories, for GET .../state
 VIEWS_CHANNEL = "casebook_views"  # NOTIFY after each batch, for readers in other processes
 _PARAM = re.compile(r"%s")
-_WRITE = re.compile(r"^(?:INSERT INTO|UPDATE|DELETE FROM) ([\w.]+)")
 
 
 class _SqliteSql:
@@ -59,48 +60,12 @@ class _PostgresSql:
     def fetchall(self) -> list[tuple[Any, ...]]:
         return list(self._cursor.fetchall())
 
-
-class BufferedSql:
-    """Collects a batch's writes and sends each table's runs as one executemany.
-
-    A projection's statements each write one table, named after INSERT INTO,
-    UPDATE or DELETE FROM, and read nothing else; so only the order within a
-    table matters. Runs of the same statement on a table become one
-    executemany; a read sends everything pending first.
-    """
-
-    def __init__(self, sql: Sql) -> None:
-        self._sql = sql
-        self._tables: dict[str, list[tuple[str, list[Sequence[Any]]]]] = {}
-
-    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
-        match = _WRITE.match(statement)
-        if match is None:
-            self.flush()
-            self._sql.execute(statement, params)
-            return
-        runs = self._tables.setdefault(match.group(1), [])
-        if runs and runs[-1][0] == statement:
-            runs[-1][1].append(params)
-        else:
-            runs.append((statement, [params]))
-
-    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
-        self.flush()
-        self._sql.executemany(statement, rows)
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return self._sql.fetchall()
-
-    def flush(self) -> None:
-        """Send every pending run, table by table, each table's in order."""
-        for runs in self._tables.values():
-            for statement, rows in runs:
-                if len(rows) == 1:
-                    self._sql.execute(statement, rows[0])
-                else:
-                    self._sql.executemany(statement, rows)
-        self._tables = {}
+    def copy_rows(self, table: str, columns: Sequence[str],
+                  rows: Sequence[Sequence[Any]]) -> None:
+        """COPY rows into a table: the fastest way in."""
+        with self._cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 class ViewDb:
@@ -173,6 +138,12 @@ class ViewDb:
                 "generation INTEGER NOT NULL, position BIGINT NOT NULL, "
                 "active INTEGER NOT NULL, PRIMARY KEY (name, generation))"
             )
+            sql.execute(f"CREATE TABLE IF NOT EXISTS {RUNNERS} (worker TEXT PRIMARY KEY, "
+                        "heartbeat_at DOUBLE PRECISION NOT NULL, status TEXT NOT NULL)")
+            sql.execute(f"CREATE TABLE IF NOT EXISTS {SNAPSHOTS} (company_id TEXT NOT NULL, "
+                        "format INTEGER NOT NULL, version INTEGER NOT NULL, "
+                        "recorded_us BIGINT NOT NULL, data TEXT NOT NULL, "
+                        "PRIMARY KEY (company_id, format, version))")
 
     def active_generation(self, name: str) -> tuple[int, int] | None:
         """(generation, position) that readers use, if the projection exists."""
@@ -205,15 +176,24 @@ class ViewDb:
                             (cls.name, old))
 
     def start_generation(self, cls: type[Projection], generation: int, *,
-                         active: bool) -> Projection:
-        """Create a generation's tables and registry row (at position 0)."""
+                         active: bool, indexes: bool = True) -> Projection:
+        """Create a generation's tables and registry row (at position 0); without
+        `indexes`, only the tables (a bulk load indexes afterwards: `create_indexes`)."""
         projection = cls(prefix_of(cls.name, generation))
         with self.transaction() as sql:
             for statement in projection.ddl():
-                sql.execute(statement)
+                if indexes or not statement.startswith("CREATE INDEX"):
+                    sql.execute(statement)
             sql.execute(f"INSERT INTO {REGISTRY} (name, generation, position, active) "
                         "VALUES (%s, %s, 0, %s)", (cls.name, generation, int(active)))
         return projection
+
+
+def create_indexes(views: ViewDb, projection: Projection) -> None:
+    """The generation's indexes (and anything else of its DDL not there yet)."""
+    with views.transaction() as sql:
+        for statement in projection.ddl():
+            sql.execute(statement)
 
 
 def create_views(views: ViewDb) -> None:

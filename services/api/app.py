@@ -28,7 +28,9 @@ from services.application import migrate, open_application
 from services.auth import TokenVerifier, check_production_keys
 from services.candidates import open_vault
 from services.committer import GroupCommitter
-from services.projector import ProjectionService, ViewWatcher
+from services.progress import ViewWatcher
+from services.projector import ProjectionService
+from services.snapshots import StateSnapshots
 from services.views import ViewDb, create_views
 
 
@@ -60,8 +62,10 @@ def build_services(settings: Settings, *, run_projections: bool | None = None) -
     watcher = None
     if projections is None and settings.backend == "postgres":
         watcher = ViewWatcher(views, settings)
+    snapshots = StateSnapshots(app, views, settings.state_snapshot_every)
     return Services(settings=settings, app=app, committer=committer, views=views,
                     vault=open_vault(settings, app), verifier=TokenVerifier(settings),
+                    snapshots=snapshots,
                     projections=projections, watcher=watcher)
 
 

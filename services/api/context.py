@@ -26,7 +26,9 @@ from services.auth import Principal, TokenVerifier
 from services.command import Command, CommandResult, IdempotencyClaim, answer_from_store
 from services.committer import GroupCommitter
 from services.errors import ANY_VERSION
-from services.projector import ProjectionService, ViewWatcher
+from services.progress import ViewWatcher
+from services.projector import ProjectionService
+from services.snapshots import StateSnapshots
 from services.views import ViewDb
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -68,6 +70,7 @@ class Services:
     committer: GroupCommitter
     views: ViewDb
     vault: Vault
+    snapshots: StateSnapshots
     projections: ProjectionService | None = None  # in-process runners (embedded mode)
     watcher: ViewWatcher | None = None  # progress of `casebook project` workers elsewhere
     clock: Callable[[], datetime] = local_now

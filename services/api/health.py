@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import asdict
 from typing import Annotated, Any
 
 import structlog
@@ -12,6 +14,7 @@ from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from services.api.access import Scope, allow
 from services.api.context import Services, get_services
 from services.auth import Role
+from services.heartbeat import STALE_SECONDS, workers
 from services.views import REGISTRY
 
 router = APIRouter(tags=["operations"])
@@ -33,26 +36,51 @@ def readyz(services: Annotated[Services, Depends(get_services)]) -> Any:
     try:
         position = services.app.last_position()
         views = _views(services, position)
+        workers = _workers(services)
     except Exception as e:  # readiness reports any failure of the stores, it never raises
         log.warning("not_ready", reason=str(e))
         return JSONResponse({"status": "unavailable", "detail": "the event store does not "
                              "answer"}, status_code=503)
     failing = [v["name"] for v in views if v["error"]]
+    following = [w for w in workers if not w["stale"]]
+    problems = [f"read model {name} fails" for name in failing]
+    problems += [f"worker {w['worker']}: {p}" for w in following for p in w["problems"]]
+    if not following:
+        problems.append("no projection worker is following the log: run `casebook project`")
     body = {
-        "status": "degraded" if failing else "ready",
+        "status": "degraded" if problems else "ready",
         "backend": services.settings.backend,
         "log_position": position,
         "commit_batches": services.committer.batches,
         "commands": services.committer.commands,
         "views": views,
+        "workers": workers,
+        "problems": problems,
     }
-    return JSONResponse(body, status_code=503 if failing else 200)
+    return JSONResponse(body, status_code=503 if problems else 200)
+
+
+def _workers(services: Services) -> list[dict[str, Any]]:
+    """Every projection worker's heartbeat (any process); stale ones are dead or hung."""
+    now = time.time()
+    found = []
+    for w in workers(services.views):
+        problems = w.problems(now)
+        found.append({**asdict(w), "age_seconds": round(now - w.heartbeat_at, 1),
+                      "stale": now - w.heartbeat_at > STALE_SECONDS, "problems": problems})
+    return found
 
 
 def _views(services: Services, head: int) -> list[dict[str, Any]]:
-    """Each read model's position and lag (and the runner's error, in this process)."""
-    errors = {r.projection.name: r.error for r in services.projections.runners} \
-        if services.projections is not None else {}
+    """Each read model's position and lag, and the error of a runner that fails on it
+    (in this process, or reported by a worker elsewhere)."""
+    errors: dict[str, str | None] = {}
+    for w in workers(services.views):
+        if time.time() - w.heartbeat_at <= STALE_SECONDS:
+            errors.update(w.errors)
+    if services.projections is not None:
+        errors.update({r.projection.name: r.error for r in services.projections.runners
+                       if r.error})
     rows = services.views.query(f"SELECT name, generation, position FROM {REGISTRY} "
                                 "WHERE active = 1 ORDER BY name")
     return [{"name": name, "generation": int(gen), "position": int(pos),

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from domain.errors import CompanyNotFoundError
@@ -14,11 +15,13 @@ from domain.values import company_id, normalise_cvr
 from projections.base import Sql
 from services.api.access import READERS, Scope, allow
 from services.api.erasure import mark_erased
-from services.api.reads import MinPosition, Person, Svc, view_prefix
+from services.api.reads import Person, Svc, ViewsAt, has_left, reading
 from services.auth import Principal
 
 router = APIRouter(tags=["reads"])
 DEFAULT_CONTACT_CAP = 4  # contacts per month, when the company has not set its own
+ITEMS = 10  # entries per list in the overview, unless ?items= says otherwise
+DUE_DAYS = 14  # follow-ups due within this many days are "due"
 
 
 class Holder(BaseModel):
@@ -47,6 +50,16 @@ class Coordination(BaseModel):
     warning: str | None
 
 
+class Totals(BaseModel):
+    earlier_contact_persons: int
+    open_openings: int
+    referrals_in_flight: int
+    in_placement: int
+    follow_ups_overdue: int
+    follow_ups_due: int
+    commitments: int
+
+
 class Overview(BaseModel):
     cvr: str
     name: str
@@ -61,59 +74,123 @@ class Overview(BaseModel):
     follow_ups_overdue: list[dict[str, Any]]
     follow_ups_due: list[dict[str, Any]]
     commitments: list[dict[str, Any]]
+    totals: Totals
+
+
+@dataclass(frozen=True)
+class _List:
+    """One list of the overview: its query (without ORDER/LIMIT) and its order."""
+
+    select: str
+    where: str
+    order: str
+    dated: str = ""  # a condition on today's date, for the follow-up lists
+
+
+# The lists of the overview, most useful first. Each shows its first ITEMS entries and
+# its total; GET /companies/{cvr}/overview/{list} pages through the rest.
+_LISTS: dict[str, _List] = {
+    "open_openings": _List(
+        "SELECT x.opening_id, x.title, x.hours_per_week, x.positions, x.kinds "
+        "FROM {o}openings x", "x.company_id = %s AND x.open = 1", "x.opening_id"),
+    "referrals_in_flight": _List(
+        "SELECT x.referral_id, x.opening_id, x.candidate_id, x.referred_at, "
+        "x.health_clarified, x.motivation_clarified FROM {o}referrals x",
+        "x.company_id = %s AND x.outcome IS NULL", "x.referred_at, x.referral_id"),
+    "in_placement": _List(
+        "SELECT x.placement_id, x.candidate_id, x.kind, x.hours_per_week, x.starts_on, "
+        "(SELECT MIN(f.due_on) FROM {o}follow_ups f WHERE f.placement_id = x.placement_id "
+        "AND f.status IS NULL) AS next_follow_up FROM {o}placements x",
+        "x.company_id = %s AND x.ended_on IS NULL", "x.starts_on DESC, x.placement_id"),
+    "follow_ups_overdue": _List(
+        "SELECT x.follow_up_id, x.placement_id, x.due_on, x.scheduled_by FROM {o}follow_ups x",
+        "x.company_id = %s AND x.status IS NULL", "x.due_on, x.follow_up_id",
+        "AND x.due_on < %s"),
+    "follow_ups_due": _List(
+        "SELECT x.follow_up_id, x.placement_id, x.due_on, x.scheduled_by FROM {o}follow_ups x",
+        "x.company_id = %s AND x.status IS NULL", "x.due_on, x.follow_up_id",
+        "AND x.due_on >= %s AND x.due_on <= %s"),
+    "commitments": _List(
+        "SELECT x.commitment_id, x.description, x.target_hires, x.by_date, x.agreed_on, "
+        "(SELECT COUNT(*) FROM {o}placements p WHERE p.company_id = x.company_id "
+        "AND p.starts_on >= x.agreed_on AND p.starts_on <= x.by_date) AS actual_hires "
+        "FROM {o}commitments x", "x.company_id = %s", "x.by_date, x.commitment_id"),
+}
+ListName = Literal["open_openings", "referrals_in_flight", "in_placement",
+                   "follow_ups_overdue", "follow_ups_due", "commitments"]
+Overviews = Annotated[ViewsAt, Depends(reading("overview", "directory"))]
+Reader = Annotated[Principal, allow(*READERS, scope=Scope.COMPANY)]
+
+
+class OverviewList(BaseModel):
+    total: int
+    offset: int
+    entries: list[dict[str, Any]]
 
 
 @router.get("/companies/{cvr}")
-def overview(cvr: str, services: Svc,
-             who: Annotated[Principal, allow(*READERS, scope=Scope.COMPANY)],
-             min_position: MinPosition = None) -> Overview:
+def overview(
+    cvr: str, services: Svc, who: Reader, at: Overviews,
+    items: Annotated[int, Query(ge=1, le=200, description=(
+        "Entries shown per list; `totals` counts them all, and "
+        "/companies/{cvr}/overview/{list} pages through the rest"))] = ITEMS,
+) -> Overview:
     """The company's contact person and their predecessors, last contact, coordination,
-    openings, referrals, placements, follow-ups and commitments."""
+    openings, referrals, placements, follow-ups and commitments (the first `items` of
+    each list, with totals)."""
     cvr = normalise_cvr(cvr)
-    stream = str(company_id(cvr))
-    o = view_prefix(services, "overview", min_position)
-    d = view_prefix(services, "directory", min_position)
+    o, d = at.prefix("overview"), at.prefix("directory")
     now = services.clock()
     # One read transaction: every part of the answer is as of the same moment.
     with services.views.transaction(write=False) as sql:
-        found = _overview(_Query(sql, o, d, stream), cvr, now)
+        found = _overview(_Query(sql, o, d, str(company_id(cvr)), now.date()), cvr, now, items)
     mark_erased(services, [*found.referrals_in_flight, *found.in_placement,
                            *found.follow_ups_overdue, *found.follow_ups_due])
     return found
 
 
-def _overview(q: _Query, cvr: str, now: datetime) -> Overview:
+@router.get("/companies/{cvr}/overview/{list_name}")
+def overview_list(
+    cvr: str, list_name: ListName, services: Svc, who: Reader, at: Overviews,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> OverviewList:
+    """One list of the overview in full, a page at a time, in the overview's order."""
+    cvr = normalise_cvr(cvr)
+    o, d = at.prefix("overview"), at.prefix("directory")
+    with services.views.transaction(write=False) as sql:
+        q = _Query(sql, o, d, str(company_id(cvr)), services.clock().date())
+        if not q.rows("SELECT 1 FROM {o}companies WHERE company_id = %s"):
+            raise CompanyNotFoundError(f"no company with CVR {cvr} is registered")
+        found = OverviewList(total=q.totals([list_name])[list_name], offset=offset,
+                             entries=q.entries(list_name, limit, offset))
+    mark_erased(services, found.entries)
+    return found
+
+
+def _overview(q: _Query, cvr: str, now: datetime, items: int) -> Overview:
     rows = q.rows("SELECT name, municipality, max_contacts_per_month FROM {o}companies "
                   "WHERE company_id = %s")
     if not rows:
         raise CompanyNotFoundError(f"no company with CVR {cvr} is registered")
     name, municipality, cap = rows[0]
-    today = now.date()
-    holders = q.holders()
+    holders = q.holders(items + 1)
+    totals = q.totals(list(_LISTS))
     return Overview(
         cvr=cvr, name=name, municipality=municipality,
         contact_person=holders[0] if holders else None,
         earlier_contact_persons=holders[1:], last_contact=q.last_contact(),
         coordination=q.coordination(now, cap, holders),
-        open_openings=q.dicts("SELECT opening_id, title, hours_per_week, positions, kinds "
-                              "FROM {o}openings WHERE company_id = %s AND open = 1"),
-        referrals_in_flight=q.dicts(
-            "SELECT referral_id, opening_id, candidate_id, referred_at, health_clarified, "
-            "motivation_clarified FROM {o}referrals WHERE company_id = %s "
-            "AND outcome IS NULL ORDER BY referred_at"),
-        in_placement=q.placements(),
-        follow_ups_overdue=q.follow_ups("AND f.due_on < %s", today.isoformat()),
-        follow_ups_due=q.follow_ups("AND f.due_on >= %s AND f.due_on <= %s",
-                                    today.isoformat(), (today + timedelta(days=14)).isoformat()),
-        commitments=q.commitments(),
+        totals=Totals(earlier_contact_persons=max(q.holder_count() - 1, 0), **totals),
+        **{list_name: q.entries(list_name, items) for list_name in _LISTS},
     )
 
 
 class _Query:
     """The overview's queries for one company."""
 
-    def __init__(self, sql: Sql, o: str, d: str, stream: str) -> None:
-        self.sql, self.o, self.d, self.stream = sql, o, d, stream
+    def __init__(self, sql: Sql, o: str, d: str, stream: str, today: date) -> None:
+        self.sql, self.o, self.d, self.stream, self.today = sql, o, d, stream, today
         self._people: dict[str, Person] = {}
 
     def raw(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -123,11 +200,6 @@ class _Query:
     def rows(self, statement: str, *params: Any) -> list[tuple[Any, ...]]:
         return self.raw(statement, (self.stream, *params))
 
-    def dicts(self, statement: str, *params: Any) -> list[dict[str, Any]]:
-        names = _columns(statement)
-        return [_decode(dict(zip(names, row, strict=True)))
-                for row in self.rows(statement, *params)]
-
     def person(self, staff_id: str | None) -> Person | None:
         if staff_id is None:
             return None
@@ -135,15 +207,47 @@ class _Query:
             rows = self.raw("SELECT name, left_on FROM {d}staff WHERE staff_id = %s",
                             (staff_id,))
             name, left_on = rows[0] if rows else (None, None)
-            self._people[staff_id] = Person(id=staff_id, name=name, left=left_on is not None)
+            self._people[staff_id] = Person(id=staff_id, name=name,
+                                           left=has_left(left_on, self.today))
         return self._people[staff_id]
 
-    def holders(self) -> list[Holder]:
+    def holders(self, limit: int) -> list[Holder]:
         rows = self.rows("SELECT staff_id, since, reason, handover_note, previous_staff_id "
-                         "FROM {o}holders WHERE company_id = %s ORDER BY position DESC")
+                         "FROM {o}holders WHERE company_id = %s ORDER BY position DESC "
+                         "LIMIT %s", limit)
         return [Holder(person=self.person(r[0]) or Person(id=r[0], name=None, left=False),
                        since=r[1], reason=r[2], handover_note=r[3], previous=self.person(r[4]))
                 for r in rows]
+
+    def holder_count(self) -> int:
+        return int(self.rows("SELECT COUNT(*) FROM {o}holders WHERE company_id = %s")[0][0])
+
+    def _dated(self, part: _List) -> tuple[Any, ...]:
+        if not part.dated:
+            return ()
+        if part.dated.count("%s") == 1:
+            return (self.today.isoformat(),)
+        return (self.today.isoformat(), (self.today + timedelta(days=DUE_DAYS)).isoformat())
+
+    def entries(self, list_name: str, limit: int, offset: int = 0) -> list[dict[str, Any]]:
+        """A page of one list."""
+        part = _LISTS[list_name]
+        statement = (f"{part.select} WHERE {part.where} {part.dated} ORDER BY {part.order} "
+                     "LIMIT %s OFFSET %s")
+        names = _columns(part.select)
+        return [_decode(dict(zip(names, row, strict=True)))
+                for row in self.rows(statement, *self._dated(part), limit, offset)]
+
+    def totals(self, names: list[str]) -> dict[str, int]:
+        """How many entries each list has, in one statement."""
+        counts, params = [], []
+        for list_name in names:
+            part = _LISTS[list_name]
+            table = part.select.rsplit(" FROM ", 1)[1]
+            counts.append(f"(SELECT COUNT(*) FROM {table} WHERE {part.where} {part.dated})")
+            params += [self.stream, *self._dated(part)]
+        [row] = self.raw("SELECT " + ", ".join(counts), tuple(params))
+        return {list_name: int(n) for list_name, n in zip(names, row, strict=True)}
 
     def last_contact(self) -> Contact | None:
         rows = self.rows("SELECT staff_id, unit, channel, occurred_at, summary FROM "
@@ -175,25 +279,6 @@ class _Query:
             contacts_7_days=int(week), contacts_30_days=int(month),
             distinct_actors_30_days=int(people), from_others_30_days=int(others),
             cap_per_month=month_cap, cap_is_companys_own=cap is not None, warning=warning)
-
-    def placements(self) -> list[dict[str, Any]]:
-        return self.dicts(
-            "SELECT p.placement_id, p.candidate_id, p.kind, p.hours_per_week, p.starts_on, "
-            "(SELECT MIN(f.due_on) FROM {o}follow_ups f WHERE f.placement_id = p.placement_id "
-            "AND f.status IS NULL) AS next_follow_up FROM {o}placements p "
-            "WHERE p.company_id = %s AND p.ended_on IS NULL ORDER BY p.starts_on")
-
-    def follow_ups(self, condition: str, *params: Any) -> list[dict[str, Any]]:
-        return self.dicts("SELECT f.follow_up_id, f.placement_id, f.due_on, f.scheduled_by "
-                          "FROM {o}follow_ups f WHERE f.company_id = %s AND f.status IS NULL "
-                          + condition + " ORDER BY f.due_on", *params)
-
-    def commitments(self) -> list[dict[str, Any]]:
-        return self.dicts(
-            "SELECT c.commitment_id, c.description, c.target_hires, c.by_date, c.agreed_on, "
-            "(SELECT COUNT(*) FROM {o}placements p WHERE p.company_id = c.company_id "
-            "AND p.starts_on >= c.agreed_on AND p.starts_on <= c.by_date) AS actual_hires "
-            "FROM {o}commitments c WHERE c.company_id = %s ORDER BY c.by_date")
 
 
 def _columns(statement: str) -> list[str]:

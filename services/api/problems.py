@@ -17,6 +17,7 @@ from services.errors import (
     ConcurrencyExhaustedError,
     ForbiddenError,
     IdempotencyKeyReusedError,
+    PositionNotInLogError,
     ServiceError,
     ShuttingDownError,
     UnauthenticatedError,
@@ -40,6 +41,7 @@ ERROR_TABLE: list[tuple[type[Exception], int, str]] = [
     (CommandTimeoutError, 503, "Event store busy"),
     (ShuttingDownError, 503, "Shutting down"),
     (ViewBehindError, 503, "Read model behind"),
+    (PositionNotInLogError, 409, "Position not in the log"),
     (OperationalError, 503, "Event store unavailable"),
     (InterfaceError, 503, "Event store unavailable"),
 ]

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from domain.errors import StaffNotFoundError
@@ -18,11 +18,12 @@ from services.api.access import (
     require_self_or,
     visible_municipalities,
 )
-from services.api.reads import MinPosition, Person, Svc, view_prefix
+from services.api.reads import Person, Svc, ViewsAt, has_left, reading
 from services.auth import Principal, Role
 
 router = APIRouter(tags=["reads"])
 Municipality = Annotated[str | None, Query(pattern=r"^\d{3}$")]
+Both = Annotated[ViewsAt, Depends(reading("overview", "directory"))]
 # Open work per company: (openings, referrals awaiting an answer, people in placement,
 # follow-ups not held).
 _OPEN_WORK = (
@@ -87,11 +88,11 @@ def _work(row: tuple[Any, ...]) -> OpenWork:
 @router.get("/staff/{staff_id}/caseload")
 def caseload(staff_id: UUID, services: Svc,
              who: Annotated[Principal, allow(*READERS, scope=Scope.STAFF)],
-             min_position: MinPosition = None) -> Caseload:
+             at: Both) -> Caseload:
     """The companies this person is the contact person of, with their open work."""
     require_self_or(who, staff_id, Role.TEAM_LEAD, Role.AUDITOR)
-    o = view_prefix(services, "overview", min_position)
-    d = view_prefix(services, "directory", min_position)
+    o = at.prefix("overview")
+    d = at.prefix("directory")
     staff = services.views.query(f"SELECT name, left_on FROM {d}staff WHERE staff_id = %s",
                                  (str(staff_id),))
     if not staff:
@@ -102,7 +103,8 @@ def caseload(staff_id: UUID, services: Svc,
         + f" FROM {o}companies c WHERE c.contact_person = %s ORDER BY c.name",
         (str(staff_id),))
     return Caseload(
-        person=Person(id=str(staff_id), name=staff[0][0], left=staff[0][1] is not None),
+        person=Person(id=str(staff_id), name=staff[0][0],
+                      left=has_left(staff[0][1], services.clock().date())),
         companies=[CaseloadCompany(cvr=r[0], name=r[1], contact_since=r[2],
                                    last_contact_at=r[3], open_work=_work(r[4:]))
                    for r in rows])
@@ -111,18 +113,20 @@ def caseload(staff_id: UUID, services: Svc,
 @router.get("/handover-queue")
 def handover_queue(services: Svc,
                    who: Annotated[Principal, allow(Role.TEAM_LEAD, Role.AUDITOR)],
-                   municipality: Municipality = None,
-                   min_position: MinPosition = None) -> list[Orphan]:
+                   at: Both, municipality: Municipality = None) -> list[Orphan]:
     """Companies whose contact person has left, longest waiting first, with open work."""
-    o = view_prefix(services, "overview", min_position)
-    d = view_prefix(services, "directory", min_position)
-    clause, params = in_clause("c.municipality", visible_municipalities(who, municipality))
-    where = f" AND {clause}"
+    o = at.prefix("overview")
+    d = at.prefix("directory")
+    # Gone means gone by today: a departure dated later leaves the company with its
+    # contact person until that day.
+    clause, codes = in_clause("c.municipality", visible_municipalities(who, municipality))
+    where, params = f" AND {clause}", [services.clock().date().isoformat(), *codes]
     rows = services.views.query(
         "SELECT c.cvr, c.name, c.municipality, s.staff_id, s.name, s.left_on, "
         + _OPEN_WORK.format(o=o)
         + f" FROM {o}companies c JOIN {d}staff s ON s.staff_id = c.contact_person "
-        f"WHERE s.left_on IS NOT NULL{where} ORDER BY s.left_on, c.name", params)
+        f"WHERE s.left_on IS NOT NULL AND s.left_on <= %s{where} ORDER BY s.left_on, c.name",
+        params)
     return [Orphan(cvr=r[0], name=r[1], municipality=r[2],
                    left_person=Person(id=r[3], name=r[4], left=True), left_on=r[5],
                    open_work=_work(r[6:])) for r in rows]
@@ -132,13 +136,12 @@ def handover_queue(services: Svc,
 def follow_ups_due(
     services: Svc,
     who: Annotated[Principal, allow(*READERS)],
-    municipality: Municipality = None,
+    at: Both, municipality: Municipality = None,
     days: Annotated[int, Query(ge=0, le=365, description="due within this many days")] = 14,
-    min_position: MinPosition = None,
 ) -> list[PersonsFollowUps]:
     """Follow-ups not yet held and due soon, per contact person, overdue first."""
-    o = view_prefix(services, "overview", min_position)
-    d = view_prefix(services, "directory", min_position)
+    o = at.prefix("overview")
+    d = at.prefix("directory")
     today = services.clock().date()
     clause, codes = in_clause("c.municipality", visible_municipalities(who, municipality))
     where, params = f" AND {clause}", [(today + timedelta(days=days)).isoformat(), *codes]
@@ -152,7 +155,7 @@ def follow_ups_due(
         f"WHERE f.status IS NULL AND f.due_on <= %s{where} ORDER BY f.due_on, c.name", params)
     people: dict[str | None, PersonsFollowUps] = {}
     for r in rows:
-        person = Person(id=r[0], name=r[1], left=r[2] is not None) if r[0] else None
+        person = Person(id=r[0], name=r[1], left=has_left(r[2], today)) if r[0] else None
         entry = people.setdefault(r[0], PersonsFollowUps(person=person, follow_ups=[]))
         entry.follow_ups.append(DueFollowUp(cvr=r[3], company=r[4], follow_up_id=r[5],
                                             placement_id=r[6], due_on=r[7],

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Coroutine
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from domain.errors import CompanyNotFoundError
@@ -16,7 +18,7 @@ from services.api.access import READERS, Scope, allow, in_clause, visible_munici
 from services.api.context import COPENHAGEN, Services, get_services
 from services.api.erasure import mark_erased
 from services.auth import Principal
-from services.errors import ViewBehindError
+from services.errors import PositionNotInLogError, ViewBehindError
 from services.views import prefix_of
 
 router = APIRouter(tags=["reads"])
@@ -56,35 +58,72 @@ class TimelinePage(BaseModel):
     next_cursor: int | None
 
 
-def view_prefix(services: Services, name: str, min_position: int | None) -> str:
-    """The active tables of a read model, once it has reached `min_position`."""
+class ViewsAt:
+    """The read models a request joins, each at least at its `min_position`."""
+
+    def __init__(self, services: Services, min_position: int | None) -> None:
+        self.services = services
+        self.min_position = min_position
+
+    def prefix(self, name: str) -> str:
+        """The active tables of read model `name`."""
+        active = self.services.views.active_generation(name)
+        if active is None or (self.min_position is not None and active[1] < self.min_position):
+            raise ViewBehindError(
+                f"the {name} view has not reached position {self.min_position}; retry shortly")
+        return prefix_of(name, active[0])
+
+
+def reading(*names: str) -> Callable[..., Coroutine[Any, Any, ViewsAt]]:
+    """A dependency: wait (as a task, holding no thread) until the read models `names`
+    reach the request's `?min_position=`, all within one deadline."""
+
+    async def at_min_position(request: Request, min_position: MinPosition = None) -> ViewsAt:
+        services = get_services(request)
+        if min_position is not None:
+            await _wait(services, names, min_position)
+        return ViewsAt(services, min_position)
+
+    return at_min_position
+
+
+async def _wait(services: Services, names: tuple[str, ...], position: int) -> None:
     waiter = services.projections or services.watcher
-    if min_position is not None and waiter is not None and not \
-            waiter.wait_for(min_position, MIN_POSITION_WAIT_SECONDS, name):
-        raise ViewBehindError(
-            f"the {name} view has not reached position {min_position} within "
-            f"{MIN_POSITION_WAIT_SECONDS:.0f} s; retry shortly")
-    active = services.views.active_generation(name)
-    if active is None or (min_position is not None and active[1] < min_position):
-        raise ViewBehindError(f"the {name} view has not reached position {min_position}")
-    return prefix_of(name, active[0])
+    if waiter is None or await waiter.wait_async(position, names,
+                                                 MIN_POSITION_WAIT_SECONDS):
+        return
+    head = await run_in_threadpool(services.app.last_position)
+    if position > head:
+        raise PositionNotInLogError(
+            f"position {position} is beyond the newest event in the log ({head}): "
+            "read with the position a command answered")
+    behind = [name for name in names if not waiter.reached(position, [name])]
+    raise ViewBehindError(
+        f"the {' and '.join(behind or names)} view has not reached position {position} "
+        f"within {MIN_POSITION_WAIT_SECONDS:g} s; retry shortly")
 
 
-def _person(staff_id: str | None, name: str | None, left_on: str | None) -> Person | None:
-    return Person(id=staff_id, name=name, left=left_on is not None) if staff_id else None
+def has_left(left_on: str | None, today: date) -> bool:
+    """Whether a departure dated `left_on` has happened by `today`."""
+    return left_on is not None and left_on <= today.isoformat()
+
+
+def _person(staff_id: str | None, name: str | None, left_on: str | None,
+            today: date) -> Person | None:
+    return Person(id=staff_id, name=name, left=has_left(left_on, today)) if staff_id else None
 
 
 @router.get("/companies")
 def search_companies(
     services: Svc,
     who: Annotated[Principal, allow(*READERS)],
+    at: Annotated[ViewsAt, Depends(reading("directory"))],
     q: Annotated[str, Query(max_length=100, description="CVR or part of the name")] = "",
     municipality: Annotated[str | None, Query(pattern=r"^\d{3}$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    min_position: MinPosition = None,
 ) -> list[CompanyHit]:
     """Find companies by CVR or any part of their name (case- and accent-insensitive)."""
-    d = view_prefix(services, "directory", min_position)
+    d = at.prefix("directory")
     where: list[str] = ["1 = 1"]
     params: list[Any] = []
     text = q.strip()
@@ -97,12 +136,13 @@ def search_companies(
     clause, codes = in_clause("c.municipality", visible_municipalities(who, municipality))
     where.append(clause)
     params += codes
+    today = services.clock().date()
     rows = services.views.query(
         f"SELECT c.cvr, c.name, c.municipality, c.industry, c.contact_person, s.name, "
         f"s.left_on FROM {d}companies c LEFT JOIN {d}staff s ON s.staff_id = c.contact_person "
         f"WHERE {' AND '.join(where)} ORDER BY c.name LIMIT %s", (*params, limit))
     return [CompanyHit(cvr=r[0], name=r[1], municipality=r[2], industry=r[3],
-                       contact_person=_person(r[4], r[5], r[6])) for r in rows]
+                       contact_person=_person(r[4], r[5], r[6], today)) for r in rows]
 
 
 @router.get("/companies/{cvr}/timeline")
@@ -110,18 +150,18 @@ def timeline(
     cvr: str,
     services: Svc,
     who: Annotated[Principal, allow(*READERS, scope=Scope.COMPANY)],
+    at: Annotated[ViewsAt, Depends(reading("timeline", "directory"))],
     kind: Annotated[str | None, Query(max_length=60, description="e.g. contact_logged")] = None,
     actor: Annotated[str | None, Query(max_length=40, description="staff id")] = None,
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: Annotated[date | None, Query()] = None,
     cursor: Annotated[int | None, Query(ge=1, description="next_cursor of a page")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    min_position: MinPosition = None,
 ) -> TimelinePage:
     """Every event of the company, newest first; names stay even after people leave."""
     stream = str(company_id(normalise_cvr(cvr)))
-    t = view_prefix(services, "timeline", min_position)
-    d = view_prefix(services, "directory", min_position)
+    t = at.prefix("timeline")
+    d = at.prefix("directory")
     if not services.views.query(f"SELECT 1 FROM {d}companies WHERE company_id = %s",
                                 (stream,)):
         raise CompanyNotFoundError(f"no company with CVR {normalise_cvr(cvr)} is registered")
@@ -134,13 +174,14 @@ def timeline(
         if value is not None:
             where.append(clause)
             params.append(value)
+    today = services.clock().date()
     rows = services.views.query(
         f"SELECT e.position, e.version, e.kind, e.occurred_at, e.recorded_at, e.actor_id, "
         f"s.name, s.left_on, e.data FROM {t}entries e LEFT JOIN {d}staff s "
         f"ON s.staff_id = e.actor_id WHERE {' AND '.join(where)} "
         f"ORDER BY e.position DESC LIMIT %s", (*params, limit + 1))
     entries = [TimelineEntry(position=r[0], version=r[1], kind=r[2], occurred_at=r[3],
-                             recorded_at=r[4], actor=_person(r[5], r[6], r[7]),
+                             recorded_at=r[4], actor=_person(r[5], r[6], r[7], today),
                              data=json.loads(r[8])) for r in rows[:limit]]
     _attach_originals(services, t, stream, entries)
     mark_erased(services, [e.data for e in entries])

@@ -11,7 +11,6 @@ from pydantic import AwareDatetime, BaseModel
 
 from domain.errors import CompanyNotFoundError
 from domain.values import company_id, normalise_cvr
-from projections.state import fold_state
 from services.api.access import READERS, Scope, allow
 from services.api.reads import Svc
 from services.auth import Principal
@@ -49,7 +48,7 @@ def state(
     now = services.clock()
     known: datetime = known_at or now
     day = as_of or now.date()
-    folded = fold_state(services.app.events.get(company_id(cvr)), known, day)
+    folded = services.snapshots.history(company_id(cvr), known).at(day)
     if folded.version == 0:
         raise CompanyNotFoundError(
             f"no company with CVR {cvr} was registered by {known.isoformat()}")

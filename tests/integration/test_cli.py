@@ -176,7 +176,7 @@ def test_rebuild_swaps_generations_and_drops_the_old_tables(sqlite_settings: Set
                            text=True, check=False)
     assert (wrong.returncode, wrong.stderr.strip()) == (
         1, "casebook: error: no read model named 'nosuch' (known: directory, overview, "
-        "timeline, candidates)")
+        "timeline, candidates, or all)")
 
 
 def test_the_projection_worker_follows_writes_from_another_process(
@@ -193,6 +193,14 @@ def test_the_projection_worker_follows_writes_from_another_process(
                               stderr=subprocess.PIPE, text=True)
     services = build_services(postgres_settings, run_projections=False)
     try:
+        # The worker is a new process: wait for its first heartbeat (its start-up is
+        # not what this test measures), then time the reads against it.
+        from services.heartbeat import workers
+
+        for _ in range(600):
+            if workers(services.views):
+                break
+            time.sleep(0.1)
         client = acting_client(services)
         staff = client.post("/staff", json={"name": "Pia Skovmark", "municipality": "165",
                                             "unit": "job_centre"}).json()["id"]

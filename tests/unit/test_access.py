@@ -83,7 +83,7 @@ def _routes(app: FastAPI) -> list[RouteInfo]:
 
 def _path(world: World, route: RouteInfo, where: str) -> str:
     values = {"cvr": world.company[where], "staff_id": world.consultant[where],
-              "candidate_id": world.candidate[where]}
+              "candidate_id": world.candidate[where], "list_name": "in_placement"}
     return re.sub(r"\{(\w+)(:\w+)?\}",
                   lambda m: values.get(m.group(1), str(uuid.uuid4())), route.path)
 
@@ -315,6 +315,7 @@ POLICY: dict[tuple[str, str], tuple[str, str]] = {
     ("PUT", "/companies/{cvr}/contact-preference"): (W, "company"),
     ("GET", "/companies"): (R, "token"),
     ("GET", "/companies/{cvr}"): (R, "company"),
+    ("GET", "/companies/{cvr}/overview/{list_name}"): (R, "company"),
     ("GET", "/companies/{cvr}/timeline"): (R, "company"),
     ("GET", "/companies/{cvr}/state"): (R, "company"),
     # Work lists: a consultant sees their own; team leads and auditors everyone's.

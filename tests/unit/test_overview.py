@@ -105,3 +105,37 @@ def test_an_unknown_company_has_no_overview(client: TestClient) -> None:
     """A valid CVR nobody registered is 404; a malformed one 422."""
     assert_problem(client.get("/companies/24256790"), 404, "24256790")
     assert_problem(client.get("/companies/2425679"), 422, "8 digits")
+
+
+def test_long_lists_show_their_first_entries_and_totals_and_page_through_the_rest(
+    client: TestClient, staff: str, registered: str,
+) -> None:
+    """With `items=2`, three placements show the newest two, a total of 3, and the list
+    route gives all three in the same order."""
+    c = f"/companies/{registered}"
+    ids, last = [], 0
+    for days in (30, 20, 10):
+        answer = _post(client, f"{c}/placements", {
+            "candidate_id": str(uuid.uuid4()), "kind": "ordinary", "hours_per_week": 30,
+            "starts_on": (TODAY - timedelta(days=days)).isoformat(), "by": staff})
+        ids.append(answer["id"])
+        last = answer["position"]
+    r = client.get(c, params={"min_position": last, "items": 2})
+    assert r.status_code == 200, r.text
+    o = r.json()
+    assert [x["placement_id"] for x in o["in_placement"]] == [ids[2], ids[1]]
+    assert (o["totals"]["in_placement"], o["totals"]["open_openings"]) == (3, 0)
+    pages = [client.get(f"{c}/overview/in_placement",
+                        params={"offset": offset, "limit": 2, "min_position": last}).json()
+             for offset in (0, 2)]
+    assert [p["total"] for p in pages] == [3, 3]
+    assert [x["placement_id"] for p in pages for x in p["entries"]] == [ids[2], ids[1], ids[0]]
+
+
+def test_an_overview_list_of_an_unknown_company_or_list_is_refused(
+    client: TestClient, registered: str,
+) -> None:
+    """404 for a company nobody registered, 422 for a list the overview does not have."""
+    assert_problem(client.get("/companies/24256790/overview/in_placement"), 404, "24256790")
+    r = client.get(f"/companies/{registered}/overview/salaries")
+    assert r.status_code == 422

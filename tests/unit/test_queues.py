@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from services.api.context import Services
 from tests.unit.test_api import NOW, assert_problem
 from tests.unit.test_overview import _consultant
 from tests.unit.test_reads import _post
@@ -81,3 +82,21 @@ def test_the_caseload_of_an_unknown_person_is_404(client: TestClient) -> None:
     """Only staff who joined have a caseload."""
     unknown = str(uuid.uuid4())
     assert_problem(client.get(f"/staff/{unknown}/caseload"), 404, unknown)
+
+
+def test_a_departure_dated_after_today_is_not_in_the_handover_queue_yet(
+    client: TestClient, staff: str, registered: str, services: Services,
+) -> None:
+    """Until the day someone leaves, their companies keep them as contact person."""
+    _post(client, f"/companies/{registered}/contact-person",
+          {"staff_id": staff, "reason": "first", "by": staff})
+    today = services.clock
+    left_on = today().date().isoformat()
+    left = _post(client, f"/staff/{staff}/leave", {"left_on": left_on})
+    services.clock = lambda: today() - timedelta(days=1)  # a reader whose today is earlier
+    assert _get(client, "/handover-queue", left["position"]) == []
+    caseload = _get(client, f"/staff/{staff}/caseload", left["position"])
+    assert caseload["person"]["left"] is False
+    services.clock = today
+    [orphan] = _get(client, "/handover-queue", left["position"])
+    assert (orphan["cvr"], orphan["left_on"]) == (registered, left_on)

@@ -5,6 +5,7 @@ Rerun on SQLite and PostgreSQL by tests/integration/test_reads_stores.py.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -133,13 +134,47 @@ def test_search_is_scoped_by_municipality(client: TestClient, staff: str) -> Non
     assert [hit["cvr"] for hit in r.json()] == ["24256790"]
 
 
-def test_a_position_never_reached_is_503_after_a_bounded_wait(
+def test_a_position_beyond_the_log_is_409_after_a_bounded_wait(
     client: TestClient, registered: str, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Asking for a future position answers 503 with a clear detail, not a hang."""
+    """Asking for a position no event has answers 409 with a clear detail, not a hang."""
     monkeypatch.setattr(reads_module, "MIN_POSITION_WAIT_SECONDS", 0.3)
     r = client.get(f"/companies/{registered}/timeline", params={"min_position": 10**9})
-    assert_problem(r, 503, "has not reached position")
+    assert_problem(r, 409, "beyond the newest event in the log")
+
+
+def test_a_read_model_that_stays_behind_is_503_naming_it(
+    client: TestClient, staff: str, registered: str, services: Services,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A view whose runner cannot move on answers 503 naming that view, not the others."""
+    monkeypatch.setattr(reads_module, "MIN_POSITION_WAIT_SECONDS", 0.3)
+    assert services.projections is not None
+    broken = next(r for r in services.projections.runners if r.projection.name == "overview")
+    broken.run_batch = lambda: 0  # type: ignore[method-assign]
+    answer = _post(client, f"/companies/{registered}/contacts", contact(staff))
+    r = client.get(f"/companies/{registered}", params={"min_position": answer["position"]})
+    assert_problem(r, 503, f"the overview view has not reached position {answer['position']}")
+
+
+def test_the_views_of_a_read_share_one_wait(
+    client: TestClient, registered: str, services: Services,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The overview joins two read models and waits once for both, within one deadline."""
+    assert services.projections is not None
+    calls: list[tuple[int, tuple[str, ...], float]] = []
+    real = services.projections.wait_async
+
+    async def recording(position: int, names: tuple[str, ...], timeout: float) -> bool:
+        calls.append((position, tuple(names), timeout))
+        return await real(position, names, timeout)
+
+    monkeypatch.setattr(services.projections, "wait_async", recording)
+    head = services.app.last_position()
+    assert client.get(f"/companies/{registered}", params={"min_position": head}).status_code \
+        == 200
+    assert calls == [(head, ("overview", "directory"), reads_module.MIN_POSITION_WAIT_SECONDS)]
 
 
 def test_a_rebuild_from_zero_equals_the_incremental_view(
@@ -187,7 +222,7 @@ def test_a_rebuild_swaps_in_while_the_runner_keeps_following(
     client: TestClient, staff: str, registered: str, services: Services,
 ) -> None:
     """After `rebuild timeline`, new work appears in the new generation's timeline."""
-    from services.projector import rebuild
+    from services.rebuild import rebuild
 
     first = _post(client, f"/companies/{registered}/contacts", contact(staff, summary="one"))
     assert services.projections is not None
@@ -246,3 +281,41 @@ def test_date_filters_are_danish_days(client: TestClient, staff: str, registered
     on_1st = _timeline(client, answer["position"], **{"from": "2026-05-01", "to": "2026-05-01"})
     assert [e["position"] for e in on_2nd["entries"]] == [answer["position"]]
     assert on_1st["entries"] == []
+
+
+@pytest.mark.parametrize("batch_size", [2, 1000])
+def test_a_one_pass_rebuild_of_every_read_model_equals_the_incremental_views(
+    client: TestClient, staff: str, registered: str, services: Services, batch_size: int,
+) -> None:
+    """`rebuild all` (one pass, rows folded per batch, COPY on PostgreSQL) gives the rows
+    that event-by-event processing gave, in small and in large batches."""
+    from services.rebuild import rebuild_all
+
+    c = f"/companies/{registered}"
+    _post(client, f"{c}/contact-person", {"staff_id": staff, "reason": "first", "by": staff})
+    for n in range(20):
+        logged = _post(client, f"{c}/contacts", contact(staff, summary=f"call {n}"))
+    _post(client, f"{c}/contacts/{logged['id']}/corrections", contact(staff, reason="typo"))
+    opening = _post(client, f"{c}/openings", {"title": "H", "hours_per_week": 20,
+                                              "placement_kinds": ["ordinary"], "by": staff})
+    _post(client, f"{c}/openings/{opening['id']}/close", {"by": staff})
+    placement = _post(client, f"{c}/placements", {
+        "candidate_id": str(uuid.uuid4()), "kind": "internship", "hours_per_week": 20,
+        "starts_on": (NOW - timedelta(days=9)).date().isoformat(), "by": staff})
+    _post(client, f"{c}/placements/{placement['id']}/changes", {
+        "effective_on": NOW.date().isoformat(), "kind": "wage_subsidy", "hours_per_week": 25,
+        "by": staff})
+    last = _post(client, f"/staff/{staff}/leave", {"left_on": NOW.date().isoformat()})
+    assert services.projections is not None
+    assert services.projections.wait_for(last["position"], 5)
+    before = {r.projection.name: r.generation for r in services.projections.runners}
+    rebuilt = rebuild_all(services.app, services.views, list(before), lambda _: None,
+                          batch_size=batch_size)
+    for r in rebuilt:
+        assert services.views.active_generation(r.name) == (r.generation, last["position"])
+        cls = next(type(x.projection) for x in services.projections.runners
+                   if x.projection.name == r.name)
+        for table in cls.table_names():
+            ordered = f"SELECT * FROM {{}}{table} ORDER BY 1"
+            assert services.views.query(ordered.format(prefix_of(r.name, r.generation))) == \
+                services.views.query(ordered.format(prefix_of(r.name, before[r.name]))), table

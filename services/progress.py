@@ -1,0 +1,132 @@
+"""Waiting for read models to reach a log position, woken by their progress.
+
+Runners (in this process) and LISTEN threads (progress of workers elsewhere)
+call `Progress.bump`; waiters re-check their condition then, never on a timer.
+A request waits as an asyncio task, so no threadpool thread is held while it
+waits, and several read models share one deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Callable, Iterable
+
+import psycopg
+import structlog
+
+from infra.persistence import postgres_conninfo
+from infra.settings import Settings
+from services.views import REGISTRY, VIEWS_CHANNEL, ViewDb
+
+log = structlog.get_logger(__name__)
+
+
+class Progress:
+    """Wakes threads and asyncio tasks waiting for a condition on read-model positions."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._tasks: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+
+    def bump(self) -> None:
+        """Something moved on: every waiter checks its condition again."""
+        with self._changed:
+            self._changed.notify_all()
+            tasks = list(self._tasks)
+        for loop, event in tasks:
+            with contextlib.suppress(RuntimeError):  # a closed loop: its waiter is gone
+                loop.call_soon_threadsafe(event.set)
+
+    def wait(self, reached: Callable[[], bool], timeout: float) -> bool:
+        """Block this thread until `reached()` (False after `timeout` seconds)."""
+        with self._changed:
+            return self._changed.wait_for(reached, timeout)
+
+    async def wait_async(self, reached: Callable[[], bool], timeout: float) -> bool:
+        """Await `reached()` without holding a thread (False after `timeout` seconds).
+
+        `reached` must not block: it reads positions held in memory.
+        """
+        event = asyncio.Event()
+        entry = (asyncio.get_running_loop(), event)
+        with self._changed:
+            self._tasks.add(entry)
+        try:
+            async with asyncio.timeout(timeout):
+                while not reached():
+                    await event.wait()
+                    event.clear()
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            with self._changed:
+                self._tasks.discard(entry)
+
+
+class ViewWatcher:
+    """For API processes without runners: the active generations' positions, refreshed
+    from the registry whenever the workers NOTIFY after a batch (PostgreSQL)."""
+
+    def __init__(self, views: ViewDb, settings: Settings) -> None:
+        self._views = views
+        self._settings = settings
+        self.progress = Progress()
+        self.positions: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._listen, name="view-watch", daemon=True)
+        self._thread.start()
+
+    def reached(self, position: int, names: Iterable[str]) -> bool:
+        """Whether every named read model has reached `position` (as last heard)."""
+        return all(self.positions.get(name, -1) >= position for name in names)
+
+    async def wait_async(self, position: int, names: Iterable[str], timeout: float) -> bool:
+        """Await every named read model reaching `position`, within one deadline."""
+        wanted = list(names)
+        return await self.progress.wait_async(lambda: self.reached(position, wanted), timeout)
+
+    def stop(self) -> None:
+        """Stop listening."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _refresh(self) -> None:
+        try:
+            rows = self._views.query(f"SELECT name, position FROM {REGISTRY} WHERE active = 1")
+        except Exception as e:  # the next NOTIFY or reconnect tries again
+            log.warning("view_positions_failed", reason=str(e))
+            return
+        self.positions = {str(name): int(position) for name, position in rows}
+        self.progress.bump()
+
+    def _listen(self) -> None:
+        listen(self._settings, VIEWS_CHANNEL, self._refresh, self._stop)
+
+
+def listen(settings: Settings, channel: str, on_notify: Callable[[], None],
+           stop: threading.Event, on_state: Callable[[bool], None] | None = None) -> None:
+    """Call `on_notify` for each NOTIFY on `channel`, and after every (re)connect since
+    notifications may have been missed meanwhile; reconnect with backoff until `stop`.
+    `on_state` hears whether the LISTEN connection is up."""
+    backoff = 0.5
+    while not stop.is_set():
+        try:
+            with psycopg.connect(postgres_conninfo(settings), autocommit=True) as conn:
+                conn.execute(f'LISTEN "{channel}"')
+                if on_state is not None:
+                    on_state(True)
+                backoff = 0.5
+                on_notify()
+                while not stop.is_set():
+                    # Several notifications at once need one look, not one each.
+                    if any(True for _ in conn.notifies(timeout=0.25, stop_after=1)):
+                        on_notify()
+        except Exception as e:  # never stop listening: log, back off, reconnect
+            log.warning("listen_failed", channel=channel, reason=str(e))
+            if on_state is not None:
+                on_state(False)
+            stop.wait(backoff)
+            backoff = min(backoff * 2, 30.0)

@@ -1,0 +1,144 @@
+"""Rebuilding read models: one pass over the log feeds every read model being rebuilt.
+
+Each batch of the log is read and decoded once and applied to the new
+generation of every read model being rebuilt, in one transaction that also
+records each one's position. The old generations keep serving until the new
+ones have caught up; then each is swapped in, and the running workers take over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+
+from projections.base import Projection
+from projections.registry import PROJECTIONS
+from services.application import CasebookApplication
+from services.batch import BatchSql, primary_keys
+from services.views import REGISTRY, ViewDb, create_indexes
+
+REBUILD_BATCH_SIZE = 5000  # events per transaction while rebuilding
+
+
+@dataclass
+class Rebuilt:
+    """A read model's new generation and the log position it had reached."""
+
+    name: str
+    generation: int
+    position: int
+
+
+class RebuildRunner:
+    """Fills new generations of several read models from the log, in one pass."""
+
+    def __init__(self, app: CasebookApplication, views: ViewDb,
+                 targets: list[tuple[Projection, int]], *,
+                 batch_size: int = REBUILD_BATCH_SIZE) -> None:
+        self.app = app
+        self.views = views
+        self.targets = [(projection, generation, primary_keys(projection))
+                        for projection, generation in targets]
+        self.batch_size = batch_size
+        self.position = 0
+        self._prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-read")
+        self._ahead: Future[list[tuple[Any, int]]] | None = None
+
+    def _read(self, start: int) -> list[tuple[Any, int]]:
+        """The decoded events of the batch from `start` on."""
+        to_event = self.app.mapper.to_domain_event
+        return [(to_event(StoredEvent(row[1], row[2], row[3], row[4])), row[0])
+                for row in self.app.store.read_log(start, self.batch_size)]
+
+    def _next(self) -> list[tuple[Any, int]]:
+        # The next batch is read and decoded in a second thread while this one writes.
+        events = self._ahead.result() if self._ahead is not None else \
+            self._read(self.position + 1)
+        self._ahead = self._prefetch.submit(self._read, events[-1][1] + 1) if events \
+            else None
+        return events
+
+    def run_batch(self) -> int:
+        """Apply the next batch to every target; 0 when the log is exhausted or a worker
+        has taken a target over (it moved the target's position on)."""
+        events = self._next()
+        if not events:
+            return 0
+        last = events[-1][1]
+        with self.views.transaction() as sql:
+            for projection, generation, _ in self.targets:
+                sql.execute(f"SELECT position FROM {REGISTRY} WHERE name = %s "
+                            f"AND generation = %s{self.views.row_lock}",
+                            (projection.name, generation))
+                if [(int(p),) for (p,) in sql.fetchall()] != [(self.position,)]:
+                    self._ahead = None
+                    return 0
+            for projection, generation, keys in self.targets:
+                batch = BatchSql(sql, keys)
+                process = projection.process
+                for event, position in events:
+                    process(event, position, batch)
+                batch.flush()
+                sql.execute(f"UPDATE {REGISTRY} SET position = %s WHERE name = %s "
+                            "AND generation = %s", (last, projection.name, generation))
+            self.views.announce(sql)
+        self.position = last
+        return len(events)
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+        """Run batches until the log is exhausted; return the events applied."""
+        total = 0
+        try:
+            while count := self.run_batch():
+                total += count
+                if progress is not None:
+                    progress(self.position)
+        finally:
+            self._ahead = None  # what was read ahead may be stale by the next call
+        return total
+
+    def close(self) -> None:
+        """Stop the reading thread."""
+        self._prefetch.shutdown(wait=True)
+
+
+def rebuild_all(app: CasebookApplication, views: ViewDb, names: list[str],
+                progress: Callable[[int], None], *,
+                batch_size: int = REBUILD_BATCH_SIZE) -> list[Rebuilt]:
+    """Build new generations of the named read models in one pass over the log while
+    the old ones serve, then swap them in."""
+    known = {p.name: p for p in PROJECTIONS}
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise ValueError(f"no read model named {', '.join(map(repr, unknown)) or '(none)'} "
+                         f"(known: {', '.join(known)})")
+    classes = [known[n] for n in dict.fromkeys(names)]
+    targets = []
+    for cls in classes:
+        generation = views.next_generation(cls.name)
+        targets.append((views.start_generation(cls, generation, active=False,
+                                               indexes=False), generation))
+    runner = RebuildRunner(app, views, targets, batch_size=batch_size)
+    try:
+        runner.catch_up(progress)
+        for projection, _ in targets:  # indexing once after the bulk load beats row by row
+            create_indexes(views, projection)
+        for cls, (_, generation) in zip(classes, targets, strict=True):
+            views.activate(cls, generation)
+        runner.catch_up(progress)  # what arrived during the swaps; then the workers take over
+    finally:
+        runner.close()
+    return [Rebuilt(cls.name, generation, runner.position)
+            for cls, (_, generation) in zip(classes, targets, strict=True)]
+
+
+def rebuild(app: CasebookApplication, views: ViewDb, name: str,
+            progress: Callable[[int], None], *,
+            batch_size: int = REBUILD_BATCH_SIZE) -> Rebuilt:
+    """Rebuild one read model (see `rebuild_all`)."""
+    [rebuilt] = rebuild_all(app, views, [name], progress, batch_size=batch_size)
+    return rebuilt

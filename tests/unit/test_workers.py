@@ -1,0 +1,77 @@
+"""Projection workers' status in /readyz, whichever process they run in."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from fastapi.testclient import TestClient
+
+from services.api.context import Services
+from services.heartbeat import STALE_SECONDS, WorkerStatus, beat
+from services.views import RUNNERS
+
+
+def _elsewhere(services: Services, **fields: object) -> WorkerStatus:
+    """A worker in another process, as its heartbeat row says."""
+    worker = WorkerStatus("other-host:4242:abcdef", started_at=time.time(),
+                          loop_at=time.time(), listening=True)
+    for name, value in fields.items():
+        setattr(worker, name, value)
+    beat(services.views, worker)
+    return worker
+
+
+def test_readyz_shows_this_processs_worker(client: TestClient, services: Services) -> None:
+    """The in-process worker's heartbeat is there, fresh, with no problems."""
+    assert services.projections is not None
+    body = client.get("/readyz").json()
+    [worker] = body["workers"]
+    assert (worker["worker"], worker["stale"], worker["problems"], worker["listening"]) == (
+        services.projections.worker.worker, False, [], None)
+    assert body["status"] == "ready"
+
+
+def test_a_failing_worker_elsewhere_degrades_readiness(client: TestClient,
+                                                      services: Services) -> None:
+    """Errors and a dropped LISTEN reported by another process's worker are a 503."""
+    _elsewhere(services, errors={"overview": "OperationalError"}, listening=False,
+               backoff_seconds=4.0)
+    r = client.get("/readyz")
+    assert r.status_code == 503
+    body = r.json()
+    assert body["status"] == "degraded"
+    assert {v["name"]: v["error"] for v in body["views"]}["overview"] == "OperationalError"
+    assert "worker other-host:4242:abcdef: the LISTEN connection is down" in body["problems"]
+    assert "worker other-host:4242:abcdef: overview: OperationalError" in body["problems"]
+    other = next(w for w in body["workers"] if w["worker"] == "other-host:4242:abcdef")
+    assert other["backoff_seconds"] == 4.0
+
+
+def test_a_silent_worker_is_shown_stale(client: TestClient, services: Services) -> None:
+    """A heartbeat older than the staleness bound marks the worker stale (dead or hung)."""
+    worker = _elsewhere(services, errors={"timeline": "OperationalError"})
+    old = time.time() - STALE_SECONDS - 5
+    worker.heartbeat_at = old
+    with services.views.transaction() as sql:
+        sql.execute(f"UPDATE {RUNNERS} SET heartbeat_at = %s, status = %s WHERE worker = %s",
+                    (old, json.dumps(worker.__dict__), worker.worker))
+    body = client.get("/readyz").json()
+    other = next(w for w in body["workers"] if w["worker"] == worker.worker)
+    assert other["stale"] is True
+    assert other["problems"][0].startswith("no heartbeat for")
+    # This process's own worker still follows the log, so readiness holds; the dead
+    # worker's old error is not taken for the read model's.
+    assert body["status"] == "ready"
+    assert {v["name"]: v["error"] for v in body["views"]}["timeline"] is None
+
+
+def test_without_any_following_worker_readiness_says_so(client: TestClient,
+                                                       services: Services) -> None:
+    """No fresh heartbeat at all: 503 naming the missing `casebook project`."""
+    assert services.projections is not None
+    services.projections.stop()
+    r = client.get("/readyz")
+    assert r.status_code == 503
+    assert "no projection worker is following the log: run `casebook project`" in \
+        r.json()["problems"]
