@@ -56,11 +56,13 @@ def migrate(settings: Settings) -> None:
         app = CasebookApplication(env=event_store_env(settings, create_tables=True))
         app.store.create_idempotency_table()
         app.close()
+        from services.relay import create_relay_table
         from services.views import ViewDb, create_views
 
         if settings.backend != "memory":  # an in-memory store gets its views when opened
             views = ViewDb(settings)
             create_views(views)
+            create_relay_table(views)
             views.close()
 
     with_migrate_lock(settings, create)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -11,6 +11,7 @@ from infra.persistence import postgres_is_migrated
 from infra.settings import Settings
 from services.api import (
     companies,
+    events,
     health,
     overview,
     problems,
@@ -24,11 +25,14 @@ from services.api.middleware import RequestMiddleware
 from services.application import migrate, open_application
 from services.committer import GroupCommitter
 from services.projector import ProjectionService, ViewWatcher
+from services.relay import Relay, create_relay_table
 from services.views import ViewDb, create_views
 
 
-def build_services(settings: Settings, *, run_projections: bool | None = None) -> Services:
-    """Open the stores, start the group committer and (embedded) the projection runners."""
+def build_services(settings: Settings, *, run_projections: bool | None = None,
+                   run_relay: bool | None = None) -> Services:
+    """Open the stores, start the group committer and (embedded) the projection runners
+    and, when CASEBOOK_NATS_URL is set, the relay to NATS."""
     if settings.embedded:
         migrate(settings)  # the embedded mode migrates on start
     elif not postgres_is_migrated(settings):
@@ -40,21 +44,36 @@ def build_services(settings: Settings, *, run_projections: bool | None = None) -
     views = ViewDb(settings)
     if settings.backend == "memory":
         create_views(views)
+        create_relay_table(views)
     if run_projections is None:
         run_projections = settings.embedded
+    if run_relay is None:
+        run_relay = settings.embedded and settings.nats_url is not None
     projections = ProjectionService(app, views, settings) if run_projections else None
+    relay = Relay(app, views, settings) if run_relay else None
+    woken = [s.wake for s in (projections, relay) if s is not None]
     committer = GroupCommitter(
         app, max_batch=settings.commit_batch_max, cache_size=settings.aggregate_cache_size,
         staff_ttl_seconds=settings.staff_cache_seconds,
-        on_commit=projections.wake if projections is not None else None,
+        on_commit=_fan_out(woken) if woken else None,
     )
     if projections is not None:
         projections.start()
+    if relay is not None:
+        relay.start()
     watcher = None
     if projections is None and settings.backend == "postgres":
         watcher = ViewWatcher(views, settings)
     return Services(settings=settings, app=app, committer=committer, views=views,
-                    projections=projections, watcher=watcher)
+                    projections=projections, watcher=watcher, relay=relay)
+
+
+def _fan_out(callbacks: Sequence[Callable[[int], None]]) -> Callable[[int], None]:
+    def call(position: int) -> None:
+        for callback in callbacks:
+            callback(position)
+
+    return call
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
@@ -78,6 +97,6 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     problems.install(api)
     api.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
     for router in (companies.router, reads.router, overview.router, state.router,
-                   queues.router, staff.router, health.router):
+                   queues.router, staff.router, events.router, health.router):
         api.include_router(router)
     return api

@@ -22,6 +22,7 @@ from services.command import Command, CommandResult, IdempotencyClaim, answer_fr
 from services.committer import GroupCommitter
 from services.errors import ANY_VERSION
 from services.projector import ProjectionService, ViewWatcher
+from services.relay import Relay
 from services.views import ViewDb
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -42,11 +43,14 @@ class Services:
     views: ViewDb
     projections: ProjectionService | None = None  # in-process runners (embedded mode)
     watcher: ViewWatcher | None = None  # progress of `casebook project` workers elsewhere
+    relay: Relay | None = None  # the relay to NATS, in the embedded mode
     clock: Callable[[], datetime] = local_now
 
     def close(self) -> None:
         """Finish queued commands, stop the runners, release the stores."""
         self.committer.close()
+        if self.relay is not None:
+            self.relay.stop()
         if self.projections is not None:
             self.projections.stop()
         if self.watcher is not None:
