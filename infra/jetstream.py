@@ -140,3 +140,18 @@ class FencedPublisher:
             if ack.seq != after + i + 1:
                 raise FenceError(f"acknowledged at sequence {ack.seq}, expected {after + i + 1}")
         return after + len(done)
+
+
+async def sequence_of_position(js: JetStreamContext, stream: str, position: int) -> int:
+    """The stream sequence of the first message at log position `position` or later
+    (one past the last when there is none): a binary search on `ce-sequence`."""
+    info = await js.stream_info(stream)
+    low, high = info.state.first_seq or 1, info.state.last_seq + 1
+    while low < high:
+        middle = (low + high) // 2
+        msg = await js.get_msg(stream, middle)
+        if int((msg.headers or {}).get(SEQUENCE_HEADER, 0)) < position:
+            low = middle + 1
+        else:
+            high = middle
+    return low

@@ -172,7 +172,12 @@ class Relay:
         inflight: tuple[list[asyncio.Future[Any]], int, Tail] | None = None
         position, sequence = self.position, self.sequence
         while not self._stopping:
-            batch = await loop.run_in_executor(None, self._read, position)
+            try:
+                batch = await loop.run_in_executor(None, self._read, position)
+            except UnmappedEventError:
+                if inflight is not None:  # what came before it is published, then stop
+                    await self._settle(publisher, *inflight)
+                raise
             if not batch:
                 if inflight is not None:
                     await self._settle(publisher, *inflight)
@@ -201,11 +206,16 @@ class Relay:
         """The next batch of the log after `position`, as messages."""
         notifications = self.app.recorder.select_notifications(
             start=position + 1, limit=self.settings.relay_batch_size)
-        out = []
+        out: list[Outgoing] = []
         to_domain_event = self.app.mapper.to_domain_event
         for n in notifications:
             event = to_domain_event(n)
-            msg = to_message(event, n.id, self.origins.of(event), self.prefix)
+            try:
+                msg = to_message(event, n.id, self.origins.of(event), self.prefix)
+            except UnmappedEventError:
+                if out:  # publish the events before it; the next read raises
+                    return out
+                raise
             out.append(Outgoing(msg.subject, msg.headers(), msg.data, n.id))
         return out
 

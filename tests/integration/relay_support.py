@@ -32,9 +32,10 @@ def varied_log(app: CasebookApplication) -> uuid.UUID:
     mover.move(municipality="101", unit=Unit.BUSINESS_UNIT, role=StaffRole.CONSULTANT,
                moved_on=today, municipalities={"101", "165"}, now=now)
     mover.leave(left_on=today, reason="new job", now=now)
-    company = app.repository.get(company_id(company_cvrs()[0]))
-    assert isinstance(company, Company)
-    actor = app.repository.get(staff).as_actor()
+    company = app.find(company_id(company_cvrs()[0]), Company)
+    member = app.find(staff, StaffMember)
+    assert company is not None and member is not None
+    actor = member.as_actor()
     opening, referral, candidate = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     company.register_opening(opening_id=opening, title="Helper", carved_out_tasks=["a"],
                              hours_per_week=20, placement_kinds=["ordinary"],
@@ -93,6 +94,8 @@ def read_stream(settings: Settings) -> list[Any]:
         try:
             info = await js.stream_info(settings.nats_stream)
         except NotFoundError:
+            info = None
+        if info is None or not info.state.last_seq:
             await nc.close()
             return []
         messages = [await js.get_msg(settings.nats_stream, seq)

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from cloudevents.core.bindings.http import HTTPMessage, from_binary
 from cloudevents.core.formats.json import JSONFormat
+from fastapi.testclient import TestClient
 
+from domain.company import Company
+from domain.staff import StaffMember
 from infra.settings import Settings
+from services.api.app import build_services, create_app
 from services.application import CasebookApplication, migrate, open_application
 from services.committer import GroupCommitter
-from services.messages import CONTRACT
+from services.messages import CONTRACT, UnmappedEventError
 from services.relay import Relay, saved_positions
 from services.views import ViewDb
 from tests.conftest import with_nats
@@ -137,3 +145,94 @@ def test_no_message_joins_a_candidate_id_to_personal_data(
             with_candidates += 1
             assert set(body) <= allowed, body
     assert with_candidates == 2
+
+
+def test_an_unmapped_event_stops_the_relay_loudly_before_it(
+    relay_settings: Settings, app: CasebookApplication, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without a mapping for ContactLogged the relay stops at the first one, shows the
+    error, and has published exactly the events before it: nothing is skipped."""
+    contract: dict[Any, Any] = CONTRACT
+    monkeypatch.delitem(contract, Company.ContactLogged)
+    views = ViewDb(relay_settings)
+    relay = Relay(app, views, relay_settings)
+    relay.start()
+    wait_until(lambda: relay.fatal is not None, what="the relay to stop")
+    relay.stop()
+    views.close()
+    assert isinstance(relay.fatal, UnmappedEventError)
+    assert relay.status().error == "UnmappedEventError"
+    first = next(n.id for n in app.recorder.select_notifications(start=1, limit=10**6)
+                 if n.topic == "casebook:Company.ContactLogged")
+    assert stream_ids(relay_settings) == [e for e in log_ids(app) if e[0] < first]
+
+
+def test_tail_prints_one_line_per_event_and_resumes_its_durable_consumer(
+    relay_settings: Settings, app: CasebookApplication,
+) -> None:
+    """`casebook tail --limit` prints events in order; a second run continues after them;
+    --from-position starts at that position; --json prints CloudEvents JSON."""
+    run_relay(relay_settings, app)
+    env = {**os.environ, "CASEBOOK_DATABASE_URL": relay_settings.database_url,
+           "CASEBOOK_NATS_URL": relay_settings.nats_url or "",
+           "CASEBOOK_NATS_STREAM": relay_settings.nats_stream,
+           "CASEBOOK_NATS_SUBJECT_PREFIX": relay_settings.nats_subject_prefix}
+    tail = [sys.executable, "-m", "services.cli", "tail", "--limit", "3"]
+    positions = [p for p, _ in log_ids(app)]
+
+    def run(*args: str) -> list[str]:
+        done = subprocess.run([*tail, *args], check=False, env=env, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()
+
+    first, second = run(), run()
+    assert [int(line.split()[0]) for line in first + second] == positions[:6]
+    assert first[0].split()[2] == "staff.joined.v1"
+    [line] = run("--from-position", str(positions[10]), "--limit", "1", "--json",
+                 "--durable", "other")
+    assert int(json.loads(line)["sequence"]) == positions[10]
+    company = f"{relay_settings.nats_subject_prefix}.165.company.>"
+    lines = run("--subject", company, "--durable", "companies")
+    assert all(" company." in line for line in lines)
+
+
+def test_tail_without_nats_url_fails_in_one_line() -> None:
+    """No CASEBOOK_NATS_URL: exit 1 and one line that says what to set."""
+    env = {k: v for k, v in os.environ.items() if k != "CASEBOOK_NATS_URL"}
+    done = subprocess.run([sys.executable, "-m", "services.cli", "tail"], check=False,
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip() == ("casebook: error: CASEBOOK_NATS_URL is not set: name the "
+                                   "NATS server to read from")
+
+
+def test_readyz_and_metrics_of_an_api_process_show_the_relays_position_and_lag(
+    relay_settings: Settings, app: CasebookApplication,
+) -> None:
+    """An API process without a relay reads the relay's saved position: lag 0 when
+    through, and the lag grows with events written after it stopped."""
+    run_relay(relay_settings, app)
+    services = build_services(relay_settings, run_projections=False)
+    client = TestClient(create_app(relay_settings, services))
+    try:
+        relay = client.get("/readyz").json()["relay"]
+        assert relay["stream"] == relay_settings.nats_stream
+        assert (relay["position"], relay["lag"]) == (app.last_position(), 0)
+        committer = GroupCommitter(app)
+        log_contacts(committer, varied_staff(app), 5)
+        committer.close()
+        assert client.get("/readyz").json()["relay"]["lag"] == 5
+        metrics = client.get("/metrics").text
+        assert f'casebook_relay_lag{{stream="{relay_settings.nats_stream}"}} 5.0' in metrics
+    finally:
+        services.close()
+
+
+def varied_staff(app: CasebookApplication) -> Any:
+    """The id of the consultant who joined first (the writer of the varied log)."""
+    for n in app.recorder.select_notifications(start=1, limit=10):
+        event = app.mapper.to_domain_event(n)
+        if isinstance(event, StaffMember.Joined):
+            return event.originator_id
+    raise AssertionError("no staff member in the log")
