@@ -45,7 +45,7 @@ class Tail:
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A message to publish."""
+    """A message to publish (`send` adds the fence to its headers)."""
 
     subject: str
     headers: dict[str, str]
@@ -121,11 +121,10 @@ class FencedPublisher:
     async def send(self, batch: Sequence[Outgoing], after: int) -> list[asyncio.Future[Any]]:
         """Publish `batch` to follow stream sequence `after`; acks are the futures."""
         futures = []
+        publish = self._js.publish_async
         for i, out in enumerate(batch):
-            headers = dict(out.headers)
-            headers["Nats-Expected-Last-Sequence"] = str(after + i)
-            futures.append(await self._js.publish_async(out.subject, out.data,
-                                                        headers=headers))
+            out.headers["Nats-Expected-Last-Sequence"] = str(after + i)
+            futures.append(await publish(out.subject, out.data, headers=out.headers))
         return futures
 
     async def settle(self, futures: list[asyncio.Future[Any]], after: int) -> int:

@@ -16,9 +16,13 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
+
+from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.utils import resolve_topic
 
 from domain.company import Company
 from domain.staff import StaffMember
@@ -105,6 +109,17 @@ class Origin:
     subject: str  # the CVR of a company, the id of a staff member
 
 
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    """An event as read from the log, its fields JSON-ready (ids, times, dates as text)."""
+
+    cls: type[Any]
+    originator_id: UUID
+    version: int
+    position: int
+    fields: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class Message:
     """One event as a CloudEvent: its NATS subject, attributes and JSON data."""
@@ -126,6 +141,54 @@ class Message:
                 "data": json.loads(self.data)}
 
 
+def _from_stored(obj: dict[str, Any]) -> Any:
+    """The library's JSON transcodings, straight to the text the messages carry."""
+    kind = obj.get("_type_")
+    if kind is None:
+        return obj
+    data: str = obj["_data_"]
+    if kind == "uuid_hex":
+        return f"{data[:8]}-{data[8:12]}-{data[12:16]}-{data[16:20]}-{data[20:]}"
+    if kind in ("datetime_iso", "date_iso"):
+        return data
+    raise UnmappedEventError(f"stored value of type {kind!r} is not part of the message "
+                             "contract")
+
+
+_decode_state = json.JSONDecoder(object_hook=_from_stored).decode
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def read_logged(mapper: Mapper[UUID], stored: StoredEvent, position: int) -> LoggedEvent:
+    """The event of a stored record, decoded once into JSON-ready fields.
+
+    States are read as the library wrote them (plain JSON, no cipher or compression:
+    `check_mapper` makes sure); an event stored at an older class version goes
+    through the library's upcasters instead.
+    """
+    cls = resolve_topic(stored.topic)
+    fields = _decode_state(stored.state.decode())
+    if "class_version" in fields or getattr(cls, "class_version", 1) not in (1, None):
+        return logged_from_event(mapper.to_domain_event(stored), position)
+    oid = stored.originator_id
+    return LoggedEvent(cls, oid if isinstance(oid, UUID) else UUID(oid),
+                       stored.originator_version, position, fields)
+
+
+def logged_from_event(event: Any, position: int) -> LoggedEvent:
+    """A domain event object as a LoggedEvent."""
+    fields = json.loads(json.dumps(event.__dict__, default=_plain))
+    return LoggedEvent(type(event), event.originator_id, event.originator_version, position,
+                       fields)
+
+
+def check_mapper(mapper: Mapper[UUID]) -> None:
+    """Refuse a mapper whose states `read_logged` cannot read as plain JSON."""
+    if mapper.cipher is not None or mapper.compressor is not None:
+        raise ValueError("the relay reads stored events as plain JSON; with a cipher or a "
+                         "compressor configured, services/messages.py needs the mapper path")
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, UUID):
         return str(value)
@@ -134,10 +197,11 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not part of the message contract")
 
 
-def _instant(value: datetime | date) -> str:
-    if not isinstance(value, datetime):  # a business date: its start in Danish time
-        value = datetime.combine(value, time(), COPENHAGEN)
-    return value.isoformat()
+@lru_cache(maxsize=4096)
+def _instant(value: str) -> str:
+    if len(value) == 10:  # a business date: its start in Danish time
+        return datetime.combine(date.fromisoformat(value), time(), COPENHAGEN).isoformat()
+    return value
 
 
 def sequence_text(position: int) -> str:
@@ -145,31 +209,31 @@ def sequence_text(position: int) -> str:
     return str(position).zfill(SEQUENCE_DIGITS)
 
 
-def to_message(event: Any, position: int, origin: Origin, prefix: str = "casebook") -> Message:
-    """The CloudEvent for `event` at log `position`, to be published under `prefix`."""
-    contract = contract_of(type(event))
-    values = event.__dict__
-    body = {name: values[name] for name in contract.fields}
-    business = values[contract.business_time] if contract.business_time else event.timestamp
+def to_message(event: LoggedEvent, origin: Origin, prefix: str = "casebook") -> Message:
+    """The CloudEvent for `event`, to be published under `prefix`."""
+    contract = contract_of(event.cls)
+    fields = event.fields
+    recorded: str = fields["timestamp"]
     attributes = {
         "specversion": SPECVERSION,
-        "id": f"{event.originator_id}:{event.originator_version}",
+        "id": f"{event.originator_id}:{event.version}",
         "source": SOURCE,
         "type": contract.type,
         "subject": origin.subject,
-        "time": _instant(business),
-        "sequence": sequence_text(position),
-        "recordedtime": event.timestamp.isoformat(),
+        "time": _instant(fields[contract.business_time]) if contract.business_time
+        else recorded,
+        "sequence": str(event.position).zfill(SEQUENCE_DIGITS),
+        "recordedtime": recorded,
     }
+    body = _encode({name: fields[name] for name in contract.fields})
     return Message(f"{prefix}.{origin.municipality}.{contract.aggregate}.{contract.event}",
-                   attributes, json.dumps(body, default=_plain, ensure_ascii=False,
-                                          separators=(",", ":")).encode())
+                   attributes, body.encode())
 
 
-def carried_origin(event: Any) -> Origin | None:
+def carried_origin(event: LoggedEvent) -> Origin | None:
     """The origin an event states itself (a company's registration, a staff move)."""
-    if isinstance(event, Company.Registered):
-        return Origin(event.municipality, event.cvr)
-    if isinstance(event, StaffMember.Joined | StaffMember.Moved):
-        return Origin(event.municipality, str(event.originator_id))
+    if event.cls is Company.Registered:
+        return Origin(event.fields["municipality"], event.fields["cvr"])
+    if event.cls is StaffMember.Joined or event.cls is StaffMember.Moved:
+        return Origin(event.fields["municipality"], str(event.originator_id))
     return None

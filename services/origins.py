@@ -11,11 +11,10 @@ Joined/Moved before the event. It never reads a whole company.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
 from uuid import UUID
 
 from services.application import CasebookApplication
-from services.messages import Origin, carried_origin, contract_of
+from services.messages import LoggedEvent, Origin, carried_origin, contract_of, read_logged
 
 
 class Origins:
@@ -27,7 +26,7 @@ class Origins:
         self._known: OrderedDict[UUID, Origin] = OrderedDict()
         self.lookups = 0  # reads of the event store on a miss
 
-    def of(self, event: Any) -> Origin:
+    def of(self, event: LoggedEvent) -> Origin:
         """The origin of `event`; events must be shown in log order."""
         stated = carried_origin(event)
         if stated is not None:
@@ -47,16 +46,16 @@ class Origins:
         if len(self._known) > self._capacity:
             self._known.popitem(last=False)
 
-    def _look_up(self, event: Any) -> Origin:
+    def _look_up(self, event: LoggedEvent) -> Origin:
         self.lookups += 1
         recorder, mapper = self._app.recorder, self._app.mapper
-        if contract_of(type(event)).aggregate == "company":
+        if contract_of(event.cls).aggregate == "company":
             stored = recorder.select_events(event.originator_id, lte=1)
         else:  # a staff member's stream is a handful of events
             stored = recorder.select_events(event.originator_id,
-                                            lte=event.originator_version - 1, desc=True)
+                                            lte=event.version - 1, desc=True)
         for s in stored:
-            origin = carried_origin(mapper.to_domain_event(s))
+            origin = carried_origin(read_logged(mapper, s, 0))
             if origin is not None:
                 return origin
         raise LookupError(f"no event states the municipality of {event.originator_id}")

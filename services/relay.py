@@ -33,7 +33,7 @@ from infra.jetstream import (
 )
 from infra.settings import Settings
 from services.application import CasebookApplication
-from services.messages import UnmappedEventError, to_message
+from services.messages import UnmappedEventError, check_mapper, read_logged, to_message
 from services.origins import Origins
 from services.views import ViewDb
 
@@ -72,6 +72,7 @@ class Relay:
     def __init__(self, app: CasebookApplication, views: ViewDb, settings: Settings) -> None:
         if not settings.nats_url:
             raise ValueError("CASEBOOK_NATS_URL is not set: the relay needs a NATS server")
+        check_mapper(app.mapper)
         self.app, self.views, self.settings = app, views, settings
         self.stream, self.prefix = settings.nats_stream, settings.nats_subject_prefix
         self.origins = Origins(app)
@@ -207,11 +208,11 @@ class Relay:
         notifications = self.app.recorder.select_notifications(
             start=position + 1, limit=self.settings.relay_batch_size)
         out: list[Outgoing] = []
-        to_domain_event = self.app.mapper.to_domain_event
+        mapper, origins, prefix = self.app.mapper, self.origins, self.prefix
         for n in notifications:
-            event = to_domain_event(n)
             try:
-                msg = to_message(event, n.id, self.origins.of(event), self.prefix)
+                event = read_logged(mapper, n, n.id)
+                msg = to_message(event, origins.of(event), prefix)
             except UnmappedEventError:
                 if out:  # publish the events before it; the next read raises
                     return out

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from services.api.context import Services, get_services
-from services.messages import to_message
+from services.messages import read_logged, to_message
 from services.origins import Origins
 
 router = APIRouter(tags=["events"])
@@ -34,8 +34,8 @@ def events(
     batch = []
     last = after
     for n in app.recorder.select_notifications(start=after + 1, limit=limit):
-        event = app.mapper.to_domain_event(n)
-        batch.append(to_message(event, n.id, origins.of(event), prefix).structured())
+        event = read_logged(app.mapper, n, n.id)
+        batch.append(to_message(event, origins.of(event), prefix).structured())
         last = n.id
     next_url = request.url.include_query_params(after=last, limit=limit)
     return Response(json.dumps(batch, ensure_ascii=False), media_type=BATCH_JSON,

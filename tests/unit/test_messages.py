@@ -17,7 +17,14 @@ from fastapi.testclient import TestClient
 
 import domain
 from domain.company import Company
-from services.messages import CONTRACT, Origin, UnmappedEventError, contract_of, to_message
+from services.messages import (
+    CONTRACT,
+    Origin,
+    UnmappedEventError,
+    contract_of,
+    logged_from_event,
+    to_message,
+)
 
 # The library gives every aggregate an `Event` base and a `Created` class; casebook
 # creates aggregates only through its own events (Registered, Joined).
@@ -72,7 +79,7 @@ def test_a_message_has_the_designed_attributes() -> None:
         timestamp=datetime(2026, 3, 2, 8, 0, tzinfo=UTC), contact_id=uuid.uuid4(),
         staff_id=by, unit="job_centre", channel="phone",
         occurred_at=datetime(2026, 2, 27, 9, 30, tzinfo=UTC), summary="Talked", topics=["x"])
-    msg = to_message(event, 42, Origin("165", "13748136"), "casebook")
+    msg = to_message(logged_from_event(event, 42), Origin("165", "13748136"), "casebook")
     assert msg.subject == "casebook.165.company.contact_logged"
     assert msg.attributes["id"] == f"{company_id}:7"
     assert msg.attributes["sequence"] == "00000000000000000042"
