@@ -39,6 +39,16 @@ from services.views import ViewDb
 
 log = structlog.get_logger(__name__)
 RELAY_TABLE = "casebook_relay"
+SAVE_INTERVAL_SECONDS = 0.5  # the saved position is for /readyz and /metrics only
+
+
+@dataclass(frozen=True)
+class _Inflight:
+    """A sent batch: its ack futures, the sequence it follows, and where it reaches."""
+
+    futures: list[asyncio.Future[Any]]
+    after: int
+    reached: Tail
 
 
 def create_relay_table(views: ViewDb) -> None:
@@ -81,6 +91,7 @@ class Relay:
         self.error: str | None = None
         self.fatal: Exception | None = None
         self.published = 0
+        self._saved_at = 0.0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._stopped: asyncio.Event | None = None
@@ -170,38 +181,46 @@ class Relay:
         """Publish batch after batch, one batch's acks outstanding while the next goes."""
         loop = asyncio.get_running_loop()
         assert self._wake is not None
-        inflight: tuple[list[asyncio.Future[Any]], int, Tail] | None = None
+        inflight: _Inflight | None = None
         position, sequence = self.position, self.sequence
-        while not self._stopping:
-            try:
-                batch = await loop.run_in_executor(None, self._read, position)
-            except UnmappedEventError:
-                if inflight is not None:  # what came before it is published, then stop
-                    await self._settle(publisher, *inflight)
-                raise
-            if not batch:
-                if inflight is not None:
-                    await self._settle(publisher, *inflight)
-                    inflight = None
+        try:
+            while not self._stopping:
+                try:
+                    batch = await loop.run_in_executor(None, self._read, position)
+                except UnmappedEventError:
+                    if inflight is not None:  # what came before it is published, then stop
+                        await self._settle(publisher, inflight, save=True)
+                    raise
+                if not batch:
+                    if inflight is not None:
+                        await self._settle(publisher, inflight, save=True)
+                        inflight = None
+                        continue
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), 1.0)
                     continue
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), 1.0)
-                continue
-            futures = await publisher.send(batch, sequence)
+                sent = _Inflight(await publisher.send(batch, sequence), sequence,
+                                 Tail(sequence + len(batch), batch[-1].position))
+                previous, inflight = inflight, sent
+                if previous is not None:
+                    await self._settle(publisher, previous, save=False)
+                position, sequence = sent.reached.position, sent.reached.sequence
             if inflight is not None:
-                await self._settle(publisher, *inflight)
-            inflight = (futures, sequence, Tail(sequence + len(batch), batch[-1].position))
-            position, sequence = batch[-1].position, sequence + len(batch)
-        if inflight is not None:
-            await self._settle(publisher, *inflight)
+                await self._settle(publisher, inflight, save=True)
+                inflight = None
+        finally:
+            if inflight is not None:  # a failure: nobody will await these acks
+                for future in inflight.futures:
+                    future.cancel()
 
-    async def _settle(self, publisher: FencedPublisher, futures: list[asyncio.Future[Any]],
-                      after: int, reached: Tail) -> None:
-        await publisher.settle(futures, after)
-        self.position, self.sequence = reached.position, reached.sequence
-        self.published += len(futures)
-        await asyncio.get_running_loop().run_in_executor(None, self._save_sync, reached)
+    async def _settle(self, publisher: FencedPublisher, sent: _Inflight, *, save: bool) -> None:
+        """Await a batch's acks; then (at most twice a second, or when asked) save."""
+        await publisher.settle(sent.futures, sent.after)
+        self.position, self.sequence = sent.reached.position, sent.reached.sequence
+        self.published += len(sent.futures)
+        if save or time.monotonic() - self._saved_at >= SAVE_INTERVAL_SECONDS:
+            await self._save(sent.reached)
 
     def _read(self, position: int) -> list[Outgoing]:
         """The next batch of the log after `position`, as messages."""
@@ -224,6 +243,7 @@ class Relay:
         await asyncio.get_running_loop().run_in_executor(None, self._save_sync, tail)
 
     def _save_sync(self, tail: Tail) -> None:
+        self._saved_at = time.monotonic()
         with self.views.transaction() as sql:
             sql.execute(f"INSERT INTO {RELAY_TABLE} (stream, position, sequence, updated_at) "
                         "VALUES (%s, %s, %s, %s) ON CONFLICT (stream) DO UPDATE SET "

@@ -236,3 +236,37 @@ def varied_staff(app: CasebookApplication) -> Any:
         if isinstance(event, StaffMember.Joined):
             return event.originator_id
     raise AssertionError("no staff member in the log")
+
+
+def test_the_embedded_api_process_relays_when_a_nats_url_is_set(
+    sqlite_settings: Settings, nats_url: str,
+) -> None:
+    """On SQLite with CASEBOOK_NATS_URL set, the API process relays its commands itself."""
+    settings = with_nats(sqlite_settings, nats_url)
+    services = build_services(settings)
+    client = TestClient(create_app(settings, services))
+    try:
+        assert services.relay is not None
+        staff = client.post("/staff", json={"name": "Gry Lyngbakke", "municipality": "165",
+                                            "unit": "job_centre"}).json()["id"]
+        r = client.post("/companies", json={"cvr": "13748136", "name": "Glans ApS",
+                                             "municipality": "165", "by": staff})
+        assert r.status_code == 201, r.text
+        relay = services.relay
+        wait_until(lambda: relay.position >= r.json()["position"], what="the relay")
+        assert stream_ids(settings) == log_ids(services.app)
+        assert [m.subject for m in read_stream(settings)][-1] == \
+            f"{settings.nats_subject_prefix}.165.company.registered"
+    finally:
+        services.close()
+
+
+def test_without_a_nats_url_the_embedded_api_runs_no_relay(sqlite_settings: Settings) -> None:
+    """No CASEBOOK_NATS_URL: no relay, and /readyz has no relay section."""
+    services = build_services(sqlite_settings)
+    try:
+        assert services.relay is None
+        client = TestClient(create_app(sqlite_settings, services))
+        assert client.get("/readyz").json()["relay"] is None
+    finally:
+        services.close()
