@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -10,13 +12,15 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import nats
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from nats.js.errors import NotFoundError
 
 from infra.settings import Settings
 from services.api.app import build_services, create_app
@@ -220,8 +224,34 @@ def own_nats(tmp_path: Path) -> Iterator[ThrowawayNats]:
         server.stop()
 
 
-def with_nats(settings: Settings, url: str) -> Settings:
-    """These settings with NATS at `url` and a stream and subjects no other test uses."""
-    tag = uuid.uuid4().hex[:10]
-    return settings.model_copy(update={"nats_url": url, "nats_stream": f"T_{tag}",
-                                       "nats_subject_prefix": f"t{tag}"})
+NatsFor = Callable[..., Settings]
+
+
+@pytest.fixture
+def nats_for(nats_url: str) -> Iterator[NatsFor]:
+    """`nats_for(settings[, url])`: the settings with NATS (the session's server unless
+    `url` is given) and a stream and subjects no other test uses; the streams are
+    deleted afterwards, so the shared server does not fill up."""
+    made: list[Settings] = []
+
+    def make(settings: Settings, url: str | None = None) -> Settings:
+        tag = uuid.uuid4().hex[:10]
+        made.append(settings.model_copy(update={
+            "nats_url": url or nats_url, "nats_stream": f"T_{tag}",
+            "nats_subject_prefix": f"t{tag}"}))
+        return made[-1]
+
+    yield make
+    asyncio.run(_drop_streams(made))
+
+
+async def _drop_streams(made: list[Settings]) -> None:
+    for settings in made:
+        try:
+            nc = await nats.connect(settings.nats_url or "", connect_timeout=2,
+                                    allow_reconnect=False)
+        except Exception:  # a throwaway server that is gone already
+            continue
+        with contextlib.suppress(NotFoundError):
+            await nc.jetstream().delete_stream(settings.nats_stream)
+        await nc.close()

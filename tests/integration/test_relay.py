@@ -23,7 +23,7 @@ from services.committer import GroupCommitter
 from services.messages import CONTRACT, UnmappedEventError
 from services.relay import Relay, saved_positions
 from services.views import ViewDb
-from tests.conftest import with_nats
+from tests.conftest import NatsFor
 from tests.integration.relay_support import (
     log_contacts,
     log_ids,
@@ -35,9 +35,9 @@ from tests.integration.relay_support import (
 
 
 @pytest.fixture
-def relay_settings(postgres_settings: Settings, nats_url: str) -> Settings:
+def relay_settings(postgres_settings: Settings, nats_for: NatsFor) -> Settings:
     """A PostgreSQL schema and a NATS stream of this test's own, migrated."""
-    settings = with_nats(postgres_settings, nats_url)
+    settings = nats_for(postgres_settings)
     migrate(settings)
     return settings
 
@@ -239,10 +239,10 @@ def varied_staff(app: CasebookApplication) -> Any:
 
 
 def test_the_embedded_api_process_relays_when_a_nats_url_is_set(
-    sqlite_settings: Settings, nats_url: str,
+    sqlite_settings: Settings, nats_for: NatsFor,
 ) -> None:
     """On SQLite with CASEBOOK_NATS_URL set, the API process relays its commands itself."""
-    settings = with_nats(sqlite_settings, nats_url)
+    settings = nats_for(sqlite_settings)
     services = build_services(settings)
     client = TestClient(create_app(settings, services))
     try:

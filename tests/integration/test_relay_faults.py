@@ -23,7 +23,7 @@ from services.application import CasebookApplication, migrate, open_application
 from services.committer import GroupCommitter
 from services.relay import Relay
 from services.views import ViewDb
-from tests.conftest import ThrowawayNats, with_nats
+from tests.conftest import NatsFor, ThrowawayNats
 from tests.integration.relay_support import (
     Writer,
     log_contacts,
@@ -35,9 +35,9 @@ from tests.integration.relay_support import (
 
 
 @pytest.fixture
-def relay_settings(postgres_settings: Settings, nats_url: str) -> Settings:
+def relay_settings(postgres_settings: Settings, nats_for: NatsFor) -> Settings:
     """A PostgreSQL schema and a NATS stream of this test's own, migrated."""
-    settings = with_nats(postgres_settings, nats_url)
+    settings = nats_for(postgres_settings)
     migrate(settings)
     return settings
 
@@ -160,11 +160,11 @@ def test_a_resume_after_the_duplicate_window_publishes_nothing_twice(
 
 
 def test_nats_stopped_and_started_loses_nothing_and_commands_go_on(
-    postgres_settings: Settings, own_nats: ThrowawayNats,
+    postgres_settings: Settings, own_nats: ThrowawayNats, nats_for: NatsFor,
 ) -> None:
     """While NATS is down the API accepts commands and /readyz shows the relay's error;
     once NATS is back the relay catches up on its own and the stream equals the log."""
-    settings = with_nats(postgres_settings, own_nats.url)
+    settings = nats_for(postgres_settings, own_nats.url)
     migrate(settings)
     services = build_services(settings, run_projections=False, run_relay=True)
     client = TestClient(create_app(settings, services))
