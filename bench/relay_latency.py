@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import statistics
 import subprocess
@@ -27,12 +26,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import nats
-import psycopg
 import typer
-from psycopg.sql import SQL, Identifier
 from rich.console import Console
 
-from bench.relay import _throwaway_nats
+from bench.relay import clean_up, throwaway_nats
 from bench.setup import COMPANIES, company_cvrs, seed
 from domain.company import Company
 from infra.settings import Settings
@@ -96,7 +93,7 @@ def main(
     schema, store = f"bench_{uuid.uuid4().hex[:10]}", Path(tempfile.mkdtemp())
     server = None
     if nats_url is None:
-        nats_url, server = _throwaway_nats(store)
+        nats_url, server = throwaway_nats(store)
     stream = f"LAT_{uuid.uuid4().hex[:8].upper()}"
     settings = Settings(database_url=url, postgres_schema=schema, nats_url=nats_url,
                         nats_stream=stream, nats_subject_prefix=stream.lower(),
@@ -137,12 +134,7 @@ def main(
         app.close()
         relay.send_signal(signal.SIGTERM)
         relay.wait(30)
-        if server is not None:
-            server.terminate()
-            server.wait()
-        shutil.rmtree(store, ignore_errors=True)
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(SQL("DROP SCHEMA {0} CASCADE").format(Identifier(schema)))
+        clean_up(server, store, url, schema)
 
 
 if __name__ == "__main__":

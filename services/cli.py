@@ -222,7 +222,7 @@ def relay() -> None:
 @cli.command()
 def tail(
     subject: Annotated[str | None, typer.Option(
-        help="Subjects to follow, e.g. casebook.165.company.> [default: every event].")] = None,
+        help="Subjects to follow, e.g. casebook.165.company.> (default: every event).")] = None,
     from_position: Annotated[int | None, typer.Option(
         min=0, help="Start at this log position (re-creates the consumer).")] = None,
     durable: Annotated[str, typer.Option(
@@ -231,7 +231,7 @@ def tail(
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print each event as CloudEvents JSON.")] = False,
     limit: Annotated[int | None, typer.Option(
-        min=1, help="Stop after this many events [default: follow until Ctrl-C].")] = None,
+        min=1, help="Stop after this many events (default: follow until Ctrl-C).")] = None,
 ) -> None:
     """Follow the NATS stream and print each event on one line."""
     settings = _settings()

@@ -109,7 +109,7 @@ class Origin:
     subject: str  # the CVR of a company, the id of a staff member
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LoggedEvent:
     """An event as read from the log, its fields JSON-ready (ids, times, dates as text)."""
 
@@ -120,20 +120,22 @@ class LoggedEvent:
     fields: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Message:
-    """One event as a CloudEvent: its NATS subject, attributes and JSON data."""
+    """One event as a CloudEvent in binary mode: NATS subject, headers, JSON data.
+
+    `headers` holds every attribute as a `ce-` header, the content type, and
+    `Nats-Msg-Id` (= `ce-id`), ready to publish.
+    """
 
     subject: str
-    attributes: dict[str, str]
+    headers: dict[str, str]
     data: bytes
 
-    def headers(self) -> dict[str, str]:
-        """Binary mode: every attribute as a `ce-` header, and the content type."""
-        headers = {f"ce-{k}": v for k, v in self.attributes.items()}
-        headers["content-type"] = CONTENT_TYPE
-        headers["Nats-Msg-Id"] = self.attributes["id"]
-        return headers
+    @property
+    def attributes(self) -> dict[str, str]:
+        """The CloudEvents attributes (without the `ce-` prefix)."""
+        return {k[3:]: v for k, v in self.headers.items() if k.startswith("ce-")}
 
     def structured(self) -> dict[str, Any]:
         """Structured mode (application/cloudevents+json)."""
@@ -214,20 +216,23 @@ def to_message(event: LoggedEvent, origin: Origin, prefix: str = "casebook") -> 
     contract = contract_of(event.cls)
     fields = event.fields
     recorded: str = fields["timestamp"]
-    attributes = {
-        "specversion": SPECVERSION,
-        "id": f"{event.originator_id}:{event.version}",
-        "source": SOURCE,
-        "type": contract.type,
-        "subject": origin.subject,
-        "time": _instant(fields[contract.business_time]) if contract.business_time
+    event_id = f"{event.originator_id}:{event.version}"
+    headers = {
+        "ce-specversion": SPECVERSION,
+        "ce-id": event_id,
+        "ce-source": SOURCE,
+        "ce-type": contract.type,
+        "ce-subject": origin.subject,
+        "ce-time": _instant(fields[contract.business_time]) if contract.business_time
         else recorded,
-        "sequence": str(event.position).zfill(SEQUENCE_DIGITS),
-        "recordedtime": recorded,
+        "ce-sequence": str(event.position).zfill(SEQUENCE_DIGITS),
+        "ce-recordedtime": recorded,
+        "content-type": CONTENT_TYPE,
+        "Nats-Msg-Id": event_id,
     }
     body = _encode({name: fields[name] for name in contract.fields})
     return Message(f"{prefix}.{origin.municipality}.{contract.aggregate}.{contract.event}",
-                   attributes, body.encode())
+                   headers, body.encode())
 
 
 def carried_origin(event: LoggedEvent) -> Origin | None:

@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import structlog
 
@@ -26,6 +25,7 @@ from infra.jetstream import (
     FencedPublisher,
     FenceError,
     Outgoing,
+    Sent,
     Tail,
     connect,
     ensure_stream,
@@ -40,14 +40,14 @@ from services.views import ViewDb
 log = structlog.get_logger(__name__)
 RELAY_TABLE = "casebook_relay"
 SAVE_INTERVAL_SECONDS = 0.5  # the saved position is for /readyz and /metrics only
+STOP_GRACE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
 class _Inflight:
-    """A sent batch: its ack futures, the sequence it follows, and where it reaches."""
+    """A sent batch awaiting its acks, and where it takes the stream and the relay."""
 
-    futures: list[asyncio.Future[Any]]
-    after: int
+    sent: Sent
     reached: Tail
 
 
@@ -136,7 +136,7 @@ class Relay:
         backoff = 0.2
         while not self._stopping:
             try:
-                await self._session()
+                await self._session_until_stopped()
             except UnmappedEventError as e:
                 self.fatal, self.error, self.connected = e, type(e).__name__, False
                 log.error("relay_stopped", reason=str(e), position=self.position)
@@ -161,10 +161,24 @@ class Relay:
 
     # --- one connected session -------------------------------------------
 
+    async def _session_until_stopped(self) -> None:
+        """Run a session; on `stop`, let it finish its batch for a few seconds, then
+        cancel it (it may be waiting for a NATS server that does not answer)."""
+        assert self._stopped is not None
+        session = asyncio.create_task(self._session())
+        stopped = asyncio.create_task(self._stopped.wait())
+        await asyncio.wait({session, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if not session.done():
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(session, STOP_GRACE_SECONDS)
+            return
+        session.result()  # raises what ended it
+
     async def _session(self) -> None:
-        nc = await connect(self.settings.nats_url or "", "casebook-relay")
+        nc = await connect(self.settings.nats_url or "", "casebook-relay", reconnect=False)
         try:
-            js = nc.jetstream(publish_async_max_pending=4 * self.settings.relay_batch_size)
+            js = nc.jetstream()
             await ensure_stream(js, self.stream, self.prefix)
             tail = await read_tail(js, self.stream)
             self.position, self.sequence = tail.position, tail.sequence
@@ -172,21 +186,22 @@ class Relay:
             self.connected, self.error = True, None
             log.info("relay_resumed", stream=self.stream, position=tail.position,
                      sequence=tail.sequence)
-            await self._follow(FencedPublisher(js))
+            await self._follow(FencedPublisher(nc), lambda: nc.is_connected)
         finally:
             self.connected = False
             await nc.close()
 
-    async def _follow(self, publisher: FencedPublisher) -> None:
+    async def _follow(self, publisher: FencedPublisher, connected: Callable[[], bool]) -> None:
         """Publish batch after batch, one batch's acks outstanding while the next goes."""
-        loop = asyncio.get_running_loop()
         assert self._wake is not None
         inflight: _Inflight | None = None
         position, sequence = self.position, self.sequence
         try:
             while not self._stopping:
                 try:
-                    batch = await loop.run_in_executor(None, self._read, position)
+                    # In this thread, not an executor: a reader thread holding the GIL
+                    # would stall this loop's ack handling (the convoy effect).
+                    batch = self._read(position)
                 except UnmappedEventError:
                     if inflight is not None:  # what came before it is published, then stop
                         await self._settle(publisher, inflight, save=True)
@@ -196,11 +211,13 @@ class Relay:
                         await self._settle(publisher, inflight, save=True)
                         inflight = None
                         continue
+                    if not connected():  # found out while idle, not at the next publish
+                        raise ConnectionError("lost the connection to NATS")
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), 1.0)
                     continue
-                sent = _Inflight(await publisher.send(batch, sequence), sequence,
+                sent = _Inflight(await publisher.send(batch, sequence),
                                  Tail(sequence + len(batch), batch[-1].position))
                 previous, inflight = inflight, sent
                 if previous is not None:
@@ -211,14 +228,13 @@ class Relay:
                 inflight = None
         finally:
             if inflight is not None:  # a failure: nobody will await these acks
-                for future in inflight.futures:
-                    future.cancel()
+                publisher.abandon(inflight.sent)
 
     async def _settle(self, publisher: FencedPublisher, sent: _Inflight, *, save: bool) -> None:
         """Await a batch's acks; then (at most twice a second, or when asked) save."""
-        await publisher.settle(sent.futures, sent.after)
+        await publisher.settle(sent.sent)
         self.position, self.sequence = sent.reached.position, sent.reached.sequence
-        self.published += len(sent.futures)
+        self.published += sent.sent.count
         if save or time.monotonic() - self._saved_at >= SAVE_INTERVAL_SECONDS:
             await self._save(sent.reached)
 
@@ -236,7 +252,7 @@ class Relay:
                 if out:  # publish the events before it; the next read raises
                     return out
                 raise
-            out.append(Outgoing(msg.subject, msg.headers(), msg.data, n.id))
+            out.append(Outgoing(msg.subject, msg.headers, msg.data, n.id))
         return out
 
     async def _save(self, tail: Tail) -> None:

@@ -18,7 +18,7 @@ from domain.company import Company
 from domain.staff import StaffMember
 from infra.settings import Settings
 from services.api.app import build_services, create_app
-from services.application import CasebookApplication, migrate, open_application
+from services.application import CasebookApplication, open_application
 from services.committer import GroupCommitter
 from services.messages import CONTRACT, UnmappedEventError
 from services.relay import Relay, saved_positions
@@ -32,14 +32,6 @@ from tests.integration.relay_support import (
     varied_log,
     wait_until,
 )
-
-
-@pytest.fixture
-def relay_settings(postgres_settings: Settings, nats_for: NatsFor) -> Settings:
-    """A PostgreSQL schema and a NATS stream of this test's own, migrated."""
-    settings = nats_for(postgres_settings)
-    migrate(settings)
-    return settings
 
 
 @pytest.fixture

@@ -35,14 +35,6 @@ from tests.integration.relay_support import (
 
 
 @pytest.fixture
-def relay_settings(postgres_settings: Settings, nats_for: NatsFor) -> Settings:
-    """A PostgreSQL schema and a NATS stream of this test's own, migrated."""
-    settings = nats_for(postgres_settings)
-    migrate(settings)
-    return settings
-
-
-@pytest.fixture
 def store(relay_settings: Settings) -> Iterator[tuple[CasebookApplication, uuid.UUID]]:
     """The event store with the varied log, and the consultant who writes."""
     application = open_application(relay_settings)

@@ -17,14 +17,18 @@ from fastapi.testclient import TestClient
 
 import domain
 from domain.company import Company
+from services.api.context import Services
 from services.messages import (
     CONTRACT,
+    LoggedEvent,
     Origin,
     UnmappedEventError,
     contract_of,
     logged_from_event,
+    read_logged,
     to_message,
 )
+from services.origins import Origins
 
 # The library gives every aggregate an `Event` base and a `Created` class; casebook
 # creates aggregates only through its own events (Registered, Joined).
@@ -85,7 +89,7 @@ def test_a_message_has_the_designed_attributes() -> None:
     assert msg.attributes["sequence"] == "00000000000000000042"
     assert msg.attributes["time"] == "2026-02-27T09:30:00+00:00"
     assert msg.attributes["recordedtime"] == "2026-03-02T08:00:00+00:00"
-    assert msg.headers()["Nats-Msg-Id"] == msg.attributes["id"]
+    assert msg.headers["Nats-Msg-Id"] == msg.attributes["id"]
     assert json.loads(msg.data)["staff_id"] == str(by)
 
 
@@ -119,3 +123,40 @@ def test_get_events_refuses_a_negative_position(client: TestClient) -> None:
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
     assert "after" in r.text
+
+
+def _logged_after(services: Services, position: int) -> list[LoggedEvent]:
+    app = services.app
+    return [read_logged(app.mapper, n, n.id)
+            for n in app.recorder.select_notifications(start=position + 1, limit=100)]
+
+
+def test_a_fresh_cache_reads_only_the_registration_of_a_company(
+    services: Services, client: TestClient, staff: str, registered: str,
+) -> None:
+    """Shown a contact first (as after a restart), Origins reads the company's first
+    event once: the CVR and municipality, and no further reads for the next contact."""
+    contact = {"by": staff, "channel": "phone", "occurred_at": "2026-01-15T09:30:00+01:00",
+               "summary": "Talked", "topics": []}
+    first = client.post(f"/companies/{registered}/contacts", json=contact).json()["position"]
+    client.post(f"/companies/{registered}/contacts", json=contact)
+    origins = Origins(services.app)
+    found = [origins.of(e) for e in _logged_after(services, first - 1)]
+    assert found == [Origin("165", registered)] * 2
+    assert origins.lookups == 1
+
+
+def test_a_staff_member_who_moved_and_left_belongs_to_the_new_municipality(
+    services: Services, client: TestClient, staff: str,
+) -> None:
+    """Left carries no municipality: it is the one of the latest move before it."""
+    client.post(f"/staff/{staff}/moves", json={"municipality": "101", "unit": "job_centre",
+                                               "moved_on": "2026-01-02"})
+    left = client.post(f"/staff/{staff}/leave", json={"left_on": "2026-01-03"})
+    assert left.status_code == 200, left.text
+    origins = Origins(services.app)
+    [event] = _logged_after(services, left.json()["position"] - 1)
+    assert origins.of(event) == Origin("101", staff)
+    message = to_message(event, origins.of(event))
+    assert message.subject == "casebook.101.staff.left"
+    assert message.attributes["time"] == "2026-01-03T00:00:00+01:00"  # Danish midnight
