@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     postgres_schema: str = Field("public", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     db_pool_size: int = Field(8, ge=2, le=200)
     nats_url: str | None = None
+    nats_stream: str = Field("CASEBOOK", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    nats_subject_prefix: str = Field("casebook", pattern=r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
+    relay_batch_size: int = Field(1000, ge=1, le=10_000)
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     log_format: Literal["console", "json"] | None = None

@@ -60,11 +60,13 @@ def migrate(settings: Settings) -> None:
 
         open_vault(settings, app, kek=bytes(32)).create_tables()  # tables need no key
         app.close()
+        from services.relay import create_relay_table
         from services.views import ViewDb, create_views
 
         if settings.backend != "memory":  # an in-memory store gets its views when opened
             views = ViewDb(settings)
             create_views(views)
+            create_relay_table(views)
             views.close()
 
     with_migrate_lock(settings, create)

@@ -179,10 +179,14 @@ def claims_json(token: str) -> str:
 
 def acting_token(settings: Settings, method: str, path: str, body: object) -> str:
     """A token for loading data on someone's behalf (the demo and tests): the staff
-    member named by the body's `by` as a team lead, or an admin for staff changes."""
+    member named by the body's `by` as a team lead, an admin for staff changes, or a
+    service for the event log and metrics."""
     from infra.municipalities import municipalities
 
     every = frozenset(municipalities())
+    if path in ("/events", "/metrics"):
+        return mint_token(settings, subject="casebook-demo-service", role=Role.SERVICE,
+                          municipalities=every)
     if method.upper() != "GET" and path.startswith("/staff"):
         return mint_token(settings, subject="casebook-demo-admin", role=Role.ADMIN,
                           municipalities=every)

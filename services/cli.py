@@ -1,4 +1,4 @@
-"""The `casebook` command line: serve, migrate, demo."""
+"""The `casebook` command line: serve, migrate, demo, project, rebuild, relay, tail."""
 
 from __future__ import annotations
 
@@ -28,8 +28,11 @@ from services.application import migrate as migrate_store
 from services.application import open_application
 from services.auth import STAFF_ROLES, Role, acting_token, mint_token
 from services.demo import first_demo_cvr, load_demo
-from services.projector import ProjectionService
+from services.progress import listen
+from services.projector import EVENTS_CHANNEL, ProjectionService
 from services.rebuild import rebuild_all
+from services.relay import Relay, run_blocking
+from services.tail import TailOptions, run_tail
 from services.views import ViewDb, prefix_of
 
 cli = typer.Typer(help="casebook: one continuous history for every company.",
@@ -249,6 +252,63 @@ def rebuild(names: Annotated[list[str], typer.Argument(
     finally:
         views.close()
         app.close()
+
+
+@cli.command()
+def relay() -> None:
+    """Publish the event log to NATS JetStream (CASEBOOK_NATS_URL), every event once.
+
+    Creates the stream (CASEBOOK_NATS_STREAM) if it is missing; resumes after the
+    stream's last message; stops on SIGINT/SIGTERM.
+    """
+    settings = _settings()
+    if not settings.nats_url:
+        raise CliError("CASEBOOK_NATS_URL is not set: name the NATS server to publish to")
+    app = open_application(settings)
+    views = ViewDb(settings)
+    publisher = Relay(app, views, settings)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    if settings.backend == "postgres":  # woken by each commit's NOTIFY
+        threading.Thread(target=listen, args=(settings, EVENTS_CHANNEL, publisher.wake, stop),
+                         name="listen", daemon=True).start()
+    console.print(f"relaying the log to stream {settings.nats_stream} on {settings.nats_url} "
+                  "(Ctrl-C stops)")
+    try:
+        run_blocking(publisher, stop.is_set)
+    finally:
+        stop.set()
+        views.close()
+        app.close()
+    if publisher.fatal is not None:
+        raise CliError(f"relay stopped at position {publisher.position}: {publisher.fatal}")
+
+
+@cli.command()
+def tail(
+    subject: Annotated[str | None, typer.Option(
+        help="Subjects to follow, e.g. casebook.165.company.> (default: every event).")] = None,
+    from_position: Annotated[int | None, typer.Option(
+        min=0, help="Start at this log position (re-creates the consumer).")] = None,
+    durable: Annotated[str, typer.Option(
+        help="The durable consumer's name: a second run resumes where it left off.")
+    ] = "casebook-tail",
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print each event as CloudEvents JSON.")] = False,
+    limit: Annotated[int | None, typer.Option(
+        min=1, help="Stop after this many events (default: follow until Ctrl-C).")] = None,
+) -> None:
+    """Follow the NATS stream and print each event on one line."""
+    settings = _settings()
+    if not settings.nats_url:
+        raise CliError("CASEBOOK_NATS_URL is not set: name the NATS server to read from")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    options = TailOptions(subject or f"{settings.nats_subject_prefix}.>", durable,
+                          from_position, as_json, limit)
+    run_tail(settings, options, lambda line: print(line, flush=True), stop.is_set)
 
 
 def main() -> None:

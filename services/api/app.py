@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -13,6 +13,7 @@ from infra.vault import key_encryption_key
 from services.api import (
     candidates,
     companies,
+    events,
     health,
     overview,
     problems,
@@ -30,12 +31,15 @@ from services.candidates import open_vault
 from services.committer import GroupCommitter
 from services.progress import ViewWatcher
 from services.projector import ProjectionService
+from services.relay import Relay, create_relay_table
 from services.snapshots import StateSnapshots
 from services.views import ViewDb, create_views
 
 
-def build_services(settings: Settings, *, run_projections: bool | None = None) -> Services:
-    """Open the stores, start the group committer and (embedded) the projection runners."""
+def build_services(settings: Settings, *, run_projections: bool | None = None,
+                   run_relay: bool | None = None) -> Services:
+    """Open the stores, start the group committer and (embedded) the projection runners
+    and, when CASEBOOK_NATS_URL is set, the relay to NATS."""
     check_production_keys(settings)
     key_encryption_key(settings)  # refuses a missing or development key in production
     if settings.embedded:
@@ -49,16 +53,23 @@ def build_services(settings: Settings, *, run_projections: bool | None = None) -
     views = ViewDb(settings)
     if settings.backend == "memory":
         create_views(views)
+        create_relay_table(views)
     if run_projections is None:
         run_projections = settings.embedded
+    if run_relay is None:
+        run_relay = settings.embedded and settings.nats_url is not None
     projections = ProjectionService(app, views, settings) if run_projections else None
+    relay = Relay(app, views, settings) if run_relay else None
+    woken = [s.wake for s in (projections, relay) if s is not None]
     committer = GroupCommitter(
         app, max_batch=settings.commit_batch_max, cache_size=settings.aggregate_cache_size,
         staff_ttl_seconds=settings.staff_cache_seconds,
-        on_commit=projections.wake if projections is not None else None,
+        on_commit=_fan_out(woken) if woken else None,
     )
     if projections is not None:
         projections.start()
+    if relay is not None:
+        relay.start()
     watcher = None
     if projections is None and settings.backend == "postgres":
         watcher = ViewWatcher(views, settings)
@@ -66,7 +77,15 @@ def build_services(settings: Settings, *, run_projections: bool | None = None) -
     return Services(settings=settings, app=app, committer=committer, views=views,
                     vault=open_vault(settings, app), verifier=TokenVerifier(settings),
                     snapshots=snapshots,
-                    projections=projections, watcher=watcher)
+                    projections=projections, watcher=watcher, relay=relay)
+
+
+def _fan_out(callbacks: Sequence[Callable[[int], None]]) -> Callable[[int], None]:
+    def call(position: int) -> None:
+        for callback in callbacks:
+            callback(position)
+
+    return call
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
@@ -91,7 +110,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     problems.install(api)
     api.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
     for router in (companies.router, reads.router, overview.router, state.router,
-                   queues.router, staff.router, candidates.router, health.router):
+                   queues.router, staff.router, candidates.router, events.router,
+                   health.router):
         api.include_router(router)
     assert_covered(api)
     return api

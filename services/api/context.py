@@ -28,6 +28,7 @@ from services.committer import GroupCommitter
 from services.errors import ANY_VERSION
 from services.progress import ViewWatcher
 from services.projector import ProjectionService
+from services.relay import Relay
 from services.snapshots import StateSnapshots
 from services.views import ViewDb
 
@@ -73,6 +74,7 @@ class Services:
     snapshots: StateSnapshots
     projections: ProjectionService | None = None  # in-process runners (embedded mode)
     watcher: ViewWatcher | None = None  # progress of `casebook project` workers elsewhere
+    relay: Relay | None = None  # the relay to NATS, in the embedded mode
     clock: Callable[[], datetime] = local_now
     verifier: TokenVerifier | None = None
     municipalities: MunicipalityCache = field(default_factory=MunicipalityCache)
@@ -80,6 +82,8 @@ class Services:
     def close(self) -> None:
         """Finish queued commands, stop the runners, release the stores."""
         self.committer.close()
+        if self.relay is not None:
+            self.relay.stop()
         if self.projections is not None:
             self.projections.stop()
         if self.watcher is not None:

@@ -15,6 +15,7 @@ from services.api.access import Scope, allow
 from services.api.context import Services, get_services
 from services.auth import Role
 from services.heartbeat import STALE_SECONDS, workers
+from services.relay import saved_positions
 from services.views import REGISTRY
 
 router = APIRouter(tags=["operations"])
@@ -47,8 +48,11 @@ def readyz(services: Annotated[Services, Depends(get_services)]) -> Any:
     problems += [f"worker {w['worker']}: {p}" for w in following for p in w["problems"]]
     if not following:
         problems.append("no projection worker is following the log: run `casebook project`")
+    relay = _relay(services, position)
     body = {
-        "status": "degraded" if problems else "ready",
+        # A relay that cannot reach NATS does not make the API unready: commands go on
+        # into the log (the outbox), and the relay catches up when NATS is back.
+        "status": "degraded" if problems or (relay and relay["error"]) else "ready",
         "backend": services.settings.backend,
         "log_position": position,
         "commit_batches": services.committer.batches,
@@ -56,6 +60,7 @@ def readyz(services: Annotated[Services, Depends(get_services)]) -> Any:
         "views": views,
         "workers": workers,
         "problems": problems,
+        "relay": relay,
     }
     return JSONResponse(body, status_code=503 if problems else 200)
 
@@ -86,6 +91,26 @@ def _views(services: Services, head: int) -> list[dict[str, Any]]:
     return [{"name": name, "generation": int(gen), "position": int(pos),
              "lag": max(head - int(pos), 0), "error": errors.get(name)}
             for name, gen, pos in rows]
+
+
+def _relay(services: Services, head: int) -> dict[str, Any] | None:
+    """The relay's acknowledged position and lag (saved by whichever process relays),
+    and, for a relay in this process, whether it is connected and its last error."""
+    stream = services.settings.nats_stream
+    saved = saved_positions(services.views).get(stream)
+    running = services.relay
+    if saved is None and running is None and services.settings.nats_url is None:
+        return None
+    position = saved[0] if saved else None
+    body: dict[str, Any] = {
+        "stream": stream, "position": position,
+        "lag": max(head - position, 0) if position is not None else None,
+        "saved_at": saved[1] if saved else None, "error": None,
+    }
+    if running is not None:
+        status = running.status()
+        body |= {"connected": status.connected, "error": status.error}
+    return body
 
 
 @router.get("/metrics", response_class=PlainTextResponse,
@@ -123,4 +148,14 @@ def build_registry(services: Services) -> CollectorRegistry:
     for view in _views(services, head):
         position.labels(view["name"]).set(view["position"])
         lag.labels(view["name"]).set(view["lag"])
+    relay = _relay(services, head)
+    if relay is not None and relay["position"] is not None:
+        Gauge("casebook_relay_position", "Log position the relay has published and had "
+              "acknowledged", ["stream"], registry=registry).labels(relay["stream"]).set(
+                  relay["position"])
+        Gauge("casebook_relay_lag", "Events the relay is behind the log", ["stream"],
+              registry=registry).labels(relay["stream"]).set(relay["lag"])
+    if services.relay is not None:
+        Gauge("casebook_relay_connected", "1 when this process's relay is connected to NATS",
+              registry=registry).set(int(services.relay.connected))
     return registry

@@ -8,7 +8,8 @@ import pytest
 
 from infra.settings import Settings
 from services.api.context import Services
-from tests.conftest import open_services
+from services.application import migrate
+from tests.conftest import NatsFor, open_services
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -18,3 +19,11 @@ def services(request: pytest.FixtureRequest) -> Iterator[Services]:
     s = open_services(settings)
     yield s
     s.close()
+
+
+@pytest.fixture
+def relay_settings(postgres_settings: Settings, nats_for: NatsFor) -> Settings:
+    """A PostgreSQL schema and a NATS stream of this test's own, migrated."""
+    settings = nats_for(postgres_settings)
+    migrate(settings)
+    return settings

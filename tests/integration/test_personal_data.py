@@ -1,10 +1,10 @@
-"""No personal data in plain text anywhere: every table, every log line.
+"""No personal data in plain text anywhere: every table, NATS message and log line.
 
 A candidate whose name and notes are unique markers is registered, referred, placed,
-followed up and erased. Every table of the database is dumped, and every log line of
-the run captured: the markers never appear, before or after erasure. After erasure
-the data key is gone and nothing the service has can open the sealed data, while the
-history still replays.
+followed up and erased. Every table of the database is dumped, the whole NATS stream
+read, and every log line of the run captured: the markers never appear, before or
+after erasure. After erasure the data key is gone and nothing the service has can open
+the sealed data, while the history still replays.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import uuid
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -22,9 +23,12 @@ from structlog.testing import capture_logs
 
 from domain.candidate import Candidate
 from infra.vault import SealError, unseal
+from services.api.app import build_services
 from services.api.context import Services
+from services.application import migrate
 from services.auth import Role
-from tests.conftest import acting_client
+from tests.conftest import NatsFor, acting_client
+from tests.integration.relay_support import log_ids, read_stream, wait_until
 from tests.unit.test_candidates import as_staff
 
 TODAY = date.today()
@@ -61,8 +65,19 @@ def dump_database(services: Services) -> str:
     return "\n".join(parts)
 
 
-def test_markers_never_appear_in_tables_or_logs(services: Services,
-                                                caplog: pytest.LogCaptureFixture) -> None:
+@pytest.fixture(params=["sqlite", "postgres"])
+def relayed(request: pytest.FixtureRequest, nats_for: NatsFor) -> Iterator[Services]:
+    """Services on SQLite, then PostgreSQL, relaying to a NATS stream of their own."""
+    settings = nats_for(request.getfixturevalue(f"{request.param}_settings"))
+    migrate(settings)
+    services = build_services(settings, run_projections=True, run_relay=True)
+    yield services
+    services.close()
+
+
+def test_markers_never_appear_in_tables_nats_or_logs(relayed: Services,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    services = relayed
     name, notes = f"NAME-{uuid.uuid4().hex}", f"NOTES-{uuid.uuid4().hex}"
     client = acting_client(services)
     caplog.set_level(logging.DEBUG)
@@ -105,10 +120,20 @@ def test_markers_never_appear_in_tables_or_logs(services: Services,
         client.get(c, params={"min_position": erased.json()["position"]})
         after = dump_database(services)
     logged = repr(logs) + caplog.text
+    settings = services.settings
+    wait_until(lambda: len(read_stream(settings)) == len(log_ids(services.app)), 60,
+               "the relay to publish the whole log")
+    stream = read_stream(settings)
+    published = "\n".join(f"{m.subject} {m.headers} {m.data.decode()}" for m in stream)
+    subjects = [m.subject for m in stream]
+    assert any(s.endswith(".candidate.registered") for s in subjects)
+    assert any(s.endswith(".candidate.erased") for s in subjects)  # subscribers can purge
+    assert "Glans ApS" in published  # the stream does carry plain event data
     for marker in (name, notes, "0101901234"):
         assert marker not in before
         assert marker not in after
         assert marker not in logged
+        assert marker not in published
     # The dump does show what is stored in plain text: ids, and the company's name
     # inside the events' (binary) state.
     assert cid in before and cid in after

@@ -336,6 +336,8 @@ POLICY: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/healthz"): ("", "public"),
     ("GET", "/readyz"): ("", "public"),
     ("GET", "/metrics"): ("service", "token"),
+    # The event log: every event for services; an auditor's municipalities only.
+    ("GET", "/events"): ("auditor service", "token"),
 }
 
 

@@ -1,0 +1,251 @@
+"""The contract of messages for other services: each event as a CloudEvent 1.0.
+
+Every domain event class has an entry in `CONTRACT` (a test walks the domain to
+check): its aggregate and event name on the wire, which field is its business
+time, and which fields are left out (none of a job seeker's personal data is
+ever in an event; a staff member's name is not published either). The same
+attributes serve NATS (binary mode: `ce-` headers, JSON body) and `GET /events`
+(structured mode). An event class without an entry is `UnmappedEventError`:
+nothing is ever skipped silently.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.utils import resolve_topic
+
+from domain.candidate import Candidate
+from domain.company import Company
+from domain.staff import StaffMember
+
+SOURCE = "/casebook"
+SPECVERSION = "1.0"
+CONTENT_TYPE = "application/json"
+SEQUENCE_DIGITS = 20  # fits any 64-bit position, so text order is log order
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+_LIBRARY_FIELDS = frozenset({"originator_id", "originator_version", "timestamp",
+                             "originator_topic"})
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+class UnmappedEventError(Exception):
+    """An event class has no entry in the message contract."""
+
+
+@dataclass(frozen=True)
+class EventContract:
+    """How one event class appears to other services."""
+
+    aggregate: str  # "company", "staff"
+    event: str  # "contact_logged"
+    version: int
+    business_time: str | None  # the field holding business time, else the recording time
+    fields: tuple[str, ...]  # the body's fields, in order
+
+    @property
+    def type(self) -> str:
+        """The CloudEvents type, e.g. dk.casebook.company.contact_logged.v1."""
+        return f"dk.casebook.{self.aggregate}.{self.event}.v{self.version}"
+
+
+def _contract(cls: type[Any], aggregate: str, business_time: str | None = None,
+              omit: frozenset[str] = frozenset()) -> tuple[type[Any], EventContract]:
+    fields = tuple(f.name for f in dataclasses.fields(cls)
+                   if f.name not in _LIBRARY_FIELDS and f.name not in omit)
+    name = _CAMEL.sub("_", cls.__name__).lower()
+    return cls, EventContract(aggregate, name, getattr(cls, "class_version", 1) or 1,
+                              business_time, fields)
+
+
+C, S = Company, StaffMember
+CONTRACT: dict[type[Any], EventContract] = dict([
+    _contract(C.Registered, "company"),
+    _contract(C.DetailsChanged, "company"),
+    _contract(C.ContactPersonAssigned, "company"),
+    _contract(C.ContactLogged, "company", "occurred_at"),
+    _contract(C.ContactCorrected, "company", "occurred_at"),
+    _contract(C.ContactPreferenceSet, "company"),
+    _contract(C.OpeningRegistered, "company"),
+    _contract(C.OpeningClosed, "company"),
+    _contract(C.CandidateReferred, "company"),
+    _contract(C.ReferralAnswered, "company", "answered_on"),
+    _contract(C.PlacementStarted, "company", "starts_on"),
+    _contract(C.PlacementChanged, "company", "effective_on"),
+    _contract(C.PlacementEnded, "company", "ends_on"),
+    _contract(C.FollowUpScheduled, "company"),
+    _contract(C.FollowUpCompleted, "company", "held_on"),
+    _contract(C.CommitmentAgreed, "company"),
+    _contract(C.CommitmentReviewed, "company", "reviewed_on"),
+    _contract(S.Joined, "staff", omit=frozenset({"name"})),
+    _contract(S.Moved, "staff", "moved_on"),
+    _contract(S.Left, "staff", "left_on"),
+    # A candidate's sealed personal data never leaves casebook, not even encrypted.
+    _contract(Candidate.Registered, "candidate", omit=frozenset({"sealed"})),
+    _contract(Candidate.Clarified, "candidate"),
+    _contract(Candidate.Erased, "candidate", "erased_on"),
+])
+
+
+def contract_of(cls: type[Any]) -> EventContract:
+    """The contract entry of an event class (UnmappedEventError if it has none)."""
+    try:
+        return CONTRACT[cls]
+    except KeyError:
+        raise UnmappedEventError(
+            f"no message contract for {cls.__module__}.{cls.__qualname__}: add it to "
+            "services/messages.py CONTRACT") from None
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an aggregate's events go: its municipality and the CloudEvents subject."""
+
+    municipality: str
+    subject: str  # the CVR of a company, the id of a staff member
+
+
+@dataclass(slots=True)
+class LoggedEvent:
+    """An event as read from the log, its fields JSON-ready (ids, times, dates as text)."""
+
+    cls: type[Any]
+    originator_id: UUID
+    version: int
+    position: int
+    fields: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Message:
+    """One event as a CloudEvent in binary mode: NATS subject, headers, JSON data.
+
+    `headers` holds every attribute as a `ce-` header, the content type, and
+    `Nats-Msg-Id` (= `ce-id`), ready to publish.
+    """
+
+    subject: str
+    headers: dict[str, str]
+    data: bytes
+
+    @property
+    def attributes(self) -> dict[str, str]:
+        """The CloudEvents attributes (without the `ce-` prefix)."""
+        return {k[3:]: v for k, v in self.headers.items() if k.startswith("ce-")}
+
+    def structured(self) -> dict[str, Any]:
+        """Structured mode (application/cloudevents+json)."""
+        return {**self.attributes, "datacontenttype": CONTENT_TYPE,
+                "data": json.loads(self.data)}
+
+
+def _from_stored(obj: dict[str, Any]) -> Any:
+    """The library's JSON transcodings, straight to the text the messages carry."""
+    kind = obj.get("_type_")
+    if kind is None:
+        return obj
+    data: str = obj["_data_"]
+    if kind == "uuid_hex":
+        return f"{data[:8]}-{data[8:12]}-{data[12:16]}-{data[16:20]}-{data[20:]}"
+    if kind in ("datetime_iso", "date_iso"):
+        return data
+    raise UnmappedEventError(f"stored value of type {kind!r} is not part of the message "
+                             "contract")
+
+
+_decode_state = json.JSONDecoder(object_hook=_from_stored).decode
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def read_logged(mapper: Mapper[UUID], stored: StoredEvent, position: int) -> LoggedEvent:
+    """The event of a stored record, decoded once into JSON-ready fields.
+
+    States are read as the library wrote them (plain JSON, no cipher or compression:
+    `check_mapper` makes sure); an event stored at an older class version goes
+    through the library's upcasters instead.
+    """
+    cls = resolve_topic(stored.topic)
+    fields = _decode_state(stored.state.decode())
+    if "class_version" in fields or getattr(cls, "class_version", 1) not in (1, None):
+        return logged_from_event(mapper.to_domain_event(stored), position)
+    oid = stored.originator_id
+    return LoggedEvent(cls, oid if isinstance(oid, UUID) else UUID(oid),
+                       stored.originator_version, position, fields)
+
+
+def logged_from_event(event: Any, position: int) -> LoggedEvent:
+    """A domain event object as a LoggedEvent."""
+    fields = json.loads(json.dumps(event.__dict__, default=_plain))
+    return LoggedEvent(type(event), event.originator_id, event.originator_version, position,
+                       fields)
+
+
+def check_mapper(mapper: Mapper[UUID]) -> None:
+    """Refuse a mapper whose states `read_logged` cannot read as plain JSON."""
+    if mapper.cipher is not None or mapper.compressor is not None:
+        raise ValueError("the relay reads stored events as plain JSON; with a cipher or a "
+                         "compressor configured, services/messages.py needs the mapper path")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not part of the message contract")
+
+
+@lru_cache(maxsize=4096)
+def _instant(value: str) -> str:
+    if len(value) == 10:  # a business date: its start in Danish time
+        return datetime.combine(date.fromisoformat(value), time(), COPENHAGEN).isoformat()
+    return value
+
+
+def sequence_text(position: int) -> str:
+    """A log position as `ce-sequence` (zero-padded)."""
+    return str(position).zfill(SEQUENCE_DIGITS)
+
+
+def to_message(event: LoggedEvent, origin: Origin, prefix: str = "casebook") -> Message:
+    """The CloudEvent for `event`, to be published under `prefix`."""
+    contract = contract_of(event.cls)
+    fields = event.fields
+    recorded: str = fields["timestamp"]
+    event_id = f"{event.originator_id}:{event.version}"
+    headers = {
+        "ce-specversion": SPECVERSION,
+        "ce-id": event_id,
+        "ce-source": SOURCE,
+        "ce-type": contract.type,
+        "ce-subject": origin.subject,
+        "ce-time": _instant(fields[contract.business_time]) if contract.business_time
+        else recorded,
+        "ce-sequence": str(event.position).zfill(SEQUENCE_DIGITS),
+        "ce-recordedtime": recorded,
+        "content-type": CONTENT_TYPE,
+        "Nats-Msg-Id": event_id,
+    }
+    body = _encode({name: fields[name] for name in contract.fields})
+    return Message(f"{prefix}.{origin.municipality}.{contract.aggregate}.{contract.event}",
+                   headers, body.encode())
+
+
+def carried_origin(event: LoggedEvent) -> Origin | None:
+    """The origin an event states itself (a company's registration, a staff move)."""
+    if event.cls is Company.Registered:
+        return Origin(event.fields["municipality"], event.fields["cvr"])
+    if event.cls is StaffMember.Joined or event.cls is StaffMember.Moved:
+        return Origin(event.fields["municipality"], str(event.originator_id))
+    if event.cls is Candidate.Registered:
+        return Origin(event.fields["municipality"], str(event.originator_id))
+    return None

@@ -1,0 +1,282 @@
+"""The relay: the event log is the outbox, and every event goes to NATS JetStream once.
+
+It resumes after the event in the stream's last message (the stream, not a
+saved position, is the truth: a resume stays exact after an outage longer
+than JetStream's duplicate window), reads the log in order in batches,
+publishes each batch pipelined and fenced (see infra/jetstream.py), and
+records the position it reached in `casebook_relay` only after the
+acknowledgement, for /readyz and /metrics of any process. Any failure
+(NATS down, a publish refused because another relay got there first) ends
+the session: it reconnects with backoff and re-reads the tail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+
+from infra.jetstream import (
+    FencedPublisher,
+    FenceError,
+    Outgoing,
+    Sent,
+    Tail,
+    connect,
+    ensure_stream,
+    read_tail,
+)
+from infra.settings import Settings
+from services.application import CasebookApplication
+from services.messages import UnmappedEventError, check_mapper, read_logged, to_message
+from services.origins import Origins
+from services.views import ViewDb
+
+log = structlog.get_logger(__name__)
+RELAY_TABLE = "casebook_relay"
+SAVE_INTERVAL_SECONDS = 0.5  # the saved position is for /readyz and /metrics only
+STOP_GRACE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class _Inflight:
+    """A sent batch awaiting its acks, and where it takes the stream and the relay."""
+
+    sent: Sent
+    reached: Tail
+
+
+def create_relay_table(views: ViewDb) -> None:
+    """The relay's acknowledged position per stream (part of migrate)."""
+    with views.transaction() as sql:
+        sql.execute(f"CREATE TABLE IF NOT EXISTS {RELAY_TABLE} (stream TEXT PRIMARY KEY, "
+                    "position BIGINT NOT NULL, sequence BIGINT NOT NULL, "
+                    "updated_at DOUBLE PRECISION NOT NULL)")
+
+
+def saved_positions(views: ViewDb) -> dict[str, tuple[int, float]]:
+    """Each stream's acknowledged log position and when it was saved (epoch seconds)."""
+    rows = views.query(f"SELECT stream, position, updated_at FROM {RELAY_TABLE}")
+    return {str(s): (int(p), float(t)) for s, p, t in rows}
+
+
+@dataclass
+class RelayStatus:
+    """What /readyz and /metrics show of an in-process relay."""
+
+    stream: str
+    position: int
+    sequence: int
+    connected: bool
+    error: str | None
+
+
+class Relay:
+    """Follows the log and publishes it to the stream; one asyncio loop of its own."""
+
+    def __init__(self, app: CasebookApplication, views: ViewDb, settings: Settings) -> None:
+        if not settings.nats_url:
+            raise ValueError("CASEBOOK_NATS_URL is not set: the relay needs a NATS server")
+        check_mapper(app.mapper)
+        self.app, self.views, self.settings = app, views, settings
+        self.stream, self.prefix = settings.nats_stream, settings.nats_subject_prefix
+        self.origins = Origins(app)
+        self.position = self.sequence = 0
+        self.connected = False
+        self.error: str | None = None
+        self.fatal: Exception | None = None
+        self.published = 0
+        self._saved_at = 0.0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._stopped: asyncio.Event | None = None
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    # --- running in a thread (embedded mode) or in the caller's loop (CLI) ----
+
+    def start(self) -> None:
+        """Run in a background thread until `stop`."""
+        self._thread = threading.Thread(target=lambda: asyncio.run(self.run()),
+                                        name="relay", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after the batch in flight (it is acknowledged or re-sent on the next start)."""
+        self._stopping = True
+        loop, stopped = self._loop, self._stopped
+        if loop is not None and stopped is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(stopped.set)
+        self.wake()
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+
+    def wake(self, position: int = 0) -> None:
+        """New events were committed (callable from any thread)."""
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(wake.set)
+
+    def status(self) -> RelayStatus:
+        """Position, connection and last error, for /readyz."""
+        return RelayStatus(self.stream, self.position, self.sequence, self.connected,
+                           self.error)
+
+    async def run(self) -> None:
+        """Relay until `stop`; reconnect with backoff; an unmapped event is fatal."""
+        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
+        self._stopped = asyncio.Event()
+        backoff = 0.2
+        while not self._stopping:
+            try:
+                await self._session_until_stopped()
+            except UnmappedEventError as e:
+                self.fatal, self.error, self.connected = e, type(e).__name__, False
+                log.error("relay_stopped", reason=str(e), position=self.position)
+                return
+            except FenceError as e:
+                log.info("relay_fenced", reason=str(e), position=self.position)
+                backoff = 0.2  # another publisher moved the tail: re-read it soon
+            except Exception as e:  # NATS or the event store: log, show, back off, retry
+                self.error, self.connected = type(e).__name__, False
+                log.warning("relay_failed", error=type(e).__name__, reason=str(e),
+                            position=self.position, retry_in=backoff)
+            if self._stopping:
+                break
+            await self._sleep(backoff)
+            backoff = min(backoff * 2, 10.0)
+        self.connected = False
+
+    async def _sleep(self, seconds: float) -> None:
+        assert self._stopped is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), seconds)
+
+    # --- one connected session -------------------------------------------
+
+    async def _session_until_stopped(self) -> None:
+        """Run a session; on `stop`, let it finish its batch for a few seconds, then
+        cancel it (it may be waiting for a NATS server that does not answer)."""
+        assert self._stopped is not None
+        session = asyncio.create_task(self._session())
+        stopped = asyncio.create_task(self._stopped.wait())
+        await asyncio.wait({session, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if not session.done():
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(session, STOP_GRACE_SECONDS)
+            return
+        session.result()  # raises what ended it
+
+    async def _session(self) -> None:
+        nc = await connect(self.settings.nats_url or "", "casebook-relay", reconnect=False)
+        try:
+            js = nc.jetstream()
+            await ensure_stream(js, self.stream, self.prefix)
+            tail = await read_tail(js, self.stream)
+            self.position, self.sequence = tail.position, tail.sequence
+            await self._save(tail)
+            self.connected, self.error = True, None
+            log.info("relay_resumed", stream=self.stream, position=tail.position,
+                     sequence=tail.sequence)
+            await self._follow(FencedPublisher(nc), lambda: nc.is_connected)
+        finally:
+            self.connected = False
+            await nc.close()
+
+    async def _follow(self, publisher: FencedPublisher, connected: Callable[[], bool]) -> None:
+        """Publish batch after batch, one batch's acks outstanding while the next goes."""
+        assert self._wake is not None
+        inflight: _Inflight | None = None
+        position, sequence = self.position, self.sequence
+        try:
+            while not self._stopping:
+                try:
+                    # In this thread, not an executor: a reader thread holding the GIL
+                    # would stall this loop's ack handling (the convoy effect).
+                    batch = self._read(position)
+                except UnmappedEventError:
+                    if inflight is not None:  # what came before it is published, then stop
+                        await self._settle(publisher, inflight, save=True)
+                    raise
+                if not batch:
+                    if inflight is not None:
+                        await self._settle(publisher, inflight, save=True)
+                        inflight = None
+                        continue
+                    if not connected():  # found out while idle, not at the next publish
+                        raise ConnectionError("lost the connection to NATS")
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), 1.0)
+                    continue
+                sent = _Inflight(await publisher.send(batch, sequence),
+                                 Tail(sequence + len(batch), batch[-1].position))
+                previous, inflight = inflight, sent
+                if previous is not None:
+                    await self._settle(publisher, previous, save=False)
+                position, sequence = sent.reached.position, sent.reached.sequence
+            if inflight is not None:
+                await self._settle(publisher, inflight, save=True)
+                inflight = None
+        finally:
+            if inflight is not None:  # a failure: nobody will await these acks
+                publisher.abandon(inflight.sent)
+
+    async def _settle(self, publisher: FencedPublisher, sent: _Inflight, *, save: bool) -> None:
+        """Await a batch's acks; then (at most twice a second, or when asked) save."""
+        await publisher.settle(sent.sent)
+        self.position, self.sequence = sent.reached.position, sent.reached.sequence
+        self.published += sent.sent.count
+        if save or time.monotonic() - self._saved_at >= SAVE_INTERVAL_SECONDS:
+            await self._save(sent.reached)
+
+    def _read(self, position: int) -> list[Outgoing]:
+        """The next batch of the log after `position`, as messages."""
+        notifications = self.app.recorder.select_notifications(
+            start=position + 1, limit=self.settings.relay_batch_size)
+        out: list[Outgoing] = []
+        mapper, origins, prefix = self.app.mapper, self.origins, self.prefix
+        for n in notifications:
+            try:
+                event = read_logged(mapper, n, n.id)
+                msg = to_message(event, origins.of(event), prefix)
+            except UnmappedEventError:
+                if out:  # publish the events before it; the next read raises
+                    return out
+                raise
+            out.append(Outgoing(msg.subject, msg.headers, msg.data, n.id))
+        return out
+
+    async def _save(self, tail: Tail) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self._save_sync, tail)
+
+    def _save_sync(self, tail: Tail) -> None:
+        self._saved_at = time.monotonic()
+        with self.views.transaction() as sql:
+            sql.execute(f"INSERT INTO {RELAY_TABLE} (stream, position, sequence, updated_at) "
+                        "VALUES (%s, %s, %s, %s) ON CONFLICT (stream) DO UPDATE SET "
+                        "position = excluded.position, sequence = excluded.sequence, "
+                        "updated_at = excluded.updated_at",
+                        (self.stream, tail.position, tail.sequence, time.time()))
+
+
+def run_blocking(relay: Relay, stop: Callable[[], bool]) -> None:
+    """Run `relay` in this thread until `stop()` is true (the `casebook relay` command)."""
+
+    async def main() -> None:
+        task = asyncio.create_task(relay.run())
+        while not task.done():
+            if stop():
+                relay.stop()
+            await asyncio.wait({task}, timeout=0.2)
+        await task
+
+    asyncio.run(main())
