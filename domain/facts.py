@@ -20,34 +20,35 @@ def proof_of(event: Any) -> str:
 
 
 class FactBook:
-    """The placements of companies of one municipality, as their events tell it."""
+    """The placements of every company, as their events tell it."""
 
-    def __init__(self, municipality: str) -> None:
-        self.municipality = municipality
-        self.companies: dict[UUID, str] = {}  # company id -> CVR, of this municipality
+    def __init__(self) -> None:
+        self.companies: dict[UUID, tuple[str, str]] = {}  # id -> (CVR, municipality)
         self.placements: dict[UUID, PlacementFacts] = {}
 
     def apply(self, event: Any) -> None:
-        """Fold one Company event (others, and other municipalities', are ignored)."""
+        """Fold one Company event (other kinds are ignored)."""
         if isinstance(event, Company.Registered):
-            if event.municipality == self.municipality:
-                self.companies[event.originator_id] = event.cvr
+            self.companies[event.originator_id] = (event.cvr, event.municipality)
             return
-        cvr = self.companies.get(event.originator_id)
-        if cvr is None:
-            return
+        cvr = self.companies.get(event.originator_id, ("", ""))[0]
         if isinstance(event, Company.PlacementStarted):
             facts = PlacementFacts(event.placement_id, event.originator_id, cvr,
                                    event.candidate_id)
             facts.change(Segment(event.starts_on, event.kind, event.hours_per_week,
                                  proof_of(event)))
             self.placements[event.placement_id] = facts
+        elif (p := self.placements.get(event.placement_id)) is None:
+            return  # a placement the log never started (not possible through commands)
         elif isinstance(event, Company.PlacementChanged):
-            self.placements[event.placement_id].change(Segment(
+            p.change(Segment(
                 event.effective_on, event.kind, event.hours_per_week, proof_of(event)))
         elif isinstance(event, Company.PlacementEnded):
-            self.placements[event.placement_id].end(event.ends_on, proof_of(event))
+            p.end(event.ends_on, proof_of(event))
 
-    def facts(self) -> list[PlacementFacts]:
-        """Every placement, ordered by id (the order events arrived in never matters)."""
-        return [self.placements[k] for k in sorted(self.placements, key=str)]
+    def facts(self, municipality: str) -> list[PlacementFacts]:
+        """The placements at companies of this municipality, ordered by id (so the
+        order in which their events arrived never matters)."""
+        return [self.placements[k] for k in sorted(self.placements, key=str)
+                if self.companies.get(self.placements[k].company_id, ("", ""))[1]
+                == municipality]

@@ -26,7 +26,7 @@ from services.api.context import Services
 from services.application import migrate as migrate_store
 from services.application import open_application
 from services.demo import first_demo_cvr, load_demo
-from services.projector import ProjectionService
+from services.projector import SEAL_NOT_REBUILT, ProjectionService
 from services.projector import rebuild as rebuild_view
 from services.views import ViewDb
 
@@ -167,6 +167,8 @@ def rebuild(name: Annotated[str, typer.Argument(
         help="The read model: directory, overview or timeline.")]) -> None:
     """Rebuild a read model from the log; the old one serves until the new one is swapped in."""
     known = [p.name for p in PROJECTIONS]
+    if name == "seal":
+        raise CliError(SEAL_NOT_REBUILT)
     if name not in known:
         raise CliError(f"no read model named {name!r} (known: {', '.join(known)})")
     settings = _settings()

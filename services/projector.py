@@ -23,9 +23,13 @@ from infra.settings import Settings
 from projections.base import Projection
 from projections.registry import PROJECTIONS
 from services.application import CasebookApplication
+from services.seal import Sealer
 from services.views import REGISTRY, VIEWS_CHANNEL, BufferedSql, ViewDb, prefix_of
 
 log = structlog.get_logger(__name__)
+SEAL_NOT_REBUILT = ("the seal cannot be rebuilt: it records what the log held when it was "
+                    "sealed, and rebuilding it from the log would hide any change since; "
+                    "run `casebook verify`")
 EVENTS_CHANNEL = "casebook_events"  # the event store's NOTIFY channel (its table name)
 
 
@@ -134,6 +138,7 @@ class ProjectionService:
         self.runners = [ProjectionRunner.for_active(
             app, views, p, batch_size=settings.projection_batch_size) for p in PROJECTIONS]
         self._settings = settings
+        self.sealer = Sealer(app, views, postgres=settings.backend == "postgres")
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._progress = threading.Condition()
@@ -182,6 +187,11 @@ class ProjectionService:
                                 error=type(e).__name__, reason=str(e))
                     runner.error = type(e).__name__
                     failed = True
+            try:
+                moved += self.sealer.run_batch()
+            except Exception as e:  # like a read model: log, back off, go on
+                log.warning("seal_failed", error=type(e).__name__, reason=str(e))
+                failed = True
             with self._progress:
                 self._progress.notify_all()
             try:
@@ -221,6 +231,8 @@ def rebuild(app: CasebookApplication, views: ViewDb, name: str,
             progress: Callable[[int], None]) -> ProjectionRunner:
     """Build a new generation from the log while the old one serves, then swap."""
     cls = next((p for p in PROJECTIONS if p.name == name), None)
+    if name == "seal":
+        raise ValueError(SEAL_NOT_REBUILT)
     if cls is None:
         known = ", ".join(p.name for p in PROJECTIONS)
         raise ValueError(f"no read model named {name!r} (known: {known})")

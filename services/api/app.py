@@ -11,6 +11,7 @@ from infra.persistence import postgres_is_migrated
 from infra.settings import Settings
 from services.api import (
     companies,
+    contracts,
     health,
     overview,
     problems,
@@ -77,7 +78,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     api.state.services = built
     problems.install(api)
     api.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
-    for router in (companies.router, reads.router, overview.router, state.router,
+    for router in (companies.router, contracts.router, reads.router, overview.router, state.router,
                    queues.router, staff.router, health.router):
         api.include_router(router)
     return api

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from hypothesis import given, settings
@@ -126,30 +126,33 @@ def test_invoicing_claims_nothing_early_and_no_candidate_twice(
     assert len(charged) == len(set(charged))
 
 
+def _event(cls: Any, company: uuid.UUID, version: int, **fields: Any) -> Any:
+    """A Company event of this company at this version."""
+    return cls(originator_id=company, originator_version=version,
+               timestamp=datetime(2026, 1, 1, tzinfo=UTC), by=company, **fields)
+
+
 def _events(facts: list[PlacementFacts]) -> dict[uuid.UUID, list[Any]]:
     """Company events of each company that would produce these facts."""
-    streams: dict[uuid.UUID, list[Any]] = {}
-    for company in COMPANIES:
-        streams[company] = [Company.Registered(
-            originator_id=company, originator_version=1, timestamp=None,  # type: ignore[arg-type]
-            originator_topic="", cvr=str(company.int), name="n", municipality="165",
-            industry="", by=company)]
+    streams: dict[uuid.UUID, list[Any]] = {
+        c: [_event(Company.Registered, c, 1, originator_topic="", cvr=str(c.int), name="n",
+                   municipality="165", industry="")] for c in COMPANIES}
     for p in facts:
         events = streams[p.company_id]
         for i, s in enumerate(p.segments):
-            kind = Company.PlacementStarted if i == 0 else Company.PlacementChanged
-            extra: dict[str, Any] = ({"candidate_id": p.candidate_id, "referral_id": None,
-                                      "starts_on": s.starts_on} if i == 0 else
-                                     {"effective_on": s.starts_on})
-            events.append(kind(originator_id=p.company_id,
-                               originator_version=len(events) + 1, timestamp=None,
-                               placement_id=p.placement_id, kind=s.kind,
-                               hours_per_week=s.hours_per_week, by=p.company_id, **extra))
+            common = {"placement_id": p.placement_id, "kind": s.kind,
+                      "hours_per_week": s.hours_per_week}
+            if i == 0:
+                events.append(_event(Company.PlacementStarted, p.company_id, len(events) + 1,
+                                     candidate_id=p.candidate_id, referral_id=None,
+                                     starts_on=s.starts_on, **common))
+            else:
+                events.append(_event(Company.PlacementChanged, p.company_id, len(events) + 1,
+                                     effective_on=s.starts_on, **common))
         if p.ends_on is not None:
-            events.append(Company.PlacementEnded(
-                originator_id=p.company_id, originator_version=len(events) + 1,
-                timestamp=None, placement_id=p.placement_id, ends_on=p.ends_on,
-                reason="other", by=p.company_id))
+            events.append(_event(Company.PlacementEnded, p.company_id, len(events) + 1,
+                                 placement_id=p.placement_id, ends_on=p.ends_on,
+                                 reason="other"))
     return streams
 
 
@@ -170,8 +173,8 @@ def test_the_ledger_does_not_depend_on_how_companies_events_interleave(
 
     results = []
     for _ in range(2):
-        fact_book = FactBook("165")
+        fact_book = FactBook()
         for e in interleaved():
             fact_book.apply(e)
-        results.append(evaluate(fact_book.facts(), RuleBook([rules]), today, PERIOD))
+        results.append(evaluate(fact_book.facts("165"), RuleBook([rules]), today, PERIOD))
     assert results[0] == results[1]
