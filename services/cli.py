@@ -1,4 +1,5 @@
-"""The `casebook` command line: serve, migrate, demo."""
+"""The `casebook` command line: serve, migrate, demo, project, rebuild (and the
+auditor's verify, replay and export from services.cli_audit)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from domain.values import company_id
 from infra.logging import configure_logging
 from infra.settings import Settings
 from projections.registry import PROJECTIONS
+from services import cli_audit
 from services.api.app import build_services, create_app
 from services.api.context import Services
 from services.application import migrate as migrate_store
@@ -188,10 +190,16 @@ def rebuild(name: Annotated[str, typer.Argument(
         app.close()
 
 
+cli_audit.register(cli)
+
+
 def main() -> None:
     """Entry point: any failure exits non-zero with a one-line reason."""
     try:
-        cli(standalone_mode=False)
+        # Without standalone mode click returns a typer.Exit's code instead of raising.
+        code = cli(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except (typer.Abort, KeyboardInterrupt):
         sys.exit(130)
     except typer.Exit as e:
