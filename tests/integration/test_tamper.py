@@ -46,12 +46,12 @@ class Raw:
             with psycopg.connect(self.settings.database_url) as conn, conn.cursor() as cur:
                 yield cur
             return
-        conn = sqlite3.connect(self.settings.sqlite_path())
+        lite = sqlite3.connect(self.settings.sqlite_path())
         try:
-            yield _Qmark(conn.cursor())
-            conn.commit()
+            yield _Qmark(lite.cursor())
+            lite.commit()
         finally:
-            conn.close()
+            lite.close()
 
     def row(self, cur: Any, position: int) -> tuple[Any, ...]:
         cur.execute(f"SELECT originator_id, originator_version, topic, state FROM {self.table} "
