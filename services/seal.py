@@ -58,6 +58,8 @@ class Sealer:
 
     def run_batch(self) -> int:
         """Seal the next batch of the log; return how many events it held."""
+        if self.position and self.app.last_position() <= self.position:
+            return 0  # nothing new since our last batch: no write transaction
         with self.views.transaction() as sql:
             if self.postgres:
                 sql.execute("SELECT pg_advisory_xact_lock(%s)", (SEAL_LOCK_ID,))

@@ -11,12 +11,10 @@ import uuid
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from infra.settings import Settings
-from services.api.app import create_app
 from tests.conftest import open_services
-from tests.integration.test_tamper import ADMIN, CASEBOOK, YEAR
+from tests.integration.test_tamper import ADMIN, CASEBOOK, YEAR, company_client
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -39,11 +37,7 @@ def contract_with_invoice(settings: Settings) -> dict[str, Any]:
     invoices; returns the ids and the invoices as the API shows them."""
     services = open_services(settings)
     try:
-        client = TestClient(create_app(settings, services))
-        staff = client.post("/staff", json={"name": "Gry", "municipality": "165",
-                                            "unit": "job_centre"}).json()["id"]
-        client.post("/companies", json={"cvr": "13748136", "name": "Glans ApS",
-                                        "municipality": "165", "by": staff})
+        client, staff = company_client(settings, services)
         ids = []
         for day in ("2026-01-05", "2026-02-02"):
             r = client.post("/companies/13748136/placements", json={

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from infra.settings import Settings
 from services.api.app import create_app
+from services.api.context import Services
 from services.application import open_application
 from services.seal import Sealer
 from services.verify import EXIT_BITS, TAMPERED_BASE, Report, verify
@@ -117,16 +118,22 @@ def settings(request: pytest.FixtureRequest) -> Settings:
     return found
 
 
+def company_client(settings: Settings, services: Services) -> tuple[TestClient, str]:
+    """A client of the app, a staff member and company 13748136 of municipality 165."""
+    client = TestClient(create_app(settings, services))
+    staff: str = client.post("/staff", json={"name": "Gry", "municipality": "165",
+                                             "unit": "job_centre"}).json()["id"]
+    client.post("/companies", json={"cvr": "13748136", "name": "Glans ApS",
+                                    "municipality": "165", "by": staff})
+    return client, staff
+
+
 def build_log(settings: Settings) -> dict[str, Any]:
     """Staff, a company with placements, a contract with an invoice, and later contacts;
     all sealed. Returns the invoice as GET /invoices/{id} shows it."""
     services = open_services(settings)
     try:
-        client = TestClient(create_app(settings, services))
-        staff = client.post("/staff", json={"name": "Gry", "municipality": "165",
-                                            "unit": "job_centre"}).json()["id"]
-        client.post("/companies", json={"cvr": "13748136", "name": "Glans ApS",
-                                        "municipality": "165", "by": staff})
+        client, staff = company_client(settings, services)
         for day in ("2026-01-05", "2026-02-02", "2026-03-02"):
             r = client.post("/companies/13748136/placements", json={
                 "by": staff, "candidate_id": str(uuid.uuid4()), "kind": "ordinary",
