@@ -37,7 +37,7 @@ from infra.settings import Settings
 from services.application import migrate, open_application
 from services.ledger import evaluate_contract
 from services.seal import Sealer
-from services.verify import events_in_order, verify
+from services.verify import events_in_order, stored_pairs, verify
 from services.views import ViewDb
 
 console = Console()
@@ -60,7 +60,7 @@ def _measure(settings: Settings, what: str, contract_id: uuid.UUID) -> dict[str,
             entries = evaluation.entries()
             assert entries, "the bench contract reached nothing"
         elif what == "verify":
-            report = verify(app, views)
+            report = verify(stored_pairs(settings, app, views))
             assert not report.findings and report.events == head, report.findings[:3]
         rate = head / (time.perf_counter() - started)
     views.close()
@@ -72,7 +72,7 @@ def _measure(settings: Settings, what: str, contract_id: uuid.UUID) -> dict[str,
 def child(url: str, schema: str, what: str, contract: str) -> None:
     """(internal) Run one measurement and print it as JSON."""
     settings = Settings(database_url=url, postgres_schema=schema, log_level="warning")
-    print(json.dumps(_measure(settings, what, uuid.UUID(contract))))  # noqa: T201
+    print(json.dumps(_measure(settings, what, uuid.UUID(contract))))
 
 
 @app_cli.command()

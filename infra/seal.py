@@ -22,9 +22,14 @@ _HEAD = struct.Struct(">16sqqI")
 
 def event_hash(prev: bytes, originator_id: Any, version: int, position: int, topic: str,
                state: bytes) -> bytes:
-    """h of one stored event (the canonical record: id, version, position, topic, state)."""
-    stream = originator_id.bytes if isinstance(originator_id, UUID) else \
-        UUID(str(originator_id)).bytes
+    """h of one stored event (the canonical record: id, version, position, topic, state);
+    the stream id as a UUID, its text, or its 16 bytes."""
+    if isinstance(originator_id, bytes):
+        stream = originator_id
+    elif isinstance(originator_id, UUID):
+        stream = originator_id.bytes
+    else:
+        stream = UUID(str(originator_id)).bytes
     encoded = topic.encode()
     h = hashlib.sha256(prev)
     h.update(_HEAD.pack(stream, version, position, len(encoded)))

@@ -23,7 +23,7 @@ from infra.settings import Settings
 from services.api.contracts import ledger_body
 from services.application import CasebookApplication, open_application
 from services.ledger import evaluate_contract, find_invoice
-from services.verify import EXIT_BITS, Finding, events_in_order, verify
+from services.verify import EXIT_BITS, Finding, events_in_order, stored_pairs, verify
 from services.views import ViewDb
 
 console = Console(stderr=True)
@@ -37,13 +37,13 @@ class AuditError(Exception):
 
 
 @contextmanager
-def _stores() -> Iterator[tuple[CasebookApplication, ViewDb]]:
+def _stores() -> Iterator[tuple[CasebookApplication, ViewDb, Settings]]:
     settings = Settings()
     configure_logging(settings)
     app = open_application(settings)
     views = ViewDb(settings)
     try:
-        yield app, views
+        yield app, views, settings
     finally:
         views.close()
         app.close()
@@ -73,7 +73,7 @@ def verify_command(
     """
     if (at is None) != (digest is None):
         raise AuditError("--at and --digest go together")
-    with _stores() as (app, views):
+    with _stores() as (app, views, settings):
         pins: dict[int, tuple[str, str]] = {}
         if invoice is not None:
             _, event = find_invoice(app, invoice)
@@ -81,7 +81,8 @@ def verify_command(
         if at is not None and digest is not None:
             pins[at] = (digest.lower(), "--digest")
         with _bar("verifying", app.last_position()) as progress:
-            report = verify(app, views, pins=list(pins), progress=progress)
+            report = verify(stored_pairs(settings, app, views), pins=list(pins),
+                            progress=progress)
     for position, (expected, source) in pins.items():
         if report.pins[position] != expected:
             report.findings.append(Finding("digest_mismatch", position, (
@@ -117,7 +118,7 @@ def replay_command(
 ) -> None:
     """Recompute a contract's ledger from the log alone and print it."""
     known = _aware("--known-at", known_at)
-    with _stores() as (app, _):
+    with _stores() as (app, _, _settings):
         if invoice is not None:
             _replay_invoice(app, contract, invoice, as_json)
             return
@@ -205,7 +206,7 @@ def export_command(
     if writer is not None:
         writer.writerow(COLUMNS)
     count = 0
-    with _stores() as (app, _), _bar("exporting", app.last_position()) as progress:
+    with _stores() as (app, _, _settings), _bar("exporting", app.last_position()) as progress:
         for n in events_in_order(app):
             if n.id % 5000 == 0:
                 progress(n.id)

@@ -34,7 +34,7 @@ class Evaluation:
     """A contract as the log told it at one point, and its outcomes on one day."""
 
     contract: OutcomeContract
-    position: int  # the newest event read (of the topics that matter)
+    position: int  # the newest event folded in (of the topics that matter)
     today: date
     outcomes: list[Outcome]
 
@@ -70,12 +70,13 @@ def evaluate_contract(
     """Fold the log (up to `stop`, of what was recorded by `known_at`) into the ledger."""
     contract: Any = None
     facts = FactBook()
-    position = 0
+    counted = 0  # the newest position folded in
     for n, (position, event) in enumerate(relevant_events(app, stop=stop)):
         if progress is not None and n % 10_000 == 0:
             progress(position)
         if known_at is not None and event.timestamp > known_at:
             continue
+        counted = position
         if not isinstance(event, CONTRACT_EVENTS):
             facts.apply(event)
         elif event.originator_id == contract_id:
@@ -86,7 +87,7 @@ def evaluate_contract(
     day = today or (known_at or datetime.now(COPENHAGEN)).astimezone(COPENHAGEN).date()
     outcomes = evaluate(facts.facts(contract.municipality), contract.rule_book, day,
                         (contract.period_from, contract.period_to))
-    return Evaluation(contract, position, day, outcomes)
+    return Evaluation(contract, counted, day, outcomes)
 
 
 def find_invoice(app: CasebookApplication, invoice_id: UUID) -> tuple[int, Any]:

@@ -10,13 +10,15 @@ saw inside the sealed range was inserted, a sealed one that is gone was removed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
+from infra.rawlog import EventRow, Pair, SealRow, log_and_seal
 from infra.seal import ZERO, event_hash, next_digest
+from infra.settings import Settings
 from services.application import CasebookApplication
 from services.seal import sealed_rows
 from services.views import ViewDb
@@ -68,103 +70,119 @@ def events_in_order(app: CasebookApplication, page: int = 10_000) -> Iterator[No
         start = notes[-1].id
 
 
-def _merged(events: Iterator[Notification], seal: Iterator[tuple[Any, ...]]
-            ) -> Iterator[tuple[Notification | None, tuple[Any, ...] | None]]:
-    e, s = next(events, None), next(seal, None)
-    while e is not None or s is not None:
-        if s is None or (e is not None and e.id < int(s[0])):
-            yield e, None
-            e = next(events, None)
-        elif e is None or int(s[0]) < e.id:
-            yield None, s
-            s = next(seal, None)
-        else:
-            yield e, s
-            e, s = next(events, None), next(seal, None)
+def stored_pairs(settings: Settings, app: CasebookApplication, views: ViewDb
+                 ) -> Iterable[Pair]:
+    """The log and its seal side by side: straight from SQLite or PostgreSQL in one
+    snapshot, or through the library (the in-memory store of the unit tests)."""
+    if settings.backend != "memory":
+        return log_and_seal(settings)
+    events = ((n.id, str(n.originator_id), UUID(str(n.originator_id)).bytes,
+               n.originator_version,
+               n.topic, n.state) for n in events_in_order(app))
+    seal = ((int(r[0]), str(r[1]), int(r[2]), str(r[3]), str(r[4]), str(r[5]))
+            for r in sealed_rows(views))
+    merged: dict[int, tuple[EventRow | None, SealRow | None]] = {}
+    for e in events:
+        merged[e[0]] = (e, None)
+    for s in seal:
+        merged[s[0]] = (merged.get(s[0], (None, None))[0], s)
+    return [merged[k] for k in sorted(merged)]
 
 
-def verify(app: CasebookApplication, views: ViewDb, *, pins: Sequence[int] = (),
+class _Walk:
+    """The state of one pass."""
+
+    def __init__(self, pins: Sequence[int]) -> None:
+        self.report = Report()
+        self.chain: dict[str, bytes] = {}  # stream -> recomputed h of its newest event
+        self.seal_chain: dict[str, tuple[int, str]] = {}  # stream -> newest sealed (v, h)
+        self.odd_events: dict[tuple[str, int], EventRow] = {}
+        self.odd_seal: dict[tuple[str, int], SealRow] = {}
+        self.digest = ZERO
+        self.digest_broken = False
+        self.waiting = sorted(pins)
+
+
+def verify(pairs: Iterable[Pair], *, pins: Sequence[int] = (),
            progress: Callable[[int], None] | None = None) -> Report:
     """Compare the log with its seal; recompute the digest (also at each pinned position)."""
-    report = Report()
-    chain: dict[str, bytes] = {}  # stream -> recomputed h of its newest event
-    seal_chain: dict[str, tuple[int, str]] = {}  # stream -> newest sealed (version, h)
-    odd_events: dict[tuple[str, int], Notification] = {}
-    odd_seal: dict[tuple[str, int], tuple[Any, ...]] = {}
-    digest = ZERO
-    waiting = sorted(pins)
-    for e, s in _merged(events_in_order(app), sealed_rows(views)):
+    w = _Walk(pins)
+    report = w.report
+    for e, s in pairs:
         if s is not None:
-            report.sealed_position = int(s[0])
-            _check_seal_chain(s, seal_chain, report)
+            report.sealed_position = s[0]
+            _check_seal_chain(s, w.seal_chain, report)
         if e is None:
             assert s is not None
-            odd_seal[(str(s[1]), int(s[2]))] = s
+            w.odd_seal[(s[1], s[2])] = s
             continue
-        while waiting and waiting[0] < e.id:
-            report.pins[waiting.pop(0)] = digest.hex()
-        stream = str(e.originator_id)
-        h = event_hash(chain.get(stream, ZERO) if e.originator_version > 1 else ZERO,
-                       e.originator_id, e.originator_version, e.id, e.topic, e.state)
-        chain[stream] = h
-        digest = next_digest(digest, h)
+        position, stream, raw_id, version, topic, state = e
+        while w.waiting and w.waiting[0] < position:
+            report.pins[w.waiting.pop(0)] = w.digest.hex()
+        h = event_hash(w.chain.get(stream, ZERO) if version > 1 else ZERO, raw_id, version,
+                       position, topic, state)
+        w.chain[stream] = h
+        w.digest = next_digest(w.digest, h)
         report.events += 1
-        report.position = e.id
+        report.position = position
         if progress is not None and report.events % 10_000 == 0:
-            progress(e.id)
-        if s is not None and str(s[1]) == stream and int(s[2]) == e.originator_version and \
-                _intact(e, s, h):
+            progress(position)
+        if s is not None and s[1] == stream and s[2] == version and _intact(e, s, h):
+            if not (w.odd_events or w.odd_seal or w.digest_broken) and \
+                    s[5] != w.digest.hex():
+                w.digest_broken = True  # reported once: every later digest differs too
+                report.findings.append(Finding("seal_broken", position, (
+                    "the sealed running digest differs from the one recomputed here")))
             continue
-        odd_events[(stream, e.originator_version)] = e
+        w.odd_events[(stream, version)] = e
         if s is not None:
-            odd_seal[(str(s[1]), int(s[2]))] = s
-    for position in waiting:
-        report.pins[position] = digest.hex()
-    report.digest = digest.hex()
-    _classify(odd_events, odd_seal, report)
+            w.odd_seal[(s[1], s[2])] = s
+    for position in w.waiting:
+        report.pins[position] = w.digest.hex()
+    report.digest = w.digest.hex()
+    _classify(w.odd_events, w.odd_seal, report)
     report.findings.sort(key=lambda f: (f.position, f.kind))
     return report
 
 
-def _intact(e: Notification, s: tuple[Any, ...], h: bytes) -> bool:
+def _intact(e: EventRow, s: SealRow, h: bytes) -> bool:
     if h.hex() == s[4]:
         return True
     # The recomputed chain differs when an earlier event of the stream was changed;
     # this event is intact if it hashes to its seal on the sealed predecessor.
-    return event_hash(bytes.fromhex(s[3]), e.originator_id, e.originator_version, e.id,
-                      e.topic, e.state).hex() == str(s[4])
+    return event_hash(bytes.fromhex(s[3]), e[2], e[3], e[0], e[4], e[5]).hex() == s[4]
 
 
-def _check_seal_chain(s: tuple[Any, ...], seal_chain: dict[str, tuple[int, str]],
+def _check_seal_chain(s: SealRow, seal_chain: dict[str, tuple[int, str]],
                       report: Report) -> None:
-    stream, version = str(s[1]), int(s[2])
+    stream, version = s[1], s[2]
     last = seal_chain.get(stream)
-    expected = last[1] if last is not None and last[0] == version - 1 else ZERO.hex()
-    if last is not None and s[3] != expected:
-        report.findings.append(Finding("seal_broken", int(s[0]), (
-            f"the seal of {stream} v{version} does not link to its predecessor")))
-    seal_chain[stream] = (version, str(s[4]))
+    if last is not None:
+        expected = last[1] if last[0] == version - 1 else ZERO.hex()
+        if s[3] != expected:
+            report.findings.append(Finding("seal_broken", s[0], (
+                f"the seal of {stream} v{version} does not link to its predecessor")))
+    seal_chain[stream] = (version, s[4])
 
 
-def _classify(odd_events: dict[tuple[str, int], Notification],
-              odd_seal: dict[tuple[str, int], tuple[Any, ...]], report: Report) -> None:
+def _classify(odd_events: dict[tuple[str, int], EventRow],
+              odd_seal: dict[tuple[str, int], SealRow], report: Report) -> None:
     add = report.findings.append
     for key, e in odd_events.items():
-        name = f"{key[0]} v{key[1]} ({e.topic.removeprefix('casebook:')})"
+        name = f"{key[0]} v{key[1]} ({e[4].removeprefix('casebook:')})"
         s = odd_seal.pop(key, None)
         if s is None:
-            if e.id <= report.sealed_position:
-                add(Finding("inserted", e.id, f"{name} at {e.id} was never sealed"))
+            if e[0] <= report.sealed_position:
+                add(Finding("inserted", e[0], f"{name} at {e[0]} was never sealed"))
             else:
                 report.unsealed += 1
             continue
-        same = event_hash(bytes.fromhex(s[3]), e.originator_id, e.originator_version,
-                          int(s[0]), e.topic, e.state).hex() == s[4]
+        same = event_hash(bytes.fromhex(s[3]), e[2], e[3], s[0], e[4], e[5]).hex() == s[4]
         if same:
-            add(Finding("reordered", e.id, f"{name} was sealed at {s[0]}, is now at {e.id}"))
-        elif int(s[0]) == e.id:
-            add(Finding("changed", e.id, f"{name} at {e.id} differs from what was sealed"))
+            add(Finding("reordered", e[0], f"{name} was sealed at {s[0]}, is now at {e[0]}"))
+        elif s[0] == e[0]:
+            add(Finding("changed", e[0], f"{name} at {e[0]} differs from what was sealed"))
         else:
-            add(Finding("changed", e.id, f"{name} sealed at {s[0]} is now at {e.id}, changed"))
+            add(Finding("changed", e[0], f"{name} sealed at {s[0]} is now at {e[0]}, changed"))
     for key, s in odd_seal.items():
-        add(Finding("removed", int(s[0]), f"{key[0]} v{key[1]} sealed at {s[0]} is gone"))
+        add(Finding("removed", s[0], f"{key[0]} v{key[1]} sealed at {s[0]} is gone"))

@@ -152,12 +152,11 @@ def invoice(invoice_id: UUID, services: Svc) -> dict[str, Any]:
     recorded_at, event = find_invoice(services.app, invoice_id)
     sealer = Sealer(services.app, services.views)
     sealed = sealer.digest_at(event.position)
-    evaluation = evaluate_contract(services.app, event.originator_id,
-                                   today=services.clock().date())
+    contract = services.app.find(event.originator_id, OutcomeContract)
+    assert contract is not None  # its own event was just read
     disputes = [{"dispute_id": str(d.dispute_id), "keys": list(d.keys), "reason": d.reason,
                  "outcome": d.outcome}
-                for d in evaluation.contract.books.disputes.values()
-                if d.invoice_id == invoice_id]
+                for d in contract.books.disputes.values() if d.invoice_id == invoice_id]
     return {
         "invoice_id": str(invoice_id), "contract_id": str(event.originator_id),
         "event": f"{event.originator_id}:{event.originator_version}",

@@ -21,7 +21,7 @@ from services.api.app import create_app
 from services.api.context import Services
 from services.application import open_application
 from services.seal import Sealer
-from services.verify import EXIT_BITS, TAMPERED_BASE, Report, verify
+from services.verify import EXIT_BITS, TAMPERED_BASE, Report, stored_pairs, verify
 from services.views import ViewDb
 from tests.conftest import open_services
 
@@ -95,6 +95,13 @@ class Raw:
                         "originator_version, topic, state) VALUES (%s, %s, %s, %s, %s)",
                         (position, ident, version, topic, state))
 
+    def seal_digest(self, position: int) -> None:
+        table = f'"{self.settings.postgres_schema}".casebook_seal' if self.pg else \
+            "casebook_seal"
+        with self.cursor() as cur:
+            cur.execute(f"UPDATE {table} SET digest = %s WHERE position = %s",
+                        ("00" * 32, position))
+
     def truncate_after(self, position: int) -> None:
         with self.cursor() as cur:
             cur.execute(f"DELETE FROM {self.table} WHERE {self.pos} > %s", (position,))
@@ -163,7 +170,7 @@ def run_verify(settings: Settings, *, seal: bool = False, pins: tuple[int, ...] 
     try:
         if seal:
             Sealer(app, views, postgres=settings.backend == "postgres").seal_all()
-        return verify(app, views, pins=pins)
+        return verify(stored_pairs(settings, app, views), pins=pins)
     finally:
         views.close()
         app.close()
@@ -179,6 +186,7 @@ TAMPERING: dict[str, tuple[Callable[[Raw], None], set[str]]] = {
     "delete one": (lambda raw: raw.delete(5), {"removed"}),
     "swap two": (lambda raw: raw.swap(4, 6), {"reordered"}),
     "insert one": (lambda raw: raw.insert(5), {"inserted", "reordered"}),
+    "rewrite the seal's digest": (lambda raw: raw.seal_digest(5), {"seal_broken"}),
 }
 
 
