@@ -78,12 +78,7 @@ class Sealer:
                 self._last[stream] = (n.originator_version, h)
                 sealed.append((n.id, stream, n.originator_version, prev.hex(), h.hex(),
                                digest.hex()))
-            if sealed and self.postgres:  # one statement of arrays, not one per row
-                sql.execute(f"INSERT INTO {SEAL} (position, originator_id, originator_version, "
-                            "prev, hash, digest) SELECT * FROM unnest(%s::bigint[], "
-                            "%s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[])",
-                            [list(column) for column in zip(*sealed, strict=True)])
-            elif sealed:
+            if sealed:
                 sql.executemany(f"INSERT INTO {SEAL} (position, originator_id, "
                                 "originator_version, prev, hash, digest) "
                                 "VALUES (%s, %s, %s, %s, %s, %s)", sealed)
