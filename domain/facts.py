@@ -49,6 +49,6 @@ class FactBook:
     def facts(self, municipality: str) -> list[PlacementFacts]:
         """The placements at companies of this municipality, ordered by id (so the
         order in which their events arrived never matters)."""
-        return [self.placements[k] for k in sorted(self.placements, key=str)
+        return [self.placements[k] for k in sorted(self.placements)
                 if self.companies.get(self.placements[k].company_id, ("", ""))[1]
                 == municipality]

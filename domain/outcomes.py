@@ -182,6 +182,6 @@ def evaluate(placements: list[PlacementFacts], book: RuleBook, today: date,
     return outcomes
 
 
-def _order(r: _Reached) -> tuple[date, str, str, str]:
-    return (r.reached_on, r.milestone, str(r.placement.candidate_id),
-            str(r.placement.placement_id))
+def _order(r: _Reached) -> tuple[date, str, UUID, UUID]:
+    # UUIDs order by their number, which is the order of their text: cheaper, the same.
+    return (r.reached_on, r.milestone, r.placement.candidate_id, r.placement.placement_id)

@@ -128,9 +128,12 @@ class RuleBook:
             raise InvalidValue("a contract needs rules")
         # Stable: of two versions from the same date, the later amendment wins.
         self.versions = tuple(sorted(versions, key=lambda r: r.effective_from))
+        self._changes = [r.effective_from for r in self.versions[1:]]
 
     def on(self, day: date) -> Rules:
         """The version in effect on `day`."""
+        if not self._changes:
+            return self.versions[0]
         found = self.versions[0]
         for rules in self.versions:
             if rules.effective_from <= day:
@@ -141,4 +144,4 @@ class RuleBook:
 
     def change_days(self) -> list[date]:
         """The days on which a later version takes effect."""
-        return [r.effective_from for r in self.versions[1:]]
+        return self._changes
