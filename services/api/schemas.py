@@ -196,9 +196,8 @@ class MilestoneIn(Body):
 class RulesIn(Body):
     """Contract rules; omitted fields take the defaults of the design."""
 
-    paying_kinds: Annotated[list[PlacementKind], Field(max_length=4)] = Field(
-        default_factory=lambda: [PlacementKind("ordinary"), PlacementKind("flex_job")],
-        description="never internship")
+    paying_kinds: Annotated[tuple[PlacementKind, ...], Field(max_length=4)] = Field(
+        (PlacementKind.ORDINARY, PlacementKind.FLEX_JOB), description="never internship")
     milestones: Annotated[list[MilestoneIn], Field(max_length=20)] | None = Field(
         None, description="default: start, 13_weeks, 26_weeks at `default_prices_ore`")
     default_prices_ore: Annotated[list[Ore], Field(min_length=3, max_length=3)] | None = Field(
