@@ -145,3 +145,31 @@ class CandidateOnLegalHoldError(CandidateError, RuleBroken):
 
 class InvalidCprError(CandidateError, InvalidValue):
     """The CPR number is not ten digits naming a real date of birth."""
+
+
+class ContractError(DomainError):
+    """Base for errors of the OutcomeContract aggregate."""
+
+
+class ContractNotFoundError(ContractError, NotFound):
+    """No outcome contract has this id."""
+
+
+class InvoiceNotFoundError(ContractError, NotFound):
+    """No invoice has this id."""
+
+
+class DisputeNotFoundError(ContractError, NotFound):
+    """No dispute of this invoice has this id."""
+
+
+class NothingToInvoiceError(ContractError, RuleBroken):
+    """No claimable milestone and no correction is due for the period."""
+
+
+class DisputeAlreadyResolvedError(ContractError, RuleBroken):
+    """The dispute has been resolved already."""
+
+
+class ContractPeriodError(ContractError, InvalidValue):
+    """A date lies outside what the contract allows."""

@@ -106,6 +106,24 @@ def erase(candidate_id: UUID, *, by: UUID, now: datetime, legal_holds: Collectio
 
 
 def legal_holds(app: CasebookApplication, candidate_id: UUID) -> list[str]:
-    """Open invoice disputes that depend on this candidate (they block erasure)."""
-    del app, candidate_id  # no outcome contracts exist yet in this build
-    return []
+    """Open invoice disputes that depend on this candidate (they block erasure): a
+    dispute not yet resolved whose disputed invoice lines name the candidate."""
+    from domain.contract import OutcomeContract
+    from services.ledger import relevant_events
+
+    municipality = candidate_municipality(app, candidate_id)
+    holds = []
+    for _, agreed in relevant_events(app, topics=[OutcomeContract.Agreed.TOPIC]):
+        if agreed.municipality != municipality:
+            continue
+        contract = app.find(agreed.originator_id, OutcomeContract)
+        assert contract is not None
+        for dispute in contract.books.disputes.values():
+            if dispute.outcome is not None:
+                continue
+            lines = contract.books.invoices[dispute.invoice_id].lines
+            named = {str(line.get("candidate_id")) for line in lines
+                     if line.get("key") in dispute.keys}
+            if str(candidate_id) in named:
+                holds.append(str(dispute.dispute_id))
+    return holds

@@ -1,4 +1,5 @@
-"""The `casebook` command line: serve, migrate, demo, project, rebuild, relay, tail."""
+"""The `casebook` command line: serve, migrate, demo, project, rebuild, relay, tail,
+token (and the auditor's verify, replay and export from services.cli_audit)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from infra.logging import configure_logging
 from infra.municipalities import municipalities
 from infra.settings import Settings
 from projections.registry import PROJECTIONS
+from services import cli_audit
 from services.api.app import build_services, create_app
 from services.api.context import Services
 from services.application import migrate as migrate_store
@@ -29,7 +31,7 @@ from services.application import open_application
 from services.auth import STAFF_ROLES, Role, acting_token, mint_token
 from services.demo import first_demo_cvr, load_demo
 from services.progress import listen
-from services.projector import EVENTS_CHANNEL, ProjectionService
+from services.projector import EVENTS_CHANNEL, SEAL_NOT_REBUILT, ProjectionService
 from services.rebuild import rebuild_all
 from services.relay import Relay, run_blocking
 from services.tail import TailOptions, run_tail
@@ -231,6 +233,8 @@ def rebuild(names: Annotated[list[str], typer.Argument(
     """Rebuild read models from the log in one pass; the old ones serve until the new ones
     are swapped in."""
     known = [p.name for p in PROJECTIONS]
+    if "seal" in names:
+        raise CliError(SEAL_NOT_REBUILT)
     wanted = known if names == ["all"] else names
     unknown = [n for n in wanted if n not in known]
     if unknown:
@@ -311,10 +315,16 @@ def tail(
     run_tail(settings, options, lambda line: print(line, flush=True), stop.is_set)
 
 
+cli_audit.register(cli)
+
+
 def main() -> None:
     """Entry point: any failure exits non-zero with a one-line reason."""
     try:
-        cli(standalone_mode=False)
+        # Without standalone mode click returns a typer.Exit's code instead of raising.
+        code = cli(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except (typer.Abort, KeyboardInterrupt):
         sys.exit(130)
     except typer.Exit as e:

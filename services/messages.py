@@ -26,6 +26,7 @@ from eventsourcing.utils import resolve_topic
 
 from domain.candidate import Candidate
 from domain.company import Company
+from domain.contract import OutcomeContract
 from domain.staff import StaffMember
 
 SOURCE = "/casebook"
@@ -93,6 +94,11 @@ CONTRACT: dict[type[Any], EventContract] = dict([
     _contract(Candidate.Registered, "candidate", omit=frozenset({"sealed"})),
     _contract(Candidate.Clarified, "candidate"),
     _contract(Candidate.Erased, "candidate", "erased_on"),
+    _contract(OutcomeContract.Agreed, "contract", "period_from"),
+    _contract(OutcomeContract.Amended, "contract"),
+    _contract(OutcomeContract.InvoiceIssued, "contract", "computed_on"),
+    _contract(OutcomeContract.InvoiceDisputed, "contract"),
+    _contract(OutcomeContract.DisputeResolved, "contract"),
 ])
 
 
@@ -246,6 +252,6 @@ def carried_origin(event: LoggedEvent) -> Origin | None:
         return Origin(event.fields["municipality"], event.fields["cvr"])
     if event.cls is StaffMember.Joined or event.cls is StaffMember.Moved:
         return Origin(event.fields["municipality"], str(event.originator_id))
-    if event.cls is Candidate.Registered:
+    if event.cls is Candidate.Registered or event.cls is OutcomeContract.Agreed:
         return Origin(event.fields["municipality"], str(event.originator_id))
     return None

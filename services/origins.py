@@ -49,7 +49,7 @@ class Origins:
     def _look_up(self, event: LoggedEvent) -> Origin:
         self.lookups += 1
         recorder, mapper = self._app.recorder, self._app.mapper
-        if contract_of(event.cls).aggregate in ("company", "candidate"):  # never move
+        if contract_of(event.cls).aggregate in ("company", "candidate", "contract"):
             stored = recorder.select_events(event.originator_id, lte=1)
         else:  # a staff member's stream is a handful of events
             stored = recorder.select_events(event.originator_id,

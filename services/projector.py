@@ -24,9 +24,13 @@ from services.application import CasebookApplication
 from services.batch import BatchSql, primary_keys
 from services.heartbeat import BEAT_SECONDS, WorkerStatus, beat, forget, new_worker_id
 from services.progress import Progress, listen
+from services.seal import Sealer
 from services.views import REGISTRY, ViewDb, prefix_of
 
 log = structlog.get_logger(__name__)
+SEAL_NOT_REBUILT = ("the seal cannot be rebuilt: it records what the log held when it was "
+                    "sealed, and rebuilding it from the log would hide any change since; "
+                    "run `casebook verify`")
 EVENTS_CHANNEL = "casebook_events"  # the event store's NOTIFY channel (its table name)
 
 
@@ -135,6 +139,7 @@ class ProjectionService:
         self.runners = [ProjectionRunner.for_active(
             app, views, p, batch_size=settings.projection_batch_size) for p in PROJECTIONS]
         self._settings = settings
+        self.sealer = Sealer(app, views, postgres=settings.backend == "postgres")
         self._wake = threading.Event()
         self._stop = threading.Event()
         self.progress = Progress()
@@ -217,6 +222,11 @@ class ProjectionService:
                                 error=type(e).__name__, reason=str(e))
                     runner.error = type(e).__name__
                     failed = True
+            try:
+                moved += self.sealer.run_batch()
+            except Exception as e:  # like a read model: log, back off, go on
+                log.warning("seal_failed", error=type(e).__name__, reason=str(e))
+                failed = True
             if moved:
                 self.worker.last_batch_at = time.time()
             self.progress.bump()

@@ -47,6 +47,8 @@ class Scope(StrEnum):
     COMPANY = "company"  # the company named by the {cvr} path parameter
     STAFF = "staff"  # the staff member named by {staff_id}
     CANDIDATE = "candidate"  # the candidate named by {candidate_id}
+    CONTRACT = "contract"  # the outcome contract named by {contract_id}
+    INVOICE = "invoice"  # the invoice named by {invoice_id} (its contract's municipality)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,16 @@ def allow(*roles: Role, scope: Scope = Scope.TOKEN) -> Any:
         async def check(request: Request, candidate_id: UUID) -> Principal | None:
             who = _authorised(request, rule)
             await _candidate_visible(get_services(request), who, candidate_id)
+            return who
+    elif scope is Scope.CONTRACT:
+        async def check(request: Request, contract_id: UUID) -> Principal | None:
+            who = _authorised(request, rule)
+            await _contract_visible(get_services(request), who, contract_id)
+            return who
+    elif scope is Scope.INVOICE:
+        async def check(request: Request, invoice_id: UUID) -> Principal | None:
+            who = _authorised(request, rule)
+            await _invoice_visible(get_services(request), who, invoice_id)
             return who
     else:
         async def check(request: Request) -> Principal | None:
@@ -166,6 +178,39 @@ async def _candidate_visible(services: Services, who: Principal, candidate_id: U
         raise unknown_candidate(candidate_id)
 
 
+def contract_municipality(services: Services, contract_id: UUID) -> str | None:
+    """The contract's municipality (from its first event), None if unknown."""
+    from domain.contract import OutcomeContract
+
+    try:
+        first: Any = services.app.repository.get(contract_id, version=1)
+    except AggregateNotFoundError:
+        return None
+    return first.municipality if isinstance(first, OutcomeContract) else None
+
+
+async def _contract_visible(services: Services, who: Principal, contract_id: UUID) -> None:
+    from domain.errors import ContractNotFoundError
+
+    municipality = await run_in_threadpool(contract_municipality, services, contract_id)
+    if municipality is not None and not who.may_see(municipality):
+        raise ContractNotFoundError(f"no outcome contract {contract_id} was recorded")
+
+
+async def _invoice_visible(services: Services, who: Principal, invoice_id: UUID) -> None:
+    from domain.errors import InvoiceNotFoundError, NotFound
+    from services.ledger import find_invoice
+
+    try:
+        _, event = await run_in_threadpool(find_invoice, services.app, invoice_id)
+    except NotFound:
+        return  # the route answers for an unknown invoice
+    municipality = await run_in_threadpool(contract_municipality, services,
+                                           event.originator_id)
+    if municipality is not None and not who.may_see(municipality):
+        raise InvoiceNotFoundError(f"no invoice {invoice_id}")
+
+
 def rule_of(route: APIRoute) -> Rule | None:
     """The access rule a route declares, if any."""
     pending = list(route.dependant.dependencies)
@@ -222,6 +267,13 @@ def acting_staff(who: Principal, by: UUID | None) -> UUID:
         raise ForbiddenError("work is recorded for the token's own staff member; "
                              "`by` must be omitted or equal the token's subject")
     return staff_id
+
+
+def acting_id(who: Principal, by: UUID | None) -> UUID:
+    """The id an admin's or auditor's command is recorded for: the token's `actor_id`."""
+    if by is not None and by != who.actor_id:
+        raise ForbiddenError("`by` must be omitted or equal the token's own actor id")
+    return who.actor_id
 
 
 def require_municipality(who: Principal, municipality: str) -> None:

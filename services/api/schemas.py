@@ -179,3 +179,67 @@ class CommandAnswer(BaseModel):
     position: int = Field(description="The global log position of the command's event.")
     cvr: str | None = Field(None, description="The company's normalised CVR.")
     id: str | None = Field(None, description="The id of what the command created.")
+
+
+# --- outcome contracts -----------------------------------------------------
+
+Ore = Annotated[int, Field(ge=0, le=10_000_000_000, description="An amount in øre (1/100 DKK).")]
+Subject = Annotated[UUID | None, Field(description=(
+    "Optional: who records this; it must be the token's own (see `actor_id` in the README)."))]
+
+
+class MilestoneIn(Body):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+    weeks: Annotated[int, Field(ge=0, le=520, description="0: the start of employment")]
+    price_ore: Ore
+
+
+class RulesIn(Body):
+    """Contract rules; omitted fields take the defaults of the design."""
+
+    paying_kinds: Annotated[tuple[PlacementKind, ...], Field(max_length=4)] = Field(
+        (PlacementKind.ORDINARY, PlacementKind.FLEX_JOB), description="never internship")
+    milestones: Annotated[list[MilestoneIn], Field(max_length=20)] | None = Field(
+        None, description="default: start, 13_weeks, 26_weeks at `default_prices_ore`")
+    default_prices_ore: Annotated[list[Ore], Field(min_length=3, max_length=3)] | None = Field(
+        None, description=("prices of the default milestones (start, 13 and 26 weeks) when "
+                           "`milestones` is omitted"))
+    min_hours_per_week: Annotated[int, Field(ge=1, le=37)] = 1
+    evidence_lag_days: Annotated[int, Field(ge=0, le=366)] = 0
+    cap_per_company_ore: Ore | None = None
+    cap_per_contract_ore: Ore | None = None
+
+
+class AgreeContract(Body):
+    municipality: MunicipalityCode
+    name: Name
+    period_from: date
+    period_to: date
+    rules: RulesIn
+    by: Subject = None
+
+
+class AmendContract(Body):
+    effective_from: date
+    rules: RulesIn
+    by: Subject = None
+
+
+class IssueInvoice(Body):
+    period_from: date
+    period_to: date
+    by: Subject = None
+
+
+class DisputeInvoice(Body):
+    keys: list[Annotated[str, StringConstraints(max_length=120)]] = Field(
+        default_factory=list, max_length=10_000,
+        description="the lines' keys (`<candidate id>:<milestone>`); empty: every line")
+    reason: Summary
+    by: Subject = None
+
+
+class ResolveDispute(Body):
+    outcome: Annotated[str, StringConstraints(pattern=r"^(upheld|recovered)$")]
+    note: Text = ""
+    by: Subject = None

@@ -27,7 +27,8 @@ from services.auth import DEVELOPMENT_JWT_SECRET, Role, check_production_keys, m
 from tests.conftest import acting_client, open_services
 
 OWN, OTHER = "165", "147"
-HIDDEN = ("no company", "no staff member", "no candidate")
+HIDDEN = ("no company", "no staff member", "no candidate", "no outcome contract",
+          "no invoice")
 
 
 @dataclass
@@ -40,6 +41,8 @@ class World:
     team_lead: dict[str, str]
     company: dict[str, str]  # municipality -> CVR
     candidate: dict[str, str]
+    contract: dict[str, str]
+    invoice: dict[str, str]
 
     def token(self, role: Role, municipalities: list[str] | None = None,
               subject: str | None = None) -> dict[str, str]:
@@ -56,7 +59,7 @@ def world(memory_settings: Settings) -> Iterator[World]:
     services = open_services(memory_settings)
     client = acting_client(services)
     people: dict[str, dict[str, str]] = {"consultant": {}, "team_lead": {}}
-    companies, candidates = {}, {}
+    companies, candidates, contracts, invoices = {}, {}, {}, {}
     for code, cvr in ((OWN, "13748136"), (OTHER, "24256790")):
         for role in ("consultant", "team_lead"):
             r = client.post("/staff", json={"name": f"{role} {code}", "municipality": code,
@@ -72,9 +75,34 @@ def world(memory_settings: Settings) -> Iterator[World]:
                                              "cpr": "010190-1234", "by": by})
         assert r.status_code == 201, r.text
         candidates[code] = r.json()["id"]
+        r = client.post(f"/companies/{cvr}/placements", json={
+            "by": by, "candidate_id": candidates[code], "kind": "ordinary",
+            "hours_per_week": 30, "starts_on": "2026-01-05"})
+        assert r.status_code == 201, r.text
+        contracts[code] = contract_for(client, code)
+        invoices[code] = invoice_of(client, contracts[code])
     yield World(memory_settings, client, people["consultant"], people["team_lead"],
-                companies, candidates)
+                companies, candidates, contracts, invoices)
     services.close()
+
+
+def contract_for(client: TestClient, municipality: str) -> str:
+    """An outcome contract of the municipality for 2026 (recorded by an admin)."""
+    r = client.post("/contracts", json={
+        "municipality": municipality, "name": "Resultatkontrakt", "period_from": "2026-01-01",
+        "period_to": "2026-12-31", "rules": {"default_prices_ore": [100_00, 200_00, 300_00]}})
+    assert r.status_code == 201, r.text
+    contract_id: str = r.json()["id"]
+    return contract_id
+
+
+def invoice_of(client: TestClient, contract_id: str) -> str:
+    """An invoice for 2026 under the contract."""
+    r = client.post(f"/contracts/{contract_id}/invoices",
+                    json={"period_from": "2026-01-01", "period_to": "2026-12-31"})
+    assert r.status_code == 201, r.text
+    invoice_id: str = r.json()["id"]
+    return invoice_id
 
 
 def _routes(app: FastAPI) -> list[RouteInfo]:
@@ -83,7 +111,8 @@ def _routes(app: FastAPI) -> list[RouteInfo]:
 
 def _path(world: World, route: RouteInfo, where: str) -> str:
     values = {"cvr": world.company[where], "staff_id": world.consultant[where],
-              "candidate_id": world.candidate[where], "list_name": "in_placement"}
+              "candidate_id": world.candidate[where], "list_name": "in_placement",
+              "contract_id": world.contract[where], "invoice_id": world.invoice[where]}
     return re.sub(r"\{(\w+)(:\w+)?\}",
                   lambda m: values.get(m.group(1), str(uuid.uuid4())), route.path)
 
@@ -127,7 +156,8 @@ def test_every_route_every_role_own_and_other_municipality(world: World) -> None
                 elif role not in rule.roles:
                     assert r.status_code == 403, (case, r.text)
                 elif where == OTHER and rule.scope in (Scope.COMPANY, Scope.STAFF,
-                                                       Scope.CANDIDATE):
+                                                       Scope.CANDIDATE, Scope.CONTRACT,
+                                                       Scope.INVOICE):
                     assert r.status_code == 404, (case, r.text)
                     assert OTHER not in r.json()["detail"], case
                 else:
@@ -338,6 +368,15 @@ POLICY: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/metrics"): ("service", "token"),
     # The event log: every event for services; an auditor's municipalities only.
     ("GET", "/events"): ("auditor service", "token"),
+    # Payment by results: admins record contracts and invoice; auditors read and dispute.
+    ("POST", "/contracts"): ("admin", "token"),
+    ("POST", "/contracts/{contract_id}/amendments"): ("admin", "contract"),
+    ("GET", "/contracts/{contract_id}/ledger"): ("admin auditor", "contract"),
+    ("POST", "/contracts/{contract_id}/invoices"): ("admin", "contract"),
+    ("GET", "/invoices/{invoice_id}"): ("admin auditor", "invoice"),
+    ("POST", "/invoices/{invoice_id}/disputes"): ("auditor", "invoice"),
+    ("POST", "/invoices/{invoice_id}/disputes/{dispute_id}/resolution"): ("admin auditor",
+                                                                          "invoice"),
 }
 
 

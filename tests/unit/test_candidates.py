@@ -164,3 +164,40 @@ def _key_count(services: Services) -> int:
     with services.app.recorder.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
         c.execute(f'SELECT COUNT(*) AS n FROM "{services.settings.postgres_schema}".{KEYS_TABLE}')
         return int(c.fetchone()["n"])
+
+
+def test_erasure_waits_for_an_open_dispute_that_names_the_candidate(
+        client: TestClient, staff: str, registered: str, services: Services) -> None:
+    """A legal hold: 409 while a dispute of a line for the candidate is open; after the
+    dispute is resolved the erasure goes through."""
+    cid = register(client, staff)
+    r = client.post(f"/companies/{registered}/placements", json={
+        "by": staff, "candidate_id": cid, "kind": "ordinary", "hours_per_week": 30,
+        "starts_on": "2026-01-05"})
+    assert r.status_code == 201, r.text
+    r = client.post("/contracts", json={
+        "municipality": "165", "name": "Resultatkontrakt", "period_from": "2026-01-01",
+        "period_to": "2026-12-31", "rules": {"default_prices_ore": [100_00, 200_00, 300_00]}})
+    assert r.status_code == 201, r.text
+    contract_id = r.json()["id"]
+    r = client.post(f"/contracts/{contract_id}/invoices",
+                    json={"period_from": "2026-01-01", "period_to": "2026-12-31"})
+    assert r.status_code == 201, r.text
+    invoice = client.get(f"/invoices/{r.json()['id']}").json()
+    keys = [line["key"] for line in invoice["lines"] if line.get("candidate_id") == cid]
+    assert keys, invoice["lines"]
+    r = client.post(f"/invoices/{invoice['invoice_id']}/disputes",
+                    json={"keys": keys, "reason": "start not documented"})
+    assert r.status_code == 201, r.text
+    dispute_id = r.json()["id"]
+    lead = as_staff(client, staff, Role.TEAM_LEAD)
+    held = client.post(f"/candidates/{cid}/erase", json={}, headers=lead)
+    assert held.status_code == 409, held.text
+    assert dispute_id in held.json()["detail"]
+    assert services.vault.key(UUID(cid)) is not None  # nothing was destroyed
+    r = client.post(f"/invoices/{invoice['invoice_id']}/disputes/{dispute_id}/resolution",
+                    json={"outcome": "upheld"})
+    assert r.status_code == 201, r.text
+    done = client.post(f"/candidates/{cid}/erase", json={}, headers=lead)
+    assert done.status_code == 200, done.text
+    assert services.vault.key(UUID(cid)) is None

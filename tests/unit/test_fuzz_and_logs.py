@@ -43,6 +43,13 @@ def _typed_body(model: type[BaseModel]) -> st.SearchStrategy[dict[str, Any]]:
         lambda body: json.loads(json.dumps(body, default=str)))
 
 
+# A body nested in another (contract rules, milestones) is drawn the same way, as a
+# plain dict: never built through its own validation, so its bounds are fuzzed too.
+for _nested in (schemas.RulesIn, schemas.MilestoneIn):
+    st.register_type_strategy(_nested, st.deferred(
+        lambda model=_nested: _typed_body(model)))  # type: ignore[misc]
+
+
 @functools.cache
 def _command_routes() -> list[tuple[str, str, st.SearchStrategy[Any]]]:
     """(method, path template, body strategy) of every command, from the app's OpenAPI.

@@ -21,6 +21,7 @@ import pytest
 from eventsourcing.domain import CanMutateAggregate
 
 from domain.company import Company
+from domain.contract import OutcomeContract
 from domain.staff import StaffMember
 from infra.settings import Settings
 from services.application import open_application
@@ -31,6 +32,9 @@ CANNED: dict[Any, Any] = {
     uuid.UUID: uuid.UUID("00000000-0000-4000-8000-000000000002"),
     str: "text", int: 7, bool: True, date: date(2026, 1, 2),
     datetime: datetime(2026, 1, 2, 9, 30, tzinfo=UTC), list[str]: ["a", "b"],
+    dict[str, Any]: {"effective_from": "2026-01-01", "paying_kinds": ["ordinary"],
+                     "milestones": [{"name": "start", "weeks": 0, "price_ore": 100}]},
+    list[dict[str, Any]]: [{"key": "k", "amount_ore": 100}],
 }
 BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 
@@ -38,7 +42,7 @@ BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_t
 def event_classes() -> list[type[Any]]:
     """Every event class of every aggregate, but the abstract base `Event`."""
     found = []
-    for aggregate in (Company, StaffMember):
+    for aggregate in (Company, StaffMember, OutcomeContract):
         for name, value in vars(aggregate).items():
             if isinstance(value, type) and issubclass(value, CanMutateAggregate) \
                     and name not in ("Event", "Created"):

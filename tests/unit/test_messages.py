@@ -71,7 +71,7 @@ def test_types_and_subjects_are_snake_case_with_a_version() -> None:
     """ContactPersonAssigned is dk.casebook.company.contact_person_assigned.v1."""
     contract = contract_of(Company.ContactPersonAssigned)
     assert contract.type == "dk.casebook.company.contact_person_assigned.v1"
-    assert {c.aggregate for c in CONTRACT.values()} == {"company", "staff", "candidate"}
+    assert {c.aggregate for c in CONTRACT.values()} == {"company", "staff", "candidate", "contract"}
 
 
 def test_a_message_has_the_designed_attributes() -> None:

@@ -1,0 +1,216 @@
+"""Routes of payment by results: contracts, the ledger, invoices and disputes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+from pydantic import AwareDatetime
+
+from domain.contract import OutcomeContract
+from domain.errors import InvalidValue
+from domain.ledger import LedgerEntry
+from domain.rules import DEFAULT_MILESTONES, Milestone, Rules
+from services import contracts
+from services.api import schemas as s
+from services.api.access import Scope, acting_id, allow, require_municipality
+from services.api.context import Builder, Ctx
+from services.api.reads import Svc
+from services.auth import Principal, Role
+from services.command import Command, IdempotencyClaim
+from services.errors import ANY_VERSION, VersionMismatchError
+from services.ledger import evaluate_contract, find_invoice
+from services.seal import Sealer
+
+router = APIRouter(tags=["outcome contracts"])
+INVOICE_ATTEMPTS = 3
+
+
+def rules_from(body: s.RulesIn, effective_from: date) -> Rules:
+    """Domain rules from a request (the default milestones at the given prices)."""
+    if body.milestones is not None:
+        milestones = tuple(Milestone(m.name, m.weeks, m.price_ore) for m in body.milestones)
+    elif body.default_prices_ore is not None:
+        milestones = tuple(Milestone(m.name, m.weeks, p) for m, p in
+                           zip(DEFAULT_MILESTONES, body.default_prices_ore, strict=True))
+    else:
+        raise InvalidValue("give `milestones`, or `default_prices_ore` for the default "
+                           "milestones (start, 13 and 26 weeks)")
+    rules = Rules(effective_from, frozenset(str(k) for k in body.paying_kinds), milestones,
+                  body.min_hours_per_week, body.evidence_lag_days, body.cap_per_company_ore,
+                  body.cap_per_contract_ore)
+    rules.validate()
+    return rules
+
+
+@router.post("/contracts", status_code=201)
+async def agree_contract(body: s.AgreeContract, ctx: Ctx,
+                         who: Annotated[Principal, allow(Role.ADMIN)]) -> s.CommandAnswer:
+    """Record an outcome contract for a municipality and period, with its rules (admin)."""
+    require_municipality(who, body.municipality)
+    ctx.who, by = who, acting_id(who, body.by)
+    new_id = uuid4()
+    rules = rules_from(body.rules, body.period_from)
+    return await ctx.run(lambda claim, version: contracts.agree_contract(
+        contract_id=new_id, municipality=body.municipality, name=body.name,
+        period_from=body.period_from, period_to=body.period_to, rules=rules, by=by,
+        claim=claim, expected_version=version), body)
+
+
+@router.post("/contracts/{contract_id}/amendments", status_code=201)
+async def amend_contract(
+    contract_id: UUID, body: s.AmendContract, ctx: Ctx,
+    who: Annotated[Principal, allow(Role.ADMIN, scope=Scope.CONTRACT)],
+) -> s.CommandAnswer:
+    """New rules from `effective_from` (today or later): the past is never rewritten (admin)."""
+    ctx.who, by = who, acting_id(who, body.by)
+    rules = rules_from(body.rules, body.effective_from)
+    today = ctx.now().date()
+    return await ctx.run(lambda claim, version: contracts.contract_command(
+        contract_id, lambda c: c.amend(rules=rules, by=by, today=today), contract_id,
+        expected_version=version, claim=claim), body)
+
+
+def _entry(e: LedgerEntry) -> dict[str, Any]:
+    o, line = e.outcome, e.line or {}
+    facts: dict[str, Any] = {
+        "milestone": line.get("milestone"), "candidate_id": line.get("candidate_id"),
+        "placement_id": line.get("placement_id"), "company_id": line.get("company_id"),
+        "cvr": line.get("cvr"), "run_starts_on": line.get("run_starts_on"),
+        "reached_on": None, "claimable_on": None, "price_ore": line.get("price_ore"),
+        "amount_ore": 0, "proof": line.get("proof", []),
+    }
+    if o is not None:
+        facts = {
+            "milestone": o.milestone, "candidate_id": str(o.candidate_id),
+            "placement_id": str(o.placement_id), "company_id": str(o.company_id),
+            "cvr": o.cvr, "run_starts_on": o.run_starts_on.isoformat(),
+            "reached_on": o.reached_on.isoformat(), "claimable_on": o.claimable_on.isoformat(),
+            "price_ore": o.price_ore, "amount_ore": o.amount_ore, "proof": list(o.proof),
+        }
+    return {"key": e.key, "state": e.state, **facts, "invoiced_ore": e.invoiced_ore,
+            "pending_correction_ore": e.pending_correction_ore, "invoices": list(e.invoices)}
+
+
+def ledger_body(contract: OutcomeContract, position: int, today: date,
+                entries: list[LedgerEntry], known_at: str | None) -> dict[str, Any]:
+    """The ledger as JSON (shared by the route and `casebook replay --json`)."""
+    return {
+        "contract_id": str(contract.id), "municipality": contract.municipality,
+        "name": contract.name, "period_from": contract.period_from.isoformat(),
+        "period_to": contract.period_to.isoformat(), "known_at": known_at,
+        "as_of": today.isoformat(), "position": position,
+        "entries": [_entry(e) for e in entries],
+    }
+
+
+@router.get("/contracts/{contract_id}/ledger")
+def contract_ledger(
+    contract_id: UUID, services: Svc,
+    who: Annotated[Principal, allow(Role.AUDITOR, Role.ADMIN, scope=Scope.CONTRACT)],
+    known_at: Annotated[AwareDatetime | None, Query(
+        description="recording time: the ledger as known then (default now)")] = None,
+) -> dict[str, Any]:
+    """Every milestone reached under the contract: state, amounts and the proving events."""
+    evaluation = evaluate_contract(services.app, contract_id, known_at=known_at,
+                                   today=None if known_at else services.clock().date())
+    return ledger_body(evaluation.contract, evaluation.position, evaluation.today,
+                       evaluation.entries(), known_at.isoformat() if known_at else None)
+
+
+@router.post("/contracts/{contract_id}/invoices", status_code=201)
+async def issue_invoice(
+    contract_id: UUID, body: s.IssueInvoice, ctx: Ctx,
+    who: Annotated[Principal, allow(Role.ADMIN, scope=Scope.CONTRACT)],
+) -> s.CommandAnswer:
+    """Invoice claimable milestones reached in the period, plus corrections of earlier
+    invoices; pinned to the sealed log position and digest it was computed at (admin)."""
+    ctx.who, by = who, acting_id(who, body.by)
+    services, invoice_id = ctx.services, uuid4()
+    wanted = ctx.expected_version
+    for attempt in range(INVOICE_ATTEMPTS):
+        prepared = await run_in_threadpool(
+            contracts.prepare_invoice, services.app, services.views, contract_id,
+            (body.period_from, body.period_to), ctx.now().date(),
+            postgres=services.settings.backend == "postgres")
+        if wanted is not None and wanted not in (ANY_VERSION, prepared.version):
+            raise VersionMismatchError(wanted, prepared.version)
+        ctx.expected_version = prepared.version  # the contract as the lines saw it
+        try:
+            return await ctx.run(_issue(contract_id, invoice_id, body, prepared, by), body)
+        except VersionMismatchError:  # the contract changed meanwhile: compute again
+            if attempt == INVOICE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _issue(contract_id: UUID, invoice_id: UUID, body: s.IssueInvoice,
+           prepared: contracts.PreparedInvoice, by: UUID) -> Builder:
+    def build(claim: IdempotencyClaim | None, _: int | None) -> Command:
+        return contracts.contract_command(contract_id, lambda c: c.issue_invoice(
+            invoice_id=invoice_id, period_from=body.period_from, period_to=body.period_to,
+            computed_on=prepared.computed_on, position=prepared.position,
+            digest=prepared.digest, lines=prepared.lines, by=by),
+            invoice_id, expected_version=prepared.version, claim=claim)
+
+    return build
+
+
+@router.get("/invoices/{invoice_id}")
+def invoice(
+    invoice_id: UUID, services: Svc,
+    who: Annotated[Principal, allow(Role.AUDITOR, Role.ADMIN, scope=Scope.INVOICE)],
+) -> dict[str, Any]:
+    """An invoice with its provenance: where in the log it was computed, the digest it
+    pinned, whether the seal still agrees, and its disputes."""
+    recorded_at, event = find_invoice(services.app, invoice_id)
+    sealer = Sealer(services.app, services.views)
+    sealed = sealer.digest_at(event.position)
+    contract = services.app.find(event.originator_id, OutcomeContract)
+    assert contract is not None  # its own event was just read
+    disputes = [{"dispute_id": str(d.dispute_id), "keys": list(d.keys), "reason": d.reason,
+                 "outcome": d.outcome}
+                for d in contract.books.disputes.values() if d.invoice_id == invoice_id]
+    return {
+        "invoice_id": str(invoice_id), "contract_id": str(event.originator_id),
+        "event": f"{event.originator_id}:{event.originator_version}",
+        "recorded_at": event.timestamp.isoformat(), "recorded_position": recorded_at,
+        "period_from": event.period_from.isoformat(), "period_to": event.period_to.isoformat(),
+        "computed_on": event.computed_on.isoformat(), "position": event.position,
+        "digest": event.digest, "sealed_digest_now": sealed,
+        "seal_agrees": sealed == event.digest, "lines": event.lines,
+        "total_ore": event.total_ore, "disputes": disputes,
+    }
+
+
+@router.post("/invoices/{invoice_id}/disputes", status_code=201)
+async def dispute_invoice(
+    invoice_id: UUID, body: s.DisputeInvoice, ctx: Ctx,
+    who: Annotated[Principal, allow(Role.AUDITOR, scope=Scope.INVOICE)],
+) -> s.CommandAnswer:
+    """Dispute lines of an invoice (all of them when `keys` is empty) (auditor)."""
+    ctx.who, by = who, acting_id(who, body.by)
+    _, event = await run_in_threadpool(find_invoice, ctx.services.app, invoice_id)
+    dispute_id = uuid4()
+    return await ctx.run(lambda claim, version: contracts.contract_command(
+        event.originator_id, lambda c: c.dispute(
+            invoice_id=invoice_id, dispute_id=dispute_id, keys=body.keys, reason=body.reason,
+            by=by), dispute_id, expected_version=version, claim=claim), body)
+
+
+@router.post("/invoices/{invoice_id}/disputes/{dispute_id}/resolution", status_code=201)
+async def resolve_dispute(
+    invoice_id: UUID, dispute_id: UUID, body: s.ResolveDispute, ctx: Ctx,
+    who: Annotated[Principal, allow(Role.AUDITOR, Role.ADMIN, scope=Scope.INVOICE)],
+) -> s.CommandAnswer:
+    """End a dispute: `upheld` (the payment stands) or `recovered` (the money comes back)
+    (auditor or admin)."""
+    ctx.who, by = who, acting_id(who, body.by)
+    _, event = await run_in_threadpool(find_invoice, ctx.services.app, invoice_id)
+    return await ctx.run(lambda claim, version: contracts.contract_command(
+        event.originator_id, lambda c: c.resolve_dispute(
+            dispute_id=dispute_id, outcome=body.outcome, note=body.note, by=by),
+        dispute_id, expected_version=version, claim=claim), body)

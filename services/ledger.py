@@ -1,0 +1,98 @@
+"""The ledger and invoices of a contract, recomputed from the log alone.
+
+Everything here reads the stored events (only the topics that decide outcomes),
+up to a log position or as recorded by a time, and hands them to the pure
+domain code. The same log up to the same position gives the same ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from domain.contract import OutcomeContract
+from domain.errors import ContractNotFoundError, InvoiceNotFoundError
+from domain.facts import FACT_EVENTS, FactBook
+from domain.ledger import LedgerEntry, invoice_lines, ledger
+from domain.outcomes import Outcome, evaluate
+from services.application import CasebookApplication
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+CONTRACT_EVENTS: tuple[type[Any], ...] = (
+    OutcomeContract.Agreed, OutcomeContract.Amended, OutcomeContract.InvoiceIssued,
+    OutcomeContract.InvoiceDisputed, OutcomeContract.DisputeResolved)
+TOPICS = [cls.TOPIC for cls in (*FACT_EVENTS, *CONTRACT_EVENTS)]
+PAGE = 5000
+
+
+@dataclass
+class Evaluation:
+    """A contract as the log told it at one point, and its outcomes on one day."""
+
+    contract: OutcomeContract
+    position: int  # the newest event folded in (of the topics that matter)
+    today: date
+    outcomes: list[Outcome]
+
+    def entries(self) -> list[LedgerEntry]:
+        """The ledger: every milestone with its state."""
+        return ledger(self.outcomes, self.contract.books, self.today)
+
+    def invoice_lines(self, period: tuple[date, date]) -> list[dict[str, Any]]:
+        """The lines an invoice for `period` would have now."""
+        return invoice_lines(self.outcomes, self.contract.books, self.today, period)
+
+
+def relevant_events(app: CasebookApplication, *, stop: int | None = None,
+                    topics: list[str] | None = None) -> Iterator[tuple[int, Any]]:
+    """(position, domain event) of the given topics, in log order, a page at a time."""
+    start = 0
+    while True:
+        notes = app.recorder.select_notifications(
+            start=start, limit=PAGE, stop=stop, topics=topics or TOPICS,
+            inclusive_of_start=False)
+        for n in notes:
+            yield n.id, app.mapper.to_domain_event(n)
+        if len(notes) < PAGE:
+            return
+        start = notes[-1].id
+
+
+def evaluate_contract(
+    app: CasebookApplication, contract_id: UUID, *, stop: int | None = None,
+    known_at: datetime | None = None, today: date | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Evaluation:
+    """Fold the log (up to `stop`, of what was recorded by `known_at`) into the ledger."""
+    contract: Any = None
+    facts = FactBook()
+    counted = 0  # the newest position folded in
+    for n, (position, event) in enumerate(relevant_events(app, stop=stop)):
+        if progress is not None and n % 10_000 == 0:
+            progress(position)
+        if known_at is not None and event.timestamp > known_at:
+            continue
+        counted = position
+        if not isinstance(event, CONTRACT_EVENTS):
+            facts.apply(event)
+        elif event.originator_id == contract_id:
+            contract = event.mutate(contract)
+    if contract is None:
+        when = f" by {known_at.isoformat()}" if known_at else ""
+        raise ContractNotFoundError(f"no outcome contract {contract_id} was recorded{when}")
+    day = today or (known_at or datetime.now(COPENHAGEN)).astimezone(COPENHAGEN).date()
+    outcomes = evaluate(facts.facts(contract.municipality), contract.rule_book, day,
+                        (contract.period_from, contract.period_to))
+    return Evaluation(contract, counted, day, outcomes)
+
+
+def find_invoice(app: CasebookApplication, invoice_id: UUID) -> tuple[int, Any]:
+    """The InvoiceIssued event of this invoice and its position."""
+    for position, event in relevant_events(app, topics=[OutcomeContract.InvoiceIssued.TOPIC]):
+        if event.invoice_id == invoice_id:
+            return position, event
+    raise InvoiceNotFoundError(f"no invoice {invoice_id}")

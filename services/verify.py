@@ -1,0 +1,188 @@
+"""`casebook verify`: recompute the chains and the digest from the stored events and
+compare them with the seal, event by event.
+
+One pass in position order over the log and the seal side by side; only the
+events that do not match their seal row are kept, and are then told apart:
+an event whose sealed identity sits at another position with an intact hash
+was moved (reordered), one whose hash differs was changed, one the seal never
+saw inside the sealed range was inserted, a sealed one that is gone was removed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+
+from infra.rawlog import EventRow, Pair, SealRow, log_and_seal
+from infra.seal import ZERO, event_hash, next_digest
+from infra.settings import Settings
+from services.application import CasebookApplication
+from services.seal import sealed_rows
+from services.views import ViewDb
+
+KINDS = ("changed", "removed", "reordered", "inserted", "seal_broken", "digest_mismatch")
+EXIT_BITS = {kind: 1 << i for i, kind in enumerate(KINDS)}
+TAMPERED_BASE = 64  # exit status: 64 + one bit per kind found
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One difference between the log and its seal."""
+
+    kind: str
+    position: int
+    detail: str
+
+
+@dataclass
+class Report:
+    """What verify found: counts, the recomputed digest, and every difference."""
+
+    events: int = 0
+    position: int = 0
+    digest: str = ZERO.hex()
+    sealed_position: int = 0
+    unsealed: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    pins: dict[int, str] = field(default_factory=dict)  # position -> recomputed digest
+
+    @property
+    def exit_status(self) -> int:
+        """0 when everything verified, else 64 plus a bit per kind of finding."""
+        bits = 0
+        for f in self.findings:
+            bits |= EXIT_BITS[f.kind]
+        return TAMPERED_BASE + bits if bits else 0
+
+
+def events_in_order(app: CasebookApplication, page: int = 10_000) -> Iterator[Notification]:
+    """Every stored event in position order, a page per read (never the whole log)."""
+    start: int | None = None
+    while True:
+        notes = app.recorder.select_notifications(start=start, limit=page,
+                                                  inclusive_of_start=start is None)
+        yield from notes
+        if len(notes) < page:
+            return
+        start = notes[-1].id
+
+
+def stored_pairs(settings: Settings, app: CasebookApplication, views: ViewDb
+                 ) -> Iterable[Pair]:
+    """The log and its seal side by side: straight from SQLite or PostgreSQL in one
+    snapshot, or through the library (the in-memory store of the unit tests)."""
+    if settings.backend != "memory":
+        return log_and_seal(settings)
+    events = ((n.id, str(n.originator_id), UUID(str(n.originator_id)).bytes,
+               n.originator_version,
+               n.topic, n.state) for n in events_in_order(app))
+    seal = ((int(r[0]), str(r[1]), int(r[2]), str(r[3]), str(r[4]), str(r[5]))
+            for r in sealed_rows(views))
+    merged: dict[int, tuple[EventRow | None, SealRow | None]] = {}
+    for e in events:
+        merged[e[0]] = (e, None)
+    for s in seal:
+        merged[s[0]] = (merged.get(s[0], (None, None))[0], s)
+    return [merged[k] for k in sorted(merged)]
+
+
+class _Walk:
+    """The state of one pass."""
+
+    def __init__(self, pins: Sequence[int]) -> None:
+        self.report = Report()
+        self.chain: dict[str, bytes] = {}  # stream -> recomputed h of its newest event
+        self.seal_chain: dict[str, tuple[int, str]] = {}  # stream -> newest sealed (v, h)
+        self.odd_events: dict[tuple[str, int], EventRow] = {}
+        self.odd_seal: dict[tuple[str, int], SealRow] = {}
+        self.digest = ZERO
+        self.digest_broken = False
+        self.waiting = sorted(pins)
+
+
+def verify(pairs: Iterable[Pair], *, pins: Sequence[int] = (),
+           progress: Callable[[int], None] | None = None) -> Report:
+    """Compare the log with its seal; recompute the digest (also at each pinned position)."""
+    w = _Walk(pins)
+    report = w.report
+    for e, s in pairs:
+        if s is not None:
+            report.sealed_position = s[0]
+            _check_seal_chain(s, w.seal_chain, report)
+        if e is None:
+            assert s is not None
+            w.odd_seal[(s[1], s[2])] = s
+            continue
+        position, stream, raw_id, version, topic, state = e
+        while w.waiting and w.waiting[0] < position:
+            report.pins[w.waiting.pop(0)] = w.digest.hex()
+        h = event_hash(w.chain.get(stream, ZERO) if version > 1 else ZERO, raw_id, version,
+                       position, topic, state)
+        w.chain[stream] = h
+        w.digest = next_digest(w.digest, h)
+        report.events += 1
+        report.position = position
+        if progress is not None and report.events % 10_000 == 0:
+            progress(position)
+        if s is not None and s[1] == stream and s[2] == version and _intact(e, s, h):
+            if not (w.odd_events or w.odd_seal or w.digest_broken) and \
+                    s[5] != w.digest.hex():
+                w.digest_broken = True  # reported once: every later digest differs too
+                report.findings.append(Finding("seal_broken", position, (
+                    "the sealed running digest differs from the one recomputed here")))
+            continue
+        w.odd_events[(stream, version)] = e
+        if s is not None:
+            w.odd_seal[(s[1], s[2])] = s
+    for position in w.waiting:
+        report.pins[position] = w.digest.hex()
+    report.digest = w.digest.hex()
+    _classify(w.odd_events, w.odd_seal, report)
+    report.findings.sort(key=lambda f: (f.position, f.kind))
+    return report
+
+
+def _intact(e: EventRow, s: SealRow, h: bytes) -> bool:
+    if h.hex() == s[4]:
+        return True
+    # The recomputed chain differs when an earlier event of the stream was changed;
+    # this event is intact if it hashes to its seal on the sealed predecessor.
+    return event_hash(bytes.fromhex(s[3]), e[2], e[3], e[0], e[4], e[5]).hex() == s[4]
+
+
+def _check_seal_chain(s: SealRow, seal_chain: dict[str, tuple[int, str]],
+                      report: Report) -> None:
+    stream, version = s[1], s[2]
+    last = seal_chain.get(stream)
+    if last is not None:
+        expected = last[1] if last[0] == version - 1 else ZERO.hex()
+        if s[3] != expected:
+            report.findings.append(Finding("seal_broken", s[0], (
+                f"the seal of {stream} v{version} does not link to its predecessor")))
+    seal_chain[stream] = (version, s[4])
+
+
+def _classify(odd_events: dict[tuple[str, int], EventRow],
+              odd_seal: dict[tuple[str, int], SealRow], report: Report) -> None:
+    add = report.findings.append
+    for key, e in odd_events.items():
+        name = f"{key[0]} v{key[1]} ({e[4].removeprefix('casebook:')})"
+        s = odd_seal.pop(key, None)
+        if s is None:
+            if e[0] <= report.sealed_position:
+                add(Finding("inserted", e[0], f"{name} at {e[0]} was never sealed"))
+            else:
+                report.unsealed += 1
+            continue
+        same = event_hash(bytes.fromhex(s[3]), e[2], e[3], s[0], e[4], e[5]).hex() == s[4]
+        if same:
+            add(Finding("reordered", e[0], f"{name} was sealed at {s[0]}, is now at {e[0]}"))
+        elif s[0] == e[0]:
+            add(Finding("changed", e[0], f"{name} at {e[0]} differs from what was sealed"))
+        else:
+            add(Finding("changed", e[0], f"{name} sealed at {s[0]} is now at {e[0]}, changed"))
+    for key, s in odd_seal.items():
+        add(Finding("removed", s[0], f"{key[0]} v{key[1]} sealed at {s[0]} is gone"))
