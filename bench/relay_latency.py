@@ -60,7 +60,7 @@ def _write(committer: GroupCommitter, staff: uuid.UUID, rate: float, seconds: fl
 
 
 async def _consume(settings: Settings, received: dict[int, float], finished: list[float],
-                   want: int, ready: threading.Event) -> None:
+                   committed: dict[int, float], ready: threading.Event) -> None:
     """Receive the stream until every command's event arrived (or 10 s after the last)."""
     nc = await nats.connect(settings.nats_url or "")
     js = nc.jetstream()
@@ -77,7 +77,8 @@ async def _consume(settings: Settings, received: dict[int, float], finished: lis
     await js.subscribe(f"{settings.nats_subject_prefix}.>", stream=settings.nats_stream,
                        cb=on_message, ordered_consumer=True)
     ready.set()  # the relay is up (it made the stream) and we are subscribed
-    while not finished or (len(received) < want and time.monotonic() < finished[0] + 10):
+    while not finished or (not committed.keys() <= received.keys()
+                           and time.monotonic() < finished[0] + 10):
         await asyncio.sleep(0.05)
     await nc.close()
 
@@ -121,7 +122,7 @@ def main(
     try:
         writer = threading.Thread(target=write)
         writer.start()
-        asyncio.run(_consume(settings, received, finished, int(rate * seconds), ready))
+        asyncio.run(_consume(settings, received, finished, committed, ready))
         writer.join()
         latencies = sorted((received[p] - t) * 1000 for p, t in committed.items()
                            if p in received)
