@@ -39,13 +39,15 @@ from services.committer import GroupCommitter
 
 console = Console()
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
+WRITERS = 16
 
 
 def _write(committer: GroupCommitter, staff: uuid.UUID, rate: float, seconds: float,
-           committed: dict[int, float]) -> None:
-    """Commands at a steady rate; record when each one's commit returned."""
-    cvrs, started = company_cvrs(), time.monotonic()
-    for i in range(int(rate * seconds)):
+           committed: dict[int, float], lane: int = 0, lanes: int = 1,
+           started: float = 0.0) -> None:
+    """Every `lanes`-th command of a steady rate; record when each one's commit returned."""
+    cvrs = company_cvrs()
+    for i in range(lane, int(rate * seconds), lanes):
         delay = started + i / rate - time.monotonic()
         if delay > 0:
             time.sleep(delay)
@@ -60,7 +62,7 @@ def _write(committer: GroupCommitter, staff: uuid.UUID, rate: float, seconds: fl
 
 
 async def _consume(settings: Settings, received: dict[int, float], finished: list[float],
-                   want: int, ready: threading.Event) -> None:
+                   committed: dict[int, float], ready: threading.Event) -> None:
     """Receive the stream until every command's event arrived (or 10 s after the last)."""
     nc = await nats.connect(settings.nats_url or "")
     js = nc.jetstream()
@@ -77,7 +79,8 @@ async def _consume(settings: Settings, received: dict[int, float], finished: lis
     await js.subscribe(f"{settings.nats_subject_prefix}.>", stream=settings.nats_stream,
                        cb=on_message, ordered_consumer=True)
     ready.set()  # the relay is up (it made the stream) and we are subscribed
-    while not finished or (len(received) < want and time.monotonic() < finished[0] + 10):
+    while not finished or (not committed.keys() <= received.keys()
+                           and time.monotonic() < finished[0] + 10):
         await asyncio.sleep(0.05)
     await nc.close()
 
@@ -115,18 +118,27 @@ def main(
 
     def write() -> None:
         ready.wait()
-        _write(committer, staff, rate, seconds, committed)
+        started = time.monotonic()
+        lanes = [threading.Thread(target=_write, args=(
+            committer, staff, rate, seconds, committed, lane, WRITERS, started))
+            for lane in range(WRITERS)]  # concurrent like API requests: a slow commit
+        for thread in lanes:              # does not hold back the ones due after it
+            thread.start()
+        for thread in lanes:
+            thread.join()
         finished.append(time.monotonic())
+        finished.append(finished[0] - started)
 
     try:
         writer = threading.Thread(target=write)
         writer.start()
-        asyncio.run(_consume(settings, received, finished, int(rate * seconds), ready))
+        asyncio.run(_consume(settings, received, finished, committed, ready))
         writer.join()
         latencies = sorted((received[p] - t) * 1000 for p, t in committed.items()
                            if p in received)
         q = statistics.quantiles(latencies, n=100)
-        console.print(f"{len(committed):,} commands at {rate:.0f}/s for {seconds:.0f} s; "
+        console.print(f"{len(committed):,} commands in {finished[1]:.1f} s (asked: {rate:.0f}/s "
+                      f"for {seconds:.0f} s); "
                       f"{len(latencies):,} received; commit -> consumer p50 {q[49]:.1f} ms, "
                       f"p99 {q[98]:.1f} ms, max {latencies[-1]:.1f} ms")
     finally:

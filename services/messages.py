@@ -196,10 +196,13 @@ def logged_from_event(event: Any, position: int) -> LoggedEvent:
 
 
 def check_mapper(mapper: Mapper[UUID]) -> None:
-    """Refuse a mapper whose states `read_logged` cannot read as plain JSON."""
-    if mapper.cipher is not None or mapper.compressor is not None:
-        raise ValueError("the relay reads stored events as plain JSON; with a cipher or a "
-                         "compressor configured, services/messages.py needs the mapper path")
+    """Refuse a mapper whose states `read_logged` cannot read as plain JSON (a custom
+    mapper, e.g. one that seals personal data, or a cipher or compressor)."""
+    if type(mapper) is not Mapper or mapper.cipher is not None or \
+            mapper.compressor is not None:
+        raise ValueError("the relay reads stored events as the library's plain JSON; with "
+                         "a custom mapper, a cipher or a compressor, read_logged in "
+                         "services/messages.py must decode through the mapper")
 
 
 def _plain(value: Any) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from cloudevents.core.formats.json import JSONFormat
 from eventsourcing.domain import Aggregate, CanMutateAggregate
+from eventsourcing.persistence import JSONTranscoder, Mapper
 from fastapi.testclient import TestClient
 
 import domain
@@ -23,6 +24,7 @@ from services.messages import (
     LoggedEvent,
     Origin,
     UnmappedEventError,
+    check_mapper,
     contract_of,
     logged_from_event,
     read_logged,
@@ -160,3 +162,15 @@ def test_a_staff_member_who_moved_and_left_belongs_to_the_new_municipality(
     message = to_message(event, origins.of(event))
     assert message.subject == "casebook.101.staff.left"
     assert message.attributes["time"] == "2026-01-03T00:00:00+01:00"  # Danish midnight
+
+
+def test_a_mapper_the_relay_would_bypass_is_refused() -> None:
+    """A custom mapper (one that seals personal data, say) stops the relay from starting,
+    since its fast path reads the library's plain JSON."""
+
+    class Sealing(Mapper[uuid.UUID]):
+        pass
+
+    with pytest.raises(ValueError, match="custom mapper"):
+        check_mapper(Sealing(transcoder=JSONTranscoder()))
+    check_mapper(Mapper(transcoder=JSONTranscoder()))  # the library's own passes
