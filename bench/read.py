@@ -96,7 +96,7 @@ def main(
         while any((views.active_generation(n) or (0, 0))[1] < head
                   for n in ("directory", "overview", "timeline")):
             time.sleep(0.5)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60, headers={
                 "Authorization": f"Bearer {bench_token(staff.id)}"}) as client:
             overview = _timed(lambda: client.get("/companies/13748136").raise_for_status(),
                               requests)

@@ -62,10 +62,10 @@ def beat(views: ViewDb, status: WorkerStatus) -> None:
     status.heartbeat_at = now
     body = json.dumps(asdict(status))
     with views.transaction() as sql:
-        sql.execute(f"DELETE FROM {RUNNERS} WHERE worker = %s OR heartbeat_at < %s",
-                    (status.worker, now - FORGET_SECONDS))
-        sql.execute(f"INSERT INTO {RUNNERS} (worker, heartbeat_at, status) VALUES (%s, %s, %s)",
-                    (status.worker, now, body))
+        sql.execute(f"DELETE FROM {RUNNERS} WHERE heartbeat_at < %s", (now - FORGET_SECONDS,))
+        sql.execute(f"INSERT INTO {RUNNERS} (worker, heartbeat_at, status) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (worker) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, "
+                    "status = excluded.status", (status.worker, now, body))
 
 
 def forget(views: ViewDb, worker: str) -> None:

@@ -142,6 +142,7 @@ class ProjectionService:
         self.sealer = Sealer(app, views, postgres=settings.backend == "postgres")
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._nudge = threading.Event()  # beat now
         self.progress = Progress()
         self.worker = WorkerStatus(new_worker_id(), started_at=time.time(), loop_at=time.time(),
                                    listening=False if settings.backend == "postgres" else None)
@@ -186,6 +187,7 @@ class ProjectionService:
         """Stop following (the current batch finishes)."""
         self._stop.set()
         self._wake.set()
+        self._nudge.set()
         for thread in self._threads:
             thread.join(timeout=10)
         try:
@@ -202,7 +204,9 @@ class ProjectionService:
                 beat(self._views, w)
             except Exception as e:  # the database may be away; readers see us go stale
                 log.warning("heartbeat_failed", reason=str(e))
-            if self._stop.wait(BEAT_SECONDS):
+            self._nudge.wait(BEAT_SECONDS)
+            self._nudge.clear()
+            if self._stop.is_set():
                 return
 
     def _follow(self) -> None:
@@ -267,3 +271,4 @@ class ProjectionService:
 
     def _listening(self, up: bool) -> None:
         self.worker.listening = up
+        self._nudge.set()  # tell other processes at once, not at the next beat

@@ -191,6 +191,9 @@ def test_the_projection_worker_follows_writes_from_another_process(
     migrate(postgres_settings)
     worker = subprocess.Popen([*CASEBOOK, "project"], env=_env(postgres_settings),
                               stderr=subprocess.PIPE, text=True)
+    assert worker.stderr is not None
+    # Started (its imports take seconds on a busy machine), so reads need not wait on that.
+    assert "following the log" in worker.stderr.readline()
     services = build_services(postgres_settings, run_projections=False)
     try:
         # The worker is a new process: wait for its first heartbeat (its start-up is
@@ -216,6 +219,13 @@ def test_the_projection_worker_follows_writes_from_another_process(
         page = client.get(f"/companies/{last['cvr']}/timeline",
                           params={"min_position": more["position"]}).json()
         assert page["entries"][0]["position"] == more["position"]
+        # The worker's heartbeat says, in this process, that it listens and follows.
+        deadline = time.monotonic() + 10
+        while (ready := client.get("/readyz")).status_code != 200:
+            assert time.monotonic() < deadline, ready.text
+            time.sleep(0.2)
+        [status] = ready.json()["workers"]
+        assert (status["listening"], status["stale"], status["problems"]) == (True, False, [])
     finally:
         services.close()
         worker.send_signal(signal.SIGTERM)

@@ -60,7 +60,14 @@ def test_a_worker_killed_mid_batch_resumes_to_the_rebuilt_state(
             proc = subprocess.Popen(worker, env=env, stderr=subprocess.PIPE, text=True)
             assert proc.stderr is not None
             assert "following the log" in proc.stderr.readline()
-            time.sleep(rng.uniform(0.05, 0.4))  # into the stream of batches
+            # Into the stream of batches: once it has applied one (on a busy machine its
+            # first batch can take a while), at a random moment.
+            reached = (views.active_generation("timeline") or (0, 0))[1]
+            deadline = time.monotonic() + 60
+            while reached < head and time.monotonic() < deadline and \
+                    (views.active_generation("timeline") or (0, 0))[1] == reached:
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 0.1))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             proc.stderr.close()
