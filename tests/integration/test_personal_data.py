@@ -27,11 +27,17 @@ from services.api.app import build_services
 from services.api.context import Services
 from services.application import migrate
 from services.auth import Role
+from services.verify import Report, stored_pairs, verify
 from tests.conftest import NatsFor, acting_client
 from tests.integration.relay_support import log_ids, read_stream, wait_until
 from tests.unit.test_candidates import as_staff
 
 TODAY = date.today()
+
+
+def run_verify(services: Services) -> Report:
+    """`casebook verify` over this store."""
+    return verify(stored_pairs(services.settings, services.app, services.views))
 
 
 def _text(value: Any) -> str:
@@ -149,3 +155,17 @@ def test_markers_never_appear_in_tables_nats_or_logs(relayed: Services,
     assert gone.json()["personal_data"] is None
     state: Any = client.get(f"{c}/state").json()
     assert cid in repr(state)  # the company's history still names the candidate id
+    # The ledger still pays for the placement (it needs the id only), and the log
+    # still verifies against its seal.
+    r = client.post("/contracts", json={
+        "municipality": "165", "name": "Resultatkontrakt", "period_from": f"{TODAY.year}-01-01",
+        "period_to": f"{TODAY.year}-12-31", "rules": {"default_prices_ore": [100, 200, 300]}})
+    assert r.status_code == 201, r.text
+    book = client.get(f"/contracts/{r.json()['id']}/ledger").json()
+    assert [e["candidate_id"] for e in book["entries"]] == [cid]
+    assert services.projections is not None
+    assert services.projections.wait_for(services.app.last_position(), 30)
+    wait_until(lambda: run_verify(services).sealed_position >= services.app.last_position(),
+               30, "the seal to reach the log's end")
+    report = run_verify(services)
+    assert report.findings == [] and report.events == services.app.last_position()
