@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import structlog
@@ -22,7 +22,7 @@ from eventsourcing.application import AggregateNotFoundError
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute, iter_route_contexts
-from fastapi.security import HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from domain.company import Company
 from domain.errors import CompanyNotFoundError, InvalidValue, StaffNotFoundError
@@ -34,6 +34,9 @@ from services.auth import Principal, Role, TokenError, TokenVerifier
 from services.errors import ForbiddenError, UnauthenticatedError
 
 _bearer = HTTPBearer(auto_error=False, description="A casebook JWT: `casebook token --help`")
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+"""Declares the bearer scheme in OpenAPI (the Authorize button of /docs); the token
+itself is read and verified by `_authorised`."""
 
 READERS = (Role.CONSULTANT, Role.TEAM_LEAD, Role.AUDITOR)
 STAFF = (Role.CONSULTANT, Role.TEAM_LEAD)
@@ -70,32 +73,32 @@ def allow(*roles: Role, scope: Scope = Scope.TOKEN) -> Any:
         async def check(request: Request) -> Principal | None:
             return None
     elif scope is Scope.COMPANY:
-        async def check(request: Request, cvr: str) -> Principal | None:
+        async def check(request: Request, _: Bearer, cvr: str) -> Principal | None:
             who = _authorised(request, rule)
             await _company_visible(get_services(request), who, cvr)
             return who
     elif scope is Scope.STAFF:
-        async def check(request: Request, staff_id: UUID) -> Principal | None:
+        async def check(request: Request, _: Bearer, staff_id: UUID) -> Principal | None:
             who = _authorised(request, rule)
             await _staff_visible(get_services(request), who, staff_id)
             return who
     elif scope is Scope.CANDIDATE:
-        async def check(request: Request, candidate_id: UUID) -> Principal | None:
+        async def check(request: Request, _: Bearer, candidate_id: UUID) -> Principal | None:
             who = _authorised(request, rule)
             await _candidate_visible(get_services(request), who, candidate_id)
             return who
     elif scope is Scope.CONTRACT:
-        async def check(request: Request, contract_id: UUID) -> Principal | None:
+        async def check(request: Request, _: Bearer, contract_id: UUID) -> Principal | None:
             who = _authorised(request, rule)
             await _contract_visible(get_services(request), who, contract_id)
             return who
     elif scope is Scope.INVOICE:
-        async def check(request: Request, invoice_id: UUID) -> Principal | None:
+        async def check(request: Request, _: Bearer, invoice_id: UUID) -> Principal | None:
             who = _authorised(request, rule)
             await _invoice_visible(get_services(request), who, invoice_id)
             return who
     else:
-        async def check(request: Request) -> Principal | None:
+        async def check(request: Request, _: Bearer) -> Principal | None:
             return _authorised(request, rule)
     setattr(check, RULE_ATTRIBUTE, rule)
     return Depends(check)

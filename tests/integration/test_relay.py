@@ -12,18 +12,17 @@ from typing import Any
 import pytest
 from cloudevents.core.bindings.http import HTTPMessage, from_binary
 from cloudevents.core.formats.json import JSONFormat
-from fastapi.testclient import TestClient
 
 from domain.company import Company
 from domain.staff import StaffMember
 from infra.settings import Settings
-from services.api.app import build_services, create_app
+from services.api.app import build_services
 from services.application import CasebookApplication, open_application
 from services.committer import GroupCommitter
 from services.messages import CONTRACT, UnmappedEventError
 from services.relay import Relay, saved_positions
 from services.views import ViewDb
-from tests.conftest import NatsFor
+from tests.conftest import NatsFor, acting_client
 from tests.integration.relay_support import (
     log_contacts,
     log_ids,
@@ -206,7 +205,7 @@ def test_readyz_and_metrics_of_an_api_process_show_the_relays_position_and_lag(
     through, and the lag grows with events written after it stopped."""
     run_relay(relay_settings, app)
     services = build_services(relay_settings, run_projections=False)
-    client = TestClient(create_app(relay_settings, services))
+    client = acting_client(services)
     try:
         relay = client.get("/readyz").json()["relay"]
         assert relay["stream"] == relay_settings.nats_stream
@@ -236,7 +235,7 @@ def test_the_embedded_api_process_relays_when_a_nats_url_is_set(
     """On SQLite with CASEBOOK_NATS_URL set, the API process relays its commands itself."""
     settings = nats_for(sqlite_settings)
     services = build_services(settings)
-    client = TestClient(create_app(settings, services))
+    client = acting_client(services)
     try:
         assert services.relay is not None
         staff = client.post("/staff", json={"name": "Gry Lyngbakke", "municipality": "165",
@@ -258,7 +257,7 @@ def test_without_a_nats_url_the_embedded_api_runs_no_relay(sqlite_settings: Sett
     services = build_services(sqlite_settings)
     try:
         assert services.relay is None
-        client = TestClient(create_app(sqlite_settings, services))
+        client = acting_client(services)
         assert client.get("/readyz").json()["relay"] is None
     finally:
         services.close()

@@ -14,16 +14,15 @@ from collections.abc import Iterator
 
 import nats
 import pytest
-from fastapi.testclient import TestClient
 
 from infra.jetstream import stream_config
 from infra.settings import Settings
-from services.api.app import build_services, create_app
+from services.api.app import build_services
 from services.application import CasebookApplication, migrate, open_application
 from services.committer import GroupCommitter
 from services.relay import Relay
 from services.views import ViewDb
-from tests.conftest import NatsFor, ThrowawayNats
+from tests.conftest import NatsFor, ThrowawayNats, acting_client
 from tests.integration.relay_support import (
     Writer,
     log_contacts,
@@ -158,8 +157,9 @@ def test_nats_stopped_and_started_loses_nothing_and_commands_go_on(
     once NATS is back the relay catches up on its own and the stream equals the log."""
     settings = nats_for(postgres_settings, own_nats.url)
     migrate(settings)
-    services = build_services(settings, run_projections=False, run_relay=True)
-    client = TestClient(create_app(settings, services))
+    # With its read models followed in-process, so /readyz speaks for the relay alone.
+    services = build_services(settings, run_projections=True, run_relay=True)
+    client = acting_client(services)
     try:
         staff = client.post("/staff", json={"name": "Gry Lyngbakke", "municipality": "165",
                                             "unit": "job_centre"}).json()["id"]

@@ -17,13 +17,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from infra.settings import Settings
-from services.api.app import create_app
 from services.api.context import Services
 from services.application import open_application
 from services.seal import Sealer
 from services.verify import EXIT_BITS, TAMPERED_BASE, Report, stored_pairs, verify
 from services.views import ViewDb
-from tests.conftest import open_services
+from tests.conftest import acting_client, open_services
 
 CASEBOOK = [sys.executable, "-m", "services.cli"]
 ADMIN = str(uuid.uuid4())
@@ -127,7 +126,7 @@ def settings(request: pytest.FixtureRequest) -> Settings:
 
 def company_client(settings: Settings, services: Services) -> tuple[TestClient, str]:
     """A client of the app, a staff member and company 13748136 of municipality 165."""
-    client = TestClient(create_app(settings, services))
+    client = acting_client(services)
     staff: str = client.post("/staff", json={"name": "Gry", "municipality": "165",
                                              "unit": "job_centre"}).json()["id"]
     client.post("/companies", json={"cvr": "13748136", "name": "Glans ApS",

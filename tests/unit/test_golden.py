@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from eventsourcing.domain import CanMutateAggregate
 
+from domain.candidate import Candidate
 from domain.company import Company
 from domain.contract import OutcomeContract
 from domain.staff import StaffMember
@@ -42,7 +43,7 @@ BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_t
 def event_classes() -> list[type[Any]]:
     """Every event class of every aggregate, but the abstract base `Event`."""
     found = []
-    for aggregate in (Company, StaffMember, OutcomeContract):
+    for aggregate in (Company, StaffMember, OutcomeContract, Candidate):
         for name, value in vars(aggregate).items():
             if isinstance(value, type) and issubclass(value, CanMutateAggregate) \
                     and name not in ("Event", "Created"):
