@@ -30,6 +30,7 @@ from services.candidates import open_vault
 from services.committer import GroupCommitter
 from services.projector import ProjectionService, ViewWatcher
 from services.views import ViewDb, create_views
+from services.web import app as web
 
 
 def build_services(settings: Settings, *, run_projections: bool | None = None) -> Services:
@@ -89,5 +90,6 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     for router in (companies.router, reads.router, overview.router, state.router,
                    queues.router, staff.router, candidates.router, health.router):
         api.include_router(router)
+    web.install(api)
     assert_covered(api)
     return api
