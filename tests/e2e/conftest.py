@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from infra.settings import Settings
 from services.application import migrate
@@ -23,6 +23,19 @@ from services.auth import Role, acting_token, mint_token
 
 CASEBOOK = [sys.executable, "-m", "services.cli"]
 CHROMIUM = os.environ.get("CASEBOOK_TEST_CHROMIUM", "/usr/bin/chromium")
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page: Page) -> list[str]:
+    """WCAG 2.1 A and AA violations axe-core finds on the page (id: where)."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+        ".then(r => r.violations.map(v => v.id + ': ' + v.nodes.map("
+        "n => n.target.join(' ')).join(', ')))", WCAG_21_AA)
+    return [str(v) for v in found]
 
 
 def _env(settings: Settings, port: int) -> dict[str, str]:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import Service
+from services.auth import Role
+from tests.e2e.conftest import Service, axe_violations
 
 CVR = "13748136"
 
@@ -18,6 +19,7 @@ class People:
     gry: str  # consultant of 165, Glans ApS's contact person
     holger: str  # consultant of 165
     ask: str  # consultant of 147
+    tove: str  # team lead of 165
 
 
 @pytest.fixture
@@ -27,7 +29,9 @@ def people(service: Service) -> People:
                                            "unit": "job_centre"})["id"])
 
     found = People(join("Gry Lyngbakke", "165"), join("Holger Fjordvang", "165"),
-                   join("Ask Havgaard", "147"))
+                   join("Ask Havgaard", "147"), "")
+    found.tove = str(service.post("/staff", {"name": "Tove Engdahl", "municipality": "165",
+                                             "unit": "job_centre", "role": "team_lead"})["id"])
     service.post("/companies", {"cvr": CVR, "name": "Glans ApS", "municipality": "165",
                                 "by": found.gry})
     service.post(f"/companies/{CVR}/contact-person", {"staff_id": found.gry,
@@ -37,17 +41,19 @@ def people(service: Service) -> People:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="da-DK")
+    # CSP bypassed only so that the tests can inject axe-core into the pages.
+    context = browser.new_context(locale="da-DK", bypass_csp=True)
     opened = context.new_page()
     opened.set_default_timeout(15_000)
     yield opened
     context.close()
 
 
-def _sign_in(page: Page, service: Service, staff_id: str, municipality: str) -> None:
+def _sign_in(page: Page, service: Service, staff_id: str, municipality: str,
+             role: Role = Role.CONSULTANT) -> None:
     page.goto(service.url + "/app")
     page.get_by_label("Organisationens adgangsnøgle (JWT)").fill(
-        service.token(staff_id, municipality))
+        service.token(staff_id, municipality, role))
     page.get_by_role("button", name="Log ind").last.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Find en virksomhed")
 
@@ -116,3 +122,34 @@ def test_a_form_works_by_keyboard_alone(page: Page, service: Service, people: Pe
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     expect(page.locator("#timeline-list")).to_contain_text("Kort snak ved disken")
+
+
+def test_every_page_passes_axe_with_zero_wcag_21_aa_violations(
+        page: Page, service: Service, people: People) -> None:
+    """Sign-in, search, company page (with a refused form open), my work, team,
+    dashboard (both languages) and the not-found page."""
+    page.goto(service.url + "/app")
+    checked = {"sign-in": axe_violations(page)}
+    _sign_in(page, service, people.tove, "165", Role.TEAM_LEAD)
+    page.goto(service.url + "/app?q=glans")
+    checked["search"] = axe_violations(page)
+    page.goto(service.url + f"/app/companies/{CVR}")
+    page.get_by_text("Opret en stilling").click()
+    page.locator("#form-register_opening").get_by_role("button", name="Gem").click()
+    expect(page.locator("#form-register_opening .field-error").first).to_be_visible()
+    checked["company, refused form"] = axe_violations(page)
+    for name, path in (("my work", "/app/my-work"), ("team", "/app/team"),
+                       ("dashboard", "/app/dashboard"), ("dashboard en", "/app/dashboard?lang=en"),
+                       ("not found", "/app/companies/24256790")):
+        page.goto(service.url + path)
+        checked[name] = axe_violations(page)
+    assert checked == {name: [] for name in checked}
+
+
+def test_the_accessibility_check_does_find_violations(page: Page) -> None:
+    """The audit above could fail: an image without a text and an unlabelled field."""
+    page.set_content('<html lang="da"><title>x</title><main><img src="x.png">'
+                     '<input type="text"></main></html>')
+    found = " ".join(axe_violations(page))
+    assert "image-alt" in found
+    assert "label" in found

@@ -225,3 +225,23 @@ def test_danish_formats() -> None:
 def test_the_catalogue_has_both_languages_for_every_text() -> None:
     assert all(len(texts) == 2 and all(texts) for texts in CATALOGUE.values())
     assert SESSION_COOKIE == "casebook_session"
+
+
+def test_the_timeline_pages_by_cursor_for_the_scrolling_script(site: Site) -> None:
+    """50 entries a page; the "more" link's page (as the script asks for it) holds the
+    rest and no further link. Filters stay on the link."""
+    for n in range(55):
+        assert site.api.post(f"/companies/{CVR}/contacts", json={
+            "by": site.consultant, "channel": "email", "summary": f"mail {n}",
+            "occurred_at": "2026-11-02T09:00:00+01:00"}).status_code == 201
+    site.sign_in(site.consultant)
+    page = site.company_page(query="?kind=contact_logged")
+    assert page.split('id="timeline-list"', 1)[1].split("</ol>", 1)[0].count("<li") == 50
+    more = re.search(r'href="([^"]+)" data-more="timeline-list"', page)
+    assert more is not None
+    link = more.group(1).replace("&amp;", "&")
+    assert "kind=contact_logged" in link and "cursor=" in link
+    rest = site.browser.get(link, headers={"X-Partial": "timeline"})
+    assert rest.status_code == 200
+    assert rest.text.count("<li") == 5
+    assert "mail 0" in rest.text and "data-more" not in rest.text
