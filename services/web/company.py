@@ -22,7 +22,7 @@ from services.api.access import READERS, Scope, allow
 from services.api.overview import Overview, overview
 from services.api.reads import MinPosition, Svc, TimelineEntry, timeline, view_prefix
 from services.auth import STAFF_ROLES, Principal
-from services.web.i18n import CATALOGUE, translate
+from services.web.i18n import CATALOGUE, day, translate
 from services.web.render import language, page, partial
 
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -31,7 +31,8 @@ FORMS = ("log_contact", "register_opening", "refer_candidate", "start_placement"
          "change_placement", "end_placement", "schedule_follow_up", "complete_follow_up",
          "hand_over")
 _QUIET = {"contact_id", "opening_id", "referral_id", "placement_id", "follow_up_id",
-          "commitment_id", "candidate_id", "by", "staff_id", "previous_staff_id", "id"}
+          "commitment_id", "candidate_id", "by", "staff_id", "previous_staff_id", "id",
+          "candidate_erased"}
 
 
 def describe(entry: TimelineEntry, lang: str, names: dict[str, str]) -> str:
@@ -47,9 +48,30 @@ def describe(entry: TimelineEntry, lang: str, names: dict[str, str]) -> str:
         if key in _QUIET or value in (None, "", [], {}):
             continue
         label = translate(f"field.{key}", lang) if f"field.{key}" in CATALOGUE else key
-        shown = translate(f"placement.{value}", lang) if key == "kind" else value
-        parts.append(f"{label}: {', '.join(map(str, shown)) if isinstance(shown, list) else shown}")
+        parts.append(f"{label}: {_shown(key, value, lang)}")
     return " · ".join(parts)
+
+
+# Fields whose values are codes with a text of their own in the catalogue.
+_CODES = {"kind": "placement", "placement_kinds": "placement", "channel": "channel",
+          "preferred_channel": "channel", "outcome": "outcome", "status": "status",
+          "unit": "unit"}
+
+
+def _shown(key: str, value: Any, lang: str) -> str:
+    """A field's value as the user reads it: codes translated, dates Danish."""
+    if isinstance(value, list):
+        return ", ".join(_shown(key, v, lang) for v in value)
+    if isinstance(value, bool):
+        return translate("yes" if value else "no", lang)
+    text = str(value)
+    if key in _CODES and f"{_CODES[key]}.{text}" in CATALOGUE:
+        return translate(f"{_CODES[key]}.{text}", lang)
+    if key == "reason" and f"end.{text}" in CATALOGUE:
+        return translate(f"end.{text}", lang)
+    if key.endswith(("_on", "_date")) and len(text) == 10:
+        return day(text)
+    return text
 
 
 def _staff(svc: Svc, municipality: str) -> list[tuple[str, str, bool]]:

@@ -43,6 +43,32 @@ def bars(points: list[tuple[str, int]], width: float = 600, height: float = 160)
                 step * 0.7, value / top * height) for i, (label, value) in enumerate(points)]
 
 
+@dataclass(frozen=True)
+class Group:
+    """One group of bars (a quarter), one bar per series (a kind)."""
+
+    label: str
+    x: float
+    bars: list[Bar]
+
+
+def grouped(labels: list[str], series: list[str], values: dict[tuple[str, str], int],
+            width: float = 600, height: float = 160) -> list[Group]:
+    """Grouped vertical bars, all scaled to the largest value."""
+    top = max([*values.values(), 1])
+    step = width / max(len(labels), 1)
+    bar = step * 0.8 / max(len(series), 1)
+    groups = []
+    for i, label in enumerate(labels):
+        x0 = i * step + step * 0.1
+        groups.append(Group(label, x0 + step * 0.4, [
+            Bar(name, values.get((label, name), 0), x0 + j * bar, height
+                - values.get((label, name), 0) / top * height, bar * 0.9,
+                values.get((label, name), 0) / top * height)
+            for j, name in enumerate(series)]))
+    return groups
+
+
 def _week(moment: str) -> str:
     local = datetime.fromisoformat(moment).astimezone(COPENHAGEN) if "T" in moment else \
         date.fromisoformat(moment)
@@ -99,6 +125,6 @@ def dashboard(request: Request, svc: Svc, who: Annotated[Principal, allow(*READE
         weeks=bars([(w, per_week.get(w, 0)) for w in weeks]),
         actors=[(str(r[0]), int(r[1])) for r in actors],
         funnel=bars(funnel), quarters=quarters, kinds=kinds,
-        by_kind={q: bars([(label, by_kind.get((q, k), 0)) for k, label in kinds],
-                         width=140, height=120) for q in quarters},
+        by_kind=grouped(quarters, [k for k, _ in kinds],
+                        {(q, k): n for (q, k), n in by_kind.items()}),
         kind_table=[(q, [by_kind.get((q, k), 0) for k, _ in kinds]) for q in quarters])
