@@ -109,9 +109,11 @@ def service(postgres_settings: Settings, tmp_path: Path) -> Iterator[Service]:
             log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless; missing, it is an error that says how to install it."""
+    """Debian's Chromium, headless; missing, it is an error that says how to install it.
+    Module-scoped: Playwright's sync API keeps an event loop running in this thread
+    while it is open, which would break later tests that call asyncio.run."""
     if not Path(CHROMIUM).exists():
         raise RuntimeError(f"no Chromium at {CHROMIUM}: `make test` installs Debian's "
                            "chromium (apt-get install -y chromium)")
