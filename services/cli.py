@@ -124,7 +124,7 @@ def serve(
     gc.set_threshold(10_000, 50, 100)
     gc.freeze()
     console.print(f"casebook ({settings.backend}) on http://{host}:{port}  "
-                  f"API docs: http://{host}:{port}/docs")
+                  f"web app: http://{host}:{port}/app  API docs: http://{host}:{port}/docs")
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     finally:

@@ -30,6 +30,7 @@ from domain.staff import StaffMember
 from domain.values import company_id, normalise_cvr
 from infra.municipalities import municipalities
 from services.api.context import Services, get_services
+from services.api.session import SESSION_COOKIE, check_csrf
 from services.auth import Principal, Role, TokenError, TokenVerifier
 from services.errors import ForbiddenError, UnauthenticatedError
 
@@ -74,45 +75,63 @@ def allow(*roles: Role, scope: Scope = Scope.TOKEN) -> Any:
             return None
     elif scope is Scope.COMPANY:
         async def check(request: Request, _: Bearer, cvr: str) -> Principal | None:
-            who = _authorised(request, rule)
+            who = await _guarded(request, rule)
             await _company_visible(get_services(request), who, cvr)
             return who
     elif scope is Scope.STAFF:
         async def check(request: Request, _: Bearer, staff_id: UUID) -> Principal | None:
-            who = _authorised(request, rule)
+            who = await _guarded(request, rule)
             await _staff_visible(get_services(request), who, staff_id)
             return who
     elif scope is Scope.CANDIDATE:
         async def check(request: Request, _: Bearer, candidate_id: UUID) -> Principal | None:
-            who = _authorised(request, rule)
+            who = await _guarded(request, rule)
             await _candidate_visible(get_services(request), who, candidate_id)
             return who
     elif scope is Scope.CONTRACT:
         async def check(request: Request, _: Bearer, contract_id: UUID) -> Principal | None:
-            who = _authorised(request, rule)
+            who = await _guarded(request, rule)
             await _contract_visible(get_services(request), who, contract_id)
             return who
     elif scope is Scope.INVOICE:
         async def check(request: Request, _: Bearer, invoice_id: UUID) -> Principal | None:
-            who = _authorised(request, rule)
+            who = await _guarded(request, rule)
             await _invoice_visible(get_services(request), who, invoice_id)
             return who
     else:
         async def check(request: Request, _: Bearer) -> Principal | None:
-            return _authorised(request, rule)
+            return await _guarded(request, rule)
     setattr(check, RULE_ATTRIBUTE, rule)
     return Depends(check)
 
 
+async def _guarded(request: Request, rule: Rule) -> Principal:
+    """The token's principal, allowed by the rule; a cookie session's unsafe request
+    must also come from our own pages (same origin, the session's CSRF token)."""
+    who = _authorised(request, rule)
+    if request.state.via_cookie and request.method not in SAFE_METHODS:
+        await check_csrf(request)
+    return who
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def _authorised(request: Request, rule: Rule) -> Principal:
     header = request.headers.get("authorization")
-    if not header:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    request.state.via_cookie = False
+    if not header and cookie:
+        token = cookie
+        request.state.via_cookie = True
+    elif not header:
         raise UnauthenticatedError(
             "this route needs a bearer token: send `Authorization: Bearer <token>` "
-            "(`casebook token --help` prints one for the embedded mode)")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise UnauthenticatedError("the Authorization header must be `Bearer <token>`")
+            "(`casebook token --help` prints one for the embedded mode), or sign in")
+    else:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise UnauthenticatedError("the Authorization header must be `Bearer <token>`")
     verifier: TokenVerifier = request.app.state.verifier
     try:
         who = verifier.verify(token.strip())

@@ -35,6 +35,7 @@ from services.projector import ProjectionService
 from services.relay import Relay, create_relay_table
 from services.snapshots import StateSnapshots
 from services.views import ViewDb, create_views
+from services.web import app as web
 
 
 def build_services(settings: Settings, *, run_projections: bool | None = None,
@@ -114,5 +115,6 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
                    state.router, queues.router, staff.router, candidates.router,
                    events.router, health.router):
         api.include_router(router)
+    web.install(api)
     assert_covered(api)
     return api

@@ -8,7 +8,7 @@ import structlog
 from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from domain.errors import DomainError, InvalidValue, NotFound, RuleBroken
@@ -49,8 +49,14 @@ ERROR_TABLE: list[tuple[type[Exception], int, str]] = [
 
 def problem(
     request: Request, status: int, title: str, detail: str, **extra: Any
-) -> JSONResponse:
-    """A problem+json response (RFC 9457)."""
+) -> Response:
+    """A problem+json response (RFC 9457); a browser's page request gets the same
+    problem as a page (`app.state.error_page`, installed by the web app)."""
+    error_page = getattr(request.app.state, "error_page", None)
+    if error_page is not None:
+        shown: Response | None = error_page(request, status, title, detail, extra)
+        if shown is not None:
+            return shown
     body = {
         "type": "about:blank",
         "title": title,
@@ -87,7 +93,7 @@ def _entry(error: dict[str, Any], content_type: str) -> dict[str, str]:
     return {"field": _field(tuple(error["loc"])), "message": error["msg"]}
 
 
-async def _validation(request: Request, exc: Exception) -> JSONResponse:
+async def _validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     content_type = request.headers.get("content-type", "")
     errors = [_entry(e, content_type) for e in exc.errors()][:20]
@@ -99,7 +105,7 @@ STORE_DOWN = ("the event store is unavailable; the command was not applied, retr
               "(with the same Idempotency-Key)")
 
 
-async def _known(request: Request, exc: Exception) -> JSONResponse:
+async def _known(request: Request, exc: Exception) -> Response:
     status, title = status_for(exc)
     # Database errors name hosts and users: they go to the log, never to the client.
     detail = exc.detail if isinstance(exc, DomainError | ServiceError) else STORE_DOWN
@@ -112,14 +118,14 @@ async def _known(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
-async def _http(request: Request, exc: Exception) -> JSONResponse:
+async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     title = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}
     return problem(request, exc.status_code, title.get(exc.status_code, "Error"),
                    str(exc.detail))
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected_error", error=type(exc).__name__)
     return problem(request, 500, "Internal error",
                    "casebook failed unexpectedly; the request id identifies the log entry")

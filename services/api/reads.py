@@ -74,6 +74,16 @@ class ViewsAt:
         return prefix_of(name, active[0])
 
 
+def view_prefix(services: Services, name: str, min_position: int | None) -> str:
+    """The active tables of read model `name` (no waiting: for pages built from views
+    that a `reading` dependency has already waited for, or that need no position)."""
+    return ViewsAt(services, min_position).prefix(name)
+
+
+All = ("overview", "directory", "timeline")
+"""Every read model the pages join."""
+
+
 def reading(*names: str) -> Callable[..., Coroutine[Any, Any, ViewsAt]]:
     """A dependency: wait (as a task, holding no thread) until the read models `names`
     reach the request's `?min_position=`, all within one deadline."""

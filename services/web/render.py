@@ -1,0 +1,85 @@
+"""Rendering pages: the Jinja2 environment, the language, and the page context."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from services.api.session import CSRF_FIELD, SESSION_COOKIE, csrf_token
+from services.auth import Principal
+from services.views import prefix_of
+from services.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, amount, day, moment, number, translate
+
+HERE = Path(__file__).parent
+LANG_COOKIE = "casebook_lang"
+PARTIAL_HEADER = "x-partial"
+
+_env = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_env.filters.update(day=day, moment=moment, number=number, amount=amount)
+
+
+def language(request: Request) -> str:
+    """The page's language: `?lang=`, else the cookie, else Danish."""
+    asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    return asked if asked in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def partial(request: Request) -> str | None:
+    """Which fragment the page's script asked for (`X-Partial`), if any."""
+    return request.headers.get(PARTIAL_HEADER)
+
+
+def page(request: Request, template: str, status: int = 200,
+         who: Principal | None = None, **values: Any) -> HTMLResponse:
+    """Render a template with the common context (language, texts, user, CSRF token)."""
+    lang = language(request)
+    session = request.cookies.get(SESSION_COOKIE)
+    who = who if who is not None else getattr(request.state, "principal", None)
+    context = {
+        "lang": lang,
+        "t": lambda key, **v: translate(key, lang, **v),
+        "who": who,
+        "who_name": _name_of(request, who),
+        "csrf_field": CSRF_FIELD,
+        "csrf": csrf_token(session) if session else "",
+        "path": request.url.path,
+        "query": str(request.url.query),
+        **values,
+    }
+    response = HTMLResponse(_env.get_template(template).render(context), status_code=status)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="strict")
+    return response
+
+
+def wants_html(request: Request) -> bool:
+    """A page request from a browser (errors become pages rather than problem+json)."""
+    return request.url.path.startswith("/app") and "text/html" in request.headers.get(
+        "accept", "")
+
+
+def _name_of(request: Request, who: Principal | None) -> str | None:
+    """The signed-in staff member's name, for the page header."""
+    if who is None or who.staff_id is None:
+        return None
+    services = request.app.state.services
+    active = services.views.active_generation("directory")
+    if active is None:
+        return None
+    rows = services.views.query(f"SELECT name FROM {prefix_of('directory', active[0])}staff "
+                                "WHERE staff_id = %s", (str(who.staff_id),))
+    return str(rows[0][0]) if rows else None

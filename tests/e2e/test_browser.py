@@ -1,0 +1,155 @@
+"""A consultant's morning in a real browser, against the running service on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from services.auth import Role
+from tests.e2e.conftest import Service, axe_violations
+
+CVR = "13748136"
+
+
+@dataclass
+class People:
+    gry: str  # consultant of 165, Glans ApS's contact person
+    holger: str  # consultant of 165
+    ask: str  # consultant of 147
+    tove: str  # team lead of 165
+
+
+@pytest.fixture
+def people(service: Service) -> People:
+    def join(name: str, code: str) -> str:
+        return str(service.post("/staff", {"name": name, "municipality": code,
+                                           "unit": "job_centre"})["id"])
+
+    found = People(join("Gry Lyngbakke", "165"), join("Holger Fjordvang", "165"),
+                   join("Ask Havgaard", "147"), "")
+    found.tove = str(service.post("/staff", {"name": "Tove Engdahl", "municipality": "165",
+                                             "unit": "job_centre", "role": "team_lead"})["id"])
+    service.post("/companies", {"cvr": CVR, "name": "Glans ApS", "municipality": "165",
+                                "by": found.gry})
+    service.post(f"/companies/{CVR}/contact-person", {"staff_id": found.gry,
+                                                      "reason": "first", "by": found.gry})
+    return found
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    # CSP bypassed only so that the tests can inject axe-core into the pages.
+    context = browser.new_context(locale="da-DK", bypass_csp=True)
+    opened = context.new_page()
+    opened.set_default_timeout(15_000)
+    yield opened
+    context.close()
+
+
+def _sign_in(page: Page, service: Service, staff_id: str, municipality: str,
+             role: Role = Role.CONSULTANT) -> None:
+    page.goto(service.url + "/app")
+    page.get_by_label("Organisationens adgangsnøgle (JWT)").fill(
+        service.token(staff_id, municipality, role))
+    page.get_by_role("button", name="Log ind").last.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Find en virksomhed")
+
+
+def test_sign_in_search_log_a_contact_and_hand_over(
+        page: Page, service: Service, people: People) -> None:
+    """Search as you type, log a contact and see it in the timeline, hand over and see
+    the company leave one caseload and enter the other."""
+    _sign_in(page, service, people.gry, "165")
+    page.get_by_label("CVR-nummer eller navn").press_sequentially("glan", delay=30)
+    page.get_by_role("link", name="Glans ApS").click()  # no submit: results as you type
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Glans ApS")
+
+    page.get_by_text("Log en kontakt").click()
+    form = page.locator("#form-log_contact")
+    form.get_by_label("Kanal").select_option("phone")
+    form.get_by_label("Tidspunkt").fill("2026-11-20T10:30")
+    form.get_by_label("Resumé").fill("Ringede om en praktikplads i lageret")
+    form.get_by_role("button", name="Gem").click()
+    timeline = page.locator("#timeline-list")
+    expect(timeline).to_contain_text("Ringede om en praktikplads i lageret")
+    expect(timeline).to_contain_text("20.11.2026 10.30")
+
+    page.goto(service.url + "/app/my-work")
+    expect(page.locator("main")).to_contain_text("Glans ApS")
+    page.goto(service.url + f"/app/companies/{CVR}")
+    page.get_by_text("Overdrag virksomheden").click()
+    form = page.locator("#form-hand_over")
+    form.get_by_label("Ny kontaktperson").select_option(label="Holger Fjordvang")
+    form.get_by_label("Note til den nye kontaktperson").fill("Ring til Kim om mandagen")
+    form.get_by_role("button", name="Gem").click()
+    expect(page.locator("#contact-person")).to_contain_text("Holger Fjordvang")
+
+    page.goto(service.url + "/app/my-work")
+    expect(page.locator("main")).not_to_contain_text("Glans ApS")
+    page.get_by_role("button", name="Log ud").click()
+    _sign_in(page, service, people.holger, "165")
+    page.goto(service.url + "/app/my-work")
+    expect(page.locator("main")).to_contain_text("Glans ApS")
+
+
+def test_a_consultant_of_another_municipality_gets_not_found(
+        page: Page, service: Service, people: People) -> None:
+    _sign_in(page, service, people.ask, "147")
+    response = page.goto(service.url + f"/app/companies/{CVR}")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ikke fundet")
+    page.goto(service.url + "/app?q=Glans")
+    expect(page.locator("#results")).to_contain_text("Ingen virksomheder fundet.")
+
+
+def test_a_form_works_by_keyboard_alone(page: Page, service: Service, people: People) -> None:
+    """Tab to the form, open it with Enter, fill it and save it with the keyboard."""
+    _sign_in(page, service, people.gry, "165")
+    page.goto(service.url + f"/app/companies/{CVR}")
+    page.locator("#form-log_contact summary").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Tel")  # selects "Telefon"
+    for _ in range(12):  # past the time's parts (it is now, already filled in)
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.name") == "summary":
+            break
+    page.keyboard.type("Kort snak ved disken")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator("#timeline-list")).to_contain_text("Kort snak ved disken")
+
+
+def test_every_page_passes_axe_with_zero_wcag_21_aa_violations(
+        page: Page, service: Service, people: People) -> None:
+    """Sign-in, search, company page (with a refused form open), my work, team,
+    dashboard (both languages) and the not-found page."""
+    page.goto(service.url + "/app")
+    checked = {"sign-in": axe_violations(page)}
+    _sign_in(page, service, people.tove, "165", Role.TEAM_LEAD)
+    page.goto(service.url + "/app?q=glans")
+    checked["search"] = axe_violations(page)
+    page.goto(service.url + f"/app/companies/{CVR}")
+    page.get_by_text("Opret en stilling").click()
+    page.locator("#form-register_opening").get_by_role("button", name="Gem").click()
+    expect(page.locator("#form-register_opening .field-error").first).to_be_visible()
+    checked["company, refused form"] = axe_violations(page)
+    for name, path in (("my work", "/app/my-work"), ("team", "/app/team"),
+                       ("dashboard", "/app/dashboard"), ("dashboard en", "/app/dashboard?lang=en"),
+                       ("not found", "/app/companies/24256790")):
+        page.goto(service.url + path)
+        checked[name] = axe_violations(page)
+    assert checked == {name: [] for name in checked}
+
+
+def test_the_accessibility_check_does_find_violations(page: Page) -> None:
+    """The audit above could fail: an image without a text and an unlabelled field."""
+    page.set_content('<html lang="da"><title>x</title><main><img src="x.png">'
+                     '<input type="text"></main></html>')
+    found = " ".join(axe_violations(page))
+    assert "image-alt" in found
+    assert "label" in found

@@ -1,0 +1,247 @@
+"""The web app's pages through TestClient on the in-memory store: sign-in, the cookie
+and its CSRF token, the company page and its forms, the work lists, the dashboard."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.api.app import create_app
+from services.api.context import Services
+from services.api.session import SESSION_COOKIE
+from services.auth import Role, mint_token
+from services.web.i18n import CATALOGUE, amount, day, moment, number
+from tests.conftest import ActingClient, acting_client
+
+CVR, OTHER_CVR = "13748136", "24256790"
+HTML = {"Accept": "text/html"}
+
+
+@dataclass
+class Site:
+    services: Services
+    api: ActingClient
+    browser: TestClient
+    consultant: str
+    colleague: str
+    lead: str
+
+    def sign_in(self, staff_id: str) -> None:
+        r = self.browser.post("/app/login", data={"staff_id": staff_id, "next": "/app"},
+                              follow_redirects=False)
+        assert r.status_code == 303, r.text
+        assert "httponly" in r.headers["set-cookie"].lower()
+        assert "samesite=strict" in r.headers["set-cookie"].lower()
+
+    def company_page(self, cvr: str = CVR, query: str = "") -> str:
+        r = self.browser.get(f"/app/companies/{cvr}{query}")
+        assert r.status_code == 200, r.text
+        return r.text
+
+
+def _staff(api: ActingClient, name: str, code: str, role: str = "consultant") -> str:
+    r = api.post("/staff", json={"name": name, "municipality": code, "unit": "job_centre",
+                                 "role": role})
+    assert r.status_code == 201, r.text
+    staff_id: str = r.json()["id"]
+    return staff_id
+
+
+@pytest.fixture
+def site(services: Services) -> Iterator[Site]:
+    api = acting_client(services)
+    me = _staff(api, "Gry Lyngbakke", "165")
+    colleague = _staff(api, "Holger Fjordvang", "165")
+    lead = _staff(api, "Tove Engdahl", "165", "team_lead")
+    other = _staff(api, "Ask Havgaard", "147")
+    for cvr, name, code, by in ((CVR, "Glans ApS", "165", me),
+                                (OTHER_CVR, "Nordlys VVS ApS", "147", other)):
+        assert api.post("/companies", json={"cvr": cvr, "name": name, "municipality": code,
+                                            "by": by}).status_code == 201
+        assert api.post(f"/companies/{cvr}/contact-person", json={
+            "staff_id": by, "reason": "first", "by": by}).status_code == 200
+    browser = TestClient(create_app(services.settings, services), headers=HTML)
+    yield Site(services, api, browser, me, colleague, lead)
+
+
+def _form(html: str, name: str) -> dict[str, str]:
+    """The hidden fields (CSRF token, Idempotency-Key) of one rendered form."""
+    block = html.split(f'id="form-{name}"', 1)[1].split("</form>", 1)[0]
+    return dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', block))
+
+
+def test_a_page_without_a_session_answers_401_with_the_sign_in_form(site: Site) -> None:
+    """No cookie: the page's 401 is the sign-in form, which remembers where to go."""
+    r = site.browser.get(f"/app/companies/{CVR}")
+    assert r.status_code == 401
+    assert 'action="/app/login"' in r.text
+    assert f'name="next" value="/app/companies/{CVR}"' in r.text
+    assert "Gry Lyngbakke" in r.text  # embedded mode: pick a staff member
+
+
+def test_a_pasted_token_signs_in_and_a_bad_one_is_refused(site: Site) -> None:
+    token = mint_token(site.services.settings, subject=site.consultant,
+                       role=Role.CONSULTANT, municipalities=["165"])
+    r = site.browser.post("/app/login", data={"token": "garbage", "next": "/app"})
+    assert r.status_code == 401
+    assert "Nøglen blev ikke godtaget" in r.text
+    r = site.browser.post("/app/login", data={"token": f"Bearer {token}",
+                                              "next": "https://evil.example/"},
+                          follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == "/app"  # never an open redirect
+    assert site.browser.get("/app").status_code == 200
+
+
+def test_the_cookie_session_obeys_the_api_rules(site: Site) -> None:
+    """Signed in by cookie, the API answers as for the bearer token: another
+    municipality's company is not found, the own one is."""
+    site.sign_in(site.consultant)
+    assert site.browser.get(f"/companies/{CVR}").status_code == 200
+    r = site.browser.get(f"/app/companies/{OTHER_CVR}")
+    assert r.status_code == 404
+    assert "Ikke fundet" in r.text
+    assert "147" not in r.text
+    assert site.browser.get("/app/team").status_code == 403
+
+
+def test_search_finds_by_name_and_answers_a_fragment_for_the_script(site: Site) -> None:
+    site.sign_in(site.consultant)
+    r = site.browser.get("/app", params={"q": "glans"})
+    assert r.status_code == 200
+    assert f'href="/app/companies/{CVR}"' in r.text
+    assert "Nordlys" not in r.text  # another municipality
+    r = site.browser.get("/app", params={"q": "DK 1374 8136"}, headers={"X-Partial": "results"})
+    assert r.text.lstrip().startswith("<table")
+    assert "Glans ApS" in r.text
+
+
+def test_a_logged_contact_is_in_the_timeline_at_once_and_only_once(site: Site) -> None:
+    """The form's Idempotency-Key makes a double press one event; the redirect reads
+    at the command's position."""
+    site.sign_in(site.consultant)
+    fields = {**_form(site.company_page(), "log_contact"), "channel": "phone",
+              "occurred_at": "2026-11-20T10:30", "summary": "Ringede om praktikplads",
+              "topics": "praktik, opfølgning"}
+    first = site.browser.post(f"/app/companies/{CVR}/log_contact", data=fields,
+                              follow_redirects=False)
+    second = site.browser.post(f"/app/companies/{CVR}/log_contact", data=fields,
+                               follow_redirects=False)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]
+    assert "min_position=" in first.headers["location"]
+    page = site.browser.get(first.headers["location"]).text
+    timeline = page.split('id="timeline-list"', 1)[1]
+    assert timeline.count("Ringede om praktikplads") == 1
+    assert "20.11.2026 10.30" in timeline  # Danish time, Danish format
+
+
+def test_validation_errors_are_shown_next_to_their_field(site: Site) -> None:
+    site.sign_in(site.consultant)
+    fields = {**_form(site.company_page(), "log_contact"), "channel": "fax", "summary": ""}
+    r = site.browser.post(f"/app/companies/{CVR}/log_contact", data=fields)
+    assert r.status_code == 422
+    errors = dict(re.findall(r'class="field-error" id="log_contact-(\w+)-error">([^<]+)',
+                             r.text))
+    assert errors == {"channel": "Vælg en af mulighederne.", "occurred_at": "Skal udfyldes.",
+                      "summary": "Skal udfyldes."}
+    assert 'aria-invalid="true" aria-describedby="log_contact-channel-error"' in r.text
+
+
+def test_a_broken_rule_is_shown_on_the_form_with_the_api_detail(site: Site) -> None:
+    site.sign_in(site.consultant)
+    fields = {**_form(site.company_page(), "log_contact"), "channel": "phone",
+              "occurred_at": "2099-01-01T10:00", "summary": "from the future"}
+    r = site.browser.post(f"/app/companies/{CVR}/log_contact", data=fields)
+    assert r.status_code == 422
+    assert re.search(r'class="error" role="alert">Formularen blev ikke gemt: .*future', r.text)
+
+
+def test_a_form_post_without_the_csrf_token_is_refused(site: Site) -> None:
+    site.sign_in(site.consultant)
+    fields = {"channel": "phone", "occurred_at": "2026-11-20T10:30", "summary": "x"}
+    r = site.browser.post(f"/app/companies/{CVR}/log_contact", data=fields)
+    assert r.status_code == 403
+    assert "CSRF" in r.text
+    token = _form(site.company_page(), "log_contact")["csrf_token"]
+    r = site.browser.post(f"/app/companies/{CVR}/log_contact",
+                          data={**fields, "csrf_token": token},
+                          headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403
+
+
+def test_handing_over_moves_the_company_between_caseloads(site: Site) -> None:
+    site.sign_in(site.consultant)
+    assert "Glans ApS" in site.browser.get("/app/my-work").text
+    fields = {**_form(site.company_page(), "hand_over"), "staff_id": site.colleague,
+              "handover_note": "Ring til Kim om mandagen"}
+    r = site.browser.post(f"/app/companies/{CVR}/hand_over", data=fields)
+    assert r.status_code == 200
+    assert "Holger Fjordvang" in r.text.split('id="contact-person"', 1)[1][:200]
+    assert "Ring til Kim om mandagen" in r.text
+    assert "Glans ApS" not in site.browser.get("/app/my-work").text
+    site.sign_in(site.colleague)
+    assert "Glans ApS" in site.browser.get("/app/my-work").text
+
+
+def test_a_team_lead_sees_caseloads_and_reassigns_from_the_queue(site: Site) -> None:
+    assert site.api.post(f"/staff/{site.consultant}/leave", json={
+        "left_on": "2026-11-01", "reason": "new job"}).status_code == 200
+    site.sign_in(site.lead)
+    page = site.browser.get("/app/team").text
+    queue = page.split('id="queue-h"', 1)[1].split("</section>", 1)[0]
+    assert "Glans ApS" in queue
+    hidden = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', queue))
+    r = site.browser.post(f"/app/companies/{CVR}/hand_over",
+                          data={**hidden, "staff_id": site.colleague})
+    assert r.status_code == 200
+    queue = r.text.split('id="queue-h"', 1)[1].split("</section>", 1)[0]
+    assert "Glans ApS" not in queue
+    assert "Holger Fjordvang (1)" in r.text
+
+
+def test_the_dashboard_has_charts_with_their_numbers_as_tables(site: Site) -> None:
+    site.sign_in(site.consultant)
+    r = site.browser.get("/app/dashboard")
+    assert r.status_code == 200
+    assert r.text.count('<svg role="img"') >= 2
+    assert "<caption>Kontakter pr. uge</caption>" in r.text
+    english = site.browser.get("/app/dashboard", params={"lang": "en"})
+    assert "<caption>Contacts per week</caption>" in english.text
+    assert site.browser.cookies.get("casebook_lang") == "en"
+
+
+def test_danish_formats() -> None:
+    assert day("2026-11-27") == "27.11.2026"
+    assert moment("2026-11-27T09:05:00+00:00") == "27.11.2026 10.05"
+    assert amount(1234.5) == "1.234,50 kr."
+    assert number(1234567) == "1.234.567"
+
+
+def test_the_catalogue_has_both_languages_for_every_text() -> None:
+    assert all(len(texts) == 2 and all(texts) for texts in CATALOGUE.values())
+    assert SESSION_COOKIE == "casebook_session"
+
+
+def test_the_timeline_pages_by_cursor_for_the_scrolling_script(site: Site) -> None:
+    """50 entries a page; the "more" link's page (as the script asks for it) holds the
+    rest and no further link. Filters stay on the link."""
+    for n in range(55):
+        assert site.api.post(f"/companies/{CVR}/contacts", json={
+            "by": site.consultant, "channel": "email", "summary": f"mail {n}",
+            "occurred_at": "2026-11-02T09:00:00+01:00"}).status_code == 201
+    site.sign_in(site.consultant)
+    page = site.company_page(query="?kind=contact_logged")
+    assert page.split('id="timeline-list"', 1)[1].split("</ol>", 1)[0].count("<li") == 50
+    more = re.search(r'href="([^"]+)" data-more="timeline-list"', page)
+    assert more is not None
+    link = more.group(1).replace("&amp;", "&")
+    assert "kind=contact_logged" in link and "cursor=" in link
+    rest = site.browser.get(link, headers={"X-Partial": "timeline"})
+    assert rest.status_code == 200
+    assert rest.text.count("<li") == 5
+    assert "mail 0" in rest.text and "data-more" not in rest.text
