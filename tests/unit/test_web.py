@@ -316,7 +316,7 @@ def test_the_ledger_as_known_before_the_invoice(site: Site) -> None:
 
 
 def test_the_export_streams_only_the_auditors_municipalities(site: Site) -> None:
-    _auditor_world(site)
+    contract_id, _ = _auditor_world(site)
     r = site.browser.get("/app/export")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/x-ndjson")
@@ -327,6 +327,8 @@ def test_the_export_streams_only_the_auditors_municipalities(site: Site) -> None
                                             "state"]
     assert not any("Nordlys" in rec["state"] for rec in records)  # municipality 147
     assert any("Glans" in rec["state"] for rec in records)
+    assert any(rec["originator_id"] == contract_id for rec in records)  # its invoice too
+    assert [rec["position"] for rec in records] == sorted(rec["position"] for rec in records)
     one = site.browser.get("/app/export", params={"company": CVR})
     streams = {json.loads(line)["originator_id"] for line in one.text.splitlines()}
     assert len(streams) == 1
@@ -337,3 +339,15 @@ def test_a_consultant_has_no_auditor_pages(site: Site) -> None:
     site.sign_in(site.consultant)
     assert site.browser.get("/app/contracts").status_code == 403
     assert 'href="/app/contracts"' not in site.browser.get("/app").text
+
+
+def test_another_municipality_s_auditor_gets_not_found(site: Site) -> None:
+    contract_id, invoice_id = _auditor_world(site)
+    token = mint_token(site.services.settings, subject="revisor", role=Role.AUDITOR,
+                       municipalities=["147"])
+    site.browser.post("/app/login", data={"token": token, "next": "/app"},
+                      follow_redirects=False)
+    assert "Vækst" not in site.browser.get("/app/contracts").text
+    for path in (f"/app/contracts/{contract_id}", f"/app/invoices/{invoice_id}"):
+        r = site.browser.get(path)
+        assert r.status_code == 404 and "Ikke fundet" in r.text
