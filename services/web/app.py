@@ -9,11 +9,12 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from services.api.context import get_services
-from services.web import company, dashboard, forms, pages, signin
+from services.web import audit, company, dashboard, forms, pages, signin
 from services.web.i18n import translate
 from services.web.render import HERE, language, page, wants_html
 
-ROUTERS = (signin.router, pages.router, dashboard.router, company.router, forms.router)
+ROUTERS = (signin.router, pages.router, dashboard.router, company.router, forms.router,
+           audit.router)
 
 
 def error_page(request: Request, status: int, title: str, detail: str,

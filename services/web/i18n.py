@@ -235,6 +235,75 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "dash.show_table": ("Tallene som tabel", "The numbers as a table"),
     "dash.municipality": ("Kommune", "Municipality"),
     "dash.chart": ("Diagram", "Chart"),
+    # The auditor's pages
+    "nav.contracts": ("Kontrakter", "Contracts"),
+    "audit.contracts": ("Resultatkontrakter", "Outcome contracts"),
+    "audit.no_contracts": ("Ingen kontrakter.", "No contracts."),
+    "audit.period": ("Periode", "Period"),
+    "audit.ledger": ("Regnskab", "Ledger"),
+    "audit.export": ("Eksport af hændelsesloggen", "Export of the event log"),
+    "audit.export_all": ("Hent loggen for mine kommuner (JSONL)",
+                         "Download the log of my municipalities (JSONL)"),
+    "audit.export_company": ("Kun én virksomhed (CVR)", "Only one company (CVR)"),
+    "audit.download": ("Hent", "Download"),
+    "audit.as_of": ("Opgjort pr. {day}, logposition {position}",
+                    "As of {day}, log position {position}"),
+    "audit.known_at": ("Som kendt på tidspunktet", "As known at"),
+    "audit.known_at_help": ("Tomt: som kendt nu.", "Empty: as known now."),
+    "audit.show": ("Vis", "Show"),
+    "audit.milestone": ("Milepæl", "Milestone"),
+    "audit.state": ("Status", "State"),
+    "audit.candidate": ("Kandidat", "Candidate"),
+    "audit.reached_on": ("Nået", "Reached"),
+    "audit.claimable_on": ("Kan faktureres", "Claimable"),
+    "audit.price": ("Pris", "Price"),
+    "audit.amount": ("Beløb", "Amount"),
+    "audit.invoiced": ("Faktureret", "Invoiced"),
+    "audit.pending": ("Afventer rettelse", "Pending correction"),
+    "audit.proof": ("Bevis (hændelser)", "Evidence (events)"),
+    "audit.total": ("I alt", "Total"),
+    "audit.no_entries": ("Ingen milepæle.", "No milestones."),
+    "audit.invoices": ("Fakturaer", "Invoices"),
+    "audit.no_invoices": ("Ingen fakturaer.", "No invoices."),
+    "audit.invoice": ("Faktura", "Invoice"),
+    "audit.invoice_title": ("Faktura {id}", "Invoice {id}"),
+    "audit.contract": ("Kontrakt", "Contract"),
+    "audit.provenance": ("Oprindelse", "Provenance"),
+    "audit.computed_on": ("Beregnet pr.", "Computed as of"),
+    "audit.position": ("Logposition", "Log position"),
+    "audit.digest": ("Fastlåst digest", "Pinned digest"),
+    "audit.recorded": ("Registreret af hændelse", "Recorded by event"),
+    "audit.verify": ("Kontrol af forseglingen", "Verification against the seal"),
+    "audit.seal_agrees": ("Forseglingen har samme digest ved position {position}: "
+                          "loggen er uændret siden fakturaen blev udstedt.",
+                          "The seal holds the same digest at position {position}: the log "
+                          "is unchanged since the invoice was issued."),
+    "audit.seal_differs": ("ADVARSEL: forseglingen har et andet digest ved position "
+                           "{position}.",
+                           "WARNING: the seal holds another digest at position {position}."),
+    "audit.seal_missing": ("Forseglingen når endnu ikke position {position}.",
+                           "The seal does not reach position {position} yet."),
+    "audit.sealed_now": ("Forseglingens digest nu", "The seal's digest now"),
+    "audit.lines": ("Linjer", "Lines"),
+    "audit.kind": ("Art", "Kind"),
+    "audit.corrects": ("Retter faktura", "Corrects invoice"),
+    "audit.disputes": ("Indsigelser", "Disputes"),
+    "audit.no_disputes": ("Ingen indsigelser.", "No disputes."),
+    "audit.reason": ("Begrundelse", "Reason"),
+    "audit.outcome": ("Afgørelse", "Outcome"),
+    "audit.open": ("åben", "open"),
+    "line.charge": ("Opkrævning", "Charge"),
+    "line.credit": ("Kreditering", "Credit"),
+    "line.debit": ("Efterbetaling", "Debit"),
+    "state.reached": ("Nået", "Reached"),
+    "state.claimable": ("Kan faktureres", "Claimable"),
+    "state.invoiced": ("Faktureret", "Invoiced"),
+    "state.disputed": ("Gjort indsigelse mod", "Disputed"),
+    "state.upheld": ("Fastholdt", "Upheld"),
+    "state.recovered": ("Tilbagebetalt", "Recovered"),
+    "milestone.start": ("Start", "Start"),
+    "milestone.13_weeks": ("13 uger", "13 weeks"),
+    "milestone.26_weeks": ("26 uger", "26 weeks"),
     # Errors
     "error.title": ("Der opstod en fejl", "Something went wrong"),
     "error.not_found": ("Ikke fundet", "Not found"),
@@ -262,6 +331,11 @@ def number(value: int | float | Decimal, decimals: int = 0) -> str:
 def amount(value: int | float | Decimal) -> str:
     """1234.5 -> '1.234,50 kr.'"""
     return f"{number(value, 2)} kr."
+
+
+def ore(value: int) -> str:
+    """An amount in integer øre: 123450 -> '1.234,50 kr.' (exact, no float)."""
+    return amount(Decimal(value).scaleb(-2))
 
 
 def day(value: str | date | datetime | None) -> str:

@@ -12,7 +12,16 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from services.api.session import CSRF_FIELD, SESSION_COOKIE, csrf_token
 from services.auth import Principal
 from services.views import prefix_of
-from services.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, amount, day, moment, number, translate
+from services.web.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    amount,
+    day,
+    moment,
+    number,
+    ore,
+    translate,
+)
 
 HERE = Path(__file__).parent
 LANG_COOKIE = "casebook_lang"
@@ -25,7 +34,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_env.filters.update(day=day, moment=moment, number=number, amount=amount)
+_env.filters.update(day=day, moment=moment, number=number, amount=amount, ore=ore)
 
 
 def language(request: Request) -> str:

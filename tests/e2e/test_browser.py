@@ -153,3 +153,48 @@ def test_the_accessibility_check_does_find_violations(page: Page) -> None:
     found = " ".join(axe_violations(page))
     assert "image-alt" in found
     assert "label" in found
+
+
+def test_an_auditor_opens_an_invoice_and_its_evidence(
+        page: Page, service: Service, people: People) -> None:
+    """Contract, placement and invoice through the API; the auditor finds the contract
+    in the menu, reads its ledger, opens the invoice: its lines, the events behind
+    them and the seal's verdict on the pinned digest. Every page passes axe."""
+    contract_id = str(service.post("/contracts", {
+        "municipality": "165", "name": "Vækst med Social Bundlinje",
+        "period_from": "2026-01-01", "period_to": "2026-12-31",
+        "rules": {"default_prices_ore": [1_234_50, 2_000_00, 3_000_00]}})["id"])
+    service.post(f"/companies/{CVR}/placements", {
+        "by": people.gry, "candidate_id": "6f1c1b1e-6c55-4b8e-9a51-3c1f2b7d9e01",
+        "kind": "ordinary", "hours_per_week": 30, "starts_on": "2026-01-05"})
+    invoice_id = str(service.post(f"/contracts/{contract_id}/invoices", {
+        "period_from": "2026-01-01", "period_to": "2026-12-31"})["id"])
+    _sign_in(page, service, "revisor-1", "165", Role.AUDITOR)
+    page.get_by_role("link", name="Kontrakter").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Resultatkontrakter")
+    checked = {"contracts": axe_violations(page)}
+    page.get_by_role("link", name="Vækst med Social Bundlinje").click()
+    ledger = page.locator("#ledger")
+    expect(ledger).to_contain_text("1.234,50 kr.")
+    expect(ledger).to_contain_text("Faktureret")
+    checked["ledger"] = axe_violations(page)
+    page.get_by_label("Som kendt på tidspunktet").fill("2099-01-01T00:00:00")
+    page.get_by_role("button", name="Vis").click()
+    expect(page.locator("#as-of")).to_contain_text("01.01.2099")
+    page.get_by_role("link", name=invoice_id[:8]).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Faktura {invoice_id[:8]}")
+    expect(page.locator("#seal")).to_contain_text("Forseglingen har samme digest")
+    lines = page.locator("#lines")
+    expect(lines).to_contain_text("Opkrævning")
+    expect(lines).to_contain_text("6.234,50 kr.")
+    expect(lines).to_contain_text(f"{CVR}")
+    expect(lines.locator("code").filter(has_text=":")).not_to_have_count(0)
+    checked["invoice"] = axe_violations(page)
+    page.goto(service.url + "/app/contracts")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Hent loggen for mine kommuner (JSONL)").click()
+    assert download.value.suggested_filename.endswith(".jsonl")
+    page.goto(service.url + f"/app/invoices/{invoice_id}?lang=en")
+    expect(page.locator("#seal")).to_contain_text("The seal holds the same digest")
+    checked["invoice en"] = axe_violations(page)
+    assert checked == {name: [] for name in checked}

@@ -381,6 +381,10 @@ POLICY: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/app/dashboard"): (R, "token"),
     ("GET", "/app/companies/{cvr}"): (R, "company"),
     ("POST", "/app/companies/{cvr}/{action}"): (W, "company"),
+    ("GET", "/app/contracts"): ("admin auditor", "token"),
+    ("GET", "/app/contracts/{contract_id}"): ("admin auditor", "contract"),
+    ("GET", "/app/invoices/{invoice_id}"): ("admin auditor", "invoice"),
+    ("GET", "/app/export"): ("admin auditor", "token"),
     # Operations.
     ("GET", "/healthz"): ("", "public"),
     ("GET", "/readyz"): ("", "public"),

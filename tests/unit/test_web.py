@@ -3,7 +3,9 @@ and its CSRF token, the company page and its forms, the work lists, the dashboar
 
 from __future__ import annotations
 
+import json
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -14,7 +16,7 @@ from services.api.app import create_app
 from services.api.context import Services
 from services.api.session import SESSION_COOKIE
 from services.auth import Role, mint_token
-from services.web.i18n import CATALOGUE, amount, day, moment, number
+from services.web.i18n import CATALOGUE, amount, day, moment, number, ore
 from tests.conftest import ActingClient, acting_client
 
 CVR, OTHER_CVR = "13748136", "24256790"
@@ -245,3 +247,107 @@ def test_the_timeline_pages_by_cursor_for_the_scrolling_script(site: Site) -> No
     assert rest.status_code == 200
     assert rest.text.count("<li") == 5
     assert "mail 0" in rest.text and "data-more" not in rest.text
+
+
+def test_ore_amounts_are_exact_danish_kroner() -> None:
+    assert ore(123450) == "1.234,50 kr."
+    assert ore(-2000000) == "-20.000,00 kr."
+    assert ore(1) == "0,01 kr."
+
+
+def _auditor_world(site: Site) -> tuple[str, str]:
+    """A contract of 165 with one placement and an invoice; the auditor signed in."""
+    r = site.api.post("/contracts", json={
+        "municipality": "165", "name": "Vækst med Social Bundlinje",
+        "period_from": "2026-01-01", "period_to": "2026-12-31",
+        "rules": {"default_prices_ore": [1_234_50, 2_000_00, 3_000_00]}})
+    assert r.status_code == 201, r.text
+    contract_id = r.json()["id"]
+    r = site.api.post(f"/companies/{CVR}/placements", json={
+        "by": site.consultant, "candidate_id": str(uuid.uuid4()), "kind": "ordinary",
+        "hours_per_week": 30, "starts_on": "2026-01-05"})
+    assert r.status_code == 201, r.text
+    r = site.api.post(f"/contracts/{contract_id}/invoices",
+                      json={"period_from": "2026-01-01", "period_to": "2026-12-31"})
+    assert r.status_code == 201, r.text
+    token = mint_token(site.services.settings, subject="revisor", role=Role.AUDITOR,
+                       municipalities=["165"])
+    assert site.browser.post("/app/login", data={"token": token, "next": "/app"},
+                             follow_redirects=False).status_code == 303
+    return contract_id, r.json()["id"]
+
+
+def test_an_auditor_reads_a_ledger_and_an_invoice_with_its_evidence(site: Site) -> None:
+    contract_id, invoice_id = _auditor_world(site)
+    listed = site.browser.get("/app/contracts")
+    assert listed.status_code == 200
+    assert f'href="/app/contracts/{contract_id}"' in listed.text
+    assert 'href="/app/contracts" aria-current="page"' in listed.text
+    ledger = site.browser.get(f"/app/contracts/{contract_id}")
+    assert ledger.status_code == 200, ledger.text
+    rows = ledger.text.split('id="ledger"', 1)[1].split("</tbody>", 1)[0]
+    assert rows.count("<tr>") == 4  # the head and three milestones
+    assert "1.234,50 kr." in rows and "13 uger" in rows and "<td>Faktureret</td>" in rows
+    assert f'href="/app/invoices/{invoice_id}"' in rows
+    assert re.search(r"<code>[0-9a-f-]{36}:\d+</code>", rows)  # the proving events
+    page = site.browser.get(f"/app/invoices/{invoice_id}")
+    assert page.status_code == 200, page.text
+    assert "Forseglingen har samme digest" in page.text
+    api = site.api.get(f"/invoices/{invoice_id}").json()
+    assert f'<code id="digest">{api["digest"]}</code>' in page.text
+    assert f'<dd id="position">{api["position"]}</dd>' in page.text
+    assert "Opkrævning" in page.text and "6.234,50 kr." in page.text
+    for proof in api["lines"][0]["proof"]:
+        assert f"<code>{proof}</code>" in page.text
+    english = site.browser.get(f"/app/invoices/{invoice_id}", params={"lang": "en"})
+    assert "The seal holds the same digest" in english.text
+
+
+def test_the_ledger_as_known_before_the_invoice(site: Site) -> None:
+    contract_id, _ = _auditor_world(site)
+    before = site.browser.get(f"/app/contracts/{contract_id}",
+                              params={"known_at": "2000-01-01T00:00"})
+    assert before.status_code == 404  # the contract was not recorded yet
+    now = site.browser.get(f"/app/contracts/{contract_id}",
+                           params={"known_at": "2099-01-01T00:00"})
+    assert now.status_code == 200 and "01.01.2099" in now.text
+    bad = site.browser.get(f"/app/contracts/{contract_id}", params={"known_at": "soon"})
+    assert bad.status_code == 422 and "Traceback" not in bad.text
+
+
+def test_the_export_streams_only_the_auditors_municipalities(site: Site) -> None:
+    contract_id, _ = _auditor_world(site)
+    r = site.browser.get("/app/export")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/x-ndjson")
+    assert "attachment" in r.headers["content-disposition"]
+    records = [json.loads(line) for line in r.text.splitlines()]
+    assert records and list(records[0]) == ["position", "originator_id",
+                                            "originator_version", "topic", "recorded_at",
+                                            "state"]
+    assert not any("Nordlys" in rec["state"] for rec in records)  # municipality 147
+    assert any("Glans" in rec["state"] for rec in records)
+    assert any(rec["originator_id"] == contract_id for rec in records)  # its invoice too
+    assert [rec["position"] for rec in records] == sorted(rec["position"] for rec in records)
+    one = site.browser.get("/app/export", params={"company": CVR})
+    streams = {json.loads(line)["originator_id"] for line in one.text.splitlines()}
+    assert len(streams) == 1
+    assert site.browser.get("/app/export", params={"company": OTHER_CVR}).status_code == 404
+
+
+def test_a_consultant_has_no_auditor_pages(site: Site) -> None:
+    site.sign_in(site.consultant)
+    assert site.browser.get("/app/contracts").status_code == 403
+    assert 'href="/app/contracts"' not in site.browser.get("/app").text
+
+
+def test_another_municipality_s_auditor_gets_not_found(site: Site) -> None:
+    contract_id, invoice_id = _auditor_world(site)
+    token = mint_token(site.services.settings, subject="revisor", role=Role.AUDITOR,
+                       municipalities=["147"])
+    site.browser.post("/app/login", data={"token": token, "next": "/app"},
+                      follow_redirects=False)
+    assert "Vækst" not in site.browser.get("/app/contracts").text
+    for path in (f"/app/contracts/{contract_id}", f"/app/invoices/{invoice_id}"):
+        r = site.browser.get(path)
+        assert r.status_code == 404 and "Ikke fundet" in r.text
