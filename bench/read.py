@@ -96,8 +96,9 @@ def main(
         while any((views.active_generation(n) or (0, 0))[1] < head
                   for n in ("directory", "overview", "timeline")):
             time.sleep(0.5)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60, headers={
-                "Authorization": f"Bearer {bench_token(staff.id)}"}) as client:
+        auth = {"Authorization": f"Bearer {bench_token(staff.id)}"}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60,
+                          headers=auth) as client:
             overview = _timed(lambda: client.get("/companies/13748136").raise_for_status(),
                               requests)
             page = _timed(lambda: client.get("/companies/13748136/timeline",
@@ -113,7 +114,8 @@ def main(
 
             visible = _timed(write_then_read, requests // 2)
             state = _state_latency(client, requests // 5)
-        with httpx.Client(base_url=f"http://127.0.0.1:{bare_port}", timeout=60) as client:
+        with httpx.Client(base_url=f"http://127.0.0.1:{bare_port}", timeout=60,
+                          headers=auth) as client:
             unsnapped_state = _state_latency(client, requests // 5)
         for name, samples in (("overview", overview), ("timeline page (50)", page),
                               ("command to visible", visible),

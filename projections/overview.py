@@ -58,6 +58,17 @@ class OverviewProjection(Projection):
         "CREATE INDEX IF NOT EXISTS {t}follow_ups_placement ON {t}follow_ups "
         "(placement_id, due_on)",
         "CREATE INDEX IF NOT EXISTS {t}commitments_company ON {t}commitments (company_id)",
+        # The overview's lists and totals read only the open entries, in the list's order.
+        "CREATE INDEX IF NOT EXISTS {t}openings_open ON {t}openings (company_id, opening_id) "
+        "WHERE open = 1",
+        "CREATE INDEX IF NOT EXISTS {t}referrals_in_flight ON {t}referrals "
+        "(company_id, referred_at, referral_id) WHERE outcome IS NULL",
+        "CREATE INDEX IF NOT EXISTS {t}placements_running ON {t}placements "
+        "(company_id, starts_on, placement_id) WHERE ended_on IS NULL",
+        "CREATE INDEX IF NOT EXISTS {t}follow_ups_open ON {t}follow_ups "
+        "(company_id, due_on, follow_up_id) WHERE status IS NULL",
+        "CREATE INDEX IF NOT EXISTS {t}follow_ups_next ON {t}follow_ups "
+        "(placement_id, due_on) WHERE status IS NULL",
     )
 
     @on("company.registered")

@@ -151,6 +151,17 @@ class ViewDb:
                           "WHERE name = %s AND active = 1", (name,))
         return (int(rows[0][0]), int(rows[0][1])) if rows else None
 
+    def active_generations(self, sql: Sql | None = None) -> dict[str, tuple[int, int]]:
+        """Every read model's active (generation, position), in one statement (inside the
+        transaction `sql` if given)."""
+        statement = f"SELECT name, generation, position FROM {REGISTRY} WHERE active = 1"
+        if sql is None:
+            rows = self.query(statement)
+        else:
+            sql.execute(statement)
+            rows = sql.fetchall()
+        return {str(name): (int(g), int(p)) for name, g, p in rows}
+
     def next_generation(self, name: str) -> int:
         """A generation number not used yet for this projection."""
         rows = self.query(f"SELECT MAX(generation) FROM {REGISTRY} WHERE name = %s", (name,))

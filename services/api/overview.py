@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -144,8 +145,9 @@ def overview(
     # One read transaction: every part of the answer is as of the same moment.
     with services.views.transaction(write=False) as sql:
         found = _overview(_Query(sql, o, d, str(company_id(cvr)), now.date()), cvr, now, items)
-    mark_erased(services, [*found.referrals_in_flight, *found.in_placement,
-                           *found.follow_ups_overdue, *found.follow_ups_due])
+        mark_erased(services, [*found.referrals_in_flight, *found.in_placement,
+                               *found.follow_ups_overdue, *found.follow_ups_due],
+                    sql=sql, prefix=at.tables("candidates"))
     return found
 
 
@@ -164,26 +166,38 @@ def overview_list(
             raise CompanyNotFoundError(f"no company with CVR {cvr} is registered")
         found = OverviewList(total=q.totals([list_name])[list_name], offset=offset,
                              entries=q.entries(list_name, limit, offset))
-    mark_erased(services, found.entries)
+        mark_erased(services, found.entries, sql=sql, prefix=at.tables("candidates"))
     return found
 
 
 def _overview(q: _Query, cvr: str, now: datetime, items: int) -> Overview:
-    rows = q.rows("SELECT name, municipality, max_contacts_per_month FROM {o}companies "
-                  "WHERE company_id = %s")
-    if not rows:
+    head = q.head(now)
+    if head is None:
         raise CompanyNotFoundError(f"no company with CVR {cvr} is registered")
-    name, municipality, cap = rows[0]
+    name, municipality, cap, holder_count, totals, contacts = head
     holders = q.holders(items + 1)
-    totals = q.totals(list(_LISTS))
     return Overview(
         cvr=cvr, name=name, municipality=municipality,
         contact_person=holders[0] if holders else None,
         earlier_contact_persons=holders[1:], last_contact=q.last_contact(),
-        coordination=q.coordination(now, cap, holders),
-        totals=Totals(earlier_contact_persons=max(q.holder_count() - 1, 0), **totals),
+        coordination=_coordination(cap, *contacts),
+        totals=Totals(earlier_contact_persons=max(holder_count - 1, 0), **totals),
         **{list_name: q.entries(list_name, items) for list_name in _LISTS},
     )
+
+
+def _coordination(cap: int | None, month: int, people: int, week: int,
+                  others: int) -> Coordination:
+    month_cap = cap or DEFAULT_CONTACT_CAP
+    warning = None
+    if month > month_cap:
+        own = "its own" if cap else "the default"
+        warning = (f"{month} contacts in 30 days from {people} people: "
+                   f"more than {own} cap of {month_cap} a month")
+    return Coordination(
+        contacts_7_days=week, contacts_30_days=month, distinct_actors_30_days=people,
+        from_others_30_days=others, cap_per_month=month_cap,
+        cap_is_companys_own=cap is not None, warning=warning)
 
 
 class _Query:
@@ -191,7 +205,6 @@ class _Query:
 
     def __init__(self, sql: Sql, o: str, d: str, stream: str, today: date) -> None:
         self.sql, self.o, self.d, self.stream, self.today = sql, o, d, stream, today
-        self._people: dict[str, Person] = {}
 
     def raw(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         self.sql.execute(statement.format(o=self.o, d=self.d), params)
@@ -200,27 +213,47 @@ class _Query:
     def rows(self, statement: str, *params: Any) -> list[tuple[Any, ...]]:
         return self.raw(statement, (self.stream, *params))
 
-    def person(self, staff_id: str | None) -> Person | None:
-        if staff_id is None:
+    def _person(self, staff_id: str | None, name: str | None,
+                left_on: str | None) -> Person | None:
+        return None if staff_id is None else Person(id=staff_id, name=name,
+                                                    left=has_left(left_on, self.today))
+
+    def head(self, now: datetime) -> tuple[str, str, int | None, int, dict[str, int],
+                                           tuple[int, int, int, int]] | None:
+        """In one statement: the company's row, how many have held the contact person
+        role, every list's total, and the contacts of the last 30 days (how many, from how
+        many people, how many in the last 7, how many not by the current contact person)."""
+        counts, params = self._counts(list(_LISTS))
+        rows = self.raw(
+            "SELECT c.name, c.municipality, c.max_contacts_per_month, "
+            "(SELECT COUNT(*) FROM {o}holders h WHERE h.company_id = c.company_id), "
+            + ", ".join(counts) + ", k.month, k.people, k.week, k.others "
+            "FROM {o}companies c, (SELECT COUNT(*) AS month, COUNT(DISTINCT staff_id) AS "
+            "people, COALESCE(SUM(CASE WHEN occurred_at >= %s THEN 1 ELSE 0 END), 0) AS week, "
+            "COALESCE(SUM(CASE WHEN staff_id <> COALESCE((SELECT staff_id FROM {o}holders "
+            "WHERE company_id = %s ORDER BY position DESC LIMIT 1), '') THEN 1 ELSE 0 END), 0) "
+            "AS others FROM {o}contacts WHERE company_id = %s AND occurred_at >= %s) k "
+            "WHERE c.company_id = %s",
+            (*params, _utc_text(now - timedelta(days=7)), self.stream, self.stream,
+             _utc_text(now - timedelta(days=30)), self.stream))
+        if not rows:
             return None
-        if staff_id not in self._people:
-            rows = self.raw("SELECT name, left_on FROM {d}staff WHERE staff_id = %s",
-                            (staff_id,))
-            name, left_on = rows[0] if rows else (None, None)
-            self._people[staff_id] = Person(id=staff_id, name=name,
-                                           left=has_left(left_on, self.today))
-        return self._people[staff_id]
+        row = rows[0]
+        totals = {n: int(v) for n, v in zip(_LISTS, row[4:4 + len(_LISTS)], strict=True)}
+        month, people, week, others = (int(v) for v in row[4 + len(_LISTS):])
+        return row[0], row[1], row[2], int(row[3]), totals, (month, people, week, others)
 
     def holders(self, limit: int) -> list[Holder]:
-        rows = self.rows("SELECT staff_id, since, reason, handover_note, previous_staff_id "
-                         "FROM {o}holders WHERE company_id = %s ORDER BY position DESC "
-                         "LIMIT %s", limit)
-        return [Holder(person=self.person(r[0]) or Person(id=r[0], name=None, left=False),
-                       since=r[1], reason=r[2], handover_note=r[3], previous=self.person(r[4]))
+        rows = self.rows("SELECT h.staff_id, h.since, h.reason, h.handover_note, "
+                         "h.previous_staff_id, s.name, s.left_on, p.name, p.left_on "
+                         "FROM {o}holders h LEFT JOIN {d}staff s ON s.staff_id = h.staff_id "
+                         "LEFT JOIN {d}staff p ON p.staff_id = h.previous_staff_id "
+                         "WHERE h.company_id = %s ORDER BY h.position DESC LIMIT %s", limit)
+        return [Holder(person=self._person(r[0], r[5], r[6]) or Person(
+                           id=r[0], name=None, left=False),
+                       since=r[1], reason=r[2], handover_note=r[3],
+                       previous=self._person(r[4], r[7], r[8]))
                 for r in rows]
-
-    def holder_count(self) -> int:
-        return int(self.rows("SELECT COUNT(*) FROM {o}holders WHERE company_id = %s")[0][0])
 
     def _dated(self, part: _List) -> tuple[Any, ...]:
         if not part.dated:
@@ -238,49 +271,35 @@ class _Query:
         return [_decode(dict(zip(names, row, strict=True)))
                 for row in self.rows(statement, *self._dated(part), limit, offset)]
 
-    def totals(self, names: list[str]) -> dict[str, int]:
-        """How many entries each list has, in one statement."""
+    def _counts(self, names: list[str]) -> tuple[list[str], list[Any]]:
         counts, params = [], []
         for list_name in names:
             part = _LISTS[list_name]
             table = part.select.rsplit(" FROM ", 1)[1]
             counts.append(f"(SELECT COUNT(*) FROM {table} WHERE {part.where} {part.dated})")
             params += [self.stream, *self._dated(part)]
+        return counts, params
+
+    def totals(self, names: list[str]) -> dict[str, int]:
+        """How many entries each list has, in one statement."""
+        counts, params = self._counts(names)
         [row] = self.raw("SELECT " + ", ".join(counts), tuple(params))
         return {list_name: int(n) for list_name, n in zip(names, row, strict=True)}
 
     def last_contact(self) -> Contact | None:
-        rows = self.rows("SELECT staff_id, unit, channel, occurred_at, summary FROM "
-                         "{o}contacts WHERE company_id = %s ORDER BY occurred_at DESC LIMIT 1")
+        rows = self.rows("SELECT c.staff_id, c.unit, c.channel, c.occurred_at, c.summary, "
+                         "s.name, s.left_on FROM {o}contacts c LEFT JOIN {d}staff s "
+                         "ON s.staff_id = c.staff_id WHERE c.company_id = %s "
+                         "ORDER BY c.occurred_at DESC LIMIT 1")
         if not rows:
             return None
-        staff, unit, channel, occurred_at, summary = rows[0]
-        person = self.person(staff) or Person(id=staff, name=None, left=False)
+        staff, unit, channel, occurred_at, summary, name, left_on = rows[0]
+        person = self._person(staff, name, left_on) or Person(id=staff, name=None, left=False)
         return Contact(person=person, unit=unit, channel=channel, occurred_at=occurred_at,
                        summary=summary)
 
-    def coordination(self, now: datetime, cap: int | None,
-                     holders: list[Holder]) -> Coordination:
-        owner = holders[0].person.id if holders else ""
-        [(month, people, week, others)] = self.raw(
-            "SELECT COUNT(*), COUNT(DISTINCT staff_id), "
-            "COALESCE(SUM(CASE WHEN occurred_at >= %s THEN 1 ELSE 0 END), 0), "
-            "COALESCE(SUM(CASE WHEN staff_id <> %s THEN 1 ELSE 0 END), 0) "
-            "FROM {o}contacts WHERE company_id = %s AND occurred_at >= %s",
-            (_utc_text(now - timedelta(days=7)), owner, self.stream,
-             _utc_text(now - timedelta(days=30))))
-        month_cap = cap or DEFAULT_CONTACT_CAP
-        warning = None
-        if month > month_cap:
-            own = "its own" if cap else "the default"
-            warning = (f"{month} contacts in 30 days from {people} people: "
-                       f"more than {own} cap of {month_cap} a month")
-        return Coordination(
-            contacts_7_days=int(week), contacts_30_days=int(month),
-            distinct_actors_30_days=int(people), from_others_30_days=int(others),
-            cap_per_month=month_cap, cap_is_companys_own=cap is not None, warning=warning)
 
-
+@functools.cache
 def _columns(statement: str) -> list[str]:
     """Result names: the alias after AS, else the column (top-level select list only)."""
     select = statement.split("SELECT", 1)[1]

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from domain.errors import CompanyNotFoundError
 from domain.values import company_id, normalise_cvr
+from projections.base import Sql
 from projections.directory import fold
 from services.api.access import READERS, Scope, allow, in_clause, visible_municipalities
 from services.api.context import COPENHAGEN, Services, get_services
@@ -64,14 +65,26 @@ class ViewsAt:
     def __init__(self, services: Services, min_position: int | None) -> None:
         self.services = services
         self.min_position = min_position
+        self._active: dict[str, tuple[int, int]] | None = None
 
     def prefix(self, name: str) -> str:
-        """The active tables of read model `name`."""
-        active = self.services.views.active_generation(name)
+        """The active tables of read model `name` (the registry is read once per request,
+        for every read model)."""
+        if self._active is None:
+            self._active = self.services.views.active_generations()
+        active = self._active.get(name)
         if active is None or (self.min_position is not None and active[1] < self.min_position):
             raise ViewBehindError(
                 f"the {name} view has not reached position {self.min_position}; retry shortly")
         return prefix_of(name, active[0])
+
+    def tables(self, name: str) -> str | None:
+        """The active tables of read model `name` whatever its position (one the request
+        does not wait for, such as the candidates' erasure marks); None if it has none."""
+        if self._active is None:
+            self._active = self.services.views.active_generations()
+        active = self._active.get(name)
+        return None if active is None else prefix_of(name, active[0])
 
 
 def view_prefix(services: Services, name: str, min_position: int | None) -> str:
@@ -172,9 +185,6 @@ def timeline(
     stream = str(company_id(normalise_cvr(cvr)))
     t = at.prefix("timeline")
     d = at.prefix("directory")
-    if not services.views.query(f"SELECT 1 FROM {d}companies WHERE company_id = %s",
-                                (stream,)):
-        raise CompanyNotFoundError(f"no company with CVR {normalise_cvr(cvr)} is registered")
     where: list[str] = ["e.company_id = %s"]
     params: list[Any] = [stream]
     for clause, value in (("e.kind = %s", kind), ("e.actor_id = %s", actor),
@@ -185,30 +195,41 @@ def timeline(
             where.append(clause)
             params.append(value)
     today = services.clock().date()
-    rows = services.views.query(
-        f"SELECT e.position, e.version, e.kind, e.occurred_at, e.recorded_at, e.actor_id, "
-        f"s.name, s.left_on, e.data FROM {t}entries e LEFT JOIN {d}staff s "
-        f"ON s.staff_id = e.actor_id WHERE {' AND '.join(where)} "
-        f"ORDER BY e.position DESC LIMIT %s", (*params, limit + 1))
-    entries = [TimelineEntry(position=r[0], version=r[1], kind=r[2], occurred_at=r[3],
-                             recorded_at=r[4], actor=_person(r[5], r[6], r[7], today),
-                             data=json.loads(r[8])) for r in rows[:limit]]
-    _attach_originals(services, t, stream, entries)
-    mark_erased(services, [e.data for e in entries])
+    # One read transaction for the page, the originals of corrections and erasure marks.
+    with services.views.transaction(write=False) as sql:
+        sql.execute(f"SELECT 1 FROM {d}companies WHERE company_id = %s", (stream,))
+        if not sql.fetchall():
+            raise CompanyNotFoundError(
+                f"no company with CVR {normalise_cvr(cvr)} is registered")
+        sql.execute(
+            f"SELECT e.position, e.version, e.kind, e.occurred_at, e.recorded_at, e.actor_id, "
+            f"s.name, s.left_on, e.data FROM {t}entries e LEFT JOIN {d}staff s "
+            f"ON s.staff_id = e.actor_id WHERE {' AND '.join(where)} "
+            f"ORDER BY e.position DESC LIMIT %s", (*params, limit + 1))
+        rows = sql.fetchall()
+        entries = [TimelineEntry(position=r[0], version=r[1], kind=r[2], occurred_at=r[3],
+                                 recorded_at=r[4], actor=_person(r[5], r[6], r[7], today),
+                                 data=json.loads(r[8])) for r in rows[:limit]]
+        _attach_originals(sql, t, stream, entries)
+        mark_erased(services, [e.data for e in entries], sql=sql,
+                    prefix=at.tables("candidates"))
     more = len(rows) > limit
     return TimelinePage(entries=entries, next_cursor=entries[-1].position if more else None)
 
 
-def _attach_originals(services: Services, t: str, stream: str,
-                      entries: list[TimelineEntry]) -> None:
-    """A correction shows the contact as first logged."""
-    for entry in entries:
-        if entry.kind == "contact_corrected":
-            pattern = f'%"contact_id":"{entry.data["contact_id"]}"%'
-            rows = services.views.query(
-                f"SELECT data FROM {t}entries WHERE company_id = %s "
-                "AND kind = 'contact_logged' AND data LIKE %s", (stream, pattern))
-            entry.replaces = json.loads(rows[0][0]) if rows else None
+def _attach_originals(sql: Sql, t: str, stream: str, entries: list[TimelineEntry]) -> None:
+    """A correction shows the contact as first logged (one statement for the page)."""
+    corrections = [e for e in entries if e.kind == "contact_corrected"]
+    if not corrections:
+        return
+    patterns = [f'%"contact_id":"{e.data["contact_id"]}"%' for e in corrections]
+    sql.execute(f"SELECT data FROM {t}entries WHERE company_id = %s AND kind = "
+                f"'contact_logged' AND ({' OR '.join(['data LIKE %s'] * len(patterns))})",
+                (stream, *patterns))
+    logged = {str(data["contact_id"]): data
+              for data in (json.loads(row[0]) for row in sql.fetchall())}
+    for entry in corrections:
+        entry.replaces = logged.get(str(entry.data["contact_id"]))
 
 
 def _day_starts(day: date) -> str:
