@@ -10,7 +10,7 @@ own), `--runs` times, and the median is printed:
 - raw: `SELECT` + `json.loads` of every stored event;
 - decode: the library's `select_notifications` + mapper, every event;
 - replay: `evaluate_contract` over the whole log to the full ledger;
-- verify: `verify` of the whole log against its seal.
+- verify: `verify_stored` of the whole log against its seal (the CLI's path).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from infra.settings import Settings
 from services.application import migrate, open_application
 from services.ledger import evaluate_contract
 from services.seal import Sealer
-from services.verify import events_in_order, stored_pairs, verify
+from services.verify import events_in_order, verify_stored
 from services.views import ViewDb
 
 console = Console()
@@ -60,7 +60,7 @@ def _measure(settings: Settings, what: str, contract_id: uuid.UUID) -> dict[str,
             entries = evaluation.entries()
             assert entries, "the bench contract reached nothing"
         elif what == "verify":
-            report = verify(stored_pairs(settings, app, views))
+            report = verify_stored(settings, app, views)
             assert not report.findings and report.events == head, report.findings[:3]
         rate = head / (time.perf_counter() - started)
     views.close()

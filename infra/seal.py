@@ -30,6 +30,12 @@ def event_hash(prev: bytes, originator_id: Any, version: int, position: int, top
         stream = originator_id.bytes
     else:
         stream = UUID(str(originator_id)).bytes
+    return stream_event_hash(prev, stream, version, position, topic, state)
+
+
+def stream_event_hash(prev: bytes, stream: bytes, version: int, position: int, topic: str,
+                      state: bytes) -> bytes:
+    """`event_hash` with the stream id as its 16 bytes (verify's inner loop)."""
     encoded = topic.encode()
     h = hashlib.sha256(prev)
     h.update(_HEAD.pack(stream, version, position, len(encoded)))

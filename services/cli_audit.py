@@ -23,7 +23,7 @@ from infra.settings import Settings
 from services.api.contracts import ledger_body
 from services.application import CasebookApplication, open_application
 from services.ledger import evaluate_contract, find_invoice
-from services.verify import EXIT_BITS, Finding, events_in_order, stored_pairs, verify
+from services.verify import EXIT_BITS, Finding, events_in_order, verify_stored
 from services.views import ViewDb
 
 console = Console(stderr=True)
@@ -81,8 +81,7 @@ def verify_command(
         if at is not None and digest is not None:
             pins[at] = (digest.lower(), "--digest")
         with _bar("verifying", app.last_position()) as progress:
-            report = verify(stored_pairs(settings, app, views), pins=list(pins),
-                            progress=progress)
+            report = verify_stored(settings, app, views, pins=list(pins), progress=progress)
     for position, (expected, source) in pins.items():
         if report.pins[position] != expected:
             report.findings.append(Finding("digest_mismatch", position, (

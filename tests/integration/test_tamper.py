@@ -20,7 +20,15 @@ from infra.settings import Settings
 from services.api.context import Services
 from services.application import open_application
 from services.seal import Sealer
-from services.verify import EXIT_BITS, TAMPERED_BASE, Report, stored_pairs, verify
+from services.verify import (
+    EXIT_BITS,
+    TAMPERED_BASE,
+    Report,
+    fast_pass,
+    stored_pairs,
+    verify,
+    verify_stored,
+)
 from services.views import ViewDb
 from tests.conftest import acting_client, open_services
 
@@ -38,6 +46,8 @@ class Raw:
         self.table = (f'"{settings.postgres_schema}".casebook_events' if self.pg
                       else "stored_events")
         self.pos = "notification_id" if self.pg else "rowid"
+        self.seal = (f'"{settings.postgres_schema}".casebook_seal' if self.pg
+                     else "casebook_seal")
 
     @contextmanager
     def cursor(self) -> Iterator[Any]:
@@ -95,11 +105,19 @@ class Raw:
                         (position, ident, version, topic, state))
 
     def seal_digest(self, position: int) -> None:
-        table = f'"{self.settings.postgres_schema}".casebook_seal' if self.pg else \
-            "casebook_seal"
         with self.cursor() as cur:
-            cur.execute(f"UPDATE {table} SET digest = %s WHERE position = %s",
+            cur.execute(f"UPDATE {self.seal} SET digest = %s WHERE position = %s",
                         ("00" * 32, position))
+
+    def seal_prev_in_capitals(self, position: int) -> None:
+        with self.cursor() as cur:
+            cur.execute(f"UPDATE {self.seal} SET prev = upper(prev) WHERE position = %s",
+                        (position,))
+
+    def unseal_after(self, position: int) -> None:
+        """Drop the seal's rows after `position`, as if the seal lagged behind the log."""
+        with self.cursor() as cur:
+            cur.execute(f"DELETE FROM {self.seal} WHERE position > %s", (position,))
 
     def truncate_after(self, position: int) -> None:
         with self.cursor() as cur:
@@ -169,7 +187,7 @@ def run_verify(settings: Settings, *, seal: bool = False, pins: tuple[int, ...] 
     try:
         if seal:
             Sealer(app, views, postgres=settings.backend == "postgres").seal_all()
-        return verify(stored_pairs(settings, app, views), pins=pins)
+        return verify_stored(settings, app, views, pins=pins)
     finally:
         views.close()
         app.close()
@@ -239,3 +257,48 @@ def test_the_cli_reports_and_exits_with_the_kind_found(settings: Settings) -> No
     assert bad.returncode == TAMPERED_BASE + EXIT_BITS["changed"] + \
         EXIT_BITS["digest_mismatch"], bad.stdout + bad.stderr
     assert "NOT verified: 1 changed, 1 digest mismatch" in bad.stdout
+
+
+def walk(settings: Settings, pins: tuple[int, ...] = ()) -> Report:
+    """The full walk alone (what verify did before the fast pass)."""
+    app, views = open_application(settings), ViewDb(settings)
+    try:
+        return verify(stored_pairs(settings, app, views), pins=pins)
+    finally:
+        views.close()
+        app.close()
+
+
+def test_the_fast_pass_reports_an_intact_log_as_the_walk_does(
+        postgres_settings: Settings) -> None:
+    """On an intact log with an unsealed tail, the fast pass gives the walk's report:
+    events, digest, sealed position, unsealed count and every pinned digest."""
+    issued = build_log(postgres_settings)
+    Raw(postgres_settings).unseal_after(issued["position"] + 2)
+    head = walk(postgres_settings).position
+    pins = (0, 1, issued["position"], issued["position"] + 3, head, head + 10)
+    expected = walk(postgres_settings, pins)
+    assert expected.findings == [] and expected.unsealed == head - issued["position"] - 2
+    fast = fast_pass(postgres_settings, pins, None)
+    assert fast == expected
+
+
+@pytest.mark.parametrize("case", [*TAMPERING, "seal prev in capitals", "change the last"])
+def test_the_fast_pass_gives_way_to_the_walk_at_any_difference(
+        postgres_settings: Settings, case: str) -> None:
+    """Any tampering, early or at the log's end, makes the fast pass stop (None), and
+    verify reports what the walk alone finds."""
+    build_log(postgres_settings)
+    raw = Raw(postgres_settings)
+    head = walk(postgres_settings).position
+    if case == "seal prev in capitals":
+        raw.seal_prev_in_capitals(head)  # the hash is intact, only the text differs
+    elif case == "change the last":
+        raw.change_byte(head)
+    else:
+        TAMPERING[case][0](raw)
+    assert fast_pass(postgres_settings, (), None) is None
+    expected = walk(postgres_settings)
+    assert expected.findings and run_verify(postgres_settings) == expected
+    if case == "seal prev in capitals":
+        assert kinds(expected) == {"seal_broken"}
