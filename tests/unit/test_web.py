@@ -154,6 +154,21 @@ def test_validation_errors_are_shown_next_to_their_field(site: Site) -> None:
     assert 'aria-invalid="true" aria-describedby="log_contact-channel-error"' in r.text
 
 
+def test_closed_forms_are_sent_as_noscript_and_a_refused_one_open(site: Site) -> None:
+    """The short forms wait in <noscript> (built by the script when opened, shown as
+    they are without it); a form sent back with errors is open and built at once."""
+    site.sign_in(site.consultant)
+    page = site.company_page()
+    held = re.findall(r'<details class="action" id="form-(\w+)" data-later>\s*<summary>'
+                      r'[^<]+</summary>\s*<noscript><form ', page)
+    assert len(held) == 9 and "log_contact" in held
+    fields = {**_form(page, "log_contact"), "channel": "fax", "summary": ""}
+    refused = site.browser.post(f"/app/companies/{CVR}/log_contact", data=fields).text
+    assert re.search(r'id="form-log_contact" open>\s*<summary>[^<]+</summary>\s*<form ',
+                     refused)
+    assert refused.count("<noscript>") == 8
+
+
 def test_a_broken_rule_is_shown_on_the_form_with_the_api_detail(site: Site) -> None:
     site.sign_in(site.consultant)
     fields = {**_form(site.company_page(), "log_contact"), "channel": "phone",
