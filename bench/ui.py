@@ -43,6 +43,8 @@ CHROMIUM = os.environ.get("CASEBOOK_TEST_CHROMIUM", "/usr/bin/chromium")
 _TIMING = ("() => { const n = performance.getEntriesByType('navigation')[0];"
            " const r = performance.getEntriesByType('resource');"
            " return {ms: n.loadEventEnd - n.requestStart, html: n.transferSize,"
+           " ttfb: n.responseStart - n.requestStart,"
+           " dcl: n.domContentLoadedEventEnd - n.requestStart,"
            " bytes: n.transferSize + r.reduce((s, e) => s + e.transferSize, 0)}; }")
 
 
@@ -105,10 +107,11 @@ def main(
             for _ in range(5):  # warm up both pages
                 _visit(page, f"{base}/app/login")
                 _visit(page, f"{base}/app/companies/13748136")
-            signin, company = [], []
+            signin, company, phases = [], [], []
             for _ in range(visits):
                 signin.append(_visit(page, f"{base}/app/login")["ms"])
-                company.append(_visit(page, f"{base}/app/companies/13748136")["ms"])
+                phases.append(_visit(page, f"{base}/app/companies/13748136"))
+                company.append(phases[-1]["ms"])
             browser.close()
         console.print(f"company page ({events:,} events, {background:,} others), "
                       f"{visits} loads: p50 {statistics.median(company):.1f} ms, "
@@ -116,6 +119,11 @@ def main(
         console.print(f"sign-in page (baseline): p50 {statistics.median(signin):.1f} ms, "
                       f"p95 {_quantile(signin, 95):.1f} ms; company / baseline (p50) "
                       f"{statistics.median(company) / statistics.median(signin):.1f}x")
+        console.print("company page phases, p50: first byte "
+                      f"{statistics.median(p['ttfb'] for p in phases):.1f} ms, "
+                      f"DOMContentLoaded {statistics.median(p['dcl'] for p in phases):.1f} ms, "
+                      "DOMContentLoaded to load "
+                      f"{statistics.median(p['ms'] - p['dcl'] for p in phases):.1f} ms")
         console.print(f"transferred, cold cache: {first['bytes'] / 1024:.1f} KB in all "
                       f"(HTML {first['html'] / 1024:.1f} KB)")
     finally:

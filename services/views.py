@@ -90,7 +90,12 @@ class ViewDb:
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Sql]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
+        """One transaction: committed when the block ends, rolled back if it raises.
+        Inside `reading()`, a read-only one is the block's shared transaction."""
+        shared: Sql | None = getattr(self._local, "shared", None)
+        if shared is not None and not write:
+            yield shared
+            return
         if self._pool is not None:
             with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
                 yield _PostgresSql(cur)
@@ -100,6 +105,21 @@ class ViewDb:
                 yield from _sqlite_transaction(self._memory, write)
             return
         yield from _sqlite_transaction(self._sqlite(), write)
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Every read in the block (this thread) in one read-only transaction, with each
+        read model's active generation looked up once: a page's reads take one
+        connection and see one moment."""
+        if getattr(self._local, "shared", None) is not None:
+            yield
+            return
+        with self.transaction(write=False) as sql:
+            self._local.shared, self._local.generations = sql, {}
+            try:
+                yield
+            finally:
+                self._local.shared = self._local.generations = None
 
     def announce(self, sql: Sql) -> None:
         """Tell readers in other processes, at commit, that a read model moved on."""
@@ -147,9 +167,16 @@ class ViewDb:
 
     def active_generation(self, name: str) -> tuple[int, int] | None:
         """(generation, position) that readers use, if the projection exists."""
+        memo: dict[str, tuple[int, int] | None] | None = getattr(self._local, "generations",
+                                                                 None)
+        if memo is not None and name in memo:
+            return memo[name]
         rows = self.query(f"SELECT generation, position FROM {REGISTRY} "
                           "WHERE name = %s AND active = 1", (name,))
-        return (int(rows[0][0]), int(rows[0][1])) if rows else None
+        found = (int(rows[0][0]), int(rows[0][1])) if rows else None
+        if memo is not None:
+            memo[name] = found
+        return found
 
     def active_generations(self, sql: Sql | None = None) -> dict[str, tuple[int, int]]:
         """Every read model's active (generation, position), in one statement (inside the

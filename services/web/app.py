@@ -6,12 +6,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from fastapi.staticfiles import StaticFiles
 
 from services.api.context import get_services
 from services.web import audit, company, dashboard, forms, pages, signin
+from services.web.assets import Assets
 from services.web.i18n import translate
-from services.web.render import HERE, language, page, wants_html
+from services.web.render import language, page, wants_html
 
 ROUTERS = (signin.router, pages.router, dashboard.router, company.router, forms.router,
            audit.router)
@@ -38,5 +38,5 @@ def install(app: FastAPI) -> None:
     """Serve the pages under /app and their vendored assets under /app/static."""
     for router in ROUTERS:
         app.include_router(router)
-    app.mount("/app/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.mount("/app/static", Assets(), name="static")
     app.state.error_page = error_page

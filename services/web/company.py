@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import uuid4
@@ -26,7 +27,8 @@ from services.web.i18n import CATALOGUE, day, translate
 from services.web.render import language, page, partial
 
 router = APIRouter(prefix="/app", include_in_schema=False)
-PAGE_SIZE = 50
+PAGE_SIZE = 50  # timeline entries per page that the script (or the "more" link) loads
+FIRST_PAGE = 20  # on the page as first opened: less to render before it shows
 FORMS = ("log_contact", "register_opening", "refer_candidate", "start_placement",
          "change_placement", "end_placement", "schedule_follow_up", "complete_follow_up",
          "hand_over")
@@ -100,9 +102,15 @@ def _choices(o: Overview, lang: str, staff: list[tuple[str, str, bool]]) -> dict
                       for f in [*o.follow_ups_overdue, *o.follow_ups_due]],
         "staff": [(sid, name) for sid, name, left in staff if not left],
         "actor": [(sid, name) for sid, name, _ in staff],
-        "event_kind": [(k.removeprefix("kind."), text[0 if lang == "da" else 1])
-                       for k, text in CATALOGUE.items() if k.startswith("kind.")],
+        "event_kind": _event_kinds(lang),
     }
+
+
+@cache
+def _event_kinds(lang: str) -> list[tuple[str, str]]:
+    """The timeline filter's kinds, from the catalogue (once per language)."""
+    return [(k.removeprefix("kind."), text[0 if lang == "da" else 1])
+            for k, text in CATALOGUE.items() if k.startswith("kind.")]
 
 
 def company_page(request: Request, svc: Svc, who: Principal, cvr: str, *,
@@ -110,13 +118,27 @@ def company_page(request: Request, svc: Svc, who: Principal, cvr: str, *,
                  form_errors: dict[str, dict[str, str]] | None = None,
                  form_values: dict[str, dict[str, Any]] | None = None,
                  keys: dict[str, str] | None = None, status: int = 200) -> Response:
-    """The company page, or (asked by the page's script) one more page of its timeline."""
+    """The company page, or (asked by the page's script) one more page of its timeline;
+    all its reads in one read transaction."""
+    with svc.views.reading():
+        return _company_page(request, svc, who, cvr, filters=filters, cursor=cursor, at=at,
+                             form_errors=form_errors, form_values=form_values, keys=keys,
+                             status=status)
+
+
+def _company_page(request: Request, svc: Svc, who: Principal, cvr: str, *,
+                  filters: dict[str, Any], cursor: int | None, at: ViewsAt,
+                  form_errors: dict[str, dict[str, str]] | None,
+                  form_values: dict[str, dict[str, Any]] | None,
+                  keys: dict[str, str] | None, status: int) -> Response:
     lang = language(request)
     cvr = normalise_cvr(cvr)
     page_of = timeline(cvr, svc, who, at, kind=filters.get("kind") or None,
                        actor=filters.get("actor") or None, from_=filters.get("from"),
-                       to=filters.get("to"), cursor=cursor, limit=PAGE_SIZE)
-    names = {sid: name for sid, name, _ in _staff(svc, _municipality(svc, cvr))}
+                       to=filters.get("to"), cursor=cursor,
+                       limit=PAGE_SIZE if cursor or partial(request) else FIRST_PAGE)
+    staff = _staff(svc, _municipality(svc, cvr))  # the company's municipality never changes
+    names = {sid: name for sid, name, _ in staff}
     entries = [{"kind": e.kind, "occurred_at": e.occurred_at, "actor": e.actor,
                 "text": describe(e, lang, names)} for e in page_of.entries]
     next_url = None
@@ -130,7 +152,7 @@ def company_page(request: Request, svc: Svc, who: Principal, cvr: str, *,
     return page(
         request, "company.html", status, who=who, o=o, entries=entries, next_url=next_url,
         filters={k: filters.get(k) or "" for k in ("kind", "actor", "from", "to")},
-        choices=_choices(o, lang, _staff(svc, o.municipality)),
+        choices=_choices(o, lang, staff),
         can_write=who.role in STAFF_ROLES, form_errors=form_errors or {},
         form_values={"log_contact": {"occurred_at": svc.clock().strftime("%Y-%m-%dT%H:%M")},
                      **(form_values or {})},

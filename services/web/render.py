@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from services.api.session import CSRF_FIELD, SESSION_COOKIE, csrf_token
 from services.auth import Principal
 from services.views import prefix_of
+from services.web.assets import asset_url
 from services.web.i18n import (
     DEFAULT_LANGUAGE,
     LANGUAGES,
@@ -33,8 +34,10 @@ _env = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # compiled once per process: no stat of the template files per page
 )
 _env.filters.update(day=day, moment=moment, number=number, amount=amount, ore=ore)
+_env.globals["asset"] = asset_url
 
 
 def language(request: Request) -> str:

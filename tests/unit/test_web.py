@@ -154,6 +154,21 @@ def test_validation_errors_are_shown_next_to_their_field(site: Site) -> None:
     assert 'aria-invalid="true" aria-describedby="log_contact-channel-error"' in r.text
 
 
+def test_closed_forms_are_sent_as_noscript_and_a_refused_one_open(site: Site) -> None:
+    """The short forms wait in <noscript> (built by the script when opened, shown as
+    they are without it); a form sent back with errors is open and built at once."""
+    site.sign_in(site.consultant)
+    page = site.company_page()
+    held = re.findall(r'<details class="action" id="form-(\w+)" data-later>\s*<summary>'
+                      r'[^<]+</summary>\s*<noscript><form ', page)
+    assert len(held) == 9 and "log_contact" in held
+    fields = {**_form(page, "log_contact"), "channel": "fax", "summary": ""}
+    refused = site.browser.post(f"/app/companies/{CVR}/log_contact", data=fields).text
+    assert re.search(r'id="form-log_contact" open>\s*<summary>[^<]+</summary>\s*<form ',
+                     refused)
+    assert refused.count("<noscript>") == 8
+
+
 def test_a_broken_rule_is_shown_on_the_form_with_the_api_detail(site: Site) -> None:
     site.sign_in(site.consultant)
     fields = {**_form(site.company_page(), "log_contact"), "channel": "phone",
@@ -230,23 +245,39 @@ def test_the_catalogue_has_both_languages_for_every_text() -> None:
 
 
 def test_the_timeline_pages_by_cursor_for_the_scrolling_script(site: Site) -> None:
-    """50 entries a page; the "more" link's page (as the script asks for it) holds the
-    rest and no further link. Filters stay on the link."""
+    """20 entries on the page as opened, 50 a page after; the "more" link's page (as the
+    script asks for it) holds the rest and no further link. Filters stay on the link."""
     for n in range(55):
         assert site.api.post(f"/companies/{CVR}/contacts", json={
             "by": site.consultant, "channel": "email", "summary": f"mail {n}",
             "occurred_at": "2026-11-02T09:00:00+01:00"}).status_code == 201
     site.sign_in(site.consultant)
     page = site.company_page(query="?kind=contact_logged")
-    assert page.split('id="timeline-list"', 1)[1].split("</ol>", 1)[0].count("<li") == 50
+    assert page.split('id="timeline-list"', 1)[1].split("</ol>", 1)[0].count("<li") == 20
     more = re.search(r'href="([^"]+)" data-more="timeline-list"', page)
     assert more is not None
     link = more.group(1).replace("&amp;", "&")
     assert "kind=contact_logged" in link and "cursor=" in link
     rest = site.browser.get(link, headers={"X-Partial": "timeline"})
     assert rest.status_code == 200
-    assert rest.text.count("<li") == 5
+    assert rest.text.count("<li") == 35
     assert "mail 0" in rest.text and "data-more" not in rest.text
+
+
+def test_assets_are_fingerprinted_and_cached_for_a_year(site: Site) -> None:
+    """The page links its CSS and script by content hash, served immutable for a year;
+    the bare URL is revalidated."""
+    site.sign_in(site.consultant)
+    page = site.company_page()
+    for name in ("app.css", "app.js"):
+        url = re.search(rf'"(/app/static/{re.escape(name)}\?v=[0-9a-f]{{16}})"', page)
+        assert url is not None, name
+        r = site.browser.get(url.group(1))
+        assert r.status_code == 200
+        assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert site.browser.get(f"/app/static/{name}").headers["cache-control"] == "no-cache"
+    stale = site.browser.get("/app/static/app.css?v=0000000000000000")
+    assert stale.headers["cache-control"] == "no-cache"
 
 
 def test_ore_amounts_are_exact_danish_kroner() -> None:

@@ -51,15 +51,29 @@
   }
   watchMore(document.querySelector("a[data-more]"));
 
+  // A short form arrives as <noscript> text inside its closed <details>: build it on
+  // the first click of its summary (mouse or keyboard, before the details opens), or
+  // when the details opens some other way. The page's first load builds no form fields.
+  document.querySelectorAll("details[data-later]").forEach(function (details) {
+    function build() {
+      var held = details.querySelector(":scope > noscript");
+      if (!held) return;
+      held.insertAdjacentHTML("afterend", held.textContent);
+      held.remove();
+    }
+    details.querySelector("summary").addEventListener("click", build);
+    details.addEventListener("toggle", build);
+  });
+
   // One submit per form: a second press while the first is on its way does nothing
   // (the form's Idempotency-Key makes a repeat harmless on the server too).
-  document.querySelectorAll("form[data-once]").forEach(function (form) {
-    form.addEventListener("submit", function (event) {
-      if (form.dataset.sent) { event.preventDefault(); return; }
-      form.dataset.sent = "1";
-      form.querySelectorAll("button[type=submit]").forEach(function (b) {
-        b.setAttribute("aria-disabled", "true");
-      });
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches("form[data-once]")) return;
+    if (form.dataset.sent) { event.preventDefault(); return; }
+    form.dataset.sent = "1";
+    form.querySelectorAll("button[type=submit]").forEach(function (b) {
+      b.setAttribute("aria-disabled", "true");
     });
   });
 
