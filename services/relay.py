@@ -33,7 +33,7 @@ from infra.jetstream import (
 )
 from infra.settings import Settings
 from services.application import CasebookApplication
-from services.messages import UnmappedEventError, check_mapper, read_logged, to_message
+from services.messages import UnmappedEventError, check_mapper, read_logged, to_wire
 from services.origins import Origins
 from services.views import ViewDb
 
@@ -247,12 +247,12 @@ class Relay:
         for n in notifications:
             try:
                 event = read_logged(mapper, n, n.id)
-                msg = to_message(event, origins.of(event), prefix)
+                msg = to_wire(event, origins.of(event), prefix)
             except UnmappedEventError:
                 if out:  # publish the events before it; the next read raises
                     return out
                 raise
-            out.append(Outgoing(msg.subject, msg.headers, msg.data, n.id))
+            out.append(Outgoing(msg.subject, msg.head, msg.data, n.id))
         return out
 
     async def _save(self, tail: Tail) -> None:

@@ -29,8 +29,10 @@ from services.messages import (
     logged_from_event,
     read_logged,
     to_message,
+    to_wire,
 )
 from services.origins import Origins
+from tests.unit.test_golden import event_classes, example
 
 # The library gives every aggregate an `Event` base and a `Created` class; casebook
 # creates aggregates only through its own events (Registered, Joined).
@@ -174,3 +176,24 @@ def test_a_mapper_the_relay_would_bypass_is_refused() -> None:
     with pytest.raises(ValueError, match="custom mapper"):
         check_mapper(Sealing(transcoder=JSONTranscoder()))
     check_mapper(Mapper(transcoder=JSONTranscoder()))  # the library's own passes
+
+
+@pytest.mark.parametrize("cls", event_classes(), ids=lambda c: c.TOPIC)
+def test_the_relays_wire_form_is_the_message_of_every_event_class(cls: type[Any]) -> None:
+    """to_wire gives to_message's subject, headers and body, as ready header lines."""
+    event = logged_from_event(example(cls), 42)
+    origin = Origin("165", "13748136")
+    message, wire = to_message(event, origin, "cb"), to_wire(event, origin, "cb")
+    lines = wire.head.split("\r\n")
+    assert lines[-1] == ""
+    assert (wire.subject, dict(line.split(": ", 1) for line in lines[:-1]), wire.data) == \
+        (message.subject, message.headers, message.data)
+    assert len(lines) - 1 == len(message.headers)
+
+
+def test_a_value_that_would_break_a_header_line_is_refused() -> None:
+    """A line break in a header value stops the relay rather than corrupt the protocol."""
+    event = logged_from_event(example(Company.ContactLogged), 42)
+    with pytest.raises(UnmappedEventError) as caught:
+        to_wire(event, Origin("165", "1374\r\n8136"), "cb")
+    assert "log position 42" in str(caught.value)
