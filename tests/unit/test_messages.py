@@ -24,6 +24,8 @@ from services.messages import (
     LoggedEvent,
     Origin,
     UnmappedEventError,
+    _decode_state,
+    _encode,
     check_mapper,
     contract_of,
     logged_from_event,
@@ -197,3 +199,22 @@ def test_a_value_that_would_break_a_header_line_is_refused() -> None:
     with pytest.raises(UnmappedEventError) as caught:
         to_wire(event, Origin("165", "1374\r\n8136"), "cb")
     assert "log position 42" in str(caught.value)
+
+
+def test_bodies_are_encoded_as_compact_json_with_text_as_is() -> None:
+    """The body encoder gives json.dumps's compact text, non-ASCII letters unescaped."""
+    value = {"navn": "Ærø Glarmester ApS", "n": 3, "x": 1.5, "ok": True, "none": None,
+             "list": [{"a": "b\n\"c\""}, []], "nested": {"ø": ["å"]}}
+    assert _encode(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_a_stored_state_decodes_the_same_compact_or_not() -> None:
+    """States decode to the same fields whether compact (the library's) or spaced out."""
+    compact = ('{"timestamp":{"_type_":"datetime_iso","_data_":"2026-01-03T10:00:00+00:00"},'
+               '"staff_id":{"_type_":"uuid_hex","_data_":"00000000000040008000000000000001"}}')
+    expected = {"timestamp": "2026-01-03T10:00:00+00:00",
+                "staff_id": "00000000-0000-4000-8000-000000000001"}
+    assert _decode_state(compact) == expected
+    assert _decode_state(" " + compact.replace(",", ", ") + " ") == expected
+    with pytest.raises(json.JSONDecodeError):
+        _decode_state(compact[:-1])
