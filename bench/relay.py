@@ -32,12 +32,14 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated
 
 import nats
 import psycopg
 import typer
+from nats.aio.client import Client
 from psycopg.sql import SQL, Identifier
 from rich.console import Console
 
@@ -90,44 +92,49 @@ def relay_once(url: str, schema: str, nats_url: str, stream: str) -> None:
     app.close()
 
 
+Prepared = list[tuple[str, dict[str, str], bytes]]
+
+
 @cli.command()
 def raw_once(url: str, schema: str, nats_url: str, stream: str) -> None:
     """(child) Publish the same messages with plain publish_async; print events/s."""
-    settings = _settings(url, schema, nats_url, stream)
-    messages = _messages(settings)
 
-    async def run() -> float:
-        nc = await nats.connect(nats_url)
+    async def publish(nc: Client, messages: Prepared) -> None:
         js = nc.jetstream(publish_async_max_pending=1000)
-        await js.add_stream(name=stream, subjects=[f"{settings.nats_subject_prefix}.>"])
-        started = time.perf_counter()
         for i in range(0, len(messages), 500):
             futures = [await js.publish_async(subject, data, headers=headers)
                        for subject, headers, data in messages[i:i + 500]]
             await asyncio.gather(*futures)
-        elapsed = time.perf_counter() - started
-        await nc.close()
-        return elapsed
 
-    print(json.dumps({"events": len(messages), "seconds": asyncio.run(run())}))
+    _time_publishing(_settings(url, schema, nats_url, stream), publish)
 
 
 @cli.command()
 def plain_once(url: str, schema: str, nats_url: str, stream: str) -> None:
     """(child) Publish the same messages with plain publish, no acks; print events/s."""
-    settings = _settings(url, schema, nats_url, stream)
-    messages = _messages(settings)
 
-    async def run() -> float:
-        nc = await nats.connect(nats_url)
-        js = nc.jetstream()
-        await js.add_stream(name=stream, subjects=[f"{settings.nats_subject_prefix}.>"])
-        started = time.perf_counter()
+    async def publish(nc: Client, messages: Prepared) -> None:
         for subject, headers, data in messages:
             await nc.publish(subject, data, headers=headers)
         await nc.flush()
+        js = nc.jetstream()
         while (await js.stream_info(stream)).state.messages < len(messages):
             await asyncio.sleep(0.005)
+
+    _time_publishing(_settings(url, schema, nats_url, stream), publish)
+
+
+def _time_publishing(settings: Settings,
+                     publish: Callable[[Client, Prepared], Awaitable[None]]) -> None:
+    """Print the events/s of `publish` with the whole log's messages, on a new stream."""
+    messages = _messages(settings)
+
+    async def run() -> float:
+        nc = await nats.connect(settings.nats_url or "")
+        await nc.jetstream().add_stream(name=settings.nats_stream,
+                                        subjects=[f"{settings.nats_subject_prefix}.>"])
+        started = time.perf_counter()
+        await publish(nc, messages)
         elapsed = time.perf_counter() - started
         await nc.close()
         return elapsed
@@ -135,7 +142,7 @@ def plain_once(url: str, schema: str, nats_url: str, stream: str) -> None:
     print(json.dumps({"events": len(messages), "seconds": asyncio.run(run())}))
 
 
-def _messages(settings: Settings) -> list[tuple[str, dict[str, str], bytes]]:
+def _messages(settings: Settings) -> Prepared:
     """The whole log as the relay publishes it (subject, headers, data), read before
     any clock starts."""
     app = open_application(settings)
