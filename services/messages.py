@@ -232,19 +232,26 @@ def _encode(value: Any) -> str:
 
 
 def read_logged(mapper: Mapper[UUID], stored: StoredEvent, position: int) -> LoggedEvent:
-    """The event of a stored record, decoded once into JSON-ready fields.
+    """The event of a stored record, decoded once into JSON-ready fields."""
+    return read_parts(mapper, stored.originator_id, stored.originator_version, stored.topic,
+                      stored.state, position)
+
+
+def read_parts(mapper: Mapper[UUID], originator_id: Any, version: int, topic: str,
+               state: bytes, position: int) -> LoggedEvent:
+    """The event of a stored record's parts, decoded once into JSON-ready fields.
 
     States are read as the library wrote them (plain JSON, no cipher or compression:
     `check_mapper` makes sure); an event stored at an older class version goes
     through the library's upcasters instead.
     """
-    cls = resolve_topic(stored.topic)
-    fields = _decode_state(stored.state.decode())
+    cls = resolve_topic(topic)
+    fields = _decode_state(state.decode())
     if "class_version" in fields or getattr(cls, "class_version", 1) not in (1, None):
+        stored = StoredEvent(originator_id, version, topic, state)
         return logged_from_event(mapper.to_domain_event(stored), position)
-    oid = stored.originator_id
-    return LoggedEvent(cls, oid if isinstance(oid, UUID) else UUID(oid),
-                       stored.originator_version, position, fields)
+    return LoggedEvent(cls, originator_id if isinstance(originator_id, UUID)
+                       else UUID(originator_id), version, position, fields)
 
 
 def logged_from_event(event: Any, position: int) -> LoggedEvent:

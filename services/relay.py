@@ -21,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import structlog
-from eventsourcing.persistence import Notification
 
 from infra.jetstream import (
     FencedPublisher,
@@ -34,8 +33,9 @@ from infra.jetstream import (
     read_tail,
 )
 from infra.settings import Settings
+from infra.stores import LogRow
 from services.application import CasebookApplication
-from services.messages import UnmappedEventError, check_mapper, read_logged, to_wire
+from services.messages import UnmappedEventError, check_mapper, read_parts, to_wire
 from services.origins import Origins
 from services.views import ViewDb
 
@@ -57,16 +57,16 @@ class _ReadAhead:
     """Reads the log's next batch in a thread of its own while the loop maps and sends
     the batch before it, so the database's time per batch overlaps the relay's work."""
 
-    def __init__(self, select: Callable[[int], Sequence[Notification]], limit: int) -> None:
+    def __init__(self, select: Callable[[int], Sequence[LogRow]], limit: int) -> None:
         self._select, self._limit = select, limit
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="relay-read")
-        self._ahead: tuple[int, asyncio.Future[Sequence[Notification]]] | None = None
+        self._ahead: tuple[int, asyncio.Future[Sequence[LogRow]]] | None = None
 
-    async def after(self, position: int) -> Sequence[Notification]:
+    async def after(self, position: int) -> Sequence[LogRow]:
         """The batch after log position `position`; a full one starts reading the next."""
         loop = asyncio.get_running_loop()
         ahead, self._ahead = self._ahead, None
-        batch: Sequence[Notification] = []
+        batch: Sequence[LogRow] = []
         if ahead is not None and ahead[0] == position:
             batch = await ahead[1]
         elif ahead is not None:  # the batch before it stopped short (an unmapped event)
@@ -74,7 +74,7 @@ class _ReadAhead:
         if not batch:  # nothing was read ahead, or it was read before the newest commits
             batch = await loop.run_in_executor(self._executor, self._select, position)
         if len(batch) >= self._limit:  # not at the head yet: read on meanwhile
-            last = batch[-1].id
+            last = batch[-1][0]
             self._ahead = (last, loop.run_in_executor(self._executor, self._select, last))
         return batch
 
@@ -85,7 +85,7 @@ class _ReadAhead:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _drop(future: asyncio.Future[Sequence[Notification]]) -> None:
+def _drop(future: asyncio.Future[Sequence[LogRow]]) -> None:
     if future.done() and not future.cancelled():
         future.exception()  # retrieved: no "never retrieved" warning
     future.cancel()
@@ -284,23 +284,22 @@ class Relay:
         """The next batch of the log after `position`, as messages."""
         return self._map(self._select(position))
 
-    def _select(self, position: int) -> Sequence[Notification]:
-        return self.app.recorder.select_notifications(
-            start=position + 1, limit=self.settings.relay_batch_size)
+    def _select(self, position: int) -> Sequence[LogRow]:
+        return self.app.store.read_log(position + 1, self.settings.relay_batch_size)
 
-    def _map(self, notifications: Sequence[Notification]) -> list[Outgoing]:
-        """The messages of `notifications`, up to an unmapped event (raised if first)."""
+    def _map(self, rows: Sequence[LogRow]) -> list[Outgoing]:
+        """The messages of `rows`, up to an unmapped event (raised if first)."""
         out: list[Outgoing] = []
         mapper, origins, prefix = self.app.mapper, self.origins, self.prefix
-        for n in notifications:
+        for position, originator_id, version, topic, state in rows:
             try:
-                event = read_logged(mapper, n, n.id)
+                event = read_parts(mapper, originator_id, version, topic, state, position)
                 msg = to_wire(event, origins.of(event), prefix)
             except UnmappedEventError:
                 if out:  # publish the events before it; the next read raises
                     return out
                 raise
-            out.append(Outgoing(msg.subject, msg.head, msg.data, n.id))
+            out.append(Outgoing(msg.subject, msg.head, msg.data, position))
         return out
 
     async def _save(self, tail: Tail) -> None:
