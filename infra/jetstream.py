@@ -186,10 +186,10 @@ class FencedPublisher:
         if not self._subscribed:
             await self._nc.subscribe(f"{self._inbox}.*", cb=self._on_ack)
             self._subscribed = True
+        commands = encode_window(batch, after, f"{self._inbox}.{after + len(batch)}",
+                                 self._nc.max_payload)
         sent = Sent(after, len(batch))
         self._open.append(sent)
-        commands = encode_window(batch, after, f"{self._inbox}.{sent.last}",
-                                 self._nc.max_payload)
         await write_commands(self._nc, commands, len(batch))
         return sent
 
