@@ -19,11 +19,13 @@ from dataclasses import dataclass
 import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.errors import ConnectionClosedError
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 SEQUENCE_HEADER = "ce-sequence"
+FENCE_HEADER = "Nats-Expected-Last-Sequence"
 DUPLICATE_WINDOW_SECONDS = 120.0
 
 
@@ -45,12 +47,18 @@ class Tail:
 
 @dataclass(slots=True)
 class Outgoing:
-    """A message to publish (`send` adds the fence to its headers)."""
+    """A message to publish: `head` is its header lines (`name: value\r\n` each,
+    printable ASCII); `send` adds the fence."""
 
     subject: str
-    headers: dict[str, str]
+    head: str
     data: bytes
     position: int
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The header lines as a mapping (for nats-py's own publish)."""
+        return dict(line.split(": ", 1) for line in self.head.split("\r\n") if line)
 
 
 async def connect(url: str, name: str, *, reconnect: bool = True,
@@ -114,23 +122,27 @@ async def read_tail(js: JetStreamContext, stream: str) -> Tail:
 
 
 class Sent:
-    """A published batch waiting for its acks: stream sequences after+1 .. after+count."""
+    """A published window waiting for the ack of its last message (stream sequence
+    after+count)."""
 
     def __init__(self, after: int, count: int) -> None:
-        self.after, self.count, self.acked = after, count, 0
+        self.after, self.count = after, count
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
-    def ack(self, sequence: int, data: bytes, status: str | None) -> None:
-        """One acknowledgement (or refusal) of the message meant for `sequence`."""
+    @property
+    def last(self) -> int:
+        """The stream sequence the window's last message must get."""
+        return self.after + self.count
+
+    def ack(self, data: bytes, status: str | None) -> None:
+        """The acknowledgement (or refusal) of the window's last message."""
         if self.done.done():
             return
-        if status is not None or b'"error"' in data or not _names(data, sequence):
+        if status is not None or b'"error"' in data or not _names(data, self.last):
             self.done.set_exception(FenceError(
-                f"message for sequence {sequence}: {status or data.decode(errors='replace')}"))
+                f"message for sequence {self.last}: {status or data.decode(errors='replace')}"))
             return
-        self.acked += 1
-        if self.acked == self.count:
-            self.done.set_result(None)
+        self.done.set_result(None)
 
 
 def _names(ack: bytes, sequence: int) -> bool:
@@ -141,13 +153,17 @@ def _names(ack: bytes, sequence: int) -> bool:
 
 
 class FencedPublisher:
-    """Publishes batches pipelined, each message fenced on the one before it.
+    """Publishes windows pipelined, every message fenced on the one before it.
 
-    Plain publishes with a reply subject per message (`<inbox>.<sequence it must
-    get>`) and one subscription for all acks: a fraction of the bookkeeping of
-    `publish_async` per message (no future, token, semaphore or PubAck each).
-    An ack counts only if it names that sequence and no error; anything else
-    fails the batch, and the relay re-reads the tail.
+    Every message carries `Nats-Expected-Last-Sequence`, so JetStream stores it
+    only directly after its predecessor. Only a window's last message has a reply
+    subject (`<inbox>.<sequence it must get>`, one subscription for all): a
+    refused message is not stored, so every later one of the window fails its
+    fence too, and the last one's ack carries the error or names another
+    sequence. (A message stored meanwhile by another publisher at a sequence is
+    the same event this one would have stored there.) So one ack that names the
+    window's last sequence, without an error, settles the whole window; anything
+    else fails it, and the relay re-reads the tail.
     """
 
     def __init__(self, nc: Client, *, ack_timeout: float = 5.0) -> None:
@@ -159,46 +175,87 @@ class FencedPublisher:
 
     async def _on_ack(self, msg: Msg) -> None:
         sequence = int(msg.subject.rpartition(".")[2])
-        status = (msg.headers or {}).get("Status") if msg.headers else None
+        status = msg.headers.get("Status") if msg.headers else None
         for sent in self._open:
-            if sent.after < sequence <= sent.after + sent.count:
-                sent.ack(sequence, msg.data, status)
+            if sent.last == sequence:
+                sent.ack(msg.data, status)
                 return
 
     async def send(self, batch: Sequence[Outgoing], after: int) -> Sent:
         """Publish `batch` to follow stream sequence `after`; settle the result."""
         if not self._subscribed:
-            await self._nc.subscribe(f"{self._inbox}.*", cb=self._on_ack,
-                                     pending_msgs_limit=-1, pending_bytes_limit=-1)
+            await self._nc.subscribe(f"{self._inbox}.*", cb=self._on_ack)
             self._subscribed = True
+        commands = encode_window(batch, after, f"{self._inbox}.{after + len(batch)}",
+                                 self._nc.max_payload)
         sent = Sent(after, len(batch))
         self._open.append(sent)
-        publish, inbox = self._nc.publish, self._inbox
-        for i, out in enumerate(batch):
-            out.headers["Nats-Expected-Last-Sequence"] = str(after + i)
-            await publish(out.subject, out.data, reply=f"{inbox}.{after + i + 1}",
-                          headers=out.headers)
+        await write_commands(self._nc, commands, len(batch))
         return sent
 
     async def settle(self, sent: Sent) -> int:
-        """Wait for every ack of `sent`; the stream's new last sequence, or FenceError."""
+        """Wait for the window's ack; the stream's new last sequence, or FenceError."""
         try:
             await asyncio.wait_for(asyncio.shield(sent.done), self._ack_timeout)
         except TimeoutError:
-            raise FenceError(f"{sent.count - sent.acked} of {sent.count} messages after "
-                             f"sequence {sent.after} not acknowledged in time") from None
+            raise FenceError(f"the {sent.count} messages after sequence {sent.after} were "
+                             "not acknowledged in time") from None
         finally:
             self._open.remove(sent)
-        return sent.after + sent.count
+        return sent.last
 
     def abandon(self, sent: Sent) -> None:
-        """Forget a batch nobody will settle (after a failure)."""
+        """Forget a window nobody will settle (after a failure)."""
         if sent in self._open:
             self._open.remove(sent)
         if not sent.done.done():
             sent.done.cancel()
         elif not sent.done.cancelled():
             sent.done.exception()  # retrieved: no "never retrieved" warning
+
+
+def encode_window(batch: Sequence[Outgoing], after: int, reply: str,
+                  max_payload: int) -> bytes:
+    """The NATS protocol commands (`HPUB`) of a window: message i fenced on sequence
+    after+i, the last one with `reply`.
+
+    The header block is built here from each message's ready header lines, instead
+    of nats-py checking and re-encoding every header of every message (the
+    relay's largest cost); `Outgoing.head` is casebook's own printable-ASCII text.
+    """
+    parts: list[bytes] = []
+    last = len(batch) - 1
+    for i, out in enumerate(batch):
+        header = f"NATS/1.0\r\n{out.head}{FENCE_HEADER}: {after + i}\r\n\r\n".encode()
+        size = len(header) + len(out.data)
+        if size > max_payload:
+            raise ValueError(f"the message at log position {out.position} is {size} bytes, "
+                             f"over the server's maximum of {max_payload}")
+        to = f" {reply}" if i == last else ""
+        parts.append(f"HPUB {out.subject}{to} {len(header)} {size}\r\n".encode())
+        parts.append(header)
+        parts.append(out.data)
+        parts.append(b"\r\n")
+    return b"".join(parts)
+
+
+async def write_commands(nc: Client, commands: bytes, count: int) -> None:
+    """Hand encoded protocol commands to nats-py's outgoing buffer and its flusher.
+
+    The one use of nats-py internals (`_send_command`, `_flush_queue`,
+    `_flush_pending`, as in `Client._send_publish` of nats-py 2.16; pinned by
+    tests/integration/test_jetstream.py): what `publish` does for each message
+    after its checks and header encoding, done once for a whole window. The
+    relay's connection does not reconnect, so a lost connection is an error
+    here, never a buffered publish.
+    """
+    if nc.is_closed or not nc.is_connected:
+        raise ConnectionClosedError
+    nc.stats["out_msgs"] += count
+    nc.stats["out_bytes"] += len(commands)
+    await nc._send_command(commands)
+    if nc._flush_queue is not None and nc._flush_queue.empty():
+        await nc._flush_pending()
 
 
 async def sequence_of_position(js: JetStreamContext, stream: str, position: int) -> int:

@@ -16,7 +16,8 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import structlog
@@ -32,8 +33,9 @@ from infra.jetstream import (
     read_tail,
 )
 from infra.settings import Settings
+from infra.stores import LogRow
 from services.application import CasebookApplication
-from services.messages import UnmappedEventError, check_mapper, read_logged, to_message
+from services.messages import UnmappedEventError, check_mapper, read_parts, to_wire
 from services.origins import Origins
 from services.views import ViewDb
 
@@ -49,6 +51,44 @@ class _Inflight:
 
     sent: Sent
     reached: Tail
+
+
+class _ReadAhead:
+    """Reads the log's next batch in a thread of its own while the loop maps and sends
+    the batch before it, so the database's time per batch overlaps the relay's work."""
+
+    def __init__(self, select: Callable[[int], Sequence[LogRow]], limit: int) -> None:
+        self._select, self._limit = select, limit
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="relay-read")
+        self._ahead: tuple[int, asyncio.Future[Sequence[LogRow]]] | None = None
+
+    async def after(self, position: int) -> Sequence[LogRow]:
+        """The batch after log position `position`; a full one starts reading the next."""
+        loop = asyncio.get_running_loop()
+        ahead, self._ahead = self._ahead, None
+        batch: Sequence[LogRow] = []
+        if ahead is not None and ahead[0] == position:
+            batch = await ahead[1]
+        elif ahead is not None:  # the batch before it stopped short (an unmapped event)
+            _drop(ahead[1])
+        if not batch:  # nothing was read ahead, or it was read before the newest commits
+            batch = await loop.run_in_executor(self._executor, self._select, position)
+        if len(batch) >= self._limit:  # not at the head yet: read on meanwhile
+            last = batch[-1][0]
+            self._ahead = (last, loop.run_in_executor(self._executor, self._select, last))
+        return batch
+
+    def close(self) -> None:
+        """Forget what was read ahead; the thread ends after its current read."""
+        if self._ahead is not None:
+            _drop(self._ahead[1])
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _drop(future: asyncio.Future[Sequence[LogRow]]) -> None:
+    if future.done() and not future.cancelled():
+        future.exception()  # retrieved: no "never retrieved" warning
+    future.cancel()
 
 
 def create_relay_table(views: ViewDb) -> None:
@@ -196,12 +236,13 @@ class Relay:
         assert self._wake is not None
         inflight: _Inflight | None = None
         position, sequence = self.position, self.sequence
+        reader = _ReadAhead(self._select, self.settings.relay_batch_size)
         try:
             while not self._stopping:
                 try:
-                    # In this thread, not an executor: a reader thread holding the GIL
-                    # would stall this loop's ack handling (the convoy effect).
-                    batch = self._read(position)
+                    # Mapped in this thread; only the reading is in the reader's (one
+                    # ack per window: a reader holding the GIL stalls little here).
+                    batch = self._map(await reader.after(position))
                 except UnmappedEventError:
                     if inflight is not None:  # what came before it is published, then stop
                         await self._settle(publisher, inflight, save=True)
@@ -227,6 +268,7 @@ class Relay:
                 await self._settle(publisher, inflight, save=True)
                 inflight = None
         finally:
+            reader.close()
             if inflight is not None:  # a failure: nobody will await these acks
                 publisher.abandon(inflight.sent)
 
@@ -240,19 +282,24 @@ class Relay:
 
     def _read(self, position: int) -> list[Outgoing]:
         """The next batch of the log after `position`, as messages."""
-        notifications = self.app.recorder.select_notifications(
-            start=position + 1, limit=self.settings.relay_batch_size)
+        return self._map(self._select(position))
+
+    def _select(self, position: int) -> Sequence[LogRow]:
+        return self.app.store.read_log(position + 1, self.settings.relay_batch_size)
+
+    def _map(self, rows: Sequence[LogRow]) -> list[Outgoing]:
+        """The messages of `rows`, up to an unmapped event (raised if first)."""
         out: list[Outgoing] = []
         mapper, origins, prefix = self.app.mapper, self.origins, self.prefix
-        for n in notifications:
+        for position, originator_id, version, topic, state in rows:
             try:
-                event = read_logged(mapper, n, n.id)
-                msg = to_message(event, origins.of(event), prefix)
+                event = read_parts(mapper, originator_id, version, topic, state, position)
+                msg = to_wire(event, origins.of(event), prefix)
             except UnmappedEventError:
                 if out:  # publish the events before it; the next read raises
                     return out
                 raise
-            out.append(Outgoing(msg.subject, msg.headers, msg.data, n.id))
+            out.append(Outgoing(msg.subject, msg.head, msg.data, position))
         return out
 
     async def _save(self, tail: Tail) -> None:

@@ -24,13 +24,17 @@ from services.messages import (
     LoggedEvent,
     Origin,
     UnmappedEventError,
+    _decode_state,
+    _encode,
     check_mapper,
     contract_of,
     logged_from_event,
     read_logged,
     to_message,
+    to_wire,
 )
 from services.origins import Origins
+from tests.unit.test_golden import event_classes, example
 
 # The library gives every aggregate an `Event` base and a `Created` class; casebook
 # creates aggregates only through its own events (Registered, Joined).
@@ -174,3 +178,43 @@ def test_a_mapper_the_relay_would_bypass_is_refused() -> None:
     with pytest.raises(ValueError, match="custom mapper"):
         check_mapper(Sealing(transcoder=JSONTranscoder()))
     check_mapper(Mapper(transcoder=JSONTranscoder()))  # the library's own passes
+
+
+@pytest.mark.parametrize("cls", event_classes(), ids=lambda c: c.TOPIC)
+def test_the_relays_wire_form_is_the_message_of_every_event_class(cls: type[Any]) -> None:
+    """to_wire gives to_message's subject, headers and body, as ready header lines."""
+    event = logged_from_event(example(cls), 42)
+    origin = Origin("165", "13748136")
+    message, wire = to_message(event, origin, "cb"), to_wire(event, origin, "cb")
+    lines = wire.head.split("\r\n")
+    assert lines[-1] == ""
+    assert (wire.subject, dict(line.split(": ", 1) for line in lines[:-1]), wire.data) == \
+        (message.subject, message.headers, message.data)
+    assert len(lines) - 1 == len(message.headers)
+
+
+def test_a_value_that_would_break_a_header_line_is_refused() -> None:
+    """A line break in a header value stops the relay rather than corrupt the protocol."""
+    event = logged_from_event(example(Company.ContactLogged), 42)
+    with pytest.raises(UnmappedEventError) as caught:
+        to_wire(event, Origin("165", "1374\r\n8136"), "cb")
+    assert "log position 42" in str(caught.value)
+
+
+def test_bodies_are_encoded_as_compact_json_with_text_as_is() -> None:
+    """The body encoder gives json.dumps's compact text, non-ASCII letters unescaped."""
+    value = {"navn": "Ærø Glarmester ApS", "n": 3, "x": 1.5, "ok": True, "none": None,
+             "list": [{"a": "b\n\"c\""}, []], "nested": {"ø": ["å"]}}
+    assert _encode(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_a_stored_state_decodes_the_same_compact_or_not() -> None:
+    """States decode to the same fields whether compact (the library's) or spaced out."""
+    compact = ('{"timestamp":{"_type_":"datetime_iso","_data_":"2026-01-03T10:00:00+00:00"},'
+               '"staff_id":{"_type_":"uuid_hex","_data_":"00000000000040008000000000000001"}}')
+    expected = {"timestamp": "2026-01-03T10:00:00+00:00",
+                "staff_id": "00000000-0000-4000-8000-000000000001"}
+    assert _decode_state(compact) == expected
+    assert _decode_state(" " + compact.replace(",", ", ") + " ") == expected
+    with pytest.raises(json.JSONDecodeError):
+        _decode_state(compact[:-1])
