@@ -39,8 +39,10 @@ def _plain_state(state: dict[str, Any]) -> bool:
     (One flat loop: this runs for every event of the log.)"""
     for name, value in state.items():
         if value.__class__ is dict:
+            if len(value) != 2:
+                return False
             kind, data = value.get("_type_"), value.get("_data_")
-            if len(value) != 2 or data.__class__ is not str:
+            if data.__class__ is not str:
                 return False
             if kind == "uuid_hex" and len(data) == 32:
                 # str(UUID(hex=data)) without making the UUID
@@ -69,7 +71,7 @@ class LogDecoder:
         _, originator_id, version, topic, state = row
         if self._fast:
             cls = resolve_topic(topic)
-            values = json.loads(state)
+            values = json.loads(state.decode() if state.__class__ is bytes else state)
             if values.get("class_version", 1) == getattr(cls, "class_version", 1) and \
                     _plain_state(values):
                 values.pop("class_version", None)

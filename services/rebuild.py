@@ -18,7 +18,7 @@ from typing import Any
 from projections.base import Projection
 from projections.registry import PROJECTIONS
 from services.application import CasebookApplication
-from services.batch import BatchSql, primary_keys
+from services.batch import BatchSql, RecordedCopies, RecordedSql, primary_keys
 from services.logdecode import LogDecoder, wanted_topics
 from services.views import REGISTRY, ViewDb, create_indexes
 
@@ -50,6 +50,9 @@ class RebuildRunner:
         self.position = 0
         self._prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-read")
         self._ahead: Future[list[tuple[Any, int]]] | None = None
+        self._applied = 0  # the position up to which batches are applied (maybe not yet sent)
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-write")
+        self._writing: Future[int | None] | None = None
         self._decode = LogDecoder(app.mapper)
         projections = [projection for projection, _ in targets]
         self._wanted = wanted_topics(lambda cls: any(p.wants(cls) for p in projections))
@@ -64,54 +67,89 @@ class RebuildRunner:
     def _next(self) -> list[tuple[Any, int]]:
         # The next batch is read and decoded in a second thread while this one writes.
         events = self._ahead.result() if self._ahead is not None else \
-            self._read(self.position + 1)
+            self._read(self._applied + 1)
         self._ahead = self._prefetch.submit(self._read, events[-1][1] + 1) if events \
             else None
         return events
 
     def run_batch(self) -> int:
         """Apply the next batch to every target; 0 when the log is exhausted or a worker
-        has taken a target over (it moved the target's position on)."""
+        has taken a target over (it moved the target's position on).
+
+        The batch's statements are recorded here and sent by a writer thread, while
+        this thread works on the next batch; so `position` (committed) may lag what
+        has been applied by one batch until `catch_up` returns."""
         events = self._next()
         if not events:
+            self._settle()
             return 0
         last = events[-1][1]
-        with self.views.transaction() as sql:
-            for projection, generation, _ in self.targets:
-                sql.execute(f"SELECT position FROM {REGISTRY} WHERE name = %s "
-                            f"AND generation = %s{self.views.row_lock}",
-                            (projection.name, generation))
-                if [(int(p),) for (p,) in sql.fetchall()] != [(self.position,)]:
-                    self._ahead = None
-                    return 0
-            for projection, generation, keys in self.targets:
-                batch = BatchSql(sql, keys)
-                process = projection.process
-                for event, position in events:
-                    if event is not None:
-                        process(event, position, batch)
-                batch.flush()
-                sql.execute(f"UPDATE {REGISTRY} SET position = %s WHERE name = %s "
-                            "AND generation = %s", (last, projection.name, generation))
-            self.views.announce(sql)
-        self.position = last
+        recorded = []
+        for projection, generation, keys in self.targets:
+            record = RecordedCopies() if self.views.copies else RecordedSql()
+            batch = BatchSql(record, keys)
+            process = projection.process
+            for event, position in events:
+                if event is not None:
+                    process(event, position, batch)
+            batch.flush()
+            recorded.append((projection.name, generation, record))
+        if not self._settle():
+            return 0
+        self._writing = self._writer.submit(self._write, recorded, self._applied, last)
+        self._applied = last
         return len(events)
 
+    def _write(self, recorded: list[tuple[str, int, RecordedSql]], start: int,
+               last: int) -> int | None:
+        """Send a batch and move each target's position from `start` to `last`, in one
+        transaction; None (and nothing written) if a target is not at `start`."""
+        with self.views.transaction() as sql:
+            for name, generation, _ in recorded:
+                sql.execute(f"SELECT position FROM {REGISTRY} WHERE name = %s "
+                            f"AND generation = %s{self.views.row_lock}", (name, generation))
+                if [(int(p),) for (p,) in sql.fetchall()] != [(start,)]:
+                    return None
+            for name, generation, record in recorded:
+                record.replay(sql)
+                sql.execute(f"UPDATE {REGISTRY} SET position = %s WHERE name = %s "
+                            "AND generation = %s", (last, name, generation))
+            self.views.announce(sql)
+        return last
+
+    def _settle(self) -> bool:
+        """Wait for the batch being written; False if a worker had taken a target over."""
+        writing, self._writing = self._writing, None
+        if writing is None:
+            return True
+        last = writing.result()
+        if last is None:
+            self._ahead, self._applied = None, self.position
+            return False
+        self.position = last
+        return True
+
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
-        """Run batches until the log is exhausted; return the events applied."""
+        """Run batches until the log is exhausted; return the events applied (all
+        committed when it returns)."""
         total = 0
         try:
             while count := self.run_batch():
                 total += count
                 if progress is not None:
-                    progress(self.position)
+                    progress(self._applied)
         finally:
-            self._ahead = None  # what was read ahead may be stale by the next call
+            try:
+                self._settle()
+            finally:
+                self._ahead = None  # what was read ahead may be stale by the next call
+                self._applied = self.position
         return total
 
     def close(self) -> None:
-        """Stop the reading thread."""
+        """Stop the reading and writing threads."""
         self._prefetch.shutdown(wait=True)
+        self._writer.shutdown(wait=True)
 
 
 @contextmanager

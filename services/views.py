@@ -78,6 +78,7 @@ class ViewDb:
         self._memory: sqlite3.Connection | None = None
         self._memory_lock = threading.Lock()
         self.row_lock = " FOR UPDATE" if settings.backend == "postgres" else ""
+        self.copies = settings.backend == "postgres"  # its cursors have `copy_rows`
         if settings.backend == "postgres":
             self._pool = ConnectionPool(
                 postgres_conninfo(settings), min_size=1, max_size=settings.db_pool_size,
