@@ -105,6 +105,7 @@ class RebuildRunner:
         """Send a batch and move each target's position from `start` to `last`, in one
         transaction; None (and nothing written) if a target is not at `start`."""
         with self.views.transaction() as sql:
+            self.views.commit_without_flush(sql)
             for name, generation, _ in recorded:
                 sql.execute(f"SELECT position FROM {REGISTRY} WHERE name = %s "
                             f"AND generation = %s{self.views.row_lock}", (name, generation))

@@ -107,6 +107,13 @@ class ViewDb:
         if self._pool is not None:
             sql.execute(f"NOTIFY {VIEWS_CHANNEL}")
 
+    def commit_without_flush(self, sql: Sql) -> None:
+        """Let this transaction commit without waiting for its WAL to reach the disk
+        (PostgreSQL). Only for work that is safe to lose in a database crash: a
+        rebuild's batch and its position are lost together, and it is sent again."""
+        if self._pool is not None:
+            sql.execute("SET LOCAL synchronous_commit = off")
+
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows of one read-only statement."""
         with self.transaction(write=False) as sql:
