@@ -56,6 +56,10 @@ class Projection:
         """CREATE statements for this generation's tables."""
         return [statement.format(t=self.prefix) for statement in self.tables]
 
+    def wants(self, cls: type) -> bool:
+        """Whether events of this class change this read model."""
+        return event_kind(cls) in self.handlers
+
     def process(self, event: Any, position: int, sql: Sql) -> None:
         """Apply one event (events this projection ignores are skipped)."""
         handler = self.handlers.get(event_kind(event))

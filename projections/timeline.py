@@ -59,6 +59,10 @@ class TimelineProjection(Projection):
                         "kind, actor_id, occurred_at, recorded_at, data) VALUES "
                         "(%s, %s, %s, %s, %s, %s, %s, %s)")
 
+    def wants(self, cls: type) -> bool:
+        """Every company event."""
+        return str(getattr(cls, "TOPIC", "")).startswith("casebook:Company.")
+
     def process(self, event: Any, position: int, sql: Sql) -> None:
         """Record every company event (staff events belong to the directory)."""
         cls: Any = type(event)

@@ -158,3 +158,33 @@ class BatchSql:
             self._sql.execute(insert, rows[0])
         else:
             self._sql.executemany(insert, rows)
+
+
+class RecordedSql:
+    """A `Sql` that only records what is sent to it, to be sent later (`replay`), e.g.
+    by another thread while this one works on the next batch. Nothing can be read."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self.calls.append(("execute", (statement, tuple(params))))
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.calls.append(("executemany", (statement, [tuple(r) for r in rows])))
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        raise TypeError("nothing can be read from a RecordedSql")
+
+    def replay(self, sql: Sql) -> None:
+        """Send what was recorded, in order."""
+        for name, args in self.calls:
+            getattr(sql, name)(*args)
+
+
+class RecordedCopies(RecordedSql):
+    """A RecordedSql for a database that takes COPY (see `Copier`)."""
+
+    def copy_rows(self, table: str, columns: Sequence[str],
+                  rows: Sequence[Sequence[Any]]) -> None:
+        self.calls.append(("copy_rows", (table, list(columns), rows)))

@@ -8,20 +8,23 @@ ones have caught up; then each is swapped in, and the running workers take over.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-
-from eventsourcing.persistence import StoredEvent
 
 from projections.base import Projection
 from projections.registry import PROJECTIONS
 from services.application import CasebookApplication
-from services.batch import BatchSql, primary_keys
+from services.batch import BatchSql, RecordedCopies, RecordedSql, primary_keys
+from services.logdecode import LogDecoder, wanted_topics
 from services.views import REGISTRY, ViewDb, create_indexes
 
 REBUILD_BATCH_SIZE = 5000  # events per transaction while rebuilding
+# While rebuilding, the cyclic garbage collector runs this much less often (see _bulk_gc).
+GC_THRESHOLD = 200_000
 
 
 @dataclass
@@ -47,63 +50,121 @@ class RebuildRunner:
         self.position = 0
         self._prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-read")
         self._ahead: Future[list[tuple[Any, int]]] | None = None
+        self._applied = 0  # the position up to which batches are applied (maybe not yet sent)
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-write")
+        self._writing: Future[int | None] | None = None
+        self._decode = LogDecoder(app.mapper)
+        projections = [projection for projection, _ in targets]
+        self._wanted = wanted_topics(lambda cls: any(p.wants(cls) for p in projections))
 
     def _read(self, start: int) -> list[tuple[Any, int]]:
-        """The decoded events of the batch from `start` on."""
-        to_event = self.app.mapper.to_domain_event
-        return [(to_event(StoredEvent(row[1], row[2], row[3], row[4])), row[0])
+        """The batch from `start` on: (event, position), the event decoded only when a
+        target wants it (else None)."""
+        decode, wanted = self._decode, self._wanted
+        return [(decode(row) if wanted(row[3]) else None, row[0])
                 for row in self.app.store.read_log(start, self.batch_size)]
 
     def _next(self) -> list[tuple[Any, int]]:
         # The next batch is read and decoded in a second thread while this one writes.
         events = self._ahead.result() if self._ahead is not None else \
-            self._read(self.position + 1)
+            self._read(self._applied + 1)
         self._ahead = self._prefetch.submit(self._read, events[-1][1] + 1) if events \
             else None
         return events
 
     def run_batch(self) -> int:
         """Apply the next batch to every target; 0 when the log is exhausted or a worker
-        has taken a target over (it moved the target's position on)."""
+        has taken a target over (it moved the target's position on).
+
+        The batch's statements are recorded here and sent by a writer thread, while
+        this thread works on the next batch; so `position` (committed) may lag what
+        has been applied by one batch until `catch_up` returns."""
         events = self._next()
         if not events:
+            self._settle()
             return 0
         last = events[-1][1]
-        with self.views.transaction() as sql:
-            for projection, generation, _ in self.targets:
-                sql.execute(f"SELECT position FROM {REGISTRY} WHERE name = %s "
-                            f"AND generation = %s{self.views.row_lock}",
-                            (projection.name, generation))
-                if [(int(p),) for (p,) in sql.fetchall()] != [(self.position,)]:
-                    self._ahead = None
-                    return 0
-            for projection, generation, keys in self.targets:
-                batch = BatchSql(sql, keys)
-                process = projection.process
-                for event, position in events:
+        recorded = []
+        for projection, generation, keys in self.targets:
+            record = RecordedCopies() if self.views.copies else RecordedSql()
+            batch = BatchSql(record, keys)
+            process = projection.process
+            for event, position in events:
+                if event is not None:
                     process(event, position, batch)
-                batch.flush()
-                sql.execute(f"UPDATE {REGISTRY} SET position = %s WHERE name = %s "
-                            "AND generation = %s", (last, projection.name, generation))
-            self.views.announce(sql)
-        self.position = last
+            batch.flush()
+            recorded.append((projection.name, generation, record))
+        if not self._settle():
+            return 0
+        self._writing = self._writer.submit(self._write, recorded, self._applied, last)
+        self._applied = last
         return len(events)
 
+    def _write(self, recorded: list[tuple[str, int, RecordedSql]], start: int,
+               last: int) -> int | None:
+        """Send a batch and move each target's position from `start` to `last`, in one
+        transaction; None (and nothing written) if a target is not at `start`."""
+        with self.views.transaction() as sql:
+            self.views.commit_without_flush(sql)
+            for name, generation, _ in recorded:
+                sql.execute(f"SELECT position FROM {REGISTRY} WHERE name = %s "
+                            f"AND generation = %s{self.views.row_lock}", (name, generation))
+                if [(int(p),) for (p,) in sql.fetchall()] != [(start,)]:
+                    return None
+            for name, generation, record in recorded:
+                record.replay(sql)
+                sql.execute(f"UPDATE {REGISTRY} SET position = %s WHERE name = %s "
+                            "AND generation = %s", (last, name, generation))
+            self.views.announce(sql)
+        return last
+
+    def _settle(self) -> bool:
+        """Wait for the batch being written; False if a worker had taken a target over."""
+        writing, self._writing = self._writing, None
+        if writing is None:
+            return True
+        last = writing.result()
+        if last is None:
+            self._ahead, self._applied = None, self.position
+            return False
+        self.position = last
+        return True
+
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
-        """Run batches until the log is exhausted; return the events applied."""
+        """Run batches until the log is exhausted; return the events applied (all
+        committed when it returns)."""
         total = 0
         try:
             while count := self.run_batch():
                 total += count
                 if progress is not None:
-                    progress(self.position)
+                    progress(self._applied)
         finally:
-            self._ahead = None  # what was read ahead may be stale by the next call
+            try:
+                self._settle()
+            finally:
+                self._ahead = None  # what was read ahead may be stale by the next call
+                self._applied = self.position
         return total
 
     def close(self) -> None:
-        """Stop the reading thread."""
+        """Stop the reading and writing threads."""
         self._prefetch.shutdown(wait=True)
+        self._writer.shutdown(wait=True)
+
+
+@contextmanager
+def _bulk_gc() -> Iterator[None]:
+    """Collect cycles rarely while rebuilding: a rebuild allocates several objects per
+    event and holds a batch of them, so at the default threshold (700 allocations) the
+    collector runs every few events and walks the held batch again and again; the
+    rebuild's own objects are freed by reference counting."""
+    before = gc.get_threshold()
+    gc.set_threshold(GC_THRESHOLD, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def rebuild_all(app: CasebookApplication, views: ViewDb, names: list[str],
@@ -124,7 +185,8 @@ def rebuild_all(app: CasebookApplication, views: ViewDb, names: list[str],
                                                indexes=False), generation))
     runner = RebuildRunner(app, views, targets, batch_size=batch_size)
     try:
-        runner.catch_up(progress)
+        with _bulk_gc():
+            runner.catch_up(progress)
         for projection, _ in targets:  # indexing once after the bulk load beats row by row
             create_indexes(views, projection)
         for cls, (_, generation) in zip(classes, targets, strict=True):

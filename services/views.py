@@ -78,6 +78,7 @@ class ViewDb:
         self._memory: sqlite3.Connection | None = None
         self._memory_lock = threading.Lock()
         self.row_lock = " FOR UPDATE" if settings.backend == "postgres" else ""
+        self.copies = settings.backend == "postgres"  # its cursors have `copy_rows`
         if settings.backend == "postgres":
             self._pool = ConnectionPool(
                 postgres_conninfo(settings), min_size=1, max_size=settings.db_pool_size,
@@ -125,6 +126,13 @@ class ViewDb:
         """Tell readers in other processes, at commit, that a read model moved on."""
         if self._pool is not None:
             sql.execute(f"NOTIFY {VIEWS_CHANNEL}")
+
+    def commit_without_flush(self, sql: Sql) -> None:
+        """Let this transaction commit without waiting for its WAL to reach the disk
+        (PostgreSQL). Only for work that is safe to lose in a database crash: a
+        rebuild's batch and its position are lost together, and it is sent again."""
+        if self._pool is not None:
+            sql.execute("SET LOCAL synchronous_commit = off")
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows of one read-only statement."""
