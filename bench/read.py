@@ -63,7 +63,9 @@ def _state_latency(client: httpx.Client, n: int) -> list[float]:
 
 def main(
     url: Annotated[str, typer.Option(envvar="CASEBOOK_BENCH_DATABASE_URL")] = DEFAULT_URL,
-    background: Annotated[int, typer.Option(help="Events of other companies.")] = 50_000,
+    background: Annotated[int, typer.Option(help=(
+        "Events of other companies (with the 10,000-event company: the issue's "
+        "500,000-event log)."))] = 490_000,
     requests: Annotated[int, typer.Option(help="Requests per measurement.")] = 500,
 ) -> None:
     """Build the data, start the API and the worker, and measure."""
