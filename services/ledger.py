@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 from domain.contract import OutcomeContract
@@ -90,9 +91,19 @@ def evaluate_contract(
     return Evaluation(contract, counted, day, outcomes)
 
 
+# Invoices found, per application: an InvoiceIssued event never changes once stored, so
+# an invoice found once is not searched for again (an unknown one is, it may come).
+_FOUND: WeakKeyDictionary[CasebookApplication, dict[UUID, tuple[int, Any]]] = \
+    WeakKeyDictionary()
+
+
 def find_invoice(app: CasebookApplication, invoice_id: UUID) -> tuple[int, Any]:
     """The InvoiceIssued event of this invoice and its position."""
+    found = _FOUND.setdefault(app, {})
+    if invoice_id in found:
+        return found[invoice_id]
     for position, event in relevant_events(app, topics=[OutcomeContract.InvoiceIssued.TOPIC]):
         if event.invoice_id == invoice_id:
+            found[invoice_id] = position, event
             return position, event
     raise InvoiceNotFoundError(f"no invoice {invoice_id}")

@@ -174,3 +174,28 @@ def test_an_amendment_before_today_is_refused(client: TestClient) -> None:
         "by": ADMIN})
     assert r.status_code == 422
     assert "today" in r.json()["detail"]
+
+
+def test_an_invoice_once_found_is_not_searched_for_again(
+        client: TestClient, registered: str, staff: str, services: Services,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Invoices never change once issued: the access check and the route share one
+    search of the log, and later reads none (an unknown id is still searched for)."""
+    import services.ledger as ledger_module
+
+    contract_id = contract(client)
+    placement(client, registered, staff)
+    issued = invoice(client, contract_id)
+    searches: list[list[str]] = []
+    real = ledger_module.relevant_events
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        searches.append(list(kwargs.get("topics") or []))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ledger_module, "relevant_events", counted)
+    again = client.get(f"/invoices/{issued['invoice_id']}")
+    assert again.status_code == 200 and again.json()["lines"] == issued["lines"]
+    assert searches == []
+    assert client.get(f"/invoices/{uuid.uuid4()}").status_code == 404
+    assert searches  # an unknown invoice is searched for, every time
