@@ -109,14 +109,16 @@ class ViewDb:
 
     @contextmanager
     def reading(self) -> Iterator[None]:
-        """Every read in the block (this thread) in one read-only transaction, with each
-        read model's active generation looked up once: a page's reads take one
-        connection and see one moment."""
+        """Every read in the block (this thread) in one read-only transaction, with every
+        read model's active generation read once, as the block begins: a page's reads
+        take one connection and see one moment."""
         if getattr(self._local, "shared", None) is not None:
             yield
             return
         with self.transaction(write=False) as sql:
-            self._local.shared, self._local.generations = sql, {}
+            sql.execute(f"SELECT name, generation, position FROM {REGISTRY} WHERE active = 1")
+            generations = {str(name): (int(g), int(p)) for name, g, p in sql.fetchall()}
+            self._local.shared, self._local.generations = sql, generations
             try:
                 yield
             finally:
@@ -175,27 +177,12 @@ class ViewDb:
 
     def active_generation(self, name: str) -> tuple[int, int] | None:
         """(generation, position) that readers use, if the projection exists."""
-        memo: dict[str, tuple[int, int] | None] | None = getattr(self._local, "generations",
-                                                                 None)
-        if memo is not None and name in memo:
-            return memo[name]
+        memo: dict[str, tuple[int, int]] | None = getattr(self._local, "generations", None)
+        if memo is not None:  # inside reading(): as the block began
+            return memo.get(name)
         rows = self.query(f"SELECT generation, position FROM {REGISTRY} "
                           "WHERE name = %s AND active = 1", (name,))
-        found = (int(rows[0][0]), int(rows[0][1])) if rows else None
-        if memo is not None:
-            memo[name] = found
-        return found
-
-    def active_generations(self, sql: Sql | None = None) -> dict[str, tuple[int, int]]:
-        """Every read model's active (generation, position), in one statement (inside the
-        transaction `sql` if given)."""
-        statement = f"SELECT name, generation, position FROM {REGISTRY} WHERE active = 1"
-        if sql is None:
-            rows = self.query(statement)
-        else:
-            sql.execute(statement)
-            rows = sql.fetchall()
-        return {str(name): (int(g), int(p)) for name, g, p in rows}
+        return (int(rows[0][0]), int(rows[0][1])) if rows else None
 
     def next_generation(self, name: str) -> int:
         """A generation number not used yet for this projection."""

@@ -140,14 +140,13 @@ def overview(
     openings, referrals, placements, follow-ups and commitments (the first `items` of
     each list, with totals)."""
     cvr = normalise_cvr(cvr)
-    o, d = at.prefix("overview"), at.prefix("directory")
     now = services.clock()
     # One read transaction: every part of the answer is as of the same moment.
-    with services.views.transaction(write=False) as sql:
+    with services.views.reading(), services.views.transaction(write=False) as sql:
+        o, d = at.prefix("overview"), at.prefix("directory")
         found = _overview(_Query(sql, o, d, str(company_id(cvr)), now.date()), cvr, now, items)
         mark_erased(services, [*found.referrals_in_flight, *found.in_placement,
-                               *found.follow_ups_overdue, *found.follow_ups_due],
-                    sql=sql, prefix=at.tables("candidates"))
+                               *found.follow_ups_overdue, *found.follow_ups_due])
     return found
 
 
@@ -159,14 +158,14 @@ def overview_list(
 ) -> OverviewList:
     """One list of the overview in full, a page at a time, in the overview's order."""
     cvr = normalise_cvr(cvr)
-    o, d = at.prefix("overview"), at.prefix("directory")
-    with services.views.transaction(write=False) as sql:
+    with services.views.reading(), services.views.transaction(write=False) as sql:
+        o, d = at.prefix("overview"), at.prefix("directory")
         q = _Query(sql, o, d, str(company_id(cvr)), services.clock().date())
         if not q.rows("SELECT 1 FROM {o}companies WHERE company_id = %s"):
             raise CompanyNotFoundError(f"no company with CVR {cvr} is registered")
         found = OverviewList(total=q.totals([list_name])[list_name], offset=offset,
                              entries=q.entries(list_name, limit, offset))
-        mark_erased(services, found.entries, sql=sql, prefix=at.tables("candidates"))
+        mark_erased(services, found.entries)
     return found
 
 

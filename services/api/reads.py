@@ -65,26 +65,14 @@ class ViewsAt:
     def __init__(self, services: Services, min_position: int | None) -> None:
         self.services = services
         self.min_position = min_position
-        self._active: dict[str, tuple[int, int]] | None = None
 
     def prefix(self, name: str) -> str:
-        """The active tables of read model `name` (the registry is read once per request,
-        for every read model)."""
-        if self._active is None:
-            self._active = self.services.views.active_generations()
-        active = self._active.get(name)
+        """The active tables of read model `name`."""
+        active = self.services.views.active_generation(name)
         if active is None or (self.min_position is not None and active[1] < self.min_position):
             raise ViewBehindError(
                 f"the {name} view has not reached position {self.min_position}; retry shortly")
         return prefix_of(name, active[0])
-
-    def tables(self, name: str) -> str | None:
-        """The active tables of read model `name` whatever its position (one the request
-        does not wait for, such as the candidates' erasure marks); None if it has none."""
-        if self._active is None:
-            self._active = self.services.views.active_generations()
-        active = self._active.get(name)
-        return None if active is None else prefix_of(name, active[0])
 
 
 def view_prefix(services: Services, name: str, min_position: int | None) -> str:
@@ -183,8 +171,6 @@ def timeline(
 ) -> TimelinePage:
     """Every event of the company, newest first; names stay even after people leave."""
     stream = str(company_id(normalise_cvr(cvr)))
-    t = at.prefix("timeline")
-    d = at.prefix("directory")
     where: list[str] = ["e.company_id = %s"]
     params: list[Any] = [stream]
     for clause, value in (("e.kind = %s", kind), ("e.actor_id = %s", actor),
@@ -196,7 +182,8 @@ def timeline(
             params.append(value)
     today = services.clock().date()
     # One read transaction for the page, the originals of corrections and erasure marks.
-    with services.views.transaction(write=False) as sql:
+    with services.views.reading(), services.views.transaction(write=False) as sql:
+        t, d = at.prefix("timeline"), at.prefix("directory")
         sql.execute(f"SELECT 1 FROM {d}companies WHERE company_id = %s", (stream,))
         if not sql.fetchall():
             raise CompanyNotFoundError(
@@ -211,8 +198,7 @@ def timeline(
                                  recorded_at=r[4], actor=_person(r[5], r[6], r[7], today),
                                  data=json.loads(r[8])) for r in rows[:limit]]
         _attach_originals(sql, t, stream, entries)
-        mark_erased(services, [e.data for e in entries], sql=sql,
-                    prefix=at.tables("candidates"))
+        mark_erased(services, [e.data for e in entries])
     more = len(rows) > limit
     return TimelinePage(entries=entries, next_cursor=entries[-1].position if more else None)
 
