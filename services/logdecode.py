@@ -33,6 +33,12 @@ _from_iso = datetime.fromisoformat
 _date_from_iso = date.fromisoformat
 
 
+def uuid_text(data: str) -> str:
+    """The canonical text of the id the library stores as `{"_type_": "uuid_hex",
+    "_data_": data}`: `str(UUID(hex=data))` without making the UUID."""
+    return f"{data[:8]}-{data[8:12]}-{data[12:16]}-{data[16:20]}-{data[20:]}"
+
+
 def _plain_state(state: dict[str, Any]) -> bool:
     """Convert the state's typed values in place; False when the mapper must do it.
 
@@ -45,8 +51,7 @@ def _plain_state(state: dict[str, Any]) -> bool:
             if data.__class__ is not str:
                 return False
             if kind == "uuid_hex" and len(data) == 32:
-                # str(UUID(hex=data)) without making the UUID
-                state[name] = f"{data[:8]}-{data[8:12]}-{data[12:16]}-{data[16:20]}-{data[20:]}"
+                state[name] = uuid_text(data)
             elif kind == "datetime_iso":
                 state[name] = _from_iso(data)
             elif kind == "date_iso":

@@ -29,6 +29,7 @@ from domain.candidate import Candidate
 from domain.company import Company
 from domain.contract import OutcomeContract
 from domain.staff import StaffMember
+from services.logdecode import uuid_text
 
 SOURCE = "/casebook"
 SPECVERSION = "1.0"
@@ -183,7 +184,7 @@ def _from_stored(obj: dict[str, Any]) -> Any:
         return obj
     data: str = obj["_data_"]
     if kind == "uuid_hex":
-        return f"{data[:8]}-{data[8:12]}-{data[12:16]}-{data[16:20]}-{data[20:]}"
+        return uuid_text(data)
     if kind in ("datetime_iso", "date_iso"):
         return data
     raise UnmappedEventError(f"stored value of type {kind!r} is not part of the message "
