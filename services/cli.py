@@ -189,6 +189,9 @@ def _default_subject(settings: Settings, role: Role, codes: list[str]) -> str:
     return str(rows[0][0])
 
 
+DEMO_VIEWS_WAIT_SECONDS = 120.0
+
+
 @cli.command()
 def demo() -> None:
     """Load the demo data set through the API's own commands."""
@@ -197,6 +200,12 @@ def demo() -> None:
     services = build_services(settings)
     try:
         _load_demo(settings, services)
+        # The read models follow in this process: let them reach the log's head before
+        # it ends, so the views are complete when `demo` returns.
+        if services.projections is not None and not services.projections.wait_for(
+                services.app.last_position(), DEMO_VIEWS_WAIT_SECONDS):
+            raise CliError("the read models did not catch up with the demo data in "
+                           f"{DEMO_VIEWS_WAIT_SECONDS:g} s; `casebook project` will finish them")
     finally:
         services.close()
 
