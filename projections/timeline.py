@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
+
 from projections.base import Projection, Sql, event_kind, own_fields
 
 # The business date of each kind of event, where it has one besides recording time.
@@ -23,8 +25,19 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
-                           default=_json_default).encode
+_encode_slowly = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
+                                  default=_json_default).encode
+
+
+def _encode(data: dict[str, Any]) -> str:
+    """Compact JSON of an event's own fields: ids as their text, datetimes and dates in
+    ISO 8601, non-ASCII as it is. orjson writes it as the standard library's encoder does
+    (tests/unit/test_timeline_encoding.py), several times faster; what it refuses (an
+    integer beyond 64 bits) the standard library writes."""
+    try:
+        return orjson.dumps(data).decode()
+    except orjson.JSONEncodeError:
+        return _encode_slowly(data)
 
 
 @functools.cache

@@ -2,24 +2,25 @@
 
 The library's mapper decodes every nested value through a Python `object_hook`
 and makes a `UUID` of every id; a rebuild decodes the whole log, and there that
-is most of the work. This decoder does a plain `json.loads` and converts the
+is most of the work. This decoder does a plain `orjson.loads` and converts the
 few typed values casebook stores (ids, datetimes, dates) itself. The event it
 gives is an instance of the real event class with the same state as the
 mapper's, except that ids are their canonical strings (`str()` of the UUID):
 read models only ever store ids as text (`str(...)`/`plain(...)`), so their
 rows are the same (tests/integration/test_rebuild_equivalence.py checks it).
 Anything else (a cipher or compressor, an upcast, a value of another type, a
-nested object) goes through the mapper as before.
+nested object, a float: orjson reads an integer beyond 64 bits as one) goes
+through the mapper as before.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import resolve_topic
 
@@ -37,6 +38,9 @@ def uuid_text(data: str) -> str:
     """The canonical text of the id the library stores as `{"_type_": "uuid_hex",
     "_data_": data}`: `str(UUID(hex=data))` without making the UUID."""
     return f"{data[:8]}-{data[8:12]}-{data[12:16]}-{data[16:20]}-{data[20:]}"
+
+
+_NESTED = (dict, list, float)
 
 
 def _plain_state(state: dict[str, Any]) -> bool:
@@ -58,7 +62,8 @@ def _plain_state(state: dict[str, Any]) -> bool:
                 state[name] = _date_from_iso(data)
             else:
                 return False
-        elif value.__class__ is list and any(v.__class__ in (dict, list) for v in value):
+        elif value.__class__ is float or (  # orjson reads an integer beyond 64 bits as one
+                value.__class__ is list and any(v.__class__ in _NESTED for v in value)):
             return False
     return True
 
@@ -76,8 +81,12 @@ class LogDecoder:
         _, originator_id, version, topic, state = row
         if self._fast:
             cls = resolve_topic(topic)
-            values = json.loads(state.decode() if state.__class__ is bytes else state)
-            if values.get("class_version", 1) == getattr(cls, "class_version", 1) and \
+            try:
+                values = orjson.loads(state)
+            except orjson.JSONDecodeError:  # e.g. NaN, which orjson refuses: the mapper's
+                values = None
+            if values is not None and \
+                    values.get("class_version", 1) == getattr(cls, "class_version", 1) and \
                     _plain_state(values):
                 values.pop("class_version", None)
                 values["originator_id"] = self._id(originator_id)

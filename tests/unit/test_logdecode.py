@@ -46,3 +46,16 @@ def test_a_value_it_does_not_know_goes_through_the_mapper() -> None:
     state = json.dumps(golden["state"]).encode()
     decoded = LogDecoder(app.mapper)((1, ORIGINATOR, 1, golden["topic"], state))
     assert isinstance(decoded.originator_id, uuid.UUID)
+
+
+def test_a_state_beyond_orjson_goes_through_the_mapper() -> None:
+    """orjson reads an integer beyond 64 bits as a float; such a state is decoded by the
+    mapper, exactly."""
+    app = open_application(Settings(database_url="memory://", log_level="warning"))
+    golden = json.loads((GOLDEN[0].parent / "casebook.Company.OpeningRegistered.json")
+                        .read_text())
+    golden["state"]["hours_per_week"] = 2 ** 70 + 1
+    state = json.dumps(golden["state"]).encode()
+    decoded = LogDecoder(app.mapper)((1, ORIGINATOR, 1, golden["topic"], state))
+    assert decoded.hours_per_week == 2 ** 70 + 1
+    assert isinstance(decoded.originator_id, uuid.UUID)  # the mapper's, not the fast path
