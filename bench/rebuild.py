@@ -5,12 +5,16 @@ CASEBOOK_BENCH_DATABASE_URL or localhost). It writes a log with the demo's mix
 of events over many companies through casebook's own command path, then, in
 the same run: (raw) `SELECT` + `json.loads` of every stored event, and a
 rebuild of all read models in one pass (`--each`: also each alone). Prints
-events/s, the ratio to raw, and peak RSS.
+events/s, the ratio to raw, peak RSS, and the CPU each rebuild took per event:
+this process's (all its threads) and the whole machine's (PostgreSQL's included;
+meaningful only when nothing else runs), from which the rate that the machine's
+cores allow at best follows.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import resource
 import time
@@ -120,6 +124,14 @@ def raw_read(settings: Settings) -> float:
     return count / (time.perf_counter() - started)
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine has spent busy since boot (/proc/stat)."""
+    with open("/proc/stat") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def main(
     url: Annotated[str, typer.Option(envvar="CASEBOOK_BENCH_DATABASE_URL")] = DEFAULT_URL,
     events: Annotated[int, typer.Option(help="Events in the log.")] = 500_000,
@@ -139,11 +151,17 @@ def main(
         console.print(f"raw SELECT + json.loads: {raw:,.0f} events/s")
         names = [cls.name for cls in PROJECTIONS]
         for wanted in [*([n] for n in names if each), names]:
-            started = time.perf_counter()
+            started, cpu, busy = time.perf_counter(), time.process_time(), \
+                machine_busy_seconds()
             rebuild_all(app, views, wanted, lambda _: None)
             elapsed = time.perf_counter() - started
+            cpu, busy = time.process_time() - cpu, machine_busy_seconds() - busy
+            cores = os.cpu_count() or 1
             console.print(f"rebuild {' + '.join(wanted)}: {head / elapsed:,.0f} events/s "
-                          f"({head / elapsed / raw:.2f} of raw)")
+                          f"({head / elapsed / raw:.2f} of raw); CPU per event: this process "
+                          f"{cpu / head * 1e6:.1f} us, the machine {busy / head * 1e6:.1f} us "
+                          f"(so {cores} cores allow at most {head * cores / busy:,.0f} events/s; "
+                          f"load average {os.getloadavg()[0]:.1f})")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         console.print(f"peak RSS {peak:.0f} MB")
     finally:
