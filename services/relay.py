@@ -294,12 +294,11 @@ class Relay:
         for position, originator_id, version, topic, state in rows:
             try:
                 event = read_parts(mapper, originator_id, version, topic, state, position)
-                msg = to_wire(event, origins.of(event), prefix)
+                out.append(to_wire(event, origins.of(event), prefix))
             except UnmappedEventError:
                 if out:  # publish the events before it; the next read raises
                     return out
                 raise
-            out.append(Outgoing(msg.subject, msg.head, msg.data, position))
         return out
 
     async def _save(self, tail: Tail) -> None:
