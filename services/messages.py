@@ -140,7 +140,7 @@ class LoggedEvent:
     """An event as read from the log, its fields JSON-ready (ids, times, dates as text)."""
 
     cls: type[Any]
-    originator_id: UUID
+    originator_id: UUID | str  # as read: the relay reads ids as their canonical text
     version: int
     position: int
     fields: dict[str, Any]
@@ -253,7 +253,7 @@ def read_logged(mapper: Mapper[UUID], stored: StoredEvent, position: int) -> Log
                       stored.state, position)
 
 
-def read_parts(mapper: Mapper[UUID], originator_id: Any, version: int, topic: str,
+def read_parts(mapper: Mapper[UUID], originator_id: UUID | str, version: int, topic: str,
                state: bytes, position: int) -> LoggedEvent:
     """The event of a stored record's parts, decoded once into JSON-ready fields.
 
@@ -266,8 +266,7 @@ def read_parts(mapper: Mapper[UUID], originator_id: Any, version: int, topic: st
     if versioned or "class_version" in fields:
         stored = StoredEvent(originator_id, version, topic, state)
         return logged_from_event(mapper.to_domain_event(stored), position)
-    return LoggedEvent(cls, originator_id if isinstance(originator_id, UUID)
-                       else UUID(originator_id), version, position, fields, exact)
+    return LoggedEvent(cls, originator_id, version, position, fields, exact)
 
 
 @lru_cache(maxsize=1024)

@@ -285,7 +285,8 @@ class Relay:
         return self._map(self._select(position))
 
     def _select(self, position: int) -> Sequence[LogRow]:
-        return self.app.store.read_log(position + 1, self.settings.relay_batch_size)
+        return self.app.store.read_log(position + 1, self.settings.relay_batch_size,
+                                       text_ids=True)
 
     def _map(self, rows: Sequence[LogRow]) -> list[Outgoing]:
         """The messages of `rows`, up to an unmapped event (raised if first)."""
