@@ -51,8 +51,8 @@ def plain_state(state: dict[str, Any], as_datetime: Callable[[str], Any] = _from
 
     (One flat loop: this runs for every event of the log.)"""
     for name, value in state.items():
-        kind = value.__class__
-        if kind is dict:
+        cls = value.__class__
+        if cls is dict:
             data = value.get("_data_")
             if data.__class__ is not str or len(value) != 2:
                 return False
@@ -65,11 +65,11 @@ def plain_state(state: dict[str, Any], as_datetime: Callable[[str], Any] = _from
                 state[name] = as_date(data)
             else:
                 return False
-        elif kind is list:
+        elif cls is list:
             for item in value:  # a loop, not any(): no generator per list
                 if item.__class__ not in scalars:
                     return False
-        elif kind not in scalars:
+        elif cls not in scalars:
             return False
     return True
 
