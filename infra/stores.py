@@ -58,11 +58,13 @@ class IdempotentRecorder:
         """The recorded answers of those keys that have one."""
         raise NotImplementedError
 
-    def read_log(self, start: int, limit: int) -> list[LogRow]:
+    def read_log(self, start: int, limit: int, *, text_ids: bool = False) -> list[LogRow]:
         """Up to `limit` stored events from position `start` on, in log order, as plain
-        rows: (position, originator id, version, topic, state). For bulk reading."""
+        rows: (position, originator id, version, topic, state). For bulk reading.
+        With `text_ids` the originator id is its canonical text, not a UUID."""
         select = cast(Any, self).select_notifications
-        return [(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+        return [(n.id, str(n.originator_id) if text_ids else n.originator_id,
+                 n.originator_version, n.topic, n.state)
                 for n in select(start=start, limit=limit)]
 
 
@@ -146,11 +148,13 @@ class PostgresStoreRecorder(PostgresApplicationRecorder, IdempotentRecorder):
                 pass  # the INSERT ... RETURNING is the last result
             return [row["notification_id"] for row in curs.fetchall()]
 
-    def read_log(self, start: int, limit: int) -> list[LogRow]:
+    def read_log(self, start: int, limit: int, *, text_ids: bool = False) -> list[LogRow]:
+        # The server writes an id's text for less than a UUID object costs the client.
         query = SQL(
-            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "SELECT notification_id, originator_id{2}, originator_version, topic, state "
             "FROM {0}.{1} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
-        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name),
+                 SQL("::text" if text_ids else ""))
         with self.datastore.get_connection() as conn, \
                 conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(query, (start, limit))

@@ -40,30 +40,40 @@ def uuid_text(data: str) -> str:
     return f"{data[:8]}-{data[8:12]}-{data[12:16]}-{data[16:20]}-{data[20:]}"
 
 
-_NESTED = (dict, list, float)
+SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+# What orjson gives exactly: it reads an integer beyond 64 bits as a float, so a float
+# from orjson may not be the number stored.
+ORJSON_SCALARS: frozenset[type] = SCALARS - {float}
 
 
-def _plain_state(state: dict[str, Any]) -> bool:
-    """Convert the state's typed values in place; False when the mapper must do it.
+def plain_state(state: dict[str, Any], as_datetime: Callable[[str], Any] = _from_iso,
+                as_date: Callable[[str], Any] = _date_from_iso,
+                scalars: frozenset[type] = SCALARS) -> bool:
+    """Convert the state's typed values in place (ids to their text, datetimes and dates
+    with `as_datetime` / `as_date`); False when the mapper must do it: a nested
+    object, a list of anything but `scalars`, or a value of another class.
 
     (One flat loop: this runs for every event of the log.)"""
     for name, value in state.items():
-        if value.__class__ is dict:
-            if len(value) != 2:
+        cls = value.__class__
+        if cls is dict:
+            data = value.get("_data_")
+            if data.__class__ is not str or len(value) != 2:
                 return False
-            kind, data = value.get("_type_"), value.get("_data_")
-            if data.__class__ is not str:
-                return False
+            kind = value.get("_type_")
             if kind == "uuid_hex" and len(data) == 32:
                 state[name] = uuid_text(data)
             elif kind == "datetime_iso":
-                state[name] = _from_iso(data)
+                state[name] = as_datetime(data)
             elif kind == "date_iso":
-                state[name] = _date_from_iso(data)
+                state[name] = as_date(data)
             else:
                 return False
-        elif value.__class__ is float or (  # orjson reads an integer beyond 64 bits as one
-                value.__class__ is list and any(v.__class__ in _NESTED for v in value)):
+        elif cls is list:
+            for item in value:  # a loop, not any(): no generator per list
+                if item.__class__ not in scalars:
+                    return False
+        elif cls not in scalars:
             return False
     return True
 
@@ -87,7 +97,7 @@ class LogDecoder:
                 values = None
             if values is not None and \
                     values.get("class_version", 1) == getattr(cls, "class_version", 1) and \
-                    _plain_state(values):
+                    plain_state(values, scalars=ORJSON_SCALARS):
                 values.pop("class_version", None)
                 values["originator_id"] = self._id(originator_id)
                 values["originator_version"] = version

@@ -22,6 +22,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import orjson
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import resolve_topic
 
@@ -29,7 +30,8 @@ from domain.candidate import Candidate
 from domain.company import Company
 from domain.contract import OutcomeContract
 from domain.staff import StaffMember
-from services.logdecode import uuid_text
+from infra.jetstream import Outgoing
+from services.logdecode import plain_state, uuid_text
 
 SOURCE = "/casebook"
 SPECVERSION = "1.0"
@@ -138,10 +140,11 @@ class LoggedEvent:
     """An event as read from the log, its fields JSON-ready (ids, times, dates as text)."""
 
     cls: type[Any]
-    originator_id: UUID
+    originator_id: UUID | str  # as read: the relay reads ids as their canonical text
     version: int
     position: int
     fields: dict[str, Any]
+    exact: bool = False  # only values orjson writes as `json` does (see `_EXACT`)
 
 
 @dataclass(slots=True)
@@ -167,16 +170,6 @@ class Message:
                 "data": json.loads(self.data)}
 
 
-@dataclass(slots=True)
-class WireMessage:
-    """One event as the relay publishes it: NATS subject, header lines
-    (`name: value\\r\\n` each, printable ASCII; the same headers as `Message`), data."""
-
-    subject: str
-    head: str
-    data: bytes
-
-
 def _from_stored(obj: dict[str, Any]) -> Any:
     """The library's JSON transcodings, straight to the text the messages carry."""
     kind = obj.get("_type_")
@@ -193,15 +186,37 @@ def _from_stored(obj: dict[str, Any]) -> Any:
 
 _decoder = json.JSONDecoder(object_hook=_from_stored)
 _scan: Callable[[str, int], tuple[Any, int]] = vars(_decoder)["scan_once"]
+# What the fast path lets through: values that orjson decodes and encodes exactly as
+# `json` does. No float: orjson writes some differently (1e-07 as 1e-7), and it
+# reads an integer beyond 64 bits as a float.
+_EXACT: frozenset[type] = frozenset({str, int, bool, type(None)})
 
 
-def _decode_state(text: str) -> dict[str, Any]:
-    """A stored state decoded, its transcodings unwrapped.
+def _as_is(text: str) -> str:
+    return text
 
-    The library writes compact JSON, so its scanner alone reads it (without
-    `decode`'s wrappers, a tenth of the relay's time); anything else goes through
-    the whole decoder and its errors.
+
+def _decode_state(state: bytes | str) -> tuple[dict[str, Any], bool]:
+    """A stored state decoded, its transcodings unwrapped, and whether the fast path
+    read it (then orjson may encode its values: see `_EXACT`).
+
+    orjson reads it, and one flat loop unwraps the ids, datetimes and dates; a state
+    with anything else (a nested object, a float, text orjson refuses) goes through
+    `json` and its object hook, as the library wrote it.
     """
+    try:
+        fields = orjson.loads(state)
+    except orjson.JSONDecodeError:
+        fields = None
+    if fields.__class__ is dict and plain_state(fields, _as_is, _as_is, _EXACT):
+        return fields, True
+    return _decode_text(state if isinstance(state, str) else state.decode()), False
+
+
+def _decode_text(text: str) -> dict[str, Any]:
+    """The `json` decoding of a stored state. The library writes compact JSON, so its
+    scanner alone reads it (without `decode`'s wrappers); anything else goes through
+    the whole decoder and its errors."""
     try:
         value, end = _scan(text, 0)
     except StopIteration:
@@ -238,7 +253,7 @@ def read_logged(mapper: Mapper[UUID], stored: StoredEvent, position: int) -> Log
                       stored.state, position)
 
 
-def read_parts(mapper: Mapper[UUID], originator_id: Any, version: int, topic: str,
+def read_parts(mapper: Mapper[UUID], originator_id: UUID | str, version: int, topic: str,
                state: bytes, position: int) -> LoggedEvent:
     """The event of a stored record's parts, decoded once into JSON-ready fields.
 
@@ -246,13 +261,20 @@ def read_parts(mapper: Mapper[UUID], originator_id: Any, version: int, topic: st
     `check_mapper` makes sure); an event stored at an older class version goes
     through the library's upcasters instead.
     """
-    cls = resolve_topic(topic)
-    fields = _decode_state(state.decode())
-    if "class_version" in fields or getattr(cls, "class_version", 1) not in (1, None):
+    cls, versioned = _event_class(topic)
+    fields, exact = _decode_state(state)
+    if versioned or "class_version" in fields:
         stored = StoredEvent(originator_id, version, topic, state)
         return logged_from_event(mapper.to_domain_event(stored), position)
-    return LoggedEvent(cls, originator_id if isinstance(originator_id, UUID)
-                       else UUID(originator_id), version, position, fields)
+    return LoggedEvent(cls, originator_id, version, position, fields, exact)
+
+
+@lru_cache(maxsize=1024)
+def _event_class(topic: str) -> tuple[type[Any], bool]:
+    """The event class of a stored topic, and whether the class is past version 1
+    (so a stored state may need the library's upcasters)."""
+    cls = resolve_topic(topic)
+    return cls, getattr(cls, "class_version", 1) not in (1, None)
 
 
 def logged_from_event(event: Any, position: int) -> LoggedEvent:
@@ -303,7 +325,8 @@ def _attributes(event: LoggedEvent, contract: EventContract) -> tuple[str, str, 
 
 def _body(event: LoggedEvent, contract: EventContract) -> bytes:
     fields = event.fields
-    return _encode({name: fields[name] for name in contract.fields}).encode()
+    body = {name: fields[name] for name in contract.fields}
+    return orjson.dumps(body) if event.exact else _encode(body).encode()
 
 
 def to_message(event: LoggedEvent, origin: Origin, prefix: str = "casebook") -> Message:
@@ -326,9 +349,10 @@ def to_message(event: LoggedEvent, origin: Origin, prefix: str = "casebook") -> 
                    headers, _body(event, contract))
 
 
-def to_wire(event: LoggedEvent, origin: Origin, prefix: str = "casebook") -> WireMessage:
+def to_wire(event: LoggedEvent, origin: Origin, prefix: str = "casebook") -> Outgoing:
     """`to_message`'s CloudEvent as the relay publishes it: the same subject, headers
-    (as ready header lines, the constant ones made once per event class) and body."""
+    (as ready header lines, the constant ones made once per event class) and body,
+    with the event's log position."""
     contract = contract_of(event.cls)
     event_id, instant, sequence, recorded = _attributes(event, contract)
     varying = (f"ce-id: {event_id}\r\nNats-Msg-Id: {event_id}\r\n"
@@ -339,7 +363,8 @@ def to_wire(event: LoggedEvent, origin: Origin, prefix: str = "casebook") -> Wir
             or not origin.municipality.isalnum():
         raise UnmappedEventError(f"the event at log position {event.position} has a value "
                                  "that cannot be a NATS header or subject")
-    return WireMessage(subject, contract.fixed_lines + varying, _body(event, contract))
+    return Outgoing(subject, contract.fixed_lines + varying, _body(event, contract),
+                    event.position)
 
 
 def carried_origin(event: LoggedEvent) -> Origin | None:

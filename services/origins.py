@@ -23,7 +23,7 @@ class Origins:
     def __init__(self, app: CasebookApplication, capacity: int = 100_000) -> None:
         self._app = app
         self._capacity = capacity
-        self._known: OrderedDict[UUID, Origin] = OrderedDict()
+        self._known: OrderedDict[UUID | str, Origin] = OrderedDict()
         self.lookups = 0  # reads of the event store on a miss
 
     def of(self, event: LoggedEvent) -> Origin:
@@ -40,7 +40,7 @@ class Origins:
         self._remember(event.originator_id, found)
         return found
 
-    def _remember(self, aggregate_id: UUID, origin: Origin) -> None:
+    def _remember(self, aggregate_id: UUID | str, origin: Origin) -> None:
         self._known[aggregate_id] = origin
         self._known.move_to_end(aggregate_id)
         if len(self._known) > self._capacity:
@@ -49,10 +49,11 @@ class Origins:
     def _look_up(self, event: LoggedEvent) -> Origin:
         self.lookups += 1
         recorder, mapper = self._app.recorder, self._app.mapper
+        aggregate_id = UUID(str(event.originator_id))
         if contract_of(event.cls).aggregate in ("company", "candidate", "contract"):
-            stored = recorder.select_events(event.originator_id, lte=1)
+            stored = recorder.select_events(aggregate_id, lte=1)
         else:  # a staff member's stream is a handful of events
-            stored = recorder.select_events(event.originator_id,
+            stored = recorder.select_events(aggregate_id,
                                             lte=event.version - 1, desc=True)
         for s in stored:
             origin = carried_origin(read_logged(mapper, s, 0))

@@ -285,7 +285,8 @@ class Relay:
         return self._map(self._select(position))
 
     def _select(self, position: int) -> Sequence[LogRow]:
-        return self.app.store.read_log(position + 1, self.settings.relay_batch_size)
+        return self.app.store.read_log(position + 1, self.settings.relay_batch_size,
+                                       text_ids=True)
 
     def _map(self, rows: Sequence[LogRow]) -> list[Outgoing]:
         """The messages of `rows`, up to an unmapped event (raised if first)."""
@@ -294,12 +295,11 @@ class Relay:
         for position, originator_id, version, topic, state in rows:
             try:
                 event = read_parts(mapper, originator_id, version, topic, state, position)
-                msg = to_wire(event, origins.of(event), prefix)
+                out.append(to_wire(event, origins.of(event), prefix))
             except UnmappedEventError:
                 if out:  # publish the events before it; the next read raises
                     return out
                 raise
-            out.append(Outgoing(msg.subject, msg.head, msg.data, position))
         return out
 
     async def _save(self, tail: Tail) -> None:
