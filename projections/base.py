@@ -12,7 +12,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
@@ -62,7 +62,7 @@ class Projection:
 
     def process(self, event: Any, position: int, sql: Sql) -> None:
         """Apply one event (events this projection ignores are skipped)."""
-        handler = self.handlers.get(event_kind(event))
+        handler = self.handlers.get(_kind_of(event.__class__))
         if handler is not None:
             handler(self, event, position, sql)
 
@@ -118,6 +118,12 @@ def plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     return value
+
+
+def utc_text(moment: datetime) -> str:
+    """A datetime's ISO 8601 text in UTC, so that text order is time order whatever the
+    offset it was given with."""
+    return (moment if moment.tzinfo is UTC else moment.astimezone(UTC)).isoformat()
 
 
 def fields_of(event: Any) -> dict[str, Any]:

@@ -7,10 +7,9 @@ Counts and warnings are computed when read, against the reader's today.
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
-from projections.base import Projection, Sql, as_json, collect_handlers, on, plain
+from projections.base import Projection, Sql, as_json, collect_handlers, on, plain, utc_text
 
 _COMPANY = "{t}companies (company_id TEXT PRIMARY KEY, cvr TEXT NOT NULL, "
 
@@ -105,13 +104,13 @@ class OverviewProjection(Projection):
         sql.execute(f"INSERT INTO {self.t('contacts')} (contact_id, company_id, staff_id, "
                     "unit, channel, occurred_at, summary) VALUES (%s, %s, %s, %s, %s, %s, %s)",
                     (str(e.contact_id), str(e.originator_id), str(e.staff_id), e.unit,
-                     e.channel, _utc(e.occurred_at), e.summary))
+                     e.channel, utc_text(e.occurred_at), e.summary))
 
     @on("company.contact_corrected")
     def corrected(self, e: Any, position: int, sql: Sql) -> None:
         sql.execute(f"UPDATE {self.t('contacts')} SET channel = %s, occurred_at = %s, "
                     "summary = %s WHERE contact_id = %s",
-                    (e.channel, _utc(e.occurred_at), e.summary, str(e.contact_id)))
+                    (e.channel, utc_text(e.occurred_at), e.summary, str(e.contact_id)))
 
     @on("company.opening_registered")
     def opening(self, e: Any, position: int, sql: Sql) -> None:
@@ -178,9 +177,5 @@ class OverviewProjection(Projection):
                      e.target_hires, plain(e.by_date), _recorded(e)[:10]))
 
 
-def _utc(moment: Any) -> str:
-    return str(plain(moment.astimezone(UTC)))
-
-
 def _recorded(e: Any) -> str:
-    return _utc(e.timestamp)
+    return utc_text(e.timestamp)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functools
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 import orjson
 
-from projections.base import Projection, Sql, event_kind, own_fields
+from projections.base import Projection, Sql, event_kind, own_fields, utc_text
 
 # The business date of each kind of event, where it has one besides recording time.
 BUSINESS_TIME = ("occurred_at", "starts_on", "effective_on", "ends_on", "held_on",
@@ -48,11 +48,6 @@ def _shape(cls: type) -> tuple[str, tuple[str, ...], str | None]:
             next((f for f in BUSINESS_TIME if f in names), None))
 
 
-def _utc_text(moment: datetime) -> str:
-    # Datetimes in UTC, so that text order is time order whatever the client's offset.
-    return (moment if moment.tzinfo is UTC else moment.astimezone(UTC)).isoformat()
-
-
 class TimelineProjection(Projection):
     """Appends one row per company event; staff names are joined when read."""
 
@@ -87,8 +82,8 @@ class TimelineProjection(Projection):
                 for name in names}
         actor = data.get("by") or data.get("staff_id")
         raw = data[business] if business else None
-        recorded = _utc_text(event.timestamp)
-        when = _utc_text(raw) if isinstance(raw, datetime) else \
+        recorded = utc_text(event.timestamp)
+        when = utc_text(raw) if isinstance(raw, datetime) else \
             raw.isoformat() if raw is not None else recorded
         sql.execute(self._insert, (
             position, str(event.originator_id), event.originator_version, kind,
