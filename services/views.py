@@ -27,6 +27,8 @@ RUNNERS = "casebook_projection_workers"  # one heartbeat row per projection work
 SNAPSHOTS = "casebook_state_snapshots"  # company histories, for GET .../state
 VIEWS_CHANNEL = "casebook_views"  # NOTIFY after each batch, for readers in other processes
 _PARAM = re.compile(r"%s")
+Statement = tuple[str, Sequence[Any]]
+"""A statement and its parameters."""
 
 
 class _SqliteSql:
@@ -44,6 +46,14 @@ class _SqliteSql:
     def fetchall(self) -> list[tuple[Any, ...]]:
         return list(self._cursor.fetchall())
 
+    def fetch_each(self, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
+        """The rows of each statement, in order (one after another: no round trips)."""
+        results = []
+        for statement, params in statements:
+            self.execute(statement, params)
+            results.append(self.fetchall())
+        return results
+
 
 class _PostgresSql:
     """A psycopg cursor (tuples, `%s` placeholders)."""
@@ -59,6 +69,16 @@ class _PostgresSql:
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         return list(self._cursor.fetchall())
+
+    def fetch_each(self, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
+        """The rows of each statement, in order, sent together in one pipeline: one
+        round trip to the server instead of one per statement."""
+        conn = self._cursor.connection
+        with conn.pipeline():
+            cursors = [conn.cursor() for _ in statements]
+            for cursor, (statement, params) in zip(cursors, statements, strict=True):
+                cursor.execute(statement, tuple(params))
+        return [list(cursor.fetchall()) for cursor in cursors]
 
     def copy_rows(self, table: str, columns: Sequence[str],
                   rows: Sequence[Sequence[Any]]) -> None:
@@ -123,6 +143,13 @@ class ViewDb:
                 yield
             finally:
                 self._local.shared = self._local.generations = None
+
+    def fetch_each(self, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
+        """The rows of each read-only statement, in order; on PostgreSQL sent in one
+        round trip (inside `reading()`, in its shared transaction)."""
+        with self.transaction(write=False) as sql:
+            assert isinstance(sql, _SqliteSql | _PostgresSql)
+            return sql.fetch_each(statements)
 
     def announce(self, sql: Sql) -> None:
         """Tell readers in other processes, at commit, that a read model moved on."""
