@@ -28,7 +28,7 @@ from services.batch import BatchSql, primary_keys
 from services.heartbeat import BEAT_SECONDS, WorkerStatus, beat, forget, new_worker_id
 from services.progress import Progress, listen
 from services.seal import Sealer
-from services.views import REGISTRY, ViewDb, prefix_of
+from services.views import REGISTRY, Moved, ViewDb, prefix_of
 
 log = structlog.get_logger(__name__)
 SEAL_NOT_REBUILT = ("the seal cannot be rebuilt: it records what the log held when it was "
@@ -93,7 +93,7 @@ class ProjectionRunner:
             with self.views.transaction() as sql:
                 self.apply(sql, notifications, map(self.app.mapper.to_domain_event,
                                                    notifications))
-                self.views.announce(sql)
+                self.views.announce(sql, [self.moved_to(notifications[-1].id)])
         except _Overtaken:
             return 1  # not an error: go on from the newer position
         self.position = notifications[-1].id
@@ -130,6 +130,10 @@ class ProjectionRunner:
             if progress is not None:
                 progress(self.position)
         return total
+
+    def moved_to(self, position: int) -> Moved:
+        """What an announcement says of this runner at `position`."""
+        return self.projection.name, self.generation, position
 
     def is_active(self) -> bool:
         """Whether readers still use this runner's generation (a rebuild may swap it)."""
@@ -279,7 +283,8 @@ class ProjectionService:
             with self._views.transaction() as sql:
                 for runner in self.runners:
                     runner.apply(sql, notifications, events)
-                self._views.announce(sql)
+                self._views.announce(sql, [r.moved_to(notifications[-1].id)
+                                           for r in self.runners])
         except Exception as e:  # each on its own, at once, tells which one and why
             log.info("projections_apart", error=type(e).__name__, reason=str(e))
             return None

@@ -29,6 +29,8 @@ VIEWS_CHANNEL = "casebook_views"  # NOTIFY after each batch, for readers in othe
 _PARAM = re.compile(r"%s")
 Statement = tuple[str, Sequence[Any]]
 """A statement and its parameters."""
+Moved = tuple[str, int, int]
+"""A read model's name, generation and new position, as announced."""
 
 
 class _SqliteSql:
@@ -151,10 +153,13 @@ class ViewDb:
             assert isinstance(sql, _SqliteSql | _PostgresSql)
             return sql.fetch_each(statements)
 
-    def announce(self, sql: Sql) -> None:
-        """Tell readers in other processes, at commit, that a read model moved on."""
+    def announce(self, sql: Sql, moved: Sequence[Moved] = ()) -> None:
+        """Tell readers in other processes, at commit, that a read model moved on; with
+        `moved` (name, generation, position), where to, so they need not ask."""
         if self._pool is not None:
-            sql.execute(f"NOTIFY {VIEWS_CHANNEL}")
+            payload = ",".join(f"{name}:{generation}:{position}"
+                               for name, generation, position in moved)
+            sql.execute("SELECT pg_notify(%s, %s)", (VIEWS_CHANNEL, payload))
 
     def commit_without_flush(self, sql: Sql) -> None:
         """Let this transaction commit without waiting for its WAL to reach the disk
@@ -270,6 +275,16 @@ def create_views(views: ViewDb) -> None:
         with views.transaction() as sql:  # new indexes of an upgrade (all IF NOT EXISTS)
             for statement in cls(prefix_of(cls.name, active[0])).ddl():
                 sql.execute(statement)
+
+
+def parse_announcement(payload: str) -> list[Moved]:
+    """The (name, generation, position) entries of an announcement's payload; none if it
+    carries none or is not one of ours."""
+    try:
+        return [(name, int(generation), int(position)) for name, generation, position in (
+            entry.split(":") for entry in payload.split(",") if entry)]
+    except ValueError:
+        return []
 
 
 def prefix_of(name: str, generation: int) -> str:

@@ -22,8 +22,11 @@ def test_a_waiting_task_wakes_when_another_thread_bumps() -> None:
             state["position"] = 5
             progress.bump()
 
-        threading.Thread(target=advance).start()
-        return await waiting
+        bumper = threading.Thread(target=advance)
+        bumper.start()
+        woken = await waiting
+        bumper.join()  # gone before the next test counts threads
+        return woken
 
     assert asyncio.run(scenario()) is True
 
