@@ -14,10 +14,11 @@ from pydantic import BaseModel
 from domain.errors import CompanyNotFoundError
 from domain.values import company_id, normalise_cvr
 from services.api.access import READERS, Scope, allow
-from services.api.erasure import mark_erased
+from services.api.context import Services
+from services.api.erasure import erased_sql
 from services.api.reads import Person, Svc, ViewsAt, has_left, reading
 from services.auth import Principal
-from services.views import Statement, ViewDb
+from services.views import Statement
 
 router = APIRouter(tags=["reads"])
 DEFAULT_CONTACT_CAP = 4  # contacts per month, when the company has not set its own
@@ -96,12 +97,14 @@ _LISTS: dict[str, _List] = {
         "FROM {o}openings x", "x.company_id = %s AND x.open = 1", "x.opening_id"),
     "referrals_in_flight": _List(
         "SELECT x.referral_id, x.opening_id, x.candidate_id, x.referred_at, "
-        "x.health_clarified, x.motivation_clarified FROM {o}referrals x",
+        "x.health_clarified, x.motivation_clarified, {erased} AS candidate_erased "
+        "FROM {o}referrals x",
         "x.company_id = %s AND x.outcome IS NULL", "x.referred_at, x.referral_id"),
     "in_placement": _List(
         "SELECT x.placement_id, x.candidate_id, x.kind, x.hours_per_week, x.starts_on, "
         "(SELECT MIN(f.due_on) FROM {o}follow_ups f WHERE f.placement_id = x.placement_id "
-        "AND f.status IS NULL) AS next_follow_up FROM {o}placements x",
+        "AND f.status IS NULL) AS next_follow_up, {erased} AS candidate_erased "
+        "FROM {o}placements x",
         "x.company_id = %s AND x.ended_on IS NULL", "x.starts_on DESC, x.placement_id"),
     "follow_ups_overdue": _List(
         "SELECT x.follow_up_id, x.placement_id, x.due_on, x.scheduled_by FROM {o}follow_ups x",
@@ -144,10 +147,8 @@ def overview(
     # One read transaction: every part of the answer is as of the same moment.
     with services.views.reading():
         o, d = at.prefix("overview"), at.prefix("directory")
-        found = _overview(_Query(services.views, o, d, str(company_id(cvr)), now.date()),
+        found = _overview(_Query(services, o, d, str(company_id(cvr)), now.date()),
                           cvr, now, items)
-        mark_erased(services, [*found.referrals_in_flight, *found.in_placement,
-                               *found.follow_ups_overdue, *found.follow_ups_due])
     return found
 
 
@@ -161,7 +162,7 @@ def overview_list(
     cvr = normalise_cvr(cvr)
     with services.views.reading():
         o, d = at.prefix("overview"), at.prefix("directory")
-        q = _Query(services.views, o, d, str(company_id(cvr)), services.clock().date())
+        q = _Query(services, o, d, str(company_id(cvr)), services.clock().date())
         known, [total], rows = services.views.fetch_each([
             q.rows("SELECT 1 FROM {o}companies WHERE company_id = %s"),
             q.totals([list_name]), q.entries(list_name, limit, offset)])
@@ -169,7 +170,6 @@ def overview_list(
             raise CompanyNotFoundError(f"no company with CVR {cvr} is registered")
         found = OverviewList(total=int(total[0]), offset=offset,
                              entries=_entries(list_name, rows))
-        mark_erased(services, found.entries)
     return found
 
 
@@ -211,11 +211,12 @@ def _coordination(cap: int | None, month: int, people: int, week: int,
 class _Query:
     """The overview's statements for one company, and the readers of their rows."""
 
-    def __init__(self, views: ViewDb, o: str, d: str, stream: str, today: date) -> None:
-        self.views, self.o, self.d, self.stream, self.today = views, o, d, stream, today
+    def __init__(self, services: Services, o: str, d: str, stream: str, today: date) -> None:
+        self.views, self.o, self.d, self.stream, self.today = services.views, o, d, stream, today
+        self.erased = erased_sql(services, "x.candidate_id")
 
     def raw(self, statement: str, params: tuple[Any, ...]) -> Statement:
-        return statement.format(o=self.o, d=self.d), params
+        return statement.format(o=self.o, d=self.d, erased=self.erased), params
 
     def rows(self, statement: str, *params: Any) -> Statement:
         return self.raw(statement, (self.stream, *params))
@@ -337,7 +338,7 @@ def _columns(statement: str) -> list[str]:
 def _decode(row: dict[str, Any]) -> dict[str, Any]:
     if "kinds" in row:
         row["kinds"] = json.loads(row["kinds"])["kinds"]
-    for flag in ("health_clarified", "motivation_clarified"):
+    for flag in ("health_clarified", "motivation_clarified", "candidate_erased"):
         if flag in row:
             row[flag] = bool(row[flag])
     return row
