@@ -135,11 +135,6 @@ class ProjectionRunner:
         """What an announcement says of this runner at `position`."""
         return self.projection.name, self.generation, position
 
-    def is_active(self) -> bool:
-        """Whether readers still use this runner's generation (a rebuild may swap it)."""
-        active = self.views.active_generation(self.projection.name)
-        return active is not None and active[0] == self.generation
-
     def status(self) -> RunnerStatus:
         """Position and last error, for /readyz and /metrics."""
         return RunnerStatus(self.projection.name, self.generation, self.position, self.error)
@@ -293,9 +288,12 @@ class ProjectionService:
         return len(notifications)
 
     def _follow_rebuilds(self) -> None:
-        """Switch to a generation that `casebook rebuild` made active."""
+        """Switch to a generation that `casebook rebuild` made active (the registry read
+        once for every read model)."""
+        active = {str(name): int(generation) for name, generation in self._views.query(
+            f"SELECT name, generation FROM {REGISTRY} WHERE active = 1")}
         for i, runner in enumerate(self.runners):
-            if not runner.is_active():
+            if active.get(runner.projection.name) != runner.generation:
                 self._switch(i)
 
     def _switch(self, i: int) -> None:
