@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -22,11 +23,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from infra.settings import Settings
+from services.lru import BoundedCache
 
 DEVELOPMENT_JWT_SECRET = "casebook-development-key-never-use-in-production"
 """The embedded mode's token key when none is set: documented in the README, public."""
 
 _MUNICIPALITY = re.compile(r"^\d{3}$")
+LEEWAY_SECONDS = 30  # clock skew allowed on a token's expiry
 
 
 class Role(StrEnum):
@@ -76,7 +79,9 @@ class Principal:
 class TokenVerifier:
     """Verifies bearer tokens with the configured key and algorithms."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._verified: BoundedCache[str, tuple[Principal, float]] = BoundedCache(1024)
         self.audience = settings.jwt_audience
         self.issuer = settings.jwt_issuer
         self._keys: dict[str | None, Any] = {}
@@ -94,7 +99,24 @@ class TokenVerifier:
             self.algorithms = ["HS256"]
 
     def verify(self, token: str) -> Principal:
-        """The principal of a valid token; TokenError (with the reason) otherwise."""
+        """The principal of a valid token; TokenError (with the reason) otherwise.
+
+        A token verified before is not decoded and checked again (a client sends the
+        same one with every request): only its expiry is, against the clock."""
+        now = self._clock()
+        known = self._verified.get(token)
+        if known is not None:
+            who, expires = known
+            if now > expires + LEEWAY_SECONDS:
+                raise TokenError("the token has expired")
+            return who
+        claims = self._decode(token)
+        who = principal_from_claims(claims)
+        if isinstance(claims["exp"], int | float) and float(claims.get("nbf", 0)) <= now:
+            self._verified.put(token, (who, float(claims["exp"])))
+        return who
+
+    def _decode(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
             key = self._keys.get(header.get("kid"), self._keys.get(None))
@@ -103,13 +125,13 @@ class TokenVerifier:
             claims = jwt.decode(
                 token, key, algorithms=self.algorithms, audience=self.audience,
                 issuer=self.issuer, options={"require": ["exp", "sub", "aud"]},
-                leeway=30,
+                leeway=LEEWAY_SECONDS,
             )
         except jwt.ExpiredSignatureError as error:
             raise TokenError("the token has expired") from error
         except jwt.InvalidTokenError as error:
             raise TokenError(f"the token is not valid: {error}") from error
-        return principal_from_claims(claims)
+        return claims
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:

@@ -18,7 +18,7 @@ import structlog
 
 from infra.persistence import postgres_conninfo
 from infra.settings import Settings
-from services.views import REGISTRY, VIEWS_CHANNEL, ViewDb
+from services.views import REGISTRY, VIEWS_CHANNEL, ViewDb, parse_announcement
 
 log = structlog.get_logger(__name__)
 
@@ -75,6 +75,7 @@ class ViewWatcher:
         self._settings = settings
         self.progress = Progress()
         self.positions: dict[str, int] = {}
+        self.generations: dict[str, int] = {}  # the active ones, as last read
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="view-watch", daemon=True)
         self._thread.start()
@@ -95,20 +96,39 @@ class ViewWatcher:
 
     def _refresh(self) -> None:
         try:
-            rows = self._views.query(f"SELECT name, position FROM {REGISTRY} WHERE active = 1")
+            rows = self._views.query(
+                f"SELECT name, generation, position FROM {REGISTRY} WHERE active = 1")
         except Exception as e:  # the next NOTIFY or reconnect tries again
             log.warning("view_positions_failed", reason=str(e))
             return
-        self.positions = {str(name): int(position) for name, position in rows}
+        self.generations = {str(name): int(generation) for name, generation, _ in rows}
+        self.positions = {str(name): int(position) for name, _, position in rows}
         self.progress.bump()
 
+    def _heard(self, payload: str) -> bool:
+        """Take the positions an announcement carries (see `ViewDb.announce`), without
+        asking the registry; False (ask it) for none, or for a generation not known to
+        be active here (a rebuild may have swapped it in)."""
+        moved = parse_announcement(payload)
+        if not moved or any(self.generations.get(name) != generation
+                            for name, generation, _ in moved):
+            return False
+        positions = dict(self.positions)
+        for name, _, position in moved:
+            positions[name] = max(positions.get(name, -1), position)
+        self.positions = positions
+        self.progress.bump()
+        return True
+
     def _listen(self) -> None:
-        listen(self._settings, VIEWS_CHANNEL, self._refresh, self._stop)
+        listen(self._settings, VIEWS_CHANNEL, self._refresh, self._stop, on_payload=self._heard)
 
 
 def listen(settings: Settings, channel: str, on_notify: Callable[[], None],
-           stop: threading.Event, on_state: Callable[[bool], None] | None = None) -> None:
-    """Call `on_notify` for each NOTIFY on `channel`, and after every (re)connect since
+           stop: threading.Event, on_state: Callable[[bool], None] | None = None,
+           on_payload: Callable[[str], bool] | None = None) -> None:
+    """Call `on_notify` for each NOTIFY on `channel` (unless `on_payload` takes the
+    notification's payload and answers True), and after every (re)connect since
     notifications may have been missed meanwhile; reconnect with backoff until `stop`.
     `on_state` hears whether the LISTEN connection is up."""
     backoff = 0.5
@@ -122,7 +142,8 @@ def listen(settings: Settings, channel: str, on_notify: Callable[[], None],
                 on_notify()
                 while not stop.is_set():
                     # Several notifications at once need one look, not one each.
-                    if any(True for _ in conn.notifies(timeout=0.25, stop_after=1)):
+                    heard = [n.payload for n in conn.notifies(timeout=0.25, stop_after=1)]
+                    if heard and not (on_payload and all(map(on_payload, heard))):
                         on_notify()
         except Exception as e:  # never stop listening: log, back off, reconnect
             log.warning("listen_failed", channel=channel, reason=str(e))

@@ -3,6 +3,8 @@
 A runner reads the log after its projection's recorded position, in batches,
 and applies each batch in one transaction that also records the new position,
 so a crash at any point leaves the view exactly as of some earlier batch.
+Read models at the same position (as they are while following) take a batch
+together: read and decoded once, in one transaction with all their positions.
 Runners are woken by new events (the committer in the embedded mode, LISTEN
 on PostgreSQL) and poll once a second besides; a failing batch is retried with
 backoff, and the failure is visible in /readyz.
@@ -12,20 +14,21 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 
 from infra.settings import Settings
-from projections.base import Projection
+from projections.base import Projection, Sql
 from projections.registry import PROJECTIONS
 from services.application import CasebookApplication
 from services.batch import BatchSql, primary_keys
 from services.heartbeat import BEAT_SECONDS, WorkerStatus, beat, forget, new_worker_id
 from services.progress import Progress, listen
 from services.seal import Sealer
-from services.views import REGISTRY, ViewDb, prefix_of
+from services.views import REGISTRY, Moved, ViewDb, prefix_of
 
 log = structlog.get_logger(__name__)
 SEAL_NOT_REBUILT = ("the seal cannot be rebuilt: it records what the log held when it was "
@@ -86,32 +89,38 @@ class ProjectionRunner:
             start=self.position + 1, limit=self.batch_size)
         if not notifications:
             return 0
-        last = notifications[-1].id
         try:
             with self.views.transaction() as sql:
-                # Locks the row on PostgreSQL (SQLite's BEGIN IMMEDIATE already
-                # serialises writers): a second runner waits, then sees it was overtaken.
-                sql.execute(f"SELECT position, active FROM {REGISTRY} WHERE name = %s "
-                            f"AND generation = %s{self.views.row_lock}",
-                            (self.projection.name, self.generation))
-                [(recorded, active)] = sql.fetchall()
-                if self.follow_active and not int(active):
-                    raise GenerationRetired(self.projection.name)
-                if int(recorded) != self.position:
-                    self.position = int(recorded)
-                    raise _Overtaken
-                buffered = BatchSql(sql, primary_keys(self.projection))
-                for n in notifications:
-                    self.projection.process(self.app.mapper.to_domain_event(n), n.id, buffered)
-                buffered.flush()
-                sql.execute(f"UPDATE {REGISTRY} SET position = %s WHERE name = %s "
-                            "AND generation = %s", (last, self.projection.name,
-                                                    self.generation))
-                self.views.announce(sql)
+                self.apply(sql, notifications, map(self.app.mapper.to_domain_event,
+                                                   notifications))
+                self.views.announce(sql, [self.moved_to(notifications[-1].id)])
         except _Overtaken:
             return 1  # not an error: go on from the newer position
-        self.position = last
+        self.position = notifications[-1].id
         return len(notifications)
+
+    def apply(self, sql: Sql, notifications: Sequence[Any], events: Iterable[Any]) -> None:
+        """Apply a batch (its notifications and their decoded events) and record its last
+        position, in the caller's transaction; the caller sets `position` once it commits.
+        Raises _Overtaken or GenerationRetired, and then writes nothing."""
+        # Locks the row on PostgreSQL (SQLite's BEGIN IMMEDIATE already
+        # serialises writers): a second runner waits, then sees it was overtaken.
+        sql.execute(f"SELECT position, active FROM {REGISTRY} WHERE name = %s "
+                    f"AND generation = %s{self.views.row_lock}",
+                    (self.projection.name, self.generation))
+        [(recorded, active)] = sql.fetchall()
+        if self.follow_active and not int(active):
+            raise GenerationRetired(self.projection.name)
+        if int(recorded) != self.position:
+            self.position = int(recorded)
+            raise _Overtaken
+        buffered = BatchSql(sql, primary_keys(self.projection))
+        for n, event in zip(notifications, events, strict=True):
+            self.projection.process(event, n.id, buffered)
+        buffered.flush()
+        sql.execute(f"UPDATE {REGISTRY} SET position = %s WHERE name = %s "
+                    "AND generation = %s", (notifications[-1].id, self.projection.name,
+                                            self.generation))
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
         """Run batches until the log is exhausted; return the events applied."""
@@ -122,10 +131,9 @@ class ProjectionRunner:
                 progress(self.position)
         return total
 
-    def is_active(self) -> bool:
-        """Whether readers still use this runner's generation (a rebuild may swap it)."""
-        active = self.views.active_generation(self.projection.name)
-        return active is not None and active[0] == self.generation
+    def moved_to(self, position: int) -> Moved:
+        """What an announcement says of this runner at `position`."""
+        return self.projection.name, self.generation, position
 
     def status(self) -> RunnerStatus:
         """Position and last error, for /readyz and /metrics."""
@@ -213,9 +221,10 @@ class ProjectionService:
         backoff = 0.5
         while not self._stop.is_set():
             self.worker.loop_at = time.time()
-            moved, failed = 0, False
-            for i, runner in enumerate(self.runners):  # one failing does not stop the others
-                try:
+            together = self._run_together()
+            moved, failed = (0, False) if together is None else (together, False)
+            for i, runner in enumerate(self.runners if together is None else []):
+                try:  # one failing does not stop the others
                     moved += runner.run_batch()
                     runner.error = None
                 except GenerationRetired:
@@ -250,10 +259,41 @@ class ProjectionService:
                 self._wake.wait(1.0)
                 self._wake.clear()
 
+    def _run_together(self) -> int | None:
+        """When every read model is at the same position (as they are while following),
+        apply the next batch to all of them in one transaction: the log read and each
+        event decoded once, one commit and one announcement instead of one per read model.
+        None when they are apart or the batch fails: then each runs on its own, so a
+        failing read model does not hold back the others and shows its error."""
+        position = self.runners[0].position
+        if any(r.position != position or r.error for r in self.runners):
+            return None
+        first = self.runners[0]
+        notifications = first.app.recorder.select_notifications(
+            start=position + 1, limit=first.batch_size)
+        if not notifications:
+            return 0
+        events = [first.app.mapper.to_domain_event(n) for n in notifications]
+        try:
+            with self._views.transaction() as sql:
+                for runner in self.runners:
+                    runner.apply(sql, notifications, events)
+                self._views.announce(sql, [r.moved_to(notifications[-1].id)
+                                           for r in self.runners])
+        except Exception as e:  # each on its own, at once, tells which one and why
+            log.info("projections_apart", error=type(e).__name__, reason=str(e))
+            return None
+        for runner in self.runners:
+            runner.position = notifications[-1].id
+        return len(notifications)
+
     def _follow_rebuilds(self) -> None:
-        """Switch to a generation that `casebook rebuild` made active."""
+        """Switch to a generation that `casebook rebuild` made active (the registry read
+        once for every read model)."""
+        active = {str(name): int(generation) for name, generation in self._views.query(
+            f"SELECT name, generation FROM {REGISTRY} WHERE active = 1")}
         for i, runner in enumerate(self.runners):
-            if not runner.is_active():
+            if active.get(runner.projection.name) != runner.generation:
                 self._switch(i)
 
     def _switch(self, i: int) -> None:

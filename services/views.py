@@ -27,6 +27,10 @@ RUNNERS = "casebook_projection_workers"  # one heartbeat row per projection work
 SNAPSHOTS = "casebook_state_snapshots"  # company histories, for GET .../state
 VIEWS_CHANNEL = "casebook_views"  # NOTIFY after each batch, for readers in other processes
 _PARAM = re.compile(r"%s")
+Statement = tuple[str, Sequence[Any]]
+"""A statement and its parameters."""
+Moved = tuple[str, int, int]
+"""A read model's name, generation and new position, as announced."""
 
 
 class _SqliteSql:
@@ -44,6 +48,14 @@ class _SqliteSql:
     def fetchall(self) -> list[tuple[Any, ...]]:
         return list(self._cursor.fetchall())
 
+    def fetch_each(self, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
+        """The rows of each statement, in order (one after another: no round trips)."""
+        results = []
+        for statement, params in statements:
+            self.execute(statement, params)
+            results.append(self.fetchall())
+        return results
+
 
 class _PostgresSql:
     """A psycopg cursor (tuples, `%s` placeholders)."""
@@ -59,6 +71,16 @@ class _PostgresSql:
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         return list(self._cursor.fetchall())
+
+    def fetch_each(self, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
+        """The rows of each statement, in order, sent together in one pipeline: one
+        round trip to the server instead of one per statement."""
+        conn = self._cursor.connection
+        with conn.pipeline():
+            cursors = [conn.cursor() for _ in statements]
+            for cursor, (statement, params) in zip(cursors, statements, strict=True):
+                cursor.execute(statement, tuple(params))
+        return [list(cursor.fetchall()) for cursor in cursors]
 
     def copy_rows(self, table: str, columns: Sequence[str],
                   rows: Sequence[Sequence[Any]]) -> None:
@@ -124,10 +146,20 @@ class ViewDb:
             finally:
                 self._local.shared = self._local.generations = None
 
-    def announce(self, sql: Sql) -> None:
-        """Tell readers in other processes, at commit, that a read model moved on."""
+    def fetch_each(self, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
+        """The rows of each read-only statement, in order; on PostgreSQL sent in one
+        round trip (inside `reading()`, in its shared transaction)."""
+        with self.transaction(write=False) as sql:
+            assert isinstance(sql, _SqliteSql | _PostgresSql)
+            return sql.fetch_each(statements)
+
+    def announce(self, sql: Sql, moved: Sequence[Moved] = ()) -> None:
+        """Tell readers in other processes, at commit, that a read model moved on; with
+        `moved` (name, generation, position), where to, so they need not ask."""
         if self._pool is not None:
-            sql.execute(f"NOTIFY {VIEWS_CHANNEL}")
+            payload = ",".join(f"{name}:{generation}:{position}"
+                               for name, generation, position in moved)
+            sql.execute("SELECT pg_notify(%s, %s)", (VIEWS_CHANNEL, payload))
 
     def commit_without_flush(self, sql: Sql) -> None:
         """Let this transaction commit without waiting for its WAL to reach the disk
@@ -243,6 +275,16 @@ def create_views(views: ViewDb) -> None:
         with views.transaction() as sql:  # new indexes of an upgrade (all IF NOT EXISTS)
             for statement in cls(prefix_of(cls.name, active[0])).ddl():
                 sql.execute(statement)
+
+
+def parse_announcement(payload: str) -> list[Moved]:
+    """The (name, generation, position) entries of an announcement's payload; none if it
+    carries none or is not one of ours."""
+    try:
+        return [(name, int(generation), int(position)) for name, generation, position in (
+            entry.split(":") for entry in payload.split(",") if entry)]
+    except ValueError:
+        return []
 
 
 def prefix_of(name: str, generation: int) -> str:

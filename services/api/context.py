@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from threading import Lock
 from typing import Annotated
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -26,6 +24,7 @@ from services.auth import Principal, TokenVerifier
 from services.command import Command, CommandResult, IdempotencyClaim, answer_from_store
 from services.committer import GroupCommitter
 from services.errors import ANY_VERSION
+from services.lru import BoundedCache
 from services.progress import ViewWatcher
 from services.projector import ProjectionService
 from services.relay import Relay
@@ -40,26 +39,11 @@ def local_now() -> datetime:
     return datetime.now(COPENHAGEN)
 
 
-class MunicipalityCache:
+class MunicipalityCache(BoundedCache[UUID, str]):
     """Which municipality a company belongs to (it never changes), bounded LRU."""
 
     def __init__(self, size: int = 100_000) -> None:
-        self._size = size
-        self._entries: OrderedDict[UUID, str] = OrderedDict()
-        self._lock = Lock()
-
-    def get(self, key: UUID) -> str | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-            return found
-
-    def put(self, key: UUID, municipality: str) -> None:
-        with self._lock:
-            self._entries[key] = municipality
-            if len(self._entries) > self._size:
-                self._entries.popitem(last=False)
+        super().__init__(size)
 
 
 @dataclass

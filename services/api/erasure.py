@@ -24,3 +24,13 @@ def mark_erased(services: Services, items: Iterable[dict[str, Any]]) -> None:
             f"WHERE erased_on IS NOT NULL AND candidate_id IN ({marks})", ids)}
     for item in named:
         item["candidate_erased"] = str(item["candidate_id"]) in erased
+
+
+def erased_sql(services: Services, candidate_id: str) -> str:
+    """An SQL condition: the candidate whose id is the expression `candidate_id` has been
+    erased (for a read that marks `candidate_erased` itself, in its own statement)."""
+    active = services.views.active_generation("candidates")
+    if active is None:
+        return "FALSE"
+    return (f"EXISTS (SELECT 1 FROM {prefix_of('candidates', active[0])}candidates k "
+            f"WHERE k.candidate_id = {candidate_id} AND k.erased_on IS NOT NULL)")

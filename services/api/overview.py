@@ -13,11 +13,12 @@ from pydantic import BaseModel
 
 from domain.errors import CompanyNotFoundError
 from domain.values import company_id, normalise_cvr
-from projections.base import Sql
 from services.api.access import READERS, Scope, allow
-from services.api.erasure import mark_erased
+from services.api.context import Services
+from services.api.erasure import erased_sql
 from services.api.reads import Person, Svc, ViewsAt, has_left, reading
 from services.auth import Principal
+from services.views import Statement
 
 router = APIRouter(tags=["reads"])
 DEFAULT_CONTACT_CAP = 4  # contacts per month, when the company has not set its own
@@ -96,12 +97,14 @@ _LISTS: dict[str, _List] = {
         "FROM {o}openings x", "x.company_id = %s AND x.open = 1", "x.opening_id"),
     "referrals_in_flight": _List(
         "SELECT x.referral_id, x.opening_id, x.candidate_id, x.referred_at, "
-        "x.health_clarified, x.motivation_clarified FROM {o}referrals x",
+        "x.health_clarified, x.motivation_clarified, {erased} AS candidate_erased "
+        "FROM {o}referrals x",
         "x.company_id = %s AND x.outcome IS NULL", "x.referred_at, x.referral_id"),
     "in_placement": _List(
         "SELECT x.placement_id, x.candidate_id, x.kind, x.hours_per_week, x.starts_on, "
         "(SELECT MIN(f.due_on) FROM {o}follow_ups f WHERE f.placement_id = x.placement_id "
-        "AND f.status IS NULL) AS next_follow_up FROM {o}placements x",
+        "AND f.status IS NULL) AS next_follow_up, {erased} AS candidate_erased "
+        "FROM {o}placements x",
         "x.company_id = %s AND x.ended_on IS NULL", "x.starts_on DESC, x.placement_id"),
     "follow_ups_overdue": _List(
         "SELECT x.follow_up_id, x.placement_id, x.due_on, x.scheduled_by FROM {o}follow_ups x",
@@ -142,11 +145,10 @@ def overview(
     cvr = normalise_cvr(cvr)
     now = services.clock()
     # One read transaction: every part of the answer is as of the same moment.
-    with services.views.reading(), services.views.transaction(write=False) as sql:
+    with services.views.reading():
         o, d = at.prefix("overview"), at.prefix("directory")
-        found = _overview(_Query(sql, o, d, str(company_id(cvr)), now.date()), cvr, now, items)
-        mark_erased(services, [*found.referrals_in_flight, *found.in_placement,
-                               *found.follow_ups_overdue, *found.follow_ups_due])
+        found = _overview(_Query(services, o, d, str(company_id(cvr)), now.date()),
+                          cvr, now, items)
     return found
 
 
@@ -158,30 +160,37 @@ def overview_list(
 ) -> OverviewList:
     """One list of the overview in full, a page at a time, in the overview's order."""
     cvr = normalise_cvr(cvr)
-    with services.views.reading(), services.views.transaction(write=False) as sql:
+    with services.views.reading():
         o, d = at.prefix("overview"), at.prefix("directory")
-        q = _Query(sql, o, d, str(company_id(cvr)), services.clock().date())
-        if not q.rows("SELECT 1 FROM {o}companies WHERE company_id = %s"):
+        q = _Query(services, o, d, str(company_id(cvr)), services.clock().date())
+        known, [total], rows = services.views.fetch_each([
+            q.rows("SELECT 1 FROM {o}companies WHERE company_id = %s"),
+            q.totals([list_name]), q.entries(list_name, limit, offset)])
+        if not known:
             raise CompanyNotFoundError(f"no company with CVR {cvr} is registered")
-        found = OverviewList(total=q.totals([list_name])[list_name], offset=offset,
-                             entries=q.entries(list_name, limit, offset))
-        mark_erased(services, found.entries)
+        found = OverviewList(total=int(total[0]), offset=offset,
+                             entries=_entries(list_name, rows))
     return found
 
 
 def _overview(q: _Query, cvr: str, now: datetime, items: int) -> Overview:
-    head = q.head(now)
+    # Every part's statement at once: one round trip on PostgreSQL.
+    head_rows, holder_rows, contact_rows, *pages = q.views.fetch_each([
+        q.head(now), q.holders(items + 1), q.last_contact(),
+        *(q.entries(list_name, items) for list_name in _LISTS)])
+    head = q.read_head(head_rows)
     if head is None:
         raise CompanyNotFoundError(f"no company with CVR {cvr} is registered")
     name, municipality, cap, holder_count, totals, contacts = head
-    holders = q.holders(items + 1)
+    holders = q.read_holders(holder_rows)
     return Overview(
         cvr=cvr, name=name, municipality=municipality,
         contact_person=holders[0] if holders else None,
-        earlier_contact_persons=holders[1:], last_contact=q.last_contact(),
+        earlier_contact_persons=holders[1:], last_contact=q.read_last_contact(contact_rows),
         coordination=_coordination(cap, *contacts),
         totals=Totals(earlier_contact_persons=max(holder_count - 1, 0), **totals),
-        **{list_name: q.entries(list_name, items) for list_name in _LISTS},
+        **{list_name: _entries(list_name, rows) for list_name, rows in zip(
+            _LISTS, pages, strict=True)},
     )
 
 
@@ -200,16 +209,16 @@ def _coordination(cap: int | None, month: int, people: int, week: int,
 
 
 class _Query:
-    """The overview's queries for one company."""
+    """The overview's statements for one company, and the readers of their rows."""
 
-    def __init__(self, sql: Sql, o: str, d: str, stream: str, today: date) -> None:
-        self.sql, self.o, self.d, self.stream, self.today = sql, o, d, stream, today
+    def __init__(self, services: Services, o: str, d: str, stream: str, today: date) -> None:
+        self.views, self.o, self.d, self.stream, self.today = services.views, o, d, stream, today
+        self.erased = erased_sql(services, "x.candidate_id")
 
-    def raw(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        self.sql.execute(statement.format(o=self.o, d=self.d), params)
-        return self.sql.fetchall()
+    def raw(self, statement: str, params: tuple[Any, ...]) -> Statement:
+        return statement.format(o=self.o, d=self.d, erased=self.erased), params
 
-    def rows(self, statement: str, *params: Any) -> list[tuple[Any, ...]]:
+    def rows(self, statement: str, *params: Any) -> Statement:
         return self.raw(statement, (self.stream, *params))
 
     def _person(self, staff_id: str | None, name: str | None,
@@ -217,13 +226,12 @@ class _Query:
         return None if staff_id is None else Person(id=staff_id, name=name,
                                                     left=has_left(left_on, self.today))
 
-    def head(self, now: datetime) -> tuple[str, str, int | None, int, dict[str, int],
-                                           tuple[int, int, int, int]] | None:
+    def head(self, now: datetime) -> Statement:
         """In one statement: the company's row, how many have held the contact person
         role, every list's total, and the contacts of the last 30 days (how many, from how
         many people, how many in the last 7, how many not by the current contact person)."""
         counts, params = self._counts(list(_LISTS))
-        rows = self.raw(
+        return self.raw(
             "SELECT c.name, c.municipality, c.max_contacts_per_month, "
             "(SELECT COUNT(*) FROM {o}holders h WHERE h.company_id = c.company_id), "
             + ", ".join(counts) + ", k.month, k.people, k.week, k.others "
@@ -235,6 +243,10 @@ class _Query:
             "WHERE c.company_id = %s",
             (*params, _utc_text(now - timedelta(days=7)), self.stream, self.stream,
              _utc_text(now - timedelta(days=30)), self.stream))
+
+    def read_head(self, rows: list[tuple[Any, ...]]) -> tuple[
+            str, str, int | None, int, dict[str, int], tuple[int, int, int, int]] | None:
+        """The head's row, None if the company is unknown."""
         if not rows:
             return None
         row = rows[0]
@@ -242,12 +254,14 @@ class _Query:
         month, people, week, others = (int(v) for v in row[4 + len(_LISTS):])
         return row[0], row[1], row[2], int(row[3]), totals, (month, people, week, others)
 
-    def holders(self, limit: int) -> list[Holder]:
-        rows = self.rows("SELECT h.staff_id, h.since, h.reason, h.handover_note, "
+    def holders(self, limit: int) -> Statement:
+        return self.rows("SELECT h.staff_id, h.since, h.reason, h.handover_note, "
                          "h.previous_staff_id, s.name, s.left_on, p.name, p.left_on "
                          "FROM {o}holders h LEFT JOIN {d}staff s ON s.staff_id = h.staff_id "
                          "LEFT JOIN {d}staff p ON p.staff_id = h.previous_staff_id "
                          "WHERE h.company_id = %s ORDER BY h.position DESC LIMIT %s", limit)
+
+    def read_holders(self, rows: list[tuple[Any, ...]]) -> list[Holder]:
         return [Holder(person=self._person(r[0], r[5], r[6]) or Person(
                            id=r[0], name=None, left=False),
                        since=r[1], reason=r[2], handover_note=r[3],
@@ -261,14 +275,12 @@ class _Query:
             return (self.today.isoformat(),)
         return (self.today.isoformat(), (self.today + timedelta(days=DUE_DAYS)).isoformat())
 
-    def entries(self, list_name: str, limit: int, offset: int = 0) -> list[dict[str, Any]]:
-        """A page of one list."""
+    def entries(self, list_name: str, limit: int, offset: int = 0) -> Statement:
+        """A page of one list (its rows: `_entries`)."""
         part = _LISTS[list_name]
         statement = (f"{part.select} WHERE {part.where} {part.dated} ORDER BY {part.order} "
                      "LIMIT %s OFFSET %s")
-        names = _columns(part.select)
-        return [_decode(dict(zip(names, row, strict=True)))
-                for row in self.rows(statement, *self._dated(part), limit, offset)]
+        return self.rows(statement, *self._dated(part), limit, offset)
 
     def _counts(self, names: list[str]) -> tuple[list[str], list[Any]]:
         counts, params = [], []
@@ -279,23 +291,30 @@ class _Query:
             params += [self.stream, *self._dated(part)]
         return counts, params
 
-    def totals(self, names: list[str]) -> dict[str, int]:
-        """How many entries each list has, in one statement."""
+    def totals(self, names: list[str]) -> Statement:
+        """How many entries each list has, in one statement (one row, in `names` order)."""
         counts, params = self._counts(names)
-        [row] = self.raw("SELECT " + ", ".join(counts), tuple(params))
-        return {list_name: int(n) for list_name, n in zip(names, row, strict=True)}
+        return self.raw("SELECT " + ", ".join(counts), tuple(params))
 
-    def last_contact(self) -> Contact | None:
-        rows = self.rows("SELECT c.staff_id, c.unit, c.channel, c.occurred_at, c.summary, "
+    def last_contact(self) -> Statement:
+        return self.rows("SELECT c.staff_id, c.unit, c.channel, c.occurred_at, c.summary, "
                          "s.name, s.left_on FROM {o}contacts c LEFT JOIN {d}staff s "
                          "ON s.staff_id = c.staff_id WHERE c.company_id = %s "
                          "ORDER BY c.occurred_at DESC LIMIT 1")
+
+    def read_last_contact(self, rows: list[tuple[Any, ...]]) -> Contact | None:
         if not rows:
             return None
         staff, unit, channel, occurred_at, summary, name, left_on = rows[0]
         person = self._person(staff, name, left_on) or Person(id=staff, name=None, left=False)
         return Contact(person=person, unit=unit, channel=channel, occurred_at=occurred_at,
                        summary=summary)
+
+
+def _entries(list_name: str, rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """The entries of one list's page."""
+    names = _columns(_LISTS[list_name].select)
+    return [_decode(dict(zip(names, row, strict=True))) for row in rows]
 
 
 @functools.cache
@@ -319,7 +338,7 @@ def _columns(statement: str) -> list[str]:
 def _decode(row: dict[str, Any]) -> dict[str, Any]:
     if "kinds" in row:
         row["kinds"] = json.loads(row["kinds"])["kinds"]
-    for flag in ("health_clarified", "motivation_clarified"):
+    for flag in ("health_clarified", "motivation_clarified", "candidate_erased"):
         if flag in row:
             row[flag] = bool(row[flag])
     return row

@@ -24,7 +24,14 @@ from services.views import prefix_of
 
 router = APIRouter(tags=["reads"])
 MIN_POSITION_WAIT_SECONDS = 5.0
-Svc = Annotated[Services, Depends(get_services)]
+
+
+async def _services(request: Request) -> Services:
+    """The Services of the running app, as an async dependency: no threadpool hop."""
+    return get_services(request)
+
+
+Svc = Annotated[Services, Depends(_services)]
 MinPosition = Annotated[int | None, Query(ge=0, description=(
     "Answer only once the read model includes this log position (a command's `position`)."))]
 
@@ -184,16 +191,15 @@ def timeline(
     # One read transaction for the page, the originals of corrections and erasure marks.
     with services.views.reading(), services.views.transaction(write=False) as sql:
         t, d = at.prefix("timeline"), at.prefix("directory")
-        sql.execute(f"SELECT 1 FROM {d}companies WHERE company_id = %s", (stream,))
-        if not sql.fetchall():
+        known, rows = services.views.fetch_each([  # one round trip on PostgreSQL
+            (f"SELECT 1 FROM {d}companies WHERE company_id = %s", (stream,)),
+            (f"SELECT e.position, e.version, e.kind, e.occurred_at, e.recorded_at, "
+             f"e.actor_id, s.name, s.left_on, e.data FROM {t}entries e LEFT JOIN {d}staff s "
+             f"ON s.staff_id = e.actor_id WHERE {' AND '.join(where)} "
+             f"ORDER BY e.position DESC LIMIT %s", (*params, limit + 1))])
+        if not known:
             raise CompanyNotFoundError(
                 f"no company with CVR {normalise_cvr(cvr)} is registered")
-        sql.execute(
-            f"SELECT e.position, e.version, e.kind, e.occurred_at, e.recorded_at, e.actor_id, "
-            f"s.name, s.left_on, e.data FROM {t}entries e LEFT JOIN {d}staff s "
-            f"ON s.staff_id = e.actor_id WHERE {' AND '.join(where)} "
-            f"ORDER BY e.position DESC LIMIT %s", (*params, limit + 1))
-        rows = sql.fetchall()
         entries = [TimelineEntry(position=r[0], version=r[1], kind=r[2], occurred_at=r[3],
                                  recorded_at=r[4], actor=_person(r[5], r[6], r[7], today),
                                  data=json.loads(r[8])) for r in rows[:limit]]

@@ -45,3 +45,29 @@ def test_inside_reading_a_generation_is_looked_up_once(views: ViewDb) -> None:
         assert views.active_generation("timeline") == before
     assert before is not None
     assert views.active_generation("timeline") == (before[0], before[1] + 7)
+
+
+def test_fetch_each_answers_every_statement_in_order(views: ViewDb) -> None:
+    """Statements sent together answer in the order given, an empty result included."""
+    rows = views.fetch_each([("SELECT %s::int", (1,)), ("SELECT 1 WHERE false", ()),
+                             ("SELECT x FROM generate_series(1, %s) x", (3,))])
+    assert rows == [[(1,)], [], [(1,), (2,), (3,)]]
+
+
+def test_fetch_each_inside_reading_joins_its_transaction(views: ViewDb) -> None:
+    """Statements sent together inside the block run in the block's transaction."""
+    with views.reading():
+        [[(first,)], [(second,)]] = views.fetch_each([("SELECT txid_current()", ()),
+                                                      ("SELECT txid_current()", ())])
+        assert first == second == _txid(views)
+
+
+def test_fetch_each_works_on_sqlite_too(sqlite_settings: Settings) -> None:
+    """The embedded store answers the same statements one after another."""
+    migrate(sqlite_settings)
+    views = ViewDb(sqlite_settings)
+    try:
+        assert views.fetch_each([("SELECT %s + 1", (1,)),
+                                 ("SELECT 1 WHERE 0", ())]) == [[(2,)], []]
+    finally:
+        views.close()

@@ -102,6 +102,8 @@ def test_erasure_destroys_the_key_and_every_view_shows_it(
     referral = client.post(f"{c}/referrals", json={
         "opening_id": opening, "candidate_id": cid, "by": staff}).json()
     lead = as_staff(client, staff, Role.TEAM_LEAD)
+    before = client.get(c, params={"min_position": referral["position"]}).json()
+    assert [x["candidate_erased"] for x in before["referrals_in_flight"]] == [False]
     assert client.post(f"/candidates/{cid}/erase", json={},
                        headers=as_staff(client, staff)).status_code == 403  # team leads
     r = client.post(f"/candidates/{cid}/erase", json={}, headers=lead)
@@ -115,6 +117,8 @@ def test_erasure_destroys_the_key_and_every_view_shows_it(
     assert again.status_code == 409
     overview = client.get(c, params={"min_position": r.json()["position"]}).json()
     assert [x["candidate_erased"] for x in overview["referrals_in_flight"]] == [True]
+    listed = client.get(f"{c}/overview/referrals_in_flight").json()
+    assert [x["candidate_erased"] for x in listed["entries"]] == [True]
     timeline = client.get(f"{c}/timeline", params={"kind": "candidate_referred"}).json()
     assert timeline["entries"][0]["data"]["candidate_erased"] is True
     assert referral["position"] < r.json()["position"]

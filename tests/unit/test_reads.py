@@ -152,6 +152,11 @@ def test_a_read_model_that_stays_behind_is_503_naming_it(
     assert services.projections is not None
     broken = next(r for r in services.projections.runners if r.projection.name == "overview")
     broken.run_batch = lambda: 0  # type: ignore[method-assign]
+
+    def stuck(*_: object) -> None:
+        raise RuntimeError("stuck")
+
+    broken.apply = stuck  # type: ignore[method-assign,assignment]  # nor together
     answer = _post(client, f"/companies/{registered}/contacts", contact(staff))
     r = client.get(f"/companies/{registered}", params={"min_position": answer["position"]})
     assert_problem(r, 503, f"the overview view has not reached position {answer['position']}")
@@ -261,10 +266,10 @@ def test_one_failing_read_model_does_not_stop_the_others(
     assert services.projections is not None
     broken = next(r for r in services.projections.runners if r.projection.name == "overview")
 
-    def fail() -> int:
+    def fail(*_: object) -> None:
         raise RuntimeError("poison event")
 
-    broken.run_batch = fail  # type: ignore[method-assign]
+    broken.projection.process = fail  # type: ignore[method-assign,assignment]  # handlers fail
     answer = _post(client, f"/companies/{registered}/contacts", contact(staff))
     assert services.projections.wait_for(answer["position"], 5, "timeline")
     assert _timeline(client, answer["position"])["entries"][0]["position"] == answer["position"]

@@ -1,0 +1,58 @@
+"""API processes hear where read models moved to from the workers' announcements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from infra.settings import Settings
+from services.application import migrate
+from services.progress import ViewWatcher
+from services.views import ViewDb, parse_announcement
+
+
+@pytest.fixture
+def watched(postgres_settings: Settings) -> Iterator[tuple[ViewDb, ViewWatcher]]:
+    migrate(postgres_settings)
+    views = ViewDb(postgres_settings)
+    watcher = ViewWatcher(views, postgres_settings)
+    assert watcher.progress.wait(lambda: "timeline" in watcher.generations, 10)
+    yield views, watcher
+    watcher.stop()
+    views.close()
+
+
+def _announce(views: ViewDb, *moved: tuple[str, int, int]) -> None:
+    with views.transaction() as sql:
+        views.announce(sql, list(moved))
+
+
+def test_an_announced_position_is_taken_without_reading_the_registry(
+        watched: tuple[ViewDb, ViewWatcher]) -> None:
+    """The registry still says 0; the watcher believes the announcement it heard."""
+    views, watcher = watched
+    generation = watcher.generations["timeline"]
+    _announce(views, ("timeline", generation, 4242), ("directory", generation, 4242))
+    assert watcher.progress.wait(lambda: watcher.reached(4242, ["timeline", "directory"]), 5)
+    assert watcher.positions["overview"] == 0
+
+
+def test_an_unknown_generation_makes_the_watcher_read_the_registry(
+        watched: tuple[ViewDb, ViewWatcher]) -> None:
+    """A generation it does not know as active (a rebuild's) is not believed: the
+    watcher reads the registry instead."""
+    views, watcher = watched
+    generation = watcher.generations["timeline"]
+    _announce(views, ("timeline", generation, 4242))
+    assert watcher.progress.wait(lambda: watcher.reached(4242, ["timeline"]), 5)
+    _announce(views, ("timeline", generation + 1, 9999))
+    assert watcher.progress.wait(lambda: watcher.positions["timeline"] == 0, 5)
+
+
+def test_an_announcement_without_positions_is_read_as_none() -> None:
+    """A bare or foreign payload carries nothing to believe."""
+    assert parse_announcement("") == []
+    assert parse_announcement("hello") == []
+    assert parse_announcement("timeline:2:17,overview:3:17") == [("timeline", 2, 17),
+                                                                ("overview", 3, 17)]

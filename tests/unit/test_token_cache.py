@@ -1,0 +1,71 @@
+"""A verified token is remembered per process: decoded once, its expiry still checked."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import jwt
+import pytest
+
+from infra.settings import Settings
+from services import auth
+from services.auth import DEVELOPMENT_JWT_SECRET, Role, TokenError, TokenVerifier
+
+SUBJECT = str(uuid.uuid4())
+
+
+def _token(expires_in: int = 600) -> str:
+    now = int(time.time())
+    return jwt.encode({"sub": SUBJECT, "role": "consultant", "aud": "casebook",
+                       "municipalities": ["165"], "iat": now, "exp": now + expires_in},
+                      DEVELOPMENT_JWT_SECRET)
+
+
+@pytest.fixture
+def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every token the verifier decodes, in order."""
+    seen: list[str] = []
+    real = jwt.decode
+
+    def counting(token: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append(token)
+        return real(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting)
+    return seen
+
+
+def test_a_token_sent_again_is_not_decoded_again(memory_settings: Settings,
+                                                 decodes: list[str]) -> None:
+    """The second request with the same token gets the same principal without a decode."""
+    verifier = TokenVerifier(memory_settings)
+    token = _token()
+    first, second = verifier.verify(token), verifier.verify(token)
+    assert first == second
+    assert first.role is Role.CONSULTANT and first.subject == SUBJECT
+    assert decodes == [token]
+
+
+def test_a_remembered_token_is_refused_once_it_expires(memory_settings: Settings) -> None:
+    """Past its expiry (and the leeway) a remembered token is refused like any other."""
+    now = [time.time()]
+    verifier = TokenVerifier(memory_settings, clock=lambda: now[0])
+    token = _token(expires_in=60)
+    verifier.verify(token)
+    now[0] += 60 + auth.LEEWAY_SECONDS + 1
+    with pytest.raises(TokenError, match="expired"):
+        verifier.verify(token)
+
+
+def test_a_refused_token_is_checked_again_each_time(memory_settings: Settings,
+                                                    decodes: list[str]) -> None:
+    """Only verified tokens are remembered: a bad one is refused on every request."""
+    verifier = TokenVerifier(memory_settings)
+    token = jwt.encode({"sub": SUBJECT, "role": "consultant", "aud": "casebook",
+                        "exp": int(time.time()) + 600}, "another-secret-that-is-long-enough")
+    for _ in range(2):
+        with pytest.raises(TokenError, match="not valid"):
+            verifier.verify(token)
+    assert decodes == [token, token]
