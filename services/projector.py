@@ -269,12 +269,12 @@ class ProjectionService:
         if any(r.position != position or r.error for r in self.runners):
             return None
         first = self.runners[0]
-        notifications = first.app.recorder.select_notifications(
-            start=position + 1, limit=first.batch_size)
-        if not notifications:
-            return 0
-        events = [first.app.mapper.to_domain_event(n) for n in notifications]
-        try:
+        try:  # reading or decoding failing too: each on its own shows it
+            notifications = first.app.recorder.select_notifications(
+                start=position + 1, limit=first.batch_size)
+            if not notifications:
+                return 0
+            events = [first.app.mapper.to_domain_event(n) for n in notifications]
             with self._views.transaction() as sql:
                 for runner in self.runners:
                     runner.apply(sql, notifications, events)
