@@ -276,7 +276,8 @@ class ProjectionService:
                 return 0
             events = [first.app.mapper.to_domain_event(n) for n in notifications]
             with self._views.transaction() as sql:
-                for runner in self.runners:
+                # Registry rows locked in name order, as a rebuild does (no deadlock).
+                for runner in sorted(self.runners, key=lambda r: r.projection.name):
                     runner.apply(sql, notifications, events)
                 self._views.announce(sql, [r.moved_to(notifications[-1].id)
                                            for r in self.runners])
