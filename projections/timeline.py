@@ -46,12 +46,14 @@ def _encode(data: dict[str, Any]) -> str:
 
 
 def _offsets_in_minutes(values: Iterable[Any]) -> bool:
-    """Whether every datetime among `values` (and in their lists) has a UTC offset of
-    whole minutes: orjson writes an offset cut to the minute, `isoformat` with its
-    seconds."""
+    """Whether every datetime among `values` (and in their lists and objects) has a UTC
+    offset of whole minutes: orjson writes an offset cut to the minute, `isoformat` with
+    its seconds."""
     for value in values:
         cls = value.__class__
         if cls is list and not _offsets_in_minutes(value):
+            return False
+        if cls is dict and not _offsets_in_minutes(value.values()):
             return False
         if cls is datetime and value.tzinfo is not None and value.tzinfo is not UTC and \
                 value.utcoffset() % _MINUTE:

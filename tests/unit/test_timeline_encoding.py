@@ -59,6 +59,7 @@ def test_every_company_event_is_encoded_as_before(path: Path) -> None:
     # the minute, another instant.
     datetime(1890, 1, 1, tzinfo=timezone(timedelta(minutes=50, seconds=20))),
     [datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=5, minutes=30, seconds=15)))],
+    {"at": datetime(2000, 1, 1, tzinfo=timezone(timedelta(microseconds=1)))},
     date(2026, 2, 28),
     ["a", 1, None, True, uuid.UUID(int=7)],
     -(2 ** 63),
