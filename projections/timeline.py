@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
-from datetime import date, datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -25,6 +26,7 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+_MINUTE = timedelta(minutes=1)
 _encode_slowly = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
                                   default=_json_default).encode
 
@@ -33,11 +35,30 @@ def _encode(data: dict[str, Any]) -> str:
     """Compact JSON of an event's own fields: ids as their text, datetimes and dates in
     ISO 8601, non-ASCII as it is. orjson writes it as the standard library's encoder does
     (tests/unit/test_timeline_encoding.py), several times faster; what it refuses (an
-    integer beyond 64 bits) the standard library writes."""
+    integer beyond 64 bits) or writes otherwise (an offset with seconds) the standard
+    library writes."""
+    if not _offsets_in_minutes(data.values()):
+        return _encode_slowly(data)
     try:
         return orjson.dumps(data).decode()
     except orjson.JSONEncodeError:
         return _encode_slowly(data)
+
+
+def _offsets_in_minutes(values: Iterable[Any]) -> bool:
+    """Whether every datetime among `values` (and in their lists and objects) has a UTC
+    offset of whole minutes: orjson writes an offset cut to the minute, `isoformat` with
+    its seconds."""
+    for value in values:
+        cls = value.__class__
+        if cls is list and not _offsets_in_minutes(value):
+            return False
+        if cls is dict and not _offsets_in_minutes(value.values()):
+            return False
+        if cls is datetime and value.tzinfo is not None and value.tzinfo is not UTC and \
+                value.utcoffset() % _MINUTE:
+            return False
+    return True
 
 
 @functools.cache

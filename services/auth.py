@@ -81,7 +81,7 @@ class TokenVerifier:
 
     def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
-        self._verified: BoundedCache[str, tuple[Principal, float]] = BoundedCache(1024)
+        self._verified: BoundedCache[str, tuple[Principal, int]] = BoundedCache(1024)
         self.audience = settings.jwt_audience
         self.issuer = settings.jwt_issuer
         self._keys: dict[str | None, Any] = {}
@@ -107,13 +107,14 @@ class TokenVerifier:
         known = self._verified.get(token)
         if known is not None:
             who, expires = known
-            if now > expires + LEEWAY_SECONDS:
+            if expires <= now - LEEWAY_SECONDS:  # PyJWT's rule, to the same moment
                 raise TokenError("the token has expired")
             return who
         claims = self._decode(token)
         who = principal_from_claims(claims)
         if isinstance(claims["exp"], int | float) and float(claims.get("nbf", 0)) <= now:
-            self._verified.put(token, (who, float(claims["exp"])))
+            # PyJWT compares the whole seconds of `exp` (int()), so the cache does too.
+            self._verified.put(token, (who, int(claims["exp"])))
         return who
 
     def _decode(self, token: str) -> dict[str, Any]:

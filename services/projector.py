@@ -269,14 +269,15 @@ class ProjectionService:
         if any(r.position != position or r.error for r in self.runners):
             return None
         first = self.runners[0]
-        notifications = first.app.recorder.select_notifications(
-            start=position + 1, limit=first.batch_size)
-        if not notifications:
-            return 0
-        events = [first.app.mapper.to_domain_event(n) for n in notifications]
-        try:
+        try:  # reading or decoding failing too: each on its own shows it
+            notifications = first.app.recorder.select_notifications(
+                start=position + 1, limit=first.batch_size)
+            if not notifications:
+                return 0
+            events = [first.app.mapper.to_domain_event(n) for n in notifications]
             with self._views.transaction() as sql:
-                for runner in self.runners:
+                # Registry rows locked in name order, as a rebuild does (no deadlock).
+                for runner in sorted(self.runners, key=lambda r: r.projection.name):
                     runner.apply(sql, notifications, events)
                 self._views.announce(sql, [r.moved_to(notifications[-1].id)
                                            for r in self.runners])

@@ -106,7 +106,8 @@ class RebuildRunner:
         transaction; None (and nothing written) if a target is not at `start`."""
         with self.views.transaction() as sql:
             self.views.commit_without_flush(sql)
-            for name, generation, _ in recorded:
+            # Rows locked in name order, as a worker does: in any other, the two can deadlock.
+            for name, generation in sorted((name, generation) for name, generation, _ in recorded):
                 sql.execute(f"SELECT position FROM {REGISTRY} WHERE name = %s "
                             f"AND generation = %s{self.views.row_lock}", (name, generation))
                 if [(int(p),) for (p,) in sql.fetchall()] != [(start,)]:

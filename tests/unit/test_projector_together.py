@@ -81,3 +81,28 @@ def test_a_batch_one_read_model_fails_on_is_not_applied_to_any(
     assert worker._run_together() is None
     assert [r.position for r in worker.runners] == [0] * len(worker.runners)
     assert services.views.active_generation(worker.runners[0].projection.name) == (1, 0)
+
+
+@pytest.mark.parametrize("part", ["read", "decode"])
+def test_a_batch_that_cannot_be_read_or_decoded_leaves_each_read_model_to_itself(
+        stopped: tuple[Services, ProjectionService], monkeypatch: pytest.MonkeyPatch,
+        part: str) -> None:
+    """The log failing to read, or an event failing to decode, is no reason to stop
+    following: each read model then runs on its own and shows the error in /readyz."""
+    services, worker = stopped
+
+    def fail(*_: object, **__: object) -> None:
+        raise RuntimeError(f"cannot {part}")
+
+    if part == "read":
+        monkeypatch.setattr(services.app.recorder, "select_notifications", fail)
+    else:
+        monkeypatch.setattr(services.app.mapper, "to_domain_event", fail)
+    assert worker._run_together() is None
+    worker.start()
+    try:
+        assert worker.progress.wait(
+            lambda: all(r.error == "RuntimeError" for r in worker.runners), timeout=10)
+        assert all(t.is_alive() for t in worker._threads)
+    finally:
+        worker.stop()

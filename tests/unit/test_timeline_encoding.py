@@ -55,12 +55,18 @@ def test_every_company_event_is_encoded_as_before(path: Path) -> None:
     datetime(2026, 1, 1, tzinfo=UTC),
     datetime(2026, 1, 1, 12, 0, 0, 5, tzinfo=UTC),
     datetime(2026, 1, 1, 12, 0),
+    # An offset with seconds (a zone's local mean time, say): orjson writes it cut to
+    # the minute, another instant.
+    datetime(1890, 1, 1, tzinfo=timezone(timedelta(minutes=50, seconds=20))),
+    [datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=5, minutes=30, seconds=15)))],
+    {"at": datetime(2000, 1, 1, tzinfo=timezone(timedelta(microseconds=1)))},
     date(2026, 2, 28),
     ["a", 1, None, True, uuid.UUID(int=7)],
     -(2 ** 63),
     2 ** 70,
 ])
 def test_awkward_values_are_encoded_as_before(value: Any) -> None:
-    """Escapes, offsets, whole seconds, naive datetimes, dates, lists, large integers."""
+    """Escapes, offsets (of seconds too), whole seconds, naive datetimes, dates, lists, large
+    integers."""
     data = {"summary": value, "n": 0}
     assert _encode(data) == _reference(data)

@@ -69,3 +69,23 @@ def test_a_refused_token_is_checked_again_each_time(memory_settings: Settings,
         with pytest.raises(TokenError, match="not valid"):
             verifier.verify(token)
     assert decodes == [token, token]
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.9])
+def test_a_remembered_token_is_refused_when_the_full_check_would_refuse_it(
+        memory_settings: Settings, fraction: float) -> None:
+    """PyJWT takes a whole number of seconds from `exp` and refuses a token once
+    `int(exp) <= now - leeway`; the remembered token is refused from the same moment,
+    also when `exp` has a fraction (JWT allows a NumericDate to have one)."""
+    start = float(int(time.time()))
+    now = [start]
+    verifier = TokenVerifier(memory_settings, clock=lambda: now[0])
+    expires = start + 60 + fraction
+    token = jwt.encode({"sub": SUBJECT, "role": "consultant", "aud": "casebook",
+                        "municipalities": ["165"], "exp": expires}, DEVELOPMENT_JWT_SECRET)
+    verifier.verify(token)
+    now[0] = int(expires) + auth.LEEWAY_SECONDS - 0.001
+    assert verifier.verify(token).subject == SUBJECT
+    now[0] = int(expires) + auth.LEEWAY_SECONDS
+    with pytest.raises(TokenError, match="expired"):
+        verifier.verify(token)
