@@ -40,18 +40,16 @@ def uuid_text(data: str) -> str:
     return f"{data[:8]}-{data[8:12]}-{data[12:16]}-{data[16:20]}-{data[20:]}"
 
 
-SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
-# What orjson gives exactly: it reads an integer beyond 64 bits as a float, so a float
-# from orjson may not be the number stored.
-ORJSON_SCALARS: frozenset[type] = SCALARS - {float}
+# The values orjson reads (and writes) exactly as `json` does. No float: orjson reads
+# an integer beyond 64 bits as one, and writes some differently (1e-07 as 1e-7).
+EXACT_SCALARS: frozenset[type] = frozenset({str, int, bool, type(None)})
 
 
 def plain_state(state: dict[str, Any], as_datetime: Callable[[str], Any] = _from_iso,
-                as_date: Callable[[str], Any] = _date_from_iso,
-                scalars: frozenset[type] = SCALARS) -> bool:
-    """Convert the state's typed values in place (ids to their text, datetimes and dates
-    with `as_datetime` / `as_date`); False when the mapper must do it: a nested
-    object, a list of anything but `scalars`, or a value of another class.
+                as_date: Callable[[str], Any] = _date_from_iso) -> bool:
+    """Convert the state (as orjson read it) in place: ids to their text, datetimes and
+    dates with `as_datetime` / `as_date`; False when the mapper must do it: a nested
+    object, or a value or list item of a class not in `EXACT_SCALARS`.
 
     (One flat loop: this runs for every event of the log.)"""
     for name, value in state.items():
@@ -71,9 +69,9 @@ def plain_state(state: dict[str, Any], as_datetime: Callable[[str], Any] = _from
                 return False
         elif cls is list:
             for item in value:  # a loop, not any(): no generator per list
-                if item.__class__ not in scalars:
+                if item.__class__ not in EXACT_SCALARS:
                     return False
-        elif cls not in scalars:
+        elif cls not in EXACT_SCALARS:
             return False
     return True
 
@@ -97,7 +95,7 @@ class LogDecoder:
                 values = None
             if values is not None and \
                     values.get("class_version", 1) == getattr(cls, "class_version", 1) and \
-                    plain_state(values, scalars=ORJSON_SCALARS):
+                    plain_state(values):
                 values.pop("class_version", None)
                 values["originator_id"] = self._id(originator_id)
                 values["originator_version"] = version

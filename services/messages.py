@@ -144,7 +144,7 @@ class LoggedEvent:
     version: int
     position: int
     fields: dict[str, Any]
-    exact: bool = False  # only values orjson writes as `json` does (see `_EXACT`)
+    exact: bool = False  # only values orjson writes as `json` does (see `EXACT_SCALARS`)
 
 
 @dataclass(slots=True)
@@ -186,10 +186,6 @@ def _from_stored(obj: dict[str, Any]) -> Any:
 
 _decoder = json.JSONDecoder(object_hook=_from_stored)
 _scan: Callable[[str, int], tuple[Any, int]] = vars(_decoder)["scan_once"]
-# What the fast path lets through: values that orjson decodes and encodes exactly as
-# `json` does. No float: orjson writes some differently (1e-07 as 1e-7), and it
-# reads an integer beyond 64 bits as a float.
-_EXACT: frozenset[type] = frozenset({str, int, bool, type(None)})
 
 
 def _as_is(text: str) -> str:
@@ -198,7 +194,7 @@ def _as_is(text: str) -> str:
 
 def _decode_state(state: bytes | str) -> tuple[dict[str, Any], bool]:
     """A stored state decoded, its transcodings unwrapped, and whether the fast path
-    read it (then orjson may encode its values: see `_EXACT`).
+    read it (then orjson may encode its values: see `EXACT_SCALARS`).
 
     orjson reads it, and one flat loop unwraps the ids, datetimes and dates; a state
     with anything else (a nested object, a float, text orjson refuses) goes through
@@ -208,7 +204,7 @@ def _decode_state(state: bytes | str) -> tuple[dict[str, Any], bool]:
         fields = orjson.loads(state)
     except orjson.JSONDecodeError:
         fields = None
-    if fields.__class__ is dict and plain_state(fields, _as_is, _as_is, _EXACT):
+    if fields.__class__ is dict and plain_state(fields, _as_is, _as_is):
         return fields, True
     return _decode_text(state if isinstance(state, str) else state.decode()), False
 

@@ -10,10 +10,10 @@ Joined/Moved before the event. It never reads a whole company.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from uuid import UUID
 
 from services.application import CasebookApplication
+from services.lru import BoundedCache
 from services.messages import LoggedEvent, Origin, carried_origin, contract_of, read_logged
 
 
@@ -22,29 +22,21 @@ class Origins:
 
     def __init__(self, app: CasebookApplication, capacity: int = 100_000) -> None:
         self._app = app
-        self._capacity = capacity
-        self._known: OrderedDict[UUID | str, Origin] = OrderedDict()
+        self._known: BoundedCache[UUID | str, Origin] = BoundedCache(capacity)
         self.lookups = 0  # reads of the event store on a miss
 
     def of(self, event: LoggedEvent) -> Origin:
         """The origin of `event`; events must be shown in log order."""
         stated = carried_origin(event)
         if stated is not None:
-            self._remember(event.originator_id, stated)
+            self._known.put(event.originator_id, stated)
             return stated
         known = self._known.get(event.originator_id)
         if known is not None:
-            self._known.move_to_end(event.originator_id)
             return known
         found = self._look_up(event)
-        self._remember(event.originator_id, found)
+        self._known.put(event.originator_id, found)
         return found
-
-    def _remember(self, aggregate_id: UUID | str, origin: Origin) -> None:
-        self._known[aggregate_id] = origin
-        self._known.move_to_end(aggregate_id)
-        if len(self._known) > self._capacity:
-            self._known.popitem(last=False)
 
     def _look_up(self, event: LoggedEvent) -> Origin:
         self.lookups += 1

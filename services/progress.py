@@ -18,7 +18,7 @@ import structlog
 
 from infra.persistence import postgres_conninfo
 from infra.settings import Settings
-from services.views import REGISTRY, VIEWS_CHANNEL, ViewDb, parse_announcement
+from services.views import VIEWS_CHANNEL, ViewDb, parse_announcement
 
 log = structlog.get_logger(__name__)
 
@@ -96,13 +96,12 @@ class ViewWatcher:
 
     def _refresh(self) -> None:
         try:
-            rows = self._views.query(
-                f"SELECT name, generation, position FROM {REGISTRY} WHERE active = 1")
+            active = self._views.active_generations()
         except Exception as e:  # the next NOTIFY or reconnect tries again
             log.warning("view_positions_failed", reason=str(e))
             return
-        self.generations = {str(name): int(generation) for name, generation, _ in rows}
-        self.positions = {str(name): int(position) for name, _, position in rows}
+        self.generations = {name: generation for name, (generation, _) in active.items()}
+        self.positions = {name: position for name, (_, position) in active.items()}
         self.progress.bump()
 
     def _heard(self, payload: str) -> bool:

@@ -291,10 +291,9 @@ class ProjectionService:
     def _follow_rebuilds(self) -> None:
         """Switch to a generation that `casebook rebuild` made active (the registry read
         once for every read model)."""
-        active = {str(name): int(generation) for name, generation in self._views.query(
-            f"SELECT name, generation FROM {REGISTRY} WHERE active = 1")}
+        active = self._views.active_generations()
         for i, runner in enumerate(self.runners):
-            if active.get(runner.projection.name) != runner.generation:
+            if active.get(runner.projection.name, (None, 0))[0] != runner.generation:
                 self._switch(i)
 
     def _switch(self, i: int) -> None:

@@ -138,8 +138,8 @@ class ViewDb:
             yield
             return
         with self.transaction(write=False) as sql:
-            sql.execute(f"SELECT name, generation, position FROM {REGISTRY} WHERE active = 1")
-            generations = {str(name): (int(g), int(p)) for name, g, p in sql.fetchall()}
+            sql.execute(_ACTIVE)
+            generations = _generations(sql.fetchall())
             self._local.shared, self._local.generations = sql, generations
             try:
                 yield
@@ -206,6 +206,12 @@ class ViewDb:
                         "format INTEGER NOT NULL, version INTEGER NOT NULL, "
                         "recorded_us BIGINT NOT NULL, data TEXT NOT NULL, "
                         "PRIMARY KEY (company_id, format, version))")
+
+    def active_generations(self) -> dict[str, tuple[int, int]]:
+        """Every read model's (generation, position) that readers use (inside `reading()`:
+        as the block began)."""
+        memo: dict[str, tuple[int, int]] | None = getattr(self._local, "generations", None)
+        return dict(memo) if memo is not None else _generations(self.query(_ACTIVE))
 
     def active_generation(self, name: str) -> tuple[int, int] | None:
         """(generation, position) that readers use, if the projection exists."""
@@ -275,6 +281,13 @@ def create_views(views: ViewDb) -> None:
         with views.transaction() as sql:  # new indexes of an upgrade (all IF NOT EXISTS)
             for statement in cls(prefix_of(cls.name, active[0])).ddl():
                 sql.execute(statement)
+
+
+_ACTIVE = f"SELECT name, generation, position FROM {REGISTRY} WHERE active = 1"
+
+
+def _generations(rows: Sequence[tuple[Any, ...]]) -> dict[str, tuple[int, int]]:
+    return {str(name): (int(generation), int(position)) for name, generation, position in rows}
 
 
 def parse_announcement(payload: str) -> list[Moved]:

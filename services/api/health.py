@@ -16,7 +16,6 @@ from services.api.context import Services, get_services
 from services.auth import Role
 from services.heartbeat import STALE_SECONDS, workers
 from services.relay import saved_positions
-from services.views import REGISTRY
 
 router = APIRouter(tags=["operations"])
 log = structlog.get_logger(__name__)
@@ -86,11 +85,9 @@ def _views(services: Services, head: int) -> list[dict[str, Any]]:
     if services.projections is not None:
         errors.update({r.projection.name: r.error for r in services.projections.runners
                        if r.error})
-    rows = services.views.query(f"SELECT name, generation, position FROM {REGISTRY} "
-                                "WHERE active = 1 ORDER BY name")
-    return [{"name": name, "generation": int(gen), "position": int(pos),
-             "lag": max(head - int(pos), 0), "error": errors.get(name)}
-            for name, gen, pos in rows]
+    return [{"name": name, "generation": gen, "position": pos,
+             "lag": max(head - pos, 0), "error": errors.get(name)}
+            for name, (gen, pos) in sorted(services.views.active_generations().items())]
 
 
 def _relay(services: Services, head: int) -> dict[str, Any] | None:
