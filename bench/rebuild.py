@@ -17,6 +17,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -137,38 +138,51 @@ def main(
     events: Annotated[int, typer.Option(help="Events in the log.")] = 500_000,
     companies: Annotated[int, typer.Option(help="Companies in the log.")] = 5_000,
     each: Annotated[bool, typer.Option(help="Also rebuild each read model alone.")] = False,
+    keep: Annotated[str | None, typer.Option(help=(
+        "Keep the log in this schema (and use it if it is there already) instead of a "
+        "new schema dropped at the end: for repeated runs on the same log."))] = None,
+    runs: Annotated[int, typer.Option(help="Rebuilds of all read models, one after "
+                                      "another (the median is printed).")] = 1,
 ) -> None:
     """Write the log, then measure the raw read and the rebuild of all read models."""
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    schema = keep or f"bench_{uuid.uuid4().hex[:10]}"
     settings = Settings(database_url=url, postgres_schema=schema, log_level="warning")
     migrate(settings)
     app = open_application(settings)
     views = ViewDb(settings)
     try:
-        head = write_log(app, events, companies)
+        head = app.last_position() if keep else 0
+        if not head:
+            head = write_log(app, events, companies)
         raw = raw_read(settings)
         console.print(f"log: {head:,} events over {companies:,} companies")
         console.print(f"raw SELECT + json.loads: {raw:,.0f} events/s")
         names = [cls.name for cls in PROJECTIONS]
-        for wanted in [*([n] for n in names if each), names]:
+        rates = []
+        for wanted in [*([n] for n in names if each), *[names] * runs]:
             started, cpu, busy = time.perf_counter(), time.process_time(), \
                 machine_busy_seconds()
             rebuild_all(app, views, wanted, lambda _: None)
             elapsed = time.perf_counter() - started
             cpu, busy = time.process_time() - cpu, machine_busy_seconds() - busy
             cores = os.cpu_count() or 1
+            rates.append(head / elapsed)
             console.print(f"rebuild {' + '.join(wanted)}: {head / elapsed:,.0f} events/s "
                           f"({head / elapsed / raw:.2f} of raw); CPU per event: this process "
                           f"{cpu / head * 1e6:.1f} us, the machine {busy / head * 1e6:.1f} us "
                           f"(so {cores} cores allow at most {head * cores / busy:,.0f} events/s; "
                           f"load average {os.getloadavg()[0]:.1f})")
+        if runs > 1:
+            console.print(f"median of {runs} rebuilds of all: "
+                          f"{statistics.median(rates[-runs:]):,.0f} events/s")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         console.print(f"peak RSS {peak:.0f} MB")
     finally:
         views.close()
         app.close()
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(SQL("DROP SCHEMA {0} CASCADE").format(Identifier(schema)))
+        if not keep:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(SQL("DROP SCHEMA {0} CASCADE").format(Identifier(schema)))
 
 
 if __name__ == "__main__":

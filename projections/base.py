@@ -108,7 +108,8 @@ def own_fields(cls: Any) -> tuple[str, ...]:
 
 
 def plain(value: Any) -> Any:
-    """A JSON-ready copy: ids and dates as strings."""
+    """A JSON-ready copy: ids and dates as strings (a rebuild decodes them as their text
+    already: `services/logdecode.py`)."""
     if value is None or isinstance(value, str | int):
         return value
     if isinstance(value, UUID):
@@ -120,10 +121,23 @@ def plain(value: Any) -> Any:
     return value
 
 
-def utc_text(moment: datetime) -> str:
+def utc_text(moment: datetime | str) -> str:
     """A datetime's ISO 8601 text in UTC, so that text order is time order whatever the
-    offset it was given with."""
+    offset it was given with. `moment` may be the datetime's ISO text, as a rebuild
+    decodes it (`isoformat`'s, so text already in UTC is the answer itself)."""
+    if isinstance(moment, str):
+        if moment.endswith("+00:00"):
+            return moment
+        moment = datetime.fromisoformat(moment)
     return (moment if moment.tzinfo is UTC else moment.astimezone(UTC)).isoformat()
+
+
+def business_text(value: date | datetime | str) -> str:
+    """A business time's ISO 8601 text: a date's as it is, a datetime's in UTC (either
+    may be its ISO text already, as a rebuild decodes it: a date's has no "T")."""
+    if isinstance(value, str):
+        return utc_text(value) if "T" in value else value
+    return utc_text(value) if isinstance(value, datetime) else value.isoformat()
 
 
 def fields_of(event: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from uuid import UUID
 
 import orjson
 
-from projections.base import Projection, Sql, event_kind, own_fields, utc_text
+from projections.base import Projection, Sql, business_text, event_kind, own_fields, utc_text
 
 # The business date of each kind of event, where it has one besides recording time.
 BUSINESS_TIME = ("occurred_at", "starts_on", "effective_on", "ends_on", "held_on",
@@ -104,8 +104,7 @@ class TimelineProjection(Projection):
         actor = data.get("by") or data.get("staff_id")
         raw = data[business] if business else None
         recorded = utc_text(event.timestamp)
-        when = utc_text(raw) if isinstance(raw, datetime) else \
-            raw.isoformat() if raw is not None else recorded
+        when = recorded if raw is None else business_text(raw)
         sql.execute(self._insert, (
             position, str(event.originator_id), event.originator_version, kind,
             None if actor is None else str(actor), when, recorded, _encode(data)))

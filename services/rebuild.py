@@ -62,7 +62,7 @@ class RebuildRunner:
         target wants it (else None)."""
         decode, wanted = self._decode, self._wanted
         return [(decode(row) if wanted(row[3]) else None, row[0])
-                for row in self.app.store.read_log(start, self.batch_size)]
+                for row in self.app.store.read_log(start, self.batch_size, text_ids=True)]
 
     def _next(self) -> list[tuple[Any, int]]:
         # The next batch is read and decoded in a second thread while this one writes.

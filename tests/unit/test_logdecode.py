@@ -1,16 +1,21 @@
-"""The rebuild's cheap decoding gives the mapper's events, with ids as their text."""
+"""The rebuild's cheap decoding gives the mapper's events, with ids, datetimes and dates as
+their text."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 from eventsourcing.persistence import StoredEvent
+from hypothesis import given
+from hypothesis import strategies as st
 
 from infra.settings import Settings
+from projections.base import business_text, plain, utc_text
 from services.application import open_application
 from services.logdecode import LogDecoder
 
@@ -19,12 +24,15 @@ ORIGINATOR = uuid.UUID("00000000-0000-4000-8000-0000000000ab")
 
 
 def _as_text(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
     return str(value) if isinstance(value, uuid.UUID) else value
 
 
 @pytest.mark.parametrize("path", GOLDEN, ids=lambda p: p.stem)
 def test_each_stored_event_decodes_as_the_mapper_decodes_it(path: Path) -> None:
-    """Every field of every golden event equals the mapper's value (ids may be text)."""
+    """Every field of every golden event equals the mapper's value (ids, datetimes and dates
+    as their text)."""
     golden = json.loads(path.read_text())
     app = open_application(Settings(database_url="memory://", log_level="warning"))
     state = app.mapper.transcoder.encode(app.mapper.transcoder.decode(
@@ -59,3 +67,21 @@ def test_a_state_beyond_orjson_goes_through_the_mapper() -> None:
     decoded = LogDecoder(app.mapper)((1, ORIGINATOR, 1, golden["topic"], state))
     assert decoded.hours_per_week == 2 ** 70 + 1
     assert isinstance(decoded.originator_id, uuid.UUID)  # the mapper's, not the fast path
+
+
+@given(st.datetimes(timezones=st.one_of(st.just(UTC), st.timezones(),
+                                        st.builds(timezone, st.timedeltas(
+                                            min_value=timedelta(hours=-23),
+                                            max_value=timedelta(hours=23))))))
+def test_read_models_write_a_datetime_and_its_text_alike(moment: datetime) -> None:
+    """A rebuild hands the read models a datetime's ISO text, the workers the datetime:
+    `utc_text` and `business_text` write the same for both (any offset, seconds and
+    microseconds too)."""
+    assert utc_text(moment.isoformat()) == utc_text(moment)
+    assert business_text(moment.isoformat()) == business_text(moment)
+
+
+@given(st.dates())
+def test_read_models_write_a_date_and_its_text_alike(day: date) -> None:
+    assert business_text(day.isoformat()) == business_text(day) == day.isoformat()
+    assert plain(day.isoformat()) == plain(day)
