@@ -6,7 +6,7 @@ of events over many companies through casebook's own command path, then, in
 the same run: (raw) `SELECT` + `json.loads` of every stored event, and a
 rebuild of all read models in one pass (`--each`: also each alone). Prints
 events/s, the ratio to raw, peak RSS, and the CPU each rebuild took per event:
-this process's (all its threads) and the whole machine's (PostgreSQL's included;
+its processes' (all their threads) and the whole machine's (PostgreSQL's included;
 meaningful only when nothing else runs), from which the rate that the machine's
 cores allow at best follows.
 """
@@ -125,6 +125,13 @@ def raw_read(settings: Settings) -> float:
     return count / (time.perf_counter() - started)
 
 
+def own_cpu_seconds() -> float:
+    """CPU seconds of this process and of the processes it started and waited for (a
+    rebuild's, when it splits its read models between processes)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds every core of the machine has spent busy since boot (/proc/stat)."""
     with open("/proc/stat") as stat:
@@ -141,6 +148,9 @@ def main(
     keep: Annotated[str | None, typer.Option(help=(
         "Keep the log in this schema (and use it if it is there already) instead of a "
         "new schema dropped at the end: for repeated runs on the same log."))] = None,
+    processes: Annotated[int, typer.Option(help=(
+        "Processes the rebuild splits its read models between (0: as configured, "
+        "CASEBOOK_REBUILD_PROCESSES, by default the machine's cores)."))] = 0,
     runs: Annotated[int, typer.Option(help="Rebuilds of all read models, one after "
                                       "another (the median is printed).")] = 1,
 ) -> None:
@@ -160,15 +170,16 @@ def main(
         names = [cls.name for cls in PROJECTIONS]
         rates = []
         for wanted in [*([n] for n in names if each), *[names] * runs]:
-            started, cpu, busy = time.perf_counter(), time.process_time(), \
+            started, cpu, busy = time.perf_counter(), own_cpu_seconds(), \
                 machine_busy_seconds()
-            rebuild_all(app, views, wanted, lambda _: None)
+            rebuild_all(app, views, wanted, lambda _: None,
+                        processes=processes or settings.rebuild_processes)
             elapsed = time.perf_counter() - started
-            cpu, busy = time.process_time() - cpu, machine_busy_seconds() - busy
+            cpu, busy = own_cpu_seconds() - cpu, machine_busy_seconds() - busy
             cores = os.cpu_count() or 1
             rates.append(head / elapsed)
             console.print(f"rebuild {' + '.join(wanted)}: {head / elapsed:,.0f} events/s "
-                          f"({head / elapsed / raw:.2f} of raw); CPU per event: this process "
+                          f"({head / elapsed / raw:.2f} of raw); CPU per event: its processes "
                           f"{cpu / head * 1e6:.1f} us, the machine {busy / head * 1e6:.1f} us "
                           f"(so {cores} cores allow at most {head * cores / busy:,.0f} events/s; "
                           f"load average {os.getloadavg()[0]:.1f})")
@@ -176,7 +187,9 @@ def main(
             console.print(f"median of {runs} rebuilds of all: "
                           f"{statistics.median(rates[-runs:]):,.0f} events/s")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        console.print(f"peak RSS {peak:.0f} MB")
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        console.print(f"peak RSS {peak:.0f} MB; each process a rebuild started: at most "
+                      f"{children:.0f} MB")
     finally:
         views.close()
         app.close()

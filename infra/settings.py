@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
@@ -46,6 +47,10 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(
         None, ge=1, le=65535, description="serve /metrics on its own listener on this port")
     rebuild_batch_size: int = Field(5000, ge=1, le=100_000)
+    rebuild_processes: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=1, le=64,
+        description="processes a rebuild splits its read models between (PostgreSQL, "
+                    "logs of 50,000 events or more); default: the machine's cores")
     state_snapshot_every: int = Field(250, ge=0, le=1_000_000)
 
     @property

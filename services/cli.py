@@ -258,7 +258,8 @@ def rebuild(names: Annotated[list[str], typer.Argument(
                       MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
             task = bar.add_task(f"rebuilding {', '.join(wanted)}", total=head)
             rebuilt = rebuild_all(app, views, wanted, lambda pos: bar.update(
-                task, completed=min(pos, head)), batch_size=settings.rebuild_batch_size)
+                task, completed=min(pos, head)), batch_size=settings.rebuild_batch_size,
+                processes=settings.rebuild_processes)
         for r in rebuilt:
             console.print(f"{r.name} rebuilt as generation {r.generation} at position "
                           f"{r.position}")
