@@ -19,7 +19,6 @@ through the mapper as before.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -33,10 +32,6 @@ Decoded = Any  # a domain event (see the module docstring)
 ID_CACHE = 100_000  # aggregates whose id text is kept (companies, staff, candidates)
 
 
-_from_iso = datetime.fromisoformat
-_date_from_iso = date.fromisoformat
-
-
 def uuid_text(data: str) -> str:
     """The canonical text of the id the library stores as `{"_type_": "uuid_hex",
     "_data_": data}`: `str(UUID(hex=data))` without making the UUID."""
@@ -46,17 +41,12 @@ def uuid_text(data: str) -> str:
 # The values orjson reads (and writes) exactly as `json` does. No float: orjson reads
 # an integer beyond 64 bits as one, and writes some differently (1e-07 as 1e-7).
 EXACT_SCALARS: frozenset[type] = frozenset({str, int, bool, type(None)})
+_TIMES = frozenset({"datetime_iso", "date_iso"})  # kept as the ISO text they were stored as
 
 
-def keep_text(text: str) -> str:
-    """A datetime's or date's ISO text as it is (for `plain_state`)."""
-    return text
-
-
-def plain_state(state: dict[str, Any], as_datetime: Callable[[str], Any] = _from_iso,
-                as_date: Callable[[str], Any] = _date_from_iso) -> bool:
+def plain_state(state: dict[str, Any]) -> bool:
     """Convert the state (as orjson read it) in place: ids to their text, datetimes and
-    dates with `as_datetime` / `as_date`; False when the mapper must do it: a nested
+    dates to the ISO text they were stored as; False when the mapper must do it: a nested
     object, or a value or list item of a class not in `EXACT_SCALARS`.
 
     (One flat loop: this runs for every event of the log.)"""
@@ -67,12 +57,10 @@ def plain_state(state: dict[str, Any], as_datetime: Callable[[str], Any] = _from
             if data.__class__ is not str or len(value) != 2:
                 return False
             kind = value.get("_type_")
-            if kind == "uuid_hex" and len(data) == 32:
-                state[name] = uuid_text(data)
-            elif kind == "datetime_iso":
-                state[name] = as_datetime(data)
-            elif kind == "date_iso":
-                state[name] = as_date(data)
+            if kind == "uuid_hex" and len(data) == 32:  # uuid_text, inline (a call costs)
+                state[name] = f"{data[:8]}-{data[8:12]}-{data[12:16]}-{data[16:20]}-{data[20:]}"
+            elif kind in _TIMES:
+                state[name] = data
             else:
                 return False
         elif cls is list:
@@ -103,7 +91,7 @@ class LogDecoder:
                 values = None
             if values is not None and \
                     values.get("class_version", 1) == getattr(cls, "class_version", 1) and \
-                    plain_state(values, keep_text, keep_text):
+                    plain_state(values):
                 values.pop("class_version", None)
                 values["originator_id"] = self._id(originator_id)
                 values["originator_version"] = version

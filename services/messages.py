@@ -31,7 +31,7 @@ from domain.company import Company
 from domain.contract import OutcomeContract
 from domain.staff import StaffMember
 from infra.jetstream import Outgoing
-from services.logdecode import keep_text, plain_state, uuid_text
+from services.logdecode import plain_state, uuid_text
 
 SOURCE = "/casebook"
 SPECVERSION = "1.0"
@@ -200,7 +200,7 @@ def _decode_state(state: bytes | str) -> tuple[dict[str, Any], bool]:
         fields = orjson.loads(state)
     except orjson.JSONDecodeError:
         fields = None
-    if fields.__class__ is dict and plain_state(fields, keep_text, keep_text):
+    if fields.__class__ is dict and plain_state(fields):
         return fields, True
     return _decode_text(state if isinstance(state, str) else state.decode()), False
 
