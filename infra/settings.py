@@ -49,8 +49,8 @@ class Settings(BaseSettings):
     rebuild_batch_size: int = Field(5000, ge=1, le=100_000)
     rebuild_processes: int = Field(
         default_factory=lambda: os.cpu_count() or 1, ge=1, le=64,
-        description="processes a rebuild splits its read models between (PostgreSQL, "
-                    "logs of 50,000 events or more); default: the machine's cores")
+        description="processes a rebuild splits the log between, by aggregate "
+                    "(PostgreSQL, logs of 50,000 events or more); default: the machine's cores")
     state_snapshot_every: int = Field(250, ge=0, le=1_000_000)
 
     @property

@@ -6,22 +6,30 @@ records each one's position. The old generations keep serving until the new
 ones have caught up; then each is swapped in, and the running workers take over.
 
 A rebuild is bound by one core: its threads share Python's interpreter lock. So
-on PostgreSQL, for a long log, the read models are split between processes
-(`Settings.rebuild_processes`), each reading the log in one pass of its own and
-filling its read models as above (rows and positions in one transaction), up to
-the position the log had when the rebuild began; the first process then brings
-them all on together from there.
+on PostgreSQL, for a long log, the log is split between processes
+(`Settings.rebuild_processes`) by aggregate: each process reads only the events
+of its share of the companies, staff and candidates, in log order, up to the
+position the log had when the rebuild began, and applies them to every read
+model being rebuilt. That is exact because each row of a read model is written
+by the events of one aggregate only (a company's contacts by that company's
+events; README, "How to add a read model"). These processes record no position:
+the new generations are inactive, nothing resumes them (a rebuild that stops is
+run again, into a new generation), and when every process is done the rebuild
+records the start's position for all of them at once, indexes the tables, and
+brings them on from there together, as above.
 """
 
 from __future__ import annotations
 
 import gc
 import multiprocessing
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.queues import Queue
+from operator import itemgetter
 from queue import Empty
 from typing import Any
 
@@ -56,13 +64,17 @@ class RebuildRunner:
 
     def __init__(self, app: CasebookApplication, views: ViewDb,
                  targets: list[tuple[Projection, int]], *,
-                 batch_size: int = REBUILD_BATCH_SIZE, until: int | None = None) -> None:
+                 batch_size: int = REBUILD_BATCH_SIZE, until: int | None = None,
+                 part: tuple[int, int] | None = None) -> None:
         self.app = app
         self.views = views
         self.targets = [(projection, generation, primary_keys(projection))
                         for projection, generation in targets]
         self.batch_size = batch_size
         self.until = until  # the last position to apply (None: the log's end)
+        # (k, n): only the events of the aggregates in part k of n, and no positions
+        # recorded (see the module).
+        self.part = part
         self.position = 0
         self._prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-read")
         self._ahead: Future[list[tuple[Any, int]]] | None = None
@@ -77,12 +89,14 @@ class RebuildRunner:
         """The batch from `start` on: (event, position), the event decoded only when a
         target wants it (else None)."""
         decode, wanted = self._decode, self._wanted
-        limit = self.batch_size if self.until is None else \
-            min(self.batch_size, self.until - start + 1)
+        until = self.until
+        limit = self.batch_size if until is None else min(self.batch_size, until - start + 1)
         if limit <= 0:
             return []
-        return [(decode(row) if wanted(row[3]) else None, row[0])
-                for row in self.app.store.read_log(start, limit, text_ids=True)]
+        rows = self.app.store.read_log(start, limit, text_ids=True, part=self.part)
+        if until is not None and rows and rows[-1][0] > until:  # (a part skips positions)
+            rows = rows[:bisect_right(rows, until, key=itemgetter(0))]
+        return [(decode(row) if wanted(row[3]) else None, row[0]) for row in rows]
 
     def _next(self) -> list[tuple[Any, int]]:
         # The next batch is read and decoded in a second thread while this one writes.
@@ -123,9 +137,14 @@ class RebuildRunner:
     def _write(self, recorded: list[tuple[str, int, RecordedSql]], start: int,
                last: int) -> int | None:
         """Send a batch and move each target's position from `start` to `last`, in one
-        transaction; None (and nothing written) if a target is not at `start`."""
+        transaction; None (and nothing written) if a target is not at `start`. (A part
+        only sends the batch.)"""
         with self.views.transaction() as sql:
             self.views.commit_without_flush(sql)
+            if self.part is not None:
+                for _, _, record in recorded:
+                    record.replay(sql)
+                return last
             # Rows locked in name order, as a worker does: in any other, the two can deadlock.
             for name, generation in sorted((name, generation) for name, generation, _ in recorded):
                 sql.execute(f"SELECT position FROM {REGISTRY} WHERE name = %s "
@@ -196,26 +215,19 @@ def _bulk_gc() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class _Part:
-    """The read models (name, generation) one process fills, from the log's start to
-    `until`."""
+    """What one process of a split rebuild does: apply the events of the aggregates in
+    part `k` of `n`, up to `until`, to the read models (name, generation)."""
 
     targets: tuple[tuple[str, int], ...]
+    k: int
+    n: int
     until: int
     batch_size: int
 
 
-def _split(targets: list[tuple[Projection, int]], processes: int, until: int,
-           batch_size: int) -> list[_Part]:
-    """The targets dealt between at most `processes` parts, in the registry's order
-    (directory, overview, timeline, candidates: two parts pair a heavy and a light one)."""
-    parts = min(processes, len(targets))
-    return [_Part(tuple((p.name, g) for p, g in targets[i::parts]), until, batch_size)
-            for i in range(parts)]
-
-
-def _fill(settings: Settings, part: _Part, done: Queue[tuple[str, str]]) -> None:
-    """In a process of its own: fill the part's generations up to `until`, index them,
-    and say so (or why not) on `done`."""
+def _fill(settings: Settings, part: _Part, said: Queue[tuple[str, int, Any]]) -> None:
+    """In a process of its own: fill the part's share of the read models, saying how far
+    it has come, and that it is done (or why it failed) on `said`."""
     try:
         app, views = open_application(settings), ViewDb(settings)
         try:
@@ -223,50 +235,47 @@ def _fill(settings: Settings, part: _Part, done: Queue[tuple[str, str]]) -> None
             targets = [(known[name](prefix_of(name, generation)), generation)
                        for name, generation in part.targets]
             runner = RebuildRunner(app, views, targets, batch_size=part.batch_size,
-                                   until=part.until)
+                                   until=part.until, part=(part.k, part.n))
             try:
                 with _bulk_gc():
-                    runner.catch_up()
+                    runner.catch_up(lambda position: said.put(("at", part.k, position)))
             finally:
                 runner.close()
-            if runner.position != part.until:
-                raise RuntimeError(f"stopped at position {runner.position} of {part.until}")
-            for projection, _ in targets:
-                create_indexes(views, projection)
         finally:
             views.close()
             app.close()
-    except BaseException as e:  # the parent raises it
-        done.put(("failed", f"{type(e).__name__}: {e}"))
+    except BaseException as e:  # the rebuild raises it
+        said.put(("failed", part.k, f"{type(e).__name__}: {e}"))
         raise
-    done.put(("done", ""))
+    said.put(("done", part.k, None))
 
 
-def _fill_apart(views: ViewDb, parts: list[_Part],
+def _fill_apart(settings: Settings, parts: list[_Part],
                 progress: Callable[[int], None]) -> None:
-    """Run each part in a process of its own; report the least position reached while
-    they run; raise (and stop the others) if one fails."""
+    """Run each part in a process of its own; report the least position the parts have
+    reached while they run; raise (and stop the others) if one fails."""
     context = multiprocessing.get_context("spawn")  # no copy of this process's threads
-    done: Queue[tuple[str, str]] = context.Queue()
-    processes = [context.Process(target=_fill, args=(views.settings, part, done),
-                                 name=f"rebuild-{i}", daemon=True)
-                 for i, part in enumerate(parts)]
-    targets = [t for part in parts for t in part.targets]
+    said: Queue[tuple[str, int, Any]] = context.Queue()
+    processes = [context.Process(target=_fill, args=(settings, part, said),
+                                 name=f"rebuild-{part.k}", daemon=True) for part in parts]
+    reached = {part.k: 0 for part in parts}
     try:
         for process in processes:
             process.start()
-        finished = 0
-        while finished < len(processes):
+        while reached:
             try:
-                outcome, reason = done.get(timeout=POLL_SECONDS)
+                what, k, detail = said.get(timeout=POLL_SECONDS)
             except Empty:
                 if any(p.exitcode not in (None, 0) for p in processes):
                     raise RuntimeError("a rebuild process ended without a word") from None
+                continue
+            if what == "failed":
+                raise RuntimeError(f"a rebuild process failed: {detail}")
+            if what == "done":
+                del reached[k]
             else:
-                if outcome == "failed":
-                    raise RuntimeError(f"a rebuild process failed: {reason}")
-                finished += 1
-            progress(views.least_position(targets))
+                reached[k] = detail
+            progress(min(reached.values(), default=parts[0].until))
     finally:
         for process in processes:
             if process.is_alive():
@@ -274,12 +283,29 @@ def _fill_apart(views: ViewDb, parts: list[_Part],
             process.join()
 
 
+def _record_position(views: ViewDb, targets: list[tuple[Projection, int]],
+                     position: int) -> None:
+    """Record that every target has reached `position` (a split rebuild's parts are
+    done), in one transaction."""
+    with views.transaction() as sql:
+        for projection, generation in targets:
+            sql.execute(f"UPDATE {REGISTRY} SET position = %s WHERE name = %s "
+                        "AND generation = %s", (position, projection.name, generation))
+
+
+def _index(views: ViewDb, targets: list[tuple[Projection, int]], threads: int) -> None:
+    """Create the targets' secondary indexes, several read models at once."""
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="rebuild-index") as pool:
+        for done in [pool.submit(create_indexes, views, p) for p, _ in targets]:
+            done.result()
+
+
 def rebuild_all(app: CasebookApplication, views: ViewDb, names: list[str],
                 progress: Callable[[int], None], *,
                 batch_size: int = REBUILD_BATCH_SIZE, processes: int = 1) -> list[Rebuilt]:
     """Build new generations of the named read models in one pass over the log while
     the old ones serve, then swap them in. With `processes` > 1 on PostgreSQL and a
-    long log, the read models are split between that many processes (see module)."""
+    long log, the log is split between that many processes (see the module)."""
     known = {p.name: p for p in PROJECTIONS}
     unknown = [n for n in names if n not in known]
     if unknown or not names:
@@ -294,8 +320,12 @@ def rebuild_all(app: CasebookApplication, views: ViewDb, names: list[str],
     runner = RebuildRunner(app, views, targets, batch_size=batch_size)
     head = app.last_position()
     try:
-        if processes > 1 and len(targets) > 1 and views.copies and head >= SPLIT_FROM:
-            _fill_apart(views, _split(targets, processes, head, batch_size), progress)
+        if processes > 1 and views.copies and head >= SPLIT_FROM:
+            made = tuple((p.name, g) for p, g in targets)
+            _fill_apart(views.settings, [_Part(made, k, processes, head, batch_size)
+                                         for k in range(processes)], progress)
+            _record_position(views, targets, head)
+            _index(views, targets, processes)
             runner.start_at(head)  # what arrived meanwhile, to every target together
             runner.catch_up(progress)
         else:

@@ -116,13 +116,6 @@ class ViewDb:
         """The settings this database was opened with."""
         return self._settings
 
-    def least_position(self, generations: Sequence[tuple[str, int]]) -> int:
-        """The least position among these generations (name, generation) of read models."""
-        wanted = set(generations)
-        return min((int(position) for name, generation, position in self.query(
-            f"SELECT name, generation, position FROM {REGISTRY}")
-            if (name, int(generation)) in wanted), default=0)
-
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Sql]:
         """One transaction: committed when the block ends, rolled back if it raises.
