@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from types import MethodType
 from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
@@ -65,6 +66,12 @@ class Projection:
         handler = self.handlers.get(_kind_of(event.__class__))
         if handler is not None:
             handler(self, event, position, sql)
+
+    def handler_for(self, cls: type) -> Callable[[Any, int, Sql], None] | None:
+        """What applies an event of this class (as `process` does), None if this read
+        model ignores them: for a rebuild, which looks it up once per class."""
+        handler = self.handlers.get(_kind_of(cls))
+        return None if handler is None else MethodType(handler, self)
 
 
 def on(*kinds: str) -> Callable[[Handler], Handler]:

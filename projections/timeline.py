@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -91,6 +91,9 @@ class TimelineProjection(Projection):
     def wants(self, cls: type) -> bool:
         """Every company event."""
         return str(getattr(cls, "TOPIC", "")).startswith("casebook:Company.")
+
+    def handler_for(self, cls: type) -> Callable[[Any, int, Sql], None] | None:
+        return self.process if self.wants(cls) else None
 
     def process(self, event: Any, position: int, sql: Sql) -> None:
         """Record every company event (staff events belong to the directory)."""

@@ -79,26 +79,34 @@ class LogDecoder:
         self._mapper = mapper
         self._fast = mapper.cipher is None and mapper.compressor is None
         self._ids: dict[Any, str] = {}
+        self._classes: dict[str, tuple[type, int] | None] = {}
 
     def __call__(self, row: LogRow) -> Decoded:
         """The event stored in this row."""
         _, originator_id, version, topic, state = row
-        if self._fast:
-            cls = resolve_topic(topic)
+        shape = self._classes[topic] if topic in self._classes else self._class(topic)
+        if shape is not None:
+            cls, class_version = shape
             try:
                 values = orjson.loads(state)
             except orjson.JSONDecodeError:  # e.g. NaN, which orjson refuses: the mapper's
                 values = None
-            if values is not None and \
-                    values.get("class_version", 1) == getattr(cls, "class_version", 1) and \
-                    plain_state(values):
-                values.pop("class_version", None)
-                values["originator_id"] = self._id(originator_id)
+            if values is not None and values.pop("class_version", 1) == class_version \
+                    and plain_state(values):
+                values["originator_id"] = self._ids.get(originator_id) or \
+                    self._id(originator_id)
                 values["originator_version"] = version
-                event = object.__new__(cls)
+                event: Any = object.__new__(cls)
                 object.__setattr__(event, "__dict__", values)
                 return event
         return self._mapper.to_domain_event(StoredEvent(originator_id, version, topic, state))
+
+    def _class(self, topic: str) -> tuple[type, int] | None:
+        """The topic's class and class version, None if only the mapper may decode it."""
+        cls = resolve_topic(topic)
+        shape = (cls, getattr(cls, "class_version", 1)) if self._fast else None
+        self._classes[topic] = shape
+        return shape
 
     def _id(self, originator_id: Any) -> str:
         text = self._ids.get(originator_id)

@@ -82,6 +82,8 @@ class RebuildRunner:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-write")
         self._writing: Future[int | None] | None = None
         self._decode = LogDecoder(app.mapper)
+        self._handlers: dict[str, dict[type, Callable[[Any, int, Any], None] | None]] = {
+            projection.name: {} for projection, _ in targets}
         projections = [projection for projection, _ in targets]
         self._wanted = wanted_topics(lambda cls: any(p.wants(cls) for p in projections))
 
@@ -122,10 +124,14 @@ class RebuildRunner:
         for projection, generation, keys in self.targets:
             record = RecordedCopies() if self.views.copies else RecordedSql()
             batch = BatchSql(record, keys)
-            process = projection.process
+            handlers = self._handlers[projection.name]  # per class, looked up once
             for event, position in events:
                 if event is not None:
-                    process(event, position, batch)
+                    cls = event.__class__
+                    handler = handlers[cls] if cls in handlers else \
+                        handlers.setdefault(cls, projection.handler_for(cls))
+                    if handler is not None:
+                        handler(event, position, batch)
             batch.flush()
             recorded.append((projection.name, generation, record))
         if not self._settle():
