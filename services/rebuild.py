@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
+import signal
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -231,9 +233,19 @@ class _Part:
     batch_size: int
 
 
-def _fill(settings: Settings, part: _Part, said: Queue[tuple[str, int, Any]]) -> None:
+def _fill(settings: Settings, part: _Part, said: Queue[tuple[str, int, Any]],
+          rebuild: int) -> None:
     """In a process of its own: fill the part's share of the read models, saying how far
-    it has come, and that it is done (or why it failed) on `said`."""
+    it has come, and that it is done (or why it failed) on `said`. Ctrl-C is left to the
+    rebuild's process (`rebuild`), which stops the parts; a part whose rebuild is gone
+    stops at its next batch."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def reached(position: int) -> None:
+        if os.getppid() != rebuild:
+            raise SystemExit(f"the rebuild (process {rebuild}) is gone")
+        said.put(("at", part.k, position))
+
     try:
         app, views = open_application(settings), ViewDb(settings)
         try:
@@ -244,7 +256,7 @@ def _fill(settings: Settings, part: _Part, said: Queue[tuple[str, int, Any]]) ->
                                    until=part.until, part=(part.k, part.n))
             try:
                 with _bulk_gc():
-                    runner.catch_up(lambda position: said.put(("at", part.k, position)))
+                    runner.catch_up(reached)
             finally:
                 runner.close()
         finally:
@@ -262,7 +274,7 @@ def _fill_apart(settings: Settings, parts: list[_Part],
     reached while they run; raise (and stop the others) if one fails."""
     context = multiprocessing.get_context("spawn")  # no copy of this process's threads
     said: Queue[tuple[str, int, Any]] = context.Queue()
-    processes = [context.Process(target=_fill, args=(settings, part, said),
+    processes = [context.Process(target=_fill, args=(settings, part, said, os.getpid()),
                                  name=f"rebuild-{part.k}", daemon=True) for part in parts]
     reached = {part.k: 0 for part in parts}
     try:

@@ -4,6 +4,9 @@ part that fails stops the rebuild loudly."""
 
 from __future__ import annotations
 
+import os
+import queue
+import signal
 import uuid
 from datetime import UTC, date, datetime
 
@@ -14,7 +17,7 @@ from domain.values import StaffRole, Unit
 from infra.settings import Settings
 from projections.directory import DirectoryProjection
 from services.application import migrate, open_application
-from services.rebuild import RebuildRunner, _fill_apart, _Part
+from services.rebuild import RebuildRunner, _fill, _fill_apart, _Part
 from services.views import ViewDb, prefix_of
 
 
@@ -96,3 +99,25 @@ def test_a_failing_part_stops_the_rebuild(postgres_settings: Settings) -> None:
     with pytest.raises(RuntimeError, match=r"failed: .*does not exist"):
         _fill_apart(postgres_settings, [_Part((("directory", 99),), k, 2, head, 100)
                                         for k in range(2)], reported.append)
+
+
+def test_a_part_stops_when_its_rebuild_is_gone(postgres_settings: Settings) -> None:
+    """A part whose rebuild process has died (its parent is another process now) stops
+    at its first batch instead of working on for nobody."""
+    head = _staff(postgres_settings, 3)
+    views = ViewDb(postgres_settings)
+    try:
+        views.start_generation(DirectoryProjection, 2, active=False)
+    finally:
+        views.close()
+    said: queue.Queue[tuple[str, int, object]] = queue.Queue()
+    not_my_parent = os.getppid() + 1
+    interrupt = signal.getsignal(signal.SIGINT)  # a part leaves Ctrl-C to its rebuild
+    try:
+        with pytest.raises(SystemExit):
+            _fill(postgres_settings, _Part((("directory", 2),), 0, 1, head, 100),
+                  said, not_my_parent)  # type: ignore[arg-type]
+    finally:
+        signal.signal(signal.SIGINT, interrupt)
+    assert said.get_nowait() == (
+        "failed", 0, f"SystemExit: the rebuild (process {not_my_parent}) is gone")
