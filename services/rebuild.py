@@ -312,9 +312,17 @@ def _record_position(views: ViewDb, targets: list[tuple[Projection, int]],
 
 
 def _index(views: ViewDb, targets: list[tuple[Projection, int]], threads: int) -> None:
-    """Create the targets' secondary indexes, several read models at once."""
+    """Create the targets' secondary indexes, several at once (each in a transaction of
+    its own)."""
+
+    def create(statement: str) -> None:
+        with views.transaction() as sql:
+            sql.execute(statement)
+
+    statements = [s for projection, _ in targets for s in projection.ddl()
+                  if s.startswith("CREATE INDEX")]
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="rebuild-index") as pool:
-        for done in [pool.submit(create_indexes, views, p) for p, _ in targets]:
+        for done in [pool.submit(create, statement) for statement in statements]:
             done.result()
 
 
