@@ -284,8 +284,10 @@ def _fill_apart(settings: Settings, parts: list[_Part],
             try:
                 what, k, detail = said.get(timeout=POLL_SECONDS)
             except Empty:
-                if any(p.exitcode not in (None, 0) for p in processes):
-                    raise RuntimeError("a rebuild process ended without a word") from None
+                ended = [p for p in processes if p.exitcode not in (None, 0)]
+                if ended:  # killed (e.g. out of memory), or failed before it could say
+                    raise RuntimeError(f"rebuild process {ended[0].name} ended with exit "
+                                       f"code {ended[0].exitcode} without a word") from None
                 continue
             if what == "failed":
                 raise RuntimeError(f"a rebuild process failed: {detail}")
