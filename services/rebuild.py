@@ -46,6 +46,8 @@ REBUILD_BATCH_SIZE = 5000  # events per transaction while rebuilding
 # own (starting one costs about a second, a rebuild of this many events several).
 SPLIT_FROM = 50_000
 POLL_SECONDS = 0.5  # how often a split rebuild reports its progress
+# Connections each pool of a part may hold: a part reads with one and writes with one.
+PART_CONNECTIONS = 2
 # While rebuilding, the cyclic garbage collector runs this much less often (see _bulk_gc).
 GC_THRESHOLD = 200_000
 
@@ -225,11 +227,21 @@ class _Part:
     batch_size: int
 
 
+def _open_part(settings: Settings) -> tuple[CasebookApplication, ViewDb]:
+    """The event store and the views of one part, on small pools: with the configured
+    ones, each part would open the event store's whole pool at once, and a rebuild split
+    between the cores of a large machine would take the database's connections from the
+    running service."""
+    small = settings.model_copy(update={"db_pool_size": PART_CONNECTIONS})
+    return open_application(small, POSTGRES_POOL_SIZE=1,
+                            POSTGRES_MAX_OVERFLOW=PART_CONNECTIONS - 1), ViewDb(small)
+
+
 def _fill(settings: Settings, part: _Part, said: Queue[tuple[str, int, Any]]) -> None:
     """In a process of its own: fill the part's share of the read models, saying how far
     it has come, and that it is done (or why it failed) on `said`."""
     try:
-        app, views = open_application(settings), ViewDb(settings)
+        app, views = _open_part(settings)
         try:
             known = {cls.name: cls for cls in PROJECTIONS}
             targets = [(known[name](prefix_of(name, generation)), generation)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any, cast
 
 import pytest
 
@@ -14,7 +15,7 @@ from domain.values import StaffRole, Unit
 from infra.settings import Settings
 from projections.directory import DirectoryProjection
 from services.application import migrate, open_application
-from services.rebuild import RebuildRunner, _fill_apart, _Part
+from services.rebuild import RebuildRunner, _fill_apart, _open_part, _Part
 from services.views import ViewDb, prefix_of
 
 
@@ -96,3 +97,18 @@ def test_a_failing_part_stops_the_rebuild(postgres_settings: Settings) -> None:
     with pytest.raises(RuntimeError, match=r"failed: .*does not exist"):
         _fill_apart(postgres_settings, [_Part((("directory", 99),), k, 2, head, 100)
                                         for k in range(2)], reported.append)
+
+
+def test_a_part_holds_two_connections_at_most(postgres_settings: Settings) -> None:
+    """A part's event store and views hold two connections each at most (it reads with
+    one and writes with one), whatever pools the service is configured with: split
+    between the cores of a large machine, the parts would otherwise take the database's
+    connections from the running service."""
+    migrate(postgres_settings)
+    app, views = _open_part(postgres_settings.model_copy(update={"db_pool_size": 20}))
+    try:
+        pools: list[Any] = [cast(Any, app.recorder).datastore.pool, views._pool]
+        assert [pool.max_size for pool in pools] == [2, 2]
+    finally:
+        views.close()
+        app.close()
