@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import signal
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
 from operator import itemgetter
 from queue import Empty
@@ -265,34 +267,48 @@ def _fill(settings: Settings, part: _Part, said: Queue[tuple[str, int, Any]]) ->
 def _fill_apart(settings: Settings, parts: list[_Part],
                 progress: Callable[[int], None]) -> None:
     """Run each part in a process of its own; report the least position the parts have
-    reached while they run; raise (and stop the others) if one fails."""
+    reached while they run; raise (and stop the others) if one fails or ends without a
+    word (killed: the kernel kills a process so when memory runs out)."""
     context = multiprocessing.get_context("spawn")  # no copy of this process's threads
     said: Queue[tuple[str, int, Any]] = context.Queue()
-    processes = [context.Process(target=_fill, args=(settings, part, said),
-                                 name=f"rebuild-{part.k}", daemon=True) for part in parts]
+    processes = {part.k: context.Process(target=_fill, args=(settings, part, said),
+                                         name=f"rebuild-{part.k}", daemon=True)
+                 for part in parts}
     reached = {part.k: 0 for part in parts}
     try:
-        for process in processes:
+        for process in processes.values():
             process.start()
         while reached:
+            # Seen before the queue is read: what a part says, it says before it ends; so
+            # a part seen ended that has said nothing by the time the queue is empty has
+            # ended without a word. (While the others talk, the queue is read on at once.)
+            ended = [processes[k] for k in reached if processes[k].exitcode not in (None, 0)]
             try:
-                what, k, detail = said.get(timeout=POLL_SECONDS)
+                what, k, detail = said.get(timeout=0 if ended else POLL_SECONDS)
             except Empty:
-                if any(p.exitcode not in (None, 0) for p in processes):
-                    raise RuntimeError("a rebuild process ended without a word") from None
+                if ended:
+                    raise RuntimeError(f"a rebuild process ({ended[0].name}) ended without "
+                                       f"a word: {_how_ended(ended[0])}") from None
                 continue
             if what == "failed":
-                raise RuntimeError(f"a rebuild process failed: {detail}")
+                raise RuntimeError(f"a rebuild process ({processes[k].name}) failed: {detail}")
             if what == "done":
                 del reached[k]
             else:
                 reached[k] = detail
             progress(min(reached.values(), default=parts[0].until))
     finally:
-        for process in processes:
+        for process in processes.values():
             if process.is_alive():
                 process.terminate()
             process.join()
+
+
+def _how_ended(process: BaseProcess) -> str:
+    """`killed by signal 9 (Killed)` or `exit code 1`."""
+    code = process.exitcode or 0
+    return f"killed by signal {-code} ({signal.strsignal(-code)})" if code < 0 else \
+        f"exit code {code}"
 
 
 def _record_position(views: ViewDb, targets: list[tuple[Projection, int]],

@@ -4,10 +4,17 @@ part that fails stops the rebuild loudly."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
+import threading
+import time
 import uuid
 from datetime import UTC, date, datetime
+from multiprocessing.process import BaseProcess
 from typing import Any, cast
 
+import psycopg
 import pytest
 
 from domain.staff import StaffMember
@@ -112,3 +119,43 @@ def test_a_part_holds_two_connections_at_most(postgres_settings: Settings) -> No
     finally:
         views.close()
         app.close()
+
+
+def _started(name: str) -> BaseProcess:
+    """The child process of that name, once it has started."""
+    for _ in range(400):
+        found = [p for p in multiprocessing.active_children() if p.name == name]
+        if found:
+            return found[0]
+        time.sleep(0.05)
+    raise AssertionError(f"no process {name} started")
+
+
+def test_a_killed_part_stops_the_rebuild_saying_how(postgres_settings: Settings) -> None:
+    """A part killed without a word (as the kernel kills one when memory runs out) makes
+    the rebuild raise, naming the part and the signal, and stop the other part (here
+    still waiting for the log)."""
+    head = _staff(postgres_settings, 3)
+    app = open_application(postgres_settings)
+    log = f'"{postgres_settings.postgres_schema}".{cast(Any, app.recorder).events_table_name}'
+    app.close()
+    raised: list[BaseException] = []
+
+    def rebuild() -> None:
+        try:
+            _fill_apart(postgres_settings, [_Part((("directory", 1),), k, 2, head, 100)
+                                            for k in range(2)], lambda _: None)
+        except RuntimeError as e:
+            raised.append(e)
+
+    thread = threading.Thread(target=rebuild)
+    with psycopg.connect(postgres_settings.database_url) as conn:  # the parts wait for it
+        conn.execute(f"LOCK TABLE {log} IN ACCESS EXCLUSIVE MODE")
+        thread.start()
+        killed = _started("rebuild-0").pid
+        assert killed is not None
+        os.kill(killed, signal.SIGKILL)
+        thread.join()
+    assert [str(e) for e in raised] == ["a rebuild process (rebuild-0) ended without a word: "
+                                        "killed by signal 9 (Killed)"]
+    assert not multiprocessing.active_children()
