@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 import signal
+import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -239,9 +241,25 @@ def _open_part(settings: Settings) -> tuple[CasebookApplication, ViewDb]:
                             POSTGRES_MAX_OVERFLOW=PART_CONNECTIONS - 1), ViewDb(small)
 
 
+def _end_with_parent() -> None:
+    """End this process as soon as the one that started it ends, however it ends (killed,
+    it stops no part): a part left behind would go on filling, with every core, a
+    generation that nothing will use."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_after, args=(parent,), name="rebuild-parent",
+                         daemon=True).start()
+
+
+def _exit_after(parent: BaseProcess) -> None:
+    parent.join()
+    os._exit(1)
+
+
 def _fill(settings: Settings, part: _Part, said: Queue[tuple[str, int, Any]]) -> None:
     """In a process of its own: fill the part's share of the read models, saying how far
     it has come, and that it is done (or why it failed) on `said`."""
+    _end_with_parent()
     try:
         app, views = _open_part(settings)
         try:

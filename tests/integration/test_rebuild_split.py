@@ -7,11 +7,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from datetime import UTC, date, datetime
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any, cast
 
 import psycopg
@@ -159,3 +162,70 @@ def test_a_killed_part_stops_the_rebuild_saying_how(postgres_settings: Settings)
     assert [str(e) for e in raised] == ["a rebuild process (rebuild-0) ended without a word: "
                                         "killed by signal 9 (Killed)"]
     assert not multiprocessing.active_children()
+
+
+# A rebuild's parent process, killed in the test below: argv is the database URL, the
+# schema and the position the parts stop at.
+_PARENT = ("import sys; from infra.settings import Settings; "
+           "from services.rebuild import _fill_apart, _Part; "
+           "settings = Settings(database_url=sys.argv[1], postgres_schema=sys.argv[2]); "
+           "_fill_apart(settings, [_Part((('directory', 1),), k, 2, int(sys.argv[3]), 100) "
+           "for k in range(2)], print)")
+
+
+def _state(pid: int) -> tuple[int, str]:
+    """A process's parent and state letter (`Z`: ended, not yet reaped); (0, "X") once it
+    is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0, "X"
+    return int(fields[1]), fields[0]
+
+
+def _children(parent: int, count: int) -> list[int]:
+    """The first `count` processes `parent` starts, once it has started them."""
+    for _ in range(400):
+        found = [int(p.name) for p in Path("/proc").iterdir()
+                 if p.name.isdigit() and _state(int(p.name))[0] == parent and
+                 b"spawn_main" in _cmdline(p)]
+        if len(found) >= count:
+            return found[:count]
+        time.sleep(0.05)
+    raise AssertionError(f"process {parent} did not start {count} processes")
+
+
+def _cmdline(proc: Path) -> bytes:
+    try:
+        return (proc / "cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _all_end(pids: list[int]) -> bool:
+    """Whether these processes all end (within seconds)."""
+    for _ in range(200):
+        if all(_state(pid)[1] in "ZX" for pid in pids):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_parts_end_when_the_rebuild_is_killed(postgres_settings: Settings) -> None:
+    """When the rebuild's own process is killed (SIGKILL, or SIGTERM: neither runs its
+    `finally`), its parts end too, rather than go on filling, with every core, a
+    generation that nothing will use."""
+    head = _staff(postgres_settings, 3)
+    app = open_application(postgres_settings)
+    log = f'"{postgres_settings.postgres_schema}".{cast(Any, app.recorder).events_table_name}'
+    app.close()
+    with psycopg.connect(postgres_settings.database_url) as conn:  # the parts wait for it
+        conn.execute(f"LOCK TABLE {log} IN ACCESS EXCLUSIVE MODE")
+        rebuild = subprocess.Popen(
+            [sys.executable, "-c", _PARENT, postgres_settings.database_url,
+             postgres_settings.postgres_schema, str(head)],
+            cwd=Path(__file__).parents[2], stdout=subprocess.DEVNULL)
+        parts = _children(rebuild.pid, 2)
+        rebuild.kill()
+        rebuild.wait()
+        assert _all_end(parts)
