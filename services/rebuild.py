@@ -319,7 +319,8 @@ def _fill_apart(settings: Settings, parts: list[_Part],
         for process in processes.values():
             if process.is_alive():
                 process.terminate()
-            process.join()
+            if process.pid is not None:  # (a part that could not start has nothing to join)
+                process.join()
 
 
 def _how_ended(process: BaseProcess) -> str:

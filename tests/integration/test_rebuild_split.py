@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from datetime import UTC, date, datetime
+from multiprocessing import context
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, cast
@@ -229,3 +230,25 @@ def test_the_parts_end_when_the_rebuild_is_killed(postgres_settings: Settings) -
         rebuild.kill()
         rebuild.wait()
         assert _all_end(parts)
+
+
+def test_a_part_that_cannot_start_fails_the_rebuild_with_why(
+        postgres_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the second part cannot be started (as when the system has no process or
+    memory to spare), the rebuild raises that reason, and the part already started is
+    stopped."""
+    head = _staff(postgres_settings, 3)
+    start = context.SpawnProcess._Popen
+    started: list[BaseProcess] = []
+
+    def popen(process: BaseProcess) -> Any:
+        if started:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        started.append(process)
+        return start(process)
+
+    monkeypatch.setattr(context.SpawnProcess, "_Popen", staticmethod(popen))
+    with pytest.raises(BlockingIOError, match="Resource temporarily unavailable"):
+        _fill_apart(postgres_settings, [_Part((("directory", 1),), k, 2, head, 100)
+                                        for k in range(2)], lambda _: None)
+    assert [p.exitcode is not None for p in started] == [True]
