@@ -46,8 +46,8 @@ from services.logdecode import LogDecoder, wanted_topics
 from services.views import REGISTRY, ViewDb, create_indexes, prefix_of
 
 REBUILD_BATCH_SIZE = 5000  # events per transaction while rebuilding
-# From this many events in the log, several read models are filled in processes of their
-# own (starting one costs about a second, a rebuild of this many events several).
+# From this many events in the log, the log is split between processes (starting one
+# costs about a second, a rebuild of this many events several).
 SPLIT_FROM = 50_000
 POLL_SECONDS = 0.5  # how often a split rebuild reports its progress
 # Connections each pool of a part may hold: a part reads with one and writes with one.
