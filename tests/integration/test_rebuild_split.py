@@ -1,6 +1,7 @@
 """A rebuild split between processes (`services/rebuild.py`): each part reads its own
-aggregates' events in log order and stops at the position the rebuild began at, and a
-part that fails stops the rebuild loudly."""
+aggregates' events in log order and stops at the position the rebuild began at, on two
+connections; a part that fails, is killed or cannot start stops the rebuild loudly, and no
+part outlives the rebuild."""
 
 from __future__ import annotations
 
