@@ -144,13 +144,14 @@ class RebuildRunner:
                last: int) -> int | None:
         """Send a batch and move each target's position from `start` to `last`, in one
         transaction; None (and nothing written) if a target is not at `start`. (A part
-        only sends the batch.)"""
+        only sends the batch, and waits for it to reach the disk: it records no position,
+        so nothing would notice a batch lost in a database crash.)"""
         with self.views.transaction() as sql:
-            self.views.commit_without_flush(sql)
             if self.part is not None:
                 for _, _, record in recorded:
                     record.replay(sql)
                 return last
+            self.views.commit_without_flush(sql)
             # Rows locked in name order, as a worker does: in any other, the two can deadlock.
             for name, generation in sorted((name, generation) for name, generation, _ in recorded):
                 sql.execute(f"SELECT position FROM {REGISTRY} WHERE name = %s "

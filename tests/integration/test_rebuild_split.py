@@ -101,6 +101,29 @@ def test_a_runner_stops_at_its_position(postgres_settings: Settings) -> None:
         app.close()
 
 
+def test_a_part_commits_its_batches_durably(postgres_settings: Settings,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A part waits for each batch's commit to reach the disk, as the one-process rebuild
+    need not: it records no position, so a batch lost in a database crash would leave its
+    rows missing, unnoticed."""
+    head = _staff(postgres_settings, 5)
+    unflushed: list[Any] = []
+    monkeypatch.setattr(ViewDb, "commit_without_flush", lambda _, sql: unflushed.append(sql))
+    app, views = open_application(postgres_settings), ViewDb(postgres_settings)
+    try:
+        projection = views.start_generation(DirectoryProjection, 2, active=False)
+        part = RebuildRunner(app, views, [(projection, 2)], batch_size=2, until=head,
+                             part=(0, 1))
+        try:
+            assert part.catch_up() == head
+        finally:
+            part.close()
+    finally:
+        views.close()
+        app.close()
+    assert unflushed == []
+
+
 def test_a_failing_part_stops_the_rebuild(postgres_settings: Settings) -> None:
     """A part that cannot write (here: a generation with no tables) makes the rebuild
     raise with the part's reason."""
