@@ -244,8 +244,8 @@ def _open_part(settings: Settings) -> tuple[CasebookApplication, ViewDb]:
 
 def _end_with_parent() -> None:
     """End this process as soon as the one that started it ends, however it ends (killed,
-    it stops no part): a part left behind would go on filling, with every core, a
-    generation that nothing will use."""
+    the rebuild runs no `finally` that stops its parts): a part left behind would go on
+    filling, with every core, a generation that nothing will use."""
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_exit_after, args=(parent,), name="rebuild-parent",
@@ -253,6 +253,8 @@ def _end_with_parent() -> None:
 
 
 def _exit_after(parent: BaseProcess) -> None:
+    """Wait for the parent to end, then end this process (from a thread, only `os._exit`
+    does it at once; the main thread may be waiting on the database)."""
     parent.join()
     os._exit(1)
 
