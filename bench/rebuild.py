@@ -127,7 +127,7 @@ def raw_read(settings: Settings) -> float:
 
 def own_cpu_seconds() -> float:
     """CPU seconds of this process and of the processes it started and waited for (a
-    rebuild's, when it splits its read models between processes)."""
+    rebuild's, when it splits the log between processes)."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return time.process_time() + children.ru_utime + children.ru_stime
 
@@ -149,7 +149,7 @@ def main(
         "Keep the log in this schema (and use it if it is there already) instead of a "
         "new schema dropped at the end: for repeated runs on the same log."))] = None,
     processes: Annotated[int, typer.Option(help=(
-        "Processes the rebuild splits its read models between (0: as configured, "
+        "Processes the rebuild splits the log between (0: as configured, "
         "CASEBOOK_REBUILD_PROCESSES, by default the machine's cores)."))] = 0,
     runs: Annotated[int, typer.Option(help="Rebuilds of all read models, one after "
                                       "another (the median is printed).")] = 1,

@@ -46,6 +46,7 @@ from domain.parts import (
     require_new,
     require_not_future,
     require_not_future_date,
+    require_utc_time,
 )
 from domain.values import company_id, normalise_cvr
 
@@ -365,6 +366,7 @@ class Company(Aggregate):
         """Record a contact with the company; it may be logged late, never early."""
         by.require_active()
         require_new("contact", contact_id, self.contacts)
+        require_utc_time("occurred_at", occurred_at)
         require_not_future("occurred_at", occurred_at, now)
         self.trigger_event(
             self.ContactLogged, contact_id=contact_id, staff_id=by.staff_id,
@@ -379,6 +381,7 @@ class Company(Aggregate):
         """Supersede a logged contact with corrected content."""
         by.require_active()
         lookup(self.contacts, contact_id, ContactNotFoundError, "contact")
+        require_utc_time("occurred_at", occurred_at)
         require_not_future("occurred_at", occurred_at, now)
         self._trigger(
             self.ContactCorrected, contact_id=contact_id, channel=channel,

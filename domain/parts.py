@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TypeVar
 from uuid import UUID
 
@@ -13,6 +13,7 @@ from domain.errors import (
     DomainError,
     DuplicateIdError,
     HoursOutOfRangeError,
+    InvalidValue,
     StaffAlreadyLeftError,
 )
 from domain.values import MAX_HOURS_PER_WEEK, MIN_HOURS_PER_WEEK, Unit
@@ -103,6 +104,15 @@ def require_not_future(what: str, when: datetime, now: datetime) -> None:
         raise BusinessDateInFutureError(
             f"{what} {when.isoformat()} lies in the future; log work once it has happened"
         )
+
+
+def require_utc_time(what: str, when: datetime) -> None:
+    """A time must have a time in UTC: the read models keep times in UTC (so that text
+    order is time order), and the first hour of year 1 east of Greenwich has none."""
+    try:
+        when.astimezone(UTC)
+    except OverflowError:
+        raise InvalidValue(f"{what} {when.isoformat()} has no time in UTC") from None
 
 
 def require_not_future_date(what: str, day: date, now: datetime) -> None:

@@ -25,11 +25,13 @@ import gc
 import multiprocessing
 import os
 import signal
+import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
 from operator import itemgetter
 from queue import Empty
@@ -44,10 +46,12 @@ from services.logdecode import LogDecoder, wanted_topics
 from services.views import REGISTRY, ViewDb, create_indexes, prefix_of
 
 REBUILD_BATCH_SIZE = 5000  # events per transaction while rebuilding
-# From this many events in the log, several read models are filled in processes of their
-# own (starting one costs about a second, a rebuild of this many events several).
+# From this many events in the log, the log is split between processes (starting one
+# costs about a second, a rebuild of this many events several).
 SPLIT_FROM = 50_000
 POLL_SECONDS = 0.5  # how often a split rebuild reports its progress
+# Connections each pool of a part may hold: a part reads with one and writes with one.
+PART_CONNECTIONS = 2
 # While rebuilding, the cyclic garbage collector runs this much less often (see _bulk_gc).
 GC_THRESHOLD = 200_000
 
@@ -146,7 +150,10 @@ class RebuildRunner:
                last: int) -> int | None:
         """Send a batch and move each target's position from `start` to `last`, in one
         transaction; None (and nothing written) if a target is not at `start`. (A part
-        only sends the batch.)"""
+        only sends the batch. It need not wait for the WAL flush either: the rebuild
+        records the parts' position after they are all done, and that commit's flush
+        writes every earlier commit's WAL too; a database crash before it fails the
+        parts, whose connections it breaks.)"""
         with self.views.transaction() as sql:
             self.views.commit_without_flush(sql)
             if self.part is not None:
@@ -233,21 +240,41 @@ class _Part:
     batch_size: int
 
 
-def _fill(settings: Settings, part: _Part, said: Queue[tuple[str, int, Any]],
-          rebuild: int) -> None:
+def _open_part(settings: Settings) -> tuple[CasebookApplication, ViewDb]:
+    """The event store and the views of one part, on small pools: with the configured
+    ones, each part would open the event store's whole pool at once, and a rebuild split
+    between the cores of a large machine would take the database's connections from the
+    running service."""
+    small = settings.model_copy(update={"db_pool_size": PART_CONNECTIONS})
+    return open_application(small, POSTGRES_POOL_SIZE=1,
+                            POSTGRES_MAX_OVERFLOW=PART_CONNECTIONS - 1), ViewDb(small)
+
+
+def _end_with_parent() -> None:
+    """End this process as soon as the one that started it ends, however it ends (killed,
+    the rebuild runs no `finally` that stops its parts): a part left behind would go on
+    filling, with every core, a generation that nothing will use."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_after, args=(parent,), name="rebuild-parent",
+                         daemon=True).start()
+
+
+def _exit_after(parent: BaseProcess) -> None:
+    """Wait for the parent to end, then end this process (from a thread, only `os._exit`
+    does it at once; the main thread may be waiting on the database)."""
+    parent.join()
+    os._exit(1)
+
+
+def _fill(settings: Settings, part: _Part, said: Queue[tuple[str, int, Any]]) -> None:
     """In a process of its own: fill the part's share of the read models, saying how far
     it has come, and that it is done (or why it failed) on `said`. Ctrl-C is left to the
-    rebuild's process (`rebuild`), which stops the parts; a part whose rebuild is gone
-    stops at its next batch."""
+    rebuild's process, which stops the parts."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    def reached(position: int) -> None:
-        if os.getppid() != rebuild:
-            raise SystemExit(f"the rebuild (process {rebuild}) is gone")
-        said.put(("at", part.k, position))
-
+    _end_with_parent()
     try:
-        app, views = open_application(settings), ViewDb(settings)
+        app, views = _open_part(settings)
         try:
             known = {cls.name: cls for cls in PROJECTIONS}
             targets = [(known[name](prefix_of(name, generation)), generation)
@@ -256,7 +283,7 @@ def _fill(settings: Settings, part: _Part, said: Queue[tuple[str, int, Any]],
                                    until=part.until, part=(part.k, part.n))
             try:
                 with _bulk_gc():
-                    runner.catch_up(reached)
+                    runner.catch_up(lambda position: said.put(("at", part.k, position)))
             finally:
                 runner.close()
         finally:
@@ -271,36 +298,49 @@ def _fill(settings: Settings, part: _Part, said: Queue[tuple[str, int, Any]],
 def _fill_apart(settings: Settings, parts: list[_Part],
                 progress: Callable[[int], None]) -> None:
     """Run each part in a process of its own; report the least position the parts have
-    reached while they run; raise (and stop the others) if one fails."""
+    reached while they run; raise (and stop the others) if one fails or ends without a
+    word (killed: the kernel kills a process so when memory runs out)."""
     context = multiprocessing.get_context("spawn")  # no copy of this process's threads
     said: Queue[tuple[str, int, Any]] = context.Queue()
-    processes = [context.Process(target=_fill, args=(settings, part, said, os.getpid()),
-                                 name=f"rebuild-{part.k}", daemon=True) for part in parts]
+    processes = {part.k: context.Process(target=_fill, args=(settings, part, said),
+                                         name=f"rebuild-{part.k}", daemon=True)
+                 for part in parts}
     reached = {part.k: 0 for part in parts}
     try:
-        for process in processes:
+        for process in processes.values():
             process.start()
         while reached:
+            # Seen before the queue is read: what a part says, it says before it ends; so
+            # a part seen ended that has said nothing by the time the queue is empty has
+            # ended without a word. (While the others talk, the queue is read on at once.)
+            ended = [processes[k] for k in reached if processes[k].exitcode not in (None, 0)]
             try:
-                what, k, detail = said.get(timeout=POLL_SECONDS)
+                what, k, detail = said.get(timeout=0 if ended else POLL_SECONDS)
             except Empty:
-                ended = [p for p in processes if p.exitcode not in (None, 0)]
-                if ended:  # killed (e.g. out of memory), or failed before it could say
-                    raise RuntimeError(f"rebuild process {ended[0].name} ended with exit "
-                                       f"code {ended[0].exitcode} without a word") from None
+                if ended:
+                    raise RuntimeError(f"a rebuild process ({ended[0].name}) ended without "
+                                       f"a word: {_how_ended(ended[0])}") from None
                 continue
             if what == "failed":
-                raise RuntimeError(f"a rebuild process failed: {detail}")
+                raise RuntimeError(f"a rebuild process ({processes[k].name}) failed: {detail}")
             if what == "done":
                 del reached[k]
             else:
                 reached[k] = detail
             progress(min(reached.values(), default=parts[0].until))
     finally:
-        for process in processes:
+        for process in processes.values():
             if process.is_alive():
                 process.terminate()
-            process.join()
+            if process.pid is not None:  # (a part that could not start has nothing to join)
+                process.join()
+
+
+def _how_ended(process: BaseProcess) -> str:
+    """`killed by signal 9 (Killed)` or `exit code 1`."""
+    code = process.exitcode or 0
+    return f"killed by signal {-code} ({signal.strsignal(-code)})" if code < 0 else \
+        f"exit code {code}"
 
 
 def _record_position(views: ViewDb, targets: list[tuple[Projection, int]],

@@ -28,7 +28,7 @@ def live_generation(services: Services) -> int:
 def test_rebuilt_views_of_the_demo_equal_the_incremental_ones(
         services: Services, processes: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """On the demo's log (every kind of event), each rebuilt table equals the live one;
-    also with the read models split between two processes (PostgreSQL: on SQLite a
+    also with the log split between two processes (PostgreSQL: on SQLite a
     rebuild stays in one process)."""
     monkeypatch.setattr(rebuild_module, "SPLIT_FROM", 0)
     client = acting_client(services)

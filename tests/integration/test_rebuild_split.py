@@ -1,15 +1,25 @@
 """A rebuild split between processes (`services/rebuild.py`): each part reads its own
-aggregates' events in log order and stops at the position the rebuild began at, and a
-part that fails stops the rebuild loudly."""
+aggregates' events in log order and stops at the position the rebuild began at, on two
+connections; a part that fails, is killed or cannot start stops the rebuild loudly, and no
+part outlives the rebuild."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-import queue
 import signal
+import subprocess
+import sys
+import threading
+import time
 import uuid
 from datetime import UTC, date, datetime
+from multiprocessing import context
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any, cast
 
+import psycopg
 import pytest
 
 from domain.staff import StaffMember
@@ -17,7 +27,7 @@ from domain.values import StaffRole, Unit
 from infra.settings import Settings
 from projections.directory import DirectoryProjection
 from services.application import migrate, open_application
-from services.rebuild import RebuildRunner, _fill, _fill_apart, _Part
+from services.rebuild import RebuildRunner, _fill_apart, _open_part, _Part
 from services.views import ViewDb, prefix_of
 
 
@@ -101,23 +111,145 @@ def test_a_failing_part_stops_the_rebuild(postgres_settings: Settings) -> None:
                                         for k in range(2)], reported.append)
 
 
-def test_a_part_stops_when_its_rebuild_is_gone(postgres_settings: Settings) -> None:
-    """A part whose rebuild process has died (its parent is another process now) stops
-    at its first batch instead of working on for nobody."""
-    head = _staff(postgres_settings, 3)
-    views = ViewDb(postgres_settings)
+def test_a_part_holds_two_connections_at_most(postgres_settings: Settings) -> None:
+    """A part's event store and views hold two connections each at most (it reads with
+    one and writes with one), whatever pools the service is configured with: split
+    between the cores of a large machine, the parts would otherwise take the database's
+    connections from the running service."""
+    migrate(postgres_settings)
+    app, views = _open_part(postgres_settings.model_copy(update={"db_pool_size": 20}))
     try:
-        views.start_generation(DirectoryProjection, 2, active=False)
+        pools: list[Any] = [cast(Any, app.recorder).datastore.pool, views._pool]
+        assert [pool.max_size for pool in pools] == [2, 2]
     finally:
         views.close()
-    said: queue.Queue[tuple[str, int, object]] = queue.Queue()
-    not_my_parent = os.getppid() + 1
-    interrupt = signal.getsignal(signal.SIGINT)  # a part leaves Ctrl-C to its rebuild
+        app.close()
+
+
+def _started(name: str) -> BaseProcess:
+    """The child process of that name, once it has started."""
+    for _ in range(400):
+        found = [p for p in multiprocessing.active_children() if p.name == name]
+        if found:
+            return found[0]
+        time.sleep(0.05)
+    raise AssertionError(f"no process {name} started")
+
+
+def test_a_killed_part_stops_the_rebuild_saying_how(postgres_settings: Settings) -> None:
+    """A part killed without a word (as the kernel kills one when memory runs out) makes
+    the rebuild raise, naming the part and the signal, and stop the other part (here
+    still waiting for the log)."""
+    head = _staff(postgres_settings, 3)
+    app = open_application(postgres_settings)
+    log = f'"{postgres_settings.postgres_schema}".{cast(Any, app.recorder).events_table_name}'
+    app.close()
+    raised: list[BaseException] = []
+
+    def rebuild() -> None:
+        try:
+            _fill_apart(postgres_settings, [_Part((("directory", 1),), k, 2, head, 100)
+                                            for k in range(2)], lambda _: None)
+        except RuntimeError as e:
+            raised.append(e)
+
+    thread = threading.Thread(target=rebuild)
+    with psycopg.connect(postgres_settings.database_url) as conn:  # the parts wait for it
+        conn.execute(f"LOCK TABLE {log} IN ACCESS EXCLUSIVE MODE")
+        thread.start()
+        killed = _started("rebuild-0").pid
+        assert killed is not None
+        os.kill(killed, signal.SIGKILL)
+        thread.join()
+    assert [str(e) for e in raised] == ["a rebuild process (rebuild-0) ended without a word: "
+                                        "killed by signal 9 (Killed)"]
+    assert not multiprocessing.active_children()
+
+
+# A rebuild's parent process, killed in the test below: argv is the database URL, the
+# schema and the position the parts stop at.
+_PARENT = ("import sys; from infra.settings import Settings; "
+           "from services.rebuild import _fill_apart, _Part; "
+           "settings = Settings(database_url=sys.argv[1], postgres_schema=sys.argv[2]); "
+           "_fill_apart(settings, [_Part((('directory', 1),), k, 2, int(sys.argv[3]), 100) "
+           "for k in range(2)], print)")
+
+
+def _state(pid: int) -> tuple[int, str]:
+    """A process's parent and state letter (`Z`: ended, not yet reaped); (0, "X") once it
+    is gone."""
     try:
-        with pytest.raises(SystemExit):
-            _fill(postgres_settings, _Part((("directory", 2),), 0, 1, head, 100),
-                  said, not_my_parent)  # type: ignore[arg-type]
-    finally:
-        signal.signal(signal.SIGINT, interrupt)
-    assert said.get_nowait() == (
-        "failed", 0, f"SystemExit: the rebuild (process {not_my_parent}) is gone")
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0, "X"
+    return int(fields[1]), fields[0]
+
+
+def _children(parent: int, count: int) -> list[int]:
+    """The first `count` processes `parent` starts, once it has started them."""
+    for _ in range(400):
+        found = [int(p.name) for p in Path("/proc").iterdir()
+                 if p.name.isdigit() and _state(int(p.name))[0] == parent and
+                 b"spawn_main" in _cmdline(p)]
+        if len(found) >= count:
+            return found[:count]
+        time.sleep(0.05)
+    raise AssertionError(f"process {parent} did not start {count} processes")
+
+
+def _cmdline(proc: Path) -> bytes:
+    try:
+        return (proc / "cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _all_end(pids: list[int]) -> bool:
+    """Whether these processes all end (within seconds)."""
+    for _ in range(200):
+        if all(_state(pid)[1] in "ZX" for pid in pids):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_parts_end_when_the_rebuild_is_killed(postgres_settings: Settings) -> None:
+    """When the rebuild's own process is killed (SIGKILL, or SIGTERM: neither runs its
+    `finally`), its parts end too, rather than go on filling, with every core, a
+    generation that nothing will use."""
+    head = _staff(postgres_settings, 3)
+    app = open_application(postgres_settings)
+    log = f'"{postgres_settings.postgres_schema}".{cast(Any, app.recorder).events_table_name}'
+    app.close()
+    with psycopg.connect(postgres_settings.database_url) as conn:  # the parts wait for it
+        conn.execute(f"LOCK TABLE {log} IN ACCESS EXCLUSIVE MODE")
+        rebuild = subprocess.Popen(
+            [sys.executable, "-c", _PARENT, postgres_settings.database_url,
+             postgres_settings.postgres_schema, str(head)],
+            cwd=Path(__file__).parents[2], stdout=subprocess.DEVNULL)
+        parts = _children(rebuild.pid, 2)
+        rebuild.kill()
+        rebuild.wait()
+        assert _all_end(parts)
+
+
+def test_a_part_that_cannot_start_fails_the_rebuild_with_why(
+        postgres_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the second part cannot be started (as when the system has no process or
+    memory to spare), the rebuild raises that reason, and the part already started is
+    stopped."""
+    head = _staff(postgres_settings, 3)
+    start = context.SpawnProcess._Popen
+    started: list[BaseProcess] = []
+
+    def popen(process: BaseProcess) -> Any:
+        if started:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        started.append(process)
+        return start(process)
+
+    monkeypatch.setattr(context.SpawnProcess, "_Popen", staticmethod(popen))
+    with pytest.raises(BlockingIOError, match="Resource temporarily unavailable"):
+        _fill_apart(postgres_settings, [_Part((("directory", 1),), k, 2, head, 100)
+                                        for k in range(2)], lambda _: None)
+    assert [p.exitcode is not None for p in started] == [True]

@@ -82,6 +82,23 @@ def test_an_unknown_municipality_is_422(client: TestClient, staff: str) -> None:
     assert_problem(r, 422, "999")
 
 
+def test_a_contact_time_that_has_no_utc_time_is_422(client: TestClient, staff: str,
+                                                     registered: str,
+                                                     services: Services) -> None:
+    """A contact logged or corrected at a time before the first UTC time (the first hour
+    of year 1, east of Greenwich) is refused, and nothing is written: the read models
+    keep times in UTC, and would stop at such an event."""
+    logged = client.post(f"/companies/{registered}/contacts", json=contact(staff)).json()
+    before = len(events_of(services))
+    early = "0001-01-01T00:30:00+01:00"
+    assert_problem(client.post(f"/companies/{registered}/contacts",
+                               json=contact(staff, occurred_at=early)), 422, early)
+    assert_problem(client.post(f"/companies/{registered}/contacts/{logged['id']}/corrections",
+                               json=contact(staff, occurred_at=early, reason="time")), 422,
+                   early)
+    assert len(events_of(services)) == before
+
+
 def test_wrong_types_and_missing_fields_are_422_per_field(client: TestClient, staff: str,
                                                           registered: str) -> None:
     """Validation errors list each field with a message."""

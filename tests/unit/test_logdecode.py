@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import DatetimeAsISO, StoredEvent
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -74,11 +74,15 @@ def test_a_state_beyond_orjson_goes_through_the_mapper() -> None:
                                             min_value=timedelta(hours=-23),
                                             max_value=timedelta(hours=23))))))
 def test_read_models_write_a_datetime_and_its_text_alike(moment: datetime) -> None:
-    """A rebuild hands the read models a datetime's ISO text, the workers the datetime:
-    `utc_text` and `business_text` write the same for both (any offset, seconds and
-    microseconds too)."""
-    assert utc_text(moment.isoformat()) == utc_text(moment)
-    assert business_text(moment.isoformat()) == business_text(moment)
+    """A rebuild hands the read models a datetime's stored ISO text, the workers the
+    datetime the library decodes from that text: `utc_text` and `business_text` write
+    the same for both (any offset, seconds and microseconds too). (Not always the
+    datetime that was stored: Python reads an offset under a second, +00:00:00.000001,
+    as none.)"""
+    stored = DatetimeAsISO().encode(moment)
+    decoded = DatetimeAsISO().decode(stored)
+    assert utc_text(stored) == utc_text(decoded)
+    assert business_text(stored) == business_text(decoded)
 
 
 @given(st.dates())
