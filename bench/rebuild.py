@@ -111,6 +111,15 @@ def write_log(app: CasebookApplication, events: int, companies: int) -> int:
     return app.last_position()
 
 
+def count_companies(settings: Settings) -> int:
+    """How many companies the log has."""
+    with psycopg.connect(settings.database_url) as conn:
+        row = conn.execute(SQL("SELECT COUNT(*) FROM {0}.casebook_events WHERE topic = %s "
+                               "AND originator_version = 1").format(
+            Identifier(settings.postgres_schema)), (Company.Registered.TOPIC,)).fetchone()
+    return int(row[0]) if row else 0
+
+
 def raw_read(settings: Settings) -> float:
     """SELECT every stored event and json.loads its state; events/s."""
     started = time.perf_counter()
@@ -162,10 +171,12 @@ def main(
     views = ViewDb(settings)
     try:
         head = app.last_position() if keep else 0
-        if not head:
+        if head:
+            console.print(f"the log kept in schema {schema} (--events and --companies unused)")
+        else:
             head = write_log(app, events, companies)
         raw = raw_read(settings)
-        console.print(f"log: {head:,} events over {companies:,} companies")
+        console.print(f"log: {head:,} events over {count_companies(settings):,} companies")
         console.print(f"raw SELECT + json.loads: {raw:,.0f} events/s")
         names = [cls.name for cls in PROJECTIONS]
         rates = []

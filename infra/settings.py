@@ -48,9 +48,10 @@ class Settings(BaseSettings):
         None, ge=1, le=65535, description="serve /metrics on its own listener on this port")
     rebuild_batch_size: int = Field(5000, ge=1, le=100_000)
     rebuild_processes: int = Field(
-        default_factory=lambda: os.cpu_count() or 1, ge=1, le=64,
+        default_factory=lambda: min(len(os.sched_getaffinity(0)), 8), ge=1, le=64,
         description="processes a rebuild splits the log between, by aggregate "
-                    "(PostgreSQL, logs of 50,000 events or more); default: the machine's cores")
+                    "(PostgreSQL, logs of 50,000 events or more); default: the cores this "
+                    "process may run on, at most 8")
     state_snapshot_every: int = Field(250, ge=0, le=1_000_000)
 
     @property
