@@ -93,6 +93,14 @@ def _write(settings: Settings, background: int) -> None:
     app.close()
 
 
+def _vacuum(url: str, schema: str) -> None:
+    """VACUUM ANALYZE every table of the schema (only of this schema)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = [Identifier(schema, name) for (name,) in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,))]
+        conn.execute(SQL("VACUUM ANALYZE {0}").format(SQL(", ").join(tables)))
+
+
 def _print(name: str, samples: list[float], cpu: float | None = None) -> None:
     p50, p99 = _quantiles(samples)
     per = f", API CPU {cpu * 1000:.2f} ms per request" if cpu is not None else ""
@@ -141,6 +149,10 @@ def main(
     keep: Annotated[bool, typer.Option(help="Leave the schema in place for `--schema`.")
                     ] = False,
     quick: Annotated[bool, typer.Option(help="Only the floor and the overview.")] = False,
+    vacuum: Annotated[bool, typer.Option(help=(
+        "VACUUM ANALYZE the schema once the read models have caught up, as autovacuum "
+        "would in production (a server with autovacuum off reads every counted row's "
+        "heap page and plans without statistics)."))] = False,
 ) -> None:
     """Build the data, start the API and the worker, and measure."""
     reused = schema is not None
@@ -169,6 +181,8 @@ def main(
         while any((views.active_generation(n) or (0, 0))[1] < head
                   for n in ("directory", "overview", "timeline")):
             time.sleep(0.5)
+        if vacuum:
+            _vacuum(url, schema)
         _measure(port, bare_port, server.pid, requests, quick)
     finally:
         views.close()
