@@ -2,7 +2,10 @@
 
 Rows per company for its contact person and their predecessors, contacts (as
 last corrected), openings, referrals, placements, follow-ups and commitments.
-Counts and warnings are computed when read, against the reader's today.
+The company's row counts what its lists hold whatever the day (`TOTALS`), so that
+reading the overview counts no rows; what depends on the reader's today
+(follow-ups due and overdue, the contacts of the last 7 and 30 days) is counted
+when read.
 """
 
 from __future__ import annotations
@@ -12,6 +15,10 @@ from typing import Any
 from projections.base import Projection, Sql, as_json, collect_handlers, on, plain, utc_text
 
 _COMPANY = "{t}companies (company_id TEXT PRIMARY KEY, cvr TEXT NOT NULL, "
+TOTALS = ("holders_total", "open_openings_total", "referrals_in_flight_total",
+          "in_placement_total", "commitments_total")
+"""The companies table's counters: contact persons so far, open openings, referrals
+awaiting an answer, running placements, commitments."""
 
 
 @collect_handlers
@@ -22,17 +29,20 @@ class OverviewProjection(Projection):
     tables = (
         "CREATE TABLE IF NOT EXISTS " + _COMPANY + "name TEXT NOT NULL, "
         "municipality TEXT NOT NULL, contact_person TEXT, contact_since TEXT, "
-        "max_contacts_per_month INTEGER, preferred_channel TEXT)",
+        "max_contacts_per_month INTEGER, preferred_channel TEXT, "
+        + ", ".join(f"{total} INTEGER NOT NULL" for total in TOTALS) + ")",
         "CREATE TABLE IF NOT EXISTS {t}holders (position BIGINT PRIMARY KEY, "
         "company_id TEXT NOT NULL, staff_id TEXT NOT NULL, previous_staff_id TEXT, "
         "reason TEXT NOT NULL, handover_note TEXT NOT NULL, since TEXT NOT NULL, "
         "by_id TEXT NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS {t}holders_company ON {t}holders (company_id)",
+        # The newest holders of a company first, without scanning other companies'.
+        "CREATE INDEX IF NOT EXISTS {t}holders_newest ON {t}holders (company_id, position)",
         "CREATE TABLE IF NOT EXISTS {t}contacts (contact_id TEXT PRIMARY KEY, "
         "company_id TEXT NOT NULL, staff_id TEXT NOT NULL, unit TEXT NOT NULL, "
         "channel TEXT NOT NULL, occurred_at TEXT NOT NULL, summary TEXT NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS {t}contacts_company ON {t}contacts "
-        "(company_id, occurred_at)",
+        # The last 30 days' contacts, counted per person from the index alone.
+        "CREATE INDEX IF NOT EXISTS {t}contacts_recent ON {t}contacts "
+        "(company_id, occurred_at, staff_id)",
         "CREATE TABLE IF NOT EXISTS {t}openings (opening_id TEXT PRIMARY KEY, "
         "company_id TEXT NOT NULL, title TEXT NOT NULL, hours_per_week INTEGER NOT NULL, "
         "positions INTEGER NOT NULL, kinds TEXT NOT NULL, open INTEGER NOT NULL)",
@@ -62,8 +72,8 @@ class OverviewProjection(Projection):
         "WHERE open = 1",
         "CREATE INDEX IF NOT EXISTS {t}referrals_in_flight ON {t}referrals "
         "(company_id, referred_at, referral_id) WHERE outcome IS NULL",
-        "CREATE INDEX IF NOT EXISTS {t}placements_running ON {t}placements "
-        "(company_id, starts_on, placement_id) WHERE ended_on IS NULL",
+        "CREATE INDEX IF NOT EXISTS {t}placements_newest ON {t}placements "
+        "(company_id, starts_on DESC, placement_id) WHERE ended_on IS NULL",
         "CREATE INDEX IF NOT EXISTS {t}follow_ups_open ON {t}follow_ups "
         "(company_id, due_on, follow_up_id) WHERE status IS NULL",
         "CREATE INDEX IF NOT EXISTS {t}follow_ups_next ON {t}follow_ups "
@@ -72,9 +82,9 @@ class OverviewProjection(Projection):
 
     @on("company.registered")
     def registered(self, e: Any, position: int, sql: Sql) -> None:
-        sql.execute(f"INSERT INTO {self.t('companies')} (company_id, cvr, name, municipality) "
-                    "VALUES (%s, %s, %s, %s)",
-                    (str(e.originator_id), e.cvr, e.name, e.municipality))
+        sql.execute(f"INSERT INTO {self.t('companies')} (company_id, cvr, name, municipality, "
+                    f"{', '.join(TOTALS)}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (str(e.originator_id), e.cvr, e.name, e.municipality, *[0] * len(TOTALS)))
 
     @on("company.details_changed")
     def details_changed(self, e: Any, position: int, sql: Sql) -> None:
@@ -92,6 +102,7 @@ class OverviewProjection(Projection):
                     "(%s, %s, %s, %s, %s, %s, %s, %s)",
                     (position, str(e.originator_id), str(e.staff_id),
                      plain(e.previous_staff_id), e.reason, e.handover_note, since, str(e.by)))
+        self._count(sql, e, "holders_total", 1)
 
     @on("company.contact_preference_set")
     def preference(self, e: Any, position: int, sql: Sql) -> None:
@@ -118,11 +129,13 @@ class OverviewProjection(Projection):
                     "hours_per_week, positions, kinds, open) VALUES (%s, %s, %s, %s, %s, %s, %s)",
                     (str(e.opening_id), str(e.originator_id), e.title, e.hours_per_week,
                      e.positions, as_json({"kinds": list(e.placement_kinds)}), 1))
+        self._count(sql, e, "open_openings_total", 1)
 
     @on("company.opening_closed")
     def opening_closed(self, e: Any, position: int, sql: Sql) -> None:
         sql.execute(f"UPDATE {self.t('openings')} SET open = %s WHERE opening_id = %s",
                     (0, str(e.opening_id)))
+        self._count(sql, e, "open_openings_total", -1)  # the company closes an opening once
 
     @on("company.candidate_referred")
     def referred(self, e: Any, position: int, sql: Sql) -> None:
@@ -132,11 +145,13 @@ class OverviewProjection(Projection):
                     (str(e.referral_id), str(e.originator_id), str(e.opening_id),
                      str(e.candidate_id), _recorded(e), int(e.health_clarified),
                      int(e.motivation_clarified)))
+        self._count(sql, e, "referrals_in_flight_total", 1)
 
     @on("company.referral_answered")
     def answered(self, e: Any, position: int, sql: Sql) -> None:
         sql.execute(f"UPDATE {self.t('referrals')} SET outcome = %s WHERE referral_id = %s",
                     (e.outcome, str(e.referral_id)))
+        self._count(sql, e, "referrals_in_flight_total", -1)  # answered once
 
     @on("company.placement_started")
     def placement(self, e: Any, position: int, sql: Sql) -> None:
@@ -145,6 +160,7 @@ class OverviewProjection(Projection):
                     "(%s, %s, %s, %s, %s, %s)",
                     (str(e.placement_id), str(e.originator_id), str(e.candidate_id), e.kind,
                      e.hours_per_week, plain(e.starts_on)))
+        self._count(sql, e, "in_placement_total", 1)
 
     @on("company.placement_changed")
     def placement_changed(self, e: Any, position: int, sql: Sql) -> None:
@@ -155,6 +171,7 @@ class OverviewProjection(Projection):
     def placement_ended(self, e: Any, position: int, sql: Sql) -> None:
         sql.execute(f"UPDATE {self.t('placements')} SET ended_on = %s WHERE placement_id = %s",
                     (plain(e.ends_on), str(e.placement_id)))
+        self._count(sql, e, "in_placement_total", -1)  # ended once
 
     @on("company.follow_up_scheduled")
     def follow_up(self, e: Any, position: int, sql: Sql) -> None:
@@ -175,6 +192,13 @@ class OverviewProjection(Projection):
                     "(%s, %s, %s, %s, %s, %s)",
                     (str(e.commitment_id), str(e.originator_id), e.description,
                      e.target_hires, plain(e.by_date), _recorded(e)[:10]))
+        self._count(sql, e, "commitments_total", 1)
+
+    def _count(self, sql: Sql, e: Any, total: str, change: int) -> None:
+        """Move one of the company's counters (the aggregate allows each closing, answer
+        and end once, so every -1 undoes a +1)."""
+        sql.execute(f"UPDATE {self.t('companies')} SET {total} = {total} + %s "
+                    "WHERE company_id = %s", (change, str(e.originator_id)))
 
 
 def _recorded(e: Any) -> str:

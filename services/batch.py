@@ -5,10 +5,12 @@ UPDATE or DELETE FROM, and read nothing else; so only the order within a
 table matters. On a table whose primary key is known, an `INSERT` is held as a
 row, and an `UPDATE ... SET c = %s, ... WHERE <key> = %s` changes the held row
 in place, or, for a row of an earlier batch, is merged with the other updates
-of that row (later values win). At the end of the batch each table gets one
-`executemany` per set of updated columns and one COPY (PostgreSQL) or
-`executemany` (SQLite) of its new rows. Any other statement first sends what
-its table holds, then runs as it is.
+of that row (later values win). A counter's `UPDATE ... SET n = n + %s WHERE
+<key> = %s` is added to the held row or to a value the batch sets, else summed
+with the row's other increments. At the end of the batch each table gets one
+`executemany` per set of updated columns, one per set of incremented columns,
+and one COPY (PostgreSQL) or `executemany` (SQLite) of its new rows. Any other
+statement first sends what its table holds, then runs as it is.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from projections.base import Projection, Sql
 
 _INSERT = re.compile(r"^INSERT INTO (\w+) \(([\w, ]+)\) VALUES \((?:%s, )*%s\)$")
 _UPDATE = re.compile(r"^UPDATE (\w+) SET ((?:\w+ = %s, )*\w+ = %s) WHERE (\w+) = %s$")
+_INCREMENT = re.compile(
+    r"^UPDATE (\w+) SET ((?:(\w+) = \3 \+ %s, )*(\w+) = \4 \+ %s) WHERE (\w+) = %s$")
 _WRITE = re.compile(r"^(?:INSERT INTO|UPDATE|DELETE FROM) (\w+)")
 _KEY = re.compile(r"CREATE TABLE IF NOT EXISTS \{t\}(\w+) \((\w+) \w+ PRIMARY KEY")
 COPY_FROM = 16  # rows from which a COPY beats an executemany
@@ -48,6 +52,7 @@ class _Table:
     insert: str = ""
     rows: dict[Any, list[Any]] = field(default_factory=dict)
     updates: dict[Any, dict[str, Any]] = field(default_factory=dict)
+    increments: dict[Any, dict[str, Any]] = field(default_factory=dict)  # of earlier rows
 
 
 class BatchSql:
@@ -71,6 +76,8 @@ class BatchSql:
             self._insert(table, table_name, statement, parsed[2], parsed[3], params)
         elif kind == "update" and table is not None:
             self._update(table, table_name, statement, parsed[2], params)
+        elif kind == "increment" and table is not None:
+            self._increment(table, parsed[2], params)
         else:
             if table_name is not None:
                 self._flush_table(table_name)
@@ -101,13 +108,17 @@ class BatchSql:
         if match and self._keys.get(match.group(1)) == match.group(3):
             columns = tuple(a.split(" = ")[0] for a in match.group(2).split(", "))
             return ("update", match.group(1), columns)
+        match = _INCREMENT.match(statement)
+        if match and self._keys.get(match.group(1)) == match.group(5):
+            columns = tuple(a.split(" = ")[0] for a in match.group(2).split(", "))
+            return ("increment", match.group(1), columns)
         write = _WRITE.match(statement)
         return ("other", write.group(1) if write else None)
 
     def _insert(self, table: _Table, name: str, statement: str, columns: tuple[str, ...],
                 key_at: int, params: Sequence[Any]) -> None:
         key = params[key_at]
-        if key in table.rows or key in table.updates or \
+        if key in table.rows or key in table.updates or key in table.increments or \
                 (table.insert and statement != table.insert):
             self._flush_table(name)  # keep this table's order exact in the rare case
             table = self._tables[name] = _Table(table.key)
@@ -130,6 +141,27 @@ class BatchSql:
                 row[at] = value
             return
         table.updates.setdefault(key, {}).update(zip(columns, params, strict=False))
+        pending = table.increments.get(key)
+        if pending:
+            for column in columns:
+                pending.pop(column, None)  # the value set wins over earlier increments
+
+    def _increment(self, table: _Table, columns: tuple[str, ...],
+                   params: Sequence[Any]) -> None:
+        """Add to counters: in the held row, or to a value this batch sets, or summed
+        with the row's other increments."""
+        key = params[-1]
+        row, values = table.rows.get(key), table.updates.get(key, {})
+        for column, delta in zip(columns, params, strict=False):
+            if row is not None:
+                at = table.at.get(column)
+                if at is not None and at < len(row):  # else NULL, and NULL + n is NULL
+                    row[at] = _plus(row[at], delta)
+            elif column in values:
+                values[column] = _plus(values[column], delta)
+            else:
+                counts = table.increments.setdefault(key, {})
+                counts[column] = counts.get(column, 0) + delta
 
     def _flush_table(self, name: str) -> None:
         table = self._tables.pop(name, None)
@@ -141,6 +173,13 @@ class BatchSql:
         for updated, changes in groups.items():
             sets = ", ".join(f"{c} = %s" for c in updated)
             self._sql.executemany(f"UPDATE {name} SET {sets} WHERE {table.key} = %s", changes)
+        sums: dict[tuple[str, ...], list[list[Any]]] = {}
+        for key, counts in table.increments.items():
+            if counts:
+                sums.setdefault(tuple(counts), []).append([*counts.values(), key])
+        for counted, deltas in sums.items():
+            adds = ", ".join(f"{c} = {c} + %s" for c in counted)
+            self._sql.executemany(f"UPDATE {name} SET {adds} WHERE {table.key} = %s", deltas)
         if not table.rows:
             return
         # Columns a row does not set are NULL, as the INSERT would have left them (the
@@ -158,6 +197,11 @@ class BatchSql:
             self._sql.execute(insert, rows[0])
         else:
             self._sql.executemany(insert, rows)
+
+
+def _plus(value: Any, delta: Any) -> Any:
+    """`value + delta` as SQL adds: NULL stays NULL."""
+    return None if value is None else value + delta
 
 
 class RecordedSql:

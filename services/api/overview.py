@@ -9,10 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from domain.errors import CompanyNotFoundError
 from domain.values import company_id, normalise_cvr
+from projections.overview import TOTALS
 from services.api.access import READERS, Scope, allow
 from services.api.context import Services
 from services.api.erasure import erased_sql
@@ -120,6 +123,7 @@ _LISTS: dict[str, _List] = {
         "AND p.starts_on >= x.agreed_on AND p.starts_on <= x.by_date) AS actual_hires "
         "FROM {o}commitments x", "x.company_id = %s", "x.by_date, x.commitment_id"),
 }
+_DATED = ("follow_ups_overdue", "follow_ups_due")  # the lists whose totals depend on today
 ListName = Literal["open_openings", "referrals_in_flight", "in_placement",
                    "follow_ups_overdue", "follow_ups_due", "commitments"]
 Overviews = Annotated[ViewsAt, Depends(reading("overview", "directory"))]
@@ -132,24 +136,36 @@ class OverviewList(BaseModel):
     entries: list[dict[str, Any]]
 
 
-@router.get("/companies/{cvr}")
-def overview(
+@router.get("/companies/{cvr}", response_model=Overview)
+async def overview(
     cvr: str, services: Svc, who: Reader, at: Overviews,
     items: Annotated[int, Query(ge=1, le=200, description=(
         "Entries shown per list; `totals` counts them all, and "
         "/companies/{cvr}/overview/{list} pages through the rest"))] = ITEMS,
-) -> Overview:
+) -> Response:
     """The company's contact person and their predecessors, last contact, coordination,
     openings, referrals, placements, follow-ups and commitments (the first `items` of
     each list, with totals)."""
+    # One hop to a worker thread for the reads and the JSON; the model is built right,
+    # so FastAPI's second hop to validate it again is skipped (same JSON, same schema).
+    found = await run_in_threadpool(_json, cvr, services, at, items)
+    return Response(found, media_type="application/json")
+
+
+def _json(cvr: str, services: Services, at: ViewsAt, items: int) -> str:
+    return company_overview(cvr, services, at, items).model_dump_json()
+
+
+def company_overview(cvr: str, services: Services, at: ViewsAt,
+                     items: int = ITEMS) -> Overview:
+    """The overview of the company with this CVR (for the API and the web page)."""
     cvr = normalise_cvr(cvr)
     now = services.clock()
     # One read transaction: every part of the answer is as of the same moment.
     with services.views.reading():
         o, d = at.prefix("overview"), at.prefix("directory")
-        found = _overview(_Query(services, o, d, str(company_id(cvr)), now.date()),
-                          cvr, now, items)
-    return found
+        return _overview(_Query(services, o, d, str(company_id(cvr)), now.date()),
+                         cvr, now, items)
 
 
 @router.get("/companies/{cvr}/overview/{list_name}")
@@ -175,27 +191,33 @@ def overview_list(
 
 def _overview(q: _Query, cvr: str, now: datetime, items: int) -> Overview:
     # Every part's statement at once: one round trip on PostgreSQL.
-    head_rows, holder_rows, contact_rows, *pages = q.views.fetch_each([
-        q.head(now), q.holders(items + 1), q.last_contact(),
+    head_rows, by_person, holder_rows, contact_rows, *pages = q.views.fetch_each([
+        q.head(), q.contacts_by_person(now), q.holders(items + 1), q.last_contact(),
         *(q.entries(list_name, items) for list_name in _LISTS)])
     head = q.read_head(head_rows)
     if head is None:
         raise CompanyNotFoundError(f"no company with CVR {cvr} is registered")
-    name, municipality, cap, holder_count, totals, contacts = head
+    name, municipality, cap, contact_person, holder_count, totals = head
     holders = q.read_holders(holder_rows)
     return Overview(
         cvr=cvr, name=name, municipality=municipality,
         contact_person=holders[0] if holders else None,
         earlier_contact_persons=holders[1:], last_contact=q.read_last_contact(contact_rows),
-        coordination=_coordination(cap, *contacts),
+        coordination=_coordination(cap, contact_person, by_person),
         totals=Totals(earlier_contact_persons=max(holder_count - 1, 0), **totals),
         **{list_name: _entries(list_name, rows) for list_name, rows in zip(
             _LISTS, pages, strict=True)},
     )
 
 
-def _coordination(cap: int | None, month: int, people: int, week: int,
-                  others: int) -> Coordination:
+def _coordination(cap: int | None, contact_person: str | None,
+                  by_person: list[tuple[Any, ...]]) -> Coordination:
+    """The last 30 days' contacts against the cap, from (person, contacts in 30 days,
+    of them in the last 7) rows."""
+    month = sum(int(n) for _, n, _ in by_person)
+    week = sum(int(n) for _, _, n in by_person)
+    people = len(by_person)
+    others = sum(int(n) for staff, n, _ in by_person if staff != contact_person)
     month_cap = cap or DEFAULT_CONTACT_CAP
     warning = None
     if month > month_cap:
@@ -226,33 +248,33 @@ class _Query:
         return None if staff_id is None else Person(id=staff_id, name=name,
                                                     left=has_left(left_on, self.today))
 
-    def head(self, now: datetime) -> Statement:
-        """In one statement: the company's row, how many have held the contact person
-        role, every list's total, and the contacts of the last 30 days (how many, from how
-        many people, how many in the last 7, how many not by the current contact person)."""
-        counts, params = self._counts(list(_LISTS))
+    def head(self) -> Statement:
+        """The company's row with its stored totals, and the follow-ups overdue and due
+        as of today (counted: they depend on the day)."""
+        counts, params = self._counts(list(_DATED))
         return self.raw(
-            "SELECT c.name, c.municipality, c.max_contacts_per_month, "
-            "(SELECT COUNT(*) FROM {o}holders h WHERE h.company_id = c.company_id), "
-            + ", ".join(counts) + ", k.month, k.people, k.week, k.others "
-            "FROM {o}companies c, (SELECT COUNT(*) AS month, COUNT(DISTINCT staff_id) AS "
-            "people, COALESCE(SUM(CASE WHEN occurred_at >= %s THEN 1 ELSE 0 END), 0) AS week, "
-            "COALESCE(SUM(CASE WHEN staff_id <> COALESCE((SELECT staff_id FROM {o}holders "
-            "WHERE company_id = %s ORDER BY position DESC LIMIT 1), '') THEN 1 ELSE 0 END), 0) "
-            "AS others FROM {o}contacts WHERE company_id = %s AND occurred_at >= %s) k "
-            "WHERE c.company_id = %s",
-            (*params, _utc_text(now - timedelta(days=7)), self.stream, self.stream,
-             _utc_text(now - timedelta(days=30)), self.stream))
+            "SELECT c.name, c.municipality, c.max_contacts_per_month, c.contact_person, "
+            + ", ".join(f"c.{total}" for total in TOTALS) + ", " + ", ".join(counts)
+            + " FROM {o}companies c WHERE c.company_id = %s", (*params, self.stream))
 
     def read_head(self, rows: list[tuple[Any, ...]]) -> tuple[
-            str, str, int | None, int, dict[str, int], tuple[int, int, int, int]] | None:
+            str, str, int | None, str | None, int, dict[str, int]] | None:
         """The head's row, None if the company is unknown."""
         if not rows:
             return None
-        row = rows[0]
-        totals = {n: int(v) for n, v in zip(_LISTS, row[4:4 + len(_LISTS)], strict=True)}
-        month, people, week, others = (int(v) for v in row[4 + len(_LISTS):])
-        return row[0], row[1], row[2], int(row[3]), totals, (month, people, week, others)
+        name, municipality, cap, contact_person, *counts = rows[0]
+        totals = {n.removesuffix("_total"): int(v) for n, v in zip(
+            [*TOTALS, *_DATED], counts, strict=True)}
+        return name, municipality, cap, contact_person, totals.pop("holders"), totals
+
+    def contacts_by_person(self, now: datetime) -> Statement:
+        """Per person, their contacts of the last 30 days and how many of those were in
+        the last 7 (few rows: one per person)."""
+        return self.raw(
+            "SELECT staff_id, COUNT(*), SUM(CASE WHEN occurred_at >= %s THEN 1 ELSE 0 END) "
+            "FROM {o}contacts WHERE company_id = %s AND occurred_at >= %s GROUP BY staff_id",
+            (_utc_text(now - timedelta(days=7)), self.stream,
+             _utc_text(now - timedelta(days=30))))
 
     def holders(self, limit: int) -> Statement:
         return self.rows("SELECT h.staff_id, h.since, h.reason, h.handover_note, "

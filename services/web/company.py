@@ -20,7 +20,7 @@ from domain.values import (
     normalise_cvr,
 )
 from services.api.access import READERS, Scope, allow
-from services.api.overview import Overview, overview
+from services.api.overview import Overview, company_overview
 from services.api.reads import All, Svc, TimelineEntry, ViewsAt, reading, timeline, view_prefix
 from services.auth import STAFF_ROLES, Principal
 from services.web.i18n import CATALOGUE, day, translate
@@ -148,7 +148,7 @@ def _company_page(request: Request, svc: Svc, who: Principal, cvr: str, *,
     if partial(request) == "timeline":
         return page(request, "_timeline_page.html", who=who, entries=entries,
                     next_url=next_url)
-    o = overview(cvr, svc, who, at)
+    o = company_overview(cvr, svc, at)
     return page(
         request, "company.html", status, who=who, o=o, entries=entries, next_url=next_url,
         filters={k: filters.get(k) or "" for k in ("kind", "actor", "from", "to")},
