@@ -26,18 +26,17 @@ import multiprocessing
 import os
 import signal
 import threading
-from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
-from operator import itemgetter
 from queue import Empty
 from typing import Any
 
 from infra.settings import Settings
+from infra.stores import LogRow
 from projections.base import Projection
 from projections.registry import PROJECTIONS
 from services.application import CasebookApplication, open_application
@@ -98,13 +97,26 @@ class RebuildRunner:
         target wants it (else None)."""
         decode, wanted = self._decode, self._wanted
         until = self.until
-        limit = self.batch_size if until is None else min(self.batch_size, until - start + 1)
-        if limit <= 0:
-            return []
-        rows = self.app.store.read_log(start, limit, text_ids=True, part=self.part)
-        if until is not None and rows and rows[-1][0] > until:  # (a part skips positions)
-            rows = rows[:bisect_right(rows, until, key=itemgetter(0))]
+        if self.part is not None:
+            rows = self._read_part(start)
+        else:
+            limit = self.batch_size if until is None else \
+                min(self.batch_size, until - start + 1)
+            rows = self.app.store.read_log(start, limit, text_ids=True) if limit > 0 else []
         return [(decode(row) if wanted(row[3]) else None, row[0]) for row in rows]
+
+    def _read_part(self, start: int) -> list[LogRow]:
+        """A part's next batch: its events among the next `batch_size` times n positions
+        (about a batch), or among the following ones where those hold none of them."""
+        assert self.part is not None and self.until is not None  # (a part has both)
+        span = self.batch_size * self.part[1]
+        while start <= self.until:
+            limit = min(span, self.until - start + 1)
+            rows = self.app.store.read_log(start, limit, text_ids=True, part=self.part)
+            if rows:
+                return rows
+            start += limit
+        return []
 
     def _next(self) -> list[tuple[Any, int]]:
         # The next batch is read and decoded in a second thread while this one writes.
