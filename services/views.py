@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from psycopg import IsolationLevel
 from psycopg_pool import ConnectionPool
 
 from infra.persistence import postgres_conninfo
@@ -142,7 +143,7 @@ class ViewDb:
         if getattr(self._local, "shared", None) is not None:
             yield
             return
-        with self.transaction(write=False) as sql:
+        with self._snapshot() as sql:
             sql.execute(_ACTIVE)
             generations = _generations(sql.fetchall())
             self._local.shared, self._local.generations = sql, generations
@@ -150,6 +151,25 @@ class ViewDb:
                 yield
             finally:
                 self._local.shared = self._local.generations = None
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Sql]:
+        """A read-only transaction whose statements all see one snapshot: on PostgreSQL
+        REPEATABLE READ (in READ COMMITTED each statement would see what had committed
+        when it began, so a page's parts could differ), set on its BEGIN; SQLite's
+        transaction has one snapshot anyway."""
+        if self._pool is None:
+            with self.transaction(write=False) as sql:
+                yield sql
+            return
+        with self._pool.connection() as conn:
+            conn.isolation_level, conn.read_only = IsolationLevel.REPEATABLE_READ, True
+            try:
+                with conn.transaction(), conn.cursor() as cur:
+                    yield _PostgresSql(cur)
+            finally:
+                if not conn.closed:  # back to the pool as it came
+                    conn.isolation_level = conn.read_only = None
 
     def fetch_each(self, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
         """The rows of each read-only statement, in order; on PostgreSQL sent in one

@@ -71,3 +71,20 @@ def test_fetch_each_works_on_sqlite_too(sqlite_settings: Settings) -> None:
                                  ("SELECT 1 WHERE 0", ())]) == [[(2,)], []]
     finally:
         views.close()
+
+
+def test_the_reads_of_a_block_see_one_moment(views: ViewDb) -> None:
+    """What commits while a page is read is not seen by the page's later reads (on
+    PostgreSQL in READ COMMITTED it would be), nor does it leave the connection in that
+    mode for the next user of the pool."""
+    with views.transaction() as sql:
+        sql.execute("CREATE TABLE moment (n INTEGER)")
+        sql.execute("INSERT INTO moment VALUES (1)")
+    with views.reading():
+        before = views.query("SELECT COUNT(*) FROM moment")
+        with views.transaction() as sql:  # another connection: a worker's commit
+            sql.execute("INSERT INTO moment VALUES (2)")
+        after = views.query("SELECT COUNT(*) FROM moment")
+    assert before == after == [(1,)]
+    assert views.query("SELECT COUNT(*) FROM moment") == [(2,)]
+    assert views.query("SHOW transaction_isolation") == [("read committed",)]
