@@ -24,6 +24,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import resource
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -35,6 +36,8 @@ from multiprocessing.queues import Queue
 from queue import Empty
 from typing import Any
 
+import structlog
+
 from infra.settings import Settings
 from infra.stores import LogRow
 from projections.base import Projection
@@ -44,6 +47,7 @@ from services.batch import BatchSql, RecordedCopies, RecordedSql, primary_keys
 from services.logdecode import LogDecoder, wanted_topics
 from services.views import REGISTRY, ViewDb, create_indexes, prefix_of
 
+log = structlog.get_logger()
 REBUILD_BATCH_SIZE = 5000  # events per transaction while rebuilding
 # From this many events in the log, the log is split between processes (starting one
 # costs about a second, a rebuild of this many events several).
@@ -304,20 +308,37 @@ def _fill(settings: Settings, part: _Part, said: Queue[tuple[str, int, Any]]) ->
     except BaseException as e:  # the rebuild raises it
         said.put(("failed", part.k, f"{type(e).__name__}: {e}"))
         raise
-    said.put(("done", part.k, None))
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    said.put(("done", part.k, PartDone(part.k, used.ru_utime + used.ru_stime,
+                                       used.ru_maxrss / 1024)))
+
+
+@dataclass(frozen=True)
+class PartDone:
+    """What a part of a split rebuild took: CPU seconds (all its threads) and peak
+    resident memory."""
+
+    k: int
+    cpu_seconds: float
+    peak_rss_mb: float
 
 
 def _fill_apart(settings: Settings, parts: list[_Part],
-                progress: Callable[[int], None]) -> None:
+                progress: Callable[[int], None]) -> list[PartDone]:
     """Run each part in a process of its own; report the least position the parts have
     reached while they run; raise (and stop the others) if one fails or ends without a
     word (killed: the kernel kills a process so when memory runs out)."""
-    context = multiprocessing.get_context("spawn")  # no copy of this process's threads
+    # Forked from a server process that has imported this module and started no thread
+    # (a fork of this process would copy its threads' locks, and spawning would import
+    # the main module again in every part: `casebook`'s imports the whole API).
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
     said: Queue[tuple[str, int, Any]] = context.Queue()
     processes = {part.k: context.Process(target=_fill, args=(settings, part, said),
                                          name=f"rebuild-{part.k}", daemon=True)
                  for part in parts}
     reached = {part.k: 0 for part in parts}
+    done: list[PartDone] = []
     try:
         for process in processes.values():
             process.start()
@@ -337,6 +358,7 @@ def _fill_apart(settings: Settings, parts: list[_Part],
                 raise RuntimeError(f"a rebuild process ({processes[k].name}) failed: {detail}")
             if what == "done":
                 del reached[k]
+                done.append(detail)
             else:
                 reached[k] = detail
             progress(min(reached.values(), default=parts[0].until))
@@ -346,6 +368,7 @@ def _fill_apart(settings: Settings, parts: list[_Part],
                 process.terminate()
             if process.pid is not None:  # (a part that could not start has nothing to join)
                 process.join()
+    return done
 
 
 def _how_ended(process: BaseProcess) -> str:
@@ -382,10 +405,12 @@ def _index(views: ViewDb, targets: list[tuple[Projection, int]], threads: int) -
 
 def rebuild_all(app: CasebookApplication, views: ViewDb, names: list[str],
                 progress: Callable[[int], None], *,
-                batch_size: int = REBUILD_BATCH_SIZE, processes: int = 1) -> list[Rebuilt]:
+                batch_size: int = REBUILD_BATCH_SIZE, processes: int = 1,
+                parts_done: Callable[[PartDone], None] | None = None) -> list[Rebuilt]:
     """Build new generations of the named read models in one pass over the log while
     the old ones serve, then swap them in. With `processes` > 1 on PostgreSQL and a
-    long log, the log is split between that many processes (see the module)."""
+    long log, the log is split between that many processes (see the module), and
+    `parts_done` is told what each took."""
     known = {p.name: p for p in PROJECTIONS}
     unknown = [n for n in names if n not in known]
     if unknown or not names:
@@ -402,8 +427,14 @@ def rebuild_all(app: CasebookApplication, views: ViewDb, names: list[str],
     try:
         if processes > 1 and views.copies and head >= SPLIT_FROM:
             made = tuple((p.name, g) for p, g in targets)
-            _fill_apart(views.settings, [_Part(made, k, processes, head, batch_size)
-                                         for k in range(processes)], progress)
+            for done in _fill_apart(views.settings, [
+                    _Part(made, k, processes, head, batch_size) for k in range(processes)],
+                    progress):
+                log.info("rebuild_part_done", part=done.k, of=processes,
+                         cpu_seconds=round(done.cpu_seconds, 1),
+                         peak_rss_mb=round(done.peak_rss_mb))
+                if parts_done is not None:
+                    parts_done(done)
             _record_position(views, targets, head)
             _index(views, targets, processes)
             runner.start_at(head)  # what arrived meanwhile, to every target together

@@ -186,11 +186,14 @@ def _state(pid: int) -> tuple[int, str]:
 
 
 def _children(parent: int, count: int) -> list[int]:
-    """The first `count` processes `parent` starts, once it has started them."""
+    """The first `count` parts `parent` starts (its fork server's children), once it has
+    started them."""
     for _ in range(400):
+        servers = {int(p.name) for p in Path("/proc").iterdir()
+                   if p.name.isdigit() and _state(int(p.name))[0] == parent and
+                   b"forkserver" in _cmdline(p)}
         found = [int(p.name) for p in Path("/proc").iterdir()
-                 if p.name.isdigit() and _state(int(p.name))[0] == parent and
-                 b"spawn_main" in _cmdline(p)]
+                 if p.name.isdigit() and _state(int(p.name))[0] in servers]
         if len(found) >= count:
             return found[:count]
         time.sleep(0.05)
@@ -239,7 +242,7 @@ def test_a_part_that_cannot_start_fails_the_rebuild_with_why(
     memory to spare), the rebuild raises that reason, and the part already started is
     stopped."""
     head = _staff(postgres_settings, 3)
-    start = context.SpawnProcess._Popen
+    start = context.ForkServerProcess._Popen
     started: list[BaseProcess] = []
 
     def popen(process: BaseProcess) -> Any:
@@ -248,7 +251,7 @@ def test_a_part_that_cannot_start_fails_the_rebuild_with_why(
         started.append(process)
         return start(process)
 
-    monkeypatch.setattr(context.SpawnProcess, "_Popen", staticmethod(popen))
+    monkeypatch.setattr(context.ForkServerProcess, "_Popen", staticmethod(popen))
     with pytest.raises(BlockingIOError, match="Resource temporarily unavailable"):
         _fill_apart(postgres_settings, [_Part((("directory", 1),), k, 2, head, 100)
                                         for k in range(2)], lambda _: None)
