@@ -389,18 +389,32 @@ def _record_position(views: ViewDb, targets: list[tuple[Projection, int]],
 
 
 def _index(views: ViewDb, targets: list[tuple[Projection, int]], threads: int) -> None:
-    """Create the targets' secondary indexes, several at once (each in a transaction of
-    its own)."""
+    """Create the targets' secondary indexes, several at once."""
+    _run_apart(views, [s for projection, _ in targets for s in projection.ddl()
+                       if s.startswith("CREATE INDEX")], threads)
 
-    def create(statement: str) -> None:
+
+def _run_apart(views: ViewDb, statements: list[str], threads: int) -> None:
+    """Run each statement in a transaction of its own, `threads` at once."""
+
+    def run(statement: str) -> None:
         with views.transaction() as sql:
             sql.execute(statement)
 
-    statements = [s for projection, _ in targets for s in projection.ddl()
-                  if s.startswith("CREATE INDEX")]
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="rebuild-index") as pool:
-        for done in [pool.submit(create, statement) for statement in statements]:
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="rebuild-ddl") as pool:
+        for done in [pool.submit(run, statement) for statement in statements]:
             done.result()
+
+
+def _analyze(views: ViewDb, targets: list[tuple[Projection, int]], threads: int) -> None:
+    """Gather the new tables' statistics for the planner (PostgreSQL), several at once:
+    without them its first plans guess, until autovacuum gets round to them (or never,
+    where it is off)."""
+    if not views.copies:
+        return
+    statements = [f"ANALYZE {projection.t(table)}" for projection, _ in targets
+                  for table in projection.table_names()]
+    _run_apart(views, statements, threads)
 
 
 def rebuild_all(app: CasebookApplication, views: ViewDb, names: list[str],
@@ -437,6 +451,7 @@ def rebuild_all(app: CasebookApplication, views: ViewDb, names: list[str],
                     parts_done(done)
             _record_position(views, targets, head)
             _index(views, targets, processes)
+            _analyze(views, targets, processes)
             runner.start_at(head)  # what arrived meanwhile, to every target together
             runner.catch_up(progress)
         else:
@@ -444,6 +459,7 @@ def rebuild_all(app: CasebookApplication, views: ViewDb, names: list[str],
                 runner.catch_up(progress)
             for projection, _ in targets:  # indexing after the bulk load beats row by row
                 create_indexes(views, projection)
+            _analyze(views, targets, 1)
         for cls, (_, generation) in zip(classes, targets, strict=True):
             views.activate(cls, generation)
         runner.catch_up(progress)  # what arrived during the swaps; then the workers take over
