@@ -45,7 +45,7 @@ from projections.registry import PROJECTIONS
 from services.application import CasebookApplication, open_application
 from services.batch import BatchSql, RecordedCopies, RecordedSql, primary_keys
 from services.logdecode import LogDecoder, wanted_topics
-from services.views import REGISTRY, ViewDb, create_indexes, prefix_of
+from services.views import REGISTRY, ViewDb, prefix_of
 
 log = structlog.get_logger()
 REBUILD_BATCH_SIZE = 5000  # events per transaction while rebuilding
@@ -438,8 +438,9 @@ def rebuild_all(app: CasebookApplication, views: ViewDb, names: list[str],
                                                indexes=False), generation))
     runner = RebuildRunner(app, views, targets, batch_size=batch_size)
     head = app.last_position()
+    split = processes > 1 and views.copies and head >= SPLIT_FROM
     try:
-        if processes > 1 and views.copies and head >= SPLIT_FROM:
+        if split:
             made = tuple((p.name, g) for p, g in targets)
             for done in _fill_apart(views.settings, [
                     _Part(made, k, processes, head, batch_size) for k in range(processes)],
@@ -450,16 +451,13 @@ def rebuild_all(app: CasebookApplication, views: ViewDb, names: list[str],
                 if parts_done is not None:
                     parts_done(done)
             _record_position(views, targets, head)
-            _index(views, targets, processes)
-            _analyze(views, targets, processes)
             runner.start_at(head)  # what arrived meanwhile, to every target together
+        with _bulk_gc():
             runner.catch_up(progress)
-        else:
-            with _bulk_gc():
-                runner.catch_up(progress)
-            for projection, _ in targets:  # indexing after the bulk load beats row by row
-                create_indexes(views, projection)
-            _analyze(views, targets, 1)
+        # Indexing after the bulk load beats row by row; several at once on PostgreSQL.
+        threads = processes if views.copies else 1
+        _index(views, targets, threads)
+        _analyze(views, targets, threads)
         for cls, (_, generation) in zip(classes, targets, strict=True):
             views.activate(cls, generation)
         runner.catch_up(progress)  # what arrived during the swaps; then the workers take over

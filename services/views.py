@@ -295,7 +295,7 @@ class ViewDb:
     def start_generation(self, cls: type[Projection], generation: int, *,
                          active: bool, indexes: bool = True) -> Projection:
         """Create a generation's tables and registry row (at position 0); without
-        `indexes`, only the tables (a bulk load indexes afterwards: `create_indexes`)."""
+        `indexes`, only the tables (a bulk load indexes afterwards: `services/rebuild.py`)."""
         projection = cls(prefix_of(cls.name, generation))
         with self.transaction() as sql:
             for statement in projection.ddl():
@@ -304,13 +304,6 @@ class ViewDb:
             sql.execute(f"INSERT INTO {REGISTRY} (name, generation, position, active) "
                         "VALUES (%s, %s, 0, %s)", (cls.name, generation, int(active)))
         return projection
-
-
-def create_indexes(views: ViewDb, projection: Projection) -> None:
-    """The generation's indexes (and anything else of its DDL not there yet)."""
-    with views.transaction() as sql:
-        for statement in projection.ddl():
-            sql.execute(statement)
 
 
 def create_views(views: ViewDb) -> None:
