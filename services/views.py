@@ -11,7 +11,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -34,6 +34,12 @@ Statement = tuple[str, Sequence[Any]]
 """A statement and its parameters."""
 Moved = tuple[str, int, int]
 """A read model's name, generation and new position, as announced."""
+Active = dict[str, tuple[int, int]]
+"""Each read model's (generation, position) that readers use."""
+Build = Callable[[Mapping[str, int]], Sequence[Statement]]
+"""Statements made for the active generation of each read model (name -> generation)."""
+Rows = list[list[tuple[Any, ...]]]
+ONE_TRIP_TRIES = 3  # then the two-step read (a swap is rare; several in a row rarer still)
 
 
 class _SqliteSql:
@@ -121,6 +127,7 @@ class ViewDb:
         self._pool: ConnectionPool[psycopg.Connection[Any]] | None = None
         self._memory: sqlite3.Connection | None = None
         self._memory_lock = threading.Lock()
+        self._assumed: dict[str, int] = {}  # the generations the last read found active
         self.row_lock = " FOR UPDATE" if settings.backend == "postgres" else ""
         self.copies = settings.backend == "postgres"  # its cursors have `copy_rows`
         if settings.backend == "postgres":
@@ -191,6 +198,63 @@ class ViewDb:
             finally:
                 if not conn.closed:  # back to the pool as it came
                     conn.isolation_level = conn.read_only = None
+
+    def read_once(self, names: Sequence[str], build: Build) -> tuple[Active, Rows]:
+        """The rows of the statements `build` makes for the active generations, with
+        every read model's (generation, position) as of the same moment as the rows.
+
+        On PostgreSQL, outside `reading()`, this is one round trip: `BEGIN`, the
+        registry, the statements and `COMMIT` in one pipeline, the statements made for
+        the generations the previous read found. Should the registry read with them name
+        another generation of one of `names` (a rebuild swapped it in since), or a table
+        be gone (a second swap dropped it), the statements are made again for what the
+        registry says, and sent again; after ONE_TRIP_TRIES, the registry is read first.
+        """
+        if self._pool is None or getattr(self._local, "shared", None) is not None:
+            return self._read_in_steps(build)
+        assumed = self._assumed
+        for _ in range(ONE_TRIP_TRIES):
+            if any(name not in assumed for name in names):
+                break
+            try:
+                active, rows = self._one_trip(build(assumed))
+            except psycopg.errors.UndefinedTable:
+                assumed = {}
+                continue
+            self._assumed = found = {name: generation for name, (generation, _) in active.items()}
+            if all(found.get(name) == assumed[name] for name in names):
+                return active, rows
+            assumed = found
+        return self._read_in_steps(build)
+
+    def _read_in_steps(self, build: Build) -> tuple[Active, Rows]:
+        """`read_once` by reading the registry first, then the statements, in one
+        read transaction (inside `reading()`: its own)."""
+        with self.reading():
+            active = self.active_generations()
+            self._assumed = {name: generation for name, (generation, _) in active.items()}
+            return active, self.fetch_each(build(self._assumed))
+
+    def _one_trip(self, statements: Sequence[Statement]) -> tuple[Active, Rows]:
+        """The registry and the statements' rows in one REPEATABLE READ, READ ONLY
+        transaction, begun, read and committed in one pipeline: one round trip."""
+        assert self._pool is not None
+        with self._pool.connection() as conn:
+            conn.autocommit = True  # our BEGIN and COMMIT go in the pipeline, unwaited
+            try:
+                with conn.pipeline():
+                    conn.execute(_BEGIN_SNAPSHOT)
+                    registry = conn.execute(_ACTIVE)
+                    cursors = [conn.execute(statement, tuple(params))
+                               for statement, params in statements]
+                    conn.execute("COMMIT")
+                return (_generations(registry.fetchall()),
+                        [list(cursor.fetchall()) for cursor in cursors])
+            finally:
+                if not conn.closed:
+                    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                        conn.execute("ROLLBACK")  # a statement failed: end its transaction
+                    conn.autocommit = False
 
     def fetch_each(self, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
         """The rows of each read-only statement, in order; on PostgreSQL sent in one
@@ -323,6 +387,7 @@ def create_views(views: ViewDb) -> None:
 
 
 _ACTIVE = f"SELECT name, generation, position FROM {REGISTRY} WHERE active = 1"
+_BEGIN_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
 
 def _generations(rows: Sequence[tuple[Any, ...]]) -> dict[str, tuple[int, int]]:

@@ -26,11 +26,9 @@ def mark_erased(services: Services, items: Iterable[dict[str, Any]]) -> None:
         item["candidate_erased"] = str(item["candidate_id"]) in erased
 
 
-def erased_sql(services: Services, candidate_id: str) -> str:
+def erased_sql(candidates: str, candidate_id: str) -> str:
     """An SQL condition: the candidate whose id is the expression `candidate_id` has been
-    erased (for a read that marks `candidate_erased` itself, in its own statement)."""
-    active = services.views.active_generation("candidates")
-    if active is None:
-        return "FALSE"
-    return (f"EXISTS (SELECT 1 FROM {prefix_of('candidates', active[0])}candidates k "
+    erased (for a read that marks `candidate_erased` itself, in its own statement);
+    `candidates` is the candidates read model's active prefix."""
+    return (f"EXISTS (SELECT 1 FROM {candidates}candidates k "
             f"WHERE k.candidate_id = {candidate_id} AND k.erased_on IS NOT NULL)")

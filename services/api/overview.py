@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -21,7 +22,7 @@ from services.api.context import Services
 from services.api.erasure import erased_sql
 from services.api.reads import Person, Svc, ViewsAt, has_left, reading
 from services.auth import Principal
-from services.views import Statement
+from services.views import Rows, Statement
 
 router = APIRouter(tags=["reads"])
 DEFAULT_CONTACT_CAP = 4  # contacts per month, when the company has not set its own
@@ -126,7 +127,9 @@ _LISTS: dict[str, _List] = {
 _DATED = ("follow_ups_overdue", "follow_ups_due")  # the lists whose totals depend on today
 ListName = Literal["open_openings", "referrals_in_flight", "in_placement",
                    "follow_ups_overdue", "follow_ups_due", "commitments"]
-Overviews = Annotated[ViewsAt, Depends(reading("overview", "directory"))]
+_VIEWS = ("overview", "directory", "candidates")
+"""The read models the overview joins."""
+Overviews = Annotated[ViewsAt, Depends(reading(*_VIEWS))]
 Reader = Annotated[Principal, allow(*READERS, scope=Scope.COMPANY)]
 
 
@@ -161,11 +164,18 @@ def company_overview(cvr: str, services: Services, at: ViewsAt,
     """The overview of the company with this CVR (for the API and the web page)."""
     cvr = normalise_cvr(cvr)
     now = services.clock()
-    # One read transaction: every part of the answer is as of the same moment.
-    with services.views.reading():
-        o, d = at.prefix("overview"), at.prefix("directory")
-        return _overview(_Query(services, o, d, str(company_id(cvr)), now.date()),
-                         cvr, now, items)
+    stream = str(company_id(cvr))
+    queries: list[_Query] = []
+
+    def statements(prefix: Callable[[str], str]) -> list[Statement]:
+        q = _Query(prefix, stream, now.date())
+        queries[:] = [q]
+        return [q.head(), q.contacts_by_person(now), q.holders(items + 1), q.last_contact(),
+                *(q.entries(list_name, items) for list_name in _LISTS)]
+
+    # One read: every part of the answer as of the same moment (one round trip).
+    rows = at.read(_VIEWS, statements)
+    return _overview(queries[0], rows, cvr, items)
 
 
 @router.get("/companies/{cvr}/overview/{list_name}")
@@ -176,24 +186,22 @@ def overview_list(
 ) -> OverviewList:
     """One list of the overview in full, a page at a time, in the overview's order."""
     cvr = normalise_cvr(cvr)
-    with services.views.reading():
-        o, d = at.prefix("overview"), at.prefix("directory")
-        q = _Query(services, o, d, str(company_id(cvr)), services.clock().date())
-        known, [total], rows = services.views.fetch_each([
-            q.rows("SELECT 1 FROM {o}companies WHERE company_id = %s"),
-            q.totals([list_name]), q.entries(list_name, limit, offset)])
-        if not known:
-            raise CompanyNotFoundError(f"no company with CVR {cvr} is registered")
-        found = OverviewList(total=int(total[0]), offset=offset,
-                             entries=_entries(list_name, rows))
-    return found
+    stream, today = str(company_id(cvr)), services.clock().date()
+
+    def statements(prefix: Callable[[str], str]) -> list[Statement]:
+        q = _Query(prefix, stream, today)
+        return [q.rows("SELECT 1 FROM {o}companies WHERE company_id = %s"),
+                q.totals([list_name]), q.entries(list_name, limit, offset)]
+
+    known, [total], rows = at.read(_VIEWS, statements)
+    if not known:
+        raise CompanyNotFoundError(f"no company with CVR {cvr} is registered")
+    return OverviewList(total=int(total[0]), offset=offset,
+                        entries=_entries(list_name, rows))
 
 
-def _overview(q: _Query, cvr: str, now: datetime, items: int) -> Overview:
-    # Every part's statement at once: one round trip on PostgreSQL.
-    head_rows, by_person, holder_rows, contact_rows, *pages = q.views.fetch_each([
-        q.head(), q.contacts_by_person(now), q.holders(items + 1), q.last_contact(),
-        *(q.entries(list_name, items) for list_name in _LISTS)])
+def _overview(q: _Query, rows: Rows, cvr: str, items: int) -> Overview:
+    head_rows, by_person, holder_rows, contact_rows, *pages = rows
     head = q.read_head(head_rows)
     if head is None:
         raise CompanyNotFoundError(f"no company with CVR {cvr} is registered")
@@ -233,9 +241,10 @@ def _coordination(cap: int | None, contact_person: str | None,
 class _Query:
     """The overview's statements for one company, and the readers of their rows."""
 
-    def __init__(self, services: Services, o: str, d: str, stream: str, today: date) -> None:
-        self.views, self.o, self.d, self.stream, self.today = services.views, o, d, stream, today
-        self.erased = erased_sql(services, "x.candidate_id")
+    def __init__(self, prefix: Callable[[str], str], stream: str, today: date) -> None:
+        self.o, self.d = prefix("overview"), prefix("directory")
+        self.stream, self.today = stream, today
+        self.erased = erased_sql(prefix("candidates"), "x.candidate_id")
 
     def raw(self, statement: str, params: tuple[Any, ...]) -> Statement:
         return statement.format(o=self.o, d=self.d, erased=self.erased), params

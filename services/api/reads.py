@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
@@ -20,7 +20,7 @@ from services.api.context import COPENHAGEN, Services, get_services
 from services.api.erasure import mark_erased
 from services.auth import Principal
 from services.errors import PositionNotInLogError, ViewBehindError
-from services.views import prefix_of
+from services.views import Rows, Statement, prefix_of
 
 router = APIRouter(tags=["reads"])
 MIN_POSITION_WAIT_SECONDS = 5.0
@@ -77,9 +77,35 @@ class ViewsAt:
         """The active tables of read model `name`."""
         active = self.services.views.active_generation(name)
         if active is None or (self.min_position is not None and active[1] < self.min_position):
-            raise ViewBehindError(
-                f"the {name} view has not reached position {self.min_position}; retry shortly")
+            raise self._behind(name)
         return prefix_of(name, active[0])
+
+    def read(self, names: Sequence[str],
+             build: Callable[[Callable[[str], str]], Sequence[Statement]]) -> Rows:
+        """The rows of the statements `build(prefix)` makes with `prefix(name)`, the
+        active tables of read model `name` (one of `names`), each read model checked
+        against `min_position` as of the moment the rows were read; on PostgreSQL one
+        round trip (`ViewDb.read_once`)."""
+
+        def made(generations: Mapping[str, int]) -> Sequence[Statement]:
+            def prefix(name: str) -> str:
+                if name not in generations:
+                    raise self._behind(name)
+                return prefix_of(name, generations[name])
+
+            return build(prefix)
+
+        active, rows = self.services.views.read_once(names, made)
+        for name in names:
+            found = active.get(name)
+            if found is None or (self.min_position is not None
+                                 and found[1] < self.min_position):
+                raise self._behind(name)
+        return rows
+
+    def _behind(self, name: str) -> ViewBehindError:
+        return ViewBehindError(
+            f"the {name} view has not reached position {self.min_position}; retry shortly")
 
 
 def view_prefix(services: Services, name: str, min_position: int | None) -> str:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import pytest
 
 from infra.settings import Settings
+from projections.base import Sql
+from projections.overview import TOTALS, OverviewProjection
 from services.application import migrate
-from services.views import REGISTRY, ViewDb
+from services.views import REGISTRY, Statement, ViewDb, prefix_of
 
 
 @pytest.fixture
@@ -88,3 +90,78 @@ def test_the_reads_of_a_block_see_one_moment(views: ViewDb) -> None:
     assert before == after == [(1,)]
     assert views.query("SELECT COUNT(*) FROM moment") == [(2,)]
     assert views.query("SHOW transaction_isolation") == [("read committed",)]
+
+
+def _names(views: ViewDb, built: list[int]) -> list[str]:
+    """The overview's company names, read with `read_once` (the generations each build
+    was made for are appended to `built`)."""
+
+    def build(generations: Mapping[str, int]) -> list[Statement]:
+        built.append(generations["overview"])
+        return [(f"SELECT name FROM {prefix_of('overview', generations['overview'])}"
+                 "companies ORDER BY name", ())]
+
+    active, [rows] = views.read_once(["overview"], build)
+    assert active["overview"][0] == built[-1]  # the rows are of the generation it names
+    return [name for (name,) in rows]
+
+
+def _company(views: ViewDb, generation: int, name: str) -> None:
+    with views.transaction() as sql:
+        sql.execute(f"INSERT INTO {prefix_of('overview', generation)}companies (company_id, "
+                    f"cvr, name, municipality, {', '.join(TOTALS)}) VALUES "
+                    f"(%s, %s, %s, %s{', 0' * len(TOTALS)})", (name, "1", name, "101"))
+
+
+def test_read_once_follows_a_swap_and_a_dropped_generation(
+        views: ViewDb, postgres_settings: Settings) -> None:
+    """A read made for the generation the last read found, which a rebuild has since
+    swapped out, is made again for the new one; one whose tables a second swap dropped
+    too (another API process, which read before both) likewise. Either way the answer
+    is the active generation's, and the pooled connection is left as it was lent."""
+    other = ViewDb(postgres_settings)  # another API process
+    try:
+        _company(views, 1, "one")
+        built: list[int] = []
+        assert _names(views, built) == ["one"] and built == [1]
+        assert _names(other, []) == ["one"]
+        assert _names(views, built) == ["one"] and built == [1, 1]  # one try each
+
+        views.start_generation(OverviewProjection, 2, active=False)
+        _company(views, 2, "two")
+        views.activate(OverviewProjection, 2)
+        assert _names(views, built) == ["two"] and built == [1, 1, 1, 2]
+
+        views.start_generation(OverviewProjection, 3, active=False)
+        _company(views, 3, "three")
+        views.activate(OverviewProjection, 3)  # drops generation 1's tables
+        assert views.query("SELECT to_regclass(%s)", (prefix_of("overview", 1) + "companies",)
+                           ) == [(None,)]
+        built = []
+        assert _names(other, built) == ["three"] and built == [1, 3]
+        # The failed try's transaction was ended and the connection is back to normal
+        # (not autocommit): a transaction that raises leaves nothing.
+        with pytest.raises(RuntimeError), other.transaction() as sql:
+            _company_in(sql, "rolled back")
+            raise RuntimeError
+        assert _names(other, []) == ["three"]
+    finally:
+        other.close()
+
+
+def _company_in(sql: Sql, name: str) -> None:
+    sql.execute(f"INSERT INTO {prefix_of('overview', 3)}companies (company_id, cvr, name, "
+                f"municipality, {', '.join(TOTALS)}) VALUES "
+                f"(%s, %s, %s, %s{', 0' * len(TOTALS)})", (name, "1", name, "101"))
+
+
+def test_read_once_is_one_transaction_with_the_registry(views: ViewDb) -> None:
+    """The statements and the registry's positions are read in one transaction."""
+
+    def build(generations: Mapping[str, int]) -> list[Statement]:
+        return [("SELECT txid_current()", ()), ("SELECT txid_current()", ()),
+                ("SHOW transaction_isolation", ())]
+
+    active, [[(first,)], [(second,)], [(isolation,)]] = views.read_once(["overview"], build)
+    assert first == second and isolation == "repeatable read"
+    assert active == views.active_generations()

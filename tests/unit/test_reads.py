@@ -166,7 +166,7 @@ def test_the_views_of_a_read_share_one_wait(
     client: TestClient, registered: str, services: Services,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The overview joins two read models and waits once for both, within one deadline."""
+    """The overview joins three read models and waits once for all, within one deadline."""
     assert services.projections is not None
     calls: list[tuple[int, tuple[str, ...], float]] = []
     real = services.projections.wait_async
@@ -179,7 +179,8 @@ def test_the_views_of_a_read_share_one_wait(
     head = services.app.last_position()
     assert client.get(f"/companies/{registered}", params={"min_position": head}).status_code \
         == 200
-    assert calls == [(head, ("overview", "directory"), reads_module.MIN_POSITION_WAIT_SECONDS)]
+    assert calls == [(head, ("overview", "directory", "candidates"),
+                      reads_module.MIN_POSITION_WAIT_SECONDS)]
 
 
 def test_a_rebuild_from_zero_equals_the_incremental_view(
