@@ -5,25 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from services.api.context import Services
-from services.views import prefix_of
+from services.views import Statement
 
 
-def mark_erased(services: Services, items: Iterable[dict[str, Any]]) -> None:
-    """Set `candidate_erased` on every item that names a candidate (True once erased)."""
-    named = [item for item in items if item.get("candidate_id")]
-    if not named:
-        return
-    active = services.views.active_generation("candidates")
-    erased: set[str] = set()
-    if active is not None:
-        ids = sorted({str(item["candidate_id"]) for item in named})
-        marks = ", ".join(["%s"] * len(ids))
-        erased = {row[0] for row in services.views.query(
-            f"SELECT candidate_id FROM {prefix_of('candidates', active[0])}candidates "
-            f"WHERE erased_on IS NOT NULL AND candidate_id IN ({marks})", ids)}
-    for item in named:
-        item["candidate_erased"] = str(item["candidate_id"]) in erased
+def erased_among(candidates: str, items: Iterable[dict[str, Any]]) -> Statement:
+    """The statement whose rows are the erased candidates among those the items name
+    (`candidates`: the candidates read model's active prefix)."""
+    ids = sorted({str(item["candidate_id"]) for item in items if item.get("candidate_id")})
+    marks = ", ".join(["%s"] * len(ids)) or "NULL"
+    return (f"SELECT candidate_id FROM {candidates}candidates "
+            f"WHERE erased_on IS NOT NULL AND candidate_id IN ({marks})", tuple(ids))
+
+
+def mark_erased(items: Iterable[dict[str, Any]], erased: set[str]) -> None:
+    """Set `candidate_erased` on every item that names a candidate: whether it is one of
+    `erased` (the rows of `erased_among`)."""
+    for item in items:
+        if item.get("candidate_id"):
+            item["candidate_erased"] = str(item["candidate_id"]) in erased
 
 
 def erased_sql(candidates: str, candidate_id: str) -> str:

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from domain.errors import CompanyNotFoundError
 from domain.values import company_id, normalise_cvr
-from projections.base import Sql
 from projections.directory import fold
 from services.api.access import READERS, Scope, allow, in_clause, visible_municipalities
 from services.api.context import COPENHAGEN, Services, get_services
-from services.api.erasure import mark_erased
+from services.api.erasure import erased_among, mark_erased
 from services.auth import Principal
 from services.errors import PositionNotInLogError, ViewBehindError
 from services.views import Rows, Statement, prefix_of
@@ -114,7 +114,7 @@ def view_prefix(services: Services, name: str, min_position: int | None) -> str:
     return ViewsAt(services, min_position).prefix(name)
 
 
-All = ("overview", "directory", "timeline")
+All = ("overview", "directory", "timeline", "candidates")
 """Every read model the pages join."""
 
 
@@ -189,20 +189,37 @@ def search_companies(
                        contact_person=_person(r[4], r[5], r[6], today)) for r in rows]
 
 
-@router.get("/companies/{cvr}/timeline")
-def timeline(
+TIMELINE_VIEWS = ("timeline", "directory", "candidates")
+"""The read models a timeline page joins."""
+
+
+@router.get("/companies/{cvr}/timeline", response_model=TimelinePage)
+async def timeline(
     cvr: str,
     services: Svc,
     who: Annotated[Principal, allow(*READERS, scope=Scope.COMPANY)],
-    at: Annotated[ViewsAt, Depends(reading("timeline", "directory"))],
+    at: Annotated[ViewsAt, Depends(reading(*TIMELINE_VIEWS))],
     kind: Annotated[str | None, Query(max_length=60, description="e.g. contact_logged")] = None,
     actor: Annotated[str | None, Query(max_length=40, description="staff id")] = None,
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: Annotated[date | None, Query()] = None,
     cursor: Annotated[int | None, Query(ge=1, description="next_cursor of a page")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> TimelinePage:
+) -> Response:
     """Every event of the company, newest first; names stay even after people leave."""
+    # One hop to a worker thread for the reads and the JSON; the page is built right, so
+    # FastAPI's second hop to validate it again is skipped (same JSON, same schema).
+    page = await run_in_threadpool(lambda: timeline_page(
+        cvr, services, at, kind=kind, actor=actor, from_=from_, to=to, cursor=cursor,
+        limit=limit).model_dump_json())
+    return Response(page, media_type="application/json")
+
+
+def timeline_page(cvr: str, services: Services, at: ViewsAt, *, kind: str | None = None,
+                  actor: str | None = None, from_: date | None = None,
+                  to: date | None = None, cursor: int | None = None,
+                  limit: int = 50) -> TimelinePage:
+    """A page of the company's timeline (for the API and the web page)."""
     stream = str(company_id(normalise_cvr(cvr)))
     where: list[str] = ["e.company_id = %s"]
     params: list[Any] = [stream]
@@ -214,40 +231,51 @@ def timeline(
             where.append(clause)
             params.append(value)
     today = services.clock().date()
-    # One read transaction for the page, the originals of corrections and erasure marks.
-    with services.views.reading(), services.views.transaction(write=False) as sql:
-        t, d = at.prefix("timeline"), at.prefix("directory")
-        known, rows = services.views.fetch_each([  # one round trip on PostgreSQL
-            (f"SELECT 1 FROM {d}companies WHERE company_id = %s", (stream,)),
-            (f"SELECT e.position, e.version, e.kind, e.occurred_at, e.recorded_at, "
-             f"e.actor_id, s.name, s.left_on, e.data FROM {t}entries e LEFT JOIN {d}staff s "
-             f"ON s.staff_id = e.actor_id WHERE {' AND '.join(where)} "
-             f"ORDER BY e.position DESC LIMIT %s", (*params, limit + 1))])
-        if not known:
-            raise CompanyNotFoundError(
-                f"no company with CVR {normalise_cvr(cvr)} is registered")
-        entries = [TimelineEntry(position=r[0], version=r[1], kind=r[2], occurred_at=r[3],
-                                 recorded_at=r[4], actor=_person(r[5], r[6], r[7], today),
-                                 data=json.loads(r[8])) for r in rows[:limit]]
-        _attach_originals(sql, t, stream, entries)
-        mark_erased(services, [e.data for e in entries])
+
+    def page(prefix: Callable[[str], str]) -> list[Statement]:
+        t, d = prefix("timeline"), prefix("directory")
+        return [(f"SELECT 1 FROM {d}companies WHERE company_id = %s", (stream,)),
+                (f"SELECT e.position, e.version, e.kind, e.occurred_at, e.recorded_at, "
+                 f"e.actor_id, s.name, s.left_on, e.data FROM {t}entries e LEFT JOIN "
+                 f"{d}staff s ON s.staff_id = e.actor_id WHERE {' AND '.join(where)} "
+                 f"ORDER BY e.position DESC LIMIT %s", (*params, limit + 1))]
+
+    known, rows = at.read(TIMELINE_VIEWS, page)  # one round trip on PostgreSQL
+    if not known:
+        raise CompanyNotFoundError(f"no company with CVR {normalise_cvr(cvr)} is registered")
+    entries = [TimelineEntry(position=r[0], version=r[1], kind=r[2], occurred_at=r[3],
+                             recorded_at=r[4], actor=_person(r[5], r[6], r[7], today),
+                             data=orjson.loads(r[8])) for r in rows[:limit]]
+    _originals_and_erasures(at, stream, entries)
     more = len(rows) > limit
     return TimelinePage(entries=entries, next_cursor=entries[-1].position if more else None)
 
 
-def _attach_originals(sql: Sql, t: str, stream: str, entries: list[TimelineEntry]) -> None:
-    """A correction shows the contact as first logged (one statement for the page)."""
+def _originals_and_erasures(at: ViewsAt, stream: str, entries: list[TimelineEntry]) -> None:
+    """A correction shows the contact as first logged, and an entry naming a candidate
+    says whether they were erased: one more read, when the page has either. (A moment
+    after the page's own read, outside the web page's one transaction: what it reads
+    never changes, except that a candidate may since have been erased, which is then
+    shown.)"""
     corrections = [e for e in entries if e.kind == "contact_corrected"]
-    if not corrections:
+    named = [e.data for e in entries if e.data.get("candidate_id")]
+    if not corrections and not named:
         return
-    patterns = [f'%"contact_id":"{e.data["contact_id"]}"%' for e in corrections]
-    sql.execute(f"SELECT data FROM {t}entries WHERE company_id = %s AND kind = "
-                f"'contact_logged' AND ({' OR '.join(['data LIKE %s'] * len(patterns))})",
-                (stream, *patterns))
+
+    def statements(prefix: Callable[[str], str]) -> list[Statement]:
+        patterns = [f'%"contact_id":"{e.data["contact_id"]}"%' for e in corrections]
+        return [(f"SELECT data FROM {prefix('timeline')}entries WHERE company_id = %s AND "
+                 f"kind = 'contact_logged' AND "
+                 f"({' OR '.join(['data LIKE %s'] * len(patterns)) or 'FALSE'})",
+                 (stream, *patterns)),
+                erased_among(prefix("candidates"), named)]
+
+    logged_rows, erased_rows = at.read(TIMELINE_VIEWS, statements)
     logged = {str(data["contact_id"]): data
-              for data in (json.loads(row[0]) for row in sql.fetchall())}
+              for data in (orjson.loads(row[0]) for row in logged_rows)}
     for entry in corrections:
         entry.replaces = logged.get(str(entry.data["contact_id"]))
+    mark_erased(named, {str(row[0]) for row in erased_rows})
 
 
 def _day_starts(day: date) -> str:

@@ -21,7 +21,15 @@ from domain.values import (
 )
 from services.api.access import READERS, Scope, allow
 from services.api.overview import Overview, company_overview
-from services.api.reads import All, Svc, TimelineEntry, ViewsAt, reading, timeline, view_prefix
+from services.api.reads import (
+    All,
+    Svc,
+    TimelineEntry,
+    ViewsAt,
+    reading,
+    timeline_page,
+    view_prefix,
+)
 from services.auth import STAFF_ROLES, Principal
 from services.web.i18n import CATALOGUE, day, translate
 from services.web.render import language, page, partial
@@ -133,7 +141,7 @@ def _company_page(request: Request, svc: Svc, who: Principal, cvr: str, *,
                   keys: dict[str, str] | None, status: int) -> Response:
     lang = language(request)
     cvr = normalise_cvr(cvr)
-    page_of = timeline(cvr, svc, who, at, kind=filters.get("kind") or None,
+    page_of = timeline_page(cvr, svc, at, kind=filters.get("kind") or None,
                        actor=filters.get("actor") or None, from_=filters.get("from"),
                        to=filters.get("to"), cursor=cursor,
                        limit=PAGE_SIZE if cursor or partial(request) else FIRST_PAGE)
