@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 import pytest
 
@@ -11,6 +12,7 @@ from projections.base import Sql
 from projections.overview import TOTALS, OverviewProjection
 from services.application import migrate
 from services.views import REGISTRY, Statement, ViewDb, prefix_of
+from tests.conftest import acting_client, open_services
 
 
 @pytest.fixture
@@ -165,3 +167,50 @@ def test_read_once_is_one_transaction_with_the_registry(views: ViewDb) -> None:
     active, [[(first,)], [(second,)], [(isolation,)]] = views.read_once(["overview"], build)
     assert first == second and isolation == "repeatable read"
     assert active == views.active_generations()
+
+
+def test_the_overview_and_a_timeline_page_are_one_round_trip_each(
+        postgres_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each is read in one pipeline (`_one_trip`), never with the registry read first;
+    a timeline page that has corrections makes one more."""
+    services = open_services(postgres_settings)
+    try:
+        client = acting_client(services)
+        staff = client.post("/staff", json={"name": "Gry Lyngbakke", "municipality": "165",
+                                            "unit": "job_centre"}).json()["id"]
+        client.post("/companies", json={"cvr": "13748136", "name": "Glans ApS",
+                                        "municipality": "165", "by": staff})
+        logged = client.post("/companies/13748136/contacts", json={
+            "by": staff, "channel": "phone", "summary": "call",
+            "occurred_at": "2026-11-02T10:00:00+01:00"}).json()
+        head = logged["position"]
+        # Every read model there, and each read's generation learnt once.
+        for path in ("/companies/13748136", "/companies/13748136/timeline"):
+            assert client.get(path, params={"min_position": head}).status_code == 200
+        trips: list[int] = []
+        one_trip = ViewDb._one_trip
+
+        def counted(self: ViewDb, statements: Sequence[Statement]) -> Any:
+            trips.append(len(statements))
+            return one_trip(self, statements)
+
+        def refused(self: ViewDb, build: Any) -> Any:
+            raise AssertionError("read the registry first")
+
+        monkeypatch.setattr(ViewDb, "_one_trip", counted)
+        monkeypatch.setattr(ViewDb, "_read_in_steps", refused)
+        assert client.get("/companies/13748136").json()["last_contact"]["summary"] == "call"
+        assert len(trips) == 1
+        page = client.get("/companies/13748136/timeline").json()
+        assert [e["kind"] for e in page["entries"]] == ["contact_logged", "registered"]
+        assert len(trips) == 2
+        corrected = client.post(
+            f"/companies/13748136/contacts/{logged['id']}/corrections",
+            json={"by": staff, "channel": "email", "summary": "mail", "reason": "was a mail",
+                  "occurred_at": "2026-11-02T10:00:00+01:00"}).json()
+        page = client.get("/companies/13748136/timeline",
+                          params={"min_position": corrected["position"]}).json()
+        assert page["entries"][0]["replaces"]["summary"] == "call"
+        assert len(trips) == 4  # a page with a correction: two
+    finally:
+        services.close()
