@@ -206,9 +206,10 @@ class ViewDb:
         On PostgreSQL, outside `reading()`, this is one round trip: `BEGIN`, the
         registry, the statements and `COMMIT` in one pipeline, the statements made for
         the generations the previous read found. Should the registry read with them name
-        another generation of one of `names` (a rebuild swapped it in since), or a table
-        be gone (a second swap dropped it), the statements are made again for what the
-        registry says, and sent again; after ONE_TRIP_TRIES, the registry is read first.
+        another generation of one of `names` (a rebuild swapped it in since), the
+        statements are made again for what the registry says, and sent again; should a
+        table be gone (a second swap dropped it), or after ONE_TRIP_TRIES, the registry
+        is read first, then the statements (`_read_in_steps`).
         """
         if self._pool is None or getattr(self._local, "shared", None) is not None:
             return self._read_in_steps(build)
@@ -232,8 +233,10 @@ class ViewDb:
         read transaction (inside `reading()`: its own)."""
         with self.reading():
             active = self.active_generations()
-            self._assumed = {name: generation for name, (generation, _) in active.items()}
-            return active, self.fetch_each(build(self._assumed))
+            # Built from this snapshot's own: another thread may set _assumed meanwhile.
+            assumed = {name: generation for name, (generation, _) in active.items()}
+            self._assumed = assumed
+            return active, self.fetch_each(build(assumed))
 
     def _one_trip(self, statements: Sequence[Statement]) -> tuple[Active, Rows]:
         """The registry and the statements' rows in one REPEATABLE READ, READ ONLY

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -89,6 +89,8 @@ class ViewsAt:
 
         def made(generations: Mapping[str, int]) -> Sequence[Statement]:
             def prefix(name: str) -> str:
+                if name not in names:  # it would not be checked against the registry
+                    raise KeyError(f"{name} is not one of the read models read: {names}")
                 if name not in generations:
                     raise self._behind(name)
                 return prefix_of(name, generations[name])
@@ -245,7 +247,7 @@ def timeline_page(cvr: str, services: Services, at: ViewsAt, *, kind: str | None
         raise CompanyNotFoundError(f"no company with CVR {normalise_cvr(cvr)} is registered")
     entries = [TimelineEntry(position=r[0], version=r[1], kind=r[2], occurred_at=r[3],
                              recorded_at=r[4], actor=_person(r[5], r[6], r[7], today),
-                             data=orjson.loads(r[8])) for r in rows[:limit]]
+                             data=json.loads(r[8])) for r in rows[:limit]]
     _originals_and_erasures(at, stream, entries)
     more = len(rows) > limit
     return TimelinePage(entries=entries, next_cursor=entries[-1].position if more else None)
@@ -272,7 +274,7 @@ def _originals_and_erasures(at: ViewsAt, stream: str, entries: list[TimelineEntr
 
     logged_rows, erased_rows = at.read(TIMELINE_VIEWS, statements)
     logged = {str(data["contact_id"]): data
-              for data in (orjson.loads(row[0]) for row in logged_rows)}
+              for data in (json.loads(row[0]) for row in logged_rows)}
     for entry in corrections:
         entry.replaces = logged.get(str(entry.data["contact_id"]))
     mark_erased(named, {str(row[0]) for row in erased_rows})

@@ -214,3 +214,48 @@ def test_the_overview_and_a_timeline_page_are_one_round_trip_each(
         assert len(trips) == 4  # a page with a correction: two
     finally:
         services.close()
+
+
+class _Overtaken(ViewDb):
+    """A ViewDb on which another request thread sets the remembered generations right
+    after this thread does (its own read older than this one's)."""
+
+    overtaking: dict[str, int] | None = None
+
+    @property
+    def _assumed(self) -> dict[str, int]:
+        found: dict[str, int] = self.__dict__["_found"]
+        return found
+
+    @_assumed.setter
+    def _assumed(self, value: dict[str, int]) -> None:
+        self.__dict__["_found"] = value
+        if self.overtaking is not None:
+            self.__dict__["_found"], self.overtaking = self.overtaking, None
+
+
+def test_a_read_builds_for_its_own_snapshot_whatever_other_threads_remember(
+        postgres_settings: Settings) -> None:
+    """The two-step read (here inside `reading()`, as the web page reads) makes its
+    statements for the generations its own snapshot names, even when another thread
+    has meanwhile remembered an older one (found in review)."""
+    migrate(postgres_settings)
+    views = _Overtaken(postgres_settings)
+    try:
+        views.start_generation(OverviewProjection, 2, active=False)
+        views.activate(OverviewProjection, 2)
+        built: list[int] = []
+
+        def build(generations: Mapping[str, int]) -> list[Statement]:
+            built.append(generations["overview"])
+            return [(f"SELECT 1 FROM {prefix_of('overview', generations['overview'])}"
+                     "companies", ())]
+
+        views.overtaking = {**{n: g for n, (g, _) in views.active_generations().items()},
+                            "overview": 1}
+        with views.reading():
+            active, _ = views.read_once(["overview"], build)
+        assert active["overview"][0] == 2
+        assert built == [2]
+    finally:
+        views.close()
