@@ -75,9 +75,7 @@ class ViewsAt:
 
     def prefix(self, name: str) -> str:
         """The active tables of read model `name`."""
-        active = self.services.views.active_generation(name)
-        if active is None or (self.min_position is not None and active[1] < self.min_position):
-            raise self._behind(name)
+        active = self._reached(name, self.services.views.active_generation(name))
         return prefix_of(name, active[0])
 
     def read(self, names: Sequence[str],
@@ -99,11 +97,15 @@ class ViewsAt:
 
         active, rows = self.services.views.read_once(names, made)
         for name in names:
-            found = active.get(name)
-            if found is None or (self.min_position is not None
-                                 and found[1] < self.min_position):
-                raise self._behind(name)
+            self._reached(name, active.get(name))
         return rows
+
+    def _reached(self, name: str, active: tuple[int, int] | None) -> tuple[int, int]:
+        """Read model `name`'s active (generation, position), if it has reached
+        `min_position`; else ViewBehindError."""
+        if active is None or (self.min_position is not None and active[1] < self.min_position):
+            raise self._behind(name)
+        return active
 
     def _behind(self, name: str) -> ViewBehindError:
         return ViewBehindError(
