@@ -203,9 +203,9 @@ class ViewDb:
         """The rows of the statements `build` makes for the active generations, with
         every read model's (generation, position) as of the same moment as the rows.
 
-        On PostgreSQL, outside `reading()`, this is one round trip: `BEGIN`, the
-        registry, the statements and `COMMIT` in one pipeline, the statements made for
-        the generations the previous read found. Should the registry read with them name
+        On PostgreSQL, outside `reading()`, this is one round trip: the registry and
+        the statements as one statement (`one_statement`), the statements made for the
+        generations the previous read found. Should the registry read with them name
         another generation of one of `names` (a rebuild swapped it in since), the
         statements are made again for what the registry says, and sent again; should a
         table be gone (a second swap dropped it), or after ONE_TRIP_TRIES, the registry
@@ -239,25 +239,21 @@ class ViewDb:
             return active, self.fetch_each(build(assumed))
 
     def _one_trip(self, statements: Sequence[Statement]) -> tuple[Active, Rows]:
-        """The registry and the statements' rows in one REPEATABLE READ, READ ONLY
-        transaction, begun, read and committed in one pipeline: one round trip."""
+        """The registry and the statements' rows as one statement (`one_statement`):
+        one snapshot, one round trip, and one statement for the driver to send and
+        decode instead of one per part."""
         assert self._pool is not None
+        combined, params = one_statement([(_ACTIVE, ()), *statements])
         with self._pool.connection() as conn:
-            conn.autocommit = True  # our BEGIN and COMMIT go in the pipeline, unwaited
+            conn.autocommit = True  # a statement is a transaction of its own
             try:
-                with conn.pipeline():
-                    conn.execute(_BEGIN_SNAPSHOT)
-                    registry = conn.execute(_ACTIVE)
-                    cursors = [conn.execute(statement, tuple(params))
-                               for statement, params in statements]
-                    conn.execute("COMMIT")
-                return (_generations(registry.fetchall()),
-                        [list(cursor.fetchall()) for cursor in cursors])
+                row = conn.execute(combined, params).fetchone()
             finally:
                 if not conn.closed:
-                    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                        conn.execute("ROLLBACK")  # a statement failed: end its transaction
                     conn.autocommit = False
+        assert row is not None
+        registry, *rows = [[tuple(entry.values()) for entry in part] for part in row]
+        return _generations(registry), rows
 
     def fetch_each(self, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
         """The rows of each read-only statement, in order; on PostgreSQL sent in one
@@ -390,7 +386,17 @@ def create_views(views: ViewDb) -> None:
 
 
 _ACTIVE = f"SELECT name, generation, position FROM {REGISTRY} WHERE active = 1"
-_BEGIN_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+
+
+def one_statement(statements: Sequence[Statement]) -> Statement:
+    """One SELECT whose columns are the statements' rows, each as a JSON array of
+    objects in the statement's order (PostgreSQL's json_agg over a sorted subquery keeps
+    it), their values under f1, f2... in the statement's column order (so two columns of
+    one name stay apart). Every subquery sees the statement's one snapshot. The views'
+    values are text, integers and booleans, which JSON keeps as they were."""
+    parts = [f"(SELECT COALESCE(json_agg(row_to_json(ROW(x.*))), '[]') FROM ({sql}) x)"
+             for sql, _ in statements]
+    return "SELECT " + ", ".join(parts), tuple(p for _, params in statements for p in params)
 
 
 def _generations(rows: Sequence[tuple[Any, ...]]) -> dict[str, tuple[int, int]]:

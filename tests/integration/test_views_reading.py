@@ -158,15 +158,42 @@ def _company_in(sql: Sql, name: str) -> None:
 
 
 def test_read_once_is_one_transaction_with_the_registry(views: ViewDb) -> None:
-    """The statements and the registry's positions are read in one transaction."""
+    """The statements and the registry's positions are read in one transaction, the
+    first time (the registry read first) and once the generations are known (one
+    statement)."""
 
     def build(generations: Mapping[str, int]) -> list[Statement]:
-        return [("SELECT txid_current()", ()), ("SELECT txid_current()", ()),
-                ("SHOW transaction_isolation", ())]
+        return [("SELECT txid_current()", ()), ("SELECT txid_current()", ())]
 
-    active, [[(first,)], [(second,)], [(isolation,)]] = views.read_once(["overview"], build)
-    assert first == second and isolation == "repeatable read"
-    assert active == views.active_generations()
+    for _ in range(2):
+        active, [[(first,)], [(second,)]] = views.read_once(["overview"], build)
+        assert first == second
+        assert active == views.active_generations()
+
+
+def test_read_once_answers_rows_as_the_statements_give_them(
+        views: ViewDb, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read as one statement, each statement's rows come back in its order, with its
+    columns in order (two of one name apart), as text, integers, booleans and NULL."""
+    statements: list[Statement] = [
+        ("SELECT x, 'n' || x AS name, 'm' || x AS name, x %% 2 = 0, NULL::text "
+         "FROM generate_series(%s::int, 1, -1) x ORDER BY x DESC", (5,)),
+        ("SELECT 1 WHERE false", ()),
+        ("SELECT %s::text, %s::bigint", ("æøå \"%s\"", 2**40))]
+    views.read_once(["overview"], lambda generations: statements)  # generations learnt
+    trips: list[int] = []
+    one_trip = ViewDb._one_trip
+
+    def counted(self: ViewDb, given: Sequence[Statement]) -> Any:
+        trips.append(len(given))
+        return one_trip(self, given)
+
+    monkeypatch.setattr(ViewDb, "_one_trip", counted)
+    _, rows = views.read_once(["overview"], lambda generations: statements)
+    assert trips == [3]
+    assert rows == [[(x, f"n{x}", f"m{x}", x % 2 == 0, None) for x in range(5, 0, -1)], [],
+                    [("æøå \"%s\"", 2**40)]]
+    assert rows == views.fetch_each(statements)  # as the driver decodes them itself
 
 
 def test_the_overview_and_a_timeline_page_are_one_round_trip_each(
