@@ -11,7 +11,7 @@ import dataclasses
 import functools
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from types import MethodType
 from typing import Any, ClassVar, Protocol
@@ -31,6 +31,26 @@ class Sql(Protocol):
 
 
 Handler = Callable[[Any, Any, int, Sql], None]
+Statement = tuple[str, tuple[Any, ...]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    """Counts a read model keeps per aggregate so that a read sums a few rows instead of
+    counting many, derived from the read model's own tables by one query.
+
+    After each batch, the summary rows of every aggregate that the batch's events of
+    `kinds` touched are counted again from the tables (`Projection.refresh`), in the
+    batch's transaction; a rebuild fills the table whole after its bulk load
+    (`Projection.fill`). Being a function of the tables, a summary is exactly what a
+    rebuild gives, and an event need not carry what it undoes (a completed follow-up
+    does not say when it was due)."""
+
+    table: str  # its table, created by one of the projection's `tables`
+    column: str  # the aggregate's id, in the summary and in the tables it counts
+    kinds: frozenset[str]  # the events that change what it counts
+    select: str  # its rows: a SELECT ... WHERE ... with {t} for the prefix and {where}
+    # where the aggregates' condition goes (" AND <column> IN (...)"; nothing when whole)
 
 
 class Projection:
@@ -39,6 +59,7 @@ class Projection:
     name: ClassVar[str]
     tables: ClassVar[tuple[str, ...]]
     handlers: ClassVar[dict[str, Handler]]
+    summaries: ClassVar[tuple[Summary, ...]] = ()
 
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix  # e.g. "view_timeline_g1_"
@@ -56,6 +77,29 @@ class Projection:
     def ddl(self) -> list[str]:
         """CREATE statements for this generation's tables."""
         return [statement.format(t=self.prefix) for statement in self.tables]
+
+    def fill(self, summary: Summary) -> str:
+        """The statement that fills a summary whole from the tables (a rebuild's, after
+        its bulk load, into the empty table)."""
+        return f"INSERT INTO {self.t(summary.table)} " + \
+            summary.select.format(t=self.prefix, where="")
+
+    def refresh(self, events: Iterable[Any]) -> list[Statement]:
+        """The statements that count the summaries again for the aggregates that
+        `events` (a batch, already applied) touched; none if no summary is touched."""
+        batch = list(events)
+        statements: list[Statement] = []
+        for summary in self.summaries:
+            ids = tuple(sorted({str(e.originator_id) for e in batch
+                                if _kind_of(e.__class__) in summary.kinds}))
+            if not ids:
+                continue
+            among = f"{summary.column} IN ({', '.join(['%s'] * len(ids))})"
+            statements += [
+                (f"DELETE FROM {self.t(summary.table)} WHERE {among}", ids),
+                (f"INSERT INTO {self.t(summary.table)} "
+                 + summary.select.format(t=self.prefix, where=f" AND {among}"), ids)]
+        return statements
 
     def wants(self, cls: type) -> bool:
         """Whether events of this class change this read model."""

@@ -3,16 +3,27 @@
 Rows per company for its contact person and their predecessors, contacts (as
 last corrected), openings, referrals, placements, follow-ups and commitments.
 The company's row counts what its lists hold whatever the day (`TOTALS`), so that
-reading the overview counts no rows; what depends on the reader's today
-(follow-ups due and overdue, the contacts of the last 7 and 30 days) is counted
-when read.
+reading the overview counts no rows; what depends on the reader's today is
+summed or counted when read: the follow-ups due and overdue from the open ones
+per company and due date (`open_follow_ups`, a `Summary`: a few rows where a
+busy company has a thousand follow-ups), the contacts of the last 7 and 30
+days from the contacts.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from projections.base import Projection, Sql, as_json, collect_handlers, on, plain, utc_text
+from projections.base import (
+    Projection,
+    Sql,
+    Summary,
+    as_json,
+    collect_handlers,
+    on,
+    plain,
+    utc_text,
+)
 
 _COMPANY = "{t}companies (company_id TEXT PRIMARY KEY, cvr TEXT NOT NULL, "
 TOTALS = ("holders_total", "open_openings_total", "referrals_in_flight_total",
@@ -78,7 +89,15 @@ class OverviewProjection(Projection):
         "(company_id, due_on, follow_up_id) WHERE status IS NULL",
         "CREATE INDEX IF NOT EXISTS {t}follow_ups_next ON {t}follow_ups "
         "(placement_id, due_on) WHERE status IS NULL",
+        # The open follow-ups per company and due date (a Summary: see `summaries`).
+        "CREATE TABLE IF NOT EXISTS {t}open_follow_ups (company_id TEXT NOT NULL, "
+        "due_on TEXT NOT NULL, follow_ups INTEGER NOT NULL, PRIMARY KEY (company_id, due_on))",
     )
+    summaries = (Summary(
+        "open_follow_ups", "company_id",
+        frozenset({"company.follow_up_scheduled", "company.follow_up_completed"}),
+        "SELECT company_id, due_on, COUNT(*) FROM {t}follow_ups WHERE status IS NULL"
+        "{where} GROUP BY company_id, due_on"),)
 
     @on("company.registered")
     def registered(self, e: Any, position: int, sql: Sql) -> None:

@@ -115,9 +115,13 @@ class ProjectionRunner:
             self.position = int(recorded)
             raise _Overtaken
         buffered = BatchSql(sql, primary_keys(self.projection))
+        applied = []
         for n, event in zip(notifications, events, strict=True):
             self.projection.process(event, n.id, buffered)
+            applied.append(event)
         buffered.flush()
+        for statement, params in self.projection.refresh(applied):
+            sql.execute(statement, params)
         sql.execute(f"UPDATE {REGISTRY} SET position = %s WHERE name = %s "
                     "AND generation = %s", (notifications[-1].id, self.projection.name,
                                             self.generation))

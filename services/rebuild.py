@@ -15,8 +15,9 @@ by the events of one aggregate only (a company's contacts by that company's
 events; README, "How to add a read model"). These processes record no position:
 the new generations are inactive, nothing resumes them (a rebuild that stops is
 run again, into a new generation), and when every process is done the rebuild
-records the start's position for all of them at once, indexes the tables, and
-brings them on from there together, as above.
+records the start's position for all of them at once, indexes the tables, fills
+their summaries (`projections/base.py`, `Summary`), and brings them on from there
+together, as above.
 """
 
 from __future__ import annotations
@@ -84,6 +85,9 @@ class RebuildRunner:
         # (k, n): only the events of the aggregates in part k of n, and no positions
         # recorded (see the module).
         self.part = part
+        # Whether each batch counts the read models' summaries again for what it touched;
+        # until their bulk load is done and indexed, a rebuild fills them whole instead.
+        self.refresh = False
         self.position = 0
         self._prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-read")
         self._ahead: Future[list[tuple[Any, int]]] | None = None
@@ -155,6 +159,10 @@ class RebuildRunner:
                     if handler is not None:
                         handler(event, position, batch)
             batch.flush()
+            if self.refresh:
+                for statement, params in projection.refresh(
+                        event for event, _ in events if event is not None):
+                    record.execute(statement, params)
             recorded.append((projection.name, generation, record))
         if not self._settle():
             return 0
@@ -389,9 +397,12 @@ def _record_position(views: ViewDb, targets: list[tuple[Projection, int]],
 
 
 def _index(views: ViewDb, targets: list[tuple[Projection, int]], threads: int) -> None:
-    """Create the targets' secondary indexes, several at once."""
+    """Create the targets' secondary indexes and fill their summaries, several at once
+    (a summary's rows come from tables that are all there by now)."""
     _run_apart(views, [s for projection, _ in targets for s in projection.ddl()
-                       if s.startswith("CREATE INDEX")], threads)
+                       if s.startswith("CREATE INDEX")]
+               + [projection.fill(summary) for projection, _ in targets
+                  for summary in projection.summaries], threads)
 
 
 def _run_apart(views: ViewDb, statements: list[str], threads: int) -> None:
@@ -454,12 +465,14 @@ def rebuild_all(app: CasebookApplication, views: ViewDb, names: list[str],
             runner.start_at(head)  # what arrived meanwhile, to every target together
         with _bulk_gc():
             runner.catch_up(progress)
-        # Indexing after the bulk load beats row by row; several at once on PostgreSQL.
+        # Indexing after the bulk load beats row by row; several at once on PostgreSQL,
+        # and the summaries filled whole meanwhile.
         threads = processes if views.copies else 1
         _index(views, targets, threads)
         _analyze(views, targets, threads)
         for cls, (_, generation) in zip(classes, targets, strict=True):
             views.activate(cls, generation)
+        runner.refresh = True  # from here on, batch by batch, as the workers do
         runner.catch_up(progress)  # what arrived during the swaps; then the workers take over
     finally:
         runner.close()

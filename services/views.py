@@ -322,6 +322,15 @@ class ViewDb:
         memo: dict[str, tuple[int, int]] | None = getattr(self._local, "generations", None)
         return dict(memo) if memo is not None else _generations(self.query(_ACTIVE))
 
+    def has_table(self, sql: Sql, table: str) -> bool:
+        """Whether the views' database has this table (in the configured schema)."""
+        if self._pool is not None:
+            sql.execute("SELECT to_regclass(%s) IS NOT NULL", (table,))
+        else:
+            sql.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' "
+                        "AND name = %s", (table,))
+        return bool(sql.fetchall()[0][0])
+
     def active_generation(self, name: str) -> tuple[int, int] | None:
         """(generation, position) that readers use, if the projection exists."""
         memo: dict[str, tuple[int, int]] | None = getattr(self._local, "generations", None)
@@ -380,9 +389,19 @@ def create_views(views: ViewDb) -> None:
         if active is None:
             views.start_generation(cls, 1, active=True)
             continue
-        with views.transaction() as sql:  # new indexes of an upgrade (all IF NOT EXISTS)
-            for statement in cls(prefix_of(cls.name, active[0])).ddl():
+        projection = cls(prefix_of(cls.name, active[0]))
+        with views.transaction() as sql:  # new tables and indexes of an upgrade
+            # The registry row locked as a worker's batch locks it: no batch runs while
+            # a summary new to this generation is created and filled from its tables.
+            sql.execute(f"SELECT position FROM {REGISTRY} WHERE name = %s AND "
+                        f"generation = %s{views.row_lock}", (cls.name, active[0]))
+            sql.fetchall()
+            new = [summary for summary in projection.summaries
+                   if not views.has_table(sql, projection.t(summary.table))]
+            for statement in projection.ddl():  # all IF NOT EXISTS
                 sql.execute(statement)
+            for summary in new:
+                sql.execute(projection.fill(summary))
 
 
 _ACTIVE = f"SELECT name, generation, position FROM {REGISTRY} WHERE active = 1"

@@ -90,7 +90,7 @@ class _List:
     select: str
     where: str
     order: str
-    dated: str = ""  # a condition on today's date, for the follow-up lists
+    dated: str = ""  # a condition on today's date, for the follow-up lists (and totals)
 
 
 # The lists of the overview, most useful first. Each shows its first ITEMS entries and
@@ -113,11 +113,11 @@ _LISTS: dict[str, _List] = {
     "follow_ups_overdue": _List(
         "SELECT x.follow_up_id, x.placement_id, x.due_on, x.scheduled_by FROM {o}follow_ups x",
         "x.company_id = %s AND x.status IS NULL", "x.due_on, x.follow_up_id",
-        "AND x.due_on < %s"),
+        "AND due_on < %s"),
     "follow_ups_due": _List(
         "SELECT x.follow_up_id, x.placement_id, x.due_on, x.scheduled_by FROM {o}follow_ups x",
         "x.company_id = %s AND x.status IS NULL", "x.due_on, x.follow_up_id",
-        "AND x.due_on >= %s AND x.due_on <= %s"),
+        "AND due_on >= %s AND due_on <= %s"),
     "commitments": _List(
         "SELECT x.commitment_id, x.description, x.target_hires, x.by_date, x.agreed_on, "
         "(SELECT COUNT(*) FROM {o}placements p WHERE p.company_id = x.company_id "
@@ -125,6 +125,9 @@ _LISTS: dict[str, _List] = {
         "FROM {o}commitments x", "x.company_id = %s", "x.by_date, x.commitment_id"),
 }
 _DATED = ("follow_ups_overdue", "follow_ups_due")  # the lists whose totals depend on today
+# Their totals: the open follow-ups per due date (a few rows where there may be thousands).
+_DATED_TOTAL = "(SELECT COALESCE(SUM(f.follow_ups), 0) FROM {o}open_follow_ups f " \
+    "WHERE f.company_id = %s {dated})"
 ListName = Literal["open_openings", "referrals_in_flight", "in_placement",
                    "follow_ups_overdue", "follow_ups_due", "commitments"]
 _VIEWS = ("overview", "directory", "candidates")
@@ -317,8 +320,12 @@ class _Query:
         counts, params = [], []
         for list_name in names:
             part = _LISTS[list_name]
-            table = part.select.rsplit(" FROM ", 1)[1]
-            counts.append(f"(SELECT COUNT(*) FROM {table} WHERE {part.where} {part.dated})")
+            if list_name in _DATED:
+                counts.append(_DATED_TOTAL.format(o="{o}", dated=part.dated))
+            else:
+                table = part.select.rsplit(" FROM ", 1)[1]
+                counts.append(f"(SELECT COUNT(*) FROM {table} WHERE {part.where} "
+                              f"{part.dated})")
             params += [self.stream, *self._dated(part)]
         return counts, params
 

@@ -90,7 +90,7 @@ def test_a_worker_killed_mid_batch_resumes_to_the_rebuilt_state(
             fresh = views.start_generation(cls, 50 + n, active=False)
             ProjectionRunner(app, views, fresh, 50 + n, 0).catch_up()
             for table in cls.table_names():
-                ordered = f"SELECT * FROM {{}}{table} ORDER BY 1"
+                ordered = f"SELECT * FROM {{}}{table} ORDER BY 1, 2"
                 assert views.query(ordered.format(fresh.prefix)) == views.query(
                     ordered.format(prefix_of(cls.name, live[0]))), (cls.name, table)
         app.close()

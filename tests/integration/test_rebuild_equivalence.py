@@ -66,7 +66,7 @@ def test_rebuilt_views_of_the_demo_equal_the_incremental_ones(
     for r in rebuilt:
         cls, generation = live[r.name]
         for table in cls.table_names():
-            ordered = f"SELECT * FROM {{}}{table} ORDER BY 1"
+            ordered = f"SELECT * FROM {{}}{table} ORDER BY 1, 2"
             new = services.views.query(ordered.format(prefix_of(r.name, r.generation)))
             old = services.views.query(ordered.format(prefix_of(r.name, generation)))
             assert new == old, f"{r.name}.{table}"

@@ -8,6 +8,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from services.api.context import Services
+from services.views import create_views, prefix_of
 from tests.unit.test_api import assert_problem, contact
 from tests.unit.test_reads import _post
 
@@ -139,3 +141,49 @@ def test_an_overview_list_of_an_unknown_company_or_list_is_refused(
     assert_problem(client.get("/companies/24256790/overview/in_placement"), 404, "24256790")
     r = client.get(f"/companies/{registered}/overview/salaries")
     assert r.status_code == 422
+
+
+def test_follow_ups_due_and_overdue_are_totalled_as_scheduled_and_completed(
+    client: TestClient, staff: str, registered: str, services: Services,
+) -> None:
+    """The totals come from the open follow-ups per due date (a summary the overview
+    counts again for each company a batch touched): several on one day, completed ones
+    gone; the summary is what counting the follow-ups gives; an upgrade that brings the
+    summary to a read model that has none fills it."""
+    c = f"/companies/{registered}"
+    placement = _post(client, f"{c}/placements", {
+        "candidate_id": str(uuid.uuid4()), "kind": "ordinary", "hours_per_week": 30,
+        "starts_on": (TODAY - timedelta(days=30)).isoformat(), "by": staff})["id"]
+    due: dict[int, list[str]] = {}
+    for days in (-3, -3, 0, 5, 5, 20):
+        due.setdefault(days, []).append(_post(client, f"{c}/follow-ups", {
+            "placement_id": placement, "due_on": (TODAY + timedelta(days=days)).isoformat(),
+            "by": staff})["id"])
+    last = 0
+    for follow_up in (due[-3][0], due[0][0]):
+        last = _post(client, f"{c}/follow-ups/{follow_up}/complete", {
+            "held_on": TODAY.isoformat(), "status": "on_track", "by": staff})["position"]
+
+    def totals() -> tuple[int, int, int, int]:
+        o = _overview(client, registered, last)
+        pages = [client.get(f"{c}/overview/{name}", params={"min_position": last}).json()
+                 for name in ("follow_ups_overdue", "follow_ups_due")]
+        return (o["totals"]["follow_ups_overdue"], o["totals"]["follow_ups_due"],
+                *(page["total"] for page in pages))
+
+    assert totals() == (1, 2, 1, 2)
+    active = services.views.active_generation("overview")
+    assert active is not None
+    o = prefix_of("overview", active[0])
+    counted = services.views.query(
+        f"SELECT company_id, due_on, COUNT(*) FROM {o}follow_ups WHERE status IS NULL "
+        "GROUP BY company_id, due_on ORDER BY 1, 2")
+    assert services.views.query(f"SELECT * FROM {o}open_follow_ups ORDER BY 1, 2") == \
+        counted
+    assert [n for _, _, n in counted] == [1, 2, 1]  # 3 days ago, in 5 and in 20
+    with services.views.transaction() as sql:  # as a generation made before summaries
+        sql.execute(f"DROP TABLE {o}open_follow_ups")
+    create_views(services.views)
+    assert services.views.query(f"SELECT * FROM {o}open_follow_ups ORDER BY 1, 2") == \
+        counted
+    assert totals() == (1, 2, 1, 2)

@@ -109,7 +109,7 @@ def _random_commands(services: Services, data: st.DataObject) -> None:
 
 
 def _tables(services: Services, prefix: str, cls: Any) -> dict[str, Any]:
-    return {t: services.views.query(f"SELECT * FROM {prefix}{t} ORDER BY 1")
+    return {t: services.views.query(f"SELECT * FROM {prefix}{t} ORDER BY 1, 2")
             for t in cls.table_names()}
 
 

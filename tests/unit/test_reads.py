@@ -200,8 +200,8 @@ def test_a_rebuild_from_zero_equals_the_incremental_view(
                          batch_size=2).catch_up()
         for table in cls.table_names():
             old = services.views.query(
-                f"SELECT * FROM {prefix_of(cls.name, runner.generation)}{table} ORDER BY 1")
-            new = services.views.query(f"SELECT * FROM {fresh.prefix}{table} ORDER BY 1")
+                f"SELECT * FROM {prefix_of(cls.name, runner.generation)}{table} ORDER BY 1, 2")
+            new = services.views.query(f"SELECT * FROM {fresh.prefix}{table} ORDER BY 1, 2")
             assert new == old, table
 
 
@@ -322,6 +322,6 @@ def test_a_one_pass_rebuild_of_every_read_model_equals_the_incremental_views(
         cls = next(type(x.projection) for x in services.projections.runners
                    if x.projection.name == r.name)
         for table in cls.table_names():
-            ordered = f"SELECT * FROM {{}}{table} ORDER BY 1"
+            ordered = f"SELECT * FROM {{}}{table} ORDER BY 1, 2"
             assert services.views.query(ordered.format(prefix_of(r.name, r.generation))) == \
                 services.views.query(ordered.format(prefix_of(r.name, before[r.name]))), table
