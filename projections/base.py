@@ -32,6 +32,7 @@ class Sql(Protocol):
 
 Handler = Callable[[Any, Any, int, Sql], None]
 Statement = tuple[str, tuple[Any, ...]]
+SUMMARY_IDS = 1000  # aggregates per statement that counts a summary again
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,16 +91,20 @@ class Projection:
         batch = list(events)
         statements: list[Statement] = []
         for summary in self.summaries:
-            ids = tuple(sorted({str(e.originator_id) for e in batch
-                                if _kind_of(e.__class__) in summary.kinds}))
-            if not ids:
-                continue
-            among = f"{summary.column} IN ({', '.join(['%s'] * len(ids))})"
-            statements += [
-                (f"DELETE FROM {self.t(summary.table)} WHERE {among}", ids),
-                (f"INSERT INTO {self.t(summary.table)} "
-                 + summary.select.format(t=self.prefix, where=f" AND {among}"), ids)]
+            touched = sorted({str(e.originator_id) for e in batch
+                              if _kind_of(e.__class__) in summary.kinds})
+            for start in range(0, len(touched), SUMMARY_IDS):  # within any driver's limit
+                ids = tuple(touched[start:start + SUMMARY_IDS])
+                among = f"{summary.column} IN ({', '.join(['%s'] * len(ids))})"
+                statements += [
+                    (f"DELETE FROM {self.t(summary.table)} WHERE {among}", ids),
+                    (f"INSERT INTO {self.t(summary.table)} "
+                     + summary.select.format(t=self.prefix, where=f" AND {among}"), ids)]
         return statements
+
+    def recount(self, summary: Summary) -> list[str]:
+        """The statements that count a summary again whole."""
+        return [f"DELETE FROM {self.t(summary.table)}", self.fill(summary)]
 
     def wants(self, cls: type) -> bool:
         """Whether events of this class change this read model."""

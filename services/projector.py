@@ -69,6 +69,7 @@ class ProjectionRunner:
         self.position = position
         self.batch_size = batch_size
         self.error: str | None = None
+        self.recounted = not projection.summaries  # (see `apply`)
 
     @classmethod
     def for_active(cls, app: CasebookApplication, views: ViewDb,
@@ -88,6 +89,8 @@ class ProjectionRunner:
         notifications = self.app.recorder.select_notifications(
             start=self.position + 1, limit=self.batch_size)
         if not notifications:
+            if not self.recounted:
+                self.recount_summaries()
             return 0
         try:
             with self.views.transaction() as sql:
@@ -96,8 +99,24 @@ class ProjectionRunner:
                 self.views.announce(sql, [self.moved_to(notifications[-1].id)])
         except _Overtaken:
             return 1  # not an error: go on from the newer position
-        self.position = notifications[-1].id
+        self.position, self.recounted = notifications[-1].id, True
         return len(notifications)
+
+    def recount_summaries(self) -> None:
+        """Count the read model's summaries whole, in a transaction of its own (under the
+        registry row's lock, as a batch); `apply` does it in the first batch's."""
+        with self.views.transaction() as sql:
+            sql.execute(f"SELECT position FROM {REGISTRY} WHERE name = %s "
+                        f"AND generation = %s{self.views.row_lock}",
+                        (self.projection.name, self.generation))
+            sql.fetchall()
+            self._recount(sql)
+        self.recounted = True
+
+    def _recount(self, sql: Sql) -> None:
+        for summary in self.projection.summaries:
+            for statement in self.projection.recount(summary):
+                sql.execute(statement)
 
     def apply(self, sql: Sql, notifications: Sequence[Any], events: Iterable[Any]) -> None:
         """Apply a batch (its notifications and their decoded events) and record its last
@@ -114,6 +133,11 @@ class ProjectionRunner:
         if int(recorded) != self.position:
             self.position = int(recorded)
             raise _Overtaken
+        if not self.recounted:
+            # This runner's first batch counts the summaries whole first: what a process of
+            # an earlier release did meanwhile (it kept no summary, or another one) is then
+            # as a rebuild leaves it. (The caller sets `recounted` once it commits.)
+            self._recount(sql)
         buffered = BatchSql(sql, primary_keys(self.projection))
         applied = []
         for n, event in zip(notifications, events, strict=True):
@@ -289,7 +313,7 @@ class ProjectionService:
             log.info("projections_apart", error=type(e).__name__, reason=str(e))
             return None
         for runner in self.runners:
-            runner.position = notifications[-1].id
+            runner.position, runner.recounted = notifications[-1].id, True
         return len(notifications)
 
     def _follow_rebuilds(self) -> None:

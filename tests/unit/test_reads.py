@@ -325,3 +325,40 @@ def test_a_one_pass_rebuild_of_every_read_model_equals_the_incremental_views(
             ordered = f"SELECT * FROM {{}}{table} ORDER BY 1, 2"
             assert services.views.query(ordered.format(prefix_of(r.name, r.generation))) == \
                 services.views.query(ordered.format(prefix_of(r.name, before[r.name]))), table
+
+
+def test_what_is_written_while_a_rebuild_swaps_reaches_its_summaries(
+    client: TestClient, staff: str, registered: str, services: Services,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Events written while a rebuild swaps its generations in are applied by its last
+    catch-up, which counts the summaries again for them as a worker does (here no
+    worker runs: the rebuild alone applies them)."""
+    from services.rebuild import rebuild_all
+
+    c = f"/companies/{registered}"
+    placement = _post(client, f"{c}/placements", {
+        "candidate_id": str(uuid.uuid4()), "kind": "ordinary", "hours_per_week": 20,
+        "starts_on": NOW.date().isoformat(), "by": staff})["id"]
+    first = _post(client, f"{c}/follow-ups", {
+        "placement_id": placement, "due_on": (NOW + timedelta(days=3)).date().isoformat(),
+        "by": staff})
+    assert services.projections is not None
+    services.projections.stop()
+    activate, written = services.views.activate, list[dict[str, Any]]()
+
+    def activate_and_write(cls: Any, generation: int) -> None:
+        activate(cls, generation)
+        if not written:
+            written.append(_post(client, f"{c}/follow-ups/{first['id']}/complete", {
+                "held_on": NOW.date().isoformat(), "status": "on_track", "by": staff}))
+            written.append(_post(client, f"{c}/follow-ups", {
+                "placement_id": placement,
+                "due_on": (NOW + timedelta(days=5)).date().isoformat(), "by": staff}))
+
+    monkeypatch.setattr(services.views, "activate", activate_and_write)
+    [rebuilt] = rebuild_all(services.app, services.views, ["overview"], lambda _: None)
+    assert rebuilt.position == written[-1]["position"]
+    assert services.views.query(
+        f"SELECT due_on, follow_ups FROM {prefix_of('overview', rebuilt.generation)}"
+        "open_follow_ups") == [((NOW + timedelta(days=5)).date().isoformat(), 1)]
