@@ -93,17 +93,22 @@ class TimelineProjection(Projection):
         return str(getattr(cls, "TOPIC", "")).startswith("casebook:Company.")
 
     def handler_for(self, cls: type) -> Callable[[Any, int, Sql], None] | None:
-        return self.process if self.wants(cls) else None
+        return self._record if self.wants(cls) else None
 
     def process(self, event: Any, position: int, sql: Sql) -> None:
         """Record every company event (staff events belong to the directory)."""
-        cls: Any = type(event)
-        if not cls.TOPIC.startswith("casebook:Company."):
-            return
-        kind, names, business = _shape(cls)
+        if self.wants(type(event)):
+            self._record(event, position, sql)
+
+    def _record(self, event: Any, position: int, sql: Sql) -> None:
+        """Record a company event."""
+        kind, names, business = _shape(event.__class__)
         values = event.__dict__
-        data = {name: values[name] if name in values else getattr(event, name)
-                for name in names}
+        try:
+            data = {name: values[name] for name in names}
+        except KeyError:  # a field the stored event lacks: its default
+            data = {name: values[name] if name in values else getattr(event, name)
+                    for name in names}
         actor = data.get("by") or data.get("staff_id")
         raw = data[business] if business else None
         recorded = utc_text(event.timestamp)

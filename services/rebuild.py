@@ -95,8 +95,9 @@ class RebuildRunner:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-write")
         self._writing: Future[int | None] | None = None
         self._decode = LogDecoder(app.mapper)
-        self._handlers: dict[str, dict[type, Callable[[Any, int, Any], None] | None]] = {
-            projection.name: {} for projection, _ in targets}
+        # Per event class, the handlers of the targets that want it (target's index),
+        # looked up once.
+        self._calls: dict[type, list[tuple[Callable[[Any, int, Any], None], int]]] = {}
         projections = [projection for projection, _ in targets]
         self._wanted = wanted_topics(lambda cls: any(p.wants(cls) for p in projections))
 
@@ -146,18 +147,22 @@ class RebuildRunner:
             self._settle()
             return 0
         last = events[-1][1]
+        records = [RecordedCopies() if self.views.copies else RecordedSql()
+                   for _ in self.targets]
+        batches = [BatchSql(record, keys)
+                   for record, (_, _, keys) in zip(records, self.targets, strict=True)]
+        calls = self._calls
+        for event, position in events:  # one pass: each event to every target wanting it
+            if event is not None:
+                cls = event.__class__
+                wanting = calls.get(cls)
+                if wanting is None:
+                    wanting = calls[cls] = self._wanting(cls)
+                for handler, target in wanting:
+                    handler(event, position, batches[target])
         recorded = []
-        for projection, generation, keys in self.targets:
-            record = RecordedCopies() if self.views.copies else RecordedSql()
-            batch = BatchSql(record, keys)
-            handlers = self._handlers[projection.name]  # per class, looked up once
-            for event, position in events:
-                if event is not None:
-                    cls = event.__class__
-                    handler = handlers[cls] if cls in handlers else \
-                        handlers.setdefault(cls, projection.handler_for(cls))
-                    if handler is not None:
-                        handler(event, position, batch)
+        for (projection, generation, _), batch, record in zip(
+                self.targets, batches, records, strict=True):
             batch.flush()
             if self.refresh:
                 for statement, params in projection.refresh(
@@ -169,6 +174,11 @@ class RebuildRunner:
         self._writing = self._writer.submit(self._write, recorded, self._applied, last)
         self._applied = last
         return len(events)
+
+    def _wanting(self, cls: type) -> list[tuple[Callable[[Any, int, Any], None], int]]:
+        """The handlers of events of this class: (handler, the target's index)."""
+        return [(handler, i) for i, (projection, _, _) in enumerate(self.targets)
+                if (handler := projection.handler_for(cls)) is not None]
 
     def _write(self, recorded: list[tuple[str, int, RecordedSql]], start: int,
                last: int) -> int | None:
