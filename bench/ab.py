@@ -1,16 +1,17 @@
-"""Read latency of two revisions of the code, alternating, on one kept log: the way to
+"""Read latency of two revisions of the code, side by side, on one kept log: the way to
 tell a change from the machine's noise (on 2 shared cores a single run's p99 moves by
-half from one minute to the next).
+half from one minute to the next, and a whole run's p50 by a tenth).
 
 Run: `.venv/bin/python -m bench.ab --schema NAME BASE [CHANGED]` on a schema that
 `bench.read --keep` left (CHANGED defaults to the working tree). Each revision is
-checked out in a temporary worktree; each round starts `casebook serve` from one,
-then from the other (its code first on the path), and measures the floor
-(`GET /healthz`), the overview and a 50-entry timeline page of the 10,000-event
-company: p50, p99 and the API process's CPU per request. It prints every round and
-the medians, and CHANGED's median over BASE's. Both revisions run with this venv's
-packages and read the schema's read models as they are: a revision whose
-dependencies or read models differ needs its own venv or log.
+checked out in a temporary worktree; each round starts `casebook serve` from each (its
+code first on the path) and measures, on both at once, request by request in turn, the
+floor (`GET /healthz`), the overview and a 50-entry timeline page of the 10,000-event
+company: p50, p99 and each API process's CPU per request. So both see the machine as
+it is at the same moment. It prints every round and the medians, and CHANGED's median
+over BASE's. Both revisions run with this venv's packages and read the schema's read
+models as they are: a revision whose dependencies or read models differ needs its own
+venv or log.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections import defaultdict
 from contextlib import ExitStack
 from pathlib import Path
@@ -29,8 +31,8 @@ import httpx
 import typer
 from rich.console import Console
 
-from bench.http import _free_port, _serve
-from bench.read import BIG, DEFAULT_URL, READER, _quantiles, _served
+from bench.http import _cpu_seconds, _free_port, _serve
+from bench.read import BIG, DEFAULT_URL, READER, _quantiles
 from bench.setup import BENCH_SECRETS, bench_token
 
 console = Console()
@@ -50,22 +52,49 @@ def _worktree(stack: ExitStack, revision: str) -> Path:
     return place
 
 
-def _round(code: Path, env: dict[str, str], requests: int) -> Figures:
-    """One server from `code`, every path measured on it."""
-    port = _free_port()
-    server = _serve([sys.executable, "-m", "services.cli", "serve", "--port", str(port)],
-                    {**env, "PYTHONPATH": str(code)}, port)
-    figures: Figures = {}
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60, headers={
-                "Authorization": f"Bearer {bench_token(READER)}"}) as client:
-            for name, path in PATHS.items():
-                samples, cpu = _served(client, server.pid, path, requests)
-                p50, p99 = _quantiles(samples)
-                figures[name] = (p50, p99, cpu * 1000)
-    finally:
-        server.terminate()
-        server.wait(30)
+def _check_code(env: dict[str, str], code: Path) -> None:
+    """Refuse to measure unless a server started so imports casebook from `code`."""
+    found = subprocess.run(
+        [sys.executable, "-c", "import services; print(services.__file__)"],
+        env={**env, "PYTHONPATH": str(code)}, cwd=code, check=True, capture_output=True,
+        text=True).stdout.strip()
+    if not Path(found).resolve().is_relative_to(code.resolve()):
+        raise RuntimeError(f"a server meant to run {code} would import {found}")
+
+
+def _round(codes: dict[str, Path], env: dict[str, str], requests: int
+           ) -> dict[str, Figures]:
+    """A server from each revision's code, every path measured on all of them at once:
+    one request to each in turn."""
+    servers, clients = {}, {}
+    figures: dict[str, Figures] = {which: {} for which in codes}
+    with ExitStack() as stack:
+        for which, code in codes.items():
+            port = _free_port()
+            server = _serve([sys.executable, "-m", "services.cli", "serve", "--port",
+                             str(port)], {**env, "PYTHONPATH": str(code)}, port, cwd=code)
+            stack.callback(server.wait, 30)
+            stack.callback(server.terminate)
+            servers[which] = server
+            clients[which] = stack.enter_context(httpx.Client(
+                base_url=f"http://127.0.0.1:{port}", timeout=60,
+                headers={"Authorization": f"Bearer {bench_token(READER)}"}))
+        for name, path in PATHS.items():
+            for client in clients.values():
+                for _ in range(10):  # warm up
+                    client.get(path).raise_for_status()
+            samples: dict[str, list[float]] = {which: [] for which in codes}
+            cpu = {which: _cpu_seconds(server.pid) for which, server in servers.items()}
+            pairs = list(clients.items())
+            for n in range(requests):
+                for which, client in pairs if n % 2 else pairs[::-1]:  # each first by turns
+                    started = time.perf_counter()
+                    client.get(path).raise_for_status()
+                    samples[which].append(time.perf_counter() - started)
+            for which, server in servers.items():
+                p50, p99 = _quantiles(samples[which])
+                used = (_cpu_seconds(server.pid) - cpu[which]) / requests
+                figures[which][name] = (p50, p99, used * 1000)
     return figures
 
 
@@ -79,7 +108,7 @@ def main(
     requests: Annotated[int, typer.Option(min=10, help="Requests per path and round.")
                         ] = 1000,
 ) -> None:
-    """Measure both revisions, alternating, and print the medians and their ratio."""
+    """Measure both revisions side by side and print the medians and their ratio."""
     if not schema:
         raise typer.BadParameter("name the schema a `bench.read --keep` run left",
                                  param_hint="--schema")
@@ -89,9 +118,10 @@ def main(
     with ExitStack() as stack:
         codes = {"base": _worktree(stack, base),
                  "changed": _worktree(stack, changed) if changed else ROOT}
+        for code in codes.values():
+            _check_code(env, code)
         for number in range(1, rounds + 1):
-            for which, code in codes.items():
-                figures = _round(code, env, requests)
+            for which, figures in _round(codes, env, requests).items():
                 seen[which].append(figures)
                 console.print(f"round {number} {which:7}: " + " | ".join(
                     f"{name} {p50:.2f} / {p99:.2f} ms, CPU {cpu:.2f} ms"

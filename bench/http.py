@@ -17,6 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -103,8 +104,13 @@ def _peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def _serve(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _serve(cmd: list[str], env: dict[str, str], port: int,
+           cwd: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start a server and wait until it answers. (`python -m` puts the working directory
+    first on the path: a server meant to run other code than this checkout's is started
+    in that code's directory.)"""
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     for _ in range(200):
         try:
             httpx.get(f"http://127.0.0.1:{port}/docs")
