@@ -25,11 +25,12 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import re
 import resource
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
@@ -58,6 +59,7 @@ POLL_SECONDS = 0.5  # how often a split rebuild reports its progress
 PART_CONNECTIONS = 2
 # While rebuilding, the cyclic garbage collector runs this much less often (see _bulk_gc).
 GC_THRESHOLD = 200_000
+_INDEXED = re.compile(r"^CREATE INDEX IF NOT EXISTS \w+ ON (\w+) ")  # its table
 
 
 @dataclass
@@ -406,36 +408,53 @@ def _record_position(views: ViewDb, targets: list[tuple[Projection, int]],
                         "AND generation = %s", (position, projection.name, generation))
 
 
-def _index(views: ViewDb, targets: list[tuple[Projection, int]], threads: int) -> None:
-    """Create the targets' secondary indexes and fill their summaries, several at once
-    (a summary's rows come from tables that are all there by now)."""
-    _run_apart(views, [s for projection, _ in targets for s in projection.ddl()
-                       if s.startswith("CREATE INDEX")]
-               + [projection.fill(summary) for projection, _ in targets
-                  for summary in projection.summaries], threads)
-
-
-def _run_apart(views: ViewDb, statements: list[str], threads: int) -> None:
-    """Run each statement in a transaction of its own, `threads` at once."""
+def _finish(views: ViewDb, targets: list[tuple[Projection, int]], threads: int) -> None:
+    """After the bulk load: create the targets' secondary indexes and fill their
+    summaries (whose rows come from tables that are all there by now), then gather each
+    table's statistics for the planner (PostgreSQL: without them its first plans guess,
+    until autovacuum gets round to them, or never where it is off), `threads` statements
+    at once. A table's ANALYZE starts as soon as its own indexes and fill are done, the
+    largest tables' work first: the longest chain (the timeline's index, then its
+    statistics) sets how long this takes."""
+    work: dict[str, list[str]] = {}
+    for projection, _ in targets:
+        for table in projection.table_names():
+            work[projection.t(table)] = []
+        for statement in projection.ddl():
+            indexed = _INDEXED.search(statement)
+            if indexed:
+                work[indexed.group(1)].append(statement)
+        for summary in projection.summaries:
+            work[projection.t(summary.table)].append(projection.fill(summary))
+    if views.copies:
+        [(sizes,)] = views.query(
+            "SELECT json_object_agg(t, pg_relation_size(t::regclass)) FROM unnest(%s::text[]) t",
+            (list(work),))
+        work = dict(sorted(work.items(), key=lambda item: -int(sizes[item[0]])))
+    left = {table: len(statements) for table, statements in work.items()}
+    ready: list[tuple[str, str | None]] = [
+        (statement, table) for table, statements in work.items() for statement in statements]
+    if views.copies:
+        ready += [(f"ANALYZE {table}", None) for table, n in left.items() if not n]
 
     def run(statement: str) -> None:
         with views.transaction() as sql:
             sql.execute(statement)
 
+    running: dict[Future[None], str | None] = {}
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="rebuild-ddl") as pool:
-        for done in [pool.submit(run, statement) for statement in statements]:
-            done.result()
-
-
-def _analyze(views: ViewDb, targets: list[tuple[Projection, int]], threads: int) -> None:
-    """Gather the new tables' statistics for the planner (PostgreSQL), several at once:
-    without them its first plans guess, until autovacuum gets round to them (or never,
-    where it is off)."""
-    if not views.copies:
-        return
-    statements = [f"ANALYZE {projection.t(table)}" for projection, _ in targets
-                  for table in projection.table_names()]
-    _run_apart(views, statements, threads)
+        while ready or running:
+            while ready and len(running) < threads:
+                statement, owner = ready.pop(0)
+                running[pool.submit(run, statement)] = owner
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                owner = running.pop(future)
+                future.result()  # a failure fails the rebuild (the running ones end first)
+                if owner is not None:
+                    left[owner] -= 1
+                    if not left[owner] and views.copies:
+                        ready.insert(0, (f"ANALYZE {owner}", None))
 
 
 def rebuild_all(app: CasebookApplication, views: ViewDb, names: list[str],
@@ -475,11 +494,9 @@ def rebuild_all(app: CasebookApplication, views: ViewDb, names: list[str],
             runner.start_at(head)  # what arrived meanwhile, to every target together
         with _bulk_gc():
             runner.catch_up(progress)
-        # Indexing after the bulk load beats row by row; several at once on PostgreSQL,
-        # and the summaries filled whole meanwhile.
+        # Indexing after the bulk load beats row by row (several at once on PostgreSQL).
         threads = processes if views.copies else 1
-        _index(views, targets, threads)
-        _analyze(views, targets, threads)
+        _finish(views, targets, threads)
         for cls, (_, generation) in zip(classes, targets, strict=True):
             views.activate(cls, generation)
         runner.refresh = True  # from here on, batch by batch, as the workers do
