@@ -144,7 +144,7 @@ class OverviewList(BaseModel):
 
 @router.get("/companies/{cvr}", response_model=Overview)
 async def overview(
-    cvr: str, services: Svc, who: Reader, at: Overviews,
+    cvr: str, who: Reader, at: Overviews,
     items: Annotated[int, Query(ge=1, le=200, description=(
         "Entries shown per list; `totals` counts them all, and "
         "/companies/{cvr}/overview/{list} pages through the rest"))] = ITEMS,
@@ -154,7 +154,8 @@ async def overview(
     each list, with totals)."""
     # One hop to a worker thread for the reads and the JSON; the model is built right,
     # so FastAPI's second hop to validate it again is skipped (same JSON, same schema).
-    found = await run_in_threadpool(_json, cvr, services, at, items)
+    # (The services come with `at`: a dependency fewer to solve, 0.08 ms of CPU.)
+    found = await run_in_threadpool(_json, cvr, at.services, at, items)
     return Response(found, media_type="application/json")
 
 

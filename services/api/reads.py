@@ -200,7 +200,6 @@ TIMELINE_VIEWS = ("timeline", "directory", "candidates")
 @router.get("/companies/{cvr}/timeline", response_model=TimelinePage)
 async def timeline(
     cvr: str,
-    services: Svc,
     who: Annotated[Principal, allow(*READERS, scope=Scope.COMPANY)],
     at: Annotated[ViewsAt, Depends(reading(*TIMELINE_VIEWS))],
     kind: Annotated[str | None, Query(max_length=60, description="e.g. contact_logged")] = None,
@@ -214,7 +213,7 @@ async def timeline(
     # One hop to a worker thread for the reads and the JSON; the page is built right, so
     # FastAPI's second hop to validate it again is skipped (same JSON, same schema).
     page = await run_in_threadpool(lambda: timeline_page(
-        cvr, services, at, kind=kind, actor=actor, from_=from_, to=to, cursor=cursor,
+        cvr, at.services, at, kind=kind, actor=actor, from_=from_, to=to, cursor=cursor,
         limit=limit).model_dump_json())
     return Response(page, media_type="application/json")
 
