@@ -7,6 +7,7 @@ the one readers use. A batch's rows and its position commit together.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 import threading
@@ -16,9 +17,10 @@ from contextlib import contextmanager
 from typing import Any
 from weakref import WeakKeyDictionary
 
+import anyio.to_thread
 import psycopg
 from psycopg import IsolationLevel
-from psycopg_pool import ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from infra.persistence import postgres_conninfo
 from infra.settings import Settings
@@ -103,11 +105,16 @@ class _PostgresSql:
 # been idle this long: one back from use a moment ago is very likely alive, and on a busy
 # API the check was a round trip in every read's five.
 CHECK_AFTER_IDLE_SECONDS = 1.0
-_last_returned: WeakKeyDictionary[psycopg.Connection[Any], float] = WeakKeyDictionary()
+_last_returned: WeakKeyDictionary[Any, float] = WeakKeyDictionary()  # a connection's
 
 
 def _returned(conn: psycopg.Connection[Any]) -> None:
     """The pool's reset: note when the connection came back."""
+    _last_returned[conn] = time.monotonic()
+
+
+async def _returned_async(conn: psycopg.AsyncConnection[Any]) -> None:
+    """`_returned`, for the async pool."""
     _last_returned[conn] = time.monotonic()
 
 
@@ -116,6 +123,12 @@ def _check_if_idle(conn: psycopg.Connection[Any]) -> None:
     came back less than CHECK_AFTER_IDLE_SECONDS ago."""
     if time.monotonic() - _last_returned.get(conn, 0.0) >= CHECK_AFTER_IDLE_SECONDS:
         ConnectionPool.check_connection(conn)
+
+
+async def _check_if_idle_async(conn: psycopg.AsyncConnection[Any]) -> None:
+    """`_check_if_idle`, for the async pool."""
+    if time.monotonic() - _last_returned.get(conn, 0.0) >= CHECK_AFTER_IDLE_SECONDS:
+        await AsyncConnectionPool.check_connection(conn)
 
 
 class ViewDb:
@@ -128,6 +141,8 @@ class ViewDb:
         self._memory: sqlite3.Connection | None = None
         self._memory_lock = threading.Lock()
         self._assumed: dict[str, int] = {}  # the generations the last read found active
+        self._apool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] | None = None
+        self._apool_loop: asyncio.AbstractEventLoop | None = None
         self.row_lock = " FOR UPDATE" if settings.backend == "postgres" else ""
         self.copies = settings.backend == "postgres"  # its cursors have `copy_rows`
         if settings.backend == "postgres":
@@ -222,11 +237,41 @@ class ViewDb:
             except psycopg.errors.UndefinedTable:
                 assumed = {}
                 continue
-            self._assumed = found = {name: generation for name, (generation, _) in active.items()}
+            found = self._found(active)
             if all(found.get(name) == assumed[name] for name in names):
                 return active, rows
             assumed = found
         return self._read_in_steps(build)
+
+    async def read_once_async(self, names: Sequence[str], build: Build
+                              ) -> tuple[Active, Rows]:
+        """`read_once` on the event loop: on PostgreSQL, once `open_async` has opened a
+        pool of async connections on this loop, the one statement is sent from the loop
+        itself, without a hop to a worker thread and back; else (SQLite, another loop,
+        the two-step read) `read_once` in a worker thread."""
+        pool = self._async_pool()
+        if pool is None:
+            return await anyio.to_thread.run_sync(self.read_once, names, build)
+        assumed = self._assumed
+        for _ in range(ONE_TRIP_TRIES):
+            if any(name not in assumed for name in names):
+                break
+            try:
+                active, rows = await self._one_trip_async(pool, build(assumed))
+            except psycopg.errors.UndefinedTable:
+                assumed = {}
+                continue
+            found = self._found(active)
+            if all(found.get(name) == assumed[name] for name in names):
+                return active, rows
+            assumed = found
+        return await anyio.to_thread.run_sync(self._read_in_steps, build)
+
+    def _found(self, active: Active) -> dict[str, int]:
+        """The generations a read found active, remembered for the next read's
+        statements."""
+        self._assumed = found = {name: generation for name, (generation, _) in active.items()}
+        return found
 
     def _read_in_steps(self, build: Build) -> tuple[Active, Rows]:
         """`read_once` by reading the registry first, then the statements, in one
@@ -251,9 +296,44 @@ class ViewDb:
             finally:
                 if not conn.closed:
                     conn.autocommit = False
-        assert row is not None
-        registry, *rows = [[tuple(entry.values()) for entry in part] for part in row]
-        return _generations(registry), rows
+        return _one_row(row)
+
+    async def _one_trip_async(self, pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]],
+                              statements: Sequence[Statement]) -> tuple[Active, Rows]:
+        """`_one_trip` on an async connection (in autocommit: see `open_async`)."""
+        combined, params = one_statement([(_ACTIVE, ()), *statements])
+        async with pool.connection() as conn:
+            cursor = await conn.execute(combined, params)
+            row = await cursor.fetchone()
+        return _one_row(row)
+
+    async def open_async(self) -> None:
+        """On PostgreSQL, open a pool of async connections on the running event loop
+        (the API's, as it starts): `read_once_async` on this loop then reads from the loop
+        itself. Its connections are in autocommit, and checked before they are lent
+        only after a second idle, as the other pool's are."""
+        if self._pool is None or self._apool is not None:
+            return
+        pool = AsyncConnectionPool(
+            postgres_conninfo(self._settings), min_size=1,
+            max_size=self._settings.db_pool_size, open=False,
+            kwargs={"options": f"-c search_path={self._settings.postgres_schema}",
+                    "autocommit": True},
+            check=_check_if_idle_async, reset=_returned_async)
+        await pool.open()
+        self._apool, self._apool_loop = pool, asyncio.get_running_loop()
+
+    async def close_async(self) -> None:
+        """Close the pool `open_async` opened (on its loop, as the API stops)."""
+        pool, self._apool, self._apool_loop = self._apool, None, None
+        if pool is not None:
+            await pool.close()
+
+    def _async_pool(self) -> AsyncConnectionPool[psycopg.AsyncConnection[Any]] | None:
+        """The async pool, if it was opened on the running loop."""
+        if self._apool is None or self._apool_loop is not asyncio.get_running_loop():
+            return None
+        return self._apool
 
     def fetch_each(self, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
         """The rows of each read-only statement, in order; on PostgreSQL sent in one
@@ -405,6 +485,13 @@ def create_views(views: ViewDb) -> None:
 
 
 _ACTIVE = f"SELECT name, generation, position FROM {REGISTRY} WHERE active = 1"
+
+
+def _one_row(row: tuple[Any, ...] | None) -> tuple[Active, Rows]:
+    """The registry and each statement's rows from `one_statement`'s one row."""
+    assert row is not None
+    registry, *rows = [[tuple(entry.values()) for entry in part] for part in row]
+    return _generations(registry), rows
 
 
 def one_statement(statements: Sequence[Statement]) -> Statement:

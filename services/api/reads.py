@@ -84,6 +84,21 @@ class ViewsAt:
         active tables of read model `name` (one of `names`), each read model checked
         against `min_position` as of the moment the rows were read; on PostgreSQL one
         round trip (`ViewDb.read_once`)."""
+        active, rows = self.services.views.read_once(names, self._made(names, build))
+        return self._checked(names, active, rows)
+
+    async def read_async(self, names: Sequence[str],
+                         build: Callable[[Callable[[str], str]], Sequence[Statement]]) -> Rows:
+        """`read`, awaited on the event loop (`ViewDb.read_once_async`: on PostgreSQL
+        without a worker thread)."""
+        active, rows = await self.services.views.read_once_async(
+            names, self._made(names, build))
+        return self._checked(names, active, rows)
+
+    def _made(self, names: Sequence[str],
+              build: Callable[[Callable[[str], str]], Sequence[Statement]]
+              ) -> Callable[[Mapping[str, int]], Sequence[Statement]]:
+        """`build` for the generations a read assumes, naming only `names`' tables."""
 
         def made(generations: Mapping[str, int]) -> Sequence[Statement]:
             def prefix(name: str) -> str:
@@ -95,7 +110,11 @@ class ViewsAt:
 
             return build(prefix)
 
-        active, rows = self.services.views.read_once(names, made)
+        return made
+
+    def _checked(self, names: Sequence[str], active: Mapping[str, tuple[int, int]],
+                 rows: Rows) -> Rows:
+        """The rows, if every read model read had reached `min_position` with them."""
         for name in names:
             self._reached(name, active.get(name))
         return rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -94,16 +95,19 @@ def test_the_reads_of_a_block_see_one_moment(views: ViewDb) -> None:
     assert views.query("SHOW transaction_isolation") == [("read committed",)]
 
 
-def _names(views: ViewDb, built: list[int]) -> list[str]:
-    """The overview's company names, read with `read_once` (the generations each build
-    was made for are appended to `built`)."""
+async def _names(views: ViewDb, built: list[int], on_loop: bool = False) -> list[str]:
+    """The overview's company names, read with `read_once` (`read_once_async` if
+    `on_loop`); the generations each build was made for are appended to `built`."""
 
     def build(generations: Mapping[str, int]) -> list[Statement]:
         built.append(generations["overview"])
         return [(f"SELECT name FROM {prefix_of('overview', generations['overview'])}"
                  "companies ORDER BY name", ())]
 
-    active, [rows] = views.read_once(["overview"], build)
+    if on_loop:
+        active, [rows] = await views.read_once_async(["overview"], build)
+    else:
+        active, [rows] = views.read_once(["overview"], build)
     assert active["overview"][0] == built[-1]  # the rows are of the generation it names
     return [name for (name,) in rows]
 
@@ -115,40 +119,68 @@ def _company(views: ViewDb, generation: int, name: str) -> None:
                     f"(%s, %s, %s, %s{', 0' * len(TOTALS)})", (name, "1", name, "101"))
 
 
+def _counted(trips: list[str], name: str, real: Any) -> Any:
+    """`real`, noting each call's name in `trips`."""
+
+    def counted(self: ViewDb, *args: Any) -> Any:
+        trips.append(name)
+        return real(self, *args)
+
+    return counted
+
+
+@pytest.mark.parametrize("on_loop", [False, True], ids=["thread", "event loop"])
 def test_read_once_follows_a_swap_and_a_dropped_generation(
-        views: ViewDb, postgres_settings: Settings) -> None:
+        views: ViewDb, postgres_settings: Settings, on_loop: bool,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """A read made for the generation the last read found, which a rebuild has since
     swapped out, is made again for the new one; one whose tables a second swap dropped
     too (another API process, which read before both) likewise. Either way the answer
-    is the active generation's, and the pooled connection is left as it was lent."""
-    other = ViewDb(postgres_settings)  # another API process
-    try:
-        _company(views, 1, "one")
-        built: list[int] = []
-        assert _names(views, built) == ["one"] and built == [1]
-        assert _names(other, []) == ["one"]
-        assert _names(views, built) == ["one"] and built == [1, 1]  # one try each
+    is the active generation's, and the pooled connection is left as it was lent. So
+    too on the event loop, from the async pool (`read_once_async`)."""
+    trips: list[str] = []
+    for name in ("_one_trip", "_one_trip_async"):
+        monkeypatch.setattr(ViewDb, name, _counted(trips, name, getattr(ViewDb, name)))
 
-        views.start_generation(OverviewProjection, 2, active=False)
-        _company(views, 2, "two")
-        views.activate(OverviewProjection, 2)
-        assert _names(views, built) == ["two"] and built == [1, 1, 1, 2]
+    async def scenario() -> None:
+        other = ViewDb(postgres_settings)  # another API process
+        if on_loop:
+            await views.open_async()
+            await other.open_async()
+        try:
+            _company(views, 1, "one")
+            built: list[int] = []
+            assert await _names(views, built, on_loop) == ["one"] and built == [1]
+            assert await _names(other, [], on_loop) == ["one"]
+            assert await _names(views, built, on_loop) == ["one"] and built == [1, 1]
 
-        views.start_generation(OverviewProjection, 3, active=False)
-        _company(views, 3, "three")
-        views.activate(OverviewProjection, 3)  # drops generation 1's tables
-        assert views.query("SELECT to_regclass(%s)", (prefix_of("overview", 1) + "companies",)
-                           ) == [(None,)]
-        built = []
-        assert _names(other, built) == ["three"] and built == [1, 3]
-        # The failed try's transaction was ended and the connection is back to normal
-        # (not autocommit): a transaction that raises leaves nothing.
-        with pytest.raises(RuntimeError), other.transaction() as sql:
-            _company_in(sql, "rolled back")
-            raise RuntimeError
-        assert _names(other, []) == ["three"]
-    finally:
-        other.close()
+            views.start_generation(OverviewProjection, 2, active=False)
+            _company(views, 2, "two")
+            views.activate(OverviewProjection, 2)
+            assert await _names(views, built, on_loop) == ["two"] and built == [1, 1, 1, 2]
+
+            views.start_generation(OverviewProjection, 3, active=False)
+            _company(views, 3, "three")
+            views.activate(OverviewProjection, 3)  # drops generation 1's tables
+            assert views.query("SELECT to_regclass(%s)",
+                               (prefix_of("overview", 1) + "companies",)) == [(None,)]
+            built = []
+            assert await _names(other, built, on_loop) == ["three"] and built == [1, 3]
+            # The failed try's transaction was ended and the connection is back to
+            # normal (not autocommit): a transaction that raises leaves nothing.
+            with pytest.raises(RuntimeError), other.transaction() as sql:
+                _company_in(sql, "rolled back")
+                raise RuntimeError
+            assert await _names(other, [], on_loop) == ["three"]
+        finally:
+            await other.close_async()
+            await views.close_async()
+            other.close()
+
+    asyncio.run(scenario())
+    # One statement a try, from the loop's own pool when the read is on the loop.
+    assert set(trips) == {"_one_trip_async" if on_loop else "_one_trip"}
+    assert len(trips) == 5  # (a first read and one after a dropped table: two steps)
 
 
 def _company_in(sql: Sql, name: str) -> None:
@@ -198,47 +230,47 @@ def test_read_once_answers_rows_as_the_statements_give_them(
 
 def test_the_overview_and_a_timeline_page_are_one_round_trip_each(
         postgres_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each is read in one pipeline (`_one_trip`), never with the registry read first;
-    a timeline page that has corrections makes one more."""
+    """Each is read as one statement, never with the registry read first: the overview
+    from the event loop's own pool (the app opened it as it started), the timeline page
+    from a worker thread; a timeline page that has corrections makes one more."""
     services = open_services(postgres_settings)
     try:
-        client = acting_client(services)
-        staff = client.post("/staff", json={"name": "Gry Lyngbakke", "municipality": "165",
-                                            "unit": "job_centre"}).json()["id"]
-        client.post("/companies", json={"cvr": "13748136", "name": "Glans ApS",
-                                        "municipality": "165", "by": staff})
-        logged = client.post("/companies/13748136/contacts", json={
-            "by": staff, "channel": "phone", "summary": "call",
-            "occurred_at": "2026-11-02T10:00:00+01:00"}).json()
-        head = logged["position"]
-        # Every read model there, and each read's generation learnt once.
-        for path in ("/companies/13748136", "/companies/13748136/timeline"):
-            assert client.get(path, params={"min_position": head}).status_code == 200
-        trips: list[int] = []
-        one_trip = ViewDb._one_trip
+        with acting_client(services) as client:
+            staff = client.post("/staff", json={
+                "name": "Gry Lyngbakke", "municipality": "165", "unit": "job_centre"}
+            ).json()["id"]
+            client.post("/companies", json={"cvr": "13748136", "name": "Glans ApS",
+                                            "municipality": "165", "by": staff})
+            logged = client.post("/companies/13748136/contacts", json={
+                "by": staff, "channel": "phone", "summary": "call",
+                "occurred_at": "2026-11-02T10:00:00+01:00"}).json()
+            head = logged["position"]
+            # Every read model there, and each read's generation learnt once.
+            for path in ("/companies/13748136", "/companies/13748136/timeline"):
+                assert client.get(path, params={"min_position": head}).status_code == 200
+            trips: list[str] = []
+            for name in ("_one_trip", "_one_trip_async"):
+                monkeypatch.setattr(ViewDb, name, _counted(trips, name, getattr(ViewDb, name)))
 
-        def counted(self: ViewDb, statements: Sequence[Statement]) -> Any:
-            trips.append(len(statements))
-            return one_trip(self, statements)
+            def refused(self: ViewDb, build: Any) -> Any:
+                raise AssertionError("read the registry first")
 
-        def refused(self: ViewDb, build: Any) -> Any:
-            raise AssertionError("read the registry first")
-
-        monkeypatch.setattr(ViewDb, "_one_trip", counted)
-        monkeypatch.setattr(ViewDb, "_read_in_steps", refused)
-        assert client.get("/companies/13748136").json()["last_contact"]["summary"] == "call"
-        assert len(trips) == 1
-        page = client.get("/companies/13748136/timeline").json()
-        assert [e["kind"] for e in page["entries"]] == ["contact_logged", "registered"]
-        assert len(trips) == 2
-        corrected = client.post(
-            f"/companies/13748136/contacts/{logged['id']}/corrections",
-            json={"by": staff, "channel": "email", "summary": "mail", "reason": "was a mail",
-                  "occurred_at": "2026-11-02T10:00:00+01:00"}).json()
-        page = client.get("/companies/13748136/timeline",
-                          params={"min_position": corrected["position"]}).json()
-        assert page["entries"][0]["replaces"]["summary"] == "call"
-        assert len(trips) == 4  # a page with a correction: two
+            monkeypatch.setattr(ViewDb, "_read_in_steps", refused)
+            overview = client.get("/companies/13748136").json()
+            assert overview["last_contact"]["summary"] == "call"
+            assert trips == ["_one_trip_async"]
+            page = client.get("/companies/13748136/timeline").json()
+            assert [e["kind"] for e in page["entries"]] == ["contact_logged", "registered"]
+            assert trips[1:] == ["_one_trip"]
+            corrected = client.post(
+                f"/companies/13748136/contacts/{logged['id']}/corrections",
+                json={"by": staff, "channel": "email", "summary": "mail",
+                      "reason": "was a mail", "occurred_at": "2026-11-02T10:00:00+01:00"}
+            ).json()
+            page = client.get("/companies/13748136/timeline",
+                              params={"min_position": corrected["position"]}).json()
+            assert page["entries"][0]["replaces"]["summary"] == "call"
+            assert trips[2:] == ["_one_trip"] * 2  # a page with a correction: two
     finally:
         services.close()
 

@@ -7,7 +7,7 @@ tests/integration/test_candidates_stores.py (which overrides `services`).
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -17,10 +17,10 @@ from fastapi.testclient import TestClient
 from domain.candidate import Candidate, normalise_cpr
 from domain.errors import InvalidCprError
 from infra.vault import SealError, unseal
-from services.api.context import Services
+from services.api.context import Services, local_now
 from services.auth import Role, mint_token
 
-TODAY = date.today()
+TODAY = local_now().date()  # the service's business date (Danish), not the machine's
 PERSON = {"name": "Kim Marker-Jensen", "cpr": "010190-1234", "phone": "+45 12 34 56 78",
           "email": "kim@example.dk", "address": "Vej 1, 2620 Albertslund",
           "notes": "Vil gerne arbejde med planter"}
