@@ -8,13 +8,14 @@ the one readers use. A batch's rows and its position commit together.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 import anyio.to_thread
@@ -41,6 +42,7 @@ Active = dict[str, tuple[int, int]]
 Build = Callable[[Mapping[str, int]], Sequence[Statement]]
 """Statements made for the active generation of each read model (name -> generation)."""
 Rows = list[list[tuple[Any, ...]]]
+T = TypeVar("T")
 ONE_TRIP_TRIES = 3  # then the two-step read (a swap is rare; several in a row rarer still)
 
 
@@ -228,20 +230,12 @@ class ViewDb:
         """
         if self._pool is None or getattr(self._local, "shared", None) is not None:
             return self._read_in_steps(build)
-        assumed = self._assumed
-        for _ in range(ONE_TRIP_TRIES):
-            if any(name not in assumed for name in names):
-                break
-            try:
-                active, rows = self._one_trip(build(assumed))
-            except psycopg.errors.UndefinedTable:
-                assumed = {}
-                continue
-            found = self._found(active)
-            if all(found.get(name) == assumed[name] for name in names):
-                return active, rows
-            assumed = found
-        return self._read_in_steps(build)
+
+        async def trip(statements: Sequence[Statement]) -> tuple[Active, Rows]:
+            return self._one_trip(statements)
+
+        answer = _awaited_now(self._tries(names, build, trip))
+        return answer if answer is not None else self._read_in_steps(build)
 
     async def read_once_async(self, names: Sequence[str], build: Build
                               ) -> tuple[Active, Rows]:
@@ -252,12 +246,22 @@ class ViewDb:
         pool = self._async_pool()
         if pool is None:
             return await anyio.to_thread.run_sync(self.read_once, names, build)
+        answer = await self._tries(names, build, functools.partial(self._one_trip_async, pool))
+        if answer is not None:
+            return answer
+        return await anyio.to_thread.run_sync(self._read_in_steps, build)
+
+    async def _tries(self, names: Sequence[str], build: Build, trip: Callable[
+            [Sequence[Statement]], Awaitable[tuple[Active, Rows]]]
+                     ) -> tuple[Active, Rows] | None:
+        """`read_once`'s one-statement tries, each sent by `trip`; None when the read is
+        to take two steps."""
         assumed = self._assumed
         for _ in range(ONE_TRIP_TRIES):
             if any(name not in assumed for name in names):
                 break
             try:
-                active, rows = await self._one_trip_async(pool, build(assumed))
+                active, rows = await trip(build(assumed))
             except psycopg.errors.UndefinedTable:
                 assumed = {}
                 continue
@@ -265,7 +269,7 @@ class ViewDb:
             if all(found.get(name) == assumed[name] for name in names):
                 return active, rows
             assumed = found
-        return await anyio.to_thread.run_sync(self._read_in_steps, build)
+        return None
 
     def _found(self, active: Active) -> dict[str, int]:
         """The generations a read found active, remembered for the next read's
@@ -485,6 +489,18 @@ def create_views(views: ViewDb) -> None:
 
 
 _ACTIVE = f"SELECT name, generation, position FROM {REGISTRY} WHERE active = 1"
+
+
+def _awaited_now(coroutine: Coroutine[Any, Any, T]) -> T:
+    """The result of a coroutine that never suspends (it awaits only coroutines that
+    return at once), run without an event loop: the synchronous `read_once` shares
+    `_tries` with the event loop's `read_once_async` so."""
+    try:
+        coroutine.send(None)
+    except StopIteration as finished:
+        return cast(T, finished.value)
+    coroutine.close()
+    raise RuntimeError("a coroutine meant to run at once suspended")
 
 
 def _one_row(row: tuple[Any, ...] | None) -> tuple[Active, Rows]:
