@@ -230,9 +230,9 @@ def test_read_once_answers_rows_as_the_statements_give_them(
 
 def test_the_overview_and_a_timeline_page_are_one_round_trip_each(
         postgres_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each is read as one statement, never with the registry read first: the overview
-    from the event loop's own pool (the app opened it as it started), the timeline page
-    from a worker thread; a timeline page that has corrections makes one more."""
+    """Each is read as one statement from the event loop's own pool (the app opened it
+    as it started), never with the registry read first; a timeline page that has
+    corrections makes one more."""
     services = open_services(postgres_settings)
     try:
         with acting_client(services) as client:
@@ -261,7 +261,7 @@ def test_the_overview_and_a_timeline_page_are_one_round_trip_each(
             assert trips == ["_one_trip_async"]
             page = client.get("/companies/13748136/timeline").json()
             assert [e["kind"] for e in page["entries"]] == ["contact_logged", "registered"]
-            assert trips[1:] == ["_one_trip"]
+            assert trips[1:] == ["_one_trip_async"]
             corrected = client.post(
                 f"/companies/13748136/contacts/{logged['id']}/corrections",
                 json={"by": staff, "channel": "email", "summary": "mail",
@@ -270,7 +270,7 @@ def test_the_overview_and_a_timeline_page_are_one_round_trip_each(
             page = client.get("/companies/13748136/timeline",
                               params={"min_position": corrected["position"]}).json()
             assert page["entries"][0]["replaces"]["summary"] == "call"
-            assert trips[2:] == ["_one_trip"] * 2  # a page with a correction: two
+            assert trips[2:] == ["_one_trip_async"] * 2  # a page with a correction: two
     finally:
         services.close()
 
