@@ -43,6 +43,7 @@ Build = Callable[[Mapping[str, int]], Sequence[Statement]]
 """Statements made for the active generation of each read model (name -> generation)."""
 Rows = list[list[tuple[Any, ...]]]
 T = TypeVar("T")
+AsyncPool = AsyncConnectionPool[psycopg.AsyncConnection[Any]]
 ONE_TRIP_TRIES = 3  # then the two-step read (a swap is rare; several in a row rarer still)
 
 
@@ -115,11 +116,6 @@ def _returned(conn: psycopg.Connection[Any]) -> None:
     _last_returned[conn] = time.monotonic()
 
 
-async def _returned_async(conn: psycopg.AsyncConnection[Any]) -> None:
-    """`_returned`, for the async pool."""
-    _last_returned[conn] = time.monotonic()
-
-
 def _check_if_idle(conn: psycopg.Connection[Any]) -> None:
     """The pool's check before lending: the library's round trip, unless the connection
     came back less than CHECK_AFTER_IDLE_SECONDS ago."""
@@ -143,8 +139,7 @@ class ViewDb:
         self._memory: sqlite3.Connection | None = None
         self._memory_lock = threading.Lock()
         self._assumed: dict[str, int] = {}  # the generations the last read found active
-        self._apool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] | None = None
-        self._apool_loop: asyncio.AbstractEventLoop | None = None
+        self._apools: dict[asyncio.AbstractEventLoop, AsyncPool] = {}  # one per loop
         self.row_lock = " FOR UPDATE" if settings.backend == "postgres" else ""
         self.copies = settings.backend == "postgres"  # its cursors have `copy_rows`
         if settings.backend == "postgres":
@@ -302,42 +297,52 @@ class ViewDb:
                     conn.autocommit = False
         return _one_row(row)
 
-    async def _one_trip_async(self, pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]],
+    async def _one_trip_async(self, pool: AsyncPool,
                               statements: Sequence[Statement]) -> tuple[Active, Rows]:
         """`_one_trip` on an async connection (in autocommit: see `open_async`)."""
         combined, params = one_statement([(_ACTIVE, ()), *statements])
         async with pool.connection() as conn:
             cursor = await conn.execute(combined, params)
             row = await cursor.fetchone()
+            # Noted here, not by a reset callback: the pool would hand the connection to
+            # a maintenance task and back before it could be lent again.
+            _last_returned[conn] = time.monotonic()
         return _one_row(row)
 
-    async def open_async(self) -> None:
+    async def open_async(self) -> AsyncPool | None:
         """On PostgreSQL, open a pool of async connections on the running event loop
-        (the API's, as it starts): `read_once_async` on this loop then reads from the loop
-        itself. Its connections are in autocommit, and checked before they are lent
-        only after a second idle, as the other pool's are."""
-        if self._pool is None or self._apool is not None:
-            return
-        pool = AsyncConnectionPool(
+        (the API's, as it starts) and return it, for `close_async` as the loop's user
+        stops: `read_once_async` on this loop then reads from the loop itself. Its
+        connections are in autocommit, and checked before they are lent only after a
+        second idle, as the other pool's are. None (nothing to close) on SQLite, or
+        when this loop has a pool already."""
+        loop = asyncio.get_running_loop()
+        if self._pool is None or loop in self._apools:
+            return None
+        pool: AsyncPool = AsyncConnectionPool(
             postgres_conninfo(self._settings), min_size=1,
             max_size=self._settings.db_pool_size, open=False,
             kwargs={"options": f"-c search_path={self._settings.postgres_schema}",
                     "autocommit": True},
-            check=_check_if_idle_async, reset=_returned_async)
+            check=_check_if_idle_async)
+        self._apools[loop] = pool
         await pool.open()
-        self._apool, self._apool_loop = pool, asyncio.get_running_loop()
+        return pool
 
-    async def close_async(self) -> None:
-        """Close the pool `open_async` opened (on its loop, as the API stops)."""
-        pool, self._apool, self._apool_loop = self._apool, None, None
-        if pool is not None:
+    async def close_async(self, pool: AsyncPool | None) -> None:
+        """Close a pool `open_async` opened (on its loop); reads on that loop then go to
+        a worker thread."""
+        if pool is None:
+            return
+        try:
             await pool.close()
+        finally:
+            for loop in [loop for loop, opened in self._apools.items() if opened is pool]:
+                del self._apools[loop]
 
-    def _async_pool(self) -> AsyncConnectionPool[psycopg.AsyncConnection[Any]] | None:
-        """The async pool, if it was opened on the running loop."""
-        if self._apool is None or self._apool_loop is not asyncio.get_running_loop():
-            return None
-        return self._apool
+    def _async_pool(self) -> AsyncPool | None:
+        """The async pool opened on the running loop, if any."""
+        return self._apools.get(asyncio.get_running_loop())
 
     def fetch_each(self, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
         """The rows of each read-only statement, in order; on PostgreSQL sent in one

@@ -164,9 +164,12 @@ def acting_client(services: Services) -> ActingClient:
 
 
 @pytest.fixture
-def client(services: Services) -> TestClient:
-    """An HTTP client of the app on the tier's `services`."""
-    return acting_client(services)
+def client(services: Services) -> Iterator[TestClient]:
+    """An HTTP client of the app on the tier's `services`, the app started and stopped
+    as a server starts and stops it (on PostgreSQL its reads then come from the event
+    loop's own pool, as they do in production)."""
+    with acting_client(services) as client:
+        yield client
 
 
 @pytest.fixture

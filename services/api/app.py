@@ -97,11 +97,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await built.views.open_async()  # reads on this loop need no worker thread
+        pool = await built.views.open_async()  # reads on this loop need no worker thread
         try:
             yield
         finally:
-            await built.views.close_async()
+            await built.views.close_async(pool)
         if owned:
             built.close()
 

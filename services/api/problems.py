@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 import structlog
 from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
@@ -44,6 +45,9 @@ ERROR_TABLE: list[tuple[type[Exception], int, str]] = [
     (PositionNotInLogError, 409, "Position not in the log"),
     (OperationalError, 503, "Event store unavailable"),
     (InterfaceError, 503, "Event store unavailable"),
+    # The read models' database, read with psycopg itself (a lost connection; a pool's
+    # PoolTimeout, no connection free in time, is one too).
+    (psycopg.OperationalError, 503, "Database unavailable"),
 ]
 
 
@@ -134,7 +138,8 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     """Register the handlers: validation, the table's errors, HTTP errors, the rest."""
     app.add_exception_handler(RequestValidationError, _validation)
-    for kind in (DomainError, ServiceError, OperationalError, InterfaceError):
+    for kind in (DomainError, ServiceError, OperationalError, InterfaceError,
+                 psycopg.OperationalError):
         app.add_exception_handler(kind, _known)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)

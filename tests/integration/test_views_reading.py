@@ -144,9 +144,7 @@ def test_read_once_follows_a_swap_and_a_dropped_generation(
 
     async def scenario() -> None:
         other = ViewDb(postgres_settings)  # another API process
-        if on_loop:
-            await views.open_async()
-            await other.open_async()
+        pools = [await views.open_async(), await other.open_async()] if on_loop else []
         try:
             _company(views, 1, "one")
             built: list[int] = []
@@ -173,8 +171,8 @@ def test_read_once_follows_a_swap_and_a_dropped_generation(
                 raise RuntimeError
             assert await _names(other, [], on_loop) == ["three"]
         finally:
-            await other.close_async()
-            await views.close_async()
+            for db, pool in zip((views, other), pools, strict=False):
+                await db.close_async(pool)
             other.close()
 
     asyncio.run(scenario())
@@ -318,3 +316,26 @@ def test_a_read_builds_for_its_own_snapshot_whatever_other_threads_remember(
         assert built == [2]
     finally:
         views.close()
+
+
+def test_each_running_app_has_its_own_loop_pool_and_closes_it(
+        postgres_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two apps on one set of services (two loops): each reads from its own loop's pool,
+    and one stopping leaves the other's open; stopped, neither is left open."""
+    services = open_services(postgres_settings)
+    trips: list[str] = []
+    for name in ("_one_trip", "_one_trip_async"):
+        monkeypatch.setattr(ViewDb, name, _counted(trips, name, getattr(ViewDb, name)))
+    try:
+        with acting_client(services) as outer:
+            assert outer.get("/companies/13748136").status_code == 404  # (one read)
+            with acting_client(services) as inner:
+                assert inner.get("/companies/13748136").status_code == 404
+                assert len(services.views._apools) == 2
+            assert outer.get("/companies/13748136").status_code == 404
+            assert len(services.views._apools) == 1
+        assert services.views._apools == {}
+        # The first read of a process reads the registry first; then each from its loop.
+        assert trips == ["_one_trip_async"] * 2
+    finally:
+        services.close()

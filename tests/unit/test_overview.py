@@ -8,13 +8,15 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
+import pytest
 from fastapi.testclient import TestClient
 
 from projections.overview import OverviewProjection
 from projections.registry import PROJECTIONS
 from services.api.context import Services
 from services.projector import ProjectionRunner
-from services.views import create_views, prefix_of
+from services.views import ViewDb, create_views, prefix_of
 from tests.unit.test_api import assert_problem, contact
 from tests.unit.test_reads import _post
 
@@ -212,3 +214,18 @@ def test_a_summary_is_counted_again_for_every_event_that_changes_what_it_counts(
                        if any(f"self.t('{table}')" in inspect.getsource(handler)
                               for table in counted)}
             assert writers and writers == summary.kinds, (cls.name, summary.table)
+
+
+def test_a_lost_database_is_a_503_that_names_no_host(
+    client: TestClient, registered: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The read models' database gone (psycopg's error, a pool's timeout too) answers
+    503 with a retryable problem, not a 500, and says nothing of the server."""
+
+    async def lost(*args: Any) -> Any:
+        raise psycopg.OperationalError("connection to server at 10.0.0.7 failed")
+
+    monkeypatch.setattr(ViewDb, "read_once_async", lost)
+    r = client.get(f"/companies/{registered}")
+    assert_problem(r, 503, "")
+    assert r.json()["title"] == "Database unavailable" and "10.0.0.7" not in r.text
