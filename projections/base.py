@@ -88,6 +88,8 @@ class Projection:
     def refresh(self, events: Iterable[Any]) -> list[Statement]:
         """The statements that count the summaries again for the aggregates that
         `events` (a batch, already applied) touched; none if no summary is touched."""
+        if not self.summaries:  # (every batch of every read model asks)
+            return []
         batch = list(events)
         statements: list[Statement] = []
         for summary in self.summaries:

@@ -139,10 +139,9 @@ class ProjectionRunner:
             # as a rebuild leaves it. (The caller sets `recounted` once it commits.)
             self._recount(sql)
         buffered = BatchSql(sql, primary_keys(self.projection))
-        applied = []
-        for n, event in zip(notifications, events, strict=True):
+        applied = list(events)
+        for n, event in zip(notifications, applied, strict=True):
             self.projection.process(event, n.id, buffered)
-            applied.append(event)
         buffered.flush()
         for statement, params in self.projection.refresh(applied):
             sql.execute(statement, params)

@@ -116,16 +116,20 @@ def _returned(conn: psycopg.Connection[Any]) -> None:
     _last_returned[conn] = time.monotonic()
 
 
+def _idle(conn: Any) -> bool:
+    """Whether a pooled connection came back CHECK_AFTER_IDLE_SECONDS ago or more."""
+    return time.monotonic() - _last_returned.get(conn, 0.0) >= CHECK_AFTER_IDLE_SECONDS
+
+
 def _check_if_idle(conn: psycopg.Connection[Any]) -> None:
-    """The pool's check before lending: the library's round trip, unless the connection
-    came back less than CHECK_AFTER_IDLE_SECONDS ago."""
-    if time.monotonic() - _last_returned.get(conn, 0.0) >= CHECK_AFTER_IDLE_SECONDS:
+    """The pool's check before lending: the library's round trip, if `_idle`."""
+    if _idle(conn):
         ConnectionPool.check_connection(conn)
 
 
 async def _check_if_idle_async(conn: psycopg.AsyncConnection[Any]) -> None:
     """`_check_if_idle`, for the async pool."""
-    if time.monotonic() - _last_returned.get(conn, 0.0) >= CHECK_AFTER_IDLE_SECONDS:
+    if _idle(conn):
         await AsyncConnectionPool.check_connection(conn)
 
 
@@ -278,9 +282,7 @@ class ViewDb:
         with self.reading():
             active = self.active_generations()
             # Built from this snapshot's own: another thread may set _assumed meanwhile.
-            assumed = {name: generation for name, (generation, _) in active.items()}
-            self._assumed = assumed
-            return active, self.fetch_each(build(assumed))
+            return active, self.fetch_each(build(self._found(active)))
 
     def _one_trip(self, statements: Sequence[Statement]) -> tuple[Active, Rows]:
         """The registry and the statements' rows as one statement (`one_statement`):

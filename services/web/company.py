@@ -142,9 +142,9 @@ def _company_page(request: Request, svc: Svc, who: Principal, cvr: str, *,
     lang = language(request)
     cvr = normalise_cvr(cvr)
     page_of = timeline_page(cvr, svc, at, kind=filters.get("kind") or None,
-                       actor=filters.get("actor") or None, from_=filters.get("from"),
-                       to=filters.get("to"), cursor=cursor,
-                       limit=PAGE_SIZE if cursor or partial(request) else FIRST_PAGE)
+                            actor=filters.get("actor") or None, from_=filters.get("from"),
+                            to=filters.get("to"), cursor=cursor,
+                            limit=PAGE_SIZE if cursor or partial(request) else FIRST_PAGE)
     staff = _staff(svc, _municipality(svc, cvr))  # the company's municipality never changes
     names = {sid: name for sid, name, _ in staff}
     entries = [{"kind": e.kind, "occurred_at": e.occurred_at, "actor": e.actor,

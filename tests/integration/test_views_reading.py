@@ -281,14 +281,14 @@ class _Overtaken(ViewDb):
 
     @property
     def _assumed(self) -> dict[str, int]:
-        found: dict[str, int] = self.__dict__["_found"]
+        found: dict[str, int] = self.__dict__["_remembered"]
         return found
 
     @_assumed.setter
     def _assumed(self, value: dict[str, int]) -> None:
-        self.__dict__["_found"] = value
+        self.__dict__["_remembered"] = value
         if self.overtaking is not None:
-            self.__dict__["_found"], self.overtaking = self.overtaking, None
+            self.__dict__["_remembered"], self.overtaking = self.overtaking, None
 
 
 def test_a_read_builds_for_its_own_snapshot_whatever_other_threads_remember(
