@@ -1,5 +1,6 @@
 """Read latency over HTTP: overview and a 50-entry timeline page of a 10,000-event company,
-command-to-visible latency (log a contact, read it back with min_position), and that
+command-to-visible latency (log a contact, read it back with min_position), the largest
+caseload (a person who is contact person of most of the log's companies), and that
 company's bitemporal state with and without snapshots; `GET /healthz` beside them as the
 framework's floor (a request that does no work).
 
@@ -107,6 +108,18 @@ def _print(name: str, samples: list[float], cpu: float | None = None) -> None:
     console.print(f"{name}: p50 {p50:.1f} ms, p99 {p99:.1f} ms ({len(samples)} requests{per})")
 
 
+def _busiest(client: httpx.Client) -> tuple[str, int]:
+    """The staff member who is contact person of the most companies, and how many."""
+    caseloads = [(person, len(client.get(f"/staff/{person}/caseload").raise_for_status()
+                              .json()["companies"])) for person in _contact_persons(client)]
+    return max(caseloads, key=lambda caseload: caseload[1])
+
+
+def _contact_persons(client: httpx.Client) -> set[str]:
+    hits = client.get("/companies", params={"limit": 200}).raise_for_status().json()
+    return {hit["contact_person"]["id"] for hit in hits if hit["contact_person"]}
+
+
 def _measure(port: int, bare_port: int, pid: int, requests: int, quick: bool) -> None:
     """Every measurement, in sequence, printed as it ends."""
     auth = {"Authorization": f"Bearer {bench_token(READER)}"}
@@ -127,6 +140,9 @@ def _measure(port: int, bare_port: int, pid: int, requests: int, quick: bool) ->
                 "limit": 1, "min_position": answer["position"]}).raise_for_status()
 
         _print("command to visible", _timed(write_then_read, requests // 2))
+        busiest = _busiest(client)
+        _print(f"caseload ({busiest[1]:,} companies)", _timed(lambda: client.get(
+            f"/staff/{busiest[0]}/caseload").raise_for_status(), max(requests // 20, 5)))
         state = _state_latency(client, requests // 5)
         _print("state, with snapshots", state)
     with httpx.Client(base_url=f"http://127.0.0.1:{bare_port}", timeout=60,

@@ -46,6 +46,9 @@ class OverviewProjection(Projection):
         "company_id TEXT NOT NULL, staff_id TEXT NOT NULL, previous_staff_id TEXT, "
         "reason TEXT NOT NULL, handover_note TEXT NOT NULL, since TEXT NOT NULL, "
         "by_id TEXT NOT NULL)",
+        # A person's caseload, and the companies of people who left (the handover queue).
+        "CREATE INDEX IF NOT EXISTS {t}companies_contact_person ON {t}companies "
+        "(contact_person)",
         # The newest holders of a company first, without scanning other companies'.
         "CREATE INDEX IF NOT EXISTS {t}holders_newest ON {t}holders (company_id, position)",
         "CREATE TABLE IF NOT EXISTS {t}contacts (contact_id TEXT PRIMARY KEY, "

@@ -25,15 +25,12 @@ router = APIRouter(tags=["reads"])
 Municipality = Annotated[str | None, Query(pattern=r"^\d{3}$")]
 Both = Annotated[ViewsAt, Depends(reading("overview", "directory"))]
 # Open work per company: (openings, referrals awaiting an answer, people in placement,
-# follow-ups not held).
+# follow-ups not held), from the company's counters and its open follow-ups per due date,
+# as the overview's totals are (no row of a list is counted).
 _OPEN_WORK = (
-    "(SELECT COUNT(*) FROM {o}openings x WHERE x.company_id = c.company_id AND x.open = 1), "
-    "(SELECT COUNT(*) FROM {o}referrals x WHERE x.company_id = c.company_id "
-    "AND x.outcome IS NULL), "
-    "(SELECT COUNT(*) FROM {o}placements x WHERE x.company_id = c.company_id "
-    "AND x.ended_on IS NULL), "
-    "(SELECT COUNT(*) FROM {o}follow_ups x WHERE x.company_id = c.company_id "
-    "AND x.status IS NULL)"
+    "c.open_openings_total, c.referrals_in_flight_total, c.in_placement_total, "
+    "(SELECT COALESCE(SUM(f.follow_ups), 0) FROM {o}open_follow_ups f "
+    "WHERE f.company_id = c.company_id)"
 )
 
 

@@ -100,3 +100,41 @@ def test_a_departure_dated_after_today_is_not_in_the_handover_queue_yet(
     services.clock = today
     [orphan] = _get(client, "/handover-queue", left["position"])
     assert (orphan["cvr"], orphan["left_on"]) == (registered, left_on)
+
+
+def test_a_caseload_counts_the_open_work_the_overview_totals(
+    client: TestClient, staff: str, registered: str,
+) -> None:
+    """Open openings, referrals awaiting an answer, running placements and follow-ups not
+    held: what is closed, answered, ended or held is not counted, as in the overview."""
+    c = f"/companies/{registered}"
+    _post(client, f"{c}/contact-person", {"staff_id": staff, "reason": "first", "by": staff})
+    openings = [_post(client, f"{c}/openings", {
+        "title": title, "hours_per_week": 20, "placement_kinds": ["ordinary"],
+        "by": staff})["id"] for title in ("Helper", "Packer", "Old")]
+    _post(client, f"{c}/openings/{openings[2]}/close", {"by": staff})
+    referrals = [_post(client, f"{c}/referrals", {
+        "opening_id": openings[0], "candidate_id": str(uuid.uuid4()),
+        "by": staff})["id"] for _ in range(3)]
+    _post(client, f"{c}/referrals/{referrals[0]}/answer", {
+        "outcome": "hired", "answered_on": TODAY.isoformat(), "by": staff})
+    placements = [_post(client, f"{c}/placements", {
+        "candidate_id": str(uuid.uuid4()), "kind": "ordinary", "hours_per_week": 30,
+        "starts_on": (TODAY - timedelta(days=60)).isoformat(), "by": staff})["id"]
+        for _ in range(2)]
+    _post(client, f"{c}/placements/{placements[1]}/end", {
+        "ends_on": TODAY.isoformat(), "reason": "completed", "by": staff})
+    follow_ups = [_post(client, f"{c}/follow-ups", {
+        "placement_id": placements[0], "due_on": (TODAY + timedelta(days=days)).isoformat(),
+        "by": staff})["id"] for days in (-3, 5, 5, 40)]
+    last = _post(client, f"{c}/follow-ups/{follow_ups[1]}/complete", {
+        "held_on": TODAY.isoformat(), "status": "on_track", "by": staff})["position"]
+    [company] = _get(client, f"/staff/{staff}/caseload", last)["companies"]
+    assert company["open_work"] == {"open_openings": 2, "referrals_in_flight": 2,
+                                    "in_placement": 1, "follow_ups_open": 3}
+    totals = _get(client, c, last)["totals"]
+    assert (totals["open_openings"], totals["referrals_in_flight"], totals["in_placement"],
+            totals["follow_ups_overdue"] + totals["follow_ups_due"]) == (2, 2, 1, 2)
+    left = _post(client, f"/staff/{staff}/leave", {"left_on": TODAY.isoformat()})
+    [orphan] = _get(client, "/handover-queue", left["position"])
+    assert orphan["open_work"] == company["open_work"]
