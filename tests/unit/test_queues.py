@@ -102,39 +102,56 @@ def test_a_departure_dated_after_today_is_not_in_the_handover_queue_yet(
     assert (orphan["cvr"], orphan["left_on"]) == (registered, left_on)
 
 
-def test_a_caseload_counts_the_open_work_the_overview_totals(
+
+def _work(client: TestClient, cvr: str, staff: str, openings: int, referrals: int,
+          placements: int, follow_ups: int) -> int:
+    """This much open work at the company, beside one of each kind closed, answered,
+    ended or held (which are not open work); the last command's position."""
+    c = f"/companies/{cvr}"
+    _post(client, f"{c}/contact-person", {"staff_id": staff, "reason": "first", "by": staff})
+    opened = [_post(client, f"{c}/openings", {
+        "title": f"Helper {n}", "hours_per_week": 20, "placement_kinds": ["ordinary"],
+        "by": staff})["id"] for n in range(openings + 1)]
+    _post(client, f"{c}/openings/{opened[-1]}/close", {"by": staff})
+    referred = [_post(client, f"{c}/referrals", {
+        "opening_id": opened[0], "candidate_id": str(uuid.uuid4()),
+        "by": staff})["id"] for _ in range(referrals + 1)]
+    _post(client, f"{c}/referrals/{referred[-1]}/answer", {
+        "outcome": "hired", "answered_on": TODAY.isoformat(), "by": staff})
+    started = [_post(client, f"{c}/placements", {
+        "candidate_id": str(uuid.uuid4()), "kind": "ordinary", "hours_per_week": 30,
+        "starts_on": (TODAY - timedelta(days=60)).isoformat(), "by": staff})["id"]
+        for _ in range(placements + 1)]
+    _post(client, f"{c}/placements/{started[-1]}/end", {
+        "ends_on": TODAY.isoformat(), "reason": "completed", "by": staff})
+    scheduled = [_post(client, f"{c}/follow-ups", {
+        "placement_id": started[0], "due_on": (TODAY + timedelta(days=days)).isoformat(),
+        "by": staff})["id"] for days in (-3, 5, 5, 40, 90)[:follow_ups + 1]]
+    held: int = _post(client, f"{c}/follow-ups/{scheduled[1]}/complete", {
+        "held_on": TODAY.isoformat(), "status": "on_track", "by": staff})["position"]
+    return held
+
+
+def test_a_caseload_counts_each_companys_open_work(
     client: TestClient, staff: str, registered: str,
 ) -> None:
     """Open openings, referrals awaiting an answer, running placements and follow-ups not
-    held: what is closed, answered, ended or held is not counted, as in the overview."""
-    c = f"/companies/{registered}"
-    _post(client, f"{c}/contact-person", {"staff_id": staff, "reason": "first", "by": staff})
-    openings = [_post(client, f"{c}/openings", {
-        "title": title, "hours_per_week": 20, "placement_kinds": ["ordinary"],
-        "by": staff})["id"] for title in ("Helper", "Packer", "Old")]
-    _post(client, f"{c}/openings/{openings[2]}/close", {"by": staff})
-    referrals = [_post(client, f"{c}/referrals", {
-        "opening_id": openings[0], "candidate_id": str(uuid.uuid4()),
-        "by": staff})["id"] for _ in range(3)]
-    _post(client, f"{c}/referrals/{referrals[0]}/answer", {
-        "outcome": "hired", "answered_on": TODAY.isoformat(), "by": staff})
-    placements = [_post(client, f"{c}/placements", {
-        "candidate_id": str(uuid.uuid4()), "kind": "ordinary", "hours_per_week": 30,
-        "starts_on": (TODAY - timedelta(days=60)).isoformat(), "by": staff})["id"]
-        for _ in range(2)]
-    _post(client, f"{c}/placements/{placements[1]}/end", {
-        "ends_on": TODAY.isoformat(), "reason": "completed", "by": staff})
-    follow_ups = [_post(client, f"{c}/follow-ups", {
-        "placement_id": placements[0], "due_on": (TODAY + timedelta(days=days)).isoformat(),
-        "by": staff})["id"] for days in (-3, 5, 5, 40)]
-    last = _post(client, f"{c}/follow-ups/{follow_ups[1]}/complete", {
-        "held_on": TODAY.isoformat(), "status": "on_track", "by": staff})["position"]
-    [company] = _get(client, f"/staff/{staff}/caseload", last)["companies"]
-    assert company["open_work"] == {"open_openings": 2, "referrals_in_flight": 2,
-                                    "in_placement": 1, "follow_ups_open": 3}
-    totals = _get(client, c, last)["totals"]
+    held, each company's own (the counters the overview's totals read): what is closed,
+    answered, ended or held is not counted."""
+    other = "24256790"
+    _post(client, "/companies", {"cvr": other, "name": "Glans Nord ApS",
+                                 "municipality": "165", "by": staff})
+    _work(client, registered, staff, openings=3, referrals=2, placements=1, follow_ups=4)
+    last = _work(client, other, staff, openings=1, referrals=4, placements=2, follow_ups=1)
+    caseload = _get(client, f"/staff/{staff}/caseload", last)["companies"]
+    expected = {registered: {"open_openings": 3, "referrals_in_flight": 2,
+                             "in_placement": 1, "follow_ups_open": 4},
+                other: {"open_openings": 1, "referrals_in_flight": 4, "in_placement": 2,
+                        "follow_ups_open": 1}}
+    assert {x["cvr"]: x["open_work"] for x in caseload} == expected
+    totals = _get(client, f"/companies/{registered}", last)["totals"]
     assert (totals["open_openings"], totals["referrals_in_flight"], totals["in_placement"],
-            totals["follow_ups_overdue"] + totals["follow_ups_due"]) == (2, 2, 1, 2)
+            totals["follow_ups_overdue"], totals["follow_ups_due"]) == (3, 2, 1, 1, 1)
     left = _post(client, f"/staff/{staff}/leave", {"left_on": TODAY.isoformat()})
-    [orphan] = _get(client, "/handover-queue", left["position"])
-    assert orphan["open_work"] == company["open_work"]
+    queue = _get(client, "/handover-queue", left["position"])
+    assert {x["cvr"]: x["open_work"] for x in queue} == expected
