@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from typing import Any
 
@@ -63,6 +64,16 @@ class DateAsISO(Transcoding):
 def register_transcodings(transcoder: JSONTranscoder) -> None:
     """Add casebook's value types to the library's JSON transcoder."""
     transcoder.register(DateAsISO())
+
+
+def notify_channel(name: str, schema: str) -> str:
+    """The NOTIFY channel `name` of the casebook in `schema`. Channels are per database,
+    not per schema: casebooks sharing a database (a schema each) must not hear each
+    other. A channel is an identifier, at most 63 bytes: a long schema goes by its hash."""
+    channel = f"{name}_{schema}"
+    if len(channel) <= 63:
+        return channel
+    return f"{name}_{hashlib.sha256(schema.encode()).hexdigest()[:24]}"
 
 
 def postgres_conninfo(settings: Settings) -> str:

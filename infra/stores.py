@@ -22,6 +22,8 @@ from psycopg import ClientCursor
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
+from infra.persistence import notify_channel
+
 IDEMPOTENCY_TABLE = "casebook_idempotency"
 
 
@@ -97,7 +99,8 @@ class PostgresStoreRecorder(PostgresApplicationRecorder, IdempotentRecorder):
         # transaction (all or nothing) in a single round trip.
         self._lock_and_notify = SQL(
             "SET LOCAL lock_timeout = '{0}s'; LOCK TABLE {1} IN EXCLUSIVE MODE; NOTIFY {2}; "
-        ).format(self.datastore.lock_timeout, table, Identifier(self.channel_name))
+        ).format(self.datastore.lock_timeout, table,
+                 Identifier(notify_channel(self.channel_name, self.datastore.schema)))
         self._insert_arrays = SQL(
             "INSERT INTO {0} (originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[]) "

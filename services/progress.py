@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterable
 
 import psycopg
 import structlog
+from psycopg.sql import SQL, Identifier
 
-from infra.persistence import postgres_conninfo
+from infra.persistence import notify_channel, postgres_conninfo
 from infra.settings import Settings
 from services.views import VIEWS_CHANNEL, ViewDb, parse_announcement
 
@@ -126,15 +127,17 @@ class ViewWatcher:
 def listen(settings: Settings, channel: str, on_notify: Callable[[], None],
            stop: threading.Event, on_state: Callable[[bool], None] | None = None,
            on_payload: Callable[[str], bool] | None = None) -> None:
-    """Call `on_notify` for each NOTIFY on `channel` (unless `on_payload` takes the
-    notification's payload and answers True), and after every (re)connect since
-    notifications may have been missed meanwhile; reconnect with backoff until `stop`.
+    """Call `on_notify` for each NOTIFY on `channel` of this casebook's schema (unless
+    `on_payload` takes the notification's payload and answers True), and after every
+    (re)connect since notifications may have been missed meanwhile; reconnect with
+    backoff until `stop`.
     `on_state` hears whether the LISTEN connection is up."""
     backoff = 0.5
     while not stop.is_set():
         try:
             with psycopg.connect(postgres_conninfo(settings), autocommit=True) as conn:
-                conn.execute(f'LISTEN "{channel}"')
+                conn.execute(SQL("LISTEN {0}").format(
+                    Identifier(notify_channel(channel, settings.postgres_schema))))
                 if on_state is not None:
                     on_state(True)
                 backoff = 0.5

@@ -23,7 +23,7 @@ import psycopg
 from psycopg import IsolationLevel
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
-from infra.persistence import postgres_conninfo
+from infra.persistence import notify_channel, postgres_conninfo
 from infra.settings import Settings
 from projections.base import Projection, Sql
 from projections.registry import PROJECTIONS
@@ -359,7 +359,8 @@ class ViewDb:
         if self._pool is not None:
             payload = ",".join(f"{name}:{generation}:{position}"
                                for name, generation, position in moved)
-            sql.execute("SELECT pg_notify(%s, %s)", (VIEWS_CHANNEL, payload))
+            channel = notify_channel(VIEWS_CHANNEL, self._settings.postgres_schema)
+            sql.execute("SELECT pg_notify(%s, %s)", (channel, payload))
 
     def commit_without_flush(self, sql: Sql) -> None:
         """Let this transaction commit without waiting for its WAL to reach the disk

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from infra.persistence import notify_channel
 from infra.settings import Settings
 from services.application import migrate
 from services.progress import ViewWatcher
@@ -48,6 +49,34 @@ def test_an_unknown_generation_makes_the_watcher_read_the_registry(
     assert watcher.progress.wait(lambda: watcher.reached(4242, ["timeline"]), 5)
     _announce(views, ("timeline", generation + 1, 9999))
     assert watcher.progress.wait(lambda: watcher.positions["timeline"] == 0, 5)
+
+
+def test_a_casebook_in_another_schema_of_the_database_is_not_heard(
+        watched: tuple[ViewDb, ViewWatcher], postgres_settings: Settings) -> None:
+    """NOTIFY channels belong to the database, not to a schema: casebooks sharing one
+    database (a schema each) announce on channels of their own, so another's read
+    models moving on never make this one's readers believe theirs have."""
+    views, watcher = watched
+    generation = watcher.generations["timeline"]  # 1, as in every other casebook
+    other = ViewDb(postgres_settings.model_copy(
+        update={"postgres_schema": f"{postgres_settings.postgres_schema}_other"}))
+    try:
+        _announce(other, ("timeline", generation, 4242))
+        _announce(views, ("directory", generation, 17))  # committed after the other's
+        assert watcher.progress.wait(lambda: watcher.reached(17, ["directory"]), 5)
+        assert watcher.positions["timeline"] == 0
+    finally:
+        other.close()
+
+
+def test_every_schema_has_channels_of_its_own() -> None:
+    """A channel is an identifier of at most 63 bytes: a long schema goes by its hash."""
+    longest = "s" * 63
+    channels = {notify_channel(name, schema) for name in ("casebook_views", "casebook_events")
+                for schema in ("public", "t_0123456789ab", longest, longest[:-1] + "t")}
+    assert len(channels) == 8
+    assert max(len(channel) for channel in channels) <= 63
+    assert notify_channel("casebook_views", "public") == "casebook_views_public"
 
 
 def test_an_announcement_without_positions_is_read_as_none() -> None:
