@@ -71,7 +71,7 @@ def notify_channel(name: str, schema: str) -> str:
     not per schema: casebooks sharing a database (a schema each) must not hear each
     other. A channel is an identifier, at most 63 bytes: a long schema goes by its hash."""
     channel = f"{name}_{schema}"
-    if len(channel) <= 63:
+    if len(channel.encode()) <= 63:
         return channel
     return f"{name}_{hashlib.sha256(schema.encode()).hexdigest()[:24]}"
 

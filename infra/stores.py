@@ -92,6 +92,10 @@ class PostgresStoreRecorder(PostgresApplicationRecorder, IdempotentRecorder):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The schema's own channel (the library's is the table's name, shared by every
+        # schema of the database); the library's insert function, made with the old
+        # name, is never called (POSTGRES_ENABLE_DB_FUNCTIONS=n).
+        self.channel_name = notify_channel(self.channel_name, self.datastore.schema)
         table = SQL("{0}.{1}").format(
             Identifier(self.datastore.schema), Identifier(self.events_table_name)
         )
@@ -99,8 +103,7 @@ class PostgresStoreRecorder(PostgresApplicationRecorder, IdempotentRecorder):
         # transaction (all or nothing) in a single round trip.
         self._lock_and_notify = SQL(
             "SET LOCAL lock_timeout = '{0}s'; LOCK TABLE {1} IN EXCLUSIVE MODE; NOTIFY {2}; "
-        ).format(self.datastore.lock_timeout, table,
-                 Identifier(notify_channel(self.channel_name, self.datastore.schema)))
+        ).format(self.datastore.lock_timeout, table, Identifier(self.channel_name))
         self._insert_arrays = SQL(
             "INSERT INTO {0} (originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[]) "

@@ -34,7 +34,8 @@ log = structlog.get_logger(__name__)
 SEAL_NOT_REBUILT = ("the seal cannot be rebuilt: it records what the log held when it was "
                     "sealed, and rebuilding it from the log would hide any change since; "
                     "run `casebook verify`")
-EVENTS_CHANNEL = "casebook_events"  # the event store's NOTIFY channel (its table name)
+EVENTS_CHANNEL = "casebook_events"  # the event store's NOTIFY channel, of each schema
+# (`notify_channel`: the recorder's `channel_name`)
 
 
 class _Overtaken(Exception):

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+import uuid
 from collections.abc import Iterator
 
 import pytest
 
+from domain.staff import StaffMember
+from domain.values import StaffRole, Unit
 from infra.persistence import notify_channel
 from infra.settings import Settings
-from services.application import migrate
-from services.progress import ViewWatcher
+from services.application import migrate, open_application
+from services.progress import Progress, ViewWatcher, listen
+from services.projector import EVENTS_CHANNEL
 from services.views import ViewDb, parse_announcement
 
 
@@ -67,6 +72,32 @@ def test_a_casebook_in_another_schema_of_the_database_is_not_heard(
         assert watcher.positions["timeline"] == 0
     finally:
         other.close()
+
+
+def test_a_write_wakes_the_listeners_of_its_own_schema(postgres_settings: Settings) -> None:
+    """The event store's NOTIFY (the recorder's channel) is on the channel the workers
+    and the relay LISTEN on (`listen`, EVENTS_CHANNEL): a write wakes them at once."""
+    migrate(postgres_settings)
+    app = open_application(postgres_settings)
+    woken, progress, stop = [0], Progress(), threading.Event()
+
+    def wake() -> None:
+        woken[0] += 1
+        progress.bump()
+
+    thread = threading.Thread(target=listen, args=(postgres_settings, EVENTS_CHANNEL, wake,
+                                                   stop), daemon=True)
+    thread.start()
+    try:
+        assert progress.wait(lambda: woken[0] == 1, 10)  # listening (one call on connect)
+        app.save(StaffMember.join(staff_id=uuid.uuid4(), name="Gry", municipality="165",
+                                  unit=Unit.JOB_CENTRE, role=StaffRole.CONSULTANT,
+                                  municipalities={"165"}))
+        assert progress.wait(lambda: woken[0] == 2, 5)
+    finally:
+        stop.set()
+        thread.join(5)
+        app.close()
 
 
 def test_every_schema_has_channels_of_its_own() -> None:
