@@ -124,9 +124,11 @@ _LISTS: dict[str, _List] = {
         "FROM {o}commitments x", "x.company_id = %s", "x.by_date, x.commitment_id"),
 }
 _DATED = ("follow_ups_overdue", "follow_ups_due")  # the lists whose totals depend on today
-# Their totals: the open follow-ups per due date (a few rows where there may be thousands).
-_DATED_TOTAL = "(SELECT COALESCE(SUM(f.follow_ups), 0) FROM {o}open_follow_ups f " \
-    "WHERE f.company_id = %s {dated})"
+# How many follow-ups a company has open (due on days that `dated` picks): the sum of its
+# open follow-ups per due date, a few rows where there may be thousands. The totals of the
+# dated lists, and the open work of caseloads and the handover queue.
+OPEN_FOLLOW_UPS = "(SELECT COALESCE(SUM(f.follow_ups), 0) FROM {o}open_follow_ups f " \
+    "WHERE f.company_id = {company} {dated})"
 ListName = Literal["open_openings", "referrals_in_flight", "in_placement",
                    "follow_ups_overdue", "follow_ups_due", "commitments"]
 _VIEWS = ("overview", "directory", "candidates")
@@ -326,7 +328,8 @@ class _Query:
         for list_name in names:
             part = _LISTS[list_name]
             if list_name in _DATED:
-                counts.append(_DATED_TOTAL.format(o="{o}", dated=part.dated))
+                counts.append(OPEN_FOLLOW_UPS.format(o="{o}", company="%s",
+                                                     dated=part.dated))
             else:
                 table = part.select.rsplit(" FROM ", 1)[1]
                 counts.append(f"(SELECT COUNT(*) FROM {table} WHERE {part.where} "

@@ -18,6 +18,7 @@ from services.api.access import (
     require_self_or,
     visible_municipalities,
 )
+from services.api.overview import OPEN_FOLLOW_UPS
 from services.api.reads import Person, Svc, ViewsAt, has_left, reading
 from services.auth import Principal, Role
 
@@ -27,11 +28,8 @@ Both = Annotated[ViewsAt, Depends(reading("overview", "directory"))]
 # Open work per company: (openings, referrals awaiting an answer, people in placement,
 # follow-ups not held), from the company's counters and its open follow-ups per due date,
 # as the overview's totals are (no row of a list is counted).
-_OPEN_WORK = (
-    "c.open_openings_total, c.referrals_in_flight_total, c.in_placement_total, "
-    "(SELECT COALESCE(SUM(f.follow_ups), 0) FROM {o}open_follow_ups f "
-    "WHERE f.company_id = c.company_id)"
-)
+_OPEN_WORK = "c.open_openings_total, c.referrals_in_flight_total, c.in_placement_total, " \
+    + OPEN_FOLLOW_UPS.format(o="{o}", company="c.company_id", dated="")
 
 
 class OpenWork(BaseModel):
