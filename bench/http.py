@@ -26,7 +26,8 @@ from rich.console import Console
 
 from bench.setup import BENCH_SECRETS, COMPANIES, bench_token, company_cvrs, seed
 from infra.settings import Settings
-from services.application import migrate, open_application
+from services.bootstrap import migrate
+from services.eventstore import open_application
 
 CLIENTS = 16
 TOKEN = [""]  # the bearer token every request sends (set by measure_http)
@@ -165,7 +166,7 @@ def measure_http(url: str, console: Console, *, seconds: float, repeats: int) ->
         for _ in range(repeats):
             with console.status("HTTP: casebook"):
                 casebook.append(_run(
-                    [sys.executable, "-c", "import os, sys; from services.cli import main; "
+                    [sys.executable, "-c", "import os, sys; from services.cli.main import main; "
                      "sys.argv=['casebook','serve','--port',os.environ['CASEBOOK_BENCH_PORT']];"
                      " main()"], env, cvr_paths, body, seconds))
             with console.status("HTTP: bare endpoint"):

@@ -34,11 +34,12 @@ from bench.rebuild import DEFAULT_URL, raw_read, write_log
 from domain.contract import OutcomeContract
 from domain.rules import default_rules
 from infra.settings import Settings
-from services.application import migrate, open_application
-from services.ledger import evaluate_contract
-from services.seal import Sealer
-from services.verify import events_in_order, verify_stored
-from services.views import ViewDb
+from services.audit.ledger import evaluate_contract
+from services.audit.seal import Sealer
+from services.audit.verify import events_in_order, verify_stored
+from services.bootstrap import migrate
+from services.eventstore import open_application
+from services.read.db import ViewDb
 
 console = Console()
 app_cli = typer.Typer(add_completion=False)

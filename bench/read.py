@@ -36,8 +36,9 @@ from domain.company import Company
 from domain.staff import StaffMember
 from domain.values import StaffRole, Unit
 from infra.settings import Settings
-from services.application import migrate, open_application
-from services.views import ViewDb
+from services.bootstrap import migrate
+from services.eventstore import open_application
+from services.read.db import ViewDb
 
 console = Console()
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"

@@ -36,10 +36,11 @@ from domain.values import StaffRole, Unit
 from infra.logging import configure_logging
 from infra.settings import Settings
 from projections.registry import PROJECTIONS
-from services.application import CasebookApplication, migrate, open_application
-from services.demo import valid_cvr
-from services.rebuild import PartDone, rebuild_all
-from services.views import ViewDb
+from services.bootstrap import migrate
+from services.cli.demo import valid_cvr
+from services.eventstore import CasebookApplication, open_application
+from services.read.db import ViewDb
+from services.read.rebuild import PartDone, rebuild_all
 
 console = Console()
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"

@@ -46,9 +46,10 @@ from rich.console import Console
 from bench.rebuild import write_log
 from infra.jetstream import Outgoing
 from infra.settings import Settings
-from services.application import migrate, open_application
-from services.relay import Relay
-from services.views import ViewDb
+from services.bootstrap import migrate
+from services.eventstore import open_application
+from services.feed.relay import Relay
+from services.read.db import ViewDb
 
 console = Console()
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"

@@ -33,9 +33,10 @@ from bench.relay import clean_up, throwaway_nats
 from bench.setup import COMPANIES, company_cvrs, seed
 from domain.company import Company
 from infra.settings import Settings
-from services import commands
-from services.application import migrate, open_application
-from services.committer import GroupCommitter
+from services.bootstrap import migrate
+from services.eventstore import open_application
+from services.write import companies as commands
+from services.write.committer import GroupCommitter
 
 console = Console()
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"

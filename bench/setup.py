@@ -9,8 +9,8 @@ from domain.company import Company
 from domain.staff import StaffMember
 from domain.values import StaffRole, Unit
 from infra.municipalities import municipalities
-from services.application import CasebookApplication
-from services.demo import valid_cvr
+from services.cli.demo import valid_cvr
+from services.eventstore import CasebookApplication
 
 COMPANIES = 200
 MUNICIPALITIES = {"165"}
@@ -50,7 +50,7 @@ def bench_token(staff: object) -> str:
     """A team lead token of every municipality for this staff member, for the servers
     started with BENCH_SECRETS."""
     from infra.settings import Settings
-    from services.auth import Role, mint_token
+    from services.http.auth import Role, mint_token
 
     settings = Settings(jwt_secret=BENCH_SECRETS["CASEBOOK_JWT_SECRET"])
     return mint_token(settings, subject=str(staff), role=Role.TEAM_LEAD,

@@ -32,10 +32,11 @@ from domain.company import Company
 from domain.staff import StaffMember
 from domain.values import StaffRole, Unit
 from infra.settings import Settings
-from services.api.session import SESSION_COOKIE
-from services.application import migrate, open_application
-from services.auth import Role, mint_token
-from services.views import ViewDb
+from services.bootstrap import migrate
+from services.eventstore import open_application
+from services.http.auth import Role, mint_token
+from services.http.session import SESSION_COOKIE
+from services.read.db import ViewDb
 
 console = Console()
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"

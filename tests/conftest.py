@@ -26,10 +26,10 @@ from fastapi.testclient import TestClient
 from nats.js.errors import NotFoundError
 
 from infra.settings import Settings
-from services.api.app import build_services, create_app
-from services.api.context import Services
-from services.application import migrate
-from services.auth import acting_token
+from services.app import create_app
+from services.bootstrap import build_services, migrate
+from services.http.auth import acting_token
+from services.http.deps import Services
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 TEST_JWT_SECRET = "casebook-tests-only-secret-0123456789abcdef"

@@ -13,12 +13,13 @@ from pydantic import BaseModel, Field, StringConstraints
 from domain.candidate import Candidate, normalise_cpr
 from domain.errors import CandidateErasedError
 from infra.vault import Access, SealError, seal, unseal, utc_now
-from services import candidates as use
 from services.api import schemas as s
-from services.api.access import STAFF, Scope, acting_staff, allow, require_municipality
-from services.api.context import Ctx, Services
 from services.api.reads import Svc
-from services.auth import Principal, Role
+from services.audit.holds import legal_holds
+from services.http.access import STAFF, Scope, acting_staff, allow, require_municipality
+from services.http.auth import Principal, Role
+from services.http.deps import Ctx, Services
+from services.write import candidates as use
 
 router = APIRouter(prefix="/candidates", tags=["candidates"])
 Staff = Annotated[Principal, allow(*STAFF, scope=Scope.CANDIDATE)]
@@ -156,7 +157,7 @@ async def erase(
     ctx.who = who
     by = acting_staff(who, body.by)
     services = ctx.services
-    holds = await run_in_threadpool(use.legal_holds, services.app, candidate_id)
+    holds = await run_in_threadpool(_holds, services, candidate_id)
     try:
         answer = await ctx.run(lambda claim, version: use.erase(
             candidate_id, by=by, now=ctx.now(), legal_holds=holds, claim=claim,
@@ -167,6 +168,11 @@ async def erase(
         raise
     await run_in_threadpool(services.vault.destroy, candidate_id)
     return answer
+
+
+def _holds(services: Services, candidate_id: UUID) -> list[str]:
+    municipality = use.candidate_municipality(services.app, candidate_id)
+    return legal_holds(services.app, candidate_id, municipality)
 
 
 def _candidate(services: Services, candidate_id: UUID) -> Candidate:

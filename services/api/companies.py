@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends
 
 from domain.company import Company
 from domain.parts import Actor
-from services import commands
 from services.api import schemas as s
-from services.api.access import STAFF, Scope, acting_staff, allow, require_municipality
-from services.api.context import CommandContext, Ctx
-from services.auth import Principal, Role
-from services.command import Reader
 from services.errors import ForbiddenError
+from services.http.access import STAFF, Scope, acting_staff, allow, require_municipality
+from services.http.auth import Principal, Role
+from services.http.deps import CommandContext, Ctx
+from services.write import companies as commands
+from services.write.command import Reader
 
 router = APIRouter(prefix="/companies", tags=["companies"])
 

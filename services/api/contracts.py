@@ -14,16 +14,17 @@ from domain.contract import OutcomeContract
 from domain.errors import InvalidValue
 from domain.ledger import LedgerEntry
 from domain.rules import DEFAULT_MILESTONES, Milestone, Rules
-from services import contracts
 from services.api import schemas as s
-from services.api.access import Scope, acting_id, allow, require_municipality
-from services.api.context import Builder, Ctx
 from services.api.reads import Svc
-from services.auth import Principal, Role
-from services.command import Command, IdempotencyClaim
+from services.audit.invoices import PreparedInvoice, prepare_invoice
+from services.audit.ledger import evaluate_contract, find_invoice
+from services.audit.seal import Sealer
 from services.errors import ANY_VERSION, VersionMismatchError
-from services.ledger import evaluate_contract, find_invoice
-from services.seal import Sealer
+from services.http.access import Scope, acting_id, allow, require_municipality
+from services.http.auth import Principal, Role
+from services.http.deps import Builder, Ctx
+from services.write import contracts
+from services.write.command import Command, IdempotencyClaim
 
 router = APIRouter(tags=["outcome contracts"])
 INVOICE_ATTEMPTS = 3
@@ -133,7 +134,7 @@ async def issue_invoice(
     wanted = ctx.expected_version
     for attempt in range(INVOICE_ATTEMPTS):
         prepared = await run_in_threadpool(
-            contracts.prepare_invoice, services.app, services.views, contract_id,
+            prepare_invoice, services.app, services.views, contract_id,
             (body.period_from, body.period_to), ctx.now().date(),
             postgres=services.settings.backend == "postgres")
         if wanted is not None and wanted not in (ANY_VERSION, prepared.version):
@@ -148,7 +149,7 @@ async def issue_invoice(
 
 
 def _issue(contract_id: UUID, invoice_id: UUID, body: s.IssueInvoice,
-           prepared: contracts.PreparedInvoice, by: UUID) -> Builder:
+           prepared: PreparedInvoice, by: UUID) -> Builder:
     def build(claim: IdempotencyClaim | None, _: int | None) -> Command:
         return contracts.contract_command(contract_id, lambda c: c.issue_invoice(
             invoice_id=invoice_id, period_from=body.period_from, period_to=body.period_to,

@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from services.api.access import allow
-from services.api.context import Services, get_services
-from services.auth import Principal, Role
-from services.messages import read_logged, to_message
-from services.origins import Origins
+from services.feed.messages import read_logged, to_message
+from services.feed.origins import Origins
+from services.http.access import allow
+from services.http.auth import Principal, Role
+from services.http.deps import Services, get_services
 
 router = APIRouter(tags=["events"])
 BATCH_JSON = "application/cloudevents-batch+json"

@@ -11,11 +11,11 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
-from services.api.access import Scope, allow
-from services.api.context import Services, get_services
-from services.auth import Role
-from services.heartbeat import STALE_SECONDS, workers
-from services.relay import saved_positions
+from services.feed.relay import saved_positions
+from services.http.access import Scope, allow
+from services.http.auth import Role
+from services.http.deps import Services, get_services
+from services.read.heartbeat import STALE_SECONDS, workers
 
 router = APIRouter(tags=["operations"])
 log = structlog.get_logger(__name__)

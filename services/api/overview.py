@@ -16,12 +16,12 @@ from pydantic import BaseModel
 from domain.errors import CompanyNotFoundError
 from domain.values import company_id, normalise_cvr
 from projections.overview import TOTALS
-from services.api.access import READERS, Scope, allow
-from services.api.context import Services
 from services.api.erasure import erased_sql
 from services.api.reads import Person, Svc, ViewsAt, has_left, reading
-from services.auth import Principal
-from services.views import Rows, Statement
+from services.http.access import READERS, Scope, allow
+from services.http.auth import Principal
+from services.http.deps import Services
+from services.read.db import Rows, Statement
 
 router = APIRouter(tags=["reads"])
 DEFAULT_CONTACT_CAP = 4  # contacts per month, when the company has not set its own

@@ -10,7 +10,9 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from domain.errors import StaffNotFoundError
-from services.api.access import (
+from services.api.overview import OPEN_FOLLOW_UPS
+from services.api.reads import Person, Svc, ViewsAt, has_left, reading
+from services.http.access import (
     READERS,
     Scope,
     allow,
@@ -18,9 +20,7 @@ from services.api.access import (
     require_self_or,
     visible_municipalities,
 )
-from services.api.overview import OPEN_FOLLOW_UPS
-from services.api.reads import Person, Svc, ViewsAt, has_left, reading
-from services.auth import Principal, Role
+from services.http.auth import Principal, Role
 
 router = APIRouter(tags=["reads"])
 Municipality = Annotated[str | None, Query(pattern=r"^\d{3}$")]

@@ -15,12 +15,12 @@ from pydantic import BaseModel
 from domain.errors import CompanyNotFoundError
 from domain.values import company_id, normalise_cvr
 from projections.directory import fold
-from services.api.access import READERS, Scope, allow, in_clause, visible_municipalities
-from services.api.context import COPENHAGEN, Services, get_services
 from services.api.erasure import erased_among, mark_erased
-from services.auth import Principal
 from services.errors import PositionNotInLogError, ViewBehindError
-from services.views import Rows, Statement, prefix_of
+from services.http.access import READERS, Scope, allow, in_clause, visible_municipalities
+from services.http.auth import Principal
+from services.http.deps import COPENHAGEN, Services, get_services
+from services.read.db import Rows, Statement, prefix_of
 
 router = APIRouter(tags=["reads"])
 MIN_POSITION_WAIT_SECONDS = 5.0

@@ -8,11 +8,11 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter
 
 from infra.municipalities import municipalities
-from services import commands
 from services.api import schemas as s
-from services.api.access import Scope, allow, require_municipality
-from services.api.context import Ctx
-from services.auth import Principal, Role
+from services.http.access import Scope, allow, require_municipality
+from services.http.auth import Principal, Role
+from services.http.deps import Ctx
+from services.write import companies as commands
 
 router = APIRouter(prefix="/staff", tags=["staff"])
 Admin = Annotated[Principal, allow(Role.ADMIN, scope=Scope.STAFF)]

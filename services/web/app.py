@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from services.api.context import get_services
+from services.http.deps import get_services
 from services.web import audit, company, dashboard, forms, pages, signin
 from services.web.assets import Assets
 from services.web.i18n import translate

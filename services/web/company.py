@@ -19,7 +19,6 @@ from domain.values import (
     company_id,
     normalise_cvr,
 )
-from services.api.access import READERS, Scope, allow
 from services.api.overview import Overview, company_overview
 from services.api.reads import (
     All,
@@ -30,7 +29,8 @@ from services.api.reads import (
     timeline_page,
     view_prefix,
 )
-from services.auth import STAFF_ROLES, Principal
+from services.http.access import READERS, Scope, allow
+from services.http.auth import STAFF_ROLES, Principal
 from services.web.i18n import CATALOGUE, day, translate
 from services.web.render import language, page, partial
 
@@ -169,7 +169,7 @@ def _company_page(request: Request, svc: Svc, who: Principal, cvr: str, *,
 
 
 def _municipality(svc: Svc, cvr: str) -> str:
-    from services.api.access import company_municipality
+    from services.http.access import company_municipality
 
     return svc.municipalities.get(company_id(cvr)) or company_municipality(svc, cvr) or ""
 

@@ -12,9 +12,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from domain.values import PlacementKind
-from services.api.access import READERS, allow, in_clause, visible_municipalities
 from services.api.reads import All, Svc, ViewsAt, reading
-from services.auth import Principal
+from services.http.access import READERS, allow, in_clause, visible_municipalities
+from services.http.auth import Principal
 from services.web.i18n import COPENHAGEN, translate
 from services.web.render import language, page
 

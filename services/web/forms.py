@@ -23,12 +23,12 @@ from starlette.datastructures import FormData
 from domain.errors import CompanyNotFoundError, DomainError
 from services.api import companies
 from services.api import schemas as s
-from services.api.access import STAFF, Scope, allow
-from services.api.context import CommandContext
-from services.api.problems import status_for
 from services.api.reads import Svc, ViewsAt
-from services.auth import Principal
 from services.errors import ServiceError
+from services.http.access import STAFF, Scope, allow
+from services.http.auth import Principal
+from services.http.deps import CommandContext
+from services.http.problems import status_for
 from services.web.company import company_page
 from services.web.i18n import COPENHAGEN, translate
 from services.web.render import language

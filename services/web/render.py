@@ -9,9 +9,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from services.api.session import CSRF_FIELD, SESSION_COOKIE, csrf_token
-from services.auth import Principal
-from services.views import prefix_of
+from services.http.auth import Principal
+from services.http.session import CSRF_FIELD, SESSION_COOKIE, csrf_token
+from services.read.db import prefix_of
 from services.web.assets import asset_url
 from services.web.i18n import (
     DEFAULT_LANGUAGE,

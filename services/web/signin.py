@@ -11,10 +11,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.api.access import Scope, allow
 from services.api.reads import Svc, view_prefix
-from services.api.session import end_session, same_origin, start_session
-from services.auth import Role, TokenError, mint_token
+from services.http.access import Scope, allow
+from services.http.auth import Role, TokenError, mint_token
+from services.http.session import end_session, same_origin, start_session
 from services.web.render import page
 
 router = APIRouter(prefix="/app", include_in_schema=False)

@@ -18,8 +18,8 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from infra.settings import Settings
-from services.application import migrate
-from services.auth import Role, acting_token, mint_token
+from services.bootstrap import migrate
+from services.http.auth import Role, acting_token, mint_token
 
 CASEBOOK = [sys.executable, "-m", "services.cli"]
 CHROMIUM = os.environ.get("CASEBOOK_TEST_CHROMIUM", "/usr/bin/chromium")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from services.auth import Role
+from services.http.auth import Role
 from tests.e2e.conftest import Service, axe_violations
 
 CVR = "13748136"

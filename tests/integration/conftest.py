@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from infra.settings import Settings
-from services.api.context import Services
-from services.application import migrate
+from services.bootstrap import migrate
+from services.http.deps import Services
 from tests.conftest import NatsFor, open_services
 
 

@@ -17,9 +17,9 @@ from domain.company import Company
 from domain.staff import StaffMember
 from domain.values import StaffRole, Unit, company_id
 from infra.settings import Settings
-from services import commands
-from services.application import CasebookApplication
-from services.committer import GroupCommitter
+from services.eventstore import CasebookApplication
+from services.write import companies as commands
+from services.write.committer import GroupCommitter
 
 
 def varied_log(app: CasebookApplication) -> uuid.UUID:

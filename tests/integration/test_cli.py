@@ -185,8 +185,7 @@ def test_the_projection_worker_follows_writes_from_another_process(
     """`casebook project` keeps the read models current while an API process writes, and
     that API process's reads with min_position wait for it."""
 
-    from services.api.app import build_services
-    from services.application import migrate
+    from services.bootstrap import build_services, migrate
 
     migrate(postgres_settings)
     worker = subprocess.Popen([*CASEBOOK, "project"], env=_env(postgres_settings),
@@ -198,7 +197,7 @@ def test_the_projection_worker_follows_writes_from_another_process(
     try:
         # The worker is a new process: wait for its first heartbeat (its start-up is
         # not what this test measures), then time the reads against it.
-        from services.heartbeat import workers
+        from services.read.heartbeat import workers
 
         for _ in range(600):
             if workers(services.views):

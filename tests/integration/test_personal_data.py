@@ -23,11 +23,10 @@ from structlog.testing import capture_logs
 
 from domain.candidate import Candidate
 from infra.vault import SealError, unseal
-from services.api.app import build_services
-from services.api.context import Services
-from services.application import migrate
-from services.auth import Role
-from services.verify import Report, stored_pairs, verify
+from services.audit.verify import Report, stored_pairs, verify
+from services.bootstrap import build_services, migrate
+from services.http.auth import Role
+from services.http.deps import Services
 from tests.conftest import NatsFor, acting_client
 from tests.integration.relay_support import log_ids, read_stream, wait_until
 from tests.unit.test_candidates import as_staff

@@ -14,11 +14,12 @@ from datetime import UTC, datetime
 from bench.setup import COMPANIES, company_cvrs, seed
 from infra.settings import Settings
 from projections.registry import PROJECTIONS
-from services import commands
-from services.application import migrate, open_application
-from services.committer import GroupCommitter
-from services.projector import ProjectionRunner
-from services.views import ViewDb, prefix_of
+from services.bootstrap import migrate
+from services.eventstore import open_application
+from services.read.db import ViewDb, prefix_of
+from services.read.projector import ProjectionRunner
+from services.write import companies as commands
+from services.write.committer import GroupCommitter
 
 EVENTS = 4000
 

@@ -6,9 +6,9 @@ from uuid import UUID
 
 from fastapi.testclient import TestClient
 
-from services.api.context import Services
-from services.messages import Origin, read_parts
-from services.origins import Origins
+from services.feed.messages import Origin, read_parts
+from services.feed.origins import Origins
+from services.http.deps import Services
 
 
 def test_read_log_gives_an_id_as_a_uuid_or_as_its_text(services: Services, staff: str,

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from services import rebuild as rebuild_module
-from services.api.context import Services
-from services.auth import acting_token
-from services.demo import load_demo
-from services.rebuild import rebuild_all
-from services.views import prefix_of
+from services.cli.demo import load_demo
+from services.http.auth import acting_token
+from services.http.deps import Services
+from services.read import rebuild as rebuild_module
+from services.read.db import prefix_of
+from services.read.rebuild import rebuild_all
 from tests.conftest import acting_client
 
 

@@ -26,9 +26,10 @@ from domain.staff import StaffMember
 from domain.values import StaffRole, Unit
 from infra.settings import Settings
 from projections.directory import DirectoryProjection
-from services.application import migrate, open_application
-from services.rebuild import RebuildRunner, _fill_apart, _open_part, _Part
-from services.views import ViewDb, prefix_of
+from services.bootstrap import migrate
+from services.eventstore import open_application
+from services.read.db import ViewDb, prefix_of
+from services.read.rebuild import RebuildRunner, _fill_apart, _open_part, _Part
 
 
 def _staff(settings: Settings, n: int, events_each: int = 1) -> int:
@@ -169,7 +170,7 @@ def test_a_killed_part_stops_the_rebuild_saying_how(postgres_settings: Settings)
 # A rebuild's parent process, killed in the test below: argv is the database URL, the
 # schema and the position the parts stop at.
 _PARENT = ("import sys; from infra.settings import Settings; "
-           "from services.rebuild import _fill_apart, _Part; "
+           "from services.read.rebuild import _fill_apart, _Part; "
            "settings = Settings(database_url=sys.argv[1], postgres_schema=sys.argv[2]); "
            "_fill_apart(settings, [_Part((('directory', 1),), k, 2, int(sys.argv[3]), 100) "
            "for k in range(2)], print)")

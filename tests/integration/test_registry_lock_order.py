@@ -16,11 +16,12 @@ from domain.values import StaffRole, Unit
 from infra.settings import Settings
 from projections.directory import DirectoryProjection
 from projections.timeline import TimelineProjection
-from services.application import migrate, open_application
-from services.batch import RecordedSql
-from services.projector import ProjectionService
-from services.rebuild import RebuildRunner
-from services.views import ViewDb, prefix_of
+from services.bootstrap import migrate
+from services.eventstore import open_application
+from services.read.batch import RecordedSql
+from services.read.db import ViewDb, prefix_of
+from services.read.projector import ProjectionService
+from services.read.rebuild import RebuildRunner
 
 
 class _SlowAfterFirstLock:

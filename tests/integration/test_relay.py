@@ -16,12 +16,12 @@ from cloudevents.core.formats.json import JSONFormat
 from domain.company import Company
 from domain.staff import StaffMember
 from infra.settings import Settings
-from services.api.app import build_services
-from services.application import CasebookApplication, open_application
-from services.committer import GroupCommitter
-from services.messages import CONTRACT, UnmappedEventError
-from services.relay import Relay, saved_positions
-from services.views import ViewDb
+from services.bootstrap import build_services
+from services.eventstore import CasebookApplication, open_application
+from services.feed.messages import CONTRACT, UnmappedEventError
+from services.feed.relay import Relay, saved_positions
+from services.read.db import ViewDb
+from services.write.committer import GroupCommitter
 from tests.conftest import NatsFor, acting_client
 from tests.integration.relay_support import (
     log_contacts,

@@ -17,11 +17,11 @@ import pytest
 
 from infra.jetstream import stream_config
 from infra.settings import Settings
-from services.api.app import build_services
-from services.application import CasebookApplication, migrate, open_application
-from services.committer import GroupCommitter
-from services.relay import Relay
-from services.views import ViewDb
+from services.bootstrap import build_services, migrate
+from services.eventstore import CasebookApplication, open_application
+from services.feed.relay import Relay
+from services.read.db import ViewDb
+from services.write.committer import GroupCommitter
 from tests.conftest import NatsFor, ThrowawayNats, acting_client
 from tests.integration.relay_support import (
     Writer,

@@ -17,10 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from infra.settings import Settings
-from services.api.context import Services
-from services.application import open_application
-from services.seal import Sealer
-from services.verify import (
+from services.audit.seal import Sealer
+from services.audit.verify import (
     EXIT_BITS,
     TAMPERED_BASE,
     Report,
@@ -29,7 +27,9 @@ from services.verify import (
     verify,
     verify_stored,
 )
-from services.views import ViewDb
+from services.eventstore import open_application
+from services.http.deps import Services
+from services.read.db import ViewDb
 from tests.conftest import acting_client, open_services
 
 CASEBOOK = [sys.executable, "-m", "services.cli"]

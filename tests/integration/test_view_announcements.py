@@ -12,10 +12,11 @@ from domain.staff import StaffMember
 from domain.values import StaffRole, Unit
 from infra.persistence import notify_channel
 from infra.settings import Settings
-from services.application import migrate, open_application
-from services.progress import Progress, ViewWatcher, listen
-from services.projector import EVENTS_CHANNEL
-from services.views import ViewDb, parse_announcement
+from services.bootstrap import migrate
+from services.eventstore import open_application
+from services.read.db import ViewDb, parse_announcement
+from services.read.progress import Progress, ViewWatcher, listen
+from services.read.projector import EVENTS_CHANNEL
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import pytest
 from infra.settings import Settings
 from projections.base import Sql
 from projections.overview import TOTALS, OverviewProjection
-from services.application import migrate
-from services.views import REGISTRY, Statement, ViewDb, prefix_of
+from services.bootstrap import migrate
+from services.read.db import REGISTRY, Statement, ViewDb, prefix_of
 from tests.conftest import acting_client, open_services
 
 

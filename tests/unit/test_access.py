@@ -20,10 +20,10 @@ from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
 from infra.settings import Settings
-from services.api.access import RouteInfo, Scope, api_routes, assert_covered
-from services.api.app import create_app
-from services.api.context import Services
-from services.auth import DEVELOPMENT_JWT_SECRET, Role, check_production_keys, mint_token
+from services.app import create_app
+from services.http.access import RouteInfo, Scope, api_routes, assert_covered
+from services.http.auth import DEVELOPMENT_JWT_SECRET, Role, check_production_keys, mint_token
+from services.http.deps import Services
 from tests.conftest import acting_client, open_services
 
 OWN, OTHER = "165", "147"

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.batch import BatchSql
+from services.read.batch import BatchSql
 
 INSERT = "INSERT INTO t_rows (id, a, b) VALUES (%s, %s, %s)"
 SET_A = "UPDATE t_rows SET a = %s WHERE id = %s"

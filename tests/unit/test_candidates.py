@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from domain.candidate import Candidate, normalise_cpr
 from domain.errors import InvalidCprError
 from infra.vault import SealError, unseal
-from services.api.context import Services, local_now
-from services.auth import Role, mint_token
+from services.http.auth import Role, mint_token
+from services.http.deps import Services, local_now
 
 TODAY = local_now().date()  # the service's business date (Danish), not the machine's
 PERSON = {"name": "Kim Marker-Jensen", "cpr": "010190-1234", "phone": "+45 12 34 56 78",

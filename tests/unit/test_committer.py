@@ -12,16 +12,16 @@ from typing import Any
 import pytest
 from eventsourcing.domain import Aggregate
 
-import services.committer as committer_module
+import services.write.committer as committer_module
 from domain.company import Company
 from domain.errors import CompanyAlreadyRegisteredError
 from domain.values import StaffRole, Unit, company_id
 from infra.settings import Settings
-from services import commands
-from services.api.context import Services
-from services.command import Command, CommandResult, IdempotencyClaim, Reader
-from services.committer import GroupCommitter, _Pending
 from services.errors import CommandTimeoutError
+from services.http.deps import Services
+from services.write import companies as commands
+from services.write.command import Command, CommandResult, IdempotencyClaim, Reader
+from services.write.committer import GroupCommitter, _Pending
 from tests.conftest import open_services
 
 CVR = "13748136"

@@ -10,8 +10,8 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
-from services.api.context import Services
-from services.ledger import evaluate_contract
+from services.audit.ledger import evaluate_contract
+from services.http.deps import Services
 
 PRICES = [10_000_00, 20_000_00, 30_000_00]
 YEAR = {"period_from": "2026-01-01", "period_to": "2026-12-31"}
@@ -181,7 +181,7 @@ def test_an_invoice_once_found_is_not_searched_for_again(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Invoices never change once issued: the access check and the route share one
     search of the log, and later reads none (an unknown id is still searched for)."""
-    import services.ledger as ledger_module
+    import services.audit.ledger as ledger_module
 
     contract_id = contract(client)
     placement(client, registered, staff)

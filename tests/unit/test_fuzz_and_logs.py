@@ -16,7 +16,7 @@ from structlog.testing import capture_logs
 
 from infra.settings import Settings
 from services.api import candidates, schemas
-from services.api.app import create_app
+from services.app import create_app
 from tests.conftest import open_services
 
 JSON = st.recursive(

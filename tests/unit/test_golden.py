@@ -25,7 +25,7 @@ from domain.company import Company
 from domain.contract import OutcomeContract
 from domain.staff import StaffMember
 from infra.settings import Settings
-from services.application import open_application
+from services.eventstore import open_application
 
 GOLDEN = Path(__file__).parent.parent / "golden"
 FIXED_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")

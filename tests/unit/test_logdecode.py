@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from infra.settings import Settings
 from projections.base import business_text, plain, utc_text
-from services.application import open_application
-from services.logdecode import LogDecoder
+from services.eventstore import open_application
+from services.read.decoding import LogDecoder
 
 GOLDEN = sorted((Path(__file__).parent.parent / "golden").glob("*.json"))
 ORIGINATOR = uuid.UUID("00000000-0000-4000-8000-0000000000ab")

@@ -18,8 +18,7 @@ from fastapi.testclient import TestClient
 
 import domain
 from domain.company import Company
-from services.api.context import Services
-from services.messages import (
+from services.feed.messages import (
     CONTRACT,
     LoggedEvent,
     Origin,
@@ -33,7 +32,8 @@ from services.messages import (
     to_message,
     to_wire,
 )
-from services.origins import Origins
+from services.feed.origins import Origins
+from services.http.deps import Services
 from tests.unit.test_golden import event_classes, example
 
 # The library gives every aggregate an `Event` base and a `Created` class; casebook

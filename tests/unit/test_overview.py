@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 
 from projections.overview import OverviewProjection
 from projections.registry import PROJECTIONS
-from services.api.context import Services
-from services.projector import ProjectionRunner
-from services.views import ViewDb, create_views, prefix_of
+from services.http.deps import Services
+from services.read.db import ViewDb, create_views, prefix_of
+from services.read.projector import ProjectionRunner
 from tests.unit.test_api import assert_problem, contact
 from tests.unit.test_reads import _post
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from services.progress import Progress
+from services.read.progress import Progress
 
 
 def test_a_waiting_task_wakes_when_another_thread_bumps() -> None:

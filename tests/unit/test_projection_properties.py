@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from infra.settings import Settings
 from projections.overview import TOTALS
 from projections.registry import PROJECTIONS
-from services.api.context import Services
-from services.projector import ProjectionRunner
+from services.http.deps import Services
+from services.read.projector import ProjectionRunner
 from tests.conftest import acting_client, open_services
 
 CVRS = ["13748136", "24256790"]

@@ -13,10 +13,9 @@ from domain.company import Company
 from domain.staff import StaffMember
 from domain.values import StaffRole, Unit
 from infra.settings import Settings
-from services.api.app import build_services
-from services.api.context import Services
-from services.application import migrate
-from services.projector import ProjectionService
+from services.bootstrap import build_services, migrate
+from services.http.deps import Services
+from services.read.projector import ProjectionService
 
 
 @pytest.fixture

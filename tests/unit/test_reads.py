@@ -13,10 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 import services.api.reads as reads_module
-from services.api.context import Services
-from services.auth import Role, mint_token
-from services.projector import ProjectionRunner
-from services.views import prefix_of
+from services.http.auth import Role, mint_token
+from services.http.deps import Services
+from services.read.db import prefix_of
+from services.read.projector import ProjectionRunner
 from tests.unit.test_api import CVR, assert_problem, contact
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -228,7 +228,7 @@ def test_a_rebuild_swaps_in_while_the_runner_keeps_following(
     client: TestClient, staff: str, registered: str, services: Services,
 ) -> None:
     """After `rebuild timeline`, new work appears in the new generation's timeline."""
-    from services.rebuild import rebuild
+    from services.read.rebuild import rebuild
 
     first = _post(client, f"/companies/{registered}/contacts", contact(staff, summary="one"))
     assert services.projections is not None
@@ -295,7 +295,7 @@ def test_a_one_pass_rebuild_of_every_read_model_equals_the_incremental_views(
 ) -> None:
     """`rebuild all` (one pass, rows folded per batch, COPY on PostgreSQL) gives the rows
     that event-by-event processing gave, in small and in large batches."""
-    from services.rebuild import rebuild_all
+    from services.read.rebuild import rebuild_all
 
     c = f"/companies/{registered}"
     _post(client, f"{c}/contact-person", {"staff_id": staff, "reason": "first", "by": staff})
@@ -334,7 +334,7 @@ def test_what_is_written_while_a_rebuild_swaps_reaches_its_summaries(
     """Events written while a rebuild swaps its generations in are applied by its last
     catch-up, which counts the summaries again for them as a worker does (here no
     worker runs: the rebuild alone applies them)."""
-    from services.rebuild import rebuild_all
+    from services.read.rebuild import rebuild_all
 
     c = f"/companies/{registered}"
     placement = _post(client, f"{c}/placements", {

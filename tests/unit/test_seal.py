@@ -9,9 +9,9 @@ import uuid
 from fastapi.testclient import TestClient
 
 from infra.seal import ZERO, event_hash, next_digest
-from services.api.context import Services
-from services.seal import Sealer
-from services.verify import stored_pairs, verify
+from services.audit.seal import Sealer
+from services.audit.verify import stored_pairs, verify
+from services.http.deps import Services
 
 
 def test_the_event_hash_is_the_documented_canonical_record() -> None:

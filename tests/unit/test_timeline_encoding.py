@@ -14,8 +14,8 @@ from eventsourcing.persistence import StoredEvent
 from infra.settings import Settings
 from projections.base import own_fields
 from projections.timeline import _encode
-from services.application import open_application
-from services.logdecode import LogDecoder
+from services.eventstore import open_application
+from services.read.decoding import LogDecoder
 
 GOLDEN = sorted((Path(__file__).parent.parent / "golden").glob("casebook.Company.*.json"))
 ORIGINATOR = uuid.UUID("00000000-0000-4000-8000-0000000000ab")

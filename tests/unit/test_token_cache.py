@@ -10,8 +10,8 @@ import jwt
 import pytest
 
 from infra.settings import Settings
-from services import auth
-from services.auth import DEVELOPMENT_JWT_SECRET, Role, TokenError, TokenVerifier
+from services.http import auth
+from services.http.auth import DEVELOPMENT_JWT_SECRET, Role, TokenError, TokenVerifier
 
 SUBJECT = str(uuid.uuid4())
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
-from services.api.app import create_app
-from services.api.context import Services
-from services.api.session import SESSION_COOKIE
-from services.auth import Role, mint_token
+from services.app import create_app
+from services.http.auth import Role, mint_token
+from services.http.deps import Services
+from services.http.session import SESSION_COOKIE
 from services.web.i18n import CATALOGUE, amount, day, moment, number, ore
 from tests.conftest import ActingClient, acting_client
 

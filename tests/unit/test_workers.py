@@ -7,9 +7,9 @@ import time
 
 from fastapi.testclient import TestClient
 
-from services.api.context import Services
-from services.heartbeat import STALE_SECONDS, WorkerStatus, beat
-from services.views import RUNNERS
+from services.http.deps import Services
+from services.read.db import RUNNERS
+from services.read.heartbeat import STALE_SECONDS, WorkerStatus, beat
 
 
 def _elsewhere(services: Services, **fields: object) -> WorkerStatus:

@@ -1,4 +1,5 @@
-"""The eventsourcing Application: the event store, and reading aggregates back."""
+"""The eventsourcing Application: the event store, reading aggregates back, and the vault
+of personal data beside it."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
 
 from domain import candidate, company, staff  # noqa: F401  (registers the event topics)
-from infra.persistence import APP_NAME, event_store_env, register_transcodings, with_migrate_lock
+from infra.persistence import APP_NAME, event_store_env, register_transcodings
 from infra.settings import Settings
 from infra.stores import IdempotentRecorder
+from infra.vault import MemoryVault, PostgresVault, SQLiteVault, Vault, key_encryption_key
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -50,23 +54,14 @@ def open_application(settings: Settings, **extra_env: Any) -> CasebookApplicatio
     return CasebookApplication(env=env)
 
 
-def migrate(settings: Settings) -> None:
-    """Create every table casebook needs; safe to run twice or concurrently."""
-
-    def create() -> None:
-        app = CasebookApplication(env=event_store_env(settings, create_tables=True))
-        app.store.create_idempotency_table()
-        from services.candidates import open_vault
-
-        open_vault(settings, app, kek=bytes(32)).create_tables()  # tables need no key
-        app.close()
-        from services.relay import create_relay_table
-        from services.views import ViewDb, create_views
-
-        if settings.backend != "memory":  # an in-memory store gets its views when opened
-            views = ViewDb(settings)
-            create_views(views)
-            create_relay_table(views)
-            views.close()
-
-    with_migrate_lock(settings, create)
+def open_vault(settings: Settings, app: CasebookApplication, kek: bytes | None = None) -> Vault:
+    """The vault beside this application's event store (KEK from settings by default)."""
+    kek = kek if kek is not None else key_encryption_key(settings)
+    datastore = getattr(app.recorder, "datastore", None)
+    if isinstance(datastore, PostgresDatastore):
+        return PostgresVault(kek, datastore)
+    if isinstance(datastore, SQLiteDatastore):
+        return SQLiteVault(kek, datastore)
+    vault = MemoryVault(kek)
+    vault.create_tables()
+    return vault

@@ -29,10 +29,10 @@ from domain.errors import CompanyNotFoundError, InvalidValue, StaffNotFoundError
 from domain.staff import StaffMember
 from domain.values import company_id, normalise_cvr
 from infra.municipalities import municipalities
-from services.api.context import Services, get_services
-from services.api.session import SESSION_COOKIE, check_csrf
-from services.auth import Principal, Role, TokenError, TokenVerifier
 from services.errors import ForbiddenError, UnauthenticatedError
+from services.http.auth import Principal, Role, TokenError, TokenVerifier
+from services.http.deps import Services, get_services
+from services.http.session import SESSION_COOKIE, check_csrf
 
 _bearer = HTTPBearer(auto_error=False, description="A casebook JWT: `casebook token --help`")
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -193,7 +193,7 @@ async def _staff_visible(services: Services, who: Principal, staff_id: UUID) -> 
 
 
 async def _candidate_visible(services: Services, who: Principal, candidate_id: UUID) -> None:
-    from services.candidates import candidate_municipality, unknown_candidate
+    from services.write.candidates import candidate_municipality, unknown_candidate
 
     municipality = await run_in_threadpool(candidate_municipality, services.app, candidate_id)
     if municipality is not None and not who.may_see(municipality):
@@ -221,7 +221,7 @@ async def _contract_visible(services: Services, who: Principal, contract_id: UUI
 
 async def _invoice_visible(services: Services, who: Principal, invoice_id: UUID) -> None:
     from domain.errors import InvoiceNotFoundError, NotFound
-    from services.ledger import find_invoice
+    from services.audit.ledger import find_invoice
 
     try:
         _, event = await run_in_threadpool(find_invoice, services.app, invoice_id)

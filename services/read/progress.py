@@ -19,7 +19,7 @@ from psycopg.sql import SQL, Identifier
 
 from infra.persistence import notify_channel, postgres_conninfo
 from infra.settings import Settings
-from services.views import VIEWS_CHANNEL, ViewDb, parse_announcement
+from services.read.db import VIEWS_CHANNEL, ViewDb, parse_announcement
 
 log = structlog.get_logger(__name__)
 

@@ -21,10 +21,10 @@ from domain.values import company_id, normalise_cvr
 from infra.logging import configure_logging
 from infra.settings import Settings
 from services.api.contracts import ledger_body
-from services.application import CasebookApplication, open_application
-from services.ledger import evaluate_contract, find_invoice
-from services.verify import EXIT_BITS, Finding, events_in_order, verify_stored
-from services.views import ViewDb
+from services.audit.ledger import evaluate_contract, find_invoice
+from services.audit.verify import EXIT_BITS, Finding, events_in_order, verify_stored
+from services.eventstore import CasebookApplication, open_application
+from services.read.db import ViewDb
 
 console = Console(stderr=True)
 out = Console(soft_wrap=True, highlight=False)

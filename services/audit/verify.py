@@ -30,9 +30,9 @@ from eventsourcing.persistence import Notification
 from infra.rawlog import EventRow, JoinedRow, Pair, SealRow, joined_log, log_and_seal
 from infra.seal import ZERO, event_hash, next_digest, stream_event_hash
 from infra.settings import Settings
-from services.application import CasebookApplication
-from services.seal import sealed_rows
-from services.views import ViewDb
+from services.audit.seal import sealed_rows
+from services.eventstore import CasebookApplication
+from services.read.db import ViewDb
 
 KINDS = ("changed", "removed", "reordered", "inserted", "seal_broken", "digest_mismatch")
 EXIT_BITS = {kind: 1 << i for i, kind in enumerate(KINDS)}

@@ -44,10 +44,10 @@ from infra.settings import Settings
 from infra.stores import LogRow
 from projections.base import Projection
 from projections.registry import PROJECTIONS
-from services.application import CasebookApplication, open_application
-from services.batch import BatchSql, RecordedCopies, RecordedSql, primary_keys
-from services.logdecode import LogDecoder, wanted_topics
-from services.views import REGISTRY, ViewDb, prefix_of
+from services.eventstore import CasebookApplication, open_application
+from services.read.batch import BatchSql, RecordedCopies, RecordedSql, primary_keys
+from services.read.db import REGISTRY, ViewDb, prefix_of
+from services.read.decoding import LogDecoder, wanted_topics
 
 log = structlog.get_logger()
 REBUILD_BATCH_SIZE = 5000  # events per transaction while rebuilding

@@ -20,7 +20,7 @@ from domain.errors import ContractNotFoundError, InvoiceNotFoundError
 from domain.facts import FACT_EVENTS, FactBook
 from domain.ledger import LedgerEntry, invoice_lines, ledger
 from domain.outcomes import Outcome, evaluate
-from services.application import CasebookApplication
+from services.eventstore import CasebookApplication
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 CONTRACT_EVENTS: tuple[type[Any], ...] = (

@@ -1,5 +1,5 @@
 """The `casebook` command line: serve, migrate, demo, project, rebuild, relay, tail,
-token (and the auditor's verify, replay and export from services.cli_audit)."""
+token (and the auditor's verify, replay and export from services.cli.audit)."""
 
 from __future__ import annotations
 
@@ -23,19 +23,21 @@ from infra.logging import configure_logging
 from infra.municipalities import municipalities
 from infra.settings import Settings
 from projections.registry import PROJECTIONS
-from services import cli_audit
-from services.api.app import build_services, create_app
-from services.api.context import Services
-from services.application import migrate as migrate_store
-from services.application import open_application
-from services.auth import STAFF_ROLES, Role, acting_token, mint_token
-from services.demo import first_demo_cvr, load_demo
-from services.progress import listen
-from services.projector import EVENTS_CHANNEL, SEAL_NOT_REBUILT, ProjectionService
-from services.rebuild import rebuild_all
-from services.relay import Relay, run_blocking
-from services.tail import TailOptions, run_tail
-from services.views import ViewDb, prefix_of
+from services.app import create_app
+from services.audit.seal import SEAL_NOT_REBUILT
+from services.bootstrap import build_services, projection_service
+from services.bootstrap import migrate as migrate_store
+from services.cli import audit as cli_audit
+from services.cli.demo import first_demo_cvr, load_demo
+from services.eventstore import open_application
+from services.feed.relay import Relay, run_blocking
+from services.feed.tail import TailOptions, run_tail
+from services.http.auth import STAFF_ROLES, Role, acting_token, mint_token
+from services.http.deps import Services
+from services.read.db import ViewDb, prefix_of
+from services.read.progress import listen
+from services.read.projector import EVENTS_CHANNEL
+from services.read.rebuild import rebuild_all
 
 cli = typer.Typer(help="casebook: one continuous history for every company.",
                   no_args_is_help=True, add_completion=False)
@@ -223,7 +225,7 @@ def project() -> None:
     settings = _settings()
     app = open_application(settings)
     views = ViewDb(settings)
-    service = ProjectionService(app, views, settings)
+    service = projection_service(app, views, settings)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -34,10 +34,10 @@ from infra.jetstream import (
 )
 from infra.settings import Settings
 from infra.stores import LogRow
-from services.application import CasebookApplication
-from services.messages import UnmappedEventError, check_mapper, read_parts, to_wire
-from services.origins import Origins
-from services.views import ViewDb
+from services.eventstore import CasebookApplication
+from services.feed.messages import UnmappedEventError, check_mapper, read_parts, to_wire
+from services.feed.origins import Origins
+from services.read.db import ViewDb
 
 log = structlog.get_logger(__name__)
 RELAY_TABLE = "casebook_relay"

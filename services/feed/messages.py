@@ -31,7 +31,7 @@ from domain.company import Company
 from domain.contract import OutcomeContract
 from domain.staff import StaffMember
 from infra.jetstream import Outgoing
-from services.logdecode import plain_state, uuid_text
+from services.read.decoding import plain_state, uuid_text
 
 SOURCE = "/casebook"
 SPECVERSION = "1.0"

@@ -9,35 +9,12 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.sqlite import SQLiteDatastore
 
 from domain.candidate import Candidate
 from domain.errors import CandidateNotFoundError, DuplicateIdError
 from infra.municipalities import municipalities
-from infra.settings import Settings
-from infra.vault import (
-    MemoryVault,
-    PostgresVault,
-    SQLiteVault,
-    Vault,
-    key_encryption_key,
-)
-from services.application import CasebookApplication
-from services.command import Command, IdempotencyClaim, Reader
-
-
-def open_vault(settings: Settings, app: CasebookApplication, kek: bytes | None = None) -> Vault:
-    """The vault beside this application's event store (KEK from settings by default)."""
-    kek = kek if kek is not None else key_encryption_key(settings)
-    datastore = getattr(app.recorder, "datastore", None)
-    if isinstance(datastore, PostgresDatastore):
-        return PostgresVault(kek, datastore)
-    if isinstance(datastore, SQLiteDatastore):
-        return SQLiteVault(kek, datastore)
-    vault = MemoryVault(kek)
-    vault.create_tables()
-    return vault
+from services.eventstore import CasebookApplication
+from services.write.command import Command, IdempotencyClaim, Reader
 
 
 def unknown_candidate(candidate_id: UUID) -> CandidateNotFoundError:
@@ -103,27 +80,3 @@ def erase(candidate_id: UUID, *, by: UUID, now: datetime, legal_holds: Collectio
     return candidate_command(candidate_id, lambda c, reader: c.erase(
         by=reader.staff(by).as_actor(), now=now, legal_holds=legal_holds,
     ), claim=claim, expected_version=expected_version)
-
-
-def legal_holds(app: CasebookApplication, candidate_id: UUID) -> list[str]:
-    """Open invoice disputes that depend on this candidate (they block erasure): a
-    dispute not yet resolved whose disputed invoice lines name the candidate."""
-    from domain.contract import OutcomeContract
-    from services.ledger import relevant_events
-
-    municipality = candidate_municipality(app, candidate_id)
-    holds = []
-    for _, agreed in relevant_events(app, topics=[OutcomeContract.Agreed.TOPIC]):
-        if agreed.municipality != municipality:
-            continue
-        contract = app.find(agreed.originator_id, OutcomeContract)
-        assert contract is not None
-        for dispute in contract.books.disputes.values():
-            if dispute.outcome is not None:
-                continue
-            lines = contract.books.invoices[dispute.invoice_id].lines
-            named = {str(line.get("candidate_id")) for line in lines
-                     if line.get("key") in dispute.keys}
-            if str(candidate_id) in named:
-                holds.append(str(dispute.dispute_id))
-    return holds

@@ -19,8 +19,8 @@ from uuid import UUID
 import structlog
 
 from projections.state import CompanyHistory
-from services.application import CasebookApplication
-from services.views import SNAPSHOTS, ViewDb
+from services.eventstore import CasebookApplication
+from services.read.db import SNAPSHOTS, ViewDb
 
 log = structlog.get_logger(__name__)
 FORMAT = 1  # bump when CompanyHistory's stored form changes; older rows are then ignored

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from services.application import CasebookApplication
-from services.lru import BoundedCache
-from services.messages import LoggedEvent, Origin, carried_origin, contract_of, read_logged
+from infra.cache import BoundedCache
+from services.eventstore import CasebookApplication
+from services.feed.messages import LoggedEvent, Origin, carried_origin, contract_of, read_logged
 
 
 class Origins:

@@ -16,20 +16,20 @@ from pydantic import BaseModel
 
 from domain.errors import InvalidValue
 from domain.values import normalise_cvr
+from infra.cache import BoundedCache
 from infra.settings import Settings
 from infra.vault import Vault
 from services.api.schemas import CommandAnswer
-from services.application import CasebookApplication
-from services.auth import Principal, TokenVerifier
-from services.command import Command, CommandResult, IdempotencyClaim, answer_from_store
-from services.committer import GroupCommitter
 from services.errors import ANY_VERSION
-from services.lru import BoundedCache
-from services.progress import ViewWatcher
-from services.projector import ProjectionService
-from services.relay import Relay
-from services.snapshots import StateSnapshots
-from services.views import ViewDb
+from services.eventstore import CasebookApplication
+from services.feed.relay import Relay
+from services.http.auth import Principal, TokenVerifier
+from services.read.db import ViewDb
+from services.read.progress import ViewWatcher
+from services.read.projector import ProjectionService
+from services.read.snapshots import StateSnapshots
+from services.write.command import Command, CommandResult, IdempotencyClaim, answer_from_store
+from services.write.committer import GroupCommitter
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 

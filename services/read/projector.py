@@ -16,26 +16,31 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
 from infra.settings import Settings
 from projections.base import Projection, Sql
 from projections.registry import PROJECTIONS
-from services.application import CasebookApplication
-from services.batch import BatchSql, primary_keys
-from services.heartbeat import BEAT_SECONDS, WorkerStatus, beat, forget, new_worker_id
-from services.progress import Progress, listen
-from services.seal import Sealer
-from services.views import REGISTRY, Moved, ViewDb, prefix_of
+from services.eventstore import CasebookApplication
+from services.read.batch import BatchSql, primary_keys
+from services.read.db import REGISTRY, Moved, ViewDb, prefix_of
+from services.read.heartbeat import BEAT_SECONDS, WorkerStatus, beat, forget, new_worker_id
+from services.read.progress import Progress, listen
 
 log = structlog.get_logger(__name__)
-SEAL_NOT_REBUILT = ("the seal cannot be rebuilt: it records what the log held when it was "
-                    "sealed, and rebuilding it from the log would hide any change since; "
-                    "run `casebook verify`")
 EVENTS_CHANNEL = "casebook_events"  # the event store's NOTIFY channel, of each schema
 # (`notify_channel`: the recorder's `channel_name`)
+
+
+class Follower(Protocol):
+    """Something else that follows the log beside the read models (the seal): it keeps
+    its own position and takes the next batch when asked."""
+
+    def run_batch(self) -> int:
+        """Take the next batch of the log; return how many events it held."""
+        ...
 
 
 class _Overtaken(Exception):
@@ -171,11 +176,12 @@ class ProjectionRunner:
 class ProjectionService:
     """Runs every projection in one background thread and tells waiters of progress."""
 
-    def __init__(self, app: CasebookApplication, views: ViewDb, settings: Settings) -> None:
+    def __init__(self, app: CasebookApplication, views: ViewDb, settings: Settings,
+                 followers: Sequence[Follower] = ()) -> None:
         self.runners = [ProjectionRunner.for_active(
             app, views, p, batch_size=settings.projection_batch_size) for p in PROJECTIONS]
         self._settings = settings
-        self.sealer = Sealer(app, views, postgres=settings.backend == "postgres")
+        self.followers = list(followers)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._nudge = threading.Event()  # beat now
@@ -263,11 +269,13 @@ class ProjectionService:
                                 error=type(e).__name__, reason=str(e))
                     runner.error = type(e).__name__
                     failed = True
-            try:
-                moved += self.sealer.run_batch()
-            except Exception as e:  # like a read model: log, back off, go on
-                log.warning("seal_failed", error=type(e).__name__, reason=str(e))
-                failed = True
+            for follower in self.followers:
+                try:
+                    moved += follower.run_batch()
+                except Exception as e:  # like a read model: log, back off, go on
+                    log.warning("follower_failed", follower=type(follower).__name__,
+                                error=type(e).__name__, reason=str(e))
+                    failed = True
             if moved:
                 self.worker.last_batch_at = time.time()
             self.progress.bump()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -14,11 +13,7 @@ from domain.contract import OutcomeContract
 from domain.errors import ContractNotFoundError, DuplicateIdError
 from domain.rules import Rules
 from infra.municipalities import municipalities
-from services.application import CasebookApplication
-from services.command import Command, IdempotencyClaim, Reader
-from services.ledger import evaluate_contract
-from services.seal import Sealer
-from services.views import ViewDb
+from services.write.command import Command, IdempotencyClaim, Reader
 
 
 def agree_contract(
@@ -53,24 +48,3 @@ def contract_command(
         return current, {"id": str(answer_id)}
 
     return Command(contract_id, decide, expected_version, claim)
-
-
-@dataclass(frozen=True)
-class PreparedInvoice:
-    """An invoice computed from the sealed log, for the contract at `version`."""
-
-    version: int
-    position: int
-    digest: str
-    lines: list[dict[str, Any]]
-    computed_on: date
-
-
-def prepare_invoice(app: CasebookApplication, views: ViewDb, contract_id: UUID,
-                    period: tuple[date, date], today: date, *, postgres: bool
-                    ) -> PreparedInvoice:
-    """Seal the log to its end, then compute the invoice's lines at that position."""
-    position, digest = Sealer(app, views, postgres=postgres).seal_all()
-    evaluation = evaluate_contract(app, contract_id, stop=position, today=today)
-    return PreparedInvoice(evaluation.contract.version, position, digest,
-                           evaluation.invoice_lines(period), today)

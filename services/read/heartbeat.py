@@ -17,7 +17,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from services.views import RUNNERS, ViewDb
+from services.read.db import RUNNERS, ViewDb
 
 BEAT_SECONDS = 5.0
 STALE_SECONDS = 3 * BEAT_SECONDS

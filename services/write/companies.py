@@ -20,7 +20,7 @@ from domain.parts import Actor
 from domain.staff import StaffMember
 from domain.values import StaffRole, Unit, company_id, normalise_cvr
 from infra.municipalities import municipalities
-from services.command import Command, IdempotencyClaim, Reader
+from services.write.command import Command, IdempotencyClaim, Reader
 
 CompanyAction = Callable[[Company, Actor, Reader], None]
 

@@ -12,10 +12,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from infra.seal import ZERO, event_hash, next_digest
-from services.application import CasebookApplication
-from services.views import ViewDb
+from services.eventstore import CasebookApplication
+from services.read.db import ViewDb
 
 SEAL = "casebook_seal"
+SEAL_NOT_REBUILT = ("the seal cannot be rebuilt: it records what the log held when it was "
+                    "sealed, and rebuilding it from the log would hide any change since; "
+                    "run `casebook verify`")
 SEAL_LOCK_ID = 4_281_913_378  # advisory lock: one sealer at a time per database
 SEAL_DDL = (
     f"CREATE TABLE IF NOT EXISTS {SEAL} (position BIGINT PRIMARY KEY, "

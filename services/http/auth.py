@@ -22,8 +22,8 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from infra.cache import BoundedCache
 from infra.settings import Settings
-from services.lru import BoundedCache
 
 DEVELOPMENT_JWT_SECRET = "casebook-development-key-never-use-in-production"
 """The embedded mode's token key when none is set: documented in the README, public."""

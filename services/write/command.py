@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -14,20 +14,18 @@ from domain.staff import StaffMember
 from infra.stores import StoredAnswer
 from services.errors import IdempotencyKeyReusedError
 
-if TYPE_CHECKING:
-    from services.committer import GroupCommitter
-
 
 class Reader:
     """What a decision may read besides its own aggregate: staff members."""
 
-    def __init__(self, committer: GroupCommitter, working: dict[UUID, Aggregate]) -> None:
-        self._committer = committer
+    def __init__(self, lookup: Callable[[UUID], Aggregate | None],
+                 working: dict[UUID, Aggregate]) -> None:
+        self._lookup = lookup  # a staff member by id, as fresh as the caller keeps them
         self._working = working
 
     def staff(self, staff_id: UUID) -> StaffMember:
         """The staff member, as this batch sees it; StaffNotFoundError if unknown."""
-        found = self._working.get(staff_id) or self._committer.cached_staff(staff_id)
+        found = self._working.get(staff_id) or self._lookup(staff_id)
         if not isinstance(found, StaffMember):
             raise StaffNotFoundError(f"staff member {staff_id} not found")
         return found

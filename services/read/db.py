@@ -473,9 +473,6 @@ class ViewDb:
 def create_views(views: ViewDb) -> None:
     """The registry and a first generation of every read model (part of migrate)."""
     views.create_registry()
-    from services.seal import create_seal  # the seal is not a read model: never rebuilt
-
-    create_seal(views)
     for cls in PROJECTIONS:
         active = views.active_generation(cls.name)
         if active is None:

@@ -32,8 +32,6 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.errors import DomainError
 from infra.stores import IdempotencyRecord, StoredAnswer
-from services.application import CasebookApplication
-from services.command import Command, CommandResult, Reader, answer_from_store
 from services.errors import (
     ANY_VERSION,
     CommandTimeoutError,
@@ -42,6 +40,8 @@ from services.errors import (
     ShuttingDownError,
     VersionMismatchError,
 )
+from services.eventstore import CasebookApplication
+from services.write.command import Command, CommandResult, Reader, answer_from_store
 
 log = structlog.get_logger(__name__)
 MAX_ATTEMPTS = 25
@@ -229,7 +229,7 @@ class GroupCommitter:
         claims = [p.command.idempotency.key for p in live if p.command.idempotency]
         answers = self._app.store.find_answers(claims) if claims else {}
         seen: set[str] = set()
-        reader = Reader(self, batch.working)
+        reader = Reader(self.cached_staff, batch.working)
         for p in live:
             claim = p.command.idempotency
             if claim is not None:
@@ -327,7 +327,7 @@ class GroupCommitter:
                     self._replay(p, answer[claim.key])
                     return
                 decided, batch.events = self._decide(
-                    p.command, batch.working, Reader(self, batch.working), alone=True)
+                    p.command, batch.working, Reader(self.cached_staff, batch.working), alone=True)
                 batch.decided.append((p, decided))
                 self._save(batch)
             except IntegrityError:

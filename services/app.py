@@ -1,0 +1,63 @@
+"""create_app: the API routers and the web pages in one ASGI app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from infra.settings import Settings
+from services.api import (
+    candidates,
+    companies,
+    contracts,
+    events,
+    health,
+    overview,
+    queues,
+    reads,
+    staff,
+    state,
+)
+from services.bootstrap import build_services
+from services.http import problems
+from services.http.access import assert_covered
+from services.http.auth import TokenVerifier
+from services.http.deps import Services
+from services.http.middleware import RequestMiddleware
+from services.web import app as web
+
+
+def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    """The FastAPI app; pass `services` to share an event store (tests, benchmarks)."""
+    owned = services is None
+    built = services or build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        pool = await built.views.open_async()  # reads on this loop need no worker thread
+        try:
+            yield
+        finally:
+            await built.views.close_async(pool)
+        if owned:
+            built.close()
+
+    api = FastAPI(
+        title="casebook",
+        summary="One contact person's view of every company: the event-sourced case history.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    api.state.services = built
+    api.state.verifier = built.verifier or TokenVerifier(settings)
+    problems.install(api)
+    api.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
+    for router in (companies.router, contracts.router, reads.router, overview.router,
+                   state.router, queues.router, staff.router, candidates.router,
+                   events.router, health.router):
+        api.include_router(router)
+    web.install(api)
+    assert_covered(api)
+    return api
