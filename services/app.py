@@ -24,7 +24,7 @@ from services.bootstrap import build_services
 from services.http import problems
 from services.http.access import assert_covered
 from services.http.auth import TokenVerifier
-from services.http.deps import Services
+from services.http.container import Services
 from services.http.middleware import RequestMiddleware
 from services.web import app as web
 

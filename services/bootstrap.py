@@ -15,7 +15,7 @@ from services.audit.seal import Sealer, create_seal
 from services.eventstore import CasebookApplication, open_application, open_vault
 from services.feed.relay import Relay, create_relay_table
 from services.http.auth import TokenVerifier, check_production_keys
-from services.http.deps import Services
+from services.http.container import Services
 from services.read.db import ViewDb, create_views
 from services.read.progress import ViewWatcher
 from services.read.projector import ProjectionService

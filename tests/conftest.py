@@ -29,7 +29,7 @@ from infra.settings import Settings
 from services.app import create_app
 from services.bootstrap import build_services, migrate
 from services.http.auth import acting_token
-from services.http.deps import Services
+from services.http.container import Services
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 TEST_JWT_SECRET = "casebook-tests-only-secret-0123456789abcdef"

@@ -14,11 +14,12 @@ from domain.candidate import Candidate, normalise_cpr
 from domain.errors import CandidateErasedError
 from infra.vault import Access, SealError, seal, unseal, utc_now
 from services.api import schemas as s
-from services.api.reads import Svc
 from services.audit.holds import legal_holds
 from services.http.access import STAFF, Scope, acting_staff, allow, require_municipality
 from services.http.auth import Principal, Role
-from services.http.deps import Ctx, Services
+from services.http.commands import CommandAnswer
+from services.http.container import Services
+from services.http.deps import Ctx, Svc
 from services.write import candidates as use
 
 router = APIRouter(prefix="/candidates", tags=["candidates"])
@@ -76,7 +77,7 @@ class AccessEntry(BaseModel):
 
 @router.post("", status_code=201)
 async def register_candidate(body: RegisterCandidate, ctx: Ctx,
-                             who: Annotated[Principal, allow(*STAFF)]) -> s.CommandAnswer:
+                             who: Annotated[Principal, allow(*STAFF)]) -> CommandAnswer:
     """Register a job seeker; their personal data is sealed under a key of their own."""
     require_municipality(who, body.municipality)
     ctx.who = who
@@ -135,7 +136,7 @@ def access_log(
 
 
 @router.post("/{candidate_id}/clarifications", status_code=200)
-async def clarify(candidate_id: UUID, body: Clarify, ctx: Ctx, who: Staff) -> s.CommandAnswer:
+async def clarify(candidate_id: UUID, body: Clarify, ctx: Ctx, who: Staff) -> CommandAnswer:
     """Record that health and/or motivation were clarified: dates only, never details."""
     ctx.who = who
     by = acting_staff(who, body.by)
@@ -149,7 +150,7 @@ async def clarify(candidate_id: UUID, body: Clarify, ctx: Ctx, who: Staff) -> s.
 async def erase(
     candidate_id: UUID, body: Erase, ctx: Ctx,
     who: Annotated[Principal, allow(Role.TEAM_LEAD, scope=Scope.CANDIDATE)],
-) -> s.CommandAnswer:
+) -> CommandAnswer:
     """Erase the candidate: destroy their key and record it; the history stays replayable.
 
     Refused (409) while an open invoice dispute depends on the candidate.

@@ -13,7 +13,8 @@ from services.api import schemas as s
 from services.errors import ForbiddenError
 from services.http.access import STAFF, Scope, acting_staff, allow, require_municipality
 from services.http.auth import Principal, Role
-from services.http.deps import CommandContext, Ctx
+from services.http.commands import CommandAnswer, CommandContext
+from services.http.deps import Ctx
 from services.write import companies as commands
 from services.write.command import Reader
 
@@ -34,7 +35,7 @@ CompanyCtx = Annotated[CommandContext, Depends(_company_command)]
 @router.post("", status_code=201)
 async def register_company(
     body: s.RegisterCompany, ctx: Ctx, who: Annotated[Principal, allow(*STAFF)],
-) -> s.CommandAnswer:
+) -> CommandAnswer:
     """Register a company by its CVR number (spaces, hyphens and a DK prefix are fine)."""
     require_municipality(who, body.municipality)
     ctx.who = who
@@ -47,7 +48,7 @@ async def register_company(
 
 async def _on(cvr: str, by: UUID | None, ctx: CommandContext, body: s.Body,
               act: commands.CompanyAction,
-        new_id: UUID | None = None, status: int = 201) -> s.CommandAnswer:
+        new_id: UUID | None = None, status: int = 201) -> CommandAnswer:
     extra = {"id": str(new_id)} if new_id else {}
     assert ctx.who is not None
     actor = acting_staff(ctx.who, by)
@@ -57,7 +58,7 @@ async def _on(cvr: str, by: UUID | None, ctx: CommandContext, body: s.Body,
 
 
 @router.post("/{cvr}/details", status_code=200)
-async def change_details(cvr: str, body: s.ChangeDetails, ctx: CompanyCtx) -> s.CommandAnswer:
+async def change_details(cvr: str, body: s.ChangeDetails, ctx: CompanyCtx) -> CommandAnswer:
     """Correct the company's name or industry."""
     return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.change_details(
         name=body.name, industry=body.industry, by=by,
@@ -66,7 +67,7 @@ async def change_details(cvr: str, body: s.ChangeDetails, ctx: CompanyCtx) -> s.
 
 @router.post("/{cvr}/contact-person", status_code=200)
 async def assign_contact_person(cvr: str, body: s.AssignContactPerson,
-                                ctx: CompanyCtx) -> s.CommandAnswer:
+                                ctx: CompanyCtx) -> CommandAnswer:
     """Make a staff member the company's one contact person, or hand the role over."""
 
     def act(c: Company, by: Actor, reader: Reader) -> None:
@@ -91,7 +92,7 @@ def _may_assign(who: Principal, company: Company, staff_id: UUID) -> None:
 
 
 @router.post("/{cvr}/contacts", status_code=201)
-async def log_contact(cvr: str, body: s.LogContact, ctx: CompanyCtx) -> s.CommandAnswer:
+async def log_contact(cvr: str, body: s.LogContact, ctx: CompanyCtx) -> CommandAnswer:
     """Log a contact with the company (it may be logged late, never ahead of time)."""
     new_id = uuid4()
     return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.log_contact(
@@ -102,7 +103,7 @@ async def log_contact(cvr: str, body: s.LogContact, ctx: CompanyCtx) -> s.Comman
 
 @router.post("/{cvr}/contacts/{contact_id}/corrections", status_code=201)
 async def correct_contact(cvr: str, contact_id: UUID, body: s.CorrectContact,
-                    ctx: CompanyCtx) -> s.CommandAnswer:
+                    ctx: CompanyCtx) -> CommandAnswer:
     """Correct a logged contact; the original stays in the history."""
     return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.correct_contact(
         contact_id=contact_id, channel=body.channel, occurred_at=body.occurred_at,
@@ -112,7 +113,7 @@ async def correct_contact(cvr: str, contact_id: UUID, body: s.CorrectContact,
 
 @router.put("/{cvr}/contact-preference", status_code=200)
 async def set_contact_preference(cvr: str, body: s.SetContactPreference,
-                           ctx: CompanyCtx) -> s.CommandAnswer:
+                           ctx: CompanyCtx) -> CommandAnswer:
     """Record the company's own cap on contacts per month and preferred channel."""
     return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.set_contact_preference(
         max_contacts_per_month=body.max_contacts_per_month,
@@ -121,7 +122,7 @@ async def set_contact_preference(cvr: str, body: s.SetContactPreference,
 
 
 @router.post("/{cvr}/openings", status_code=201)
-async def register_opening(cvr: str, body: s.RegisterOpening, ctx: CompanyCtx) -> s.CommandAnswer:
+async def register_opening(cvr: str, body: s.RegisterOpening, ctx: CompanyCtx) -> CommandAnswer:
     """Register a job or a carved-out set of tasks the company could fill."""
     new_id = uuid4()
     return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.register_opening(
@@ -133,7 +134,7 @@ async def register_opening(cvr: str, body: s.RegisterOpening, ctx: CompanyCtx) -
 
 @router.post("/{cvr}/openings/{opening_id}/close", status_code=200)
 async def close_opening(cvr: str, opening_id: UUID, body: s.CloseOpening,
-                  ctx: CompanyCtx) -> s.CommandAnswer:
+                  ctx: CompanyCtx) -> CommandAnswer:
     """Close an opening to further referrals."""
     return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.close_opening(
         opening_id=opening_id, reason=body.reason, by=by,
@@ -141,7 +142,7 @@ async def close_opening(cvr: str, opening_id: UUID, body: s.CloseOpening,
 
 
 @router.post("/{cvr}/referrals", status_code=201)
-async def refer_candidate(cvr: str, body: s.ReferCandidate, ctx: CompanyCtx) -> s.CommandAnswer:
+async def refer_candidate(cvr: str, body: s.ReferCandidate, ctx: CompanyCtx) -> CommandAnswer:
     """Refer a candidate to an open opening (health and motivation: clarified or not)."""
     new_id = uuid4()
     return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.refer_candidate(
@@ -153,7 +154,7 @@ async def refer_candidate(cvr: str, body: s.ReferCandidate, ctx: CompanyCtx) -> 
 
 @router.post("/{cvr}/referrals/{referral_id}/answer", status_code=200)
 async def answer_referral(cvr: str, referral_id: UUID, body: s.AnswerReferral,
-                    ctx: CompanyCtx) -> s.CommandAnswer:
+                    ctx: CompanyCtx) -> CommandAnswer:
     """Record how a referral was answered."""
     return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.answer_referral(
         referral_id=referral_id, outcome=body.outcome, answered_on=body.answered_on,
@@ -162,7 +163,7 @@ async def answer_referral(cvr: str, referral_id: UUID, body: s.AnswerReferral,
 
 
 @router.post("/{cvr}/placements", status_code=201)
-async def start_placement(cvr: str, body: s.StartPlacement, ctx: CompanyCtx) -> s.CommandAnswer:
+async def start_placement(cvr: str, body: s.StartPlacement, ctx: CompanyCtx) -> CommandAnswer:
     """Start a placement (ordinary, flex job, wage subsidy or internship)."""
     new_id = uuid4()
     return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.start_placement(
@@ -173,7 +174,7 @@ async def start_placement(cvr: str, body: s.StartPlacement, ctx: CompanyCtx) -> 
 
 @router.post("/{cvr}/placements/{placement_id}/changes", status_code=201)
 async def change_placement(cvr: str, placement_id: UUID, body: s.ChangePlacement,
-                     ctx: CompanyCtx) -> s.CommandAnswer:
+                     ctx: CompanyCtx) -> CommandAnswer:
     """Change a placement's kind or hours from a date."""
     return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.change_placement(
         placement_id=placement_id, effective_on=body.effective_on, kind=body.kind,
@@ -183,7 +184,7 @@ async def change_placement(cvr: str, placement_id: UUID, body: s.ChangePlacement
 
 @router.post("/{cvr}/placements/{placement_id}/end", status_code=200)
 async def end_placement(cvr: str, placement_id: UUID, body: s.EndPlacement,
-                  ctx: CompanyCtx) -> s.CommandAnswer:
+                  ctx: CompanyCtx) -> CommandAnswer:
     """Record that a placement ended."""
     return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.end_placement(
         placement_id=placement_id, ends_on=body.ends_on, reason=body.reason, by=by,
@@ -193,7 +194,7 @@ async def end_placement(cvr: str, placement_id: UUID, body: s.EndPlacement,
 
 @router.post("/{cvr}/follow-ups", status_code=201)
 async def schedule_follow_up(cvr: str, body: s.ScheduleFollowUp,
-                             ctx: CompanyCtx) -> s.CommandAnswer:
+                             ctx: CompanyCtx) -> CommandAnswer:
     """Schedule a follow-up on a running placement."""
     new_id = uuid4()
     return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.schedule_follow_up(
@@ -203,7 +204,7 @@ async def schedule_follow_up(cvr: str, body: s.ScheduleFollowUp,
 
 @router.post("/{cvr}/follow-ups/{follow_up_id}/complete", status_code=200)
 async def complete_follow_up(cvr: str, follow_up_id: UUID, body: s.CompleteFollowUp,
-                       ctx: CompanyCtx) -> s.CommandAnswer:
+                       ctx: CompanyCtx) -> CommandAnswer:
     """Record that a follow-up was held: on track or at risk."""
     return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.complete_follow_up(
         follow_up_id=follow_up_id, held_on=body.held_on, status=body.status, by=by,
@@ -212,7 +213,7 @@ async def complete_follow_up(cvr: str, follow_up_id: UUID, body: s.CompleteFollo
 
 
 @router.post("/{cvr}/commitments", status_code=201)
-async def agree_commitment(cvr: str, body: s.AgreeCommitment, ctx: CompanyCtx) -> s.CommandAnswer:
+async def agree_commitment(cvr: str, body: s.AgreeCommitment, ctx: CompanyCtx) -> CommandAnswer:
     """Agree a concrete target with the company (hires by a date, preparation)."""
     new_id = uuid4()
     return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.agree_commitment(
@@ -223,7 +224,7 @@ async def agree_commitment(cvr: str, body: s.AgreeCommitment, ctx: CompanyCtx) -
 
 @router.post("/{cvr}/commitments/{commitment_id}/reviews", status_code=201)
 async def review_commitment(cvr: str, commitment_id: UUID, body: s.ReviewCommitment,
-                      ctx: CompanyCtx) -> s.CommandAnswer:
+                      ctx: CompanyCtx) -> CommandAnswer:
     """Record a review of a commitment with the company."""
     return await _on(cvr, body.by, ctx, body, lambda c, by, _: c.review_commitment(
         commitment_id=commitment_id, reviewed_on=body.reviewed_on, note=body.note, by=by,

@@ -15,14 +15,14 @@ from domain.errors import InvalidValue
 from domain.ledger import LedgerEntry
 from domain.rules import DEFAULT_MILESTONES, Milestone, Rules
 from services.api import schemas as s
-from services.api.reads import Svc
 from services.audit.invoices import PreparedInvoice, prepare_invoice
 from services.audit.ledger import evaluate_contract, find_invoice
 from services.audit.seal import Sealer
 from services.errors import ANY_VERSION, VersionMismatchError
 from services.http.access import Scope, acting_id, allow, require_municipality
 from services.http.auth import Principal, Role
-from services.http.deps import Builder, Ctx
+from services.http.commands import Builder, CommandAnswer
+from services.http.deps import Ctx, Svc
 from services.write import contracts
 from services.write.command import Command, IdempotencyClaim
 
@@ -49,7 +49,7 @@ def rules_from(body: s.RulesIn, effective_from: date) -> Rules:
 
 @router.post("/contracts", status_code=201)
 async def agree_contract(body: s.AgreeContract, ctx: Ctx,
-                         who: Annotated[Principal, allow(Role.ADMIN)]) -> s.CommandAnswer:
+                         who: Annotated[Principal, allow(Role.ADMIN)]) -> CommandAnswer:
     """Record an outcome contract for a municipality and period, with its rules (admin)."""
     require_municipality(who, body.municipality)
     ctx.who, by = who, acting_id(who, body.by)
@@ -65,7 +65,7 @@ async def agree_contract(body: s.AgreeContract, ctx: Ctx,
 async def amend_contract(
     contract_id: UUID, body: s.AmendContract, ctx: Ctx,
     who: Annotated[Principal, allow(Role.ADMIN, scope=Scope.CONTRACT)],
-) -> s.CommandAnswer:
+) -> CommandAnswer:
     """New rules from `effective_from` (today or later): the past is never rewritten (admin)."""
     ctx.who, by = who, acting_id(who, body.by)
     rules = rules_from(body.rules, body.effective_from)
@@ -126,7 +126,7 @@ def contract_ledger(
 async def issue_invoice(
     contract_id: UUID, body: s.IssueInvoice, ctx: Ctx,
     who: Annotated[Principal, allow(Role.ADMIN, scope=Scope.CONTRACT)],
-) -> s.CommandAnswer:
+) -> CommandAnswer:
     """Invoice claimable milestones reached in the period, plus corrections of earlier
     invoices; pinned to the sealed log position and digest it was computed at (admin)."""
     ctx.who, by = who, acting_id(who, body.by)
@@ -191,7 +191,7 @@ def invoice(
 async def dispute_invoice(
     invoice_id: UUID, body: s.DisputeInvoice, ctx: Ctx,
     who: Annotated[Principal, allow(Role.AUDITOR, scope=Scope.INVOICE)],
-) -> s.CommandAnswer:
+) -> CommandAnswer:
     """Dispute lines of an invoice (all of them when `keys` is empty) (auditor)."""
     ctx.who, by = who, acting_id(who, body.by)
     _, event = await run_in_threadpool(find_invoice, ctx.services.app, invoice_id)
@@ -206,7 +206,7 @@ async def dispute_invoice(
 async def resolve_dispute(
     invoice_id: UUID, dispute_id: UUID, body: s.ResolveDispute, ctx: Ctx,
     who: Annotated[Principal, allow(Role.AUDITOR, Role.ADMIN, scope=Scope.INVOICE)],
-) -> s.CommandAnswer:
+) -> CommandAnswer:
     """End a dispute: `upheld` (the payment stands) or `recovered` (the money comes back)
     (auditor or admin)."""
     ctx.who, by = who, acting_id(who, body.by)

@@ -12,7 +12,8 @@ from services.feed.messages import read_logged, to_message
 from services.feed.origins import Origins
 from services.http.access import allow
 from services.http.auth import Principal, Role
-from services.http.deps import Services, get_services
+from services.http.container import Services
+from services.http.deps import get_services
 
 router = APIRouter(tags=["events"])
 BATCH_JSON = "application/cloudevents-batch+json"

@@ -14,7 +14,8 @@ from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from services.feed.relay import saved_positions
 from services.http.access import Scope, allow
 from services.http.auth import Role
-from services.http.deps import Services, get_services
+from services.http.container import Services
+from services.http.deps import get_services
 from services.read.heartbeat import STALE_SECONDS, workers
 
 router = APIRouter(tags=["operations"])

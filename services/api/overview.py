@@ -17,10 +17,12 @@ from domain.errors import CompanyNotFoundError
 from domain.values import company_id, normalise_cvr
 from projections.overview import TOTALS
 from services.api.erasure import erased_sql
-from services.api.reads import Person, Svc, ViewsAt, has_left, reading
+from services.api.reads import Person, has_left
 from services.http.access import READERS, Scope, allow
 from services.http.auth import Principal
-from services.http.deps import Services
+from services.http.container import Services
+from services.http.deps import Svc
+from services.http.reading import ViewsAt, reading
 from services.read.db import Rows, Statement
 
 router = APIRouter(tags=["reads"])

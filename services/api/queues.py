@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from domain.errors import StaffNotFoundError
 from services.api.overview import OPEN_FOLLOW_UPS
-from services.api.reads import Person, Svc, ViewsAt, has_left, reading
+from services.api.reads import Person, has_left
 from services.http.access import (
     READERS,
     Scope,
@@ -21,6 +21,8 @@ from services.http.access import (
     visible_municipalities,
 )
 from services.http.auth import Principal, Role
+from services.http.deps import Svc
+from services.http.reading import ViewsAt, reading
 
 router = APIRouter(tags=["reads"])
 Municipality = Annotated[str | None, Query(pattern=r"^\d{3}$")]

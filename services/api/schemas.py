@@ -172,15 +172,6 @@ class LeaveStaff(Body):
     reason: Short = ""
 
 
-class CommandAnswer(BaseModel):
-    """What a command did: the stream's new version and the event's log position."""
-
-    version: int = Field(description="The aggregate's version after the command.")
-    position: int = Field(description="The global log position of the command's event.")
-    cvr: str | None = Field(None, description="The company's normalised CVR.")
-    id: str | None = Field(None, description="The id of what the command created.")
-
-
 # --- outcome contracts -----------------------------------------------------
 
 Ore = Annotated[int, Field(ge=0, le=10_000_000_000, description="An amount in øre (1/100 DKK).")]

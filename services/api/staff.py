@@ -11,6 +11,7 @@ from infra.municipalities import municipalities
 from services.api import schemas as s
 from services.http.access import Scope, allow, require_municipality
 from services.http.auth import Principal, Role
+from services.http.commands import CommandAnswer
 from services.http.deps import Ctx
 from services.write import companies as commands
 
@@ -20,7 +21,7 @@ Admin = Annotated[Principal, allow(Role.ADMIN, scope=Scope.STAFF)]
 
 @router.post("", status_code=201)
 async def join_staff(body: s.JoinStaff, ctx: Ctx,
-                     who: Annotated[Principal, allow(Role.ADMIN)]) -> s.CommandAnswer:
+                     who: Annotated[Principal, allow(Role.ADMIN)]) -> CommandAnswer:
     """Register a staff member of a job centre, business unit or contracted provider."""
     require_municipality(who, body.municipality)
     ctx.who = who
@@ -32,7 +33,7 @@ async def join_staff(body: s.JoinStaff, ctx: Ctx,
 
 
 @router.post("/{staff_id}/moves", status_code=200)
-async def move(staff_id: UUID, body: s.MoveStaff, ctx: Ctx, who: Admin) -> s.CommandAnswer:
+async def move(staff_id: UUID, body: s.MoveStaff, ctx: Ctx, who: Admin) -> CommandAnswer:
     """Record that a staff member moved to another municipality, unit or role."""
     require_municipality(who, body.municipality)
     ctx.who = who
@@ -45,7 +46,7 @@ async def move(staff_id: UUID, body: s.MoveStaff, ctx: Ctx, who: Admin) -> s.Com
 
 
 @router.post("/{staff_id}/leave", status_code=200)
-async def leave(staff_id: UUID, body: s.LeaveStaff, ctx: Ctx, who: Admin) -> s.CommandAnswer:
+async def leave(staff_id: UUID, body: s.LeaveStaff, ctx: Ctx, who: Admin) -> CommandAnswer:
     """Record that a staff member left; their companies then need a new contact person."""
     ctx.who = who
     return await ctx.run(lambda claim, version: commands.leave(

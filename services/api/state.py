@@ -11,9 +11,9 @@ from pydantic import AwareDatetime, BaseModel
 
 from domain.errors import CompanyNotFoundError
 from domain.values import company_id, normalise_cvr
-from services.api.reads import Svc
 from services.http.access import READERS, Scope, allow
 from services.http.auth import Principal
+from services.http.deps import Svc
 
 router = APIRouter(tags=["reads"])
 

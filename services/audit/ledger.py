@@ -13,16 +13,15 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 from weakref import WeakKeyDictionary
-from zoneinfo import ZoneInfo
 
 from domain.contract import OutcomeContract
 from domain.errors import ContractNotFoundError, InvoiceNotFoundError
 from domain.facts import FACT_EVENTS, FactBook
 from domain.ledger import LedgerEntry, invoice_lines, ledger
 from domain.outcomes import Outcome, evaluate
+from infra.clock import COPENHAGEN
 from services.eventstore import CasebookApplication
 
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 CONTRACT_EVENTS: tuple[type[Any], ...] = (
     OutcomeContract.Agreed, OutcomeContract.Amended, OutcomeContract.InvoiceIssued,
     OutcomeContract.InvoiceDisputed, OutcomeContract.DisputeResolved)

@@ -33,7 +33,7 @@ from services.eventstore import open_application
 from services.feed.relay import Relay, run_blocking
 from services.feed.tail import TailOptions, run_tail
 from services.http.auth import STAFF_ROLES, Role, acting_token, mint_token
-from services.http.deps import Services
+from services.http.container import Services
 from services.read.db import ViewDb, prefix_of
 from services.read.progress import listen
 from services.read.projector import EVENTS_CHANNEL

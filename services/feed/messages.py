@@ -20,7 +20,6 @@ from datetime import date, datetime, time
 from functools import cached_property, lru_cache
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import orjson
 from eventsourcing.persistence import Mapper, StoredEvent
@@ -30,6 +29,7 @@ from domain.candidate import Candidate
 from domain.company import Company
 from domain.contract import OutcomeContract
 from domain.staff import StaffMember
+from infra.clock import COPENHAGEN
 from infra.jetstream import Outgoing
 from services.read.decoding import plain_state, uuid_text
 
@@ -37,7 +37,6 @@ SOURCE = "/casebook"
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
 SEQUENCE_DIGITS = 20  # fits any 64-bit position, so text order is log order
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 _LIBRARY_FIELDS = frozenset({"originator_id", "originator_version", "timestamp",
                              "originator_topic"})
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")

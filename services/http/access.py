@@ -31,7 +31,8 @@ from domain.values import company_id, normalise_cvr
 from infra.municipalities import municipalities
 from services.errors import ForbiddenError, UnauthenticatedError
 from services.http.auth import Principal, Role, TokenError, TokenVerifier
-from services.http.deps import Services, get_services
+from services.http.container import Services
+from services.http.deps import get_services
 from services.http.session import SESSION_COOKIE, check_csrf
 
 _bearer = HTTPBearer(auto_error=False, description="A casebook JWT: `casebook token --help`")

@@ -1,166 +1,19 @@
-"""Per-request dependencies: the services, and running a command with its headers."""
+"""The shared dependencies of the routes and pages, as `Annotated` aliases."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Annotated
-from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Header, Request, Response
-from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
 
-from domain.errors import InvalidValue
-from domain.values import normalise_cvr
-from infra.cache import BoundedCache
-from infra.settings import Settings
-from infra.vault import Vault
-from services.api.schemas import CommandAnswer
-from services.errors import ANY_VERSION
-from services.eventstore import CasebookApplication
-from services.feed.relay import Relay
-from services.http.auth import Principal, TokenVerifier
-from services.read.db import ViewDb
-from services.read.progress import ViewWatcher
-from services.read.projector import ProjectionService
-from services.read.snapshots import StateSnapshots
-from services.write.command import Command, CommandResult, IdempotencyClaim, answer_from_store
-from services.write.committer import GroupCommitter
-
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
-
-
-def local_now() -> datetime:
-    """The wall clock in Danish time, so that "today" is the users' business date."""
-    return datetime.now(COPENHAGEN)
-
-
-class MunicipalityCache(BoundedCache[UUID, str]):
-    """Which municipality a company belongs to (it never changes), bounded LRU."""
-
-    def __init__(self, size: int = 100_000) -> None:
-        super().__init__(size)
-
-
-@dataclass
-class Services:
-    """What the routes need, built once at the composition root."""
-
-    settings: Settings
-    app: CasebookApplication
-    committer: GroupCommitter
-    views: ViewDb
-    vault: Vault
-    snapshots: StateSnapshots
-    projections: ProjectionService | None = None  # in-process runners (embedded mode)
-    watcher: ViewWatcher | None = None  # progress of `casebook project` workers elsewhere
-    relay: Relay | None = None  # the relay to NATS, in the embedded mode
-    clock: Callable[[], datetime] = local_now
-    verifier: TokenVerifier | None = None
-    municipalities: MunicipalityCache = field(default_factory=MunicipalityCache)
-
-    def close(self) -> None:
-        """Finish queued commands, stop the runners, release the stores."""
-        self.committer.close()
-        if self.relay is not None:
-            self.relay.stop()
-        if self.projections is not None:
-            self.projections.stop()
-        if self.watcher is not None:
-            self.watcher.stop()
-        self.views.close()
-        self.app.close()
+from services.http.commands import CommandContext
+from services.http.container import Services
 
 
 def get_services(request: Request) -> Services:
     """The Services of the running app."""
     services: Services = request.app.state.services
     return services
-
-
-def _parse_if_match(value: str | None) -> int | None:
-    if value is None:
-        return None
-    if value.strip() == "*":
-        return ANY_VERSION
-    text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit() or len(text) > 18:
-        raise InvalidValue(f"If-Match must be a version number, got {value!r}")
-    return int(text)
-
-
-def _canonical(name: str, value: str) -> str:
-    if name == "cvr":
-        try:
-            return normalise_cvr(value)
-        except InvalidValue:
-            return value
-    return value
-
-
-Builder = Callable[[IdempotencyClaim | None, int | None], Command]
-
-
-class CommandContext:
-    """Runs one command with its Idempotency-Key and If-Match headers applied."""
-
-    def __init__(self, request: Request, response: Response, services: Services,
-                 idempotency_key: str | None, if_match: str | None) -> None:
-        self.request = request
-        self.response = response
-        self.services = services
-        self.key = idempotency_key
-        self.expected_version = _parse_if_match(if_match)
-        self.who: Principal | None = None  # set by the route's access rule
-
-    def now(self) -> datetime:
-        """The service's clock."""
-        return self.services.clock()
-
-    async def run(
-        self, build: Builder, payload: BaseModel | None, status: int = 201
-    ) -> CommandAnswer:
-        """Apply the command once (per Idempotency-Key) and answer with version and position.
-
-        Command routes are async: the request does no blocking I/O of its own (the
-        group committer's thread does), so it awaits the result without holding a
-        worker thread. Only the Idempotency-Key lookup reads the database, in the pool.
-        """
-        result: CommandResult | None = None
-        claim = None
-        if self.key is not None:
-            claim = IdempotencyClaim(self.key, self._request_hash(payload))
-            stored = await run_in_threadpool(self.services.app.store.find_answers, [self.key])
-            if stored:
-                result = answer_from_store(claim, stored[self.key])
-        if result is None:
-            command = build(claim, self.expected_version)
-            result = await self.services.committer.submit_async(command)
-        self.response.status_code = status
-        self.response.headers["ETag"] = f'"{result.version}"'
-        if result.replayed:
-            self.response.headers["Idempotent-Replayed"] = "true"
-        return CommandAnswer(
-            version=result.version, position=result.position,
-            cvr=result.body.get("cvr"), id=result.body.get("id"),
-        )
-
-    def _request_hash(self, payload: BaseModel | None) -> str:
-        # The route and its parameters, not the raw path: "DK 1374 8136" and
-        # "13748136" name the same company.
-        route = getattr(self.request.scope.get("route"), "path_format", self.request.url.path)
-        params = {k: _canonical(k, v) for k, v in sorted(self.request.path_params.items())}
-        digest = hashlib.sha256()
-        # Another caller's request under the same key is a different request.
-        subject = self.who.subject if self.who is not None else ""
-        digest.update(f"{self.request.method} {route} {params} {subject}\n".encode())
-        if payload is not None:
-            digest.update(payload.model_dump_json().encode())
-        return digest.hexdigest()
 
 
 async def command_context(
@@ -174,3 +27,11 @@ async def command_context(
 
 
 Ctx = Annotated[CommandContext, Depends(command_context)]
+
+
+async def _services(request: Request) -> Services:
+    """The Services of the running app, as an async dependency: no threadpool hop."""
+    return get_services(request)
+
+
+Svc = Annotated[Services, Depends(_services)]

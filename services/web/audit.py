@@ -16,15 +16,16 @@ from fastapi.responses import Response, StreamingResponse
 from domain.contract import OutcomeContract
 from domain.errors import CompanyNotFoundError, InvalidValue
 from domain.values import company_id, normalise_cvr
+from infra.clock import COPENHAGEN
 from services.api.contracts import invoice as invoice_body
 from services.api.contracts import ledger_body
-from services.api.reads import Svc
-from services.audit.ledger import COPENHAGEN, evaluate_contract, relevant_events
+from services.audit.ledger import evaluate_contract, relevant_events
 from services.audit.verify import events_in_order
 from services.feed.messages import read_logged
 from services.feed.origins import Origins
 from services.http.access import Scope, allow, company_municipality
 from services.http.auth import Principal, Role
+from services.http.deps import Svc
 from services.web.i18n import CATALOGUE, translate
 from services.web.render import language, page
 

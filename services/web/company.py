@@ -20,17 +20,11 @@ from domain.values import (
     normalise_cvr,
 )
 from services.api.overview import Overview, company_overview
-from services.api.reads import (
-    All,
-    Svc,
-    TimelineEntry,
-    ViewsAt,
-    reading,
-    timeline_page,
-    view_prefix,
-)
+from services.api.reads import TimelineEntry, timeline_page
 from services.http.access import READERS, Scope, allow
 from services.http.auth import STAFF_ROLES, Principal
+from services.http.deps import Svc
+from services.http.reading import All, ViewsAt, reading, view_prefix
 from services.web.i18n import CATALOGUE, day, translate
 from services.web.render import language, page, partial
 

@@ -12,10 +12,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from domain.values import PlacementKind
-from services.api.reads import All, Svc, ViewsAt, reading
+from infra.clock import COPENHAGEN
 from services.http.access import READERS, allow, in_clause, visible_municipalities
 from services.http.auth import Principal
-from services.web.i18n import COPENHAGEN, translate
+from services.http.deps import Svc
+from services.http.reading import All, ViewsAt, reading
+from services.web.i18n import translate
 from services.web.render import language, page
 
 router = APIRouter(prefix="/app", include_in_schema=False)

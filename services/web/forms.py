@@ -21,21 +21,23 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from domain.errors import CompanyNotFoundError, DomainError
+from infra.clock import COPENHAGEN
 from services.api import companies
 from services.api import schemas as s
-from services.api.reads import Svc, ViewsAt
 from services.errors import ServiceError
 from services.http.access import STAFF, Scope, allow
 from services.http.auth import Principal
-from services.http.deps import CommandContext
+from services.http.commands import CommandAnswer, CommandContext
+from services.http.deps import Svc
 from services.http.problems import status_for
+from services.http.reading import ViewsAt
 from services.web.company import company_page
-from services.web.i18n import COPENHAGEN, translate
+from services.web.i18n import translate
 from services.web.render import language
 from services.web.signin import safe_next
 
 router = APIRouter(prefix="/app", include_in_schema=False)
-Run = Callable[..., Awaitable[s.CommandAnswer]]
+Run = Callable[..., Awaitable[CommandAnswer]]
 
 
 @dataclass(frozen=True)

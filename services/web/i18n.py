@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
+
+from infra.clock import COPENHAGEN
 
 LANGUAGES = ("da", "en")
 DEFAULT_LANGUAGE = "da"
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 # key: (Danish, English)
 CATALOGUE: dict[str, tuple[str, str]] = {

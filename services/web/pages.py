@@ -9,9 +9,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from services.api.queues import caseload, follow_ups_due, handover_queue
-from services.api.reads import All, Svc, ViewsAt, reading, search_companies
+from services.api.reads import search_companies
 from services.http.access import READERS, allow
 from services.http.auth import Principal, Role
+from services.http.deps import Svc
+from services.http.reading import All, ViewsAt, reading
 from services.web.render import page, partial
 
 router = APIRouter(prefix="/app", include_in_schema=False)

@@ -11,9 +11,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.api.reads import Svc, view_prefix
 from services.http.access import Scope, allow
 from services.http.auth import Role, TokenError, mint_token
+from services.http.deps import Svc
+from services.http.reading import view_prefix
 from services.http.session import end_session, same_origin, start_session
 from services.web.render import page
 

@@ -8,7 +8,7 @@ import pytest
 
 from infra.settings import Settings
 from services.bootstrap import migrate
-from services.http.deps import Services
+from services.http.container import Services
 from tests.conftest import NatsFor, open_services
 
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from domain.company import Company
 from domain.values import company_id
 from infra.settings import Settings
-from services.http.deps import Services
+from services.http.container import Services
 from services.write import companies as commands
 from tests.conftest import acting_client, open_services
 

@@ -26,7 +26,7 @@ from infra.vault import SealError, unseal
 from services.audit.verify import Report, stored_pairs, verify
 from services.bootstrap import build_services, migrate
 from services.http.auth import Role
-from services.http.deps import Services
+from services.http.container import Services
 from tests.conftest import NatsFor, acting_client
 from tests.integration.relay_support import log_ids, read_stream, wait_until
 from tests.unit.test_candidates import as_staff

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from services.feed.messages import Origin, read_parts
 from services.feed.origins import Origins
-from services.http.deps import Services
+from services.http.container import Services
 
 
 def test_read_log_gives_an_id_as_a_uuid_or_as_its_text(services: Services, staff: str,

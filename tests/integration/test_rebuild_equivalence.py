@@ -10,7 +10,7 @@ import pytest
 
 from services.cli.demo import load_demo
 from services.http.auth import acting_token
-from services.http.deps import Services
+from services.http.container import Services
 from services.read import rebuild as rebuild_module
 from services.read.db import prefix_of
 from services.read.rebuild import rebuild_all

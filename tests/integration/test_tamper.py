@@ -28,7 +28,7 @@ from services.audit.verify import (
     verify_stored,
 )
 from services.eventstore import open_application
-from services.http.deps import Services
+from services.http.container import Services
 from services.read.db import ViewDb
 from tests.conftest import acting_client, open_services
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from infra.settings import Settings
-from services.http.deps import Services
+from services.http.container import Services
 from tests.conftest import open_services
 
 

@@ -23,7 +23,7 @@ from infra.settings import Settings
 from services.app import create_app
 from services.http.access import RouteInfo, Scope, api_routes, assert_covered
 from services.http.auth import DEVELOPMENT_JWT_SECRET, Role, check_production_keys, mint_token
-from services.http.deps import Services
+from services.http.container import Services
 from tests.conftest import acting_client, open_services
 
 OWN, OTHER = "165", "147"

@@ -17,7 +17,7 @@ from eventsourcing.persistence import OperationalError
 from fastapi.testclient import TestClient
 
 from domain.values import company_id
-from services.http.deps import Services
+from services.http.container import Services
 
 CVR = "13748136"
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -16,9 +16,10 @@ from fastapi.testclient import TestClient
 
 from domain.candidate import Candidate, normalise_cpr
 from domain.errors import InvalidCprError
+from infra.clock import local_now
 from infra.vault import SealError, unseal
 from services.http.auth import Role, mint_token
-from services.http.deps import Services, local_now
+from services.http.container import Services
 
 TODAY = local_now().date()  # the service's business date (Danish), not the machine's
 PERSON = {"name": "Kim Marker-Jensen", "cpr": "010190-1234", "phone": "+45 12 34 56 78",

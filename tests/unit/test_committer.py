@@ -18,7 +18,7 @@ from domain.errors import CompanyAlreadyRegisteredError
 from domain.values import StaffRole, Unit, company_id
 from infra.settings import Settings
 from services.errors import CommandTimeoutError
-from services.http.deps import Services
+from services.http.container import Services
 from services.write import companies as commands
 from services.write.command import Command, CommandResult, IdempotencyClaim, Reader
 from services.write.committer import GroupCommitter, _Pending

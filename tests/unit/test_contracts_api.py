@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.audit.ledger import evaluate_contract
-from services.http.deps import Services
+from services.http.container import Services
 
 PRICES = [10_000_00, 20_000_00, 30_000_00]
 YEAR = {"period_from": "2026-01-01", "period_to": "2026-12-31"}

@@ -33,7 +33,7 @@ from services.feed.messages import (
     to_wire,
 )
 from services.feed.origins import Origins
-from services.http.deps import Services
+from services.http.container import Services
 from tests.unit.test_golden import event_classes, example
 
 # The library gives every aggregate an `Event` base and a `Created` class; casebook

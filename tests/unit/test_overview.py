@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from projections.overview import OverviewProjection
 from projections.registry import PROJECTIONS
-from services.http.deps import Services
+from services.http.container import Services
 from services.read.db import ViewDb, create_views, prefix_of
 from services.read.projector import ProjectionRunner
 from tests.unit.test_api import assert_problem, contact

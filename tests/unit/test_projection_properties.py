@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from infra.settings import Settings
 from projections.overview import TOTALS
 from projections.registry import PROJECTIONS
-from services.http.deps import Services
+from services.http.container import Services
 from services.read.projector import ProjectionRunner
 from tests.conftest import acting_client, open_services
 

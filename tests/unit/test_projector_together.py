@@ -14,7 +14,7 @@ from domain.staff import StaffMember
 from domain.values import StaffRole, Unit
 from infra.settings import Settings
 from services.bootstrap import build_services, migrate
-from services.http.deps import Services
+from services.http.container import Services
 from services.read.projector import ProjectionService
 
 

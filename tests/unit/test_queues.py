@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from services.http.deps import Services
+from services.http.container import Services
 from tests.unit.test_api import NOW, assert_problem
 from tests.unit.test_overview import _consultant
 from tests.unit.test_reads import _post

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-import services.api.reads as reads_module
+import services.http.reading as reads_module
 from services.http.auth import Role, mint_token
-from services.http.deps import Services
+from services.http.container import Services
 from services.read.db import prefix_of
 from services.read.projector import ProjectionRunner
 from tests.unit.test_api import CVR, assert_problem, contact

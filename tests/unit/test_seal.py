@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from infra.seal import ZERO, event_hash, next_digest
 from services.audit.seal import Sealer
 from services.audit.verify import stored_pairs, verify
-from services.http.deps import Services
+from services.http.container import Services
 
 
 def test_the_event_hash_is_the_documented_canonical_record() -> None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from domain.values import company_id
 from infra.settings import Settings
 from projections.state import CompanyHistory, fold_state
-from services.http.deps import Services
+from services.http.container import Services
 from services.read.db import SNAPSHOTS
 from tests.conftest import acting_client, open_services
 from tests.unit.test_api import contact

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from services.app import create_app
 from services.http.auth import Role, mint_token
-from services.http.deps import Services
+from services.http.container import Services
 from services.http.session import SESSION_COOKIE
 from services.web.i18n import CATALOGUE, amount, day, moment, number, ore
 from tests.conftest import ActingClient, acting_client

@@ -7,7 +7,7 @@ import time
 
 from fastapi.testclient import TestClient
 
-from services.http.deps import Services
+from services.http.container import Services
 from services.read.db import RUNNERS
 from services.read.heartbeat import STALE_SECONDS, WorkerStatus, beat
 

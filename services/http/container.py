@@ -1,0 +1,58 @@
+"""Services: what the routes and pages need, built once by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from infra.cache import BoundedCache
+from infra.clock import local_now
+from infra.settings import Settings
+from infra.vault import Vault
+from services.eventstore import CasebookApplication
+from services.feed.relay import Relay
+from services.http.auth import TokenVerifier
+from services.read.db import ViewDb
+from services.read.progress import ViewWatcher
+from services.read.projector import ProjectionService
+from services.read.snapshots import StateSnapshots
+from services.write.committer import GroupCommitter
+
+
+class MunicipalityCache(BoundedCache[UUID, str]):
+    """Which municipality a company belongs to (it never changes), bounded LRU."""
+
+    def __init__(self, size: int = 100_000) -> None:
+        super().__init__(size)
+
+
+@dataclass
+class Services:
+    """What the routes need, built once at the composition root."""
+
+    settings: Settings
+    app: CasebookApplication
+    committer: GroupCommitter
+    views: ViewDb
+    vault: Vault
+    snapshots: StateSnapshots
+    projections: ProjectionService | None = None  # in-process runners (embedded mode)
+    watcher: ViewWatcher | None = None  # progress of `casebook project` workers elsewhere
+    relay: Relay | None = None  # the relay to NATS, in the embedded mode
+    clock: Callable[[], datetime] = local_now
+    verifier: TokenVerifier | None = None
+    municipalities: MunicipalityCache = field(default_factory=MunicipalityCache)
+
+    def close(self) -> None:
+        """Finish queued commands, stop the runners, release the stores."""
+        self.committer.close()
+        if self.relay is not None:
+            self.relay.stop()
+        if self.projections is not None:
+            self.projections.stop()
+        if self.watcher is not None:
+            self.watcher.stop()
+        self.views.close()
+        self.app.close()
