@@ -31,7 +31,10 @@ class Sql(Protocol):
 
 
 Handler = Callable[[Any, Any, int, Sql], None]
-Statement = tuple[str, tuple[Any, ...]]
+Statement = tuple[str, Sequence[Any]]
+"""A statement and its parameters."""
+Rows = list[list[tuple[Any, ...]]]
+"""The rows of each of several statements, in order."""
 SUMMARY_IDS = 1000  # aggregates per statement that counts a summary again
 
 

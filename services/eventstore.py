@@ -3,12 +3,13 @@ of personal data beside it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import JSONTranscoder, Notification
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
@@ -19,6 +20,7 @@ from infra.stores import IdempotentRecorder
 from infra.vault import MemoryVault, PostgresVault, SQLiteVault, Vault, key_encryption_key
 
 A = TypeVar("A", bound=Aggregate)
+LOG_PAGE = 10_000  # events per read when a reader goes through the whole log
 
 
 class CasebookApplication(Application[UUID]):
@@ -46,6 +48,24 @@ class CasebookApplication(Application[UUID]):
     def last_position(self) -> int:
         """The position of the newest event in the log (0 when it is empty)."""
         return self.recorder.max_notification_id() or 0
+
+    def log_page(self, after: int, limit: int, *, stop: int | None = None,
+                 topics: Sequence[str] = ()) -> Sequence[Notification]:
+        """Up to `limit` stored events after log position `after` (up to `stop`, of
+        `topics` if given), in log order."""
+        return self.recorder.select_notifications(start=after, limit=limit, stop=stop,
+                                                  topics=topics, inclusive_of_start=False)
+
+    def log_after(self, after: int = 0, *, page: int = LOG_PAGE, stop: int | None = None,
+                  topics: Sequence[str] = ()) -> Iterator[Notification]:
+        """Every stored event after `after` (up to `stop`, of `topics`), in log order, a
+        page per read: never the whole log at once."""
+        while True:
+            notes = self.log_page(after, page, stop=stop, topics=topics)
+            yield from notes
+            if len(notes) < page:
+                return
+            after = notes[-1].id
 
 
 def open_application(settings: Settings, **extra_env: Any) -> CasebookApplication:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from services.read.db import Statement
+from projections.base import Statement
 
 
 def erased_among(candidates: str, items: Iterable[dict[str, Any]]) -> Statement:

@@ -39,7 +39,7 @@ def events(
     prefix = services.settings.nats_subject_prefix
     batch = []
     last = after
-    for n in app.recorder.select_notifications(start=after + 1, limit=limit):
+    for n in app.log_page(after, limit):
         event = read_logged(app.mapper, n, n.id)
         origin = origins.of(event)
         last = n.id

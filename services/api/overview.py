@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from domain.errors import CompanyNotFoundError
 from domain.values import company_id, normalise_cvr
+from projections.base import Rows, Statement
 from projections.overview import TOTALS
 from services.api.erasure import erased_sql
 from services.api.reads import Person, has_left
@@ -23,7 +24,6 @@ from services.http.auth import Principal
 from services.http.container import Services
 from services.http.deps import Svc
 from services.http.reading import ViewsAt, reading
-from services.read.db import Rows, Statement
 
 router = APIRouter(tags=["reads"])
 DEFAULT_CONTACT_CAP = 4  # contacts per month, when the company has not set its own

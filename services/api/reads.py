@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from domain.errors import CompanyNotFoundError
 from domain.values import company_id, normalise_cvr
 from infra.clock import COPENHAGEN
+from projections.base import Rows, Statement
 from projections.directory import fold
 from services.api.erasure import erased_among, mark_erased
 from services.http.access import READERS, Scope, allow, in_clause, visible_municipalities
@@ -21,7 +22,6 @@ from services.http.auth import Principal
 from services.http.container import Services
 from services.http.deps import Svc
 from services.http.reading import ViewsAt, reading
-from services.read.db import Rows, Statement
 
 router = APIRouter(tags=["reads"])
 

@@ -50,16 +50,8 @@ class Evaluation:
 def relevant_events(app: CasebookApplication, *, stop: int | None = None,
                     topics: list[str] | None = None) -> Iterator[tuple[int, Any]]:
     """(position, domain event) of the given topics, in log order, a page at a time."""
-    start = 0
-    while True:
-        notes = app.recorder.select_notifications(
-            start=start, limit=PAGE, stop=stop, topics=topics or TOPICS,
-            inclusive_of_start=False)
-        for n in notes:
-            yield n.id, app.mapper.to_domain_event(n)
-        if len(notes) < PAGE:
-            return
-        start = notes[-1].id
+    for n in app.log_after(0, page=PAGE, stop=stop, topics=topics or TOPICS):
+        yield n.id, app.mapper.to_domain_event(n)
 
 
 def evaluate_contract(

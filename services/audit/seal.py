@@ -69,8 +69,7 @@ class Sealer:
             sql.execute(f"SELECT position, digest FROM {SEAL} ORDER BY position DESC LIMIT 1")
             rows = sql.fetchall()
             head, digest = (int(rows[0][0]), bytes.fromhex(rows[0][1])) if rows else (0, ZERO)
-            notes = self.app.recorder.select_notifications(
-                start=head, limit=self.batch_size, inclusive_of_start=False)
+            notes = self.app.log_page(head, self.batch_size)
             sealed = []
             for n in notes:
                 stream = str(n.originator_id)

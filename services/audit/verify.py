@@ -73,14 +73,7 @@ class Report:
 
 def events_in_order(app: CasebookApplication, page: int = 10_000) -> Iterator[Notification]:
     """Every stored event in position order, a page per read (never the whole log)."""
-    start: int | None = None
-    while True:
-        notes = app.recorder.select_notifications(start=start, limit=page,
-                                                  inclusive_of_start=start is None)
-        yield from notes
-        if len(notes) < page:
-            return
-        start = notes[-1].id
+    return app.log_after(0, page=page)
 
 
 def stored_pairs(settings: Settings, app: CasebookApplication, views: ViewDb

@@ -9,10 +9,11 @@ from typing import Annotated, Any
 from fastapi import Query, Request
 from fastapi.concurrency import run_in_threadpool
 
+from projections.base import Rows, Statement
 from services.errors import PositionNotInLogError, ViewBehindError
 from services.http.container import Services
 from services.http.deps import get_services
-from services.read.db import Rows, Statement, prefix_of
+from services.read.db import prefix_of
 
 MIN_POSITION_WAIT_SECONDS = 5.0
 MinPosition = Annotated[int | None, Query(ge=0, description=(

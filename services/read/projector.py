@@ -92,8 +92,7 @@ class ProjectionRunner:
 
     def run_batch(self) -> int:
         """Apply the next batch of the log; return how many events it held."""
-        notifications = self.app.recorder.select_notifications(
-            start=self.position + 1, limit=self.batch_size)
+        notifications = self.app.log_page(self.position, self.batch_size)
         if not notifications:
             if not self.recounted:
                 self.recount_summaries()
@@ -306,8 +305,7 @@ class ProjectionService:
             return None
         first = self.runners[0]
         try:  # reading or decoding failing too: each on its own shows it
-            notifications = first.app.recorder.select_notifications(
-                start=position + 1, limit=first.batch_size)
+            notifications = first.app.log_page(position, first.batch_size)
             if not notifications:
                 return 0
             events = [first.app.mapper.to_domain_event(n) for n in notifications]

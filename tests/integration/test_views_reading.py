@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from infra.settings import Settings
-from projections.base import Sql
+from projections.base import Sql, Statement
 from projections.overview import TOTALS, OverviewProjection
 from services.bootstrap import migrate
-from services.read.db import REGISTRY, Statement, ViewDb, prefix_of
+from services.read.db import REGISTRY, ViewDb, prefix_of
 from tests.conftest import acting_client, open_services
 
 
