@@ -40,7 +40,8 @@ from services.bootstrap import migrate
 from services.cli.demo import valid_cvr
 from services.eventstore import CasebookApplication, open_application
 from services.read.db import ViewDb
-from services.read.rebuild import PartDone, rebuild_all
+from services.read.rebuild import rebuild_all
+from services.read.rebuild_parts import PartDone
 
 console = Console()
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"

@@ -29,7 +29,8 @@ from projections.directory import DirectoryProjection
 from services.bootstrap import migrate
 from services.eventstore import open_application
 from services.read.db import ViewDb, prefix_of
-from services.read.rebuild import RebuildRunner, _fill_apart, _open_part, _Part
+from services.read.rebuild_parts import Part, fill_apart, open_part
+from services.read.rebuild_runner import RebuildRunner
 
 
 def _staff(settings: Settings, n: int, events_each: int = 1) -> int:
@@ -108,7 +109,7 @@ def test_a_failing_part_stops_the_rebuild(postgres_settings: Settings) -> None:
     head = _staff(postgres_settings, 3)
     reported: list[int] = []
     with pytest.raises(RuntimeError, match=r"failed: .*does not exist"):
-        _fill_apart(postgres_settings, [_Part((("directory", 99),), k, 2, head, 100)
+        fill_apart(postgres_settings, [Part((("directory", 99),), k, 2, head, 100)
                                         for k in range(2)], reported.append)
 
 
@@ -118,7 +119,7 @@ def test_a_part_holds_two_connections_at_most(postgres_settings: Settings) -> No
     between the cores of a large machine, the parts would otherwise take the database's
     connections from the running service."""
     migrate(postgres_settings)
-    app, views = _open_part(postgres_settings.model_copy(update={"db_pool_size": 20}))
+    app, views = open_part(postgres_settings.model_copy(update={"db_pool_size": 20}))
     try:
         pools: list[Any] = [cast(Any, app.recorder).datastore.pool, views._pool]
         assert [pool.max_size for pool in pools] == [2, 2]
@@ -149,7 +150,7 @@ def test_a_killed_part_stops_the_rebuild_saying_how(postgres_settings: Settings)
 
     def rebuild() -> None:
         try:
-            _fill_apart(postgres_settings, [_Part((("directory", 1),), k, 2, head, 100)
+            fill_apart(postgres_settings, [Part((("directory", 1),), k, 2, head, 100)
                                             for k in range(2)], lambda _: None)
         except RuntimeError as e:
             raised.append(e)
@@ -170,9 +171,9 @@ def test_a_killed_part_stops_the_rebuild_saying_how(postgres_settings: Settings)
 # A rebuild's parent process, killed in the test below: argv is the database URL, the
 # schema and the position the parts stop at.
 _PARENT = ("import sys; from infra.settings import Settings; "
-           "from services.read.rebuild import _fill_apart, _Part; "
+           "from services.read.rebuild_parts import fill_apart, Part; "
            "settings = Settings(database_url=sys.argv[1], postgres_schema=sys.argv[2]); "
-           "_fill_apart(settings, [_Part((('directory', 1),), k, 2, int(sys.argv[3]), 100) "
+           "fill_apart(settings, [Part((('directory', 1),), k, 2, int(sys.argv[3]), 100) "
            "for k in range(2)], print)")
 
 
@@ -254,6 +255,6 @@ def test_a_part_that_cannot_start_fails_the_rebuild_with_why(
 
     monkeypatch.setattr(context.ForkServerProcess, "_Popen", staticmethod(popen))
     with pytest.raises(BlockingIOError, match="Resource temporarily unavailable"):
-        _fill_apart(postgres_settings, [_Part((("directory", 1),), k, 2, head, 100)
+        fill_apart(postgres_settings, [Part((("directory", 1),), k, 2, head, 100)
                                         for k in range(2)], lambda _: None)
     assert [p.exitcode is not None for p in started] == [True]

@@ -21,7 +21,7 @@ from services.eventstore import open_application
 from services.read.batch import RecordedSql
 from services.read.db import ViewDb, prefix_of
 from services.read.projector import ProjectionService
-from services.read.rebuild import RebuildRunner
+from services.read.rebuild_runner import RebuildRunner
 
 
 class _SlowAfterFirstLock:
