@@ -182,6 +182,16 @@ def plain(value: Any) -> Any:
     return value
 
 
+def json_default(value: Any) -> Any:
+    """JSON for what the json module does not know: ids and dates as their ISO text; any
+    other type is refused (it has no place in an event)."""
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def utc_text(moment: datetime | str) -> str:
     """A datetime's ISO 8601 text in UTC, so that text order is time order whatever the
     offset it was given with. `moment` may be the datetime's ISO text, as a rebuild

@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from services.feed.messages import read_logged, to_message
+from services.feed.logged import read_logged
+from services.feed.messages import to_message
 from services.feed.origins import Origins
 from services.http.access import allow
 from services.http.auth import Principal, Role

@@ -14,7 +14,9 @@ from uuid import UUID
 
 from infra.cache import BoundedCache
 from services.eventstore import CasebookApplication
-from services.feed.messages import LoggedEvent, Origin, carried_origin, contract_of, read_logged
+from services.feed.contract import contract_of
+from services.feed.logged import LoggedEvent, read_logged
+from services.feed.messages import Origin, carried_origin
 
 
 class Origins:

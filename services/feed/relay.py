@@ -35,7 +35,9 @@ from infra.jetstream import (
 from infra.settings import Settings
 from infra.stores import LogRow
 from services.eventstore import CasebookApplication
-from services.feed.messages import UnmappedEventError, check_mapper, read_parts, to_wire
+from services.feed.contract import UnmappedEventError
+from services.feed.logged import check_mapper, read_parts
+from services.feed.messages import to_wire
 from services.feed.origins import Origins
 from services.read.db import ViewDb
 

@@ -21,7 +21,7 @@ from services.api.contracts import invoice as invoice_body
 from services.api.contracts import ledger_body
 from services.audit.ledger import evaluate_contract, relevant_events
 from services.audit.verify import events_in_order
-from services.feed.messages import read_logged
+from services.feed.logged import read_logged
 from services.feed.origins import Origins
 from services.http.access import Scope, allow, company_municipality
 from services.http.auth import Principal, Role

@@ -6,7 +6,8 @@ from uuid import UUID
 
 from fastapi.testclient import TestClient
 
-from services.feed.messages import Origin, read_parts
+from services.feed.logged import read_parts
+from services.feed.messages import Origin
 from services.feed.origins import Origins
 from services.http.container import Services
 

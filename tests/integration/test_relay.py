@@ -18,7 +18,7 @@ from domain.staff import StaffMember
 from infra.settings import Settings
 from services.bootstrap import build_services
 from services.eventstore import CasebookApplication, open_application
-from services.feed.messages import CONTRACT, UnmappedEventError
+from services.feed.contract import CONTRACT, UnmappedEventError
 from services.feed.relay import Relay, saved_positions
 from services.read.db import ViewDb
 from services.write.committer import GroupCommitter

@@ -18,20 +18,15 @@ from fastapi.testclient import TestClient
 
 import domain
 from domain.company import Company
-from services.feed.messages import (
-    CONTRACT,
+from services.feed.contract import CONTRACT, UnmappedEventError, contract_of
+from services.feed.logged import (
     LoggedEvent,
-    Origin,
-    UnmappedEventError,
     _decode_state,
-    _encode,
     check_mapper,
-    contract_of,
     logged_from_event,
     read_logged,
-    to_message,
-    to_wire,
 )
+from services.feed.messages import Origin, _encode, to_message, to_wire
 from services.feed.origins import Origins
 from services.http.container import Services
 from tests.unit.test_golden import event_classes, example

@@ -12,7 +12,8 @@ from domain.company import Company
 from infra.jetstream import Outgoing
 from infra.settings import Settings
 from services.eventstore import CasebookApplication, open_application
-from services.feed.messages import Origin, logged_from_event, read_parts, to_wire
+from services.feed.logged import logged_from_event, read_parts
+from services.feed.messages import Origin, to_wire
 from tests.unit.test_golden import event_classes, example
 
 ORIGIN = Origin("165", "13748136")
