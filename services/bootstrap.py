@@ -13,7 +13,8 @@ from infra.settings import Settings
 from infra.vault import key_encryption_key
 from services.audit.seal import Sealer, create_seal
 from services.eventstore import CasebookApplication, open_application, open_vault
-from services.feed.relay import Relay, create_relay_table
+from services.feed.positions import create_relay_table
+from services.feed.relay import Relay
 from services.http.auth import TokenVerifier, check_production_keys
 from services.http.container import Services
 from services.read.db import ViewDb, create_views

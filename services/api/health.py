@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
-from services.feed.relay import saved_positions
+from services.feed.positions import saved_positions
 from services.http.access import Scope, allow
 from services.http.auth import Role
 from services.http.container import Services

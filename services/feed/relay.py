@@ -17,7 +17,6 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import structlog
@@ -39,10 +38,11 @@ from services.feed.contract import UnmappedEventError
 from services.feed.logged import check_mapper, read_parts
 from services.feed.messages import to_wire
 from services.feed.origins import Origins
+from services.feed.positions import save_position
+from services.feed.readahead import ReadAhead
 from services.read.db import ViewDb
 
 log = structlog.get_logger(__name__)
-RELAY_TABLE = "casebook_relay"
 SAVE_INTERVAL_SECONDS = 0.5  # the saved position is for /readyz and /metrics only
 STOP_GRACE_SECONDS = 5.0
 
@@ -53,58 +53,6 @@ class _Inflight:
 
     sent: Sent
     reached: Tail
-
-
-class _ReadAhead:
-    """Reads the log's next batch in a thread of its own while the loop maps and sends
-    the batch before it, so the database's time per batch overlaps the relay's work."""
-
-    def __init__(self, select: Callable[[int], Sequence[LogRow]], limit: int) -> None:
-        self._select, self._limit = select, limit
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="relay-read")
-        self._ahead: tuple[int, asyncio.Future[Sequence[LogRow]]] | None = None
-
-    async def after(self, position: int) -> Sequence[LogRow]:
-        """The batch after log position `position`; a full one starts reading the next."""
-        loop = asyncio.get_running_loop()
-        ahead, self._ahead = self._ahead, None
-        batch: Sequence[LogRow] = []
-        if ahead is not None and ahead[0] == position:
-            batch = await ahead[1]
-        elif ahead is not None:  # the batch before it stopped short (an unmapped event)
-            _drop(ahead[1])
-        if not batch:  # nothing was read ahead, or it was read before the newest commits
-            batch = await loop.run_in_executor(self._executor, self._select, position)
-        if len(batch) >= self._limit:  # not at the head yet: read on meanwhile
-            last = batch[-1][0]
-            self._ahead = (last, loop.run_in_executor(self._executor, self._select, last))
-        return batch
-
-    def close(self) -> None:
-        """Forget what was read ahead; the thread ends after its current read."""
-        if self._ahead is not None:
-            _drop(self._ahead[1])
-        self._executor.shutdown(wait=False, cancel_futures=True)
-
-
-def _drop(future: asyncio.Future[Sequence[LogRow]]) -> None:
-    if future.done() and not future.cancelled():
-        future.exception()  # retrieved: no "never retrieved" warning
-    future.cancel()
-
-
-def create_relay_table(views: ViewDb) -> None:
-    """The relay's acknowledged position per stream (part of migrate)."""
-    with views.transaction() as sql:
-        sql.execute(f"CREATE TABLE IF NOT EXISTS {RELAY_TABLE} (stream TEXT PRIMARY KEY, "
-                    "position BIGINT NOT NULL, sequence BIGINT NOT NULL, "
-                    "updated_at DOUBLE PRECISION NOT NULL)")
-
-
-def saved_positions(views: ViewDb) -> dict[str, tuple[int, float]]:
-    """Each stream's acknowledged log position and when it was saved (epoch seconds)."""
-    rows = views.query(f"SELECT stream, position, updated_at FROM {RELAY_TABLE}")
-    return {str(s): (int(p), float(t)) for s, p, t in rows}
 
 
 @dataclass
@@ -238,7 +186,7 @@ class Relay:
         assert self._wake is not None
         inflight: _Inflight | None = None
         position, sequence = self.position, self.sequence
-        reader = _ReadAhead(self._select, self.settings.relay_batch_size)
+        reader = ReadAhead(self._select, self.settings.relay_batch_size)
         try:
             while not self._stopping:
                 try:
@@ -309,12 +257,7 @@ class Relay:
 
     def _save_sync(self, tail: Tail) -> None:
         self._saved_at = time.monotonic()
-        with self.views.transaction() as sql:
-            sql.execute(f"INSERT INTO {RELAY_TABLE} (stream, position, sequence, updated_at) "
-                        "VALUES (%s, %s, %s, %s) ON CONFLICT (stream) DO UPDATE SET "
-                        "position = excluded.position, sequence = excluded.sequence, "
-                        "updated_at = excluded.updated_at",
-                        (self.stream, tail.position, tail.sequence, time.time()))
+        save_position(self.views, self.stream, tail.position, tail.sequence)
 
 
 def run_blocking(relay: Relay, stop: Callable[[], bool]) -> None:

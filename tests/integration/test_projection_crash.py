@@ -17,7 +17,7 @@ from projections.registry import PROJECTIONS
 from services.bootstrap import migrate
 from services.eventstore import open_application
 from services.read.db import ViewDb, prefix_of
-from services.read.projector import ProjectionRunner
+from services.read.runner import ProjectionRunner
 from services.write import companies as commands
 from services.write.committer import GroupCommitter
 

@@ -19,7 +19,8 @@ from infra.settings import Settings
 from services.bootstrap import build_services
 from services.eventstore import CasebookApplication, open_application
 from services.feed.contract import CONTRACT, UnmappedEventError
-from services.feed.relay import Relay, saved_positions
+from services.feed.positions import saved_positions
+from services.feed.relay import Relay
 from services.read.db import ViewDb
 from services.write.committer import GroupCommitter
 from tests.conftest import NatsFor, acting_client

@@ -16,7 +16,7 @@ from projections.overview import OverviewProjection
 from projections.registry import PROJECTIONS
 from services.http.container import Services
 from services.read.db import ViewDb, create_views, prefix_of
-from services.read.projector import ProjectionRunner
+from services.read.runner import ProjectionRunner
 from tests.unit.test_api import assert_problem, contact
 from tests.unit.test_reads import _post
 

@@ -14,7 +14,7 @@ from infra.settings import Settings
 from projections.overview import TOTALS
 from projections.registry import PROJECTIONS
 from services.http.container import Services
-from services.read.projector import ProjectionRunner
+from services.read.runner import ProjectionRunner
 from tests.conftest import acting_client, open_services
 
 CVRS = ["13748136", "24256790"]

@@ -16,7 +16,7 @@ import services.http.reading as reads_module
 from services.http.auth import Role, mint_token
 from services.http.container import Services
 from services.read.db import prefix_of
-from services.read.projector import ProjectionRunner
+from services.read.runner import ProjectionRunner
 from tests.unit.test_api import CVR, assert_problem, contact
 
 NOW = datetime.now(UTC).replace(microsecond=0)
