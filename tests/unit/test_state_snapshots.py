@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 
 from domain.values import company_id
 from infra.settings import Settings
-from projections.state import CompanyHistory, fold_state
+from projections.state import CompanyHistory
 from services.http.container import Services
 from services.read.db import SNAPSHOTS
 from tests.conftest import acting_client, open_services
+from tests.support.state_oracle import fold_state
 from tests.unit.test_api import contact
 from tests.unit.test_projection_properties import CVRS, NOW, World
 from tests.unit.test_reads import _post
