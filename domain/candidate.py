@@ -25,7 +25,7 @@ from domain.errors import (
 )
 from domain.parts import Actor, require_not_future_date
 
-T = "casebook:Candidate."
+TOPIC_PREFIX = "casebook:Candidate."  # stored topics: stable whatever the class is called
 
 
 def normalise_cpr(text: str) -> str:
@@ -48,12 +48,12 @@ class Candidate(Aggregate):
     TOPIC = "casebook:Candidate"
 
     class Event(Aggregate.Event):
-        TOPIC = T + "Event"
+        TOPIC = TOPIC_PREFIX + "Event"
 
     class Registered(Aggregate.Created):
         """The candidate was registered; `sealed` is their personal data, encrypted."""
 
-        TOPIC = T + "Registered"
+        TOPIC = TOPIC_PREFIX + "Registered"
         municipality: str
         sealed: str
         by: UUID
@@ -65,7 +65,7 @@ class Candidate(Aggregate):
     class Clarified(Event):
         """Health and motivation were clarified (dates only, never details)."""
 
-        TOPIC = T + "Clarified"
+        TOPIC = TOPIC_PREFIX + "Clarified"
         health_clarified_on: date | None
         motivation_clarified_on: date | None
         by: UUID
@@ -77,7 +77,7 @@ class Candidate(Aggregate):
     class Erased(Event):
         """The candidate's key was destroyed: their personal data is gone for good."""
 
-        TOPIC = T + "Erased"
+        TOPIC = TOPIC_PREFIX + "Erased"
         erased_on: date
         by: UUID
 

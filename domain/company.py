@@ -3,6 +3,11 @@
 Commands validate first and then trigger exactly one event, so a refused
 command never leaves a half-applied aggregate behind. Event `apply` methods
 only evolve state: they run again on every replay.
+
+One file of some 600 lines on purpose: the aggregate, its commands and its nested
+events are one declarative unit (the events are the stored contract, named by
+`TOPIC_PREFIX`), clearer read whole than split; the entities it is made of live in
+`domain/parts.py` and its values in `domain/values.py`.
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ from domain.parts import (
 )
 from domain.values import company_id, normalise_cvr
 
-T = "casebook:Company."
+TOPIC_PREFIX = "casebook:Company."  # stored topics: stable whatever the class is called
 
 
 class Company(Aggregate):
@@ -59,12 +64,12 @@ class Company(Aggregate):
     TOPIC = "casebook:Company"
 
     class Event(Aggregate.Event):
-        TOPIC = T + "Event"
+        TOPIC = TOPIC_PREFIX + "Event"
 
     class Registered(Aggregate.Created):
         """The company entered casebook."""
 
-        TOPIC = T + "Registered"
+        TOPIC = TOPIC_PREFIX + "Registered"
         cvr: str
         name: str
         municipality: str
@@ -82,7 +87,7 @@ class Company(Aggregate):
     class DetailsChanged(Event):
         """The company's name or industry changed."""
 
-        TOPIC = T + "DetailsChanged"
+        TOPIC = TOPIC_PREFIX + "DetailsChanged"
         name: str
         industry: str
         by: UUID
@@ -93,7 +98,7 @@ class Company(Aggregate):
     class ContactPersonAssigned(Event):
         """A staff member became the company's one contact person (or took it over)."""
 
-        TOPIC = T + "ContactPersonAssigned"
+        TOPIC = TOPIC_PREFIX + "ContactPersonAssigned"
         staff_id: UUID
         previous_staff_id: UUID | None
         reason: str
@@ -106,7 +111,7 @@ class Company(Aggregate):
     class ContactLogged(Event):
         """Someone was in contact with the company."""
 
-        TOPIC = T + "ContactLogged"
+        TOPIC = TOPIC_PREFIX + "ContactLogged"
         contact_id: UUID
         staff_id: UUID
         unit: str
@@ -121,7 +126,7 @@ class Company(Aggregate):
     class ContactCorrected(Event):
         """A logged contact is superseded by corrected content; the original stays."""
 
-        TOPIC = T + "ContactCorrected"
+        TOPIC = TOPIC_PREFIX + "ContactCorrected"
         contact_id: UUID
         channel: str
         occurred_at: datetime
@@ -138,7 +143,7 @@ class Company(Aggregate):
     class ContactPreferenceSet(Event):
         """The company's own cap on contacts per month and its preferred channel."""
 
-        TOPIC = T + "ContactPreferenceSet"
+        TOPIC = TOPIC_PREFIX + "ContactPreferenceSet"
         max_contacts_per_month: int
         preferred_channel: str | None
         by: UUID
@@ -150,7 +155,7 @@ class Company(Aggregate):
     class OpeningRegistered(Event):
         """The company has a job or carved-out tasks that a candidate could fill."""
 
-        TOPIC = T + "OpeningRegistered"
+        TOPIC = TOPIC_PREFIX + "OpeningRegistered"
         opening_id: UUID
         title: str
         carved_out_tasks: list[str]
@@ -167,7 +172,7 @@ class Company(Aggregate):
     class OpeningClosed(Event):
         """The opening takes no more referrals."""
 
-        TOPIC = T + "OpeningClosed"
+        TOPIC = TOPIC_PREFIX + "OpeningClosed"
         opening_id: UUID
         reason: str
         by: UUID
@@ -179,7 +184,7 @@ class Company(Aggregate):
         """A candidate was proposed for an opening; only whether health and
         motivation were clarified is recorded, never what was found."""
 
-        TOPIC = T + "CandidateReferred"
+        TOPIC = TOPIC_PREFIX + "CandidateReferred"
         referral_id: UUID
         opening_id: UUID
         candidate_id: UUID
@@ -195,7 +200,7 @@ class Company(Aggregate):
     class ReferralAnswered(Event):
         """The referral was answered: hired, declined by either side, or no-show."""
 
-        TOPIC = T + "ReferralAnswered"
+        TOPIC = TOPIC_PREFIX + "ReferralAnswered"
         referral_id: UUID
         outcome: str
         answered_on: date
@@ -207,7 +212,7 @@ class Company(Aggregate):
     class PlacementStarted(Event):
         """A candidate works (or will work) at the company from `starts_on`."""
 
-        TOPIC = T + "PlacementStarted"
+        TOPIC = TOPIC_PREFIX + "PlacementStarted"
         placement_id: UUID
         candidate_id: UUID
         referral_id: UUID | None
@@ -225,7 +230,7 @@ class Company(Aggregate):
     class PlacementChanged(Event):
         """The placement's kind or hours change from `effective_on`."""
 
-        TOPIC = T + "PlacementChanged"
+        TOPIC = TOPIC_PREFIX + "PlacementChanged"
         placement_id: UUID
         effective_on: date
         kind: str
@@ -240,7 +245,7 @@ class Company(Aggregate):
     class PlacementEnded(Event):
         """The placement ended on `ends_on`."""
 
-        TOPIC = T + "PlacementEnded"
+        TOPIC = TOPIC_PREFIX + "PlacementEnded"
         placement_id: UUID
         ends_on: date
         reason: str
@@ -252,7 +257,7 @@ class Company(Aggregate):
     class FollowUpScheduled(Event):
         """A check on a placement is due on `due_on`."""
 
-        TOPIC = T + "FollowUpScheduled"
+        TOPIC = TOPIC_PREFIX + "FollowUpScheduled"
         follow_up_id: UUID
         placement_id: UUID
         due_on: date
@@ -264,7 +269,7 @@ class Company(Aggregate):
     class FollowUpCompleted(Event):
         """The follow-up was held; the placement is on track or at risk."""
 
-        TOPIC = T + "FollowUpCompleted"
+        TOPIC = TOPIC_PREFIX + "FollowUpCompleted"
         follow_up_id: UUID
         held_on: date
         status: str
@@ -276,7 +281,7 @@ class Company(Aggregate):
     class CommitmentAgreed(Event):
         """A concrete target agreed with the company: hires by a date, preparation."""
 
-        TOPIC = T + "CommitmentAgreed"
+        TOPIC = TOPIC_PREFIX + "CommitmentAgreed"
         commitment_id: UUID
         description: str
         target_hires: int
@@ -290,7 +295,7 @@ class Company(Aggregate):
     class CommitmentReviewed(Event):
         """The commitment was reviewed with the company."""
 
-        TOPIC = T + "CommitmentReviewed"
+        TOPIC = TOPIC_PREFIX + "CommitmentReviewed"
         commitment_id: UUID
         reviewed_on: date
         note: str

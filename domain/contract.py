@@ -26,7 +26,7 @@ from domain.errors import (
 from domain.ledger import Books, DisputeRecord, InvoiceRecord
 from domain.rules import RuleBook, Rules
 
-T = "casebook:OutcomeContract."
+TOPIC_PREFIX = "casebook:OutcomeContract."  # stored topics: stable whatever the class is called
 DISPUTE_OUTCOMES = ("upheld", "recovered")
 
 
@@ -36,12 +36,12 @@ class OutcomeContract(Aggregate):
     TOPIC = "casebook:OutcomeContract"
 
     class Event(Aggregate.Event):
-        TOPIC = T + "Event"
+        TOPIC = TOPIC_PREFIX + "Event"
 
     class Agreed(Aggregate.Created):
         """The municipality agreed to pay per outcome under these rules."""
 
-        TOPIC = T + "Agreed"
+        TOPIC = TOPIC_PREFIX + "Agreed"
         municipality: str
         name: str
         period_from: date
@@ -58,7 +58,7 @@ class OutcomeContract(Aggregate):
     class Amended(Event):
         """New rules take effect from their `effective_from` date."""
 
-        TOPIC = T + "Amended"
+        TOPIC = TOPIC_PREFIX + "Amended"
         rules: dict[str, Any]
         by: UUID
 
@@ -68,7 +68,7 @@ class OutcomeContract(Aggregate):
     class InvoiceIssued(Event):
         """An invoice computed from the log up to `position`, whose digest was `digest`."""
 
-        TOPIC = T + "InvoiceIssued"
+        TOPIC = TOPIC_PREFIX + "InvoiceIssued"
         invoice_id: UUID
         period_from: date
         period_to: date
@@ -87,7 +87,7 @@ class OutcomeContract(Aggregate):
     class InvoiceDisputed(Event):
         """Lines of an invoice are disputed."""
 
-        TOPIC = T + "InvoiceDisputed"
+        TOPIC = TOPIC_PREFIX + "InvoiceDisputed"
         invoice_id: UUID
         dispute_id: UUID
         keys: list[str]
@@ -101,7 +101,7 @@ class OutcomeContract(Aggregate):
     class DisputeResolved(Event):
         """The dispute ended: the payment is upheld, or the money recovered."""
 
-        TOPIC = T + "DisputeResolved"
+        TOPIC = TOPIC_PREFIX + "DisputeResolved"
         invoice_id: UUID
         dispute_id: UUID
         outcome: str

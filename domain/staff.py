@@ -13,7 +13,7 @@ from domain.errors import InvalidValue, StaffAlreadyLeftError, UnknownMunicipali
 from domain.parts import Actor, require_not_future_date
 from domain.values import StaffRole, Unit
 
-T = "casebook:StaffMember."
+TOPIC_PREFIX = "casebook:StaffMember."  # stored topics: stable whatever the class is called
 
 
 class StaffMember(Aggregate):
@@ -22,12 +22,12 @@ class StaffMember(Aggregate):
     TOPIC = "casebook:StaffMember"
 
     class Event(Aggregate.Event):
-        TOPIC = T + "Event"
+        TOPIC = TOPIC_PREFIX + "Event"
 
     class Joined(Aggregate.Created):
         """The person started working with companies."""
 
-        TOPIC = T + "Joined"
+        TOPIC = TOPIC_PREFIX + "Joined"
         name: str
         municipality: str
         unit: str
@@ -42,7 +42,7 @@ class StaffMember(Aggregate):
     class Moved(Event):
         """The person moved to another municipality, unit or role."""
 
-        TOPIC = T + "Moved"
+        TOPIC = TOPIC_PREFIX + "Moved"
         municipality: str
         unit: str
         role: str
@@ -54,7 +54,7 @@ class StaffMember(Aggregate):
     class Left(Event):
         """The person left; their name stays in every timeline."""
 
-        TOPIC = T + "Left"
+        TOPIC = TOPIC_PREFIX + "Left"
         left_on: date
         reason: str
 
