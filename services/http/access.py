@@ -25,15 +25,25 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from domain.company import Company
-from domain.errors import CompanyNotFoundError, InvalidValue, StaffNotFoundError
+from domain.contract import OutcomeContract
+from domain.errors import (
+    CompanyNotFoundError,
+    ContractNotFoundError,
+    InvalidValue,
+    InvoiceNotFoundError,
+    NotFound,
+    StaffNotFoundError,
+)
 from domain.staff import StaffMember
 from domain.values import company_id, normalise_cvr
 from infra.municipalities import municipalities
+from services.audit.ledger import find_invoice
 from services.errors import ForbiddenError, UnauthenticatedError
 from services.http.auth import Principal, Role, TokenError, TokenVerifier
 from services.http.container import Services
 from services.http.deps import get_services
 from services.http.session import SESSION_COOKIE, check_csrf
+from services.write.candidates import candidate_municipality, unknown_candidate
 
 _bearer = HTTPBearer(auto_error=False, description="A casebook JWT: `casebook token --help`")
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -194,8 +204,6 @@ async def _staff_visible(services: Services, who: Principal, staff_id: UUID) -> 
 
 
 async def _candidate_visible(services: Services, who: Principal, candidate_id: UUID) -> None:
-    from services.write.candidates import candidate_municipality, unknown_candidate
-
     municipality = await run_in_threadpool(candidate_municipality, services.app, candidate_id)
     if municipality is not None and not who.may_see(municipality):
         raise unknown_candidate(candidate_id)
@@ -203,8 +211,6 @@ async def _candidate_visible(services: Services, who: Principal, candidate_id: U
 
 def contract_municipality(services: Services, contract_id: UUID) -> str | None:
     """The contract's municipality (from its first event), None if unknown."""
-    from domain.contract import OutcomeContract
-
     try:
         first: Any = services.app.repository.get(contract_id, version=1)
     except AggregateNotFoundError:
@@ -213,17 +219,12 @@ def contract_municipality(services: Services, contract_id: UUID) -> str | None:
 
 
 async def _contract_visible(services: Services, who: Principal, contract_id: UUID) -> None:
-    from domain.errors import ContractNotFoundError
-
     municipality = await run_in_threadpool(contract_municipality, services, contract_id)
     if municipality is not None and not who.may_see(municipality):
         raise ContractNotFoundError(f"no outcome contract {contract_id} was recorded")
 
 
 async def _invoice_visible(services: Services, who: Principal, invoice_id: UUID) -> None:
-    from domain.errors import InvoiceNotFoundError, NotFound
-    from services.audit.ledger import find_invoice
-
     try:
         _, event = await run_in_threadpool(find_invoice, services.app, invoice_id)
     except NotFound:

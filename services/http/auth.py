@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from infra.cache import BoundedCache
+from infra.municipalities import municipalities
 from infra.settings import Settings
 
 DEVELOPMENT_JWT_SECRET = "casebook-development-key-never-use-in-production"
@@ -210,8 +211,6 @@ def acting_token(settings: Settings, method: str, path: str, body: object) -> st
     """A token for loading data on someone's behalf (the demo and tests): the staff
     member named by the body's `by` as a team lead, an admin for staff changes, or a
     service for the event log and metrics."""
-    from infra.municipalities import municipalities
-
     every = frozenset(municipalities())
     if path in ("/events", "/metrics"):
         return mint_token(settings, subject="casebook-demo-service", role=Role.SERVICE,
