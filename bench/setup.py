@@ -9,8 +9,10 @@ from domain.company import Company
 from domain.staff import StaffMember
 from domain.values import StaffRole, Unit
 from infra.municipalities import municipalities
+from infra.settings import Settings
 from services.cli.demo import valid_cvr
 from services.eventstore import CasebookApplication
+from services.http.auth import Role, mint_token
 
 COMPANIES = 200
 MUNICIPALITIES = {"165"}
@@ -49,9 +51,6 @@ BENCH_SECRETS = {"CASEBOOK_JWT_SECRET": "casebook-benchmarks-only-secret-0123456
 def bench_token(staff: object) -> str:
     """A team lead token of every municipality for this staff member, for the servers
     started with BENCH_SECRETS."""
-    from infra.settings import Settings
-    from services.http.auth import Role, mint_token
-
     settings = Settings(jwt_secret=BENCH_SECRETS["CASEBOOK_JWT_SECRET"])
     return mint_token(settings, subject=str(staff), role=Role.TEAM_LEAD,
                       municipalities=sorted(municipalities()))

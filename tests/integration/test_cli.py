@@ -15,6 +15,8 @@ import httpx
 import psycopg
 
 from infra.settings import Settings
+from services.bootstrap import build_services, migrate
+from services.read.heartbeat import workers
 from tests.conftest import acting_client
 
 CASEBOOK = [sys.executable, "-m", "services.cli"]
@@ -185,8 +187,6 @@ def test_the_projection_worker_follows_writes_from_another_process(
     """`casebook project` keeps the read models current while an API process writes, and
     that API process's reads with min_position wait for it."""
 
-    from services.bootstrap import build_services, migrate
-
     migrate(postgres_settings)
     worker = subprocess.Popen([*CASEBOOK, "project"], env=_env(postgres_settings),
                               stderr=subprocess.PIPE, text=True)
@@ -197,8 +197,6 @@ def test_the_projection_worker_follows_writes_from_another_process(
     try:
         # The worker is a new process: wait for its first heartbeat (its start-up is
         # not what this test measures), then time the reads against it.
-        from services.read.heartbeat import workers
-
         for _ in range(600):
             if workers(services.views):
                 break

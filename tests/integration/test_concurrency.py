@@ -17,6 +17,7 @@ from infra.settings import Settings
 from services.http.container import Services
 from services.write import companies as commands
 from tests.conftest import acting_client, open_services
+from tests.unit.test_committer import _run_batch
 
 CVR = "13748136"
 WRITERS = 16
@@ -161,8 +162,6 @@ def test_refusals_wait_for_their_batch_and_are_retried_when_it_conflicts(
     """In one batch on a stale cache, a contact (accepted) and a referral to an opening the
     other process registered (refused on the stale state): the save conflicts, and both
     are decided again on fresh state, so the referral is accepted."""
-    from tests.unit.test_committer import _run_batch
-
     one = two_processes[0]
     first, second = (acting_client(s) for s in two_processes)
     staff = _setup(first)
@@ -171,12 +170,13 @@ def test_refusals_wait_for_their_batch_and_are_retried_when_it_conflicts(
         "title": "Helper", "hours_per_week": 20, "placement_kinds": ["ordinary"],
         "by": staff}).json()["id"])
     now = datetime.now(UTC)
-    contact = commands.company_command(CVR, uuid.UUID(staff), lambda c, by, _: c.log_contact(
-        contact_id=uuid.uuid4(), by=by, channel="phone", occurred_at=now, summary="x",
-        topics=[], now=now))
-    refer = commands.company_command(CVR, uuid.UUID(staff), lambda c, by, _: c.refer_candidate(
-        referral_id=uuid.uuid4(), opening_id=opening, candidate_id=uuid.uuid4(),
-        health_clarified_on=None, motivation_clarified_on=None, by=by, now=now))
+    contact = commands.log_contact(
+        cvr=CVR, by=uuid.UUID(staff), contact_id=uuid.uuid4(), channel="phone",
+        occurred_at=now, summary="x", topics=[], now=now)
+    refer = commands.refer_candidate(
+        cvr=CVR, by=uuid.UUID(staff), referral_id=uuid.uuid4(), opening_id=opening,
+        candidate_id=uuid.uuid4(), health_clarified_on=None, motivation_clarified_on=None,
+        now=now)
     results = _run_batch(one.committer, [contact, refer])
     assert [type(r).__name__ for r in results] == ["CommandResult", "CommandResult"]
     events = list(one.app.events.get(company_id(CVR)))

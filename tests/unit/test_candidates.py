@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from domain.candidate import Candidate, normalise_cpr
 from domain.errors import InvalidCprError
 from infra.clock import local_now
-from infra.vault import SealError, unseal
+from infra.vault import KEYS_TABLE, SealError, unseal
 from services.http.auth import Role, mint_token
 from services.http.container import Services
 
@@ -160,8 +160,6 @@ def _key_count(services: Services) -> int:
     vault: Any = services.vault
     if hasattr(vault, "_wrapped"):
         return len(vault._wrapped)
-    from infra.vault import KEYS_TABLE
-
     if services.settings.backend == "sqlite":
         with services.app.recorder.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
             c.execute(f"SELECT COUNT(*) FROM {KEYS_TABLE}")

@@ -10,6 +10,7 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
+import services.audit.ledger as ledger_module
 from services.audit.ledger import evaluate_contract
 from services.http.container import Services
 
@@ -181,8 +182,6 @@ def test_an_invoice_once_found_is_not_searched_for_again(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Invoices never change once issued: the access check and the route share one
     search of the log, and later reads none (an unknown id is still searched for)."""
-    import services.audit.ledger as ledger_module
-
     contract_id = contract(client)
     placement(client, registered, staff)
     issued = invoice(client, contract_id)

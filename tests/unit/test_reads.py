@@ -16,6 +16,7 @@ import services.http.reading as reads_module
 from services.http.auth import Role, mint_token
 from services.http.container import Services
 from services.read.db import prefix_of
+from services.read.rebuild import rebuild, rebuild_all
 from services.read.runner import ProjectionRunner
 from tests.unit.test_api import CVR, assert_problem, contact
 
@@ -228,8 +229,6 @@ def test_a_rebuild_swaps_in_while_the_runner_keeps_following(
     client: TestClient, staff: str, registered: str, services: Services,
 ) -> None:
     """After `rebuild timeline`, new work appears in the new generation's timeline."""
-    from services.read.rebuild import rebuild
-
     first = _post(client, f"/companies/{registered}/contacts", contact(staff, summary="one"))
     assert services.projections is not None
     assert services.projections.wait_for(first["position"], 5)
@@ -295,8 +294,6 @@ def test_a_one_pass_rebuild_of_every_read_model_equals_the_incremental_views(
 ) -> None:
     """`rebuild all` (one pass, rows folded per batch, COPY on PostgreSQL) gives the rows
     that event-by-event processing gave, in small and in large batches."""
-    from services.read.rebuild import rebuild_all
-
     c = f"/companies/{registered}"
     _post(client, f"{c}/contact-person", {"staff_id": staff, "reason": "first", "by": staff})
     for n in range(20):
@@ -334,8 +331,6 @@ def test_what_is_written_while_a_rebuild_swaps_reaches_its_summaries(
     """Events written while a rebuild swaps its generations in are applied by its last
     catch-up, which counts the summaries again for them as a worker does (here no
     worker runs: the rebuild alone applies them)."""
-    from services.read.rebuild import rebuild_all
-
     c = f"/companies/{registered}"
     placement = _post(client, f"{c}/placements", {
         "candidate_id": str(uuid.uuid4()), "kind": "ordinary", "hours_per_week": 20,
