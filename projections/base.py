@@ -128,6 +128,13 @@ class Projection:
         return None if handler is None else MethodType(handler, self)
 
 
+def among(column: str, values: Sequence[str]) -> tuple[str, list[str]]:
+    """`column IN (...)` and its parameters, for a read's WHERE; no values match nothing."""
+    if not values:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
 def on(*kinds: str) -> Callable[[Handler], Handler]:
     """Mark a method as the handler of these event kinds (see `collect_handlers`)."""
 

@@ -1,11 +1,13 @@
-"""The directory: companies (for search) and staff (names that outlive their owners)."""
+"""The directory: companies (for search) and staff (names that outlive their owners),
+and the statements that read them."""
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
-from projections.base import Projection, Sql, collect_handlers, on, plain
+from projections.base import Projection, Sql, Statement, among, collect_handlers, on, plain
 
 _LONG = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
 _SHORT = str.maketrans({"æ": "a", "ø": "o", "å": "a"})
@@ -83,3 +85,67 @@ class DirectoryProjection(Projection):
             f"UPDATE {self.t('staff')} SET left_on = %s WHERE staff_id = %s",
             (plain(e.left_on), str(e.originator_id)),
         )
+
+
+def search(d: str, text: str, municipalities: Sequence[str], limit: int) -> Statement:
+    """Companies of `municipalities` whose CVR is `text` or whose name holds it (case- and
+    accent-insensitive), by name: CVR, name, municipality, industry, and the contact
+    person's id, name and departure date."""
+    where: list[str] = ["1 = 1"]
+    params: list[Any] = []
+    text = text.strip()
+    if text:
+        long, short = (_like(f) for f in fold(text.replace("|", " ")))
+        where.append("(c.cvr = %s OR c.folded LIKE %s ESCAPE '\\' "
+                     "OR c.folded LIKE %s ESCAPE '\\')")
+        params += ["".join(ch for ch in text if ch.isdigit())[-8:] or text, f"%{long}%",
+                   f"%{short}%"]
+    clause, codes = among("c.municipality", municipalities)
+    where.append(clause)
+    params += codes
+    return (f"SELECT c.cvr, c.name, c.municipality, c.industry, c.contact_person, s.name, "
+            f"s.left_on FROM {d}companies c LEFT JOIN {d}staff s ON s.staff_id = "
+            f"c.contact_person WHERE {' AND '.join(where)} ORDER BY c.name LIMIT %s",
+            (*params, limit))
+
+
+def _like(text: str) -> str:
+    """Literal text inside a LIKE pattern: its own % and _ match only themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def company_known(d: str, company_id: str) -> Statement:
+    """One row if the company is registered, none if not."""
+    return f"SELECT 1 FROM {d}companies WHERE company_id = %s", (company_id,)
+
+
+def staff_member(d: str, staff_id: str) -> Statement:
+    """The staff member's name and departure date (no row if unknown)."""
+    return f"SELECT name, left_on FROM {d}staff WHERE staff_id = %s", (staff_id,)
+
+
+def staff_of(d: str, municipality: str) -> Statement:
+    """The municipality's staff, those who left too, by name: id, name, departure date."""
+    return (f"SELECT staff_id, name, left_on FROM {d}staff WHERE municipality = %s "
+            "ORDER BY name", (municipality,))
+
+
+def current_staff(d: str, municipalities: Sequence[str]) -> Statement:
+    """The staff of `municipalities` who have not left, by name: id, name, municipality."""
+    codes = list(municipalities)
+    return (f"SELECT staff_id, name, municipality FROM {d}staff WHERE left_on IS NULL AND "
+            f"municipality IN ({', '.join(['%s'] * len(codes)) or 'NULL'}) ORDER BY name",
+            codes)
+
+
+def everyone_current(d: str) -> Statement:
+    """Every staff member who has not left, by municipality and name: id, name, role,
+    municipality."""
+    return (f"SELECT staff_id, name, role, municipality FROM {d}staff "
+            "WHERE left_on IS NULL ORDER BY municipality, name", ())
+
+
+def first_current(d: str, municipality: str) -> Statement:
+    """The id of the municipality's first staff member by name who has not left."""
+    return (f"SELECT staff_id FROM {d}staff WHERE municipality = %s AND left_on IS NULL "
+            "ORDER BY name LIMIT 1", (municipality,))

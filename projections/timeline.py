@@ -1,17 +1,26 @@
-"""The timeline: every event of a company, in log order, with who and when."""
+"""The timeline: every event of a company, in log order, with who and when, and the
+statements that read it."""
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import orjson
 
-from projections.base import Projection, Sql, business_text, event_kind, own_fields, utc_text
+from projections.base import (
+    Projection,
+    Sql,
+    Statement,
+    business_text,
+    event_kind,
+    own_fields,
+    utc_text,
+)
 
 # The business date of each kind of event, where it has one besides recording time.
 BUSINESS_TIME = ("occurred_at", "starts_on", "effective_on", "ends_on", "held_on",
@@ -116,3 +125,34 @@ class TimelineProjection(Projection):
         sql.execute(self._insert, (
             position, str(event.originator_id), event.originator_version, kind,
             None if actor is None else str(actor), when, recorded, _encode(data)))
+
+
+def page(t: str, d: str, company_id: str, *, kind: str | None, actor: str | None,
+         since: str | None, before: str | None, cursor: int | None, limit: int
+         ) -> Statement:
+    """The company's entries, newest first, at most `limit`: of one kind, by one actor,
+    dated from `since` and before `before` (UTC ISO text), logged before position
+    `cursor` (each filter if given). Columns: position, version, kind, occurred_at,
+    recorded_at, the actor's id, name and departure date (the directory's, `d`), data."""
+    where: list[str] = ["e.company_id = %s"]
+    params: list[Any] = [company_id]
+    for clause, value in (("e.kind = %s", kind), ("e.actor_id = %s", actor),
+                          ("e.occurred_at >= %s", since), ("e.occurred_at < %s", before),
+                          ("e.position < %s", cursor)):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    return (f"SELECT e.position, e.version, e.kind, e.occurred_at, e.recorded_at, "
+            f"e.actor_id, s.name, s.left_on, e.data FROM {t}entries e LEFT JOIN "
+            f"{d}staff s ON s.staff_id = e.actor_id WHERE {' AND '.join(where)} "
+            f"ORDER BY e.position DESC LIMIT %s", (*params, limit))
+
+
+def contacts_as_logged(t: str, company_id: str, contact_ids: Sequence[str]) -> Statement:
+    """The data of the company's contacts with these ids as first logged (what their
+    corrections replace)."""
+    patterns = [f'%"contact_id":"{contact}"%' for contact in contact_ids]
+    return (f"SELECT data FROM {t}entries WHERE company_id = %s "
+            f"AND kind = 'contact_logged' AND "
+            f"({' OR '.join(['data LIKE %s'] * len(patterns)) or 'FALSE'})",
+            (company_id, *patterns))

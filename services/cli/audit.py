@@ -20,8 +20,8 @@ from rich.table import Table
 from domain.values import company_id, normalise_cvr
 from infra.logging import configure_logging
 from infra.settings import Settings
-from services.api.contracts import ledger_body
 from services.audit.ledger import evaluate_contract, find_invoice
+from services.audit.ledger_json import ledger_body
 from services.audit.verify import EXIT_BITS, Finding, events_in_order, verify_stored
 from services.eventstore import CasebookApplication, open_application
 from services.read.db import ViewDb

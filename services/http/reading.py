@@ -3,92 +3,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from projections.base import Rows, Statement
 from services.errors import PositionNotInLogError, ViewBehindError
 from services.http.container import Services
 from services.http.deps import get_services
-from services.read.db import prefix_of
+from services.read.views_at import ViewsAt
 
 MIN_POSITION_WAIT_SECONDS = 5.0
 MinPosition = Annotated[int | None, Query(ge=0, description=(
     "Answer only once the read model includes this log position (a command's `position`)."))]
 
 
-class ViewsAt:
-    """The read models a request joins, each at least at its `min_position`."""
-
-    def __init__(self, services: Services, min_position: int | None) -> None:
-        self.services = services
-        self.min_position = min_position
-
-    def prefix(self, name: str) -> str:
-        """The active tables of read model `name`."""
-        active = self._reached(name, self.services.views.active_generation(name))
-        return prefix_of(name, active[0])
-
-    def read(self, names: Sequence[str],
-             build: Callable[[Callable[[str], str]], Sequence[Statement]]) -> Rows:
-        """The rows of the statements `build(prefix)` makes with `prefix(name)`, the
-        active tables of read model `name` (one of `names`), each read model checked
-        against `min_position` as of the moment the rows were read; on PostgreSQL one
-        round trip (`ViewDb.read_once`)."""
-        active, rows = self.services.views.read_once(names, self._made(names, build))
-        return self._checked(names, active, rows)
-
-    async def read_async(self, names: Sequence[str],
-                         build: Callable[[Callable[[str], str]], Sequence[Statement]]) -> Rows:
-        """`read`, awaited on the event loop (`ViewDb.read_once_async`: on PostgreSQL
-        without a worker thread)."""
-        active, rows = await self.services.views.read_once_async(
-            names, self._made(names, build))
-        return self._checked(names, active, rows)
-
-    def _made(self, names: Sequence[str],
-              build: Callable[[Callable[[str], str]], Sequence[Statement]]
-              ) -> Callable[[Mapping[str, int]], Sequence[Statement]]:
-        """`build` for the generations a read assumes, naming only `names`' tables."""
-
-        def made(generations: Mapping[str, int]) -> Sequence[Statement]:
-            def prefix(name: str) -> str:
-                if name not in names:  # it would not be checked against the registry
-                    raise KeyError(f"{name} is not one of the read models read: {names}")
-                if name not in generations:
-                    raise self._behind(name)
-                return prefix_of(name, generations[name])
-
-            return build(prefix)
-
-        return made
-
-    def _checked(self, names: Sequence[str], active: Mapping[str, tuple[int, int]],
-                 rows: Rows) -> Rows:
-        """The rows, if every read model read had reached `min_position` with them."""
-        for name in names:
-            self._reached(name, active.get(name))
-        return rows
-
-    def _reached(self, name: str, active: tuple[int, int] | None) -> tuple[int, int]:
-        """Read model `name`'s active (generation, position), if it has reached
-        `min_position`; else ViewBehindError."""
-        if active is None or (self.min_position is not None and active[1] < self.min_position):
-            raise self._behind(name)
-        return active
-
-    def _behind(self, name: str) -> ViewBehindError:
-        return ViewBehindError(
-            f"the {name} view has not reached position {self.min_position}; retry shortly")
-
-
-def view_prefix(services: Services, name: str, min_position: int | None) -> str:
-    """The active tables of read model `name` (no waiting: for pages built from views
-    that a `reading` dependency has already waited for, or that need no position)."""
-    return ViewsAt(services, min_position).prefix(name)
+def views_at(services: Services, min_position: int | None = None) -> ViewsAt:
+    """The services' read models at `min_position` (no waiting: for pages built from
+    views that a `reading` dependency has already waited for, or that need no position),
+    read about the services' clock's today."""
+    return ViewsAt(services.views, min_position, services.clock)
 
 
 All = ("overview", "directory", "timeline", "candidates")
@@ -103,7 +38,7 @@ def reading(*names: str) -> Callable[..., Coroutine[Any, Any, ViewsAt]]:
         services = get_services(request)
         if min_position is not None:
             await _wait(services, names, min_position)
-        return ViewsAt(services, min_position)
+        return views_at(services, min_position)
 
     return at_min_position
 

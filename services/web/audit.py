@@ -17,9 +17,8 @@ from domain.contract import OutcomeContract
 from domain.errors import CompanyNotFoundError, InvalidValue
 from domain.values import company_id, normalise_cvr
 from infra.clock import COPENHAGEN
-from services.api.contracts import invoice as invoice_body
-from services.api.contracts import ledger_body
 from services.audit.ledger import evaluate_contract, relevant_events
+from services.audit.ledger_json import invoice_body, ledger_body
 from services.audit.verify import events_in_order
 from services.feed.logged import read_logged
 from services.feed.origins import Origins
@@ -94,7 +93,7 @@ def invoice(request: Request, invoice_id: UUID, svc: Svc,
             who: Annotated[Principal, allow(*AUDIT, scope=Scope.INVOICE)]) -> Response:
     """An invoice: its lines and the events behind each, its provenance, and whether
     the seal still holds the digest it pinned."""
-    body = invoice_body(invoice_id, svc, who)
+    body = invoice_body(svc.app, svc.views, invoice_id)
     return page(request, "invoice.html", who=who, inv=body, milestone=_milestones(request))
 
 

@@ -19,12 +19,14 @@ from domain.values import (
     company_id,
     normalise_cvr,
 )
-from services.api.overview import Overview, company_overview
-from services.api.reads import TimelineEntry, timeline_page
 from services.http.access import READERS, Scope, allow
 from services.http.auth import STAFF_ROLES, Principal
 from services.http.deps import Svc
-from services.http.reading import All, ViewsAt, reading, view_prefix
+from services.http.reading import All, reading
+from services.read.queries.overview import Overview, company_overview
+from services.read.queries.people import staff_of
+from services.read.queries.timeline import TimelineEntry, TimelineFilters, timeline_page
+from services.read.views_at import ViewsAt
 from services.web.i18n import CATALOGUE, day, translate
 from services.web.render import language, page, partial
 
@@ -78,11 +80,9 @@ def _shown(key: str, value: Any, lang: str) -> str:
     return text
 
 
-def _staff(svc: Svc, municipality: str) -> list[tuple[str, str, bool]]:
-    d = view_prefix(svc, "directory", None)
-    rows = svc.views.query(f"SELECT staff_id, name, left_on FROM {d}staff "
-                           "WHERE municipality = %s ORDER BY name", (municipality,))
-    return [(r[0], r[1], r[2] is not None) for r in rows]
+def _staff(at: ViewsAt, municipality: str) -> list[tuple[str, str, bool]]:
+    """The municipality's staff: (id, name, whether they have a departure recorded)."""
+    return [(s.id, s.name, s.left) for s in staff_of(at, municipality)]
 
 
 def _choices(o: Overview, lang: str, staff: list[tuple[str, str, bool]]) -> dict[str, Any]:
@@ -135,11 +135,11 @@ def _company_page(request: Request, svc: Svc, who: Principal, cvr: str, *,
                   keys: dict[str, str] | None, status: int) -> Response:
     lang = language(request)
     cvr = normalise_cvr(cvr)
-    page_of = timeline_page(cvr, svc, at, kind=filters.get("kind") or None,
-                            actor=filters.get("actor") or None, from_=filters.get("from"),
-                            to=filters.get("to"), cursor=cursor,
-                            limit=PAGE_SIZE if cursor or partial(request) else FIRST_PAGE)
-    staff = _staff(svc, _municipality(svc, cvr))  # the company's municipality never changes
+    page_of = timeline_page(at, cvr, TimelineFilters(
+        kind=filters.get("kind") or None, actor=filters.get("actor") or None,
+        from_=filters.get("from"), to=filters.get("to"), cursor=cursor,
+        limit=PAGE_SIZE if cursor or partial(request) else FIRST_PAGE))
+    staff = _staff(at, _municipality(svc, cvr))  # the company's municipality never changes
     names = {sid: name for sid, name, _ in staff}
     entries = [{"kind": e.kind, "occurred_at": e.occurred_at, "actor": e.actor,
                 "text": describe(e, lang, names)} for e in page_of.entries]
@@ -150,7 +150,7 @@ def _company_page(request: Request, svc: Svc, who: Principal, cvr: str, *,
     if partial(request) == "timeline":
         return page(request, "_timeline_page.html", who=who, entries=entries,
                     next_url=next_url)
-    o = company_overview(cvr, svc, at)
+    o = company_overview(at, cvr)
     return page(
         request, "company.html", status, who=who, o=o, entries=entries, next_url=next_url,
         filters={k: filters.get(k) or "" for k in ("kind", "actor", "from", "to")},

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from domain.values import PlacementKind
-from infra.clock import COPENHAGEN
-from services.http.access import READERS, allow, in_clause, visible_municipalities
+from services.http.access import READERS, allow, visible_municipalities
 from services.http.auth import Principal
-from services.http.deps import Svc
-from services.http.reading import All, ViewsAt, reading
+from services.http.reading import All, reading
+from services.read.queries.dashboard import figures
+from services.read.views_at import ViewsAt
 from services.web.i18n import translate
 from services.web.render import language, page
 
@@ -71,62 +70,29 @@ def grouped(labels: list[str], series: list[str], values: dict[tuple[str, str], 
     return groups
 
 
-def _week(moment: str) -> str:
-    local = datetime.fromisoformat(moment).astimezone(COPENHAGEN) if "T" in moment else \
-        date.fromisoformat(moment)
-    year, week, _ = local.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
 def _quarter(day: str) -> str:
     return f"{day[:4]} K{(int(day[5:7]) - 1) // 3 + 1}"
 
 
 @router.get("/dashboard")
-def dashboard(request: Request, svc: Svc, who: Annotated[Principal, allow(*READERS)],
+def dashboard(request: Request, who: Annotated[Principal, allow(*READERS)],
               at: Annotated[ViewsAt, Depends(reading(*All))],
               municipality: Annotated[str | None, Query(pattern=r"^\d{3}$")] = None,
               ) -> Response:
     """Contacts per week, people per company, the funnel and placements by kind."""
     lang = language(request)
-    o = at.prefix("overview")
-    codes = visible_municipalities(who, municipality)
-    clause, params = in_clause("c.municipality", codes)
-    today = svc.clock().date()
-    since = today - timedelta(weeks=WEEKS)
-    contacts = svc.views.query(
-        f"SELECT x.occurred_at FROM {o}contacts x JOIN {o}companies c ON "
-        f"c.company_id = x.company_id WHERE {clause} AND x.occurred_at >= %s",
-        (*params, since.isoformat()))
-    per_week = Counter(_week(r[0]) for r in contacts)
-    weeks = [_week((since + timedelta(weeks=i + 1)).isoformat()) for i in range(WEEKS)]
-    actors = svc.views.query(
-        f"SELECT c.name, COUNT(DISTINCT x.staff_id) FROM {o}contacts x JOIN {o}companies c "
-        f"ON c.company_id = x.company_id WHERE {clause} AND x.occurred_at >= %s "
-        "GROUP BY c.name ORDER BY 2 DESC, c.name LIMIT 15",
-        (*params, (today - timedelta(days=90)).isoformat()))
-    [(referrals,)] = svc.views.query(
-        f"SELECT COUNT(*) FROM {o}referrals x JOIN {o}companies c ON "
-        f"c.company_id = x.company_id WHERE {clause}", params)
-    placements = svc.views.query(
-        f"SELECT x.kind, x.starts_on, x.ended_on FROM {o}placements x JOIN {o}companies c "
-        f"ON c.company_id = x.company_id WHERE {clause}", params)
-    funnel = [(translate("dash.referrals", lang), int(referrals)),
-              (translate("dash.placements", lang), len(placements))]
+    shown = figures(at, visible_municipalities(who, municipality), WEEKS)
+    funnel = [(translate("dash.referrals", lang), shown.referrals),
+              (translate("dash.placements", lang), len(shown.placements))]
     for weeks_in in RETENTION:
-        funnel.append((translate(f"dash.retained{weeks_in}", lang), sum(
-            1 for _, starts, ended in placements
-            if date.fromisoformat(starts) + timedelta(weeks=weeks_in) <= today
-            and (ended is None or date.fromisoformat(ended) >= date.fromisoformat(starts)
-                 + timedelta(weeks=weeks_in)))))
-    quarters = sorted({_quarter(r[1]) for r in placements})[-6:]
-    by_kind = Counter((_quarter(r[1]), r[0]) for r in placements)
+        funnel.append((translate(f"dash.retained{weeks_in}", lang), shown.retained(weeks_in)))
+    quarters = sorted({_quarter(p.starts_on) for p in shown.placements})[-6:]
+    by_kind = Counter((_quarter(p.starts_on), p.kind) for p in shown.placements)
     kinds = [(k.value, translate(f"placement.{k.value}", lang)) for k in PlacementKind]
     return page(
         request, "dashboard.html", who=who,
         municipalities=sorted(who.municipalities), chosen=municipality or "",
-        weeks=bars([(w, per_week.get(w, 0)) for w in weeks]),
-        actors=[(str(r[0]), int(r[1])) for r in actors],
+        weeks=bars(shown.weeks), actors=shown.actors,
         funnel=bars(funnel), quarters=quarters, kinds=kinds,
         by_kind=grouped(quarters, [k for k, _ in kinds],
                         {(q, k): n for (q, k), n in by_kind.items()}),

@@ -10,8 +10,9 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from services.http.auth import Principal
+from services.http.reading import views_at
 from services.http.session import CSRF_FIELD, SESSION_COOKIE, csrf_token
-from services.read.db import prefix_of
+from services.read.queries.people import name_of
 from services.web.assets import asset_url
 from services.web.i18n import (
     DEFAULT_LANGUAGE,
@@ -88,10 +89,4 @@ def _name_of(request: Request, who: Principal | None) -> str | None:
     """The signed-in staff member's name, for the page header."""
     if who is None or who.staff_id is None:
         return None
-    services = request.app.state.services
-    active = services.views.active_generation("directory")
-    if active is None:
-        return None
-    rows = services.views.query(f"SELECT name FROM {prefix_of('directory', active[0])}staff "
-                                "WHERE staff_id = %s", (str(who.staff_id),))
-    return str(rows[0][0]) if rows else None
+    return name_of(views_at(request.app.state.services), str(who.staff_id))

@@ -14,8 +14,9 @@ from fastapi.responses import RedirectResponse, Response
 from services.http.access import Scope, allow
 from services.http.auth import Role, TokenError, mint_token
 from services.http.deps import Svc
-from services.http.reading import view_prefix
+from services.http.reading import views_at
 from services.http.session import end_session, same_origin, start_session
+from services.read.queries.people import everyone_current
 from services.web.render import page
 
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -34,11 +35,9 @@ def pickable_staff(svc: Svc) -> list[dict[str, str]]:
     """The staff one may sign in as in the embedded mode (those who have not left)."""
     if not svc.settings.embedded:
         return []
-    d = view_prefix(svc, "directory", None)
-    rows = svc.views.query(f"SELECT staff_id, name, role, municipality FROM {d}staff "
-                           "WHERE left_on IS NULL ORDER BY municipality, name")
-    return [{"id": r[0], "name": r[1], "role": "team_lead" if r[2] == "team_lead"
-             else "consultant", "municipality": r[3]} for r in rows]
+    return [{"id": s.id, "name": s.name, "role": "team_lead" if s.role == "team_lead"
+             else "consultant", "municipality": s.municipality}
+            for s in everyone_current(views_at(svc))]
 
 
 def signin_page(request: Request, svc: Svc, *, status: int = 200, error: str = "",

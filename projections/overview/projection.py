@@ -1,4 +1,4 @@
-"""The company overview: the one-contact-person view a consultant opens before a call.
+"""The company overview's tables and their event handlers.
 
 Rows per company for its contact person and their predecessors, contacts (as
 last corrected), openings, referrals, placements, follow-ups and commitments.
