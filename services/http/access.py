@@ -311,10 +311,3 @@ def visible_municipalities(who: Principal, asked: str | None) -> list[str]:
     """The municipalities a read may cover: the token's, narrowed to `asked` if given."""
     codes = sorted(who.municipalities)
     return [asked] if asked in who.municipalities else [] if asked else codes
-
-
-def in_clause(column: str, values: list[str]) -> tuple[str, list[str]]:
-    """`column IN (...)` with parameters; an empty list matches nothing."""
-    if not values:
-        return "1 = 0", []
-    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
