@@ -31,7 +31,6 @@ from rich.console import Console
 
 from bench.relay import clean_up, throwaway_nats
 from bench.setup import COMPANIES, company_cvrs, seed
-from domain.company import Company
 from infra.settings import Settings
 from services.bootstrap import migrate
 from services.eventstore import open_application
@@ -53,12 +52,9 @@ def _write(committer: GroupCommitter, staff: uuid.UUID, rate: float, seconds: fl
         if delay > 0:
             time.sleep(delay)
         now = datetime.now(UTC)
-
-        def call(c: Company, by: Any, _: Any, i: int = i, now: datetime = now) -> None:
-            c.log_contact(contact_id=uuid.uuid4(), by=by, channel="phone", occurred_at=now,
-                          summary=f"call {i}", topics=[], now=now)
-
-        result = committer.submit(commands.company_command(cvrs[i % COMPANIES], staff, call))
+        result = committer.submit(commands.log_contact(
+            cvr=cvrs[i % COMPANIES], by=staff, contact_id=uuid.uuid4(), channel="phone",
+            occurred_at=now, summary=f"call {i}", topics=[], now=now))
         committed[result.position] = time.monotonic()
 
 

@@ -109,10 +109,9 @@ def casebook_path(url: str, writers: int, total: int) -> float:
 
         def one(i: int) -> None:
             now = datetime.now(UTC)
-            committer.submit(commands.company_command(
-                cvrs[i % COMPANIES], staff, lambda c, by, _: c.log_contact(
-                    contact_id=uuid.uuid4(), by=by, channel="phone", occurred_at=now,
-                    summary=f"call {i}", topics=[], now=now)))
+            committer.submit(commands.log_contact(
+                cvr=cvrs[i % COMPANIES], by=staff, contact_id=uuid.uuid4(), channel="phone",
+                occurred_at=now, summary=f"call {i}", topics=[], now=now))
 
         rate = run_writers(writers, total, one)
         committer.close()

@@ -10,14 +10,12 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime
 
-from domain.contract import OutcomeContract
 from domain.errors import InvalidValue
-from domain.ledger import LedgerEntry
 from domain.rules import DEFAULT_MILESTONES, Milestone, Rules
 from services.api import schemas as s
 from services.audit.invoices import PreparedInvoice, prepare_invoice
 from services.audit.ledger import evaluate_contract, find_invoice
-from services.audit.seal import Sealer
+from services.audit.ledger_json import invoice_body, ledger_body
 from services.errors import ANY_VERSION, VersionMismatchError
 from services.http.access import Scope, acting_id, allow, require_municipality
 from services.http.auth import Principal, Role
@@ -70,42 +68,9 @@ async def amend_contract(
     ctx.who, by = who, acting_id(who, body.by)
     rules = rules_from(body.rules, body.effective_from)
     today = ctx.now().date()
-    return await ctx.run(lambda claim, version: contracts.contract_command(
-        contract_id, lambda c: c.amend(rules=rules, by=by, today=today), contract_id,
-        expected_version=version, claim=claim), body)
-
-
-def _entry(e: LedgerEntry) -> dict[str, Any]:
-    o, line = e.outcome, e.line or {}
-    facts: dict[str, Any] = {
-        "milestone": line.get("milestone"), "candidate_id": line.get("candidate_id"),
-        "placement_id": line.get("placement_id"), "company_id": line.get("company_id"),
-        "cvr": line.get("cvr"), "run_starts_on": line.get("run_starts_on"),
-        "reached_on": None, "claimable_on": None, "price_ore": line.get("price_ore"),
-        "amount_ore": 0, "proof": line.get("proof", []),
-    }
-    if o is not None:
-        facts = {
-            "milestone": o.milestone, "candidate_id": str(o.candidate_id),
-            "placement_id": str(o.placement_id), "company_id": str(o.company_id),
-            "cvr": o.cvr, "run_starts_on": o.run_starts_on.isoformat(),
-            "reached_on": o.reached_on.isoformat(), "claimable_on": o.claimable_on.isoformat(),
-            "price_ore": o.price_ore, "amount_ore": o.amount_ore, "proof": list(o.proof),
-        }
-    return {"key": e.key, "state": e.state, **facts, "invoiced_ore": e.invoiced_ore,
-            "pending_correction_ore": e.pending_correction_ore, "invoices": list(e.invoices)}
-
-
-def ledger_body(contract: OutcomeContract, position: int, today: date,
-                entries: list[LedgerEntry], known_at: str | None) -> dict[str, Any]:
-    """The ledger as JSON (shared by the route and `casebook replay --json`)."""
-    return {
-        "contract_id": str(contract.id), "municipality": contract.municipality,
-        "name": contract.name, "period_from": contract.period_from.isoformat(),
-        "period_to": contract.period_to.isoformat(), "known_at": known_at,
-        "as_of": today.isoformat(), "position": position,
-        "entries": [_entry(e) for e in entries],
-    }
+    return await ctx.run(lambda claim, version: contracts.amend_contract(
+        contract_id=contract_id, rules=rules, by=by, today=today, claim=claim,
+        expected_version=version), body)
 
 
 @router.get("/contracts/{contract_id}/ledger")
@@ -151,11 +116,11 @@ async def issue_invoice(
 def _issue(contract_id: UUID, invoice_id: UUID, body: s.IssueInvoice,
            prepared: PreparedInvoice, by: UUID) -> Builder:
     def build(claim: IdempotencyClaim | None, _: int | None) -> Command:
-        return contracts.contract_command(contract_id, lambda c: c.issue_invoice(
-            invoice_id=invoice_id, period_from=body.period_from, period_to=body.period_to,
-            computed_on=prepared.computed_on, position=prepared.position,
-            digest=prepared.digest, lines=prepared.lines, by=by),
-            invoice_id, expected_version=prepared.version, claim=claim)
+        return contracts.issue_invoice(
+            contract_id=contract_id, invoice_id=invoice_id, period_from=body.period_from,
+            period_to=body.period_to, computed_on=prepared.computed_on,
+            position=prepared.position, digest=prepared.digest, lines=prepared.lines, by=by,
+            claim=claim, expected_version=prepared.version)
 
     return build
 
@@ -167,24 +132,7 @@ def invoice(
 ) -> dict[str, Any]:
     """An invoice with its provenance: where in the log it was computed, the digest it
     pinned, whether the seal still agrees, and its disputes."""
-    recorded_at, event = find_invoice(services.app, invoice_id)
-    sealer = Sealer(services.app, services.views)
-    sealed = sealer.digest_at(event.position)
-    contract = services.app.find(event.originator_id, OutcomeContract)
-    assert contract is not None  # its own event was just read
-    disputes = [{"dispute_id": str(d.dispute_id), "keys": list(d.keys), "reason": d.reason,
-                 "outcome": d.outcome}
-                for d in contract.books.disputes.values() if d.invoice_id == invoice_id]
-    return {
-        "invoice_id": str(invoice_id), "contract_id": str(event.originator_id),
-        "event": f"{event.originator_id}:{event.originator_version}",
-        "recorded_at": event.timestamp.isoformat(), "recorded_position": recorded_at,
-        "period_from": event.period_from.isoformat(), "period_to": event.period_to.isoformat(),
-        "computed_on": event.computed_on.isoformat(), "position": event.position,
-        "digest": event.digest, "sealed_digest_now": sealed,
-        "seal_agrees": sealed == event.digest, "lines": event.lines,
-        "total_ore": event.total_ore, "disputes": disputes,
-    }
+    return invoice_body(services.app, services.views, invoice_id)
 
 
 @router.post("/invoices/{invoice_id}/disputes", status_code=201)
@@ -196,10 +144,10 @@ async def dispute_invoice(
     ctx.who, by = who, acting_id(who, body.by)
     _, event = await run_in_threadpool(find_invoice, ctx.services.app, invoice_id)
     dispute_id = uuid4()
-    return await ctx.run(lambda claim, version: contracts.contract_command(
-        event.originator_id, lambda c: c.dispute(
-            invoice_id=invoice_id, dispute_id=dispute_id, keys=body.keys, reason=body.reason,
-            by=by), dispute_id, expected_version=version, claim=claim), body)
+    return await ctx.run(lambda claim, version: contracts.dispute_invoice(
+        contract_id=event.originator_id, invoice_id=invoice_id, dispute_id=dispute_id,
+        keys=body.keys, reason=body.reason, by=by, claim=claim, expected_version=version),
+        body)
 
 
 @router.post("/invoices/{invoice_id}/disputes/{dispute_id}/resolution", status_code=201)
@@ -211,7 +159,6 @@ async def resolve_dispute(
     (auditor or admin)."""
     ctx.who, by = who, acting_id(who, body.by)
     _, event = await run_in_threadpool(find_invoice, ctx.services.app, invoice_id)
-    return await ctx.run(lambda claim, version: contracts.contract_command(
-        event.originator_id, lambda c: c.resolve_dispute(
-            dispute_id=dispute_id, outcome=body.outcome, note=body.note, by=by),
-        dispute_id, expected_version=version, claim=claim), body)
+    return await ctx.run(lambda claim, version: contracts.resolve_dispute(
+        contract_id=event.originator_id, dispute_id=dispute_id, outcome=body.outcome,
+        note=body.note, by=by, claim=claim, expected_version=version), body)

@@ -7,13 +7,12 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter
 
-from infra.municipalities import municipalities
 from services.api import schemas as s
 from services.http.access import Scope, allow, require_municipality
 from services.http.auth import Principal, Role
 from services.http.commands import CommandAnswer
 from services.http.deps import Ctx
-from services.write import companies as commands
+from services.write import staff as use
 
 router = APIRouter(prefix="/staff", tags=["staff"])
 Admin = Annotated[Principal, allow(Role.ADMIN, scope=Scope.STAFF)]
@@ -26,7 +25,7 @@ async def join_staff(body: s.JoinStaff, ctx: Ctx,
     require_municipality(who, body.municipality)
     ctx.who = who
     new_id = uuid4()
-    return await ctx.run(lambda claim, version: commands.join_staff(
+    return await ctx.run(lambda claim, version: use.join_staff(
         staff_id=new_id, name=body.name, municipality=body.municipality, unit=body.unit,
         role=body.role, claim=claim, expected_version=version,
     ), body)
@@ -37,11 +36,9 @@ async def move(staff_id: UUID, body: s.MoveStaff, ctx: Ctx, who: Admin) -> Comma
     """Record that a staff member moved to another municipality, unit or role."""
     require_municipality(who, body.municipality)
     ctx.who = who
-    return await ctx.run(lambda claim, version: commands.staff_command(
-        staff_id, lambda m: m.move(
-            municipality=body.municipality, unit=body.unit, role=body.role,
-            moved_on=body.moved_on, municipalities=municipalities(), now=ctx.now(),
-        ), expected_version=version, claim=claim,
+    return await ctx.run(lambda claim, version: use.move(
+        staff_id=staff_id, municipality=body.municipality, unit=body.unit, role=body.role,
+        moved_on=body.moved_on, now=ctx.now(), claim=claim, expected_version=version,
     ), body, 200)
 
 
@@ -49,7 +46,7 @@ async def move(staff_id: UUID, body: s.MoveStaff, ctx: Ctx, who: Admin) -> Comma
 async def leave(staff_id: UUID, body: s.LeaveStaff, ctx: Ctx, who: Admin) -> CommandAnswer:
     """Record that a staff member left; their companies then need a new contact person."""
     ctx.who = who
-    return await ctx.run(lambda claim, version: commands.leave(
-        staff_id, left_on=body.left_on, reason=body.reason, now=ctx.now(), claim=claim,
-        expected_version=version,
+    return await ctx.run(lambda claim, version: use.leave(
+        staff_id=staff_id, left_on=body.left_on, reason=body.reason, now=ctx.now(),
+        claim=claim, expected_version=version,
     ), body, 200)

@@ -1,4 +1,4 @@
-"""The pilot-like demo data set, loaded through the same HTTP commands a user sends.
+"""The pilot-like demo data set, built with the same use cases the API's routes run.
 
 Eight municipalities, 3-4 fictional companies each, staff of all three kinds of
 actor (some leave during the year), and a year of contacts, openings,
@@ -13,7 +13,19 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Protocol
+
+from domain.values import (
+    Channel,
+    FollowUpStatus,
+    PlacementEndReason,
+    PlacementKind,
+    ReferralOutcome,
+    StaffRole,
+    Unit,
+)
+from services.write import companies as use
+from services.write import staff as staff_use
+from services.write.command import Command
 
 MUNICIPALITIES = ("165", "147", "159", "161", "657", "756", "621", "230")
 INDUSTRIES = (
@@ -35,12 +47,8 @@ TOPICS = ("rekruttering", "fastholdelse", "jobåbning", "opfølgning", "virksomh
           "løntilskud", "fleksjob", "samarbejdsaftale")
 CHANNELS = ("phone", "email", "visit", "meeting", "video")
 
-class Post(Protocol):
-    """Sends one command; answers with the command's JSON body."""
-
-    def __call__(self, path: str, body: dict[str, Any], method: str = "POST") -> dict[str, Any]:
-        ...
-
+Submit = Callable[[Command], object]
+"""Runs one command (the group committer's `submit`)."""
 
 def valid_cvr(rng: random.Random) -> str:
     """A random 8-digit number that passes the modulus-11 check."""
@@ -54,45 +62,52 @@ def valid_cvr(rng: random.Random) -> str:
 class Staff:
     name: str
     municipality: str
-    unit: str
-    role: str
+    unit: Unit
+    role: StaffRole
     leaves_on: int | None = None  # day of the year, or None
-    id: str = ""
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
 @dataclass
 class Plan:
-    """Actions ordered by business day; each may read ids earlier ones stored."""
+    """Actions ordered by business day; each may use ids earlier ones created."""
 
     start: date
     actions: list[tuple[int, int, Callable[[], object]]] = field(default_factory=list)
 
     def at(self, day: int, action: Callable[[], object]) -> None:
+        """Plan `action` for business day `day` (after those planned for it already)."""
         self.actions.append((day, len(self.actions), action))
 
     def ordered(self) -> list[Callable[[], object]]:
+        """The actions by day, in the order they were planned within a day."""
         return [a for _, _, a in sorted(self.actions, key=lambda t: (t[0], t[1]))]
 
 
 class DemoBuilder:
-    """Builds the plan for one year ending `today`, posting through `post`."""
+    """Builds the plan for one year ending `today`; each action submits one command,
+    recorded at `clock()` for the staff member the plan names."""
 
-    def __init__(self, post: Post, today: date, seed: int = 2019) -> None:
-        self.post = post
+    def __init__(self, submit: Submit, clock: Callable[[], datetime], today: date,
+                 seed: int = 2019) -> None:
+        self.submit = submit
+        self.clock = clock
         self.rng = random.Random(seed)
         self.today = today
         self.plan = Plan(today - timedelta(days=364))
-        self.ids: dict[str, str] = {}
         self.cvrs: list[str] = []
 
     def day(self, n: int) -> date:
+        """The date of business day `n` of the year."""
         return self.plan.start + timedelta(days=n)
 
-    def moment(self, n: int) -> str:
+    def moment(self, n: int) -> datetime:
+        """A random office hour of business day `n`, in UTC."""
         hour = self.rng.randint(8, 15)
-        return datetime.combine(self.day(n), time(hour, 0), UTC).isoformat()
+        return datetime.combine(self.day(n), time(hour, 0), UTC)
 
     def build(self) -> Plan:
+        """Plan the staff and companies of every municipality."""
         industry = 0
         for index, code in enumerate(MUNICIPALITIES):
             staff = self._staff(code, leaver=index % 3 == 0)
@@ -102,11 +117,11 @@ class DemoBuilder:
         return self.plan
 
     def _staff(self, code: str, *, leaver: bool) -> list[Staff]:
-        units = ("job_centre", "job_centre", "business_unit", "contracted_provider")
+        units = (Unit.JOB_CENTRE, Unit.JOB_CENTRE, Unit.BUSINESS_UNIT, Unit.CONTRACTED_PROVIDER)
         members = [Staff(f"{self.rng.choice(FIRST)} {self.rng.choice(LAST)}", code, u,
-                         "consultant") for u in units]
+                         StaffRole.CONSULTANT) for u in units]
         members.append(Staff(f"{self.rng.choice(FIRST)} {self.rng.choice(LAST)}", code,
-                             "job_centre", "team_lead"))
+                             Unit.JOB_CENTRE, StaffRole.TEAM_LEAD))
         if leaver:
             members[0].leaves_on = self.rng.randint(150, 240)
         for m in members:
@@ -116,14 +131,14 @@ class DemoBuilder:
         return members
 
     def _join(self, m: Staff) -> Callable[[], object]:
-        def run() -> None:
-            m.id = self.post("/staff", {"name": m.name, "municipality": m.municipality,
-                                        "unit": m.unit, "role": m.role})["id"]
-        return run
+        return lambda: self.submit(staff_use.join_staff(
+            staff_id=m.id, name=m.name, municipality=m.municipality, unit=m.unit,
+            role=m.role))
 
     def _leave(self, m: Staff) -> Callable[[], object]:
-        return lambda: self.post(f"/staff/{m.id}/leave", {
-            "left_on": self.day(m.leaves_on or 0).isoformat(), "reason": "new job"})
+        return lambda: self.submit(staff_use.leave(
+            staff_id=m.id, left_on=self.day(m.leaves_on or 0), reason="new job",
+            now=self.clock()))
 
     def _company(self, code: str, staff: list[Staff], industry: tuple[str, str]) -> None:
         cvr = valid_cvr(self.rng)
@@ -131,15 +146,15 @@ class DemoBuilder:
         lead = staff[-1]
         owner = staff[0] if self.rng.random() < 0.5 else staff[1]
         name = f"{self.rng.choice(PREFIXES)} {industry[0]} ApS"
-        self.plan.at(0, lambda: self.post("/companies", {
-            "cvr": cvr, "name": name, "municipality": code, "industry": industry[1],
-            "by": lead.id}))
-        self.plan.at(1, lambda: self.post(f"/companies/{cvr}/contact-person", {
-            "staff_id": owner.id, "reason": "first contact person", "by": lead.id}))
+        self.plan.at(0, lambda: self.submit(use.register_company(
+            cvr=cvr, name=name, municipality=code, industry=industry[1], by=lead.id)))
+        self.plan.at(1, lambda: self.submit(use.assign_contact_person(
+            cvr=cvr, by=lead.id, staff_id=owner.id, reason="first contact person",
+            handover_note="", may_reassign=True)))
         if self.rng.random() < 0.6:
-            self.plan.at(2, lambda: self.post(f"/companies/{cvr}/contact-preference", {
-                "max_contacts_per_month": self.rng.randint(2, 6), "preferred_channel": "phone",
-                "by": owner.id}, "PUT"))
+            self.plan.at(2, lambda: self.submit(use.set_contact_preference(
+                cvr=cvr, by=owner.id, max_contacts_per_month=self.rng.randint(2, 6),
+                preferred_channel=Channel.PHONE)))
         self._handover(cvr, owner, staff, lead)
         self._contacts(cvr, owner, staff)
         self._commitment(cvr, owner)
@@ -147,140 +162,132 @@ class DemoBuilder:
             self._opening(cvr, owner, staff)
 
     def _active(self, staff: list[Staff], day: int) -> list[Staff]:
-        return [s for s in staff if s.role == "consultant"
+        return [s for s in staff if s.role == StaffRole.CONSULTANT
                 and (s.leaves_on is None or s.leaves_on > day)]
 
-    def _doer(self, owner: Staff, staff: list[Staff], day: int) -> Staff:
+    def _doer(self, owner: Staff, staff: list[Staff], day: int) -> uuid.UUID:
+        """The staff member who does the company's work that day: its owner while there."""
         if owner.leaves_on is None or owner.leaves_on > day:
-            return owner
-        return self._active(staff, day)[0]
+            return owner.id
+        return self._active(staff, day)[0].id
 
     def _handover(self, cvr: str, owner: Staff, staff: list[Staff], lead: Staff) -> None:
         if owner.leaves_on is None or self.rng.random() < 0.3:
             return  # stays in the handover queue
         day = owner.leaves_on + self.rng.randint(3, 20)
         heir = self._active(staff, day)[0]
-        self.plan.at(day, lambda: self.post(f"/companies/{cvr}/contact-person", {
-            "staff_id": heir.id, "reason": "previous contact person left",
-            "handover_note": "Prefers calls before 10. Two openings in the workshop.",
-            "by": lead.id}))
+        self.plan.at(day, lambda: self.submit(use.assign_contact_person(
+            cvr=cvr, by=lead.id, staff_id=heir.id, reason="previous contact person left",
+            handover_note="Prefers calls before 10. Two openings in the workshop.",
+            may_reassign=True)))
 
     def _contacts(self, cvr: str, owner: Staff, staff: list[Staff]) -> None:
         day = self.rng.randint(2, 20)
         while day < 364:
             doer = (self._doer(owner, staff, day) if self.rng.random() < 0.6
-                    else self.rng.choice(self._active(staff, day)))
+                    else self.rng.choice(self._active(staff, day)).id)
             self.plan.at(day, self._contact(cvr, doer, day))
             day += self.rng.randint(5, 25)
 
-    def _contact(self, cvr: str, doer: Staff, day: int) -> Callable[[], object]:
+    def _contact(self, cvr: str, doer: uuid.UUID, day: int) -> Callable[[], object]:
         topics = self.rng.sample(TOPICS, 2)
-        return lambda: self.post(f"/companies/{cvr}/contacts", {
-            "by": doer.id, "channel": self.rng.choice(CHANNELS),
-            "occurred_at": self.moment(day), "topics": topics,
-            "summary": f"Talked about {topics[0]} and {topics[1]}."})
+
+        def log() -> None:
+            channel = Channel(self.rng.choice(CHANNELS))  # drawn before the hour, as ever
+            self.submit(use.log_contact(
+                cvr=cvr, by=doer, contact_id=uuid.uuid4(), channel=channel,
+                occurred_at=self.moment(day),
+                summary=f"Talked about {topics[0]} and {topics[1]}.", topics=topics,
+                now=self.clock()))
+        return log
 
     def _commitment(self, cvr: str, owner: Staff) -> None:
-        key = f"commitment:{cvr}"
-
-        def agree() -> None:
-            self.ids[key] = self.post(f"/companies/{cvr}/commitments", {
-                "description": "Hire candidates from the job centre for carved-out tasks",
-                "target_hires": self.rng.randint(1, 4), "by_date": self.day(364).isoformat(),
-                "preparation": "Candidates tried in a short internship first",
-                "by": owner.id})["id"]
-        self.plan.at(10, agree)
+        commitment = uuid.uuid4()
+        self.plan.at(10, lambda: self.submit(use.agree_commitment(
+            cvr=cvr, by=owner.id, commitment_id=commitment,
+            description="Hire candidates from the job centre for carved-out tasks",
+            target_hires=self.rng.randint(1, 4), by_date=self.day(364),
+            preparation="Candidates tried in a short internship first")))
         if owner.leaves_on is None:
-            self.plan.at(180, lambda: self.post(
-                f"/companies/{cvr}/commitments/{self.ids[key]}/reviews",
-                {"reviewed_on": self.day(180).isoformat(), "note": "On course", "by": owner.id}))
+            self.plan.at(180, lambda: self.submit(use.review_commitment(
+                cvr=cvr, by=owner.id, commitment_id=commitment, reviewed_on=self.day(180),
+                note="On course", now=self.clock())))
 
     def _opening(self, cvr: str, owner: Staff, staff: list[Staff]) -> None:
-        key = f"opening:{cvr}:{uuid.UUID(int=self.rng.getrandbits(128))}"
+        self.rng.getrandbits(128)  # (once the opening's key) keeps the seeded plan as it was
+        opening = uuid.uuid4()
         opened = self.rng.randint(15, 200)
-        kinds = self.rng.sample(KINDS, self.rng.randint(2, 4))
-
-        def register() -> None:
-            self.ids[key] = self.post(f"/companies/{cvr}/openings", {
-                "title": "Helper for routine tasks", "hours_per_week": self.rng.randint(10, 37),
-                "carved_out_tasks": ["cleaning tools", "packing orders"],
-                "placement_kinds": kinds, "requirements": ["driving licence"],
-                "positions": 2, "by": self._doer(owner, staff, opened).id})["id"]
-        self.plan.at(opened, register)
+        kinds = [PlacementKind(k) for k in self.rng.sample(KINDS, self.rng.randint(2, 4))]
+        self.plan.at(opened, lambda: self.submit(use.register_opening(
+            cvr=cvr, by=self._doer(owner, staff, opened), opening_id=opening,
+            title="Helper for routine tasks", hours_per_week=self.rng.randint(10, 37),
+            carved_out_tasks=["cleaning tools", "packing orders"], placement_kinds=kinds,
+            requirements=["driving licence"], positions=2)))
         for n in range(self.rng.randint(2, 4)):
-            self._referral(cvr, key, kinds, opened + 7 + n * 9, owner, staff)
-        self.plan.at(opened + 60, lambda: self.post(
-            f"/companies/{cvr}/openings/{self.ids[key]}/close",
-            {"reason": "filled", "by": self._doer(owner, staff, opened + 60).id}))
+            self._referral(cvr, opening, kinds, opened + 7 + n * 9, owner, staff)
+        self.plan.at(opened + 60, lambda: self.submit(use.close_opening(
+            cvr=cvr, by=self._doer(owner, staff, opened + 60), opening_id=opening,
+            reason="filled")))
 
-    def _referral(self, cvr: str, opening: str, kinds: list[str], day: int, owner: Staff,
-                  staff: list[Staff]) -> None:
-        candidate = str(uuid.UUID(int=self.rng.getrandbits(128)))
-        ref = f"referral:{candidate}"
-        clarified = self.day(day - 3).isoformat()
+    def _referral(self, cvr: str, opening: uuid.UUID, kinds: list[PlacementKind], day: int,
+                  owner: Staff, staff: list[Staff]) -> None:
+        candidate = uuid.UUID(int=self.rng.getrandbits(128))
+        referral = uuid.uuid4()
+        clarified = self.day(day - 3)
+        self.plan.at(day, lambda: self.submit(use.refer_candidate(
+            cvr=cvr, by=self._doer(owner, staff, day), referral_id=referral,
+            opening_id=opening, candidate_id=candidate,
+            health_clarified_on=clarified if self.rng.random() < 0.8 else None,
+            motivation_clarified_on=clarified, now=self.clock())))
+        answer = ReferralOutcome(self.rng.choice((
+            "hired", "hired", "declined_by_company", "declined_by_candidate", "no_show")))
+        self.plan.at(day + 5, lambda: self.submit(use.answer_referral(
+            cvr=cvr, by=self._doer(owner, staff, day + 5), referral_id=referral,
+            outcome=answer, answered_on=self.day(day + 5), now=self.clock())))
+        if answer == ReferralOutcome.HIRED:
+            self._placement(cvr, candidate, referral, self.rng.choice(kinds), day + 12, owner,
+                            staff)
 
-        def refer() -> None:
-            self.ids[ref] = self.post(f"/companies/{cvr}/referrals", {
-                "opening_id": self.ids[opening], "candidate_id": candidate,
-                "health_clarified_on": clarified if self.rng.random() < 0.8 else None,
-                "motivation_clarified_on": clarified,
-                "by": self._doer(owner, staff, day).id})["id"]
-        self.plan.at(day, refer)
-        answer = self.rng.choice(("hired", "hired", "declined_by_company",
-                                  "declined_by_candidate", "no_show"))
-        self.plan.at(day + 5, lambda: self.post(
-            f"/companies/{cvr}/referrals/{self.ids[ref]}/answer", {
-                "outcome": answer, "answered_on": self.day(day + 5).isoformat(),
-                "by": self._doer(owner, staff, day + 5).id}))
-        if answer == "hired":
-            self._placement(cvr, candidate, ref, self.rng.choice(kinds), day + 12, owner, staff)
-
-    def _placement(self, cvr: str, candidate: str, ref: str, kind: str, day: int,
-                   owner: Staff, staff: list[Staff]) -> None:
-        key = f"placement:{candidate}"
-
-        def start() -> None:
-            self.ids[key] = self.post(f"/companies/{cvr}/placements", {
-                "candidate_id": candidate, "referral_id": self.ids[ref], "kind": kind,
-                "hours_per_week": self.rng.randint(12, 37),
-                "starts_on": self.day(day).isoformat(),
-                "by": self._doer(owner, staff, day).id})["id"]
-        self.plan.at(day - 2, start)
+    def _placement(self, cvr: str, candidate: uuid.UUID, referral: uuid.UUID,
+                   kind: PlacementKind, day: int, owner: Staff, staff: list[Staff]) -> None:
+        placement = uuid.uuid4()
+        self.plan.at(day - 2, lambda: self.submit(use.start_placement(
+            cvr=cvr, by=self._doer(owner, staff, day), placement_id=placement,
+            candidate_id=candidate, referral_id=referral, kind=kind,
+            hours_per_week=self.rng.randint(12, 37), starts_on=self.day(day))))
         for weeks in (4, 13):
-            self._follow_up(cvr, key, day - 1, day + weeks * 7, owner, staff)
-        if kind == "internship" and self.rng.random() < 0.6:
-            self.plan.at(day + 28, lambda: self.post(
-                f"/companies/{cvr}/placements/{self.ids[key]}/changes", {
-                    "effective_on": self.day(day + 28).isoformat(), "kind": "wage_subsidy",
-                    "hours_per_week": 30, "by": self._doer(owner, staff, day + 28).id}))
+            self._follow_up(cvr, placement, day - 1, day + weeks * 7, owner, staff)
+        if kind == PlacementKind.INTERNSHIP and self.rng.random() < 0.6:
+            self.plan.at(day + 28, lambda: self.submit(use.change_placement(
+                cvr=cvr, by=self._doer(owner, staff, day + 28), placement_id=placement,
+                effective_on=self.day(day + 28), kind=PlacementKind.WAGE_SUBSIDY,
+                hours_per_week=30)))
         ends = day + self.rng.randint(40, 300)
         if ends < 362 and self.rng.random() < 0.5:
-            self.plan.at(ends, lambda: self.post(
-                f"/companies/{cvr}/placements/{self.ids[key]}/end", {
-                    "ends_on": self.day(ends).isoformat(),
-                    "reason": self.rng.choice(("completed", "resigned", "dismissed")),
-                    "by": self._doer(owner, staff, ends).id}))
+            self.plan.at(ends, lambda: self.submit(use.end_placement(
+                cvr=cvr, by=self._doer(owner, staff, ends), placement_id=placement,
+                ends_on=self.day(ends), reason=PlacementEndReason(
+                    self.rng.choice(("completed", "resigned", "dismissed"))),
+                now=self.clock())))
 
-    def _follow_up(self, cvr: str, placement: str, scheduled: int, due: int, owner: Staff,
-                   staff: list[Staff]) -> None:
-        key = f"follow-up:{placement}:{due}"
-
-        def schedule() -> None:
-            self.ids[key] = self.post(f"/companies/{cvr}/follow-ups", {
-                "placement_id": self.ids[placement], "due_on": self.day(due).isoformat(),
-                "by": self._doer(owner, staff, scheduled).id})["id"]
-        self.plan.at(scheduled, schedule)
+    def _follow_up(self, cvr: str, placement: uuid.UUID, scheduled: int, due: int,
+                   owner: Staff, staff: list[Staff]) -> None:
+        follow_up = uuid.uuid4()
+        self.plan.at(scheduled, lambda: self.submit(use.schedule_follow_up(
+            cvr=cvr, by=self._doer(owner, staff, scheduled), follow_up_id=follow_up,
+            placement_id=placement, due_on=self.day(due))))
         if due < 360 and self.rng.random() < 0.85:
-            self.plan.at(due, lambda: self.post(
-                f"/companies/{cvr}/follow-ups/{self.ids[key]}/complete", {
-                    "held_on": self.day(due).isoformat(),
-                    "status": "on_track" if self.rng.random() < 0.75 else "at_risk",
-                    "by": self._doer(owner, staff, due).id}))
+            self.plan.at(due, lambda: self.submit(use.complete_follow_up(
+                cvr=cvr, by=self._doer(owner, staff, due), follow_up_id=follow_up,
+                held_on=self.day(due), status=FollowUpStatus(
+                    "on_track" if self.rng.random() < 0.75 else "at_risk"),
+                now=self.clock())))
 
 
-def load_demo(post: Post, today: date, progress: Callable[[int, int], None]) -> int:
-    """Post the whole plan in business-day order; returns the number of commands sent."""
-    actions = DemoBuilder(post, today).build().ordered()
+def load_demo(submit: Submit, clock: Callable[[], datetime], today: date,
+              progress: Callable[[int, int], None]) -> int:
+    """Submit the whole plan in business-day order; returns the number of commands."""
+    actions = DemoBuilder(submit, clock, today).build().ordered()
     for done, action in enumerate(actions, 1):
         action()
         progress(done, len(actions))
@@ -289,9 +296,6 @@ def load_demo(post: Post, today: date, progress: Callable[[int, int], None]) -> 
 
 def first_demo_cvr(today: date) -> str:
     """The CVR of the demo's first company (to tell whether the demo is loaded)."""
-    def nothing(path: str, body: dict[str, Any], method: str = "POST") -> dict[str, Any]:
-        return {}
-
-    builder = DemoBuilder(nothing, today)
+    builder = DemoBuilder(lambda _: None, lambda: datetime.now(UTC), today)
     builder.build()
     return builder.cvrs[0]

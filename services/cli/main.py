@@ -9,40 +9,54 @@ import socket
 import sys
 import threading
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 import structlog
 import typer
+import uvicorn
+from prometheus_client import start_http_server
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from domain.company import Company
+from domain.errors import DomainError
 from domain.values import company_id
 from infra.logging import configure_logging
 from infra.municipalities import municipalities
 from infra.settings import Settings
 from projections.registry import PROJECTIONS
+from services.api.health import LiveMetrics
 from services.app import create_app
 from services.audit.seal import SEAL_NOT_REBUILT
 from services.bootstrap import build_services, projection_service
 from services.bootstrap import migrate as migrate_store
 from services.cli import audit as cli_audit
 from services.cli.demo import first_demo_cvr, load_demo
+from services.errors import ServiceError
 from services.eventstore import open_application
 from services.feed.relay import Relay, run_blocking
 from services.feed.tail import TailOptions, run_tail
-from services.http.auth import STAFF_ROLES, Role, acting_token, mint_token
+from services.http.auth import STAFF_ROLES, Role, mint_token
 from services.http.container import Services
-from services.read.db import ViewDb, prefix_of
+from services.read.db import ViewDb
 from services.read.progress import listen
 from services.read.projector import EVENTS_CHANNEL
+from services.read.queries.people import first_current
 from services.read.rebuild import rebuild_all
 
 cli = typer.Typer(help="casebook: one continuous history for every company.",
                   no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
 log = structlog.get_logger("casebook.cli")
+
+
+def stopped_by_signal() -> threading.Event:
+    """An event that SIGINT or SIGTERM sets: the long-running commands run until it is."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
 
 
 class CliError(Exception):
@@ -56,30 +70,21 @@ def _settings() -> Settings:
 
 
 def _load_demo(settings: Settings, services: Services) -> None:
-    from fastapi.testclient import TestClient
-
     today = date.today()
     if services.app.find(company_id(first_demo_cvr(today)), Company) is not None:
         console.print("demo data already loaded")
         return
-    client = TestClient(create_app(settings, services))
     configure_logging(settings.model_copy(update={"log_level": "warning"}))
-
-    def post(path: str, body: dict[str, Any], method: str = "POST") -> dict[str, Any]:
-        token = acting_token(settings, method, path, body)
-        response = client.request(method, path, json=body,
-                                  headers={"Authorization": f"Bearer {token}"})
-        if response.status_code >= 300:
-            raise CliError(f"demo command {path} failed: {response.text}")
-        answer: dict[str, Any] = response.json()
-        return answer
-
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
-        task = bar.add_task("loading demo data", total=None)
-        count = load_demo(post, today, lambda done, total: bar.update(
-            task, completed=done, total=total))
-    configure_logging(settings)
+    try:
+        with Progress("[progress.description]{task.description}", BarColumn(),
+                      MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+            task = bar.add_task("loading demo data", total=None)
+            count = load_demo(services.committer.submit, services.clock, today,
+                              lambda done, total: bar.update(task, completed=done, total=total))
+    except (DomainError, ServiceError) as error:
+        raise CliError(f"a demo command failed: {error}") from error
+    finally:
+        configure_logging(settings)
     console.print(f"demo data loaded: {count} commands, log position "
                   f"{services.app.last_position()}")
 
@@ -103,8 +108,6 @@ def serve(
     demo: Annotated[bool, typer.Option(help="Load the demo data set first.")] = False,
 ) -> None:
     """Run the HTTP API on CASEBOOK_DATABASE_URL (the embedded SQLite mode migrates first)."""
-    import uvicorn
-
     settings = _settings()
     host, port = host or settings.host, port or settings.port
     _require_free(host, port)
@@ -113,10 +116,6 @@ def serve(
         _load_demo(settings, services)
     app = create_app(settings, services)
     if settings.metrics_port is not None:
-        from prometheus_client import start_http_server
-
-        from services.api.health import LiveMetrics
-
         _require_free(host, settings.metrics_port)
         start_http_server(settings.metrics_port, addr=host,
                           registry=LiveMetrics(services))
@@ -178,17 +177,13 @@ def _default_subject(settings: Settings, role: Role, codes: list[str]) -> str:
         raise CliError("give --municipality for a consultant or team_lead token")
     views = ViewDb(settings)
     try:
-        active = views.active_generation("directory")
-        rows = views.query(
-            f"SELECT staff_id FROM {prefix_of('directory', active[0])}staff WHERE "
-            "municipality = %s AND left_on IS NULL ORDER BY name LIMIT 1",
-            (codes[0],)) if active else []
+        subject = first_current(views, codes[0])
     finally:
         views.close()
-    if not rows:
+    if subject is None:
         raise CliError(f"no staff member of municipality {codes[0]} in the database: "
                        "pass --subject with a staff member's id (POST /staff registers one)")
-    return str(rows[0][0])
+    return subject
 
 
 DEMO_VIEWS_WAIT_SECONDS = 120.0
@@ -226,9 +221,7 @@ def project() -> None:
     app = open_application(settings)
     views = ViewDb(settings)
     service = projection_service(app, views, settings)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stopped_by_signal()
     service.start()
     console.print(f"following the log for {', '.join(r.projection.name for r in service.runners)}"
                   " (Ctrl-C stops)")
@@ -283,9 +276,7 @@ def relay() -> None:
     app = open_application(settings)
     views = ViewDb(settings)
     publisher = Relay(app, views, settings)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stopped_by_signal()
     if settings.backend == "postgres":  # woken by each commit's NOTIFY
         threading.Thread(target=listen, args=(settings, EVENTS_CHANNEL, publisher.wake, stop),
                          name="listen", daemon=True).start()
@@ -319,9 +310,7 @@ def tail(
     settings = _settings()
     if not settings.nats_url:
         raise CliError("CASEBOOK_NATS_URL is not set: name the NATS server to read from")
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stopped_by_signal()
     options = TailOptions(subject or f"{settings.nats_subject_prefix}.>", durable,
                           from_position, as_json, limit)
     run_tail(settings, options, lambda line: print(line, flush=True), stop.is_set)

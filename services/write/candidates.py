@@ -14,7 +14,7 @@ from domain.candidate import Candidate
 from domain.errors import CandidateNotFoundError, DuplicateIdError
 from infra.municipalities import municipalities
 from services.eventstore import CasebookApplication
-from services.write.command import Command, IdempotencyClaim, Reader
+from services.write.command import Command, IdempotencyClaim, Reader, on_existing
 
 
 def unknown_candidate(candidate_id: UUID) -> CandidateNotFoundError:
@@ -47,19 +47,14 @@ def register(*, candidate_id: UUID, municipality: str, sealed: str, by: UUID,
     return Command(candidate_id, decide, expected_version, claim)
 
 
-def candidate_command(
-    candidate_id: UUID, action: Callable[[Candidate, Reader], None], *,
-    claim: IdempotencyClaim | None = None, expected_version: int | None = None,
+def _on_candidate(
+    candidate_id: UUID, action: Callable[[Candidate, Reader], None],
+    claim: IdempotencyClaim | None, expected_version: int | None,
 ) -> Command:
-    """A command on an existing candidate."""
-
-    def decide(current: Aggregate | None, reader: Reader) -> tuple[Aggregate, dict[str, Any]]:
-        if not isinstance(current, Candidate):
-            raise unknown_candidate(candidate_id)
-        action(current, reader)
-        return current, {"id": str(candidate_id)}
-
-    return Command(candidate_id, decide, expected_version, claim)
+    """A command on an existing candidate; it answers with their id."""
+    return on_existing(Candidate, candidate_id, lambda: unknown_candidate(candidate_id),
+                       action, {"id": str(candidate_id)}, claim=claim,
+                       expected_version=expected_version)
 
 
 def clarify(candidate_id: UUID, *, health_clarified_on: date | None,
@@ -67,16 +62,16 @@ def clarify(candidate_id: UUID, *, health_clarified_on: date | None,
             claim: IdempotencyClaim | None = None,
             expected_version: int | None = None) -> Command:
     """Record that health and/or motivation were clarified (dates only)."""
-    return candidate_command(candidate_id, lambda c, reader: c.clarify(
+    return _on_candidate(candidate_id, lambda c, reader: c.clarify(
         health_clarified_on=health_clarified_on, motivation_clarified_on=motivation_clarified_on,
         by=reader.staff(by).as_actor(), now=now,
-    ), claim=claim, expected_version=expected_version)
+    ), claim, expected_version)
 
 
 def erase(candidate_id: UUID, *, by: UUID, now: datetime, legal_holds: Collection[str],
           claim: IdempotencyClaim | None = None,
           expected_version: int | None = None) -> Command:
     """Record the erasure (the key is destroyed once this is in the log)."""
-    return candidate_command(candidate_id, lambda c, reader: c.erase(
+    return _on_candidate(candidate_id, lambda c, reader: c.erase(
         by=reader.staff(by).as_actor(), now=now, legal_holds=legal_holds,
-    ), claim=claim, expected_version=expected_version)
+    ), claim, expected_version)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -50,6 +50,26 @@ class Command:
     decide: Decision
     expected_version: int | None = None
     idempotency: IdempotencyClaim | None = None
+
+
+A = TypeVar("A", bound=Aggregate)
+
+
+def on_existing(
+    kind: type[A], target: UUID, not_found: Callable[[], Exception],
+    action: Callable[[A, Reader], None], answer: dict[str, Any], *,
+    claim: IdempotencyClaim | None = None, expected_version: int | None = None,
+) -> Command:
+    """A command on an existing aggregate of this kind (else `not_found()`): `action`
+    changes it, and the command answers with `answer`."""
+
+    def decide(current: Aggregate | None, reader: Reader) -> tuple[Aggregate, dict[str, Any]]:
+        if not isinstance(current, kind):
+            raise not_found()
+        action(current, reader)
+        return current, dict(answer)
+
+    return Command(target, decide, expected_version, claim)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ import queue
 import random
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from services.errors import (
     VersionMismatchError,
 )
 from services.eventstore import CasebookApplication
+from services.write.cache import AggregateCache
 from services.write.command import Command, CommandResult, Reader, answer_from_store
 
 log = structlog.get_logger(__name__)
@@ -95,10 +95,8 @@ class GroupCommitter:
         self._app = app
         self._on_commit = on_commit
         self._max_batch = max_batch
-        self._cache_size = cache_size
-        self._staff_ttl = staff_ttl_seconds
         self._linger = linger_seconds
-        self._cache: OrderedDict[UUID, tuple[Aggregate, float]] = OrderedDict()
+        self._cache = AggregateCache(self._load, size=cache_size, staff_ttl=staff_ttl_seconds)
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._closed = False
         self._last_batch = 1
@@ -206,20 +204,20 @@ class GroupCommitter:
             self._decide_batch(live, batch)
             self._save(batch)
         except (IntegrityError, _RetryAlone) as e:
-            self._evict(batch.working)
+            self._cache.evict(batch.working)
             log.info("batch_retried_alone", size=len(live), reason=type(e).__name__)
             for p in live:
                 if not p.future.done():
                     self._commit_alone(p)
             return
         except Exception as e:  # the store failed: none of the batch was written
-            self._evict(batch.working)
+            self._cache.evict(batch.working)
             log.error("batch_failed", size=len(live), error=type(e).__name__)
             for p in live:
                 if not p.future.done():
                     p.future.set_exception(e)
             return
-        self._remember(batch.working)
+        self._cache.remember(batch.working.values())
         for p, error in batch.refused:
             self._refuse(p, error)
         for p in batch.deferred:
@@ -229,7 +227,7 @@ class GroupCommitter:
         claims = [p.command.idempotency.key for p in live if p.command.idempotency]
         answers = self._app.store.find_answers(claims) if claims else {}
         seen: set[str] = set()
-        reader = Reader(self.cached_staff, batch.working)
+        reader = Reader(self._cache.staff, batch.working)
         for p in live:
             claim = p.command.idempotency
             if claim is not None:
@@ -258,7 +256,7 @@ class GroupCommitter:
         if touched:
             agg: Aggregate | None = working[target]
         else:
-            agg = self._load(target) if alone else self._cached(target)
+            agg = self._load(target) if alone else self._cache.get(target)
         expected = command.expected_version
         if expected is not None and not _matches(agg, expected):
             if not (touched or alone):  # our cache may be behind another process
@@ -327,7 +325,7 @@ class GroupCommitter:
                     self._replay(p, answer[claim.key])
                     return
                 decided, batch.events = self._decide(
-                    p.command, batch.working, Reader(self.cached_staff, batch.working), alone=True)
+                    p.command, batch.working, Reader(self._cache.staff, batch.working), alone=True)
                 batch.decided.append((p, decided))
                 self._save(batch)
             except IntegrityError:
@@ -336,50 +334,19 @@ class GroupCommitter:
             except Exception as e:
                 p.future.set_exception(e)
                 return
-            self._remember(batch.working)
+            self._cache.remember(batch.working.values())
             return
         p.future.set_exception(
             ConcurrencyExhaustedError("too many concurrent changes to this company; retry")
         )
 
-    # --- the aggregate cache (used by the writer thread only) ----------
-
-    def _cached(self, aggregate_id: UUID) -> Aggregate | None:
-        hit = self._cache.get(aggregate_id)
-        if hit is not None:
-            self._cache.move_to_end(aggregate_id)
-            return hit[0]
-        return self._load(aggregate_id)
-
-    def cached_staff(self, staff_id: UUID) -> Aggregate | None:
-        """A staff member from the cache while fresh enough, else from the store."""
-        hit = self._cache.get(staff_id)
-        if hit is not None and time.monotonic() - hit[1] <= self._staff_ttl:
-            return hit[0]
-        found = self._load(staff_id)
-        if found is not None:
-            self._put(found)
-        return found
+    # --- the store -------------------------------------------------------
 
     def _load(self, aggregate_id: UUID) -> Aggregate | None:
         return self._app.find(aggregate_id, Aggregate)
 
     def _load_version(self, aggregate_id: UUID) -> int:
         return _version(self._load(aggregate_id))
-
-    def _put(self, agg: Aggregate) -> None:
-        self._cache[agg.id] = (agg, time.monotonic())
-        self._cache.move_to_end(agg.id)
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-
-    def _remember(self, working: dict[UUID, Aggregate]) -> None:
-        for agg in working.values():
-            self._put(agg)
-
-    def _evict(self, ids: dict[UUID, Any]) -> None:
-        for aggregate_id in ids:
-            self._cache.pop(aggregate_id, None)
 
 
 def _version(agg: Aggregate | None) -> int:

@@ -57,11 +57,9 @@ def log_contacts(committer: GroupCommitter, staff: uuid.UUID, count: int,
     """`count` contacts spread over the 200 companies, through the command path."""
     cvrs, now = company_cvrs(), datetime.now(UTC)
     for i in range(offset, offset + count):
-        def call(c: Company, by: Any, _: Any, i: int = i) -> None:
-            c.log_contact(contact_id=uuid.uuid4(), by=by, channel="phone", occurred_at=now,
-                          summary=f"call {i}", topics=[], now=now)
-
-        committer.submit(commands.company_command(cvrs[i % COMPANIES], staff, call))
+        committer.submit(commands.log_contact(
+            cvr=cvrs[i % COMPANIES], by=staff, contact_id=uuid.uuid4(), channel="phone",
+            occurred_at=now, summary=f"call {i}", topics=[], now=now))
 
 
 class Writer(threading.Thread):

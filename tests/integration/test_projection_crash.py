@@ -30,13 +30,10 @@ def _write_log(settings: Settings) -> int:
     committer = GroupCommitter(app)
     cvrs = company_cvrs()
     now = datetime.now(UTC)
-    def call(i: int) -> commands.CompanyAction:
-        return lambda c, by, _: c.log_contact(
-            contact_id=uuid.uuid4(), by=by, channel="phone", occurred_at=now,
-            summary=f"call {i}", topics=[], now=now)
-
     for i in range(EVENTS):
-        committer.submit(commands.company_command(cvrs[i % COMPANIES], staff, call(i)))
+        committer.submit(commands.log_contact(
+            cvr=cvrs[i % COMPANIES], by=staff, contact_id=uuid.uuid4(), channel="phone",
+            occurred_at=now, summary=f"call {i}", topics=[], now=now))
     committer.close()
     head = app.last_position()
     app.close()

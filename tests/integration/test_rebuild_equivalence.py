@@ -40,7 +40,8 @@ def test_rebuilt_views_of_the_demo_equal_the_incremental_ones(
         answer: dict[str, Any] = r.json()
         return answer
 
-    load_demo(post, date.today(), lambda done, total: None)
+    load_demo(services.committer.submit, services.clock, date.today(),
+              lambda done, total: None)
     # Contacts with offsets other than UTC's (a rebuild handles datetimes as their text).
     [(cvr, staff)] = services.views.query(
         f"SELECT c.cvr, c.contact_person FROM {prefix_of('overview', live_generation(services))}"

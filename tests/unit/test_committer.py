@@ -20,6 +20,7 @@ from infra.settings import Settings
 from services.errors import CommandTimeoutError
 from services.http.container import Services
 from services.write import companies as commands
+from services.write import staff
 from services.write.command import Command, CommandResult, IdempotencyClaim, Reader
 from services.write.committer import GroupCommitter, _Pending
 from tests.conftest import open_services
@@ -44,15 +45,15 @@ def _run_batch(committer: GroupCommitter, built: list[Command]) -> list[Any]:
 
 
 def _join(staff_id: uuid.UUID, claim: IdempotencyClaim | None = None) -> Command:
-    return commands.join_staff(staff_id=staff_id, name="Ask Ravnsholt", municipality="165",
+    return staff.join_staff(staff_id=staff_id, name="Ask Ravnsholt", municipality="165",
                                unit=Unit.JOB_CENTRE, role=StaffRole.CONSULTANT, claim=claim)
 
 
 def _contact(staff: uuid.UUID) -> Command:
     now = datetime.now(UTC)
-    return commands.company_command(CVR, staff, lambda c, by, _: c.log_contact(
-        contact_id=uuid.uuid4(), by=by, channel="phone", occurred_at=now, summary="call",
-        topics=[], now=now))
+    return commands.log_contact(
+        cvr=CVR, by=staff, contact_id=uuid.uuid4(), channel="phone", occurred_at=now,
+        summary="call", topics=[], now=now)
 
 
 def test_events_are_logged_in_decision_order_across_aggregates(store: Services) -> None:
@@ -62,13 +63,10 @@ def test_events_are_logged_in_decision_order_across_aggregates(store: Services) 
     _run_batch(store.committer, [commands.register_company(
         cvr=CVR, name="Glans ApS", municipality="165", industry="", by=lead)])
     newcomer = uuid.uuid4()
+    assign = commands.assign_contact_person(cvr=CVR, by=lead, staff_id=newcomer, reason="new",
+                                            handover_note="", may_reassign=True)
 
-    def assign(c: Company, by: Any, reader: Reader) -> None:
-        c.assign_contact_person(staff=reader.staff(newcomer).as_actor(), reason="new",
-                                handover_note="", by=by)
-
-    results = _run_batch(store.committer, [
-        _contact(lead), _join(newcomer), commands.company_command(CVR, lead, assign)])
+    results = _run_batch(store.committer, [_contact(lead), _join(newcomer), assign])
     positions = [r.position for r in results]
     assert positions == sorted(positions)
     assert len(set(positions)) == 3
