@@ -80,7 +80,7 @@ def test_a_rebuild_writing_read_models_named_out_of_order_does_not_deadlock_a_wo
         writer.join(30)
         assert failed == []
         assert [e.get("error") for e in logs if e["event"] == "projections_apart"] == [
-            "_Overtaken"]
+            "Overtaken"]
     finally:
         rebuilding.close()
         rebuild_views.close()
