@@ -36,7 +36,7 @@ from domain.rules import default_rules
 from infra.settings import Settings
 from services.audit.ledger import evaluate_contract
 from services.audit.seal import Sealer
-from services.audit.verify import events_in_order, verify_stored
+from services.audit.verify import verify_stored
 from services.bootstrap import migrate
 from services.eventstore import open_application
 from services.read.db import ViewDb
@@ -54,7 +54,7 @@ def _measure(settings: Settings, what: str, contract_id: uuid.UUID) -> dict[str,
         rate = raw_read(settings)
     else:
         if what == "decode":
-            for n in events_in_order(app):
+            for n in app.log_after(0):
                 app.mapper.to_domain_event(n)
         elif what == "replay":
             evaluation = evaluate_contract(app, contract_id)
@@ -98,7 +98,7 @@ def main(
             by=uuid.uuid4(), municipalities={"165"})
         app.save(contract)
         head = app.last_position()
-        placements = sum(1 for n in events_in_order(app)
+        placements = sum(1 for n in app.log_after(0)
                          if n.topic == "casebook:Company.PlacementStarted")
         started = time.perf_counter()
         Sealer(app, views, postgres=True).seal_all()

@@ -25,8 +25,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from eventsourcing.persistence import Notification
-
 from infra.rawlog import EventRow, JoinedRow, Pair, SealRow, joined_log, log_and_seal
 from infra.seal import ZERO, event_hash, next_digest, stream_event_hash
 from infra.settings import Settings
@@ -71,11 +69,6 @@ class Report:
         return TAMPERED_BASE + bits if bits else 0
 
 
-def events_in_order(app: CasebookApplication, page: int = 10_000) -> Iterator[Notification]:
-    """Every stored event in position order, a page per read (never the whole log)."""
-    return app.log_after(0, page=page)
-
-
 def stored_pairs(settings: Settings, app: CasebookApplication, views: ViewDb
                  ) -> Iterable[Pair]:
     """The log and its seal side by side: straight from SQLite or PostgreSQL in one
@@ -84,7 +77,7 @@ def stored_pairs(settings: Settings, app: CasebookApplication, views: ViewDb
         return log_and_seal(settings)
     events = ((n.id, str(n.originator_id), UUID(str(n.originator_id)).bytes,
                n.originator_version,
-               n.topic, n.state) for n in events_in_order(app))
+               n.topic, n.state) for n in app.log_after(0))
     seal = ((int(r[0]), str(r[1]), int(r[2]), str(r[3]), str(r[4]), str(r[5]))
             for r in sealed_rows(views))
     merged: dict[int, tuple[EventRow | None, SealRow | None]] = {}

@@ -5,57 +5,25 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
 from domain.values import company_id, normalise_cvr
-from infra.logging import configure_logging
-from infra.settings import Settings
 from services.audit.ledger import evaluate_contract, find_invoice
 from services.audit.ledger_json import ledger_body
-from services.audit.verify import EXIT_BITS, Finding, events_in_order, verify_stored
-from services.eventstore import CasebookApplication, open_application
-from services.read.db import ViewDb
+from services.audit.verify import EXIT_BITS, Finding, verify_stored
+from services.cli.common import CliError, console, progress, stores
+from services.eventstore import CasebookApplication
 
-console = Console(stderr=True)
 out = Console(soft_wrap=True, highlight=False)
 MISMATCH = 3  # replay: the recomputed lines differ from the invoice's
 MAX_LISTED = 50
-
-
-class AuditError(Exception):
-    """A failure to report in one line."""
-
-
-@contextmanager
-def _stores() -> Iterator[tuple[CasebookApplication, ViewDb, Settings]]:
-    settings = Settings()
-    configure_logging(settings)
-    app = open_application(settings)
-    views = ViewDb(settings)
-    try:
-        yield app, views, settings
-    finally:
-        views.close()
-        app.close()
-
-
-@contextmanager
-def _bar(description: str, total: int) -> Iterator[Any]:
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda position: bar.update(task, completed=min(position, total))
-        bar.update(task, completed=total)
 
 
 def verify_command(
@@ -72,16 +40,16 @@ def verify_command(
     1 changed, 2 removed, 4 reordered, 8 inserted, 16 seal broken, 32 digest mismatch.
     """
     if (at is None) != (digest is None):
-        raise AuditError("--at and --digest go together")
-    with _stores() as (app, views, settings):
+        raise CliError("--at and --digest go together")
+    with stores() as (app, views, settings):
         pins: dict[int, tuple[str, str]] = {}
         if invoice is not None:
             _, event = find_invoice(app, invoice)
             pins[event.position] = (event.digest, f"invoice {invoice}")
         if at is not None and digest is not None:
             pins[at] = (digest.lower(), "--digest")
-        with _bar("verifying", app.last_position()) as progress:
-            report = verify_stored(settings, app, views, pins=list(pins), progress=progress)
+        with progress("verifying", app.last_position()) as advance:
+            report = verify_stored(settings, app, views, pins=list(pins), progress=advance)
     for position, (expected, source) in pins.items():
         if report.pins[position] != expected:
             report.findings.append(Finding("digest_mismatch", position, (
@@ -117,12 +85,12 @@ def replay_command(
 ) -> None:
     """Recompute a contract's ledger from the log alone and print it."""
     known = _aware("--known-at", known_at)
-    with _stores() as (app, _, _settings):
+    with stores() as (app, _, _settings):
         if invoice is not None:
             _replay_invoice(app, contract, invoice, as_json)
             return
-        with _bar("replaying", app.last_position()) as progress:
-            evaluation = evaluate_contract(app, contract, known_at=known, progress=progress)
+        with progress("replaying", app.last_position()) as advance:
+            evaluation = evaluate_contract(app, contract, known_at=known, progress=advance)
     body = ledger_body(evaluation.contract, evaluation.position, evaluation.today,
                        evaluation.entries(), known.isoformat() if known else None)
     if as_json:
@@ -148,9 +116,9 @@ def _aware(option: str, value: str | None) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise AuditError(f"{option} is not an ISO date and time: {value!r}") from None
+        raise CliError(f"{option} is not an ISO date and time: {value!r}") from None
     if parsed.tzinfo is None:
-        raise AuditError(f"{option} needs a UTC offset, e.g. 2026-06-30T12:00:00+02:00")
+        raise CliError(f"{option} needs a UTC offset, e.g. 2026-06-30T12:00:00+02:00")
     return parsed
 
 
@@ -162,7 +130,7 @@ def _replay_invoice(app: CasebookApplication, contract: UUID, invoice: UUID,
                     as_json: bool) -> None:
     _, event = find_invoice(app, invoice)
     if event.originator_id != contract:
-        raise AuditError(f"invoice {invoice} belongs to contract {event.originator_id}")
+        raise CliError(f"invoice {invoice} belongs to contract {event.originator_id}")
     evaluation = evaluate_contract(app, contract, stop=event.position, today=event.computed_on)
     lines = evaluation.invoice_lines((event.period_from, event.period_to))
     same = lines == event.lines
@@ -205,10 +173,10 @@ def export_command(
     if writer is not None:
         writer.writerow(COLUMNS)
     count = 0
-    with _stores() as (app, _, _settings), _bar("exporting", app.last_position()) as progress:
-        for n in events_in_order(app):
+    with stores() as (app, _, _settings), progress("exporting", app.last_position()) as report:
+        for n in app.log_after(0):
             if n.id % 5000 == 0:
-                progress(n.id)
+                report(n.id)
             if stream is not None and str(n.originator_id) != stream:
                 continue
             state = n.state.decode(errors="replace")
