@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint lock bench browser
+.PHONY: run test lint unit service integration e2e lock bench browser
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +18,27 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-logo
 
-test: lint browser
-	$(BIN)/pytest
+# The test tiers (the README, "Test", says what each runs). `make test` is lint and all four.
+PYTEST := $(BIN)/pytest -p no:cacheprovider
+unit: $(STAMP)
+	$(PYTEST) tests/unit
+
+service: $(STAMP)
+	$(PYTEST) tests/service
+
+# Real SQLite, PostgreSQL and NATS, and the service cases marked `stores` on both stores.
+integration: $(STAMP)
+	$(PYTEST) tests/integration
+	$(PYTEST) tests/service -m stores --stores sqlite,postgres
+
+e2e: $(STAMP) browser
+	$(PYTEST) tests/e2e
+
+test: lint unit service integration e2e
 
 # The browser tests drive Debian's Chromium (never a downloaded browser build).
 CHROMIUM ?= /usr/bin/chromium

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import shutil
 import socket
@@ -15,10 +14,8 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import nats
 import psycopg
 import pytest
@@ -26,15 +23,48 @@ from fastapi.testclient import TestClient
 from nats.js.errors import NotFoundError
 
 from infra.settings import Settings
-from services.app import create_app
-from services.bootstrap import build_services, migrate
-from services.http.auth import acting_token
 from services.http.container import Services
+from tests.support.services import acting_client, open_services
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 TEST_JWT_SECRET = "casebook-tests-only-secret-0123456789abcdef"
 TEST_KEK = "dGVzdHMtb25seS1rZXktZW5jcnlwdGlvbi1rZXkhISE="  # 32 bytes, tests only
 DEFAULT_NATS = "nats://127.0.0.1:4222"
+STORES = ("memory", "sqlite", "postgres")
+TIERS = ("unit", "service", "integration", "e2e")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--stores`: the event stores the service cases marked `stores` run on."""
+    parser.addoption("--stores", default=None, help=(
+        "comma-separated event stores (memory, sqlite, postgres) for the tests/service "
+        "cases marked `stores`; default: memory (tests/service), sqlite,postgres "
+        "(tests/integration)"))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Each test that needs `services` runs once per event store of its tier."""
+    if "store_kind" not in metafunc.fixturenames:
+        return
+    integration = "integration" in Path(str(metafunc.definition.path)).parts
+    stores = ["sqlite", "postgres"] if integration else ["memory"]
+    chosen = metafunc.config.getoption("stores")
+    if chosen and metafunc.definition.get_closest_marker("stores") is not None:
+        stores = [s.strip() for s in str(chosen).split(",") if s.strip()]
+        unknown = [s for s in stores if s not in STORES]
+        if unknown:
+            raise pytest.UsageError(f"--stores: unknown store {unknown[0]!r} "
+                                    f"(known: {', '.join(STORES)})")
+    metafunc.parametrize("store_kind", stores)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test carries the marker of its tier (its folder under tests/)."""
+    for item in items:
+        parts = Path(str(item.path)).parts
+        for tier in TIERS:
+            if tier in parts:
+                item.add_marker(getattr(pytest.mark, tier))
 
 
 def _answers(url: str) -> bool:
@@ -129,38 +159,16 @@ def memory_settings() -> Settings:
     return Settings(database_url="memory://", log_level="warning")
 
 
-def open_services(settings: Settings) -> Services:
-    """Migrated, running services for these settings, with in-process projections."""
-    migrate(settings)
-    return build_services(settings, run_projections=True)
 
-
-class ActingClient(TestClient):
-    """A client that signs each request, unless the test sends its own Authorization:
-    as the staff member named by the body's `by` (a team lead of every municipality),
-    or as an admin for staff changes. Access rules have tests of their own."""
-
-    settings: Settings
-
-    def request(self, method: str, url: Any, **kwargs: Any) -> Any:
-        headers = dict(kwargs.pop("headers", None) or {})
-        if not any(k.lower() == "authorization" for k in headers):
-            body = kwargs.get("json")
-            if body is None and isinstance(kwargs.get("content"), str | bytes):
-                try:
-                    body = json.loads(kwargs["content"])
-                except ValueError:
-                    body = None
-            token = acting_token(self.settings, method, httpx.URL(str(url)).path, body)
-            headers["Authorization"] = f"Bearer {token}"
-        return super().request(method, url, headers=headers, **kwargs)
-
-
-def acting_client(services: Services) -> ActingClient:
-    """An ActingClient of a new app on these services."""
-    client = ActingClient(create_app(services.settings, services))
-    client.settings = services.settings
-    return client
+@pytest.fixture
+def services(store_kind: str, request: pytest.FixtureRequest) -> Iterator[Services]:
+    """Running services on the test's event store: in-memory in tests/service; SQLite,
+    then PostgreSQL in tests/integration and for the service cases marked `stores`
+    when `--stores` names them (`make integration`)."""
+    settings: Settings = request.getfixturevalue(f"{store_kind}_settings")
+    s = open_services(settings)
+    yield s
+    s.close()
 
 
 @pytest.fixture

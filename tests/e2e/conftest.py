@@ -19,7 +19,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from infra.settings import Settings
 from services.bootstrap import migrate
-from services.http.auth import Role, acting_token, mint_token
+from services.http.auth import Role, mint_token
+from tests.support.tokens import acting_token
 
 CASEBOOK = [sys.executable, "-m", "services.cli"]
 CHROMIUM = os.environ.get("CASEBOOK_TEST_CHROMIUM", "/usr/bin/chromium")

@@ -1,24 +1,13 @@
-"""Integration fixtures: the unit tier's `services`, on SQLite and PostgreSQL."""
+"""Integration fixtures (the `services` of the root conftest run on SQLite and PostgreSQL
+here): a relay's own PostgreSQL schema and NATS stream."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pytest
 
 from infra.settings import Settings
 from services.bootstrap import migrate
-from services.http.container import Services
-from tests.conftest import NatsFor, open_services
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def services(request: pytest.FixtureRequest) -> Iterator[Services]:
-    """Running services on a SQLite file, then on a PostgreSQL schema."""
-    settings: Settings = request.getfixturevalue(f"{request.param}_settings")
-    s = open_services(settings)
-    yield s
-    s.close()
+from tests.conftest import NatsFor
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from infra.settings import Settings
-from tests.conftest import open_services
-from tests.integration.test_tamper import ADMIN, CASEBOOK, YEAR, company_client
+from tests.support.cli import ADMIN, CASEBOOK, YEAR, company_client
+from tests.support.services import open_services
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -17,7 +17,7 @@ import psycopg
 from infra.settings import Settings
 from services.bootstrap import build_services, migrate
 from services.read.heartbeat import workers
-from tests.conftest import acting_client
+from tests.support.services import acting_client
 
 CASEBOOK = [sys.executable, "-m", "services.cli"]
 

@@ -16,8 +16,8 @@ from domain.values import company_id
 from infra.settings import Settings
 from services.http.container import Services
 from services.write import companies as commands
-from tests.conftest import acting_client, open_services
-from tests.unit.test_committer import _run_batch
+from tests.support.committer import run_batch
+from tests.support.services import acting_client, open_services
 
 CVR = "13748136"
 WRITERS = 16
@@ -177,7 +177,7 @@ def test_refusals_wait_for_their_batch_and_are_retried_when_it_conflicts(
         cvr=CVR, by=uuid.UUID(staff), referral_id=uuid.uuid4(), opening_id=opening,
         candidate_id=uuid.uuid4(), health_clarified_on=None, motivation_clarified_on=None,
         now=now)
-    results = _run_batch(one.committer, [contact, refer])
+    results = run_batch(one.committer, [contact, refer])
     assert [type(r).__name__ for r in results] == ["CommandResult", "CommandResult"]
     events = list(one.app.events.get(company_id(CVR)))
     assert [e.originator_version for e in events] == list(range(1, len(events) + 1))

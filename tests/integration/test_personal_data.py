@@ -27,9 +27,10 @@ from services.audit.verify import Report, stored_pairs, verify
 from services.bootstrap import build_services, migrate
 from services.http.auth import Role
 from services.http.container import Services
-from tests.conftest import NatsFor, acting_client
-from tests.integration.relay_support import log_ids, read_stream, wait_until
-from tests.unit.test_candidates import as_staff
+from tests.conftest import NatsFor
+from tests.support.api import as_staff
+from tests.support.relay import log_ids, read_stream, wait_until
+from tests.support.services import acting_client
 
 TODAY = date.today()
 

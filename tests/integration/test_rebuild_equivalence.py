@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from services.cli.demo import load_demo
-from services.http.auth import acting_token
 from services.http.container import Services
 from services.read import rebuild as rebuild_module
 from services.read.db import prefix_of
 from services.read.rebuild import rebuild_all
-from tests.conftest import acting_client
+from tests.support.services import acting_client
+from tests.support.tokens import acting_token
 
 
 def live_generation(services: Services) -> int:

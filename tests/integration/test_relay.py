@@ -23,8 +23,8 @@ from services.feed.positions import saved_positions
 from services.feed.relay import Relay
 from services.read.db import ViewDb
 from services.write.committer import GroupCommitter
-from tests.conftest import NatsFor, acting_client
-from tests.integration.relay_support import (
+from tests.conftest import NatsFor
+from tests.support.relay import (
     log_contacts,
     log_ids,
     read_stream,
@@ -32,6 +32,7 @@ from tests.integration.relay_support import (
     varied_log,
     wait_until,
 )
+from tests.support.services import acting_client
 
 
 @pytest.fixture

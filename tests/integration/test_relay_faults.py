@@ -22,8 +22,8 @@ from services.eventstore import CasebookApplication, open_application
 from services.feed.relay import Relay
 from services.read.db import ViewDb
 from services.write.committer import GroupCommitter
-from tests.conftest import NatsFor, ThrowawayNats, acting_client
-from tests.integration.relay_support import (
+from tests.conftest import NatsFor, ThrowawayNats
+from tests.support.relay import (
     Writer,
     log_contacts,
     log_ids,
@@ -31,6 +31,7 @@ from tests.integration.relay_support import (
     varied_log,
     wait_until,
 )
+from tests.support.services import acting_client
 
 
 @pytest.fixture

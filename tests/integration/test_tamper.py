@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,7 +13,6 @@ from typing import Any
 
 import psycopg
 import pytest
-from fastapi.testclient import TestClient
 
 from infra.settings import Settings
 from services.audit.seal import Sealer
@@ -28,13 +26,9 @@ from services.audit.verify import (
     verify_stored,
 )
 from services.eventstore import open_application
-from services.http.container import Services
 from services.read.db import ViewDb
-from tests.conftest import acting_client, open_services
-
-CASEBOOK = [sys.executable, "-m", "services.cli"]
-ADMIN = str(uuid.uuid4())
-YEAR = {"period_from": "2026-01-01", "period_to": "2026-12-31"}
+from tests.support.cli import ADMIN, CASEBOOK, YEAR, company_client
+from tests.support.services import open_services
 
 
 class Raw:
@@ -142,14 +136,6 @@ def settings(request: pytest.FixtureRequest) -> Settings:
     return found
 
 
-def company_client(settings: Settings, services: Services) -> tuple[TestClient, str]:
-    """A client of the app, a staff member and company 13748136 of municipality 165."""
-    client = acting_client(services)
-    staff: str = client.post("/staff", json={"name": "Gry", "municipality": "165",
-                                             "unit": "job_centre"}).json()["id"]
-    client.post("/companies", json={"cvr": "13748136", "name": "Glans ApS",
-                                    "municipality": "165", "by": staff})
-    return client, staff
 
 
 def build_log(settings: Settings) -> dict[str, Any]:

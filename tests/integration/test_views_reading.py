@@ -13,7 +13,7 @@ from projections.base import Sql, Statement
 from projections.overview import TOTALS, OverviewProjection
 from services.bootstrap import migrate
 from services.read.db import REGISTRY, ViewDb, prefix_of
-from tests.conftest import acting_client, open_services
+from tests.support.services import acting_client, open_services
 
 
 @pytest.fixture

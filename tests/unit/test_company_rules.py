@@ -9,7 +9,7 @@ import pytest
 
 from domain import errors
 from domain.company import Company
-from tests.unit.given import (
+from tests.support.given import (
     MUNICIPALITIES,
     NOW,
     TODAY,

@@ -14,7 +14,7 @@ from infra.settings import Settings
 from services.eventstore import CasebookApplication, open_application
 from services.feed.logged import logged_from_event, read_parts
 from services.feed.messages import Origin, to_wire
-from tests.unit.test_golden import event_classes, example
+from tests.support.golden import event_classes, example
 
 ORIGIN = Origin("165", "13748136")
 # Text that orjson and `json` could write differently: non-ASCII, escapes, controls.

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 from fastapi.testclient import TestClient
 
 from services.http.container import Services
 from services.read.db import RUNNERS
 from services.read.heartbeat import STALE_SECONDS, WorkerStatus, beat
+
+pytestmark = pytest.mark.stores  # rerun on SQLite and PostgreSQL by `make integration`
 
 
 def _elsewhere(services: Services, **fields: object) -> WorkerStatus:

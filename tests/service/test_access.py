@@ -24,7 +24,7 @@ from services.app import create_app
 from services.http.access import RouteInfo, Scope, api_routes, assert_covered
 from services.http.auth import DEVELOPMENT_JWT_SECRET, Role, check_production_keys, mint_token
 from services.http.container import Services
-from tests.conftest import acting_client, open_services
+from tests.support.services import acting_client, open_services
 
 OWN, OTHER = "165", "147"
 HIDDEN = ("no company", "no staff member", "no candidate", "no outcome contract",

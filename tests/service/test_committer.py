@@ -22,8 +22,8 @@ from services.http.container import Services
 from services.write import companies as commands
 from services.write import staff
 from services.write.command import Command, CommandResult, IdempotencyClaim, Reader
-from services.write.committer import GroupCommitter, _Pending
-from tests.conftest import open_services
+from tests.support.committer import run_batch
+from tests.support.services import open_services
 
 CVR = "13748136"
 
@@ -35,13 +35,6 @@ def store(memory_settings: Settings) -> Iterator[Services]:
     s.close()
 
 
-def _run_batch(committer: GroupCommitter, built: list[Command]) -> list[Any]:
-    """Process these commands as one batch; return each result or error."""
-    pending = [_Pending(c) for c in built]
-    for p in pending:
-        assert p.future.set_running_or_notify_cancel()
-    committer._process(pending)
-    return [p.future.exception() or p.future.result() for p in pending]
 
 
 def _join(staff_id: uuid.UUID, claim: IdempotencyClaim | None = None) -> Command:
@@ -59,14 +52,14 @@ def _contact(staff: uuid.UUID) -> Command:
 def test_events_are_logged_in_decision_order_across_aggregates(store: Services) -> None:
     """A contact, a staff member joining, then naming them: positions follow that order."""
     lead = uuid.uuid4()
-    _run_batch(store.committer, [_join(lead)])
-    _run_batch(store.committer, [commands.register_company(
+    run_batch(store.committer, [_join(lead)])
+    run_batch(store.committer, [commands.register_company(
         cvr=CVR, name="Glans ApS", municipality="165", industry="", by=lead)])
     newcomer = uuid.uuid4()
     assign = commands.assign_contact_person(cvr=CVR, by=lead, staff_id=newcomer, reason="new",
                                             handover_note="", may_reassign=True)
 
-    results = _run_batch(store.committer, [_contact(lead), _join(newcomer), assign])
+    results = run_batch(store.committer, [_contact(lead), _join(newcomer), assign])
     positions = [r.position for r in results]
     assert positions == sorted(positions)
     assert len(set(positions)) == 3
@@ -75,14 +68,14 @@ def test_events_are_logged_in_decision_order_across_aggregates(store: Services) 
 def test_a_key_repeated_within_one_batch_is_applied_once(store: Services) -> None:
     """The second command with the same key waits for the first and replays its answer."""
     lead = uuid.uuid4()
-    _run_batch(store.committer, [_join(lead)])
+    run_batch(store.committer, [_join(lead)])
     claim = IdempotencyClaim("register-once", "hash-1")
 
     def register() -> Command:
         return commands.register_company(cvr=CVR, name="Glans ApS", municipality="165",
                                          industry="", by=lead, claim=claim)
 
-    first, second = _run_batch(store.committer, [register(), register()])
+    first, second = run_batch(store.committer, [register(), register()])
     assert isinstance(first, CommandResult) and isinstance(second, CommandResult)
     assert (second.version, second.position, second.replayed) == (1, first.position, True)
 
@@ -90,18 +83,18 @@ def test_a_key_repeated_within_one_batch_is_applied_once(store: Services) -> Non
 def test_a_key_recorded_before_the_batch_is_replayed_not_refused(store: Services) -> None:
     """A retry decided after its first attempt committed gets the first answer, not a 409."""
     lead = uuid.uuid4()
-    _run_batch(store.committer, [_join(lead)])
+    run_batch(store.committer, [_join(lead)])
     claim = IdempotencyClaim("register-retry", "hash-2")
 
     def build() -> Command:
         return commands.register_company(cvr=CVR, name="Glans ApS", municipality="165",
                                          industry="", by=lead, claim=claim)
 
-    [first] = _run_batch(store.committer, [build()])
-    [again] = _run_batch(store.committer, [build()])
+    [first] = run_batch(store.committer, [build()])
+    [again] = run_batch(store.committer, [build()])
     assert isinstance(again, CommandResult)
     assert (again.position, again.replayed) == (first.position, True)
-    [plain] = _run_batch(store.committer, [commands.register_company(
+    [plain] = run_batch(store.committer, [commands.register_company(
         cvr=CVR, name="Glans ApS", municipality="165", industry="", by=lead)])
     assert isinstance(plain, CompanyAlreadyRegisteredError)
 

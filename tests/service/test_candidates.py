@@ -18,8 +18,11 @@ from domain.candidate import Candidate, normalise_cpr
 from domain.errors import InvalidCprError
 from infra.clock import local_now
 from infra.vault import KEYS_TABLE, SealError, unseal
-from services.http.auth import Role, mint_token
+from services.http.auth import Role
 from services.http.container import Services
+from tests.support.api import as_staff
+
+pytestmark = pytest.mark.stores  # rerun on SQLite and PostgreSQL by `make integration`
 
 TODAY = local_now().date()  # the service's business date (Danish), not the machine's
 PERSON = {"name": "Kim Marker-Jensen", "cpr": "010190-1234", "phone": "+45 12 34 56 78",
@@ -27,11 +30,6 @@ PERSON = {"name": "Kim Marker-Jensen", "cpr": "010190-1234", "phone": "+45 12 34
           "notes": "Vil gerne arbejde med planter"}
 
 
-def as_staff(client: TestClient, staff: str, role: Role = Role.CONSULTANT,
-             municipality: str = "165") -> dict[str, str]:
-    token = mint_token(client.app.state.services.settings,  # type: ignore[attr-defined]
-                       subject=staff, role=role, municipalities=[municipality])
-    return {"Authorization": f"Bearer {token}"}
 
 
 def register(client: TestClient, staff: str, **extra: Any) -> str:

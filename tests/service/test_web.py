@@ -17,7 +17,7 @@ from services.http.auth import Role, mint_token
 from services.http.container import Services
 from services.http.session import SESSION_COOKIE
 from services.web.i18n import CATALOGUE, amount, day, moment, number, ore
-from tests.conftest import ActingClient, acting_client
+from tests.support.services import ActingClient, acting_client
 
 CVR, OTHER_CVR = "13748136", "24256790"
 HTML = {"Accept": "text/html"}

@@ -6,10 +6,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
-from tests.unit.test_api import assert_problem, contact
-from tests.unit.test_reads import _post
+from tests.support.api import assert_problem, contact, post
+
+pytestmark = pytest.mark.stores  # rerun on SQLite and PostgreSQL by `make integration`
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 TODAY = NOW.date()
@@ -27,11 +29,11 @@ def test_known_at_shows_what_had_been_recorded_by_then(
 ) -> None:
     """A placement end recorded later is unknown at an earlier recording time."""
     c = f"/companies/{registered}"
-    placement = _post(client, f"{c}/placements", {
+    placement = post(client, f"{c}/placements", {
         "candidate_id": str(uuid.uuid4()), "kind": "ordinary", "hours_per_week": 30,
         "starts_on": (TODAY - timedelta(days=100)).isoformat(), "by": staff})["id"]
     before_end = datetime.now(UTC).isoformat()
-    _post(client, f"{c}/placements/{placement}/end", {
+    post(client, f"{c}/placements/{placement}/end", {
         "ends_on": (TODAY - timedelta(days=50)).isoformat(), "reason": "resigned", "by": staff})
     then = _state(client, registered, known_at=before_end)
     now = _state(client, registered)
@@ -45,16 +47,16 @@ def test_as_of_shows_what_had_happened_by_that_date(
 ) -> None:
     """Before its start date a placement is absent; before its end date it is running."""
     c = f"/companies/{registered}"
-    placement = _post(client, f"{c}/placements", {
+    placement = post(client, f"{c}/placements", {
         "candidate_id": str(uuid.uuid4()), "kind": "internship", "hours_per_week": 20,
         "starts_on": (TODAY - timedelta(days=100)).isoformat(), "by": staff})["id"]
-    _post(client, f"{c}/placements/{placement}/changes", {
+    post(client, f"{c}/placements/{placement}/changes", {
         "effective_on": (TODAY - timedelta(days=70)).isoformat(), "kind": "wage_subsidy",
         "hours_per_week": 25, "by": staff})
-    _post(client, f"{c}/placements/{placement}/end", {
+    post(client, f"{c}/placements/{placement}/end", {
         "ends_on": (TODAY - timedelta(days=10)).isoformat(), "reason": "completed",
         "by": staff})
-    _post(client, f"{c}/contacts", contact(staff, occurred_at=(NOW - timedelta(days=80))
+    post(client, f"{c}/contacts", contact(staff, occurred_at=(NOW - timedelta(days=80))
                                            .isoformat()))
     early = _state(client, registered, as_of=(TODAY - timedelta(days=120)).isoformat())
     middle = _state(client, registered, as_of=(TODAY - timedelta(days=80)).isoformat())
@@ -71,7 +73,7 @@ def test_as_of_shows_what_had_happened_by_that_date(
 def test_before_registration_there_is_no_company(client: TestClient, staff: str) -> None:
     """Known at a time before it was registered, the company is not found."""
     before = datetime.now(UTC).isoformat()
-    _post(client, "/companies", {"cvr": "13748136", "name": "Glans ApS",
+    post(client, "/companies", {"cvr": "13748136", "name": "Glans ApS",
                                  "municipality": "165", "by": staff})
     assert_problem(client.get("/companies/13748136/state", params={"known_at": before}),
                    404, "was registered by")

@@ -29,7 +29,7 @@ from services.feed.logged import (
 from services.feed.messages import Origin, _encode, to_message, to_wire
 from services.feed.origins import Origins
 from services.http.container import Services
-from tests.unit.test_golden import event_classes, example
+from tests.support.golden import event_classes, example
 
 # The library gives every aggregate an `Event` base and a `Created` class; casebook
 # creates aggregates only through its own events (Registered, Joined).

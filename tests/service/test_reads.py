@@ -18,16 +18,13 @@ from services.http.container import Services
 from services.read.db import prefix_of
 from services.read.rebuild import rebuild, rebuild_all
 from services.read.runner import ProjectionRunner
-from tests.unit.test_api import CVR, assert_problem, contact
+from tests.support.api import CVR, assert_problem, contact, post
+
+pytestmark = pytest.mark.stores  # rerun on SQLite and PostgreSQL by `make integration`
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-def _post(client: TestClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    r = client.post(path, json=body)
-    assert r.status_code in (200, 201), r.text
-    answer: dict[str, Any] = r.json()
-    return answer
 
 
 def _timeline(client: TestClient, position: int, **params: Any) -> dict[str, Any]:
@@ -40,7 +37,7 @@ def _timeline(client: TestClient, position: int, **params: Any) -> dict[str, Any
 def test_the_timeline_shows_a_new_contact_at_once(client: TestClient, staff: str,
                                                   registered: str) -> None:
     """Read with the command's position, the new contact is the newest entry."""
-    answer = _post(client, f"/companies/{registered}/contacts", contact(staff))
+    answer = post(client, f"/companies/{registered}/contacts", contact(staff))
     page = _timeline(client, answer["position"])
     first = page["entries"][0]
     assert (first["kind"], first["position"], first["data"]["summary"]) == (
@@ -52,8 +49,8 @@ def test_the_timeline_shows_a_new_contact_at_once(client: TestClient, staff: str
 def test_names_stay_after_people_leave(client: TestClient, staff: str,
                                        registered: str) -> None:
     """A consultant who left is still named in the company's history."""
-    _post(client, f"/companies/{registered}/contacts", contact(staff))
-    answer = _post(client, f"/staff/{staff}/leave", {"left_on": NOW.date().isoformat()})
+    post(client, f"/companies/{registered}/contacts", contact(staff))
+    answer = post(client, f"/staff/{staff}/leave", {"left_on": NOW.date().isoformat()})
     page = _timeline(client, answer["position"])
     assert page["entries"][0]["actor"] == {"id": staff, "name": "Gry Lyngbakke", "left": True}
 
@@ -61,8 +58,8 @@ def test_names_stay_after_people_leave(client: TestClient, staff: str,
 def test_a_correction_shows_what_it_replaced(client: TestClient, staff: str,
                                             registered: str) -> None:
     """The correction entry carries the contact as first logged."""
-    logged = _post(client, f"/companies/{registered}/contacts", contact(staff, summary="wrong"))
-    fixed = _post(client, f"/companies/{registered}/contacts/{logged['id']}/corrections",
+    logged = post(client, f"/companies/{registered}/contacts", contact(staff, summary="wrong"))
+    fixed = post(client, f"/companies/{registered}/contacts/{logged['id']}/corrections",
                   contact(staff, summary="right", reason="typo"))
     entry = _timeline(client, fixed["position"])["entries"][0]
     assert (entry["kind"], entry["data"]["summary"]) == ("contact_corrected", "right")
@@ -74,7 +71,7 @@ def test_pages_cover_the_timeline_once_newest_first(client: TestClient, staff: s
     """Following next_cursor visits every entry exactly once, in descending position."""
     last = 0
     for n in range(7):
-        last = _post(client, f"/companies/{registered}/contacts",
+        last = post(client, f"/companies/{registered}/contacts",
                      contact(staff, summary=f"call {n}"))["position"]
     seen: list[int] = []
     cursor = None
@@ -91,11 +88,11 @@ def test_pages_cover_the_timeline_once_newest_first(client: TestClient, staff: s
 def test_filters_by_kind_actor_and_business_date(client: TestClient, staff: str,
                                                  registered: str) -> None:
     """kind, actor and from/to (business dates) narrow the timeline."""
-    other: str = _post(client, "/staff", {"name": "Ole Engdahl", "municipality": "165",
+    other: str = post(client, "/staff", {"name": "Ole Engdahl", "municipality": "165",
                                           "unit": "business_unit"})["id"]
     old = (NOW - timedelta(days=40)).isoformat()
-    _post(client, f"/companies/{registered}/contacts", contact(staff, occurred_at=old))
-    last = _post(client, f"/companies/{registered}/contacts", contact(other))["position"]
+    post(client, f"/companies/{registered}/contacts", contact(staff, occurred_at=old))
+    last = post(client, f"/companies/{registered}/contacts", contact(other))["position"]
     by_other = _timeline(client, last, actor=other)["entries"]
     assert [e["actor"]["name"] for e in by_other] == ["Ole Engdahl"]
     recent = _timeline(client, last, kind="contact_logged",
@@ -115,7 +112,7 @@ def test_search_by_cvr_or_name_ignores_case_and_danish_letters(
     client: TestClient, staff: str,
 ) -> None:
     """København, kobenhavn and KOEBENHAVN find the same company; CVR finds it too."""
-    answer = _post(client, "/companies", {"cvr": CVR, "name": "Københavns Glarmester ApS",
+    answer = post(client, "/companies", {"cvr": CVR, "name": "Københavns Glarmester ApS",
                                           "municipality": "165", "by": staff})
     for q in ("København", "kobenhavn", "KOEBENHAVN", "glarm", "DK 1374 8136"):
         r = client.get("/companies", params={"q": q, "min_position": answer["position"]})
@@ -126,9 +123,9 @@ def test_search_by_cvr_or_name_ignores_case_and_danish_letters(
 
 def test_search_is_scoped_by_municipality(client: TestClient, staff: str) -> None:
     """municipality= keeps only that municipality's companies."""
-    _post(client, "/companies", {"cvr": CVR, "name": "Glans ApS", "municipality": "165",
+    post(client, "/companies", {"cvr": CVR, "name": "Glans ApS", "municipality": "165",
                                  "by": staff})
-    last = _post(client, "/companies", {"cvr": "24256790", "name": "Glans Nord ApS",
+    last = post(client, "/companies", {"cvr": "24256790", "name": "Glans Nord ApS",
                                         "municipality": "147", "by": staff})["position"]
     r = client.get("/companies", params={"q": "glans", "municipality": "147",
                                          "min_position": last})
@@ -158,7 +155,7 @@ def test_a_read_model_that_stays_behind_is_503_naming_it(
         raise RuntimeError("stuck")
 
     broken.apply = stuck  # type: ignore[method-assign,assignment]  # nor together
-    answer = _post(client, f"/companies/{registered}/contacts", contact(staff))
+    answer = post(client, f"/companies/{registered}/contacts", contact(staff))
     r = client.get(f"/companies/{registered}", params={"min_position": answer["position"]})
     assert_problem(r, 503, f"the overview view has not reached position {answer['position']}")
 
@@ -188,10 +185,10 @@ def test_a_rebuild_from_zero_equals_the_incremental_view(
     client: TestClient, staff: str, registered: str, services: Services,
 ) -> None:
     """Processing the log again into a new generation gives identical rows."""
-    logged = _post(client, f"/companies/{registered}/contacts", contact(staff))
-    _post(client, f"/companies/{registered}/contacts/{logged['id']}/corrections",
+    logged = post(client, f"/companies/{registered}/contacts", contact(staff))
+    post(client, f"/companies/{registered}/contacts/{logged['id']}/corrections",
           contact(staff, reason="typo"))
-    last = _post(client, f"/staff/{staff}/leave", {"left_on": NOW.date().isoformat()})
+    last = post(client, f"/staff/{staff}/leave", {"left_on": NOW.date().isoformat()})
     assert services.projections is not None
     assert services.projections.wait_for(last["position"], 5)
     for runner in services.projections.runners:
@@ -210,7 +207,7 @@ def test_readyz_and_metrics_show_each_read_model_and_its_lag(
     client: TestClient, staff: str, registered: str, services: Services,
 ) -> None:
     """Positions and lag per read model, in /readyz and in Prometheus format."""
-    answer = _post(client, f"/companies/{registered}/contacts", contact(staff))
+    answer = post(client, f"/companies/{registered}/contacts", contact(staff))
     assert services.projections is not None
     assert services.projections.wait_for(answer["position"], 5)
     ready = client.get("/readyz").json()
@@ -229,13 +226,13 @@ def test_a_rebuild_swaps_in_while_the_runner_keeps_following(
     client: TestClient, staff: str, registered: str, services: Services,
 ) -> None:
     """After `rebuild timeline`, new work appears in the new generation's timeline."""
-    first = _post(client, f"/companies/{registered}/contacts", contact(staff, summary="one"))
+    first = post(client, f"/companies/{registered}/contacts", contact(staff, summary="one"))
     assert services.projections is not None
     assert services.projections.wait_for(first["position"], 5)
     runner = rebuild(services.app, services.views, "timeline", lambda _: None)
     assert services.views.active_generation("timeline") == (runner.generation,
                                                            first["position"])
-    second = _post(client, f"/companies/{registered}/contacts", contact(staff, summary="two"))
+    second = post(client, f"/companies/{registered}/contacts", contact(staff, summary="two"))
     page = _timeline(client, second["position"])
     assert [e["data"].get("summary") for e in page["entries"][:2]] == ["two", "one"]
 
@@ -270,7 +267,7 @@ def test_one_failing_read_model_does_not_stop_the_others(
         raise RuntimeError("poison event")
 
     broken.projection.process = fail  # type: ignore[method-assign,assignment]  # handlers fail
-    answer = _post(client, f"/companies/{registered}/contacts", contact(staff))
+    answer = post(client, f"/companies/{registered}/contacts", contact(staff))
     assert services.projections.wait_for(answer["position"], 5, "timeline")
     assert _timeline(client, answer["position"])["entries"][0]["position"] == answer["position"]
     views = {v["name"]: v for v in client.get("/readyz").json()["views"]}
@@ -280,7 +277,7 @@ def test_one_failing_read_model_does_not_stop_the_others(
 
 def test_date_filters_are_danish_days(client: TestClient, staff: str, registered: str) -> None:
     """A contact at 00:30 on 2 May in Copenhagen (1 May in UTC) is on 2 May."""
-    answer = _post(client, f"/companies/{registered}/contacts",
+    answer = post(client, f"/companies/{registered}/contacts",
                    contact(staff, occurred_at="2026-05-02T00:30:00+02:00"))
     on_2nd = _timeline(client, answer["position"], **{"from": "2026-05-02", "to": "2026-05-02"})
     on_1st = _timeline(client, answer["position"], **{"from": "2026-05-01", "to": "2026-05-01"})
@@ -295,20 +292,20 @@ def test_a_one_pass_rebuild_of_every_read_model_equals_the_incremental_views(
     """`rebuild all` (one pass, rows folded per batch, COPY on PostgreSQL) gives the rows
     that event-by-event processing gave, in small and in large batches."""
     c = f"/companies/{registered}"
-    _post(client, f"{c}/contact-person", {"staff_id": staff, "reason": "first", "by": staff})
+    post(client, f"{c}/contact-person", {"staff_id": staff, "reason": "first", "by": staff})
     for n in range(20):
-        logged = _post(client, f"{c}/contacts", contact(staff, summary=f"call {n}"))
-    _post(client, f"{c}/contacts/{logged['id']}/corrections", contact(staff, reason="typo"))
-    opening = _post(client, f"{c}/openings", {"title": "H", "hours_per_week": 20,
+        logged = post(client, f"{c}/contacts", contact(staff, summary=f"call {n}"))
+    post(client, f"{c}/contacts/{logged['id']}/corrections", contact(staff, reason="typo"))
+    opening = post(client, f"{c}/openings", {"title": "H", "hours_per_week": 20,
                                               "placement_kinds": ["ordinary"], "by": staff})
-    _post(client, f"{c}/openings/{opening['id']}/close", {"by": staff})
-    placement = _post(client, f"{c}/placements", {
+    post(client, f"{c}/openings/{opening['id']}/close", {"by": staff})
+    placement = post(client, f"{c}/placements", {
         "candidate_id": str(uuid.uuid4()), "kind": "internship", "hours_per_week": 20,
         "starts_on": (NOW - timedelta(days=9)).date().isoformat(), "by": staff})
-    _post(client, f"{c}/placements/{placement['id']}/changes", {
+    post(client, f"{c}/placements/{placement['id']}/changes", {
         "effective_on": NOW.date().isoformat(), "kind": "wage_subsidy", "hours_per_week": 25,
         "by": staff})
-    last = _post(client, f"/staff/{staff}/leave", {"left_on": NOW.date().isoformat()})
+    last = post(client, f"/staff/{staff}/leave", {"left_on": NOW.date().isoformat()})
     assert services.projections is not None
     assert services.projections.wait_for(last["position"], 5)
     before = {r.projection.name: r.generation for r in services.projections.runners}
@@ -332,10 +329,10 @@ def test_what_is_written_while_a_rebuild_swaps_reaches_its_summaries(
     catch-up, which counts the summaries again for them as a worker does (here no
     worker runs: the rebuild alone applies them)."""
     c = f"/companies/{registered}"
-    placement = _post(client, f"{c}/placements", {
+    placement = post(client, f"{c}/placements", {
         "candidate_id": str(uuid.uuid4()), "kind": "ordinary", "hours_per_week": 20,
         "starts_on": NOW.date().isoformat(), "by": staff})["id"]
-    first = _post(client, f"{c}/follow-ups", {
+    first = post(client, f"{c}/follow-ups", {
         "placement_id": placement, "due_on": (NOW + timedelta(days=3)).date().isoformat(),
         "by": staff})
     assert services.projections is not None
@@ -345,9 +342,9 @@ def test_what_is_written_while_a_rebuild_swaps_reaches_its_summaries(
     def activate_and_write(cls: Any, generation: int) -> None:
         activate(cls, generation)
         if not written:
-            written.append(_post(client, f"{c}/follow-ups/{first['id']}/complete", {
+            written.append(post(client, f"{c}/follow-ups/{first['id']}/complete", {
                 "held_on": NOW.date().isoformat(), "status": "on_track", "by": staff}))
-            written.append(_post(client, f"{c}/follow-ups", {
+            written.append(post(client, f"{c}/follow-ups", {
                 "placement_id": placement,
                 "due_on": (NOW + timedelta(days=5)).date().isoformat(), "by": staff}))
 

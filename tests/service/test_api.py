@@ -18,22 +18,15 @@ from fastapi.testclient import TestClient
 
 from domain.values import company_id
 from services.http.container import Services
+from tests.support.api import CVR, assert_problem, contact
 
-CVR = "13748136"
+pytestmark = pytest.mark.stores  # rerun on SQLite and PostgreSQL by `make integration`
+
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-def contact(staff: str, **extra: Any) -> dict[str, Any]:
-    return {"by": staff, "channel": "phone", "occurred_at": NOW.isoformat(),
-            "summary": "Talked about an opening", "topics": ["rekruttering"], **extra}
 
 
-def assert_problem(r: Any, status: int, detail_part: str) -> None:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == "application/problem+json"
-    body = r.json()
-    assert body["status"] == status
-    assert detail_part in body["detail"]
 
 
 def events_of(services: Services, cvr: str = CVR) -> list[Any]:

@@ -17,7 +17,7 @@ from structlog.testing import capture_logs
 from infra.settings import Settings
 from services.api import candidates, schemas
 from services.app import create_app
-from tests.conftest import open_services
+from tests.support.services import open_services
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)

@@ -17,11 +17,10 @@ from infra.settings import Settings
 from projections.state import CompanyHistory
 from services.http.container import Services
 from services.read.db import SNAPSHOTS
-from tests.conftest import acting_client, open_services
+from tests.support.api import contact, post
+from tests.support.services import acting_client, open_services
 from tests.support.state_oracle import fold_state
-from tests.unit.test_api import contact
-from tests.unit.test_projection_properties import CVRS, NOW, World
-from tests.unit.test_reads import _post
+from tests.support.world import CVRS, NOW, World
 
 
 def _business_days(events: list[Any]) -> list[date]:
@@ -87,6 +86,7 @@ def test_state_from_snapshots_equals_the_full_fold(data: st.DataObject, every: i
         services.close()
 
 
+@pytest.mark.stores
 def test_a_later_read_folds_only_the_events_after_the_nearest_snapshot(
     client: TestClient, staff: str, registered: str, services: Services,
     monkeypatch: pytest.MonkeyPatch,
@@ -94,7 +94,7 @@ def test_a_later_read_folds_only_the_events_after_the_nearest_snapshot(
     """With a snapshot every 3 events, a read at version 7 starts from version 6."""
     services.snapshots.every = 3
     for n in range(6):
-        _post(client, f"/companies/{registered}/contacts", contact(staff, summary=f"c{n}"))
+        post(client, f"/companies/{registered}/contacts", contact(staff, summary=f"c{n}"))
     assert client.get(f"/companies/{registered}/state").json()["version"] == 7
     asked: list[int | None] = []
     real = services.app.events.get

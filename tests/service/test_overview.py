@@ -17,8 +17,9 @@ from projections.registry import PROJECTIONS
 from services.http.container import Services
 from services.read.db import ViewDb, create_views, prefix_of
 from services.read.runner import ProjectionRunner
-from tests.unit.test_api import assert_problem, contact
-from tests.unit.test_reads import _post
+from tests.support.api import assert_problem, consultant, contact, post
+
+pytestmark = pytest.mark.stores  # rerun on SQLite and PostgreSQL by `make integration`
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 TODAY = NOW.date()
@@ -31,21 +32,17 @@ def _overview(client: TestClient, cvr: str, position: int) -> dict[str, Any]:
     return body
 
 
-def _consultant(client: TestClient, name: str) -> str:
-    staff_id: str = _post(client, "/staff", {"name": name, "municipality": "165",
-                                             "unit": "job_centre"})["id"]
-    return staff_id
 
 
 def test_handover_history_survives_the_first_contact_person_leaving(
     client: TestClient, staff: str, registered: str,
 ) -> None:
     """The current contact person, and before them the one who left, with the note."""
-    heir = _consultant(client, "Ingrid Havgaard")
+    heir = consultant(client, "Ingrid Havgaard")
     c = f"/companies/{registered}/contact-person"
-    _post(client, c, {"staff_id": staff, "reason": "first", "by": staff})
-    _post(client, f"/staff/{staff}/leave", {"left_on": TODAY.isoformat()})
-    last = _post(client, c, {"staff_id": heir, "reason": "left", "by": heir,
+    post(client, c, {"staff_id": staff, "reason": "first", "by": staff})
+    post(client, f"/staff/{staff}/leave", {"left_on": TODAY.isoformat()})
+    last = post(client, c, {"staff_id": heir, "reason": "left", "by": heir,
                              "handover_note": "Calls before 10"})["position"]
     o = _overview(client, registered, last)
     assert o["contact_person"]["person"]["name"] == "Ingrid Havgaard"
@@ -59,8 +56,8 @@ def test_too_many_contacts_by_too_many_people_raise_a_coordination_warning(
     client: TestClient, staff: str, registered: str,
 ) -> None:
     """Contacts over the company's own monthly cap, from several people, are flagged."""
-    others = [_consultant(client, n) for n in ("Ulla Bakkedal", "Leif Mosekilde")]
-    _post(client, f"/companies/{registered}/contact-person",
+    others = [consultant(client, n) for n in ("Ulla Bakkedal", "Leif Mosekilde")]
+    post(client, f"/companies/{registered}/contact-person",
           {"staff_id": staff, "reason": "first", "by": staff})
     r = client.put(f"/companies/{registered}/contact-preference",
                    json={"max_contacts_per_month": 2, "by": staff})
@@ -68,7 +65,7 @@ def test_too_many_contacts_by_too_many_people_raise_a_coordination_warning(
     last = 0
     for who, days in ((staff, 2), (others[0], 10), (others[1], 20), (staff, 45)):
         when = (NOW - timedelta(days=days)).isoformat()
-        last = _post(client, f"/companies/{registered}/contacts",
+        last = post(client, f"/companies/{registered}/contacts",
                      contact(who, occurred_at=when))["position"]
     coordination = _overview(client, registered, last)["coordination"]
     assert coordination == {
@@ -81,22 +78,22 @@ def test_too_many_contacts_by_too_many_people_raise_a_coordination_warning(
 def test_work_in_progress_is_listed(client: TestClient, staff: str, registered: str) -> None:
     """Open openings, referrals awaiting an answer, placements and their follow-ups."""
     c = f"/companies/{registered}"
-    opening = _post(client, f"{c}/openings", {
+    opening = post(client, f"{c}/openings", {
         "title": "Helper", "hours_per_week": 20, "placement_kinds": ["ordinary"],
         "by": staff})["id"]
-    closed = _post(client, f"{c}/openings", {
+    closed = post(client, f"{c}/openings", {
         "title": "Old", "hours_per_week": 20, "placement_kinds": ["ordinary"], "by": staff})["id"]
-    _post(client, f"{c}/openings/{closed}/close", {"by": staff})
-    waiting = _post(client, f"{c}/referrals", {
+    post(client, f"{c}/openings/{closed}/close", {"by": staff})
+    waiting = post(client, f"{c}/referrals", {
         "opening_id": opening, "candidate_id": str(uuid.uuid4()), "by": staff,
         "health_clarified_on": TODAY.isoformat()})["id"]
-    placement = _post(client, f"{c}/placements", {
+    placement = post(client, f"{c}/placements", {
         "candidate_id": str(uuid.uuid4()), "kind": "flex_job", "hours_per_week": 15,
         "starts_on": (TODAY - timedelta(days=60)).isoformat(), "by": staff})["id"]
-    overdue = _post(client, f"{c}/follow-ups", {
+    overdue = post(client, f"{c}/follow-ups", {
         "placement_id": placement, "due_on": (TODAY - timedelta(days=3)).isoformat(),
         "by": staff})["id"]
-    last = _post(client, f"{c}/follow-ups", {
+    last = post(client, f"{c}/follow-ups", {
         "placement_id": placement, "due_on": (TODAY + timedelta(days=5)).isoformat(),
         "by": staff})
     o = _overview(client, registered, last["position"])
@@ -124,7 +121,7 @@ def test_long_lists_show_their_first_entries_and_totals_and_page_through_the_res
     c = f"/companies/{registered}"
     ids, last = [], 0
     for days in (30, 20, 10):
-        answer = _post(client, f"{c}/placements", {
+        answer = post(client, f"{c}/placements", {
             "candidate_id": str(uuid.uuid4()), "kind": "ordinary", "hours_per_week": 30,
             "starts_on": (TODAY - timedelta(days=days)).isoformat(), "by": staff})
         ids.append(answer["id"])
@@ -158,17 +155,17 @@ def test_follow_ups_due_and_overdue_are_totalled_as_scheduled_and_completed(
     gone; the summary is what counting the follow-ups gives; an upgrade that brings the
     summary to a read model that has none fills it."""
     c = f"/companies/{registered}"
-    placement = _post(client, f"{c}/placements", {
+    placement = post(client, f"{c}/placements", {
         "candidate_id": str(uuid.uuid4()), "kind": "ordinary", "hours_per_week": 30,
         "starts_on": (TODAY - timedelta(days=30)).isoformat(), "by": staff})["id"]
     due: dict[int, list[str]] = {}
     for days in (-3, -3, 0, 5, 5, 20):
-        due.setdefault(days, []).append(_post(client, f"{c}/follow-ups", {
+        due.setdefault(days, []).append(post(client, f"{c}/follow-ups", {
             "placement_id": placement, "due_on": (TODAY + timedelta(days=days)).isoformat(),
             "by": staff})["id"])
     last = 0
     for follow_up in (due[-3][0], due[0][0]):
-        last = _post(client, f"{c}/follow-ups/{follow_up}/complete", {
+        last = post(client, f"{c}/follow-ups/{follow_up}/complete", {
             "held_on": TODAY.isoformat(), "status": "on_track", "by": staff})["position"]
 
     def totals() -> tuple[int, int, int, int]:

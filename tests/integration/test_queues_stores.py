@@ -1,5 +1,0 @@
-"""The work-list cases again, on SQLite and on a real PostgreSQL."""
-
-from __future__ import annotations
-
-from tests.unit.test_queues import *  # noqa: F403  (the same cases, other stores)

@@ -1,5 +1,0 @@
-"""The read cases again, on SQLite and on a real PostgreSQL."""
-
-from __future__ import annotations
-
-from tests.unit.test_reads import *  # noqa: F403  (the same cases, other stores)
