@@ -1,5 +1,5 @@
-"""The company page's short forms: each builds its command with the same use case the
-API's route runs (services.write.companies), validated by the API's request schema.
+"""The company page's short forms: each builds its command as the API's route does
+(services/api/company_requests.py), validated by the API's request schema.
 
 A form carries an Idempotency-Key made when it was rendered, so pressing the button
 twice records one event; after saving, the page is shown at the command's log
@@ -23,7 +23,9 @@ from starlette.datastructures import FormData
 
 from domain.errors import CompanyNotFoundError, DomainError
 from infra.clock import COPENHAGEN
+from services.api import company_requests as make
 from services.api import schemas as s
+from services.api.company_requests import On
 from services.errors import ServiceError
 from services.http.access import STAFF, Scope, acting_staff, allow
 from services.http.auth import Principal, Role
@@ -35,23 +37,11 @@ from services.web.company import company_page
 from services.web.i18n import translate
 from services.web.render import language
 from services.web.signin import safe_next
-from services.write import companies as use
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 
 
-@dataclass(frozen=True)
-class Filled:
-    """A form's context: the company, who records it, the form's path id, the clock."""
-
-    cvr: str
-    by: UUID
-    item_id: UUID  # what the form names by id (a placement, ...), else a new id
-    now: datetime
-    may_reassign: bool
-
-
-Make = Callable[[Any, Filled], Builder]
+Make = Callable[[Any, On], Builder]
 
 
 @dataclass(frozen=True)
@@ -65,78 +55,17 @@ class Action:
     fixed: tuple[tuple[str, str], ...] = ()
 
 
-def _log_contact(b: s.LogContact, f: Filled) -> Builder:
-    return lambda claim, version: use.log_contact(
-        cvr=f.cvr, by=f.by, contact_id=f.item_id, channel=b.channel,
-        occurred_at=b.occurred_at, summary=b.summary, topics=b.topics, now=f.now,
-        claim=claim, expected_version=version)
-
-
-def _register_opening(b: s.RegisterOpening, f: Filled) -> Builder:
-    return lambda claim, version: use.register_opening(
-        cvr=f.cvr, by=f.by, opening_id=f.item_id, title=b.title,
-        carved_out_tasks=b.carved_out_tasks, hours_per_week=b.hours_per_week,
-        placement_kinds=b.placement_kinds, requirements=b.requirements,
-        positions=b.positions, claim=claim, expected_version=version)
-
-
-def _refer_candidate(b: s.ReferCandidate, f: Filled) -> Builder:
-    return lambda claim, version: use.refer_candidate(
-        cvr=f.cvr, by=f.by, referral_id=f.item_id, opening_id=b.opening_id,
-        candidate_id=b.candidate_id, health_clarified_on=b.health_clarified_on,
-        motivation_clarified_on=b.motivation_clarified_on, now=f.now, claim=claim,
-        expected_version=version)
-
-
-def _start_placement(b: s.StartPlacement, f: Filled) -> Builder:
-    return lambda claim, version: use.start_placement(
-        cvr=f.cvr, by=f.by, placement_id=f.item_id, candidate_id=b.candidate_id,
-        referral_id=b.referral_id, kind=b.kind, hours_per_week=b.hours_per_week,
-        starts_on=b.starts_on, claim=claim, expected_version=version)
-
-
-def _change_placement(b: s.ChangePlacement, f: Filled) -> Builder:
-    return lambda claim, version: use.change_placement(
-        cvr=f.cvr, by=f.by, placement_id=f.item_id, effective_on=b.effective_on,
-        kind=b.kind, hours_per_week=b.hours_per_week, claim=claim, expected_version=version)
-
-
-def _end_placement(b: s.EndPlacement, f: Filled) -> Builder:
-    return lambda claim, version: use.end_placement(
-        cvr=f.cvr, by=f.by, placement_id=f.item_id, ends_on=b.ends_on, reason=b.reason,
-        now=f.now, claim=claim, expected_version=version)
-
-
-def _schedule_follow_up(b: s.ScheduleFollowUp, f: Filled) -> Builder:
-    return lambda claim, version: use.schedule_follow_up(
-        cvr=f.cvr, by=f.by, follow_up_id=f.item_id, placement_id=b.placement_id,
-        due_on=b.due_on, claim=claim, expected_version=version)
-
-
-def _complete_follow_up(b: s.CompleteFollowUp, f: Filled) -> Builder:
-    return lambda claim, version: use.complete_follow_up(
-        cvr=f.cvr, by=f.by, follow_up_id=f.item_id, held_on=b.held_on, status=b.status,
-        now=f.now, claim=claim, expected_version=version)
-
-
-def _hand_over(b: s.AssignContactPerson, f: Filled) -> Builder:
-    return lambda claim, version: use.assign_contact_person(
-        cvr=f.cvr, by=f.by, staff_id=b.staff_id, reason=b.reason,
-        handover_note=b.handover_note, may_reassign=f.may_reassign, claim=claim,
-        expected_version=version)
-
-
 ACTIONS: dict[str, Action] = {
-    "log_contact": Action(s.LogContact, _log_contact, lists=("topics",)),
-    "register_opening": Action(s.RegisterOpening, _register_opening,
+    "log_contact": Action(s.LogContact, make.log_contact, lists=("topics",)),
+    "register_opening": Action(s.RegisterOpening, make.register_opening,
                                lists=("placement_kinds", "carved_out_tasks")),
-    "refer_candidate": Action(s.ReferCandidate, _refer_candidate),
-    "start_placement": Action(s.StartPlacement, _start_placement),
-    "change_placement": Action(s.ChangePlacement, _change_placement, "placement_id"),
-    "end_placement": Action(s.EndPlacement, _end_placement, "placement_id"),
-    "schedule_follow_up": Action(s.ScheduleFollowUp, _schedule_follow_up),
-    "complete_follow_up": Action(s.CompleteFollowUp, _complete_follow_up, "follow_up_id"),
-    "hand_over": Action(s.AssignContactPerson, _hand_over, fixed=(("reason", "handover"),)),
+    "refer_candidate": Action(s.ReferCandidate, make.refer_candidate),
+    "start_placement": Action(s.StartPlacement, make.start_placement),
+    "change_placement": Action(s.ChangePlacement, make.change_placement, "placement_id"),
+    "end_placement": Action(s.EndPlacement, make.end_placement, "placement_id"),
+    "schedule_follow_up": Action(s.ScheduleFollowUp, make.schedule_follow_up),
+    "complete_follow_up": Action(s.CompleteFollowUp, make.complete_follow_up, "follow_up_id"),
+    "hand_over": Action(s.AssignContactPerson, make.assign_contact_person, fixed=(("reason", "handover"),)),
 }
 _SKIP = {"csrf_token", "idempotency_key", "next"}
 
@@ -200,9 +129,9 @@ async def record(
         path_id = _path_id(values, chosen, errors, lang)
         ctx = CommandContext(request, Response(), svc, key, None)
         ctx.who = who
-        filled = Filled(cvr, acting_staff(who, getattr(body, "by", None)), path_id,
-                        ctx.now(), who.role is Role.TEAM_LEAD)
-        answer = await ctx.run(chosen.make(body, filled), body)
+        on = On(cvr, acting_staff(who, getattr(body, "by", None)), ctx.now(),
+                who.role is Role.TEAM_LEAD, path_id)
+        answer = await ctx.run(chosen.make(body, on), body)
     except ValidationError as error:
         errors.update(_field_errors(error, lang))
     except (DomainError, ServiceError) as error:
