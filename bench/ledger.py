@@ -39,7 +39,7 @@ from services.audit.seal import Sealer
 from services.audit.verify import verify_stored
 from services.bootstrap import migrate
 from services.eventstore import open_application
-from services.read.db import ViewDb
+from services.read.db import ProjectionDb
 
 console = Console()
 app_cli = typer.Typer(add_completion=False)
@@ -47,7 +47,7 @@ app_cli = typer.Typer(add_completion=False)
 
 def _measure(settings: Settings, what: str, contract_id: uuid.UUID) -> dict[str, float]:
     """One measurement in this process: events/s and peak RSS (MB)."""
-    app, views = open_application(settings), ViewDb(settings)
+    app, views = open_application(settings), ProjectionDb(settings)
     head = app.last_position()
     started = time.perf_counter()
     if what == "raw":
@@ -87,7 +87,7 @@ def main(
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     settings = Settings(database_url=url, postgres_schema=schema, log_level="warning")
     migrate(settings)
-    app, views = open_application(settings), ViewDb(settings)
+    app, views = open_application(settings), ProjectionDb(settings)
     try:
         write_log(app, events, companies)
         today = date.today()

@@ -38,7 +38,7 @@ from domain.values import StaffRole, Unit
 from infra.settings import Settings
 from services.bootstrap import migrate
 from services.eventstore import open_application
-from services.read.db import ViewDb
+from services.read.db import ProjectionDb
 
 console = Console()
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -193,7 +193,7 @@ def main(
     # The same API without state snapshots, for the ratio.
     unsnapped = _serve([*cli, "serve", "--port", str(bare_port)],
                        {**env, "CASEBOOK_STATE_SNAPSHOT_EVERY": "0"}, bare_port)
-    views = ViewDb(settings)
+    views = ProjectionDb(settings)
     try:
         while any((views.active_generation(n) or (0, 0))[1] < head
                   for n in ("directory", "overview", "timeline")):

@@ -39,7 +39,7 @@ from projections.registry import PROJECTIONS
 from services.bootstrap import migrate
 from services.cli.demo import valid_cvr
 from services.eventstore import CasebookApplication, open_application
-from services.read.db import ViewDb
+from services.read.db import ProjectionDb
 from services.read.rebuild import rebuild_all
 from services.read.rebuild_parts import PartDone
 
@@ -165,7 +165,7 @@ def main(
     configure_logging(settings)
     migrate(settings)
     app = open_application(settings)
-    views = ViewDb(settings)
+    views = ProjectionDb(settings)
     try:
         head = app.last_position() if keep else 0
         if head:

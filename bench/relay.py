@@ -49,7 +49,7 @@ from infra.settings import Settings
 from services.bootstrap import migrate
 from services.eventstore import open_application
 from services.feed.relay import Relay
-from services.read.db import ViewDb
+from services.read.db import ProjectionDb
 
 console = Console()
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -67,7 +67,7 @@ def relay_once(url: str, schema: str, nats_url: str, stream: str) -> None:
     """(child) Relay the whole log once; print events/s and peak RSS as JSON."""
     settings = _settings(url, schema, nats_url, stream)
     app = open_application(settings)
-    views = ViewDb(settings)
+    views = ProjectionDb(settings)
     head = app.last_position()
     relay = Relay(app, views, settings)
 
@@ -147,7 +147,7 @@ def _messages(settings: Settings) -> Prepared:
     """The whole log as the relay publishes it (subject, headers, data), read before
     any clock starts."""
     app = open_application(settings)
-    relay = Relay(app, ViewDb(settings), settings)
+    relay = Relay(app, ProjectionDb(settings), settings)
     messages: list[Outgoing] = []
     while batch := relay._read(messages[-1].position if messages else 0):
         messages.extend(batch)

@@ -36,7 +36,7 @@ from services.bootstrap import migrate
 from services.eventstore import open_application
 from services.http.auth import Role, mint_token
 from services.http.session import SESSION_COOKIE
-from services.read.db import ViewDb
+from services.read.db import ProjectionDb
 
 console = Console()
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -88,7 +88,7 @@ def main(
                               stderr=subprocess.DEVNULL)
     port = _free_port()
     server = _serve([*cli, "serve", "--port", str(port)], env, port)
-    views = ViewDb(settings)
+    views = ProjectionDb(settings)
     base = f"http://127.0.0.1:{port}"
     token = mint_token(settings, subject=str(staff.id), role=Role.CONSULTANT,
                        municipalities=["165"])

@@ -17,8 +17,8 @@ from services.feed.positions import create_relay_table
 from services.feed.relay import Relay
 from services.http.auth import TokenVerifier, check_production_keys
 from services.http.container import Services
-from services.read.db import ViewDb, create_views
-from services.read.progress import ViewWatcher
+from services.read.db import ProjectionDb, create_views
+from services.read.progress import ProjectionWatcher
 from services.read.projector import ProjectionService
 from services.read.snapshots import StateSnapshots
 from services.write.committer import GroupCommitter
@@ -33,21 +33,21 @@ def migrate(settings: Settings) -> None:
         open_vault(settings, app, kek=bytes(32)).create_tables()  # tables need no key
         app.close()
         if settings.backend != "memory":  # an in-memory store gets its views when opened
-            views = ViewDb(settings)
+            views = ProjectionDb(settings)
             create_tables(views)
             views.close()
 
     with_migrate_lock(settings, create)
 
 
-def create_tables(views: ViewDb) -> None:
+def create_tables(views: ProjectionDb) -> None:
     """The tables beside the event store: read models, the seal, the relay's position."""
     create_views(views)
     create_seal(views)
     create_relay_table(views)
 
 
-def projection_service(app: CasebookApplication, views: ViewDb,
+def projection_service(app: CasebookApplication, views: ProjectionDb,
                        settings: Settings) -> ProjectionService:
     """The projection workers, with the seal as one more follower of the log."""
     sealer = Sealer(app, views, postgres=settings.backend == "postgres")
@@ -68,7 +68,7 @@ def build_services(settings: Settings, *, run_projections: bool | None = None,
             "run `casebook migrate` first"
         )
     app = open_application(settings)
-    views = ViewDb(settings)
+    views = ProjectionDb(settings)
     if settings.backend == "memory":
         create_tables(views)
     if run_projections is None:
@@ -89,7 +89,7 @@ def build_services(settings: Settings, *, run_projections: bool | None = None,
         relay.start()
     watcher = None
     if projections is None and settings.backend == "postgres":
-        watcher = ViewWatcher(views, settings)
+        watcher = ProjectionWatcher(views, settings)
     snapshots = StateSnapshots(app, views, settings.state_snapshot_every)
     return Services(settings=settings, app=app, committer=committer, views=views,
                     vault=open_vault(settings, app), verifier=TokenVerifier(settings),

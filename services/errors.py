@@ -40,7 +40,7 @@ class ShuttingDownError(ServiceError):
     """The service is stopping and takes no more commands."""
 
 
-class ViewBehindError(ServiceError):
+class ProjectionBehindError(ServiceError):
     """A read model has not yet reached the position a read asked for."""
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from services.http.access import READERS, Scope, allow
 from services.http.auth import Principal
 from services.http.reading import reading
+from services.read.projections_at import ProjectionsAt
 from services.read.queries import overview as overviews
 from services.read.queries.overview import (
     ITEMS,
@@ -19,10 +20,9 @@ from services.read.queries.overview import (
     OverviewList,
     OverviewRead,
 )
-from services.read.views_at import ViewsAt
 
 router = APIRouter(tags=["reads"])
-Overviews = Annotated[ViewsAt, Depends(reading(*OVERVIEW_VIEWS))]
+Overviews = Annotated[ProjectionsAt, Depends(reading(*OVERVIEW_VIEWS))]
 Reader = Annotated[Principal, allow(*READERS, scope=Scope.COMPANY)]
 
 

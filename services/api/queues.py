@@ -16,6 +16,7 @@ from services.http.access import (
 )
 from services.http.auth import Principal, Role
 from services.http.reading import reading
+from services.read.projections_at import ProjectionsAt
 from services.read.queries import worklists
 from services.read.queries.worklists import (
     WORKLIST_VIEWS,
@@ -23,11 +24,10 @@ from services.read.queries.worklists import (
     Orphan,
     PersonsFollowUps,
 )
-from services.read.views_at import ViewsAt
 
 router = APIRouter(tags=["reads"])
 Municipality = Annotated[str | None, Query(pattern=r"^\d{3}$")]
-Both = Annotated[ViewsAt, Depends(reading(*WORKLIST_VIEWS))]
+Both = Annotated[ProjectionsAt, Depends(reading(*WORKLIST_VIEWS))]
 
 
 @router.get("/staff/{staff_id}/caseload")

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from services.http.access import READERS, Scope, allow, visible_municipalities
 from services.http.auth import Principal
 from services.http.reading import reading
+from services.read.projections_at import ProjectionsAt
 from services.read.queries import search
 from services.read.queries.search import CompanyHit
 from services.read.queries.timeline import (
@@ -19,7 +20,6 @@ from services.read.queries.timeline import (
     TimelinePage,
     timeline_page_async,
 )
-from services.read.views_at import ViewsAt
 
 router = APIRouter(tags=["reads"])
 
@@ -27,7 +27,7 @@ router = APIRouter(tags=["reads"])
 @router.get("/companies")
 def search_companies(
     who: Annotated[Principal, allow(*READERS)],
-    at: Annotated[ViewsAt, Depends(reading("directory"))],
+    at: Annotated[ProjectionsAt, Depends(reading("directory"))],
     q: Annotated[str, Query(max_length=100, description="CVR or part of the name")] = "",
     municipality: Annotated[str | None, Query(pattern=r"^\d{3}$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -40,7 +40,7 @@ def search_companies(
 async def timeline(
     cvr: str,
     who: Annotated[Principal, allow(*READERS, scope=Scope.COMPANY)],
-    at: Annotated[ViewsAt, Depends(reading(*TIMELINE_VIEWS))],
+    at: Annotated[ProjectionsAt, Depends(reading(*TIMELINE_VIEWS))],
     kind: Annotated[str | None, Query(max_length=60, description="e.g. contact_logged")] = None,
     actor: Annotated[str | None, Query(max_length=40, description="staff id")] = None,
     from_: Annotated[date | None, Query(alias="from")] = None,

@@ -10,7 +10,7 @@ from uuid import UUID
 from services.audit.ledger import evaluate_contract
 from services.audit.seal import Sealer
 from services.eventstore import CasebookApplication
-from services.read.db import ViewDb
+from services.read.db import ProjectionDb
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class PreparedInvoice:
     computed_on: date
 
 
-def prepare_invoice(app: CasebookApplication, views: ViewDb, contract_id: UUID,
+def prepare_invoice(app: CasebookApplication, views: ProjectionDb, contract_id: UUID,
                     period: tuple[date, date], today: date, *, postgres: bool
                     ) -> PreparedInvoice:
     """Seal the log to its end, then compute the invoice's lines at that position."""

@@ -12,7 +12,7 @@ from domain.ledger import LedgerEntry
 from services.audit.ledger import find_invoice
 from services.audit.seal import Sealer
 from services.eventstore import CasebookApplication
-from services.read.db import ViewDb
+from services.read.db import ProjectionDb
 
 
 def _entry(e: LedgerEntry) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def ledger_body(contract: OutcomeContract, position: int, today: date,
     }
 
 
-def invoice_body(app: CasebookApplication, views: ViewDb, invoice_id: UUID) -> dict[str, Any]:
+def invoice_body(app: CasebookApplication, views: ProjectionDb, invoice_id: UUID) -> dict[str, Any]:
     """An invoice with its provenance as JSON: where in the log it was computed, the
     digest it pinned, whether the seal still agrees, and its disputes."""
     recorded_at, event = find_invoice(app, invoice_id)

@@ -13,7 +13,7 @@ from typing import Any
 
 from infra.seal import ZERO, event_hash, next_digest
 from services.eventstore import CasebookApplication
-from services.read.db import ViewDb
+from services.read.db import ProjectionDb
 
 SEAL = "casebook_seal"
 SEAL_NOT_REBUILT = ("the seal cannot be rebuilt: it records what the log held when it was "
@@ -28,7 +28,7 @@ SEAL_DDL = (
 )
 
 
-def create_seal(views: ViewDb) -> None:
+def create_seal(views: ProjectionDb) -> None:
     """The seal's table (part of migrate)."""
     with views.transaction() as sql:
         for statement in SEAL_DDL:
@@ -38,7 +38,7 @@ def create_seal(views: ViewDb) -> None:
 class Sealer:
     """Seals the log in batches: hash chain per stream, running digest per position."""
 
-    def __init__(self, app: CasebookApplication, views: ViewDb, *, batch_size: int = 5000,
+    def __init__(self, app: CasebookApplication, views: ProjectionDb, *, batch_size: int = 5000,
                  postgres: bool = False) -> None:
         self.app = app
         self.views = views
@@ -107,7 +107,7 @@ class Sealer:
         return bytes.fromhex(rows[0][0]) if rows else ZERO
 
 
-def sealed_rows(views: ViewDb, page: int = 10_000) -> Iterator[tuple[Any, ...]]:
+def sealed_rows(views: ProjectionDb, page: int = 10_000) -> Iterator[tuple[Any, ...]]:
     """Every seal row in position order, a page per read."""
     after = -(2**62)
     while True:

@@ -30,7 +30,7 @@ from infra.seal import ZERO, event_hash, next_digest, stream_event_hash
 from infra.settings import Settings
 from services.audit.seal import sealed_rows
 from services.eventstore import CasebookApplication
-from services.read.db import ViewDb
+from services.read.db import ProjectionDb
 
 KINDS = ("changed", "removed", "reordered", "inserted", "seal_broken", "digest_mismatch")
 EXIT_BITS = {kind: 1 << i for i, kind in enumerate(KINDS)}
@@ -69,7 +69,7 @@ class Report:
         return TAMPERED_BASE + bits if bits else 0
 
 
-def stored_pairs(settings: Settings, app: CasebookApplication, views: ViewDb
+def stored_pairs(settings: Settings, app: CasebookApplication, views: ProjectionDb
                  ) -> Iterable[Pair]:
     """The log and its seal side by side: straight from SQLite or PostgreSQL in one
     snapshot, or through the library (the in-memory store of the unit tests)."""
@@ -88,7 +88,7 @@ def stored_pairs(settings: Settings, app: CasebookApplication, views: ViewDb
     return [merged[k] for k in sorted(merged)]
 
 
-def verify_stored(settings: Settings, app: CasebookApplication, views: ViewDb, *,
+def verify_stored(settings: Settings, app: CasebookApplication, views: ProjectionDb, *,
                   pins: Sequence[int] = (), progress: Callable[[int], None] | None = None
                   ) -> Report:
     """`verify` of the stored log: on PostgreSQL a fast pass when every event matches

@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from infra.logging import configure_logging
 from infra.settings import Settings
 from services.eventstore import CasebookApplication, open_application
-from services.read.db import ViewDb
+from services.read.db import ProjectionDb
 
 console = Console(stderr=True)
 
@@ -39,11 +39,11 @@ def load_settings() -> Settings:
 
 
 @contextmanager
-def stores() -> Iterator[tuple[CasebookApplication, ViewDb, Settings]]:
+def stores() -> Iterator[tuple[CasebookApplication, ProjectionDb, Settings]]:
     """The event store and the read models' database of these settings, closed after."""
     settings = load_settings()
     app = open_application(settings)
-    views = ViewDb(settings)
+    views = ProjectionDb(settings)
     try:
         yield app, views, settings
     finally:

@@ -26,7 +26,7 @@ from services.cli.demo import first_demo_cvr, load_demo
 from services.errors import ServiceError
 from services.http.auth import STAFF_ROLES, Role, mint_token
 from services.http.container import Services
-from services.read.db import ViewDb
+from services.read.db import ProjectionDb
 from services.read.queries.people import first_current
 
 DEMO_VIEWS_WAIT_SECONDS = 120.0
@@ -149,7 +149,7 @@ def _default_subject(settings: Settings, role: Role, codes: list[str]) -> str:
         return f"casebook-{role}"
     if not codes:
         raise CliError("give --municipality for a consultant or team_lead token")
-    views = ViewDb(settings)
+    views = ProjectionDb(settings)
     try:
         subject = first_current(views, codes[0])
     finally:

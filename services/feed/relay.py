@@ -40,7 +40,7 @@ from services.feed.messages import to_wire
 from services.feed.origins import Origins
 from services.feed.positions import save_position
 from services.feed.readahead import ReadAhead
-from services.read.db import ViewDb
+from services.read.db import ProjectionDb
 
 log = structlog.get_logger(__name__)
 SAVE_INTERVAL_SECONDS = 0.5  # the saved position is for /readyz and /metrics only
@@ -69,7 +69,7 @@ class RelayStatus:
 class Relay:
     """Follows the log and publishes it to the stream; one asyncio loop of its own."""
 
-    def __init__(self, app: CasebookApplication, views: ViewDb, settings: Settings) -> None:
+    def __init__(self, app: CasebookApplication, views: ProjectionDb, settings: Settings) -> None:
         if not settings.nats_url:
             raise ValueError("CASEBOOK_NATS_URL is not set: the relay needs a NATS server")
         check_mapper(app.mapper)

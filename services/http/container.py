@@ -14,8 +14,8 @@ from infra.vault import Vault
 from services.eventstore import CasebookApplication
 from services.feed.relay import Relay
 from services.http.auth import TokenVerifier
-from services.read.db import ViewDb
-from services.read.progress import ViewWatcher
+from services.read.db import ProjectionDb
+from services.read.progress import ProjectionWatcher
 from services.read.projector import ProjectionService
 from services.read.snapshots import StateSnapshots
 from services.write.committer import GroupCommitter
@@ -35,11 +35,11 @@ class Services:
     settings: Settings
     app: CasebookApplication
     committer: GroupCommitter
-    views: ViewDb
+    views: ProjectionDb
     vault: Vault
     snapshots: StateSnapshots
     projections: ProjectionService | None = None  # in-process runners (embedded mode)
-    watcher: ViewWatcher | None = None  # progress of `casebook project` workers elsewhere
+    watcher: ProjectionWatcher | None = None  # progress of `casebook project` workers elsewhere
     relay: Relay | None = None  # the relay to NATS, in the embedded mode
     clock: Callable[[], datetime] = local_now
     verifier: TokenVerifier | None = None

@@ -19,11 +19,11 @@ from services.errors import (
     ForbiddenError,
     IdempotencyKeyReusedError,
     PositionNotInLogError,
+    ProjectionBehindError,
     ServiceError,
     ShuttingDownError,
     UnauthenticatedError,
     VersionMismatchError,
-    ViewBehindError,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -41,7 +41,7 @@ ERROR_TABLE: list[tuple[type[Exception], int, str]] = [
     (ConcurrencyExhaustedError, 409, "Concurrent change"),
     (CommandTimeoutError, 503, "Event store busy"),
     (ShuttingDownError, 503, "Shutting down"),
-    (ViewBehindError, 503, "Read model behind"),
+    (ProjectionBehindError, 503, "Read model behind"),
     (PositionNotInLogError, 409, "Position not in the log"),
     (OperationalError, 503, "Event store unavailable"),
     (InterfaceError, 503, "Event store unavailable"),

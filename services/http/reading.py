@@ -9,36 +9,36 @@ from typing import Annotated, Any
 from fastapi import Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from services.errors import PositionNotInLogError, ViewBehindError
+from services.errors import PositionNotInLogError, ProjectionBehindError
 from services.http.container import Services
 from services.http.deps import get_services
-from services.read.views_at import ViewsAt
+from services.read.projections_at import ProjectionsAt
 
 MIN_POSITION_WAIT_SECONDS = 5.0
 MinPosition = Annotated[int | None, Query(ge=0, description=(
     "Answer only once the read model includes this log position (a command's `position`)."))]
 
 
-def views_at(services: Services, min_position: int | None = None) -> ViewsAt:
+def projections_at(services: Services, min_position: int | None = None) -> ProjectionsAt:
     """The services' read models at `min_position` (no waiting: for pages built from
     views that a `reading` dependency has already waited for, or that need no position),
     read about the services' clock's today."""
-    return ViewsAt(services.views, min_position, services.clock)
+    return ProjectionsAt(services.views, min_position, services.clock)
 
 
 All = ("overview", "directory", "timeline", "candidates")
 """Every read model the pages join."""
 
 
-def reading(*names: str) -> Callable[..., Coroutine[Any, Any, ViewsAt]]:
+def reading(*names: str) -> Callable[..., Coroutine[Any, Any, ProjectionsAt]]:
     """A dependency: wait (as a task, holding no thread) until the read models `names`
     reach the request's `?min_position=`, all within one deadline."""
 
-    async def at_min_position(request: Request, min_position: MinPosition = None) -> ViewsAt:
+    async def at_min_position(request: Request, min_position: MinPosition = None) -> ProjectionsAt:
         services = get_services(request)
         if min_position is not None:
             await _wait(services, names, min_position)
-        return views_at(services, min_position)
+        return projections_at(services, min_position)
 
     return at_min_position
 
@@ -54,6 +54,6 @@ async def _wait(services: Services, names: tuple[str, ...], position: int) -> No
             f"position {position} is beyond the newest event in the log ({head}): "
             "read with the position a command answered")
     behind = [name for name in names if not waiter.reached(position, [name])]
-    raise ViewBehindError(
+    raise ProjectionBehindError(
         f"the {' and '.join(behind or names)} view has not reached position {position} "
         f"within {MIN_POSITION_WAIT_SECONDS:g} s; retry shortly")

@@ -49,16 +49,16 @@ from services.read.sql import (
     sqlite_transaction,
 )
 
-__all__ = ["REGISTRY", "RUNNERS", "SNAPSHOTS", "VIEWS_CHANNEL", "Active", "Moved", "ViewDb",
+__all__ = ["REGISTRY", "RUNNERS", "SNAPSHOTS", "PROJECTIONS_CHANNEL", "Active", "Moved", "ProjectionDb",
            "create_views", "parse_announcement", "prefix_of"]
-VIEWS_CHANNEL = "casebook_views"  # NOTIFY after each batch, for readers in other processes
+PROJECTIONS_CHANNEL = "casebook_views"  # NOTIFY after each batch, for readers in other processes
 Build = Callable[[Mapping[str, int]], Sequence[Statement]]
 """Statements made for the active generation of each read model (name -> generation)."""
 AsyncPool = AsyncConnectionPool[psycopg.AsyncConnection[Any]]
 ONE_TRIP_TRIES = 3  # then the two-step read (a swap is rare; several in a row rarer still)
 
 
-class ViewDb(Generations):
+class ProjectionDb(Generations):
     """Transactions on the views' database, for the runners and the read routes."""
 
     def __init__(self, settings: Settings) -> None:
@@ -285,7 +285,7 @@ class ViewDb(Generations):
         if self._pool is not None:
             payload = ",".join(f"{name}:{generation}:{position}"
                                for name, generation, position in moved)
-            channel = notify_channel(VIEWS_CHANNEL, self._settings.postgres_schema)
+            channel = notify_channel(PROJECTIONS_CHANNEL, self._settings.postgres_schema)
             sql.execute("SELECT pg_notify(%s, %s)", (channel, payload))
 
     def commit_without_flush(self, sql: Sql) -> None:

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from services.read.db import RUNNERS, ViewDb
+from services.read.db import RUNNERS, ProjectionDb
 
 BEAT_SECONDS = 5.0
 STALE_SECONDS = 3 * BEAT_SECONDS
@@ -56,7 +56,7 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-def beat(views: ViewDb, status: WorkerStatus) -> None:
+def beat(views: ProjectionDb, status: WorkerStatus) -> None:
     """Write this worker's row (and forget workers silent for long)."""
     now = time.time()
     status.heartbeat_at = now
@@ -68,13 +68,13 @@ def beat(views: ViewDb, status: WorkerStatus) -> None:
                     "status = excluded.status", (status.worker, now, body))
 
 
-def forget(views: ViewDb, worker: str) -> None:
+def forget(views: ProjectionDb, worker: str) -> None:
     """Remove a worker's row when it stops cleanly."""
     with views.transaction() as sql:
         sql.execute(f"DELETE FROM {RUNNERS} WHERE worker = %s", (worker,))
 
 
-def workers(views: ViewDb) -> list[WorkerStatus]:
+def workers(views: ProjectionDb) -> list[WorkerStatus]:
     """Every worker's last word, oldest start first."""
     rows = views.query(f"SELECT status FROM {RUNNERS} ORDER BY worker")
     found = [WorkerStatus(**_fields(json.loads(text))) for (text,) in rows]

@@ -19,7 +19,7 @@ from psycopg.sql import SQL, Identifier
 
 from infra.persistence import notify_channel, postgres_conninfo
 from infra.settings import Settings
-from services.read.db import VIEWS_CHANNEL, ViewDb, parse_announcement
+from services.read.db import PROJECTIONS_CHANNEL, ProjectionDb, parse_announcement
 
 log = structlog.get_logger(__name__)
 
@@ -67,11 +67,11 @@ class Progress:
                 self._tasks.discard(entry)
 
 
-class ViewWatcher:
+class ProjectionWatcher:
     """For API processes without runners: the active generations' positions, refreshed
     from the registry whenever the workers NOTIFY after a batch (PostgreSQL)."""
 
-    def __init__(self, views: ViewDb, settings: Settings) -> None:
+    def __init__(self, views: ProjectionDb, settings: Settings) -> None:
         self._views = views
         self._settings = settings
         self.progress = Progress()
@@ -106,7 +106,7 @@ class ViewWatcher:
         self.progress.bump()
 
     def _heard(self, payload: str) -> bool:
-        """Take the positions an announcement carries (see `ViewDb.announce`), without
+        """Take the positions an announcement carries (see `ProjectionDb.announce`), without
         asking the registry; False (ask it) for none, or for a generation not known to
         be active here (a rebuild may have swapped it in)."""
         moved = parse_announcement(payload)
@@ -121,7 +121,7 @@ class ViewWatcher:
         return True
 
     def _listen(self) -> None:
-        listen(self._settings, VIEWS_CHANNEL, self._refresh, self._stop, on_payload=self._heard)
+        listen(self._settings, PROJECTIONS_CHANNEL, self._refresh, self._stop, on_payload=self._heard)
 
 
 def listen(settings: Settings, channel: str, on_notify: Callable[[], None],

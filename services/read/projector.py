@@ -22,7 +22,7 @@ import structlog
 from infra.settings import Settings
 from projections.registry import PROJECTIONS
 from services.eventstore import CasebookApplication
-from services.read.db import ViewDb
+from services.read.db import ProjectionDb
 from services.read.heartbeat import BEAT_SECONDS, WorkerStatus, beat, forget, new_worker_id
 from services.read.progress import Progress, listen
 from services.read.runner import GenerationRetired, ProjectionRunner
@@ -44,7 +44,7 @@ class Follower(Protocol):
 class ProjectionService:
     """Runs every projection in one background thread and tells waiters of progress."""
 
-    def __init__(self, app: CasebookApplication, views: ViewDb, settings: Settings,
+    def __init__(self, app: CasebookApplication, views: ProjectionDb, settings: Settings,
                  followers: Sequence[Follower] = ()) -> None:
         self.runners = [ProjectionRunner.for_active(
             app, views, p, batch_size=settings.projection_batch_size) for p in PROJECTIONS]

@@ -15,7 +15,7 @@ import structlog
 from projections.base import Projection
 from projections.registry import PROJECTIONS
 from services.eventstore import CasebookApplication
-from services.read.db import REGISTRY, ViewDb
+from services.read.db import REGISTRY, ProjectionDb
 from services.read.rebuild_parts import SPLIT_FROM, Part, PartDone, fill_apart
 from services.read.rebuild_runner import REBUILD_BATCH_SIZE, RebuildRunner, Rebuilt, bulk_gc
 
@@ -23,7 +23,7 @@ log = structlog.get_logger()
 _INDEXED = re.compile(r"^CREATE INDEX IF NOT EXISTS \w+ ON (\w+) ")  # its table
 
 
-def _record_position(views: ViewDb, targets: list[tuple[Projection, int]],
+def _record_position(views: ProjectionDb, targets: list[tuple[Projection, int]],
                      position: int) -> None:
     """Record that every target has reached `position` (a split rebuild's parts are
     done), in one transaction."""
@@ -33,7 +33,7 @@ def _record_position(views: ViewDb, targets: list[tuple[Projection, int]],
                         "AND generation = %s", (position, projection.name, generation))
 
 
-def _finish(views: ViewDb, targets: list[tuple[Projection, int]], threads: int) -> None:
+def _finish(views: ProjectionDb, targets: list[tuple[Projection, int]], threads: int) -> None:
     """After the bulk load: create the targets' secondary indexes and fill their
     summaries (whose rows come from tables that are all there by now), then gather each
     table's statistics for the planner (PostgreSQL: without them its first plans guess,
@@ -82,7 +82,7 @@ def _finish(views: ViewDb, targets: list[tuple[Projection, int]], threads: int) 
                         ready.insert(0, (f"ANALYZE {owner}", None))
 
 
-def rebuild_all(app: CasebookApplication, views: ViewDb, names: list[str],
+def rebuild_all(app: CasebookApplication, views: ProjectionDb, names: list[str],
                 progress: Callable[[int], None], *,
                 batch_size: int = REBUILD_BATCH_SIZE, processes: int = 1,
                 parts_done: Callable[[PartDone], None] | None = None) -> list[Rebuilt]:
@@ -132,7 +132,7 @@ def rebuild_all(app: CasebookApplication, views: ViewDb, names: list[str],
             for cls, (_, generation) in zip(classes, targets, strict=True)]
 
 
-def rebuild(app: CasebookApplication, views: ViewDb, name: str,
+def rebuild(app: CasebookApplication, views: ProjectionDb, name: str,
             progress: Callable[[int], None], *,
             batch_size: int = REBUILD_BATCH_SIZE) -> Rebuilt:
     """Rebuild one read model (see `rebuild_all`)."""

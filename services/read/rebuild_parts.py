@@ -32,7 +32,7 @@ from typing import Any
 from infra.settings import Settings
 from projections.registry import PROJECTIONS
 from services.eventstore import CasebookApplication, open_application
-from services.read.db import ViewDb, prefix_of
+from services.read.db import ProjectionDb, prefix_of
 from services.read.rebuild_runner import RebuildRunner, bulk_gc
 
 # From this many events in the log, the log is split between processes (starting one
@@ -55,14 +55,14 @@ class Part:
     batch_size: int
 
 
-def open_part(settings: Settings) -> tuple[CasebookApplication, ViewDb]:
+def open_part(settings: Settings) -> tuple[CasebookApplication, ProjectionDb]:
     """The event store and the views of one part, on small pools: with the configured
     ones, each part would open the event store's whole pool at once, and a rebuild split
     between the cores of a large machine would take the database's connections from the
     running service."""
     small = settings.model_copy(update={"db_pool_size": PART_CONNECTIONS})
     return open_application(small, POSTGRES_POOL_SIZE=1,
-                            POSTGRES_MAX_OVERFLOW=PART_CONNECTIONS - 1), ViewDb(small)
+                            POSTGRES_MAX_OVERFLOW=PART_CONNECTIONS - 1), ProjectionDb(small)
 
 
 def _end_with_parent() -> None:

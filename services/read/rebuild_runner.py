@@ -19,7 +19,7 @@ from infra.stores import LogRow
 from projections.base import Projection
 from services.eventstore import CasebookApplication
 from services.read.batch import BatchSql, RecordedCopies, RecordedSql, primary_keys
-from services.read.db import REGISTRY, ViewDb
+from services.read.db import REGISTRY, ProjectionDb
 from services.read.decoding import LogDecoder, wanted_topics
 
 REBUILD_BATCH_SIZE = 5000  # events per transaction while rebuilding
@@ -39,7 +39,7 @@ class Rebuilt:
 class RebuildRunner:
     """Fills new generations of several read models from the log, in one pass."""
 
-    def __init__(self, app: CasebookApplication, views: ViewDb,
+    def __init__(self, app: CasebookApplication, views: ProjectionDb,
                  targets: list[tuple[Projection, int]], *,
                  batch_size: int = REBUILD_BATCH_SIZE, until: int | None = None,
                  part: tuple[int, int] | None = None) -> None:

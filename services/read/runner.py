@@ -11,7 +11,7 @@ from typing import Any
 from projections.base import Projection, Sql
 from services.eventstore import CasebookApplication
 from services.read.batch import BatchSql, primary_keys
-from services.read.db import REGISTRY, Moved, ViewDb, prefix_of
+from services.read.db import REGISTRY, Moved, ProjectionDb, prefix_of
 
 
 class Overtaken(Exception):
@@ -35,7 +35,7 @@ class RunnerStatus:
 class ProjectionRunner:
     """Applies the log to one generation of one projection, a batch per transaction."""
 
-    def __init__(self, app: CasebookApplication, views: ViewDb, projection: Projection,
+    def __init__(self, app: CasebookApplication, views: ProjectionDb, projection: Projection,
                  generation: int, position: int, *, batch_size: int = 500,
                  follow_active: bool = False) -> None:
         self.app = app
@@ -49,7 +49,7 @@ class ProjectionRunner:
         self.recounted = not projection.summaries  # (see `apply`)
 
     @classmethod
-    def for_active(cls, app: CasebookApplication, views: ViewDb,
+    def for_active(cls, app: CasebookApplication, views: ProjectionDb,
                    projection_cls: type[Projection], *, batch_size: int = 500
                    ) -> ProjectionRunner:
         """The runner of the generation readers use (created by `migrate`)."""

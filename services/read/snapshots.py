@@ -20,7 +20,7 @@ import structlog
 
 from projections.state import CompanyHistory
 from services.eventstore import CasebookApplication
-from services.read.db import SNAPSHOTS, ViewDb
+from services.read.db import SNAPSHOTS, ProjectionDb
 
 log = structlog.get_logger(__name__)
 FORMAT = 1  # bump when CompanyHistory's stored form changes; older rows are then ignored
@@ -35,7 +35,7 @@ def micros(moment: datetime) -> int:
 class StateSnapshots:
     """Company histories folded from the nearest snapshot on; writes the ones it passes."""
 
-    def __init__(self, app: CasebookApplication, views: ViewDb, every: int) -> None:
+    def __init__(self, app: CasebookApplication, views: ProjectionDb, every: int) -> None:
         self.app = app
         self.views = views
         self.every = every  # 0: no snapshots, every read folds the whole stream

@@ -23,10 +23,10 @@ from services.http.access import READERS, Scope, allow
 from services.http.auth import STAFF_ROLES, Principal
 from services.http.deps import Svc
 from services.http.reading import All, reading
+from services.read.projections_at import ProjectionsAt
 from services.read.queries.overview import Overview, company_overview
 from services.read.queries.people import staff_of
 from services.read.queries.timeline import TimelineEntry, TimelineFilters, timeline_page
-from services.read.views_at import ViewsAt
 from services.web.i18n import CATALOGUE, day, translate
 from services.web.render import language, page, partial
 
@@ -80,7 +80,7 @@ def _shown(key: str, value: Any, lang: str) -> str:
     return text
 
 
-def _staff(at: ViewsAt, municipality: str) -> list[tuple[str, str, bool]]:
+def _staff(at: ProjectionsAt, municipality: str) -> list[tuple[str, str, bool]]:
     """The municipality's staff: (id, name, whether they have a departure recorded)."""
     return [(s.id, s.name, s.left) for s in staff_of(at, municipality)]
 
@@ -116,7 +116,7 @@ def _event_kinds(lang: str) -> list[tuple[str, str]]:
 
 
 def company_page(request: Request, svc: Svc, who: Principal, cvr: str, *,
-                 filters: dict[str, Any], cursor: int | None, at: ViewsAt,
+                 filters: dict[str, Any], cursor: int | None, at: ProjectionsAt,
                  form_errors: dict[str, dict[str, str]] | None = None,
                  form_values: dict[str, dict[str, Any]] | None = None,
                  keys: dict[str, str] | None = None, status: int = 200) -> Response:
@@ -129,7 +129,7 @@ def company_page(request: Request, svc: Svc, who: Principal, cvr: str, *,
 
 
 def _company_page(request: Request, svc: Svc, who: Principal, cvr: str, *,
-                  filters: dict[str, Any], cursor: int | None, at: ViewsAt,
+                  filters: dict[str, Any], cursor: int | None, at: ProjectionsAt,
                   form_errors: dict[str, dict[str, str]] | None,
                   form_values: dict[str, dict[str, Any]] | None,
                   keys: dict[str, str] | None, status: int) -> Response:
@@ -172,7 +172,7 @@ def _municipality(svc: Svc, cvr: str) -> str:
 def company(
     request: Request, cvr: str, svc: Svc,
     who: Annotated[Principal, allow(*READERS, scope=Scope.COMPANY)],
-    at: Annotated[ViewsAt, Depends(reading(*All))],
+    at: Annotated[ProjectionsAt, Depends(reading(*All))],
     kind: Annotated[str | None, Query(max_length=60)] = None,
     actor: Annotated[str | None, Query(max_length=40)] = None,
     from_: Annotated[date | None, Query(alias="from")] = None,

@@ -14,8 +14,8 @@ from domain.values import PlacementKind
 from services.http.access import READERS, allow, visible_municipalities
 from services.http.auth import Principal
 from services.http.reading import All, reading
+from services.read.projections_at import ProjectionsAt
 from services.read.queries.dashboard import figures
-from services.read.views_at import ViewsAt
 from services.web.i18n import translate
 from services.web.render import language, page
 
@@ -76,7 +76,7 @@ def _quarter(day: str) -> str:
 
 @router.get("/dashboard")
 def dashboard(request: Request, who: Annotated[Principal, allow(*READERS)],
-              at: Annotated[ViewsAt, Depends(reading(*All))],
+              at: Annotated[ProjectionsAt, Depends(reading(*All))],
               municipality: Annotated[str | None, Query(pattern=r"^\d{3}$")] = None,
               ) -> Response:
     """Contacts per week, people per company, the funnel and placements by kind."""

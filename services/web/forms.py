@@ -32,7 +32,7 @@ from services.http.auth import Principal, Role
 from services.http.commands import Builder, CommandContext
 from services.http.deps import Svc
 from services.http.problems import status_for
-from services.http.reading import views_at
+from services.http.reading import projections_at
 from services.web.company import company_page
 from services.web.i18n import translate
 from services.web.render import language
@@ -147,7 +147,7 @@ async def record(
                                 f"&saved={action}", status_code=303)
     if form.get("next"):  # a form on another page (the team page): show the refusal there
         return _refused_elsewhere(request, errors, status)
-    return company_page(request, svc, who, cvr, filters={}, cursor=None, at=views_at(svc),
+    return company_page(request, svc, who, cvr, filters={}, cursor=None, at=projections_at(svc),
                         form_errors={action: errors}, form_values={action: values},
                         keys={action: key or ""}, status=status)
 

@@ -11,11 +11,11 @@ from fastapi.responses import Response
 from services.http.access import READERS, allow, visible_municipalities
 from services.http.auth import Principal, Role
 from services.http.deps import Svc
-from services.http.reading import All, reading, views_at
+from services.http.reading import All, projections_at, reading
+from services.read.projections_at import ProjectionsAt
 from services.read.queries.people import current_staff
 from services.read.queries.search import search_companies
 from services.read.queries.worklists import caseload, follow_ups_due, handover_queue
-from services.read.views_at import ViewsAt
 from services.web.render import page, partial
 
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -26,7 +26,7 @@ DUE_DAYS = 14  # "My work" shows the follow-ups due within this many days
 def search(request: Request, svc: Svc, who: Annotated[Principal, allow(*READERS)],
            q: Annotated[str, Query(max_length=100)] = "") -> Response:
     """Find a company by CVR or name (the page's script searches as you type)."""
-    hits = search_companies(views_at(svc), q, visible_municipalities(who, None), 50)
+    hits = search_companies(projections_at(svc), q, visible_municipalities(who, None), 50)
     if partial(request) == "results":
         return page(request, "_results.html", who=who, hits=hits)
     return page(request, "search.html", who=who, q=q,
@@ -35,7 +35,7 @@ def search(request: Request, svc: Svc, who: Annotated[Principal, allow(*READERS)
 
 @router.get("/my-work")
 def my_work(request: Request, who: Annotated[Principal, allow(*READERS)],
-            at: Annotated[ViewsAt, Depends(reading(*All))]) -> Response:
+            at: Annotated[ProjectionsAt, Depends(reading(*All))]) -> Response:
     """My companies and my follow-ups due, overdue first."""
     mine = None
     due = []
@@ -51,7 +51,7 @@ def my_work(request: Request, who: Annotated[Principal, allow(*READERS)],
 @router.get("/team")
 def team(request: Request,
          who: Annotated[Principal, allow(Role.TEAM_LEAD, Role.AUDITOR)],
-         at: Annotated[ViewsAt, Depends(reading(*All))]) -> Response:
+         at: Annotated[ProjectionsAt, Depends(reading(*All))]) -> Response:
     """The handover queue and every colleague's caseload, with reassignment."""
     queue = handover_queue(at, visible_municipalities(who, None))
     staff = current_staff(at, sorted(who.municipalities))

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from services.http.auth import Principal
-from services.http.reading import views_at
+from services.http.reading import projections_at
 from services.http.session import CSRF_FIELD, SESSION_COOKIE, csrf_token
 from services.read.queries.people import name_of
 from services.web.assets import asset_url
@@ -89,4 +89,4 @@ def _name_of(request: Request, who: Principal | None) -> str | None:
     """The signed-in staff member's name, for the page header."""
     if who is None or who.staff_id is None:
         return None
-    return name_of(views_at(request.app.state.services), str(who.staff_id))
+    return name_of(projections_at(request.app.state.services), str(who.staff_id))

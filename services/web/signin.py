@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from services.http.access import Scope, allow
 from services.http.auth import Role, TokenError, mint_token
 from services.http.deps import Svc
-from services.http.reading import views_at
+from services.http.reading import projections_at
 from services.http.session import end_session, same_origin, start_session
 from services.read.queries.people import everyone_current
 from services.web.render import page
@@ -37,7 +37,7 @@ def pickable_staff(svc: Svc) -> list[dict[str, str]]:
         return []
     return [{"id": s.id, "name": s.name, "role": "team_lead" if s.role == "team_lead"
              else "consultant", "municipality": s.municipality}
-            for s in everyone_current(views_at(svc))]
+            for s in everyone_current(projections_at(svc))]
 
 
 def signin_page(request: Request, svc: Svc, *, status: int = 200, error: str = "",

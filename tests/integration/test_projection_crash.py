@@ -16,7 +16,7 @@ from infra.settings import Settings
 from projections.registry import PROJECTIONS
 from services.bootstrap import migrate
 from services.eventstore import open_application
-from services.read.db import ViewDb, prefix_of
+from services.read.db import ProjectionDb, prefix_of
 from services.read.runner import ProjectionRunner
 from services.write import companies as commands
 from services.write.committer import GroupCommitter
@@ -50,7 +50,7 @@ def test_a_worker_killed_mid_batch_resumes_to_the_rebuilt_state(
            "CASEBOOK_POSTGRES_SCHEMA": postgres_settings.postgres_schema,
            "CASEBOOK_PROJECTION_BATCH_SIZE": "13", "CASEBOOK_LOG_LEVEL": "warning"}
     worker = [sys.executable, "-m", "services.cli", "project"]
-    views = ViewDb(postgres_settings)
+    views = ProjectionDb(postgres_settings)
     rng = random.Random(4)
     try:
         positions = []

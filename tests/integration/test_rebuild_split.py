@@ -28,7 +28,7 @@ from infra.settings import Settings
 from projections.directory import DirectoryProjection
 from services.bootstrap import migrate
 from services.eventstore import open_application
-from services.read.db import ViewDb, prefix_of
+from services.read.db import ProjectionDb, prefix_of
 from services.read.rebuild_parts import Part, fill_apart, open_part
 from services.read.rebuild_runner import RebuildRunner
 
@@ -73,7 +73,7 @@ def test_a_runner_stops_at_its_position(postgres_settings: Settings) -> None:
     """With `until`, a runner applies the log up to that position and no further, however
     much more there is; a part (no positions recorded) too."""
     head = _staff(postgres_settings, 12)
-    app, views = open_application(postgres_settings), ViewDb(postgres_settings)
+    app, views = open_application(postgres_settings), ProjectionDb(postgres_settings)
     try:
         projection = views.start_generation(DirectoryProjection, 2, active=False)
         runner = RebuildRunner(app, views, [(projection, 2)], batch_size=5, until=head - 4)

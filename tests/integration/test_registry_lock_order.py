@@ -19,7 +19,7 @@ from projections.timeline import TimelineProjection
 from services.bootstrap import migrate
 from services.eventstore import open_application
 from services.read.batch import RecordedSql
-from services.read.db import ViewDb, prefix_of
+from services.read.db import ProjectionDb, prefix_of
 from services.read.projector import ProjectionService
 from services.read.rebuild_runner import RebuildRunner
 
@@ -47,7 +47,7 @@ def test_a_rebuild_writing_read_models_named_out_of_order_does_not_deadlock_a_wo
     second waits, then finds it was overtaken, instead of one of them being aborted."""
     migrate(postgres_settings)
     app = open_application(postgres_settings)
-    views, rebuild_views = ViewDb(postgres_settings), ViewDb(postgres_settings)
+    views, rebuild_views = ProjectionDb(postgres_settings), ProjectionDb(postgres_settings)
     app.save(StaffMember.join(staff_id=uuid.uuid4(), name="Gry", municipality="165",
                               unit=Unit.JOB_CENTRE, role=StaffRole.CONSULTANT,
                               municipalities={"165"}))

@@ -21,7 +21,7 @@ from services.eventstore import CasebookApplication, open_application
 from services.feed.contract import CONTRACT, UnmappedEventError
 from services.feed.positions import saved_positions
 from services.feed.relay import Relay
-from services.read.db import ViewDb
+from services.read.db import ProjectionDb
 from services.write.committer import GroupCommitter
 from tests.conftest import NatsFor
 from tests.support.relay import (
@@ -49,7 +49,7 @@ def app(relay_settings: Settings) -> Iterator[CasebookApplication]:
 
 def run_relay(settings: Settings, app: CasebookApplication) -> Relay:
     """A relay in a thread, run until it has published the whole log."""
-    views = ViewDb(settings)
+    views = ProjectionDb(settings)
     relay = Relay(app, views, settings)
     relay.start()
     head = app.last_position()
@@ -72,7 +72,7 @@ def test_the_relay_saves_its_position_after_the_acknowledgement(
 ) -> None:
     """casebook_relay holds the stream's last position once the relay is through."""
     run_relay(relay_settings, app)
-    views = ViewDb(relay_settings)
+    views = ProjectionDb(relay_settings)
     saved = saved_positions(views)[relay_settings.nats_stream]
     views.close()
     assert saved[0] == app.last_position()
@@ -147,7 +147,7 @@ def test_an_unmapped_event_stops_the_relay_loudly_before_it(
     error, and has published exactly the events before it: nothing is skipped."""
     contract: dict[Any, Any] = CONTRACT
     monkeypatch.delitem(contract, Company.ContactLogged)
-    views = ViewDb(relay_settings)
+    views = ProjectionDb(relay_settings)
     relay = Relay(app, views, relay_settings)
     relay.start()
     wait_until(lambda: relay.fatal is not None, what="the relay to stop")

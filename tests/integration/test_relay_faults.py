@@ -20,7 +20,7 @@ from infra.settings import Settings
 from services.bootstrap import build_services, migrate
 from services.eventstore import CasebookApplication, open_application
 from services.feed.relay import Relay
-from services.read.db import ViewDb
+from services.read.db import ProjectionDb
 from services.write.committer import GroupCommitter
 from tests.conftest import NatsFor, ThrowawayNats
 from tests.support.relay import (
@@ -99,7 +99,7 @@ def test_two_relays_at_once_neither_interleave_nor_duplicate(
     """A second relay started by mistake: the stream still equals the log."""
     app, staff = store
     committer = GroupCommitter(app)
-    views = ViewDb(relay_settings)
+    views = ProjectionDb(relay_settings)
     small = relay_settings.model_copy(update={"relay_batch_size": 7})
     relays = [Relay(app, views, small), Relay(app, views, small)]
     for relay in relays:
@@ -132,7 +132,7 @@ def test_a_resume_after_the_duplicate_window_publishes_nothing_twice(
 
     asyncio.run(create_stream())
     app, staff = store
-    views = ViewDb(relay_settings)
+    views = ProjectionDb(relay_settings)
     relay = Relay(app, views, relay_settings)
     relay.start()
     wait_until(lambda: relay.position >= app.last_position(), what="the first relay")

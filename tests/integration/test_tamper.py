@@ -26,7 +26,7 @@ from services.audit.verify import (
     verify_stored,
 )
 from services.eventstore import open_application
-from services.read.db import ViewDb
+from services.read.db import ProjectionDb
 from tests.support.cli import ADMIN, CASEBOOK, YEAR, company_client
 from tests.support.services import open_services
 
@@ -169,7 +169,7 @@ def build_log(settings: Settings) -> dict[str, Any]:
 def run_verify(settings: Settings, *, seal: bool = False, pins: tuple[int, ...] = ()
                ) -> Report:
     """Verify the stored log (sealing it to its end first when asked)."""
-    app, views = open_application(settings), ViewDb(settings)
+    app, views = open_application(settings), ProjectionDb(settings)
     try:
         if seal:
             Sealer(app, views, postgres=settings.backend == "postgres").seal_all()
@@ -247,7 +247,7 @@ def test_the_cli_reports_and_exits_with_the_kind_found(settings: Settings) -> No
 
 def walk(settings: Settings, pins: tuple[int, ...] = ()) -> Report:
     """The full walk alone (what verify did before the fast pass)."""
-    app, views = open_application(settings), ViewDb(settings)
+    app, views = open_application(settings), ProjectionDb(settings)
     try:
         return verify(stored_pairs(settings, app, views), pins=pins)
     finally:

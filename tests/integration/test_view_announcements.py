@@ -14,29 +14,29 @@ from infra.persistence import notify_channel
 from infra.settings import Settings
 from services.bootstrap import migrate
 from services.eventstore import open_application
-from services.read.db import ViewDb, parse_announcement
-from services.read.progress import Progress, ViewWatcher, listen
+from services.read.db import ProjectionDb, parse_announcement
+from services.read.progress import Progress, ProjectionWatcher, listen
 from services.read.projector import EVENTS_CHANNEL
 
 
 @pytest.fixture
-def watched(postgres_settings: Settings) -> Iterator[tuple[ViewDb, ViewWatcher]]:
+def watched(postgres_settings: Settings) -> Iterator[tuple[ProjectionDb, ProjectionWatcher]]:
     migrate(postgres_settings)
-    views = ViewDb(postgres_settings)
-    watcher = ViewWatcher(views, postgres_settings)
+    views = ProjectionDb(postgres_settings)
+    watcher = ProjectionWatcher(views, postgres_settings)
     assert watcher.progress.wait(lambda: "timeline" in watcher.generations, 10)
     yield views, watcher
     watcher.stop()
     views.close()
 
 
-def _announce(views: ViewDb, *moved: tuple[str, int, int]) -> None:
+def _announce(views: ProjectionDb, *moved: tuple[str, int, int]) -> None:
     with views.transaction() as sql:
         views.announce(sql, list(moved))
 
 
 def test_an_announced_position_is_taken_without_reading_the_registry(
-        watched: tuple[ViewDb, ViewWatcher]) -> None:
+        watched: tuple[ProjectionDb, ProjectionWatcher]) -> None:
     """The registry still says 0; the watcher believes the announcement it heard."""
     views, watcher = watched
     generation = watcher.generations["timeline"]
@@ -46,7 +46,7 @@ def test_an_announced_position_is_taken_without_reading_the_registry(
 
 
 def test_an_unknown_generation_makes_the_watcher_read_the_registry(
-        watched: tuple[ViewDb, ViewWatcher]) -> None:
+        watched: tuple[ProjectionDb, ProjectionWatcher]) -> None:
     """A generation it does not know as active (a rebuild's) is not believed: the
     watcher reads the registry instead."""
     views, watcher = watched
@@ -58,13 +58,13 @@ def test_an_unknown_generation_makes_the_watcher_read_the_registry(
 
 
 def test_a_casebook_in_another_schema_of_the_database_is_not_heard(
-        watched: tuple[ViewDb, ViewWatcher], postgres_settings: Settings) -> None:
+        watched: tuple[ProjectionDb, ProjectionWatcher], postgres_settings: Settings) -> None:
     """NOTIFY channels belong to the database, not to a schema: casebooks sharing one
     database (a schema each) announce on channels of their own, so another's read
     models moving on never make this one's readers believe theirs have."""
     views, watcher = watched
     generation = watcher.generations["timeline"]  # 1, as in every other casebook
-    other = ViewDb(postgres_settings.model_copy(
+    other = ProjectionDb(postgres_settings.model_copy(
         update={"postgres_schema": f"{postgres_settings.postgres_schema}_other"}))
     try:
         _announce(other, ("timeline", generation, 4242))

@@ -1,4 +1,4 @@
-"""A page's reads in one read transaction (`ViewDb.reading`), on PostgreSQL."""
+"""A page's reads in one read transaction (`ProjectionDb.reading`), on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,23 +12,23 @@ from infra.settings import Settings
 from projections.base import Sql, Statement
 from projections.overview import TOTALS, OverviewProjection
 from services.bootstrap import migrate
-from services.read.db import REGISTRY, ViewDb, prefix_of
+from services.read.db import REGISTRY, ProjectionDb, prefix_of
 from tests.support.services import acting_client, open_services
 
 
 @pytest.fixture
-def views(postgres_settings: Settings) -> Iterator[ViewDb]:
+def views(postgres_settings: Settings) -> Iterator[ProjectionDb]:
     migrate(postgres_settings)
-    opened = ViewDb(postgres_settings)
+    opened = ProjectionDb(postgres_settings)
     yield opened
     opened.close()
 
 
-def _txid(views: ViewDb) -> int:
+def _txid(views: ProjectionDb) -> int:
     return int(views.query("SELECT txid_current()")[0][0])
 
 
-def test_reads_inside_reading_share_one_transaction(views: ViewDb) -> None:
+def test_reads_inside_reading_share_one_transaction(views: ProjectionDb) -> None:
     """Two reads in the block see one transaction; outside it, each has its own."""
     with views.reading():
         inside = {_txid(views), _txid(views)}
@@ -39,7 +39,7 @@ def test_reads_inside_reading_share_one_transaction(views: ViewDb) -> None:
     assert _txid(views) != _txid(views)
 
 
-def test_inside_reading_a_generation_is_looked_up_once(views: ViewDb) -> None:
+def test_inside_reading_a_generation_is_looked_up_once(views: ProjectionDb) -> None:
     """A read model that moves on during the block keeps the position the block began
     with, so every part of a page joins the same generation and position."""
     with views.reading():
@@ -52,14 +52,14 @@ def test_inside_reading_a_generation_is_looked_up_once(views: ViewDb) -> None:
     assert views.active_generation("timeline") == (before[0], before[1] + 7)
 
 
-def test_fetch_each_answers_every_statement_in_order(views: ViewDb) -> None:
+def test_fetch_each_answers_every_statement_in_order(views: ProjectionDb) -> None:
     """Statements sent together answer in the order given, an empty result included."""
     rows = views.fetch_each([("SELECT %s::int", (1,)), ("SELECT 1 WHERE false", ()),
                              ("SELECT x FROM generate_series(1, %s) x", (3,))])
     assert rows == [[(1,)], [], [(1,), (2,), (3,)]]
 
 
-def test_fetch_each_inside_reading_joins_its_transaction(views: ViewDb) -> None:
+def test_fetch_each_inside_reading_joins_its_transaction(views: ProjectionDb) -> None:
     """Statements sent together inside the block run in the block's transaction."""
     with views.reading():
         [[(first,)], [(second,)]] = views.fetch_each([("SELECT txid_current()", ()),
@@ -70,7 +70,7 @@ def test_fetch_each_inside_reading_joins_its_transaction(views: ViewDb) -> None:
 def test_fetch_each_works_on_sqlite_too(sqlite_settings: Settings) -> None:
     """The embedded store answers the same statements one after another."""
     migrate(sqlite_settings)
-    views = ViewDb(sqlite_settings)
+    views = ProjectionDb(sqlite_settings)
     try:
         assert views.fetch_each([("SELECT %s + 1", (1,)),
                                  ("SELECT 1 WHERE 0", ())]) == [[(2,)], []]
@@ -78,7 +78,7 @@ def test_fetch_each_works_on_sqlite_too(sqlite_settings: Settings) -> None:
         views.close()
 
 
-def test_the_reads_of_a_block_see_one_moment(views: ViewDb) -> None:
+def test_the_reads_of_a_block_see_one_moment(views: ProjectionDb) -> None:
     """What commits while a page is read is not seen by the page's later reads (on
     PostgreSQL in READ COMMITTED it would be), nor does it leave the connection in that
     mode for the next user of the pool."""
@@ -95,7 +95,7 @@ def test_the_reads_of_a_block_see_one_moment(views: ViewDb) -> None:
     assert views.query("SHOW transaction_isolation") == [("read committed",)]
 
 
-async def _names(views: ViewDb, built: list[int], on_loop: bool = False) -> list[str]:
+async def _names(views: ProjectionDb, built: list[int], on_loop: bool = False) -> list[str]:
     """The overview's company names, read with `read_once` (`read_once_async` if
     `on_loop`); the generations each build was made for are appended to `built`."""
 
@@ -112,7 +112,7 @@ async def _names(views: ViewDb, built: list[int], on_loop: bool = False) -> list
     return [name for (name,) in rows]
 
 
-def _company(views: ViewDb, generation: int, name: str) -> None:
+def _company(views: ProjectionDb, generation: int, name: str) -> None:
     with views.transaction() as sql:
         sql.execute(f"INSERT INTO {prefix_of('overview', generation)}companies (company_id, "
                     f"cvr, name, municipality, {', '.join(TOTALS)}) VALUES "
@@ -122,7 +122,7 @@ def _company(views: ViewDb, generation: int, name: str) -> None:
 def _counted(trips: list[str], name: str, real: Any) -> Any:
     """`real`, noting each call's name in `trips`."""
 
-    def counted(self: ViewDb, *args: Any) -> Any:
+    def counted(self: ProjectionDb, *args: Any) -> Any:
         trips.append(name)
         return real(self, *args)
 
@@ -131,7 +131,7 @@ def _counted(trips: list[str], name: str, real: Any) -> Any:
 
 @pytest.mark.parametrize("on_loop", [False, True], ids=["thread", "event loop"])
 def test_read_once_follows_a_swap_and_a_dropped_generation(
-        views: ViewDb, postgres_settings: Settings, on_loop: bool,
+        views: ProjectionDb, postgres_settings: Settings, on_loop: bool,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A read made for the generation the last read found, which a rebuild has since
     swapped out, is made again for the new one; one whose tables a second swap dropped
@@ -140,10 +140,10 @@ def test_read_once_follows_a_swap_and_a_dropped_generation(
     too on the event loop, from the async pool (`read_once_async`)."""
     trips: list[str] = []
     for name in ("_one_trip", "_one_trip_async"):
-        monkeypatch.setattr(ViewDb, name, _counted(trips, name, getattr(ViewDb, name)))
+        monkeypatch.setattr(ProjectionDb, name, _counted(trips, name, getattr(ProjectionDb, name)))
 
     async def scenario() -> None:
-        other = ViewDb(postgres_settings)  # another API process
+        other = ProjectionDb(postgres_settings)  # another API process
         pools = [await views.open_async(), await other.open_async()] if on_loop else []
         try:
             _company(views, 1, "one")
@@ -187,7 +187,7 @@ def _company_in(sql: Sql, name: str) -> None:
                 f"(%s, %s, %s, %s{', 0' * len(TOTALS)})", (name, "1", name, "101"))
 
 
-def test_read_once_is_one_transaction_with_the_registry(views: ViewDb) -> None:
+def test_read_once_is_one_transaction_with_the_registry(views: ProjectionDb) -> None:
     """The statements and the registry's positions are read in one transaction, the
     first time (the registry read first) and once the generations are known (one
     statement)."""
@@ -202,7 +202,7 @@ def test_read_once_is_one_transaction_with_the_registry(views: ViewDb) -> None:
 
 
 def test_read_once_answers_rows_as_the_statements_give_them(
-        views: ViewDb, monkeypatch: pytest.MonkeyPatch) -> None:
+        views: ProjectionDb, monkeypatch: pytest.MonkeyPatch) -> None:
     """Read as one statement, each statement's rows come back in its order, with its
     columns in order (two of one name apart), as text, integers, booleans and NULL."""
     statements: list[Statement] = [
@@ -212,13 +212,13 @@ def test_read_once_answers_rows_as_the_statements_give_them(
         ("SELECT %s::text, %s::bigint", ("æøå \"%s\"", 2**40))]
     views.read_once(["overview"], lambda generations: statements)  # generations learnt
     trips: list[int] = []
-    one_trip = ViewDb._one_trip
+    one_trip = ProjectionDb._one_trip
 
-    def counted(self: ViewDb, given: Sequence[Statement]) -> Any:
+    def counted(self: ProjectionDb, given: Sequence[Statement]) -> Any:
         trips.append(len(given))
         return one_trip(self, given)
 
-    monkeypatch.setattr(ViewDb, "_one_trip", counted)
+    monkeypatch.setattr(ProjectionDb, "_one_trip", counted)
     _, rows = views.read_once(["overview"], lambda generations: statements)
     assert trips == [3]
     assert rows == [[(x, f"n{x}", f"m{x}", x % 2 == 0, None) for x in range(5, 0, -1)], [],
@@ -248,12 +248,12 @@ def test_the_overview_and_a_timeline_page_are_one_round_trip_each(
                 assert client.get(path, params={"min_position": head}).status_code == 200
             trips: list[str] = []
             for name in ("_one_trip", "_one_trip_async"):
-                monkeypatch.setattr(ViewDb, name, _counted(trips, name, getattr(ViewDb, name)))
+                monkeypatch.setattr(ProjectionDb, name, _counted(trips, name, getattr(ProjectionDb, name)))
 
-            def refused(self: ViewDb, build: Any) -> Any:
+            def refused(self: ProjectionDb, build: Any) -> Any:
                 raise AssertionError("read the registry first")
 
-            monkeypatch.setattr(ViewDb, "_read_in_steps", refused)
+            monkeypatch.setattr(ProjectionDb, "_read_in_steps", refused)
             overview = client.get("/companies/13748136").json()
             assert overview["last_contact"]["summary"] == "call"
             assert trips == ["_one_trip_async"]
@@ -273,8 +273,8 @@ def test_the_overview_and_a_timeline_page_are_one_round_trip_each(
         services.close()
 
 
-class _Overtaken(ViewDb):
-    """A ViewDb on which another request thread sets the remembered generations right
+class _Overtaken(ProjectionDb):
+    """A ProjectionDb on which another request thread sets the remembered generations right
     after this thread does (its own read older than this one's)."""
 
     overtaking: dict[str, int] | None = None
@@ -325,7 +325,7 @@ def test_each_running_app_has_its_own_loop_pool_and_closes_it(
     services = open_services(postgres_settings)
     trips: list[str] = []
     for name in ("_one_trip", "_one_trip_async"):
-        monkeypatch.setattr(ViewDb, name, _counted(trips, name, getattr(ViewDb, name)))
+        monkeypatch.setattr(ProjectionDb, name, _counted(trips, name, getattr(ProjectionDb, name)))
     try:
         with acting_client(services) as outer:
             assert outer.get("/companies/13748136").status_code == 404  # (one read)

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from projections.overview import OverviewProjection
 from projections.registry import PROJECTIONS
 from services.http.container import Services
-from services.read.db import ViewDb, create_views, prefix_of
+from services.read.db import ProjectionDb, create_views, prefix_of
 from services.read.runner import ProjectionRunner
 from tests.support.api import assert_problem, consultant, contact, post
 
@@ -222,7 +222,7 @@ def test_a_lost_database_is_a_503_that_names_no_host(
     async def lost(*args: Any) -> Any:
         raise psycopg.OperationalError("connection to server at 10.0.0.7 failed")
 
-    monkeypatch.setattr(ViewDb, "read_once_async", lost)
+    monkeypatch.setattr(ProjectionDb, "read_once_async", lost)
     r = client.get(f"/companies/{registered}")
     assert_problem(r, 503, "")
     assert r.json()["title"] == "Database unavailable" and "10.0.0.7" not in r.text

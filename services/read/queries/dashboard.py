@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from infra.clock import COPENHAGEN
 from projections.overview import dashboard
-from services.read.views_at import ViewsAt
+from services.read.projections_at import ProjectionsAt
 
 ACTORS = 15  # companies in the list of the most people in contact
 ACTORS_DAYS = 90
@@ -44,7 +44,7 @@ class Figures:
                         >= date.fromisoformat(p.starts_on) + span))
 
 
-def figures(at: ViewsAt, municipalities: Sequence[str], weeks: int) -> Figures:
+def figures(at: ProjectionsAt, municipalities: Sequence[str], weeks: int) -> Figures:
     """The figures of the companies of `municipalities`, contacts over the last `weeks`."""
     o = at.prefix("overview")
     today = at.today()

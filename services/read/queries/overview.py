@@ -17,8 +17,8 @@ from projections.overview.company import (
     ListName,
     list_entries,
 )
+from services.read.projections_at import ProjectionsAt
 from services.read.queries.people import Person, person
-from services.read.views_at import ViewsAt
 
 __all__ = ["DEFAULT_CONTACT_CAP", "ITEMS", "OVERVIEW_VIEWS", "Contact", "Coordination",
            "Holder", "ListName", "Overview", "OverviewList", "OverviewRead", "Totals",
@@ -88,7 +88,7 @@ class OverviewList(BaseModel):
     entries: list[dict[str, Any]]
 
 
-def company_overview(at: ViewsAt, cvr: str, items: int = ITEMS) -> Overview:
+def company_overview(at: ProjectionsAt, cvr: str, items: int = ITEMS) -> Overview:
     """The overview of the company with this CVR, the first `items` of each list."""
     read = OverviewRead(at, cvr, items)
     return read.overview(at.read(OVERVIEW_VIEWS, read.statements))
@@ -96,10 +96,10 @@ def company_overview(at: ViewsAt, cvr: str, items: int = ITEMS) -> Overview:
 
 class OverviewRead:
     """One read of a company's overview: every part of the answer as of the same moment
-    (one round trip on PostgreSQL: `ViewsAt.read_async(OVERVIEW_VIEWS, statements)`),
+    (one round trip on PostgreSQL: `ProjectionsAt.read_async(OVERVIEW_VIEWS, statements)`),
     then the answer from its rows."""
 
-    def __init__(self, at: ViewsAt, cvr: str, items: int) -> None:
+    def __init__(self, at: ProjectionsAt, cvr: str, items: int) -> None:
         self.cvr, self.items = normalise_cvr(cvr), items
         self.now = at.clock()
         self.stream = str(company_id(self.cvr))
@@ -151,7 +151,7 @@ class OverviewRead:
                        occurred_at=occurred_at, summary=summary)
 
 
-def overview_list(at: ViewsAt, cvr: str, list_name: str, offset: int,
+def overview_list(at: ProjectionsAt, cvr: str, list_name: str, offset: int,
                   limit: int) -> OverviewList:
     """One list of the company's overview, `limit` entries from `offset`, with its total."""
     cvr = normalise_cvr(cvr)

@@ -8,8 +8,8 @@ from datetime import date
 from pydantic import BaseModel
 
 from projections import directory
-from services.read.db import ViewDb
-from services.read.views_at import ViewsAt
+from services.read.db import ProjectionDb
+from services.read.projections_at import ProjectionsAt
 
 
 class Person(BaseModel):
@@ -39,7 +39,7 @@ def person(staff_id: str | None, name: str | None, left_on: str | None,
     return Person(id=staff_id, name=name, left=has_left(left_on, today)) if staff_id else None
 
 
-def staff_of(at: ViewsAt, municipality: str) -> list[StaffMember]:
+def staff_of(at: ProjectionsAt, municipality: str) -> list[StaffMember]:
     """The municipality's staff by name, those who left too (`left`: whether they have
     a departure recorded at all, dated or not)."""
     rows = at.query(directory.staff_of(at.prefix("directory"), municipality))
@@ -47,7 +47,7 @@ def staff_of(at: ViewsAt, municipality: str) -> list[StaffMember]:
             for r in rows]
 
 
-def current_staff(at: ViewsAt, municipalities: Sequence[str]) -> list[StaffMember]:
+def current_staff(at: ProjectionsAt, municipalities: Sequence[str]) -> list[StaffMember]:
     """The staff of these municipalities who have not left, by name."""
     if not municipalities:
         return []
@@ -55,23 +55,23 @@ def current_staff(at: ViewsAt, municipalities: Sequence[str]) -> list[StaffMembe
     return [StaffMember(id=r[0], name=r[1], municipality=r[2]) for r in rows]
 
 
-def everyone_current(at: ViewsAt) -> list[StaffMember]:
+def everyone_current(at: ProjectionsAt) -> list[StaffMember]:
     """Every staff member who has not left, by municipality and name, with their role."""
     rows = at.query(directory.everyone_current(at.prefix("directory")))
     return [StaffMember(id=r[0], name=r[1], role=r[2], municipality=r[3]) for r in rows]
 
 
-def name_of(at: ViewsAt, staff_id: str) -> str | None:
+def name_of(at: ProjectionsAt, staff_id: str) -> str | None:
     """The staff member's name; None if unknown or the directory is not made yet."""
     d = at.prefix_if_any("directory")
     rows = at.query(directory.staff_member(d, staff_id)) if d is not None else []
     return str(rows[0][0]) if rows else None
 
 
-def first_current(views: ViewDb, municipality: str) -> str | None:
+def first_current(views: ProjectionDb, municipality: str) -> str | None:
     """The id of the municipality's first staff member by name who has not left; None
     if there is none (or the directory is not made yet)."""
-    at = ViewsAt(views)
+    at = ProjectionsAt(views)
     d = at.prefix_if_any("directory")
     rows = at.query(directory.first_current(d, municipality)) if d is not None else []
     return str(rows[0][0]) if rows else None

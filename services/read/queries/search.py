@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from projections import directory
+from services.read.projections_at import ProjectionsAt
 from services.read.queries.people import Person, person
-from services.read.views_at import ViewsAt
 
 
 class CompanyHit(BaseModel):
@@ -19,7 +19,7 @@ class CompanyHit(BaseModel):
     contact_person: Person | None
 
 
-def search_companies(at: ViewsAt, text: str, municipalities: Sequence[str],
+def search_companies(at: ProjectionsAt, text: str, municipalities: Sequence[str],
                      limit: int) -> list[CompanyHit]:
     """The companies of `municipalities` whose CVR is `text` or whose name holds it, by
     name, at most `limit`."""

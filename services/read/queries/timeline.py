@@ -16,8 +16,8 @@ from infra.clock import COPENHAGEN
 from projections import directory, timeline
 from projections.base import Rows, Statement
 from projections.candidates import erased_among, mark_erased
+from services.read.projections_at import ProjectionsAt
 from services.read.queries.people import Person, person
-from services.read.views_at import ViewsAt
 
 TIMELINE_VIEWS = ("timeline", "directory", "candidates")
 """The read models a timeline page joins."""
@@ -51,7 +51,7 @@ class TimelineFilters:
     limit: int = 50
 
 
-def timeline_page(at: ViewsAt, cvr: str, filters: TimelineFilters) -> TimelinePage:
+def timeline_page(at: ProjectionsAt, cvr: str, filters: TimelineFilters) -> TimelinePage:
     """A page of the company's timeline."""
     read = TimelineRead(at, cvr, filters)
     second = read.take_page(at.read(TIMELINE_VIEWS, read.page))
@@ -60,7 +60,7 @@ def timeline_page(at: ViewsAt, cvr: str, filters: TimelineFilters) -> TimelinePa
     return read.result()
 
 
-async def timeline_page_async(at: ViewsAt, cvr: str, filters: TimelineFilters
+async def timeline_page_async(at: ProjectionsAt, cvr: str, filters: TimelineFilters
                               ) -> TimelinePage:
     """`timeline_page`, read on the event loop (on PostgreSQL no hop to a worker thread)."""
     read = TimelineRead(at, cvr, filters)
@@ -78,7 +78,7 @@ class TimelineRead:
     never changes, except that a candidate may since have been erased, which is then
     shown."""
 
-    def __init__(self, at: ViewsAt, cvr: str, filters: TimelineFilters) -> None:
+    def __init__(self, at: ProjectionsAt, cvr: str, filters: TimelineFilters) -> None:
         self.cvr = normalise_cvr(cvr)
         self.stream = str(company_id(self.cvr))
         self.filters = filters

@@ -12,8 +12,8 @@ from pydantic import BaseModel
 from domain.errors import StaffNotFoundError
 from projections import directory
 from projections.overview import worklists
+from services.read.projections_at import ProjectionsAt
 from services.read.queries.people import Person, has_left
-from services.read.views_at import ViewsAt
 
 WORKLIST_VIEWS = ("overview", "directory")
 """The read models the work lists join."""
@@ -67,7 +67,7 @@ def _work(row: tuple[Any, ...]) -> OpenWork:
                     follow_ups_open=row[3])
 
 
-def caseload(at: ViewsAt, staff_id: UUID) -> Caseload:
+def caseload(at: ProjectionsAt, staff_id: UUID) -> Caseload:
     """The companies this person is the contact person of, with their open work."""
     o = at.prefix("overview")
     d = at.prefix("directory")
@@ -83,7 +83,7 @@ def caseload(at: ViewsAt, staff_id: UUID) -> Caseload:
                    for r in rows])
 
 
-def handover_queue(at: ViewsAt, municipalities: Sequence[str]) -> list[Orphan]:
+def handover_queue(at: ProjectionsAt, municipalities: Sequence[str]) -> list[Orphan]:
     """The companies of `municipalities` whose contact person has left, longest waiting
     first, with open work."""
     o = at.prefix("overview")
@@ -94,7 +94,7 @@ def handover_queue(at: ViewsAt, municipalities: Sequence[str]) -> list[Orphan]:
                    open_work=_work(r[6:])) for r in rows]
 
 
-def follow_ups_due(at: ViewsAt, municipalities: Sequence[str], days: int,
+def follow_ups_due(at: ProjectionsAt, municipalities: Sequence[str], days: int,
                    contact_person: str | None = None) -> list[PersonsFollowUps]:
     """Follow-ups not yet held and due within `days`, of the companies of
     `municipalities` (of one contact person's, if given), per contact person, overdue

@@ -8,18 +8,18 @@ from typing import Any
 
 from infra.clock import local_now
 from projections.base import Rows, Statement
-from services.errors import ViewBehindError
-from services.read.db import ViewDb, prefix_of
+from services.errors import ProjectionBehindError
+from services.read.db import ProjectionDb, prefix_of
 
 Build = Callable[[Callable[[str], str]], Sequence[Statement]]
 """Statements made with `prefix(name)`, the active tables of read model `name`."""
 
 
-class ViewsAt:
+class ProjectionsAt:
     """The read models a read joins, each at least at `min_position`, and the clock whose
     today the read is about."""
 
-    def __init__(self, views: ViewDb, min_position: int | None = None,
+    def __init__(self, views: ProjectionDb, min_position: int | None = None,
                  clock: Callable[[], datetime] = local_now) -> None:
         self.views = views
         self.min_position = min_position
@@ -48,12 +48,12 @@ class ViewsAt:
         """The rows of the statements `build(prefix)` makes with `prefix(name)`, the
         active tables of read model `name` (one of `names`), each read model checked
         against `min_position` as of the moment the rows were read; on PostgreSQL one
-        round trip (`ViewDb.read_once`)."""
+        round trip (`ProjectionDb.read_once`)."""
         active, rows = self.views.read_once(names, self._made(names, build))
         return self._checked(names, active, rows)
 
     async def read_async(self, names: Sequence[str], build: Build) -> Rows:
-        """`read`, awaited on the event loop (`ViewDb.read_once_async`: on PostgreSQL
+        """`read`, awaited on the event loop (`ProjectionDb.read_once_async`: on PostgreSQL
         without a worker thread)."""
         active, rows = await self.views.read_once_async(names, self._made(names, build))
         return self._checked(names, active, rows)
@@ -83,11 +83,11 @@ class ViewsAt:
 
     def _reached(self, name: str, active: tuple[int, int] | None) -> tuple[int, int]:
         """Read model `name`'s active (generation, position), if it has reached
-        `min_position`; else ViewBehindError."""
+        `min_position`; else ProjectionBehindError."""
         if active is None or (self.min_position is not None and active[1] < self.min_position):
             raise self._behind(name)
         return active
 
-    def _behind(self, name: str) -> ViewBehindError:
-        return ViewBehindError(
+    def _behind(self, name: str) -> ProjectionBehindError:
+        return ProjectionBehindError(
             f"the {name} view has not reached position {self.min_position}; retry shortly")
