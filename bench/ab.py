@@ -37,8 +37,11 @@ from bench.setup import BENCH_SECRETS, bench_token
 
 console = Console()
 ROOT = Path(__file__).resolve().parents[1]  # the repository, and the working tree
-PATHS = {"floor": "/healthz", "overview": f"/companies/{BIG}",
-         "timeline": f"/companies/{BIG}/timeline?limit=50"}
+PATHS = {
+    "floor": "/healthz",
+    "overview": f"/companies/{BIG}",
+    "timeline": f"/companies/{BIG}/timeline?limit=50",
+}
 Figures = dict[str, tuple[float, float, float]]
 """Per path: p50 ms, p99 ms, API CPU ms per request."""
 
@@ -56,14 +59,17 @@ def _check_code(env: dict[str, str], code: Path) -> None:
     """Refuse to measure unless a server started so imports casebook from `code`."""
     found = subprocess.run(
         [sys.executable, "-c", "import services; print(services.__file__)"],
-        env={**env, "PYTHONPATH": str(code)}, cwd=code, check=True, capture_output=True,
-        text=True).stdout.strip()
+        env={**env, "PYTHONPATH": str(code)},
+        cwd=code,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     if not Path(found).resolve().is_relative_to(code.resolve()):
         raise RuntimeError(f"a server meant to run {code} would import {found}")
 
 
-def _round(codes: dict[str, Path], env: dict[str, str], requests: int
-           ) -> dict[str, Figures]:
+def _round(codes: dict[str, Path], env: dict[str, str], requests: int) -> dict[str, Figures]:
     """A server from each revision's code, every path measured on all of them at once:
     one request to each in turn."""
     servers, clients = {}, {}
@@ -71,14 +77,22 @@ def _round(codes: dict[str, Path], env: dict[str, str], requests: int
     with ExitStack() as stack:
         for which, code in codes.items():
             port = _free_port()
-            server = _serve([sys.executable, "-m", "services.cli", "serve", "--port",
-                             str(port)], {**env, "PYTHONPATH": str(code)}, port, cwd=code)
+            server = _serve(
+                [sys.executable, "-m", "services.cli", "serve", "--port", str(port)],
+                {**env, "PYTHONPATH": str(code)},
+                port,
+                cwd=code,
+            )
             stack.callback(server.wait, 30)
             stack.callback(server.terminate)
             servers[which] = server
-            clients[which] = stack.enter_context(httpx.Client(
-                base_url=f"http://127.0.0.1:{port}", timeout=60,
-                headers={"Authorization": f"Bearer {bench_token(READER)}"}))
+            clients[which] = stack.enter_context(
+                httpx.Client(
+                    base_url=f"http://127.0.0.1:{port}",
+                    timeout=60,
+                    headers={"Authorization": f"Bearer {bench_token(READER)}"},
+                )
+            )
         for name, path in PATHS.items():
             for client in clients.values():
                 for _ in range(10):  # warm up
@@ -100,40 +114,55 @@ def _round(codes: dict[str, Path], env: dict[str, str], requests: int
 
 def main(
     base: Annotated[str, typer.Argument(help="The revision to compare against.")],
-    changed: Annotated[str | None, typer.Argument(help=(
-        "The revision to measure; default: the working tree."))] = None,
+    changed: Annotated[
+        str | None, typer.Argument(help=("The revision to measure; default: the working tree."))
+    ] = None,
     schema: Annotated[str, typer.Option(help="A schema `bench.read --keep` left.")] = "",
     url: Annotated[str, typer.Option(envvar="CASEBOOK_BENCH_DATABASE_URL")] = DEFAULT_URL,
     rounds: Annotated[int, typer.Option(min=1, help="Rounds of both revisions.")] = 5,
-    requests: Annotated[int, typer.Option(min=10, help="Requests per path and round.")
-                        ] = 1000,
+    requests: Annotated[int, typer.Option(min=10, help="Requests per path and round.")] = 1000,
 ) -> None:
     """Measure both revisions side by side and print the medians and their ratio."""
     if not schema:
-        raise typer.BadParameter("name the schema a `bench.read --keep` run left",
-                                 param_hint="--schema")
-    env = {**os.environ, **BENCH_SECRETS, "CASEBOOK_DATABASE_URL": url,
-           "CASEBOOK_POSTGRES_SCHEMA": schema, "CASEBOOK_LOG_LEVEL": "warning"}
+        raise typer.BadParameter(
+            "name the schema a `bench.read --keep` run left", param_hint="--schema"
+        )
+    env = {
+        **os.environ,
+        **BENCH_SECRETS,
+        "CASEBOOK_DATABASE_URL": url,
+        "CASEBOOK_POSTGRES_SCHEMA": schema,
+        "CASEBOOK_LOG_LEVEL": "warning",
+    }
     seen: dict[str, list[Figures]] = defaultdict(list)
     with ExitStack() as stack:
-        codes = {"base": _worktree(stack, base),
-                 "changed": _worktree(stack, changed) if changed else ROOT}
+        codes = {
+            "base": _worktree(stack, base),
+            "changed": _worktree(stack, changed) if changed else ROOT,
+        }
         for code in codes.values():
             _check_code(env, code)
         for number in range(1, rounds + 1):
             for which, figures in _round(codes, env, requests).items():
                 seen[which].append(figures)
-                console.print(f"round {number} {which:7}: " + " | ".join(
-                    f"{name} {p50:.2f} / {p99:.2f} ms, CPU {cpu:.2f} ms"
-                    for name, (p50, p99, cpu) in figures.items()))
+                console.print(
+                    f"round {number} {which:7}: "
+                    + " | ".join(
+                        f"{name} {p50:.2f} / {p99:.2f} ms, CPU {cpu:.2f} ms"
+                        for name, (p50, p99, cpu) in figures.items()
+                    )
+                )
     for name in PATHS:
-        medians = {which: [statistics.median(f[name][i] for f in runs) for i in range(3)]
-                   for which, runs in seen.items()}
+        medians = {
+            which: [statistics.median(f[name][i] for f in runs) for i in range(3)]
+            for which, runs in seen.items()
+        }
         b, c = medians["base"], medians["changed"]
         console.print(
             f"{name}: median p50 {b[0]:.2f} -> {c[0]:.2f} ms ({c[0] / b[0]:.2f}x), "
             f"p99 {b[1]:.2f} -> {c[1]:.2f} ms ({c[1] / b[1]:.2f}x), "
-            f"CPU {b[2]:.2f} -> {c[2]:.2f} ms ({c[2] / b[2]:.2f}x)")
+            f"CPU {b[2]:.2f} -> {c[2]:.2f} ms ({c[2] / b[2]:.2f}x)"
+        )
 
 
 if __name__ == "__main__":

@@ -27,5 +27,10 @@ def log_contact(body: dict[str, Any]) -> dict[str, int]:
 
 
 if __name__ == "__main__":
-    uvicorn.run(app, host="127.0.0.1", port=int(os.environ["CASEBOOK_BENCH_PORT"]),
-                log_level="warning", access_log=False)
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=int(os.environ["CASEBOOK_BENCH_PORT"]),
+        log_level="warning",
+        access_log=False,
+    )

@@ -52,17 +52,26 @@ def _free_port() -> int:
         return port
 
 
-async def _client(port: int, paths: list[str], body: bytes, until: float,
-                  latencies: list[float], errors: list[int]) -> None:
+async def _client(
+    port: int,
+    paths: list[str],
+    body: bytes,
+    until: float,
+    latencies: list[float],
+    errors: list[int],
+) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     n = 0
     while time.perf_counter() < until:
         path = paths[n % len(paths)]
         n += 1
         started = time.perf_counter()
-        writer.write(f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json"
-                     f"\r\nAuthorization: Bearer {TOKEN[0]}"
-                     f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+        writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json"
+            f"\r\nAuthorization: Bearer {TOKEN[0]}"
+            f"\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
         status_line = await reader.readline()
         length = 0
         while (line := await reader.readline()) not in (b"\r\n", b""):
@@ -75,16 +84,18 @@ async def _client(port: int, paths: list[str], body: bytes, until: float,
     writer.close()
 
 
-def _load(port: int, paths: list[str], body: bytes, seconds: float) -> tuple[int, float,
-                                                                             list[float], int]:
+def _load(
+    port: int, paths: list[str], body: bytes, seconds: float
+) -> tuple[int, float, list[float], int]:
     latencies: list[float] = []
     errors: list[int] = []
 
     async def run() -> float:
         until = time.perf_counter() + seconds
         started = time.perf_counter()
-        await asyncio.gather(*(_client(port, paths, body, until, latencies, errors)
-                               for _ in range(CLIENTS)))
+        await asyncio.gather(
+            *(_client(port, paths, body, until, latencies, errors) for _ in range(CLIENTS))
+        )
         return time.perf_counter() - started
 
     elapsed = asyncio.run(run())
@@ -105,13 +116,15 @@ def _peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def _serve(cmd: list[str], env: dict[str, str], port: int,
-           cwd: Path | None = None) -> subprocess.Popen[bytes]:
+def _serve(
+    cmd: list[str], env: dict[str, str], port: int, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
     """Start a server and wait until it answers. (`python -m` puts the working directory
     first on the path: a server meant to run other code than this checkout's is started
     in that code's directory.)"""
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     for _ in range(200):
         try:
             httpx.get(f"http://127.0.0.1:{port}/docs")
@@ -122,8 +135,9 @@ def _serve(cmd: list[str], env: dict[str, str], port: int,
     raise RuntimeError(f"server {cmd} did not start")
 
 
-def _run(cmd: list[str], env: dict[str, str], paths: list[str], body: bytes,
-         seconds: float) -> Load:
+def _run(
+    cmd: list[str], env: dict[str, str], paths: list[str], body: bytes, seconds: float
+) -> Load:
     port = _free_port()
     proc = _serve(cmd, {**env, "CASEBOOK_BENCH_PORT": str(port)}, port)
     try:
@@ -136,8 +150,7 @@ def _run(cmd: list[str], env: dict[str, str], paths: list[str], body: bytes,
         proc.terminate()
         proc.wait(30)
     q = statistics.quantiles(latencies, n=100)
-    return Load(count / elapsed, q[49] * 1000, q[98] * 1000, errors, rss,
-                cpu / count * 1e6)
+    return Load(count / elapsed, q[49] * 1000, q[98] * 1000, errors, rss, cpu / count * 1e6)
 
 
 def measure_http(url: str, console: Console, *, seconds: float, repeats: int) -> None:
@@ -150,28 +163,53 @@ def measure_http(url: str, console: Console, *, seconds: float, repeats: int) ->
     app.close()
     table = f"bench_bare_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(SQL("CREATE TABLE {0} (id bigserial PRIMARY KEY, body text)").format(
-            Identifier(table)))
-    body = json.dumps({"by": str(staff), "channel": "phone", "summary": "Talked about hires",
-                       "occurred_at": datetime.now(UTC).isoformat(), "topics": []}).encode()
+        conn.execute(
+            SQL("CREATE TABLE {0} (id bigserial PRIMARY KEY, body text)").format(Identifier(table))
+        )
+    body = json.dumps(
+        {
+            "by": str(staff),
+            "channel": "phone",
+            "summary": "Talked about hires",
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "topics": [],
+        }
+    ).encode()
     TOKEN[0] = bench_token(staff)  # both servers get the same header bytes
-    env = {**os.environ, **BENCH_SECRETS, "CASEBOOK_DATABASE_URL": url,
-           "CASEBOOK_POSTGRES_SCHEMA": schema,
-           "CASEBOOK_DB_POOL_SIZE": "16", "CASEBOOK_BENCH_DATABASE_URL": url,
-           "CASEBOOK_BENCH_TABLE": table}
+    env = {
+        **os.environ,
+        **BENCH_SECRETS,
+        "CASEBOOK_DATABASE_URL": url,
+        "CASEBOOK_POSTGRES_SCHEMA": schema,
+        "CASEBOOK_DB_POOL_SIZE": "16",
+        "CASEBOOK_BENCH_DATABASE_URL": url,
+        "CASEBOOK_BENCH_TABLE": table,
+    }
     cvr_paths = [f"/companies/{cvr}/contacts" for cvr in company_cvrs()[:COMPANIES]]
     casebook: list[Load] = []
     bare: list[Load] = []
     try:
         for _ in range(repeats):
             with console.status("HTTP: casebook"):
-                casebook.append(_run(
-                    [sys.executable, "-c", "import os, sys; from services.cli.main import main; "
-                     "sys.argv=['casebook','serve','--port',os.environ['CASEBOOK_BENCH_PORT']];"
-                     " main()"], env, cvr_paths, body, seconds))
+                casebook.append(
+                    _run(
+                        [
+                            sys.executable,
+                            "-c",
+                            "import os, sys; from services.cli.main import main; "
+                            "sys.argv=['casebook','serve','--port',os.environ['CASEBOOK_BENCH_PORT']];"
+                            " main()",
+                        ],
+                        env,
+                        cvr_paths,
+                        body,
+                        seconds,
+                    )
+                )
             with console.status("HTTP: bare endpoint"):
-                bare.append(_run([sys.executable, "-m", "bench.bare"], env, ["/contacts"],
-                                 body, seconds))
+                bare.append(
+                    _run([sys.executable, "-m", "bench.bare"], env, ["/contacts"], body, seconds)
+                )
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(SQL("DROP TABLE {0}").format(Identifier(table)))
@@ -189,6 +227,7 @@ def _report(console: Console, casebook: list[Load], bare: list[Load]) -> None:
             f"HTTP {name}, {CLIENTS} clients: {_median(loads, 'requests_per_second'):,.0f} "
             f"req/s, p50 {_median(loads, 'p50_ms'):.1f} ms, p99 {_median(loads, 'p99_ms'):.1f}"
             f" ms, server CPU {_median(loads, 'cpu_us_per_request'):.0f} us/request, errors "
-            f"{sum(x.errors for x in loads)}, peak RSS {max(x.peak_rss_mb for x in loads):.0f} MB")
+            f"{sum(x.errors for x in loads)}, peak RSS {max(x.peak_rss_mb for x in loads):.0f} MB"
+        )
     ratio = _median(casebook, "requests_per_second") / _median(bare, "requests_per_second")
     console.print(f"HTTP casebook / bare endpoint throughput: {ratio:.2f}")

@@ -92,32 +92,54 @@ def main(
         write_log(app, events, companies)
         today = date.today()
         contract = OutcomeContract.agree(
-            contract_id=uuid.uuid4(), municipality="165", name="Bench contract",
-            period_from=today - timedelta(days=400), period_to=today,
+            contract_id=uuid.uuid4(),
+            municipality="165",
+            name="Bench contract",
+            period_from=today - timedelta(days=400),
+            period_to=today,
             rules=default_rules(today - timedelta(days=400), (1_000_00, 2_000_00, 3_000_00)),
-            by=uuid.uuid4(), municipalities={"165"})
+            by=uuid.uuid4(),
+            municipalities={"165"},
+        )
         app.save(contract)
         head = app.last_position()
-        placements = sum(1 for n in app.log_after(0)
-                         if n.topic == "casebook:Company.PlacementStarted")
+        placements = sum(
+            1 for n in app.log_after(0) if n.topic == "casebook:Company.PlacementStarted"
+        )
         started = time.perf_counter()
         Sealer(app, views, postgres=True).seal_all()
         sealing = head / (time.perf_counter() - started)
-        console.print(f"log: {head:,} events, {placements:,} placements under one contract; "
-                      f"sealed at {sealing:,.0f} events/s")
+        console.print(
+            f"log: {head:,} events, {placements:,} placements under one contract; "
+            f"sealed at {sealing:,.0f} events/s"
+        )
         results: dict[str, list[dict[str, float]]] = {}
         for _ in range(runs):
             for what in ("raw", "decode", "replay", "verify"):
                 out = subprocess.run(
-                    [sys.executable, "-m", "bench.ledger", "child", url, schema, what,
-                     str(contract.id)], capture_output=True, text=True, check=True)
+                    [
+                        sys.executable,
+                        "-m",
+                        "bench.ledger",
+                        "child",
+                        url,
+                        schema,
+                        what,
+                        str(contract.id),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 results.setdefault(what, []).append(json.loads(out.stdout))
         raw = statistics.median(r["rate"] for r in results["raw"])
         for what, found in results.items():
             rate = statistics.median(r["rate"] for r in found)
             rss = max(r["rss"] for r in found)
-            console.print(f"{what:>7}: {rate:>10,.0f} events/s ({rate / raw:.2f} of raw), "
-                          f"peak RSS {rss:,.0f} MB")
+            console.print(
+                f"{what:>7}: {rate:>10,.0f} events/s ({rate / raw:.2f} of raw), "
+                f"peak RSS {rss:,.0f} MB"
+            )
     finally:
         views.close()
         app.close()

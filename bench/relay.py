@@ -57,9 +57,14 @@ cli = typer.Typer(add_completion=False)
 
 
 def _settings(url: str, schema: str, nats_url: str, stream: str) -> Settings:
-    return Settings(database_url=url, postgres_schema=schema, nats_url=nats_url,
-                    nats_stream=stream, nats_subject_prefix=stream.lower(),
-                    log_level="warning")
+    return Settings(
+        database_url=url,
+        postgres_schema=schema,
+        nats_url=nats_url,
+        nats_stream=stream,
+        nats_subject_prefix=stream.lower(),
+        log_level="warning",
+    )
 
 
 @cli.command()
@@ -87,8 +92,16 @@ def relay_once(url: str, schema: str, nats_url: str, stream: str) -> None:
         return elapsed
 
     elapsed = asyncio.run(run())
-    print(json.dumps({"events": relay.published, "seconds": elapsed, "cpu": cpu[0],
-                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(
+        json.dumps(
+            {
+                "events": relay.published,
+                "seconds": elapsed,
+                "cpu": cpu[0],
+                "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
     views.close()
     app.close()
 
@@ -103,8 +116,10 @@ def raw_once(url: str, schema: str, nats_url: str, stream: str) -> None:
     async def publish(nc: Client, messages: Prepared) -> None:
         js = nc.jetstream(publish_async_max_pending=1000)
         for i in range(0, len(messages), 500):
-            futures = [await js.publish_async(subject, data, headers=headers)
-                       for subject, headers, data in messages[i:i + 500]]
+            futures = [
+                await js.publish_async(subject, data, headers=headers)
+                for subject, headers, data in messages[i : i + 500]
+            ]
             await asyncio.gather(*futures)
 
     _time_publishing(_settings(url, schema, nats_url, stream), publish)
@@ -125,15 +140,17 @@ def plain_once(url: str, schema: str, nats_url: str, stream: str) -> None:
     _time_publishing(_settings(url, schema, nats_url, stream), publish)
 
 
-def _time_publishing(settings: Settings,
-                     publish: Callable[[Client, Prepared], Awaitable[None]]) -> None:
+def _time_publishing(
+    settings: Settings, publish: Callable[[Client, Prepared], Awaitable[None]]
+) -> None:
     """Print the events/s of `publish` with the whole log's messages, on a new stream."""
     messages = _messages(settings)
 
     async def run() -> float:
         nc = await nats.connect(settings.nats_url or "")
-        await nc.jetstream().add_stream(name=settings.nats_stream,
-                                        subjects=[f"{settings.nats_subject_prefix}.>"])
+        await nc.jetstream().add_stream(
+            name=settings.nats_stream, subjects=[f"{settings.nats_subject_prefix}.>"]
+        )
         started = time.perf_counter()
         await publish(nc, messages)
         elapsed = time.perf_counter() - started
@@ -156,8 +173,12 @@ def _messages(settings: Settings) -> Prepared:
 
 
 def _child(kind: str, *args: str) -> dict[str, float]:
-    done = subprocess.run([sys.executable, "-m", "bench.relay", kind, *args], check=True,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.relay", kind, *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
@@ -174,8 +195,11 @@ def throwaway_nats(store: Path) -> tuple[str, subprocess.Popen[bytes]]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     binary = Path(sys.executable).parent / "nats-server"
-    proc = subprocess.Popen([str(binary), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd",
-                             str(store)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(binary), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(1.0)
     return f"nats://127.0.0.1:{port}", proc
 
@@ -183,8 +207,9 @@ def throwaway_nats(store: Path) -> tuple[str, subprocess.Popen[bytes]]:
 @cli.command()
 def main(
     url: Annotated[str, typer.Option(envvar="CASEBOOK_BENCH_DATABASE_URL")] = DEFAULT_URL,
-    nats_url: Annotated[str | None, typer.Option(
-        help="NATS server [default: a throwaway one].")] = None,
+    nats_url: Annotated[
+        str | None, typer.Option(help="NATS server [default: a throwaway one].")
+    ] = None,
     events: Annotated[int, typer.Option(help="Events in the log.")] = 200_000,
     companies: Annotated[int, typer.Option(help="Companies in the log.")] = 2_000,
     runs: Annotated[int, typer.Option(help="Runs of each, alternating.")] = 3,
@@ -207,31 +232,37 @@ def main(
         plain: list[float] = []
         rss: list[float] = []
         for n in range(runs):
-            for kind, into in (("relay-once", relayed), ("raw-once", raw),
-                               ("plain-once", plain)):
+            for kind, into in (("relay-once", relayed), ("raw-once", raw), ("plain-once", plain)):
                 stream = f"BENCH_{uuid.uuid4().hex[:8].upper()}"
                 result = _child(kind, url, schema, nats_url, stream)
                 asyncio.run(_drop(nats_url, stream))
                 into.append(result["events"] / result["seconds"])
                 if "rss_mb" in result:
                     rss.append(result["rss_mb"])
-                console.print(f"run {n + 1} {kind.removesuffix('-once')}: "
-                              f"{result['events']:,.0f} events in {result['seconds']:.2f} s = "
-                              f"{into[-1]:,.0f} events/s"
-                              + (f", peak RSS {result['rss_mb']:.0f} MB, "
-                                 f"{result['events'] / result['cpu']:,.0f} events per CPU "
-                                 "second of its process" if "rss_mb" in result else ""))
+                console.print(
+                    f"run {n + 1} {kind.removesuffix('-once')}: "
+                    f"{result['events']:,.0f} events in {result['seconds']:.2f} s = "
+                    f"{into[-1]:,.0f} events/s"
+                    + (
+                        f", peak RSS {result['rss_mb']:.0f} MB, "
+                        f"{result['events'] / result['cpu']:,.0f} events per CPU "
+                        "second of its process"
+                        if "rss_mb" in result
+                        else ""
+                    )
+                )
         relay_median, raw_median = statistics.median(relayed), statistics.median(raw)
-        console.print(f"median relay {relay_median:,.0f} events/s, raw publisher "
-                      f"{raw_median:,.0f} events/s: {relay_median / raw_median:.2f} of raw; "
-                      f"relay peak RSS {max(rss):.0f} MB (median {statistics.median(rss):.0f}); "
-                      f"plain publish, no acks, {statistics.median(plain):,.0f} events/s")
+        console.print(
+            f"median relay {relay_median:,.0f} events/s, raw publisher "
+            f"{raw_median:,.0f} events/s: {relay_median / raw_median:.2f} of raw; "
+            f"relay peak RSS {max(rss):.0f} MB (median {statistics.median(rss):.0f}); "
+            f"plain publish, no acks, {statistics.median(plain):,.0f} events/s"
+        )
     finally:
         clean_up(server, store, url, schema)
 
 
-def clean_up(server: subprocess.Popen[bytes] | None, store: Path, url: str,
-             schema: str) -> None:
+def clean_up(server: subprocess.Popen[bytes] | None, store: Path, url: str, schema: str) -> None:
     """Stop the throwaway NATS server, delete its store and the benchmark's schema."""
     if server is not None:
         server.terminate()

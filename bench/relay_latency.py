@@ -42,9 +42,16 @@ DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 WRITERS = 16
 
 
-def _write(committer: GroupCommitter, staff: uuid.UUID, rate: float, seconds: float,
-           committed: dict[int, float], lane: int = 0, lanes: int = 1,
-           started: float = 0.0) -> None:
+def _write(
+    committer: GroupCommitter,
+    staff: uuid.UUID,
+    rate: float,
+    seconds: float,
+    committed: dict[int, float],
+    lane: int = 0,
+    lanes: int = 1,
+    started: float = 0.0,
+) -> None:
     """Every `lanes`-th command of a steady rate; record when each one's commit returned."""
     cvrs = company_cvrs()
     for i in range(lane, int(rate * seconds), lanes):
@@ -52,14 +59,28 @@ def _write(committer: GroupCommitter, staff: uuid.UUID, rate: float, seconds: fl
         if delay > 0:
             time.sleep(delay)
         now = datetime.now(UTC)
-        result = committer.submit(commands.log_contact(
-            cvr=cvrs[i % COMPANIES], by=staff, contact_id=uuid.uuid4(), channel="phone",
-            occurred_at=now, summary=f"call {i}", topics=[], now=now))
+        result = committer.submit(
+            commands.log_contact(
+                cvr=cvrs[i % COMPANIES],
+                by=staff,
+                contact_id=uuid.uuid4(),
+                channel="phone",
+                occurred_at=now,
+                summary=f"call {i}",
+                topics=[],
+                now=now,
+            )
+        )
         committed[result.position] = time.monotonic()
 
 
-async def _consume(settings: Settings, received: dict[int, float], finished: list[float],
-                   committed: dict[int, float], ready: threading.Event) -> None:
+async def _consume(
+    settings: Settings,
+    received: dict[int, float],
+    finished: list[float],
+    committed: dict[int, float],
+    ready: threading.Event,
+) -> None:
     """Receive the stream until every command's event arrived (or 10 s after the last)."""
     nc = await nats.connect(settings.nats_url or "")
     js = nc.jetstream()
@@ -73,19 +94,25 @@ async def _consume(settings: Settings, received: dict[int, float], finished: lis
     async def on_message(msg: Any) -> None:
         received[int(msg.headers["ce-sequence"])] = time.monotonic()
 
-    await js.subscribe(f"{settings.nats_subject_prefix}.>", stream=settings.nats_stream,
-                       cb=on_message, ordered_consumer=True)
+    await js.subscribe(
+        f"{settings.nats_subject_prefix}.>",
+        stream=settings.nats_stream,
+        cb=on_message,
+        ordered_consumer=True,
+    )
     ready.set()  # the relay is up (it made the stream) and we are subscribed
-    while not finished or (not committed.keys() <= received.keys()
-                           and time.monotonic() < finished[0] + 10):
+    while not finished or (
+        not committed.keys() <= received.keys() and time.monotonic() < finished[0] + 10
+    ):
         await asyncio.sleep(0.05)
     await nc.close()
 
 
 def main(
     url: Annotated[str, typer.Option(envvar="CASEBOOK_BENCH_DATABASE_URL")] = DEFAULT_URL,
-    nats_url: Annotated[str | None, typer.Option(
-        help="NATS server [default: a throwaway one].")] = None,
+    nats_url: Annotated[
+        str | None, typer.Option(help="NATS server [default: a throwaway one].")
+    ] = None,
     rate: Annotated[float, typer.Option(help="Commands per second.")] = 500.0,
     seconds: Annotated[float, typer.Option(help="How long to write.")] = 60.0,
 ) -> None:
@@ -95,18 +122,29 @@ def main(
     if nats_url is None:
         nats_url, server = throwaway_nats(store)
     stream = f"LAT_{uuid.uuid4().hex[:8].upper()}"
-    settings = Settings(database_url=url, postgres_schema=schema, nats_url=nats_url,
-                        nats_stream=stream, nats_subject_prefix=stream.lower(),
-                        log_level="warning")
+    settings = Settings(
+        database_url=url,
+        postgres_schema=schema,
+        nats_url=nats_url,
+        nats_stream=stream,
+        nats_subject_prefix=stream.lower(),
+        log_level="warning",
+    )
     migrate(settings)
     app = open_application(settings)
     staff = seed(app)
-    env = {**os.environ, "CASEBOOK_DATABASE_URL": url, "CASEBOOK_POSTGRES_SCHEMA": schema,
-           "CASEBOOK_NATS_URL": nats_url, "CASEBOOK_NATS_STREAM": stream,
-           "CASEBOOK_NATS_SUBJECT_PREFIX": settings.nats_subject_prefix,
-           "CASEBOOK_LOG_LEVEL": "warning"}
-    relay = subprocess.Popen([sys.executable, "-m", "services.cli", "relay"], env=env,
-                             stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "CASEBOOK_DATABASE_URL": url,
+        "CASEBOOK_POSTGRES_SCHEMA": schema,
+        "CASEBOOK_NATS_URL": nats_url,
+        "CASEBOOK_NATS_STREAM": stream,
+        "CASEBOOK_NATS_SUBJECT_PREFIX": settings.nats_subject_prefix,
+        "CASEBOOK_LOG_LEVEL": "warning",
+    }
+    relay = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "relay"], env=env, stderr=subprocess.DEVNULL
+    )
     committer = GroupCommitter(app)
     committed: dict[int, float] = {}
     received: dict[int, float] = {}
@@ -116,10 +154,14 @@ def main(
     def write() -> None:
         ready.wait()
         started = time.monotonic()
-        lanes = [threading.Thread(target=_write, args=(
-            committer, staff, rate, seconds, committed, lane, WRITERS, started))
-            for lane in range(WRITERS)]  # concurrent like API requests: a slow commit
-        for thread in lanes:              # does not hold back the ones due after it
+        lanes = [
+            threading.Thread(
+                target=_write,
+                args=(committer, staff, rate, seconds, committed, lane, WRITERS, started),
+            )
+            for lane in range(WRITERS)
+        ]  # concurrent like API requests: a slow commit
+        for thread in lanes:  # does not hold back the ones due after it
             thread.start()
         for thread in lanes:
             thread.join()
@@ -131,13 +173,14 @@ def main(
         writer.start()
         asyncio.run(_consume(settings, received, finished, committed, ready))
         writer.join()
-        latencies = sorted((received[p] - t) * 1000 for p, t in committed.items()
-                           if p in received)
+        latencies = sorted((received[p] - t) * 1000 for p, t in committed.items() if p in received)
         q = statistics.quantiles(latencies, n=100)
-        console.print(f"{len(committed):,} commands in {finished[1]:.1f} s (asked: {rate:.0f}/s "
-                      f"for {seconds:.0f} s); "
-                      f"{len(latencies):,} received; commit -> consumer p50 {q[49]:.1f} ms, "
-                      f"p99 {q[98]:.1f} ms, max {latencies[-1]:.1f} ms")
+        console.print(
+            f"{len(committed):,} commands in {finished[1]:.1f} s (asked: {rate:.0f}/s "
+            f"for {seconds:.0f} s); "
+            f"{len(latencies):,} received; commit -> consumer p50 {q[49]:.1f} ms, "
+            f"p99 {q[98]:.1f} ms, max {latencies[-1]:.1f} ms"
+        )
     finally:
         committer.close()
         app.close()

@@ -31,20 +31,33 @@ def company_cvrs() -> list[str]:
 
 def seed(app: CasebookApplication) -> uuid.UUID:
     """Register one consultant and the companies; return the consultant's id."""
-    staff = StaffMember.join(staff_id=uuid.uuid4(), name="Bench Consultant",
-                             municipality="165", unit=Unit.JOB_CENTRE,
-                             role=StaffRole.CONSULTANT, municipalities=MUNICIPALITIES)
+    staff = StaffMember.join(
+        staff_id=uuid.uuid4(),
+        name="Bench Consultant",
+        municipality="165",
+        unit=Unit.JOB_CENTRE,
+        role=StaffRole.CONSULTANT,
+        municipalities=MUNICIPALITIES,
+    )
     companies = [
-        Company.register(cvr=cvr, name=f"Bench {n}", municipality="165", industry="bench",
-                         by=staff.as_actor(), municipalities=MUNICIPALITIES)
+        Company.register(
+            cvr=cvr,
+            name=f"Bench {n}",
+            municipality="165",
+            industry="bench",
+            by=staff.as_actor(),
+            municipalities=MUNICIPALITIES,
+        )
         for n, cvr in enumerate(company_cvrs())
     ]
     app.save(staff, *companies)
     return staff.id
 
 
-BENCH_SECRETS = {"CASEBOOK_JWT_SECRET": "casebook-benchmarks-only-secret-0123456789",
-                 "CASEBOOK_CANDIDATE_KEK": "YmVuY2htYXJrcy1vbmx5LWtleS1lbmNyeXB0aW9uISE="}
+BENCH_SECRETS = {
+    "CASEBOOK_JWT_SECRET": "casebook-benchmarks-only-secret-0123456789",
+    "CASEBOOK_CANDIDATE_KEK": "YmVuY2htYXJrcy1vbmx5LWtleS1lbmNyeXB0aW9uISE=",
+}
 """Keys for the production-mode servers the benchmarks start (never used elsewhere)."""
 
 
@@ -52,5 +65,6 @@ def bench_token(staff: object) -> str:
     """A team lead token of every municipality for this staff member, for the servers
     started with BENCH_SECRETS."""
     settings = Settings(jwt_secret=BENCH_SECRETS["CASEBOOK_JWT_SECRET"])
-    return mint_token(settings, subject=str(staff), role=Role.TEAM_LEAD,
-                      municipalities=sorted(municipalities()))
+    return mint_token(
+        settings, subject=str(staff), role=Role.TEAM_LEAD, municipalities=sorted(municipalities())
+    )

@@ -41,12 +41,14 @@ from services.read.db import ProjectionDb
 console = Console()
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 CHROMIUM = os.environ.get("CASEBOOK_TEST_CHROMIUM", "/usr/bin/chromium")
-_TIMING = ("() => { const n = performance.getEntriesByType('navigation')[0];"
-           " const r = performance.getEntriesByType('resource');"
-           " return {ms: n.loadEventEnd - n.requestStart, html: n.transferSize,"
-           " ttfb: n.responseStart - n.requestStart,"
-           " dcl: n.domContentLoadedEventEnd - n.requestStart,"
-           " bytes: n.transferSize + r.reduce((s, e) => s + e.transferSize, 0)}; }")
+_TIMING = (
+    "() => { const n = performance.getEntriesByType('navigation')[0];"
+    " const r = performance.getEntriesByType('resource');"
+    " return {ms: n.loadEventEnd - n.requestStart, html: n.transferSize,"
+    " ttfb: n.responseStart - n.requestStart,"
+    " dcl: n.domContentLoadedEventEnd - n.requestStart,"
+    " bytes: n.transferSize + r.reduce((s, e) => s + e.transferSize, 0)}; }"
+)
 
 
 def _visit(page: Page, url: str) -> dict[str, Any]:
@@ -67,34 +69,58 @@ def main(
 ) -> None:
     """Build the data, start the API and the worker, and measure in Chromium."""
     schema = f"bench_{uuid.uuid4().hex[:10]}"
-    settings = Settings(database_url=url, postgres_schema=schema, log_level="warning",
-                        jwt_secret=BENCH_SECRETS["CASEBOOK_JWT_SECRET"])
+    settings = Settings(
+        database_url=url,
+        postgres_schema=schema,
+        log_level="warning",
+        jwt_secret=BENCH_SECRETS["CASEBOOK_JWT_SECRET"],
+    )
     migrate(settings)
     app = open_application(settings)
     write_log(app, background, max(background // 100, 1))
-    staff = StaffMember.join(staff_id=uuid.uuid4(), name="Reader", municipality="165",
-                             unit=Unit.JOB_CENTRE, role=StaffRole.CONSULTANT,
-                             municipalities={"165"})
-    big = Company.register(cvr="13748136", name="Glans ApS", municipality="165",
-                           industry="cleaning", by=staff.as_actor(), municipalities={"165"})
+    staff = StaffMember.join(
+        staff_id=uuid.uuid4(),
+        name="Reader",
+        municipality="165",
+        unit=Unit.JOB_CENTRE,
+        role=StaffRole.CONSULTANT,
+        municipalities={"165"},
+    )
+    big = Company.register(
+        cvr="13748136",
+        name="Glans ApS",
+        municipality="165",
+        industry="cleaning",
+        by=staff.as_actor(),
+        municipalities={"165"},
+    )
     _company_events(big, staff.as_actor(), random.Random(3), events)
     app.save(staff, big)
     head = app.last_position()
     app.close()
-    env = {**os.environ, **BENCH_SECRETS, "CASEBOOK_DATABASE_URL": url,
-           "CASEBOOK_POSTGRES_SCHEMA": schema, "CASEBOOK_LOG_LEVEL": "warning"}
+    env = {
+        **os.environ,
+        **BENCH_SECRETS,
+        "CASEBOOK_DATABASE_URL": url,
+        "CASEBOOK_POSTGRES_SCHEMA": schema,
+        "CASEBOOK_LOG_LEVEL": "warning",
+    }
     cli = [sys.executable, "-m", "services.cli"]
-    worker = subprocess.Popen([*cli, "project"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [*cli, "project"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     port = _free_port()
     server = _serve([*cli, "serve", "--port", str(port)], env, port)
     views = ProjectionDb(settings)
     base = f"http://127.0.0.1:{port}"
-    token = mint_token(settings, subject=str(staff.id), role=Role.CONSULTANT,
-                       municipalities=["165"])
+    token = mint_token(
+        settings, subject=str(staff.id), role=Role.CONSULTANT, municipalities=["165"]
+    )
     try:
-        while any((views.active_generation(n) or (0, 0))[1] < head
-                  for n in ("directory", "overview", "timeline")):
+        while any(
+            (views.active_generation(n) or (0, 0))[1] < head
+            for n in ("directory", "overview", "timeline")
+        ):
             time.sleep(0.5)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM)
@@ -114,19 +140,27 @@ def main(
                 phases.append(_visit(page, f"{base}/app/companies/13748136"))
                 company.append(phases[-1]["ms"])
             browser.close()
-        console.print(f"company page ({events:,} events, {background:,} others), "
-                      f"{visits} loads: p50 {statistics.median(company):.1f} ms, "
-                      f"p95 {_quantile(company, 95):.1f} ms")
-        console.print(f"sign-in page (baseline): p50 {statistics.median(signin):.1f} ms, "
-                      f"p95 {_quantile(signin, 95):.1f} ms; company / baseline (p50) "
-                      f"{statistics.median(company) / statistics.median(signin):.1f}x")
-        console.print("company page phases, p50: first byte "
-                      f"{statistics.median(p['ttfb'] for p in phases):.1f} ms, "
-                      f"DOMContentLoaded {statistics.median(p['dcl'] for p in phases):.1f} ms, "
-                      "DOMContentLoaded to load "
-                      f"{statistics.median(p['ms'] - p['dcl'] for p in phases):.1f} ms")
-        console.print(f"transferred, cold cache: {first['bytes'] / 1024:.1f} KB in all "
-                      f"(HTML {first['html'] / 1024:.1f} KB)")
+        console.print(
+            f"company page ({events:,} events, {background:,} others), "
+            f"{visits} loads: p50 {statistics.median(company):.1f} ms, "
+            f"p95 {_quantile(company, 95):.1f} ms"
+        )
+        console.print(
+            f"sign-in page (baseline): p50 {statistics.median(signin):.1f} ms, "
+            f"p95 {_quantile(signin, 95):.1f} ms; company / baseline (p50) "
+            f"{statistics.median(company) / statistics.median(signin):.1f}x"
+        )
+        console.print(
+            "company page phases, p50: first byte "
+            f"{statistics.median(p['ttfb'] for p in phases):.1f} ms, "
+            f"DOMContentLoaded {statistics.median(p['dcl'] for p in phases):.1f} ms, "
+            "DOMContentLoaded to load "
+            f"{statistics.median(p['ms'] - p['dcl'] for p in phases):.1f} ms"
+        )
+        console.print(
+            f"transferred, cold cache: {first['bytes'] / 1024:.1f} KB in all "
+            f"(HTML {first['html'] / 1024:.1f} KB)"
+        )
     finally:
         views.close()
         server.terminate()

@@ -43,8 +43,9 @@ DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 def fresh_schema(url: str) -> Iterator[Settings]:
     """Settings for a new, migrated schema, dropped afterwards."""
     schema = f"bench_{uuid.uuid4().hex[:10]}"
-    settings = Settings(database_url=url, postgres_schema=schema, db_pool_size=16,
-                        log_level="warning")
+    settings = Settings(
+        database_url=url, postgres_schema=schema, db_pool_size=16, log_level="warning"
+    )
     migrate(settings)
     try:
         yield settings
@@ -86,8 +87,15 @@ def library_path(url: str, writers: int, total: int) -> float:
                 company: object = app.repository.get(company_id(cvrs[i % COMPANIES]))
                 assert isinstance(company, Company)
                 now = datetime.now(UTC)
-                company.log_contact(contact_id=uuid.uuid4(), by=actor, channel="phone",
-                                    occurred_at=now, summary=f"call {i}", topics=[], now=now)
+                company.log_contact(
+                    contact_id=uuid.uuid4(),
+                    by=actor,
+                    channel="phone",
+                    occurred_at=now,
+                    summary=f"call {i}",
+                    topics=[],
+                    now=now,
+                )
                 try:
                     app.save(company)
                     return
@@ -109,9 +117,18 @@ def casebook_path(url: str, writers: int, total: int) -> float:
 
         def one(i: int) -> None:
             now = datetime.now(UTC)
-            committer.submit(commands.log_contact(
-                cvr=cvrs[i % COMPANIES], by=staff, contact_id=uuid.uuid4(), channel="phone",
-                occurred_at=now, summary=f"call {i}", topics=[], now=now))
+            committer.submit(
+                commands.log_contact(
+                    cvr=cvrs[i % COMPANIES],
+                    by=staff,
+                    contact_id=uuid.uuid4(),
+                    channel="phone",
+                    occurred_at=now,
+                    summary=f"call {i}",
+                    topics=[],
+                    now=now,
+                )
+            )
 
         rate = run_writers(writers, total, one)
         committer.close()
@@ -123,12 +140,16 @@ def raw_inserts(url: str, writers: int, total: int) -> float:
     """(c) raw psycopg: one INSERT transaction per row, a connection per writer."""
     table = f"bench_raw_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(SQL("CREATE TABLE {0} (id bigserial PRIMARY KEY, stream uuid, "
-                         "version int, state bytea)").format(Identifier(table)))
+        conn.execute(
+            SQL(
+                "CREATE TABLE {0} (id bigserial PRIMARY KEY, stream uuid, version int, state bytea)"
+            ).format(Identifier(table))
+        )
     connections = [psycopg.connect(url, autocommit=True) for _ in range(writers)]
     payload = b'{"summary": "call", "channel": "phone", "topics": []}' * 3
     insert = SQL("INSERT INTO {0} (stream, version, state) VALUES (%s, %s, %s)").format(
-        Identifier(table))
+        Identifier(table)
+    )
 
     def one(i: int) -> None:
         connections[i * writers // total].execute(insert, (uuid.uuid4(), i, payload))
@@ -161,8 +182,10 @@ def main(
         ("(a) library, 16 writers", lambda: library_path(url, 16, total)),
         ("(c) raw INSERT, 1 writer", lambda: raw_inserts(url, 1, total)),
         ("(c) raw INSERT, 16 writers", lambda: raw_inserts(url, 16, total)),
-    ] + [(f"(b) casebook, {w} writers", lambda w=w: casebook_path(url, w, total))  # type: ignore[misc]
-         for w in (1, 4, 16, 64)]
+    ] + [
+        (f"(b) casebook, {w} writers", lambda w=w: casebook_path(url, w, total))  # type: ignore[misc]
+        for w in (1, 4, 16, 64)
+    ]
     for name, measure in plan:
         with console.status(f"measuring {name}"):
             rows[name] = median_of(repeats, measure)
@@ -179,7 +202,8 @@ def main(
             f"casebook at {writers} writers: {b / rows['(a) library, 1 writer']:.1f}x (a) "
             f"1 writer, {b / rows['(a) library, 16 writers']:.1f}x (a) 16 writers, "
             f"{b / rows['(c) raw INSERT, 1 writer']:.1f}x (c) 1 writer, "
-            f"{b / rows['(c) raw INSERT, 16 writers']:.1f}x (c) 16 writers")
+            f"{b / rows['(c) raw INSERT, 16 writers']:.1f}x (c) 16 writers"
+        )
     if http:
         measure_http(url, console, seconds=http_seconds, repeats=repeats)
 

@@ -37,8 +37,9 @@ def normalise_cpr(text: str) -> str:
     try:
         date(2000 + year, month, day)
     except ValueError as error:
-        raise InvalidCprError("the CPR number does not start with a real date of birth "
-                              "(DDMMYY)") from error
+        raise InvalidCprError(
+            "the CPR number does not start with a real date of birth (DDMMYY)"
+        ) from error
     return digits
 
 
@@ -92,29 +93,53 @@ class Candidate(Aggregate):
         motivation_clarified_on: date | None
 
     @classmethod
-    def register(cls, *, candidate_id: UUID, municipality: str, sealed: str, by: Actor,
-                 municipalities: Collection[str]) -> Candidate:
+    def register(
+        cls,
+        *,
+        candidate_id: UUID,
+        municipality: str,
+        sealed: str,
+        by: Actor,
+        municipalities: Collection[str],
+    ) -> Candidate:
         """Register a candidate whose personal data has been sealed already."""
         if municipality not in municipalities:
             raise UnknownMunicipalityError(f"unknown municipality code {municipality!r}")
         if not sealed:
             raise InvalidValue("the sealed personal data must not be empty")
         by.require_active()
-        return cls._create(cls.Registered, id=candidate_id, municipality=municipality,
-                           sealed=sealed, by=by.staff_id)
+        return cls._create(
+            cls.Registered,
+            id=candidate_id,
+            municipality=municipality,
+            sealed=sealed,
+            by=by.staff_id,
+        )
 
-    def clarify(self, *, health_clarified_on: date | None,
-                motivation_clarified_on: date | None, by: Actor, now: datetime) -> None:
+    def clarify(
+        self,
+        *,
+        health_clarified_on: date | None,
+        motivation_clarified_on: date | None,
+        by: Actor,
+        now: datetime,
+    ) -> None:
         """Record that health and/or motivation were clarified, and when."""
         self._require_present()
         if health_clarified_on is None and motivation_clarified_on is None:
             raise InvalidValue("give health_clarified_on, motivation_clarified_on or both")
-        for name, day in (("health_clarified_on", health_clarified_on),
-                          ("motivation_clarified_on", motivation_clarified_on)):
+        for name, day in (
+            ("health_clarified_on", health_clarified_on),
+            ("motivation_clarified_on", motivation_clarified_on),
+        ):
             if day is not None:
                 require_not_future_date(name, day, now)
-        self.trigger_event(self.Clarified, health_clarified_on=health_clarified_on,
-                           motivation_clarified_on=motivation_clarified_on, by=by.staff_id)
+        self.trigger_event(
+            self.Clarified,
+            health_clarified_on=health_clarified_on,
+            motivation_clarified_on=motivation_clarified_on,
+            by=by.staff_id,
+        )
 
     def erase(self, *, by: Actor, now: datetime, legal_holds: Collection[str]) -> None:
         """Record the erasure; refused while an open dispute depends on the candidate."""
@@ -122,7 +147,8 @@ class Candidate(Aggregate):
         if legal_holds:
             raise CandidateOnLegalHoldError(
                 f"candidate {self.id} cannot be erased while these invoice disputes are "
-                f"open: {', '.join(sorted(legal_holds))}; resolve them first")
+                f"open: {', '.join(sorted(legal_holds))}; resolve them first"
+            )
         self.trigger_event(self.Erased, erased_on=now.date(), by=by.staff_id)
 
     @property

@@ -223,7 +223,10 @@ class Company(Aggregate):
 
         def apply(self, c: Company) -> None:
             c.placements[self.placement_id] = Placement(
-                self.candidate_id, self.kind, self.hours_per_week, self.starts_on,
+                self.candidate_id,
+                self.kind,
+                self.hours_per_week,
+                self.starts_on,
                 self.starts_on,
             )
 
@@ -324,7 +327,13 @@ class Company(Aggregate):
 
     @classmethod
     def register(
-        cls, *, cvr: str, name: str, municipality: str, industry: str, by: Actor,
+        cls,
+        *,
+        cvr: str,
+        name: str,
+        municipality: str,
+        industry: str,
+        by: Actor,
         municipalities: Collection[str],
     ) -> Company:
         """Register a company, identified by its normalised CVR."""
@@ -334,8 +343,13 @@ class Company(Aggregate):
         _require_text("name", name)
         cvr = normalise_cvr(cvr)
         return cls._create(
-            cls.Registered, id=company_id(cvr), cvr=cvr, name=name.strip(),
-            municipality=municipality, industry=industry.strip(), by=by.staff_id,
+            cls.Registered,
+            id=company_id(cvr),
+            cvr=cvr,
+            name=name.strip(),
+            municipality=municipality,
+            industry=industry.strip(),
+            by=by.staff_id,
         )
 
     def change_details(self, *, name: str, industry: str, by: Actor) -> None:
@@ -359,14 +373,24 @@ class Company(Aggregate):
                 f"staff member {staff.staff_id} is the contact person already"
             )
         self._trigger(
-            self.ContactPersonAssigned, staff_id=staff.staff_id,
-            previous_staff_id=self.contact_person, reason=reason,
-            handover_note=handover_note, by=by,
+            self.ContactPersonAssigned,
+            staff_id=staff.staff_id,
+            previous_staff_id=self.contact_person,
+            reason=reason,
+            handover_note=handover_note,
+            by=by,
         )
 
     def log_contact(
-        self, *, contact_id: UUID, by: Actor, channel: str, occurred_at: datetime,
-        summary: str, topics: list[str], now: datetime,
+        self,
+        *,
+        contact_id: UUID,
+        by: Actor,
+        channel: str,
+        occurred_at: datetime,
+        summary: str,
+        topics: list[str],
+        now: datetime,
     ) -> None:
         """Record a contact with the company; it may be logged late, never early."""
         by.require_active()
@@ -374,14 +398,27 @@ class Company(Aggregate):
         require_utc_time("occurred_at", occurred_at)
         require_not_future("occurred_at", occurred_at, now)
         self.trigger_event(
-            self.ContactLogged, contact_id=contact_id, staff_id=by.staff_id,
-            unit=str(by.unit), channel=channel, occurred_at=occurred_at,
-            summary=summary, topics=topics,
+            self.ContactLogged,
+            contact_id=contact_id,
+            staff_id=by.staff_id,
+            unit=str(by.unit),
+            channel=channel,
+            occurred_at=occurred_at,
+            summary=summary,
+            topics=topics,
         )
 
     def correct_contact(
-        self, *, contact_id: UUID, channel: str, occurred_at: datetime, summary: str,
-        topics: list[str], reason: str, by: Actor, now: datetime,
+        self,
+        *,
+        contact_id: UUID,
+        channel: str,
+        occurred_at: datetime,
+        summary: str,
+        topics: list[str],
+        reason: str,
+        by: Actor,
+        now: datetime,
     ) -> None:
         """Supersede a logged contact with corrected content."""
         by.require_active()
@@ -389,8 +426,14 @@ class Company(Aggregate):
         require_utc_time("occurred_at", occurred_at)
         require_not_future("occurred_at", occurred_at, now)
         self._trigger(
-            self.ContactCorrected, contact_id=contact_id, channel=channel,
-            occurred_at=occurred_at, summary=summary, topics=topics, reason=reason, by=by,
+            self.ContactCorrected,
+            contact_id=contact_id,
+            channel=channel,
+            occurred_at=occurred_at,
+            summary=summary,
+            topics=topics,
+            reason=reason,
+            by=by,
         )
 
     def set_contact_preference(
@@ -401,14 +444,23 @@ class Company(Aggregate):
         if not 1 <= max_contacts_per_month <= 100:
             raise InvalidValue("max_contacts_per_month must be 1-100")
         self._trigger(
-            self.ContactPreferenceSet, max_contacts_per_month=max_contacts_per_month,
-            preferred_channel=preferred_channel, by=by,
+            self.ContactPreferenceSet,
+            max_contacts_per_month=max_contacts_per_month,
+            preferred_channel=preferred_channel,
+            by=by,
         )
 
     def register_opening(
-        self, *, opening_id: UUID, title: str, carved_out_tasks: list[str],
-        hours_per_week: int, placement_kinds: list[str], requirements: list[str],
-        positions: int, by: Actor,
+        self,
+        *,
+        opening_id: UUID,
+        title: str,
+        carved_out_tasks: list[str],
+        hours_per_week: int,
+        placement_kinds: list[str],
+        requirements: list[str],
+        positions: int,
+        by: Actor,
     ) -> None:
         """Record a job, or carved-out tasks, that a candidate could fill."""
         by.require_active()
@@ -420,10 +472,15 @@ class Company(Aggregate):
         if not 1 <= positions <= 100:
             raise InvalidValue("positions must be 1-100")
         self._trigger(
-            self.OpeningRegistered, opening_id=opening_id, title=title.strip(),
-            carved_out_tasks=carved_out_tasks, hours_per_week=hours_per_week,
-            placement_kinds=sorted(set(placement_kinds)), requirements=requirements,
-            positions=positions, by=by,
+            self.OpeningRegistered,
+            opening_id=opening_id,
+            title=title.strip(),
+            carved_out_tasks=carved_out_tasks,
+            hours_per_week=hours_per_week,
+            placement_kinds=sorted(set(placement_kinds)),
+            requirements=requirements,
+            positions=positions,
+            by=by,
         )
 
     def close_opening(self, *, opening_id: UUID, reason: str, by: Actor) -> None:
@@ -433,33 +490,52 @@ class Company(Aggregate):
         self._trigger(self.OpeningClosed, opening_id=opening_id, reason=reason, by=by)
 
     def refer_candidate(
-        self, *, referral_id: UUID, opening_id: UUID, candidate_id: UUID,
-        health_clarified_on: date | None, motivation_clarified_on: date | None,
-        by: Actor, now: datetime,
+        self,
+        *,
+        referral_id: UUID,
+        opening_id: UUID,
+        candidate_id: UUID,
+        health_clarified_on: date | None,
+        motivation_clarified_on: date | None,
+        by: Actor,
+        now: datetime,
     ) -> None:
         """Propose a candidate for an open opening."""
         by.require_active()
         require_new("referral", referral_id, self.referrals)
         self._open_opening(opening_id)
-        for what, day in (("health_clarified_on", health_clarified_on),
-                          ("motivation_clarified_on", motivation_clarified_on)):
+        for what, day in (
+            ("health_clarified_on", health_clarified_on),
+            ("motivation_clarified_on", motivation_clarified_on),
+        ):
             if day is not None:
                 require_not_future_date(what, day, now)
-        if any(r.opening_id == opening_id and r.candidate_id == candidate_id
-               and r.outcome is None for r in self.referrals.values()):
+        if any(
+            r.opening_id == opening_id and r.candidate_id == candidate_id and r.outcome is None
+            for r in self.referrals.values()
+        ):
             raise CandidateAlreadyReferredError(
                 f"candidate {candidate_id} awaits an answer for opening {opening_id}"
             )
         self._trigger(
-            self.CandidateReferred, referral_id=referral_id, opening_id=opening_id,
-            candidate_id=candidate_id, health_clarified=health_clarified_on is not None,
+            self.CandidateReferred,
+            referral_id=referral_id,
+            opening_id=opening_id,
+            candidate_id=candidate_id,
+            health_clarified=health_clarified_on is not None,
             health_clarified_on=health_clarified_on,
             motivation_clarified=motivation_clarified_on is not None,
-            motivation_clarified_on=motivation_clarified_on, by=by,
+            motivation_clarified_on=motivation_clarified_on,
+            by=by,
         )
 
     def answer_referral(
-        self, *, referral_id: UUID, outcome: str, answered_on: date, by: Actor,
+        self,
+        *,
+        referral_id: UUID,
+        outcome: str,
+        answered_on: date,
+        by: Actor,
         now: datetime,
     ) -> None:
         """Record the company's or the candidate's answer to a referral."""
@@ -471,13 +547,23 @@ class Company(Aggregate):
             )
         require_not_future_date("answered_on", answered_on, now)
         self._trigger(
-            self.ReferralAnswered, referral_id=referral_id, outcome=outcome,
-            answered_on=answered_on, by=by,
+            self.ReferralAnswered,
+            referral_id=referral_id,
+            outcome=outcome,
+            answered_on=answered_on,
+            by=by,
         )
 
     def start_placement(
-        self, *, placement_id: UUID, candidate_id: UUID, referral_id: UUID | None,
-        kind: str, hours_per_week: int, starts_on: date, by: Actor,
+        self,
+        *,
+        placement_id: UUID,
+        candidate_id: UUID,
+        referral_id: UUID | None,
+        kind: str,
+        hours_per_week: int,
+        starts_on: date,
+        by: Actor,
     ) -> None:
         """Record a placement; its start may be planned ahead."""
         by.require_active()
@@ -486,9 +572,7 @@ class Company(Aggregate):
         if referral_id is not None:
             referral = lookup(self.referrals, referral_id, ReferralNotFoundError, "referral")
             if referral.candidate_id != candidate_id:
-                raise InvalidValue(
-                    f"referral {referral_id} is for another candidate"
-                )
+                raise InvalidValue(f"referral {referral_id} is for another candidate")
             if referral.outcome not in (None, "hired"):
                 raise ReferralAlreadyAnsweredError(
                     f"referral {referral_id} was answered {referral.outcome}; "
@@ -497,17 +581,26 @@ class Company(Aggregate):
             opening = self.openings[referral.opening_id]
             if kind not in opening.kinds:
                 raise PlacementKindNotOfferedError(
-                    f"opening {referral.opening_id} offers {', '.join(opening.kinds)}, "
-                    f"not {kind}"
+                    f"opening {referral.opening_id} offers {', '.join(opening.kinds)}, not {kind}"
                 )
         self._trigger(
-            self.PlacementStarted, placement_id=placement_id, candidate_id=candidate_id,
-            referral_id=referral_id, kind=kind, hours_per_week=hours_per_week,
-            starts_on=starts_on, by=by,
+            self.PlacementStarted,
+            placement_id=placement_id,
+            candidate_id=candidate_id,
+            referral_id=referral_id,
+            kind=kind,
+            hours_per_week=hours_per_week,
+            starts_on=starts_on,
+            by=by,
         )
 
     def change_placement(
-        self, *, placement_id: UUID, effective_on: date, kind: str, hours_per_week: int,
+        self,
+        *,
+        placement_id: UUID,
+        effective_on: date,
+        kind: str,
+        hours_per_week: int,
         by: Actor,
     ) -> None:
         """Change a placement's kind or hours from a date."""
@@ -519,8 +612,12 @@ class Company(Aggregate):
                 f"a change cannot take effect before {placement.last_change_on.isoformat()}"
             )
         self._trigger(
-            self.PlacementChanged, placement_id=placement_id, effective_on=effective_on,
-            kind=kind, hours_per_week=hours_per_week, by=by,
+            self.PlacementChanged,
+            placement_id=placement_id,
+            effective_on=effective_on,
+            kind=kind,
+            hours_per_week=hours_per_week,
+            by=by,
         )
 
     def end_placement(
@@ -536,7 +633,10 @@ class Company(Aggregate):
             )
         require_not_future_date("ends_on", ends_on, now)
         self._trigger(
-            self.PlacementEnded, placement_id=placement_id, ends_on=ends_on, reason=reason,
+            self.PlacementEnded,
+            placement_id=placement_id,
+            ends_on=ends_on,
+            reason=reason,
             by=by,
         )
 
@@ -548,8 +648,11 @@ class Company(Aggregate):
         require_new("follow-up", follow_up_id, self.follow_ups)
         self._running_placement(placement_id)
         self._trigger(
-            self.FollowUpScheduled, follow_up_id=follow_up_id, placement_id=placement_id,
-            due_on=due_on, by=by,
+            self.FollowUpScheduled,
+            follow_up_id=follow_up_id,
+            placement_id=placement_id,
+            due_on=due_on,
+            by=by,
         )
 
     def complete_follow_up(
@@ -559,18 +662,25 @@ class Company(Aggregate):
         by.require_active()
         follow_up = lookup(self.follow_ups, follow_up_id, FollowUpNotFoundError, "follow-up")
         if follow_up.completed:
-            raise FollowUpAlreadyCompletedError(
-                f"follow-up {follow_up_id} was completed already"
-            )
+            raise FollowUpAlreadyCompletedError(f"follow-up {follow_up_id} was completed already")
         require_not_future_date("held_on", held_on, now)
         self._trigger(
-            self.FollowUpCompleted, follow_up_id=follow_up_id, held_on=held_on,
-            status=status, by=by,
+            self.FollowUpCompleted,
+            follow_up_id=follow_up_id,
+            held_on=held_on,
+            status=status,
+            by=by,
         )
 
     def agree_commitment(
-        self, *, commitment_id: UUID, description: str, target_hires: int,
-        by_date: date, preparation: str, by: Actor,
+        self,
+        *,
+        commitment_id: UUID,
+        description: str,
+        target_hires: int,
+        by_date: date,
+        preparation: str,
+        by: Actor,
     ) -> None:
         """Agree a concrete target with the company."""
         by.require_active()
@@ -579,12 +689,22 @@ class Company(Aggregate):
         if not 0 <= target_hires <= 1000:
             raise InvalidValue("target_hires must be 0-1000")
         self._trigger(
-            self.CommitmentAgreed, commitment_id=commitment_id, description=description,
-            target_hires=target_hires, by_date=by_date, preparation=preparation, by=by,
+            self.CommitmentAgreed,
+            commitment_id=commitment_id,
+            description=description,
+            target_hires=target_hires,
+            by_date=by_date,
+            preparation=preparation,
+            by=by,
         )
 
     def review_commitment(
-        self, *, commitment_id: UUID, reviewed_on: date, note: str, by: Actor,
+        self,
+        *,
+        commitment_id: UUID,
+        reviewed_on: date,
+        note: str,
+        by: Actor,
         now: datetime,
     ) -> None:
         """Record a review of a commitment."""
@@ -592,8 +712,11 @@ class Company(Aggregate):
         lookup(self.commitments, commitment_id, CommitmentNotFoundError, "commitment")
         require_not_future_date("reviewed_on", reviewed_on, now)
         self._trigger(
-            self.CommitmentReviewed, commitment_id=commitment_id, reviewed_on=reviewed_on,
-            note=note, by=by,
+            self.CommitmentReviewed,
+            commitment_id=commitment_id,
+            reviewed_on=reviewed_on,
+            note=note,
+            by=by,
         )
 
     # --- helpers --------------------------------------------------------

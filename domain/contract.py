@@ -81,8 +81,15 @@ class OutcomeContract(Aggregate):
 
         def apply(self, c: OutcomeContract) -> None:
             c.books.invoices[self.invoice_id] = InvoiceRecord(
-                self.invoice_id, self.period_from, self.period_to, self.computed_on,
-                self.position, self.digest, tuple(self.lines), self.total_ore)
+                self.invoice_id,
+                self.period_from,
+                self.period_to,
+                self.computed_on,
+                self.position,
+                self.digest,
+                tuple(self.lines),
+                self.total_ore,
+            )
 
     class InvoiceDisputed(Event):
         """Lines of an invoice are disputed."""
@@ -96,7 +103,8 @@ class OutcomeContract(Aggregate):
 
         def apply(self, c: OutcomeContract) -> None:
             c.books.disputes[self.dispute_id] = DisputeRecord(
-                self.dispute_id, self.invoice_id, tuple(self.keys), self.reason)
+                self.dispute_id, self.invoice_id, tuple(self.keys), self.reason
+            )
 
     class DisputeResolved(Event):
         """The dispute ended: the payment is upheld, or the money recovered."""
@@ -128,8 +136,16 @@ class OutcomeContract(Aggregate):
 
     @classmethod
     def agree(
-        cls, *, contract_id: UUID, municipality: str, name: str, period_from: date,
-        period_to: date, rules: Rules, by: UUID, municipalities: Collection[str],
+        cls,
+        *,
+        contract_id: UUID,
+        municipality: str,
+        name: str,
+        period_from: date,
+        period_to: date,
+        rules: Rules,
+        by: UUID,
+        municipalities: Collection[str],
     ) -> OutcomeContract:
         """Record a contract; its first rules apply from the start of its period."""
         if municipality not in municipalities:
@@ -140,8 +156,14 @@ class OutcomeContract(Aggregate):
             raise ContractPeriodError("period_to lies before period_from")
         rules.validate()
         return cls._create(
-            cls.Agreed, id=contract_id, municipality=municipality, name=name.strip(),
-            period_from=period_from, period_to=period_to, rules=rules.to_data(), by=by,
+            cls.Agreed,
+            id=contract_id,
+            municipality=municipality,
+            name=name.strip(),
+            period_from=period_from,
+            period_to=period_to,
+            rules=rules.to_data(),
+            by=by,
         )
 
     def amend(self, *, rules: Rules, by: UUID, today: date) -> None:
@@ -150,12 +172,21 @@ class OutcomeContract(Aggregate):
         if rules.effective_from < today:
             raise ContractPeriodError(
                 f"an amendment takes effect from today ({today.isoformat()}) or later, "
-                f"not {rules.effective_from.isoformat()}")
+                f"not {rules.effective_from.isoformat()}"
+            )
         self.trigger_event(self.Amended, rules=rules.to_data(), by=by)
 
     def issue_invoice(
-        self, *, invoice_id: UUID, period_from: date, period_to: date, computed_on: date,
-        position: int, digest: str, lines: list[dict[str, Any]], by: UUID,
+        self,
+        *,
+        invoice_id: UUID,
+        period_from: date,
+        period_to: date,
+        computed_on: date,
+        position: int,
+        digest: str,
+        lines: list[dict[str, Any]],
+        by: UUID,
     ) -> None:
         """Record an invoice computed elsewhere from the log (see domain.ledger)."""
         if period_to < period_from:
@@ -163,15 +194,24 @@ class OutcomeContract(Aggregate):
         if not lines:
             raise NothingToInvoiceError(
                 f"nothing to invoice for {period_from.isoformat()} to {period_to.isoformat()}:"
-                " no claimable milestone and no correction is due")
+                " no claimable milestone and no correction is due"
+            )
         self.trigger_event(
-            self.InvoiceIssued, invoice_id=invoice_id, period_from=period_from,
-            period_to=period_to, computed_on=computed_on, position=position, digest=digest,
-            lines=lines, total_ore=sum(int(line["amount_ore"]) for line in lines), by=by,
+            self.InvoiceIssued,
+            invoice_id=invoice_id,
+            period_from=period_from,
+            period_to=period_to,
+            computed_on=computed_on,
+            position=position,
+            digest=digest,
+            lines=lines,
+            total_ore=sum(int(line["amount_ore"]) for line in lines),
+            by=by,
         )
 
-    def dispute(self, *, invoice_id: UUID, dispute_id: UUID, keys: list[str], reason: str,
-                by: UUID) -> None:
+    def dispute(
+        self, *, invoice_id: UUID, dispute_id: UUID, keys: list[str], reason: str, by: UUID
+    ) -> None:
         """Dispute lines of an invoice (all of them when `keys` is empty)."""
         invoice = self.books.invoices.get(invoice_id)
         if invoice is None:
@@ -182,8 +222,14 @@ class OutcomeContract(Aggregate):
             raise InvalidValue(f"not lines of invoice {invoice_id}: {', '.join(unknown)}")
         if not reason.strip():
             raise InvalidValue("reason must not be blank")
-        self.trigger_event(self.InvoiceDisputed, invoice_id=invoice_id, dispute_id=dispute_id,
-                           keys=sorted(set(keys or on_invoice)), reason=reason.strip(), by=by)
+        self.trigger_event(
+            self.InvoiceDisputed,
+            invoice_id=invoice_id,
+            dispute_id=dispute_id,
+            keys=sorted(set(keys or on_invoice)),
+            reason=reason.strip(),
+            by=by,
+        )
 
     def resolve_dispute(self, *, dispute_id: UUID, outcome: str, note: str, by: UUID) -> None:
         """End a dispute: upheld (the payment stands) or recovered (the money comes back)."""
@@ -192,8 +238,15 @@ class OutcomeContract(Aggregate):
             raise DisputeNotFoundError(f"contract {self.id} has no dispute {dispute_id}")
         if dispute.outcome is not None:
             raise DisputeAlreadyResolvedError(
-                f"dispute {dispute_id} was resolved already ({dispute.outcome})")
+                f"dispute {dispute_id} was resolved already ({dispute.outcome})"
+            )
         if outcome not in DISPUTE_OUTCOMES:
             raise InvalidValue(f"outcome must be one of {', '.join(DISPUTE_OUTCOMES)}")
-        self.trigger_event(self.DisputeResolved, invoice_id=dispute.invoice_id,
-                           dispute_id=dispute_id, outcome=outcome, note=note, by=by)
+        self.trigger_event(
+            self.DisputeResolved,
+            invoice_id=dispute.invoice_id,
+            dispute_id=dispute_id,
+            outcome=outcome,
+            note=note,
+            by=by,
+        )

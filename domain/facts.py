@@ -10,8 +10,11 @@ from domain.outcomes import PlacementFacts, Segment
 
 # The Company events that decide outcomes (the ledger reads only these).
 FACT_EVENTS: tuple[type[Any], ...] = (
-    Company.Registered, Company.PlacementStarted, Company.PlacementChanged,
-    Company.PlacementEnded)
+    Company.Registered,
+    Company.PlacementStarted,
+    Company.PlacementChanged,
+    Company.PlacementEnded,
+)
 
 
 def proof_of(event: Any) -> str:
@@ -33,22 +36,23 @@ class FactBook:
             return
         cvr = self.companies.get(event.originator_id, ("", ""))[0]
         if isinstance(event, Company.PlacementStarted):
-            facts = PlacementFacts(event.placement_id, event.originator_id, cvr,
-                                   event.candidate_id)
-            facts.change(Segment(event.starts_on, event.kind, event.hours_per_week,
-                                 proof_of(event)))
+            facts = PlacementFacts(event.placement_id, event.originator_id, cvr, event.candidate_id)
+            facts.change(
+                Segment(event.starts_on, event.kind, event.hours_per_week, proof_of(event))
+            )
             self.placements[event.placement_id] = facts
         elif (p := self.placements.get(event.placement_id)) is None:
             return  # a placement the log never started (not possible through commands)
         elif isinstance(event, Company.PlacementChanged):
-            p.change(Segment(
-                event.effective_on, event.kind, event.hours_per_week, proof_of(event)))
+            p.change(Segment(event.effective_on, event.kind, event.hours_per_week, proof_of(event)))
         elif isinstance(event, Company.PlacementEnded):
             p.end(event.ends_on, proof_of(event))
 
     def facts(self, municipality: str) -> list[PlacementFacts]:
         """The placements at companies of this municipality, ordered by id (so the
         order in which their events arrived never matters)."""
-        return [self.placements[k] for k in sorted(self.placements)
-                if self.companies.get(self.placements[k].company_id, ("", ""))[1]
-                == municipality]
+        return [
+            self.placements[k]
+            for k in sorted(self.placements)
+            if self.companies.get(self.placements[k].company_id, ("", ""))[1] == municipality
+        ]

@@ -101,16 +101,24 @@ def ledger(outcomes: list[Outcome], books: Books, today: date) -> list[LedgerEnt
     seen = set()
     for o in outcomes:
         seen.add(o.key)
-        entries.append(_entry(o, o.key, o.amount_ore, o.claimable_on <= today, net, disputes,
-                              ids, last))
+        entries.append(
+            _entry(o, o.key, o.amount_ore, o.claimable_on <= today, net, disputes, ids, last)
+        )
     for key in sorted(set(net) - seen):
         entries.append(_entry(None, key, 0, True, net, disputes, ids, last))
     return entries
 
 
-def _entry(o: Outcome | None, key: str, amount: int, claimable: bool, net: dict[str, int],
-           disputes: dict[str, str], ids: dict[str, list[str]],
-           last: dict[str, dict[str, Any]]) -> LedgerEntry:
+def _entry(
+    o: Outcome | None,
+    key: str,
+    amount: int,
+    claimable: bool,
+    net: dict[str, int],
+    disputes: dict[str, str],
+    ids: dict[str, list[str]],
+    last: dict[str, dict[str, Any]],
+) -> LedgerEntry:
     if key in disputes:
         state = disputes[key]
     elif key in net:
@@ -120,22 +128,31 @@ def _entry(o: Outcome | None, key: str, amount: int, claimable: bool, net: dict[
     pending = 0
     if key in net and state not in ("recovered", "disputed"):
         pending = amount - net[key]
-    return LedgerEntry(o, key, state, net.get(key, 0), tuple(ids.get(key, ())), pending,
-                       last.get(key))
+    return LedgerEntry(
+        o, key, state, net.get(key, 0), tuple(ids.get(key, ())), pending, last.get(key)
+    )
 
 
-def invoice_lines(outcomes: list[Outcome], books: Books, today: date,
-                  period: tuple[date, date]) -> list[dict[str, Any]]:
+def invoice_lines(
+    outcomes: list[Outcome], books: Books, today: date, period: tuple[date, date]
+) -> list[dict[str, Any]]:
     """The lines of a new invoice: claimable milestones reached in `period` that were
     never invoiced, then a correction for every invoiced milestone whose worth changed."""
-    net, disputes, last, ids = (books.net_invoiced(), books.dispute_state(),
-                                books.last_lines(), books.invoice_ids())
+    net, disputes, last, ids = (
+        books.net_invoiced(),
+        books.dispute_state(),
+        books.last_lines(),
+        books.invoice_ids(),
+    )
     current = {o.key: o for o in outcomes}
     lines = [
         _line("charge", o, o.amount_ore, [])
         for o in outcomes
-        if o.key not in net and o.key not in disputes and o.amount_ore > 0
-        and o.claimable_on <= today and period[0] <= o.reached_on <= period[1]
+        if o.key not in net
+        and o.key not in disputes
+        and o.amount_ore > 0
+        and o.claimable_on <= today
+        and period[0] <= o.reached_on <= period[1]
     ]
     for key in sorted(net):
         if disputes.get(key) in ("disputed", "recovered"):
@@ -148,18 +165,32 @@ def invoice_lines(outcomes: list[Outcome], books: Books, today: date,
         if o is not None:
             lines.append(_line(kind, o, delta, ids[key]))
         else:
-            lines.append(last[key] | {"kind": kind, "amount_ore": delta, "corrects": ids[key],
-                                      "reason": "no longer reached"})
+            lines.append(
+                last[key]
+                | {
+                    "kind": kind,
+                    "amount_ore": delta,
+                    "corrects": ids[key],
+                    "reason": "no longer reached",
+                }
+            )
     return lines
 
 
 def _line(kind: str, o: Outcome, amount: int, corrects: list[str]) -> dict[str, Any]:
     line: dict[str, Any] = {
-        "key": o.key, "kind": kind, "milestone": o.milestone,
-        "candidate_id": str(o.candidate_id), "placement_id": str(o.placement_id),
-        "company_id": str(o.company_id), "cvr": o.cvr,
-        "run_starts_on": o.run_starts_on.isoformat(), "reached_on": o.reached_on.isoformat(),
-        "price_ore": o.price_ore, "amount_ore": amount, "proof": list(o.proof),
+        "key": o.key,
+        "kind": kind,
+        "milestone": o.milestone,
+        "candidate_id": str(o.candidate_id),
+        "placement_id": str(o.placement_id),
+        "company_id": str(o.company_id),
+        "cvr": o.cvr,
+        "run_starts_on": o.run_starts_on.isoformat(),
+        "reached_on": o.reached_on.isoformat(),
+        "price_ore": o.price_ore,
+        "amount_ore": amount,
+        "proof": list(o.proof),
         "corrects": list(corrects),
     }
     if kind != "charge":

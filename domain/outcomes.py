@@ -128,8 +128,9 @@ class _Reached:
     run: Run
 
 
-def _reached(p: PlacementFacts, book: RuleBook, today: date, period: tuple[date, date]
-             ) -> list[_Reached]:
+def _reached(
+    p: PlacementFacts, book: RuleBook, today: date, period: tuple[date, date]
+) -> list[_Reached]:
     found = []
     for run in qualifying_runs(p, book):
         if not period[0] <= run.first <= period[1]:
@@ -144,8 +145,9 @@ def _reached(p: PlacementFacts, book: RuleBook, today: date, period: tuple[date,
     return found
 
 
-def evaluate(placements: list[PlacementFacts], book: RuleBook, today: date,
-             period: tuple[date, date]) -> list[Outcome]:
+def evaluate(
+    placements: list[PlacementFacts], book: RuleBook, today: date, period: tuple[date, date]
+) -> list[Outcome]:
     """Every milestone reached by `today` by a run that started within `period`.
 
     One payment per candidate per milestone (the earliest reached wins), then
@@ -163,22 +165,32 @@ def evaluate(placements: list[PlacementFacts], book: RuleBook, today: date,
     total = 0
     for r in sorted(best.values(), key=_order):
         amount = r.price_ore
-        caps = ((r.rules.cap_per_company_ore, by_company.get(r.placement.company_id, 0)),
-                (r.rules.cap_per_contract_ore, total))
+        caps = (
+            (r.rules.cap_per_company_ore, by_company.get(r.placement.company_id, 0)),
+            (r.rules.cap_per_contract_ore, total),
+        )
         for cap, used in caps:
             if cap is not None:
                 amount = max(0, min(amount, cap - used))
         by_company[r.placement.company_id] = by_company.get(r.placement.company_id, 0) + amount
         total += amount
         p = r.placement
-        outcomes.append(Outcome(
-            key=f"{p.candidate_id}:{r.milestone}", milestone=r.milestone,
-            candidate_id=p.candidate_id, placement_id=p.placement_id,
-            company_id=p.company_id, cvr=p.cvr, run_starts_on=r.run.first,
-            reached_on=r.reached_on,
-            claimable_on=r.reached_on + timedelta(days=r.rules.evidence_lag_days),
-            price_ore=r.price_ore, amount_ore=amount, proof=r.run.proof,
-        ))
+        outcomes.append(
+            Outcome(
+                key=f"{p.candidate_id}:{r.milestone}",
+                milestone=r.milestone,
+                candidate_id=p.candidate_id,
+                placement_id=p.placement_id,
+                company_id=p.company_id,
+                cvr=p.cvr,
+                run_starts_on=r.run.first,
+                reached_on=r.reached_on,
+                claimable_on=r.reached_on + timedelta(days=r.rules.evidence_lag_days),
+                price_ore=r.price_ore,
+                amount_ore=amount,
+                proof=r.run.proof,
+            )
+        )
     return outcomes
 
 

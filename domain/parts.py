@@ -118,17 +118,14 @@ def require_utc_time(what: str, when: datetime) -> None:
 def require_not_future_date(what: str, day: date, now: datetime) -> None:
     """A business date of something that has happened cannot lie ahead."""
     if day > now.date():
-        raise BusinessDateInFutureError(
-            f"{what} {day.isoformat()} lies in the future"
-        )
+        raise BusinessDateInFutureError(f"{what} {day.isoformat()} lies in the future")
 
 
 def require_hours(hours: int) -> None:
     """Hours per week lie within 1-37 (flex and part-time jobs are below 37)."""
     if not MIN_HOURS_PER_WEEK <= hours <= MAX_HOURS_PER_WEEK:
         raise HoursOutOfRangeError(
-            f"hours per week must be {MIN_HOURS_PER_WEEK}-{MAX_HOURS_PER_WEEK}, "
-            f"got {hours}"
+            f"hours per week must be {MIN_HOURS_PER_WEEK}-{MAX_HOURS_PER_WEEK}, got {hours}"
         )
 
 

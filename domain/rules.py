@@ -31,7 +31,10 @@ class Milestone:
 
 
 DEFAULT_MILESTONES = (
-    Milestone("start", 0, 0), Milestone("13_weeks", 13, 0), Milestone("26_weeks", 26, 0))
+    Milestone("start", 0, 0),
+    Milestone("13_weeks", 13, 0),
+    Milestone("26_weeks", 26, 0),
+)
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,10 @@ class Rules:
         return {
             "effective_from": self.effective_from.isoformat(),
             "paying_kinds": sorted(self.paying_kinds),
-            "milestones": [{"name": m.name, "weeks": m.weeks, "price_ore": m.price_ore}
-                           for m in self.milestones],
+            "milestones": [
+                {"name": m.name, "weeks": m.weeks, "price_ore": m.price_ore}
+                for m in self.milestones
+            ],
             "min_hours_per_week": self.min_hours_per_week,
             "evidence_lag_days": self.evidence_lag_days,
             "cap_per_company_ore": self.cap_per_company_ore,
@@ -67,8 +72,10 @@ class Rules:
     def from_data(cls, data: Mapping[str, Any]) -> Rules:
         """Rules from their stored form (validated, so a bad amendment is refused)."""
         try:
-            milestones = tuple(Milestone(str(m["name"]), int(m["weeks"]), int(m["price_ore"]))
-                               for m in data["milestones"])
+            milestones = tuple(
+                Milestone(str(m["name"]), int(m["weeks"]), int(m["price_ore"]))
+                for m in data["milestones"]
+            )
             rules = cls(
                 effective_from=date.fromisoformat(str(data["effective_from"])),
                 paying_kinds=frozenset(str(k) for k in data["paying_kinds"]),
@@ -115,8 +122,9 @@ def _optional_int(value: Any) -> int | None:
 
 def default_rules(effective_from: date, prices_ore: Sequence[int]) -> Rules:
     """The default rules (ordinary and flex jobs; start, 13 and 26 weeks) at these prices."""
-    milestones = tuple(Milestone(m.name, m.weeks, p)
-                       for m, p in zip(DEFAULT_MILESTONES, prices_ore, strict=True))
+    milestones = tuple(
+        Milestone(m.name, m.weeks, p) for m, p in zip(DEFAULT_MILESTONES, prices_ore, strict=True)
+    )
     return Rules(effective_from, frozenset(DEFAULT_PAYING_KINDS), milestones)
 
 

@@ -35,7 +35,10 @@ class StaffMember(Aggregate):
 
         def apply(self, s: StaffMember) -> None:
             s.name, s.municipality, s.unit, s.role = (
-                self.name, self.municipality, self.unit, self.role
+                self.name,
+                self.municipality,
+                self.unit,
+                self.role,
             )
             s.left_on = None
 
@@ -70,7 +73,13 @@ class StaffMember(Aggregate):
 
     @classmethod
     def join(
-        cls, *, staff_id: UUID, name: str, municipality: str, unit: Unit, role: StaffRole,
+        cls,
+        *,
+        staff_id: UUID,
+        name: str,
+        municipality: str,
+        unit: Unit,
+        role: StaffRole,
         municipalities: Collection[str],
     ) -> StaffMember:
         """Register a staff member."""
@@ -79,13 +88,23 @@ class StaffMember(Aggregate):
         if not name.strip():
             raise InvalidValue("name must not be blank")
         return cls._create(
-            cls.Joined, id=staff_id, name=name.strip(), municipality=municipality,
-            unit=str(unit), role=str(role),
+            cls.Joined,
+            id=staff_id,
+            name=name.strip(),
+            municipality=municipality,
+            unit=str(unit),
+            role=str(role),
         )
 
     def move(
-        self, *, municipality: str, unit: Unit, role: StaffRole, moved_on: date,
-        municipalities: Collection[str], now: datetime,
+        self,
+        *,
+        municipality: str,
+        unit: Unit,
+        role: StaffRole,
+        moved_on: date,
+        municipalities: Collection[str],
+        now: datetime,
     ) -> None:
         """Record a move to another municipality, unit or role (once it has happened)."""
         self._require_active()
@@ -93,7 +112,10 @@ class StaffMember(Aggregate):
         if municipality not in municipalities:
             raise UnknownMunicipalityError(f"unknown municipality code {municipality!r}")
         self.trigger_event(
-            self.Moved, municipality=municipality, unit=str(unit), role=str(role),
+            self.Moved,
+            municipality=municipality,
+            unit=str(unit),
+            role=str(role),
             moved_on=moved_on,
         )
 

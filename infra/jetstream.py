@@ -61,14 +61,19 @@ class Outgoing:
         return dict(line.split(": ", 1) for line in self.head.split("\r\n") if line)
 
 
-async def connect(url: str, name: str, *, reconnect: bool = True,
-                  timeout: float = 2.0) -> Client:
+async def connect(url: str, name: str, *, reconnect: bool = True, timeout: float = 2.0) -> Client:
     """A connection; with `reconnect` it re-establishes itself after a loss (a consumer),
     without it a loss ends it (the relay, which reconnects itself and re-reads the tail)."""
     return await nats.connect(
-        url, name=name, connect_timeout=timeout, allow_reconnect=reconnect,
-        max_reconnect_attempts=-1 if reconnect else 0, reconnect_time_wait=0.5,
-        error_cb=_ignore, disconnected_cb=_none, reconnected_cb=_none,
+        url,
+        name=name,
+        connect_timeout=timeout,
+        allow_reconnect=reconnect,
+        max_reconnect_attempts=-1 if reconnect else 0,
+        reconnect_time_wait=0.5,
+        error_cb=_ignore,
+        disconnected_cb=_none,
+        reconnected_cb=_none,
     )
 
 
@@ -83,9 +88,16 @@ async def _none() -> None:
 def stream_config(stream: str, prefix: str) -> StreamConfig:
     """casebook's stream: every event kept (limits, no age or size cap), on disk."""
     return StreamConfig(
-        name=stream, subjects=[f"{prefix}.>"], retention=RetentionPolicy.LIMITS,
-        storage=StorageType.FILE, discard=DiscardPolicy.OLD, max_age=0, max_msgs=-1,
-        max_bytes=-1, duplicate_window=DUPLICATE_WINDOW_SECONDS, num_replicas=1,
+        name=stream,
+        subjects=[f"{prefix}.>"],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        discard=DiscardPolicy.OLD,
+        max_age=0,
+        max_msgs=-1,
+        max_bytes=-1,
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        num_replicas=1,
     )
 
 
@@ -100,7 +112,8 @@ async def ensure_stream(js: JetStreamContext, stream: str, prefix: str) -> None:
     if f"{prefix}.>" not in subjects:
         raise StreamMisconfiguredError(
             f"stream {stream} takes {subjects}, not {prefix}.>: choose another "
-            "CASEBOOK_NATS_STREAM or CASEBOOK_NATS_SUBJECT_PREFIX")
+            "CASEBOOK_NATS_STREAM or CASEBOOK_NATS_SUBJECT_PREFIX"
+        )
 
 
 async def read_tail(js: JetStreamContext, stream: str) -> Tail:
@@ -114,7 +127,8 @@ async def read_tail(js: JetStreamContext, stream: str) -> Tail:
     except NotFoundError:
         raise StreamMisconfiguredError(
             f"stream {stream} no longer holds its last message (sequence {last}); the relay "
-            "resumes from it, so its limits must never remove it") from None
+            "resumes from it, so its limits must never remove it"
+        ) from None
     value = (msg.headers or {}).get(SEQUENCE_HEADER)
     if value is None:
         raise StreamMisconfiguredError(f"message {last} of {stream} has no {SEQUENCE_HEADER}")
@@ -139,8 +153,11 @@ class Sent:
         if self.done.done():
             return
         if status is not None or b'"error"' in data or not _names(data, self.last):
-            self.done.set_exception(FenceError(
-                f"message for sequence {self.last}: {status or data.decode(errors='replace')}"))
+            self.done.set_exception(
+                FenceError(
+                    f"message for sequence {self.last}: {status or data.decode(errors='replace')}"
+                )
+            )
             return
         self.done.set_result(None)
 
@@ -149,7 +166,7 @@ def _names(ack: bytes, sequence: int) -> bool:
     """Whether a JetStream ack ({"stream":..,"seq":N,..}) says sequence N."""
     key = b'"seq":%d' % sequence
     at = ack.find(key)
-    return at >= 0 and ack[at + len(key):at + len(key) + 1] in (b",", b"}")
+    return at >= 0 and ack[at + len(key) : at + len(key) + 1] in (b",", b"}")
 
 
 class FencedPublisher:
@@ -186,8 +203,9 @@ class FencedPublisher:
         if not self._subscribed:
             await self._nc.subscribe(f"{self._inbox}.*", cb=self._on_ack)
             self._subscribed = True
-        commands = encode_window(batch, after, f"{self._inbox}.{after + len(batch)}",
-                                 self._nc.max_payload)
+        commands = encode_window(
+            batch, after, f"{self._inbox}.{after + len(batch)}", self._nc.max_payload
+        )
         sent = Sent(after, len(batch))
         self._open.append(sent)
         await write_commands(self._nc, commands, len(batch))
@@ -198,8 +216,10 @@ class FencedPublisher:
         try:
             await asyncio.wait_for(asyncio.shield(sent.done), self._ack_timeout)
         except TimeoutError:
-            raise FenceError(f"the {sent.count} messages after sequence {sent.after} were "
-                             "not acknowledged in time") from None
+            raise FenceError(
+                f"the {sent.count} messages after sequence {sent.after} were "
+                "not acknowledged in time"
+            ) from None
         finally:
             self._open.remove(sent)
         return sent.last
@@ -214,8 +234,7 @@ class FencedPublisher:
             sent.done.exception()  # retrieved: no "never retrieved" warning
 
 
-def encode_window(batch: Sequence[Outgoing], after: int, reply: str,
-                  max_payload: int) -> bytes:
+def encode_window(batch: Sequence[Outgoing], after: int, reply: str, max_payload: int) -> bytes:
     """The NATS protocol commands (`HPUB`) of a window: message i fenced on sequence
     after+i, the last one with `reply`.
 
@@ -229,8 +248,10 @@ def encode_window(batch: Sequence[Outgoing], after: int, reply: str,
         header = f"NATS/1.0\r\n{out.head}{FENCE_HEADER}: {after + i}\r\n\r\n".encode()
         size = len(header) + len(out.data)
         if size > max_payload:
-            raise ValueError(f"the message at log position {out.position} is {size} bytes, "
-                             f"over the server's maximum of {max_payload}")
+            raise ValueError(
+                f"the message at log position {out.position} is {size} bytes, "
+                f"over the server's maximum of {max_payload}"
+            )
         to = f" {reply}" if i == last else ""
         parts.append(f"HPUB {out.subject}{to} {len(header)} {size}\r\n".encode())
         parts.append(header)

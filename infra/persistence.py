@@ -80,7 +80,10 @@ def postgres_conninfo(settings: Settings) -> str:
     """A libpq connection string for the configured PostgreSQL database."""
     pg = settings.postgres_parts()
     return psycopg.conninfo.make_conninfo(
-        host=pg["host"], port=pg["port"], user=pg["user"], password=pg["password"],
+        host=pg["host"],
+        port=pg["port"],
+        user=pg["user"],
+        password=pg["password"],
         dbname=pg["dbname"],
     )
 
@@ -94,9 +97,7 @@ def with_migrate_lock(settings: Settings, create: Any) -> None:
         conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATE_LOCK_ID,))
         try:
             conn.execute(
-                SQL("CREATE SCHEMA IF NOT EXISTS {0}").format(
-                    Identifier(settings.postgres_schema)
-                )
+                SQL("CREATE SCHEMA IF NOT EXISTS {0}").format(Identifier(settings.postgres_schema))
             )
             create()
         finally:

@@ -31,8 +31,9 @@ ITERSIZE = 10_000
 # (position, stream id as 16 bytes, version, topic, state, seal row's stream is the
 # event's, then the seal row at that position: version, prev, hash, digest (hex text);
 # the seal's columns are None where it has no row at the event's position)
-JoinedRow = tuple[int, bytes, int, str, bytes, bool | None, int | None, str | None,
-                  str | None, str | None]
+JoinedRow = tuple[
+    int, bytes, int, str, bytes, bool | None, int | None, str | None, str | None, str | None
+]
 CHUNK = 5_000
 
 
@@ -66,16 +67,24 @@ def _postgres(settings: Settings) -> Iterator[Pair]:
     with psycopg.connect(postgres_conninfo(settings)) as conn:
         conn.read_only = True
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-        with conn.transaction(), conn.cursor(name="verify_events", binary=True) as ec, \
-                conn.cursor(name="verify_seal", binary=True) as sc:
+        with (
+            conn.transaction(),
+            conn.cursor(name="verify_events", binary=True) as ec,
+            conn.cursor(name="verify_seal", binary=True) as sc,
+        ):
             ec.itersize = sc.itersize = ITERSIZE
-            ec.execute(SQL(
-                "SELECT notification_id, originator_id::text, uuid_send(originator_id), "
-                "originator_version, topic, state FROM {0}.{1} ORDER BY notification_id"
-            ).format(schema, Identifier(f"{APP_NAME}_events")))
-            sc.execute(SQL(
-                "SELECT position, originator_id, originator_version, prev, hash, digest "
-                "FROM {0}.{1} ORDER BY position").format(schema, Identifier(SEAL)))
+            ec.execute(
+                SQL(
+                    "SELECT notification_id, originator_id::text, uuid_send(originator_id), "
+                    "originator_version, topic, state FROM {0}.{1} ORDER BY notification_id"
+                ).format(schema, Identifier(f"{APP_NAME}_events"))
+            )
+            sc.execute(
+                SQL(
+                    "SELECT position, originator_id, originator_version, prev, hash, digest "
+                    "FROM {0}.{1} ORDER BY position"
+                ).format(schema, Identifier(SEAL))
+            )
             yield from _merge(iter(ec), iter(sc))
 
 
@@ -93,17 +102,27 @@ def joined_log(settings: Settings) -> Iterator[tuple[int, int, Iterator[JoinedRo
             # row; a hash join or a sort would make the server hold the whole log first.
             for setting in ("enable_hashjoin", "enable_sort", "jit"):
                 cur.execute(SQL("SET LOCAL {0} = off").format(Identifier(setting)))
-            cur.execute(SQL("SELECT count(*), coalesce(max(position), 0) FROM {0}.{1}"
-                            ).format(schema, Identifier(SEAL)))
+            cur.execute(
+                SQL("SELECT count(*), coalesce(max(position), 0) FROM {0}.{1}").format(
+                    schema, Identifier(SEAL)
+                )
+            )
             counted = cur.fetchone()
             assert counted is not None
-            rows = cast(Generator[JoinedRow, None, None], cur.stream(SQL(
-                "SELECT e.notification_id, uuid_send(e.originator_id), e.originator_version, "
-                "e.topic, e.state, s.originator_id = e.originator_id::text, "
-                "s.originator_version, s.prev, s.hash, s.digest "
-                "FROM {0}.{1} e LEFT JOIN {0}.{2} s ON s.position = e.notification_id "
-                "ORDER BY e.notification_id"
-            ).format(schema, Identifier(f"{APP_NAME}_events"), Identifier(SEAL)), size=CHUNK))
+            rows = cast(
+                Generator[JoinedRow, None, None],
+                cur.stream(
+                    SQL(
+                        "SELECT e.notification_id, uuid_send(e.originator_id), "
+                        "e.originator_version, e.topic, e.state, "
+                        "s.originator_id = e.originator_id::text, s.originator_version, "
+                        "s.prev, s.hash, s.digest "
+                        "FROM {0}.{1} e LEFT JOIN {0}.{2} s ON s.position = e.notification_id "
+                        "ORDER BY e.notification_id"
+                    ).format(schema, Identifier(f"{APP_NAME}_events"), Identifier(SEAL)),
+                    size=CHUNK,
+                ),
+            )
             try:
                 yield int(counted[0]), int(counted[1]), rows
             finally:
@@ -114,10 +133,14 @@ def _sqlite(settings: Settings) -> Iterator[Pair]:
     conn = sqlite3.connect(settings.sqlite_path(), isolation_level=None)
     try:
         conn.execute("BEGIN")  # one read snapshot for both cursors (WAL)
-        events = conn.execute("SELECT rowid, originator_id, originator_version, topic, state "
-                              "FROM stored_events ORDER BY rowid")
-        seal = conn.execute(f"SELECT position, originator_id, originator_version, prev, hash, "
-                            f"digest FROM {SEAL} ORDER BY position")
+        events = conn.execute(
+            "SELECT rowid, originator_id, originator_version, topic, state "
+            "FROM stored_events ORDER BY rowid"
+        )
+        seal = conn.execute(
+            f"SELECT position, originator_id, originator_version, prev, hash, "
+            f"digest FROM {SEAL} ORDER BY position"
+        )
         yield from _merge((_sqlite_event(r) for r in events), iter(seal))
         conn.execute("COMMIT")
     finally:

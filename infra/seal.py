@@ -20,8 +20,9 @@ ZERO = bytes(32)
 _HEAD = struct.Struct(">16sqqI")
 
 
-def event_hash(prev: bytes, originator_id: Any, version: int, position: int, topic: str,
-               state: bytes) -> bytes:
+def event_hash(
+    prev: bytes, originator_id: Any, version: int, position: int, topic: str, state: bytes
+) -> bytes:
     """h of one stored event (the canonical record: id, version, position, topic, state);
     the stream id as a UUID, its text, or its 16 bytes."""
     if isinstance(originator_id, bytes):
@@ -33,8 +34,9 @@ def event_hash(prev: bytes, originator_id: Any, version: int, position: int, top
     return stream_event_hash(prev, stream, version, position, topic, state)
 
 
-def stream_event_hash(prev: bytes, stream: bytes, version: int, position: int, topic: str,
-                      state: bytes) -> bytes:
+def stream_event_hash(
+    prev: bytes, stream: bytes, version: int, position: int, topic: str, state: bytes
+) -> bytes:
     """`event_hash` with the stream id as its 16 bytes (verify's inner loop)."""
     encoded = topic.encode()
     h = hashlib.sha256(prev)

@@ -36,22 +36,29 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     projection_batch_size: int = Field(500, ge=1, le=50_000)
     jwt_secret: SecretStr | None = Field(
-        None, description="HMAC (HS256) key that verifies bearer tokens; at least 32 bytes")
+        None, description="HMAC (HS256) key that verifies bearer tokens; at least 32 bytes"
+    )
     jwt_public_key_file: Path | None = Field(
-        None, description="PEM public key (RSA, EC or Ed25519) that verifies bearer tokens")
+        None, description="PEM public key (RSA, EC or Ed25519) that verifies bearer tokens"
+    )
     jwt_jwks_file: Path | None = Field(None, description="JWKS file of verification keys")
     jwt_audience: str = "casebook"
     jwt_issuer: str | None = None
     candidate_kek: SecretStr | None = Field(
-        None, description="base64 of the 32-byte key that encrypts candidates' data keys")
+        None, description="base64 of the 32-byte key that encrypts candidates' data keys"
+    )
     metrics_port: int | None = Field(
-        None, ge=1, le=65535, description="serve /metrics on its own listener on this port")
+        None, ge=1, le=65535, description="serve /metrics on its own listener on this port"
+    )
     rebuild_batch_size: int = Field(5000, ge=1, le=100_000)
     rebuild_processes: int = Field(
-        default_factory=lambda: min(len(os.sched_getaffinity(0)), 8), ge=1, le=64,
+        default_factory=lambda: min(len(os.sched_getaffinity(0)), 8),
+        ge=1,
+        le=64,
         description="processes a rebuild splits the log between, by aggregate "
-                    "(PostgreSQL, logs of 50,000 events or more); default: the cores this "
-                    "process may run on, at most 8")
+        "(PostgreSQL, logs of 50,000 events or more); default: the cores this "
+        "process may run on, at most 8",
+    )
     state_snapshot_every: int = Field(250, ge=0, le=1_000_000)
 
     @property

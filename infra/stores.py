@@ -60,8 +60,9 @@ class IdempotentRecorder:
         """The recorded answers of those keys that have one."""
         raise NotImplementedError
 
-    def read_log(self, start: int, limit: int, *, text_ids: bool = False,
-                 part: tuple[int, int] | None = None) -> list[LogRow]:
+    def read_log(
+        self, start: int, limit: int, *, text_ids: bool = False, part: tuple[int, int] | None = None
+    ) -> list[LogRow]:
         """Up to `limit` stored events from position `start` on, in log order, as plain
         rows: (position, originator id, version, topic, state). For bulk reading.
         With `text_ids` the originator id is its canonical text, not a UUID. With `part`
@@ -70,9 +71,16 @@ class IdempotentRecorder:
         if part is not None:
             raise NotImplementedError("reading a part of the log needs PostgreSQL")
         select = cast(Any, self).select_notifications
-        return [(n.id, str(n.originator_id) if text_ids else n.originator_id,
-                 n.originator_version, n.topic, n.state)
-                for n in select(start=start, limit=limit)]
+        return [
+            (
+                n.id,
+                str(n.originator_id) if text_ids else n.originator_id,
+                n.originator_version,
+                n.topic,
+                n.state,
+            )
+            for n in select(start=start, limit=limit)
+        ]
 
 
 def _records(kwargs: dict[str, Any]) -> Sequence[IdempotencyRecord]:
@@ -143,8 +151,10 @@ class PostgresStoreRecorder(PostgresApplicationRecorder, IdempotentRecorder):
         if records:
             statement += self._insert_answers
             params += [
-                [r.key for r in records], [r.request_hash for r in records],
-                [r.aggregate_id for r in records], [r.version for r in records],
+                [r.key for r in records],
+                [r.request_hash for r in records],
+                [r.aggregate_id for r in records],
+                [r.version for r in records],
                 [json.dumps(r.response) for r in records],
             ]
         params += [
@@ -159,8 +169,9 @@ class PostgresStoreRecorder(PostgresApplicationRecorder, IdempotentRecorder):
                 pass  # the INSERT ... RETURNING is the last result
             return [row["notification_id"] for row in curs.fetchall()]
 
-    def read_log(self, start: int, limit: int, *, text_ids: bool = False,
-                 part: tuple[int, int] | None = None) -> list[LogRow]:
+    def read_log(
+        self, start: int, limit: int, *, text_ids: bool = False, part: tuple[int, int] | None = None
+    ) -> list[LogRow]:
         # The server writes an id's text for less than a UUID object costs the client, and
         # the binary format sends the states as they are (as text, bytea is hex: twice the
         # bytes, encoded and decoded): together a third of the client's CPU per row.
@@ -169,16 +180,23 @@ class PostgresStoreRecorder(PostgresApplicationRecorder, IdempotentRecorder):
         query = SQL(
             "SELECT notification_id, originator_id{2}, originator_version, topic, state "
             "FROM {0}.{1} WHERE notification_id >= %s{3} ORDER BY notification_id{4}"
-        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name),
-                 SQL("::text" if text_ids else ""),
-                 SQL("" if part is None else
-                     " AND notification_id < %s "
-                     "AND mod(uuid_hash(originator_id) & 2147483647, %s) = %s"),
-                 SQL(" LIMIT %s" if part is None else ""))
-        params = (start, limit) if part is None else \
-            (start, start + limit, part[1], part[0])
-        with self.datastore.get_connection() as conn, \
-                conn.cursor(row_factory=tuple_row, binary=True) as curs:
+        ).format(
+            Identifier(self.datastore.schema),
+            Identifier(self.events_table_name),
+            SQL("::text" if text_ids else ""),
+            SQL(
+                ""
+                if part is None
+                else " AND notification_id < %s "
+                "AND mod(uuid_hash(originator_id) & 2147483647, %s) = %s"
+            ),
+            SQL(" LIMIT %s" if part is None else ""),
+        )
+        params = (start, limit) if part is None else (start, start + limit, part[1], part[0])
+        with (
+            self.datastore.get_connection() as conn,
+            conn.cursor(row_factory=tuple_row, binary=True) as curs,
+        ):
             curs.execute(query, params)
             return curs.fetchall()
 
@@ -188,14 +206,17 @@ class PostgresStoreRecorder(PostgresApplicationRecorder, IdempotentRecorder):
             "LEFT JOIN {1}.{2} e ON e.originator_id = i.aggregate_id "
             "AND e.originator_version = i.version WHERE i.key = ANY(%s)"
         ).format(
-            self._table(), Identifier(self.datastore.schema),
+            self._table(),
+            Identifier(self.datastore.schema),
             Identifier(self.events_table_name),
         )
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(query, (keys,))
             rows = curs.fetchall()
-        return {r["key"]: StoredAnswer(r["request_hash"], r["response"], r["notification_id"])
-                for r in rows}
+        return {
+            r["key"]: StoredAnswer(r["request_hash"], r["response"], r["notification_id"])
+            for r in rows
+        }
 
 
 class SQLiteStoreRecorder(SQLiteApplicationRecorder, IdempotentRecorder):

@@ -43,8 +43,10 @@ def key_encryption_key(settings: Settings) -> bytes:
     """The KEK from settings (base64 of 32 bytes), or the development one (embedded)."""
     if settings.candidate_kek is None:
         if not settings.embedded:
-            raise RuntimeError("production mode needs CASEBOOK_CANDIDATE_KEK: base64 of 32 "
-                               "random bytes, e.g. `openssl rand -base64 32`")
+            raise RuntimeError(
+                "production mode needs CASEBOOK_CANDIDATE_KEK: base64 of 32 "
+                "random bytes, e.g. `openssl rand -base64 32`"
+            )
         return DEVELOPMENT_KEK
     try:
         kek = base64.b64decode(settings.candidate_kek.get_secret_value(), validate=True)
@@ -144,20 +146,32 @@ class PostgresVault(Vault):
 
     def create_tables(self) -> None:
         with self._db.transaction(commit=True) as curs:
-            curs.execute(SQL("CREATE TABLE IF NOT EXISTS {0} (candidate_id uuid PRIMARY KEY, "
-                             "wrapped bytea NOT NULL, created_at timestamptz NOT NULL "
-                             "DEFAULT now())").format(self._keys))
-            curs.execute(SQL("CREATE TABLE IF NOT EXISTS {0} (id bigserial PRIMARY KEY, "
-                             "at timestamptz NOT NULL, subject text NOT NULL, role text NOT "
-                             "NULL, candidate_id uuid NOT NULL, purpose text NOT NULL)")
-                         .format(self._log))
-            curs.execute(SQL("CREATE INDEX IF NOT EXISTS casebook_access_log_candidate "
-                             "ON {0} (candidate_id, id)").format(self._log))
+            curs.execute(
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {0} (candidate_id uuid PRIMARY KEY, "
+                    "wrapped bytea NOT NULL, created_at timestamptz NOT NULL "
+                    "DEFAULT now())"
+                ).format(self._keys)
+            )
+            curs.execute(
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {0} (id bigserial PRIMARY KEY, "
+                    "at timestamptz NOT NULL, subject text NOT NULL, role text NOT "
+                    "NULL, candidate_id uuid NOT NULL, purpose text NOT NULL)"
+                ).format(self._log)
+            )
+            curs.execute(
+                SQL(
+                    "CREATE INDEX IF NOT EXISTS casebook_access_log_candidate "
+                    "ON {0} (candidate_id, id)"
+                ).format(self._log)
+            )
 
     def destroy(self, candidate_id: UUID) -> bool:
         with self._db.transaction(commit=True) as curs:
-            curs.execute(SQL("DELETE FROM {0} WHERE candidate_id = %s").format(self._keys),
-                         (candidate_id,))
+            curs.execute(
+                SQL("DELETE FROM {0} WHERE candidate_id = %s").format(self._keys), (candidate_id,)
+            )
             deleted = curs.rowcount > 0
         # Remove the dead row version now rather than whenever autovacuum comes by.
         with self._db.get_connection() as conn:
@@ -170,29 +184,41 @@ class PostgresVault(Vault):
 
     def log_access(self, access: Access) -> None:
         with self._db.transaction(commit=True) as curs:
-            curs.execute(SQL("INSERT INTO {0} (at, subject, role, candidate_id, purpose) "
-                             "VALUES (%s, %s, %s, %s, %s)").format(self._log),
-                         (access.at, access.subject, access.role, access.candidate_id,
-                          access.purpose))
+            curs.execute(
+                SQL(
+                    "INSERT INTO {0} (at, subject, role, candidate_id, purpose) "
+                    "VALUES (%s, %s, %s, %s, %s)"
+                ).format(self._log),
+                (access.at, access.subject, access.role, access.candidate_id, access.purpose),
+            )
 
     def accesses(self, candidate_id: UUID) -> list[Access]:
         with self._db.transaction(commit=False) as curs:
-            curs.execute(SQL("SELECT at, subject, role, candidate_id, purpose FROM {0} "
-                             "WHERE candidate_id = %s ORDER BY id").format(self._log),
-                         (candidate_id,))
+            curs.execute(
+                SQL(
+                    "SELECT at, subject, role, candidate_id, purpose FROM {0} "
+                    "WHERE candidate_id = %s ORDER BY id"
+                ).format(self._log),
+                (candidate_id,),
+            )
             rows = curs.fetchall()
-        return [Access(r["at"], r["subject"], r["role"], r["candidate_id"], r["purpose"])
-                for r in rows]
+        return [
+            Access(r["at"], r["subject"], r["role"], r["candidate_id"], r["purpose"]) for r in rows
+        ]
 
     def _insert(self, candidate_id: UUID, wrapped: bytes) -> None:
         with self._db.transaction(commit=True) as curs:
-            curs.execute(SQL("INSERT INTO {0} (candidate_id, wrapped) VALUES (%s, %s)")
-                         .format(self._keys), (candidate_id, wrapped))
+            curs.execute(
+                SQL("INSERT INTO {0} (candidate_id, wrapped) VALUES (%s, %s)").format(self._keys),
+                (candidate_id, wrapped),
+            )
 
     def _select(self, candidate_id: UUID) -> bytes | None:
         with self._db.transaction(commit=False) as curs:
-            curs.execute(SQL("SELECT wrapped FROM {0} WHERE candidate_id = %s")
-                         .format(self._keys), (candidate_id,))
+            curs.execute(
+                SQL("SELECT wrapped FROM {0} WHERE candidate_id = %s").format(self._keys),
+                (candidate_id,),
+            )
             row = curs.fetchone()
         return bytes(row["wrapped"]) if row else None
 
@@ -206,18 +232,24 @@ class SQLiteVault(Vault):
 
     def create_tables(self) -> None:
         with self._db.transaction(commit=True) as c:
-            c.execute(f"CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (candidate_id TEXT PRIMARY "
-                      "KEY, wrapped BLOB NOT NULL, created_at TEXT NOT NULL DEFAULT "
-                      "CURRENT_TIMESTAMP)")
-            c.execute(f"CREATE TABLE IF NOT EXISTS {ACCESS_TABLE} (id INTEGER PRIMARY KEY, "
-                      "at TEXT NOT NULL, subject TEXT NOT NULL, role TEXT NOT NULL, "
-                      "candidate_id TEXT NOT NULL, purpose TEXT NOT NULL)")
+            c.execute(
+                f"CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (candidate_id TEXT PRIMARY "
+                "KEY, wrapped BLOB NOT NULL, created_at TEXT NOT NULL DEFAULT "
+                "CURRENT_TIMESTAMP)"
+            )
+            c.execute(
+                f"CREATE TABLE IF NOT EXISTS {ACCESS_TABLE} (id INTEGER PRIMARY KEY, "
+                "at TEXT NOT NULL, subject TEXT NOT NULL, role TEXT NOT NULL, "
+                "candidate_id TEXT NOT NULL, purpose TEXT NOT NULL)"
+            )
 
     def destroy(self, candidate_id: UUID) -> bool:
         with self._db.transaction(commit=True) as c:
             c.execute("PRAGMA secure_delete = ON")
-            c.execute(f"DELETE FROM {KEYS_TABLE} WHERE candidate_id = ? RETURNING candidate_id",
-                      (str(candidate_id),))
+            c.execute(
+                f"DELETE FROM {KEYS_TABLE} WHERE candidate_id = ? RETURNING candidate_id",
+                (str(candidate_id),),
+            )
             deleted = bool(c.fetchall())
         with self._db.transaction(commit=False) as c:
             c.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # older page images leave the WAL
@@ -225,28 +257,40 @@ class SQLiteVault(Vault):
 
     def log_access(self, access: Access) -> None:
         with self._db.transaction(commit=True) as c:
-            c.execute(f"INSERT INTO {ACCESS_TABLE} (at, subject, role, candidate_id, purpose) "
-                      "VALUES (?, ?, ?, ?, ?)", (access.at.isoformat(), access.subject,
-                                                 access.role, str(access.candidate_id),
-                                                 access.purpose))
+            c.execute(
+                f"INSERT INTO {ACCESS_TABLE} (at, subject, role, candidate_id, purpose) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    access.at.isoformat(),
+                    access.subject,
+                    access.role,
+                    str(access.candidate_id),
+                    access.purpose,
+                ),
+            )
 
     def accesses(self, candidate_id: UUID) -> list[Access]:
         with self._db.transaction(commit=False) as c:
-            c.execute(f"SELECT at, subject, role, candidate_id, purpose FROM {ACCESS_TABLE} "
-                      "WHERE candidate_id = ? ORDER BY id", (str(candidate_id),))
+            c.execute(
+                f"SELECT at, subject, role, candidate_id, purpose FROM {ACCESS_TABLE} "
+                "WHERE candidate_id = ? ORDER BY id",
+                (str(candidate_id),),
+            )
             rows = c.fetchall()
-        return [Access(datetime.fromisoformat(r[0]), r[1], r[2], UUID(r[3]), r[4])
-                for r in rows]
+        return [Access(datetime.fromisoformat(r[0]), r[1], r[2], UUID(r[3]), r[4]) for r in rows]
 
     def _insert(self, candidate_id: UUID, wrapped: bytes) -> None:
         with self._db.transaction(commit=True) as c:
-            c.execute(f"INSERT INTO {KEYS_TABLE} (candidate_id, wrapped) VALUES (?, ?)",
-                      (str(candidate_id), wrapped))
+            c.execute(
+                f"INSERT INTO {KEYS_TABLE} (candidate_id, wrapped) VALUES (?, ?)",
+                (str(candidate_id), wrapped),
+            )
 
     def _select(self, candidate_id: UUID) -> bytes | None:
         with self._db.transaction(commit=False) as c:
-            c.execute(f"SELECT wrapped FROM {KEYS_TABLE} WHERE candidate_id = ?",
-                      (str(candidate_id),))
+            c.execute(
+                f"SELECT wrapped FROM {KEYS_TABLE} WHERE candidate_id = ?", (str(candidate_id),)
+            )
             row = c.fetchone()
         return bytes(row[0]) if row else None
 

@@ -75,8 +75,11 @@ class Projection:
     @classmethod
     def table_names(cls) -> list[str]:
         """The tables (without prefix) this projection creates."""
-        return [m.group(1) for m in (re.search(r"CREATE TABLE IF NOT EXISTS \{t\}(\w+)", s)
-                                     for s in cls.tables) if m]
+        return [
+            m.group(1)
+            for m in (re.search(r"CREATE TABLE IF NOT EXISTS \{t\}(\w+)", s) for s in cls.tables)
+            if m
+        ]
 
     def ddl(self) -> list[str]:
         """CREATE statements for this generation's tables."""
@@ -85,8 +88,9 @@ class Projection:
     def fill(self, summary: Summary) -> str:
         """The statement that fills a summary whole from the tables (a rebuild's, after
         its bulk load, into the empty table)."""
-        return f"INSERT INTO {self.t(summary.table)} " + \
-            summary.select.format(t=self.prefix, where="")
+        return f"INSERT INTO {self.t(summary.table)} " + summary.select.format(
+            t=self.prefix, where=""
+        )
 
     def refresh(self, events: Iterable[Any]) -> list[Statement]:
         """The statements that count the summaries again for the aggregates that
@@ -96,15 +100,20 @@ class Projection:
         batch = list(events)
         statements: list[Statement] = []
         for summary in self.summaries:
-            touched = sorted({str(e.originator_id) for e in batch
-                              if _kind_of(e.__class__) in summary.kinds})
+            touched = sorted(
+                {str(e.originator_id) for e in batch if _kind_of(e.__class__) in summary.kinds}
+            )
             for start in range(0, len(touched), SUMMARY_IDS):  # within any driver's limit
-                ids = tuple(touched[start:start + SUMMARY_IDS])
+                ids = tuple(touched[start : start + SUMMARY_IDS])
                 among = f"{summary.column} IN ({', '.join(['%s'] * len(ids))})"
                 statements += [
                     (f"DELETE FROM {self.t(summary.table)} WHERE {among}", ids),
-                    (f"INSERT INTO {self.t(summary.table)} "
-                     + summary.select.format(t=self.prefix, where=f" AND {among}"), ids)]
+                    (
+                        f"INSERT INTO {self.t(summary.table)} "
+                        + summary.select.format(t=self.prefix, where=f" AND {among}"),
+                        ids,
+                    ),
+                ]
         return statements
 
     def recount(self, summary: Summary) -> list[str]:
@@ -148,8 +157,7 @@ def on(*kinds: str) -> Callable[[Handler], Handler]:
 def collect_handlers(cls: type[Projection]) -> type[Projection]:
     """Class decorator: build `handlers` from the methods marked with `on`."""
     cls.handlers = {
-        kind: method for method in vars(cls).values()
-        for kind in getattr(method, "kinds", ())
+        kind: method for method in vars(cls).values() for kind in getattr(method, "kinds", ())
     }
     return cls
 
@@ -222,8 +230,10 @@ def fields_of(event: Any) -> dict[str, Any]:
     """The event's own fields (not the library's), JSON-ready."""
     values = event.__dict__
     cls: Any = type(event)
-    return {name: plain(values[name] if name in values else getattr(event, name))
-            for name in own_fields(cls)}
+    return {
+        name: plain(values[name] if name in values else getattr(event, name))
+        for name in own_fields(cls)
+    }
 
 
 def as_json(value: dict[str, Any]) -> str:

@@ -26,12 +26,16 @@ class CandidatesProjection(Projection):
     def registered(self, e: Any, position: int, sql: Sql) -> None:
         sql.execute(
             f"INSERT INTO {self.t('candidates')} (candidate_id, municipality, registered_at) "
-            "VALUES (%s, %s, %s)", (str(e.originator_id), e.municipality, plain(e.timestamp)))
+            "VALUES (%s, %s, %s)",
+            (str(e.originator_id), e.municipality, plain(e.timestamp)),
+        )
 
     @on("candidate.erased")
     def erased(self, e: Any, position: int, sql: Sql) -> None:
-        sql.execute(f"UPDATE {self.t('candidates')} SET erased_on = %s WHERE candidate_id = %s",
-                    (plain(e.erased_on), str(e.originator_id)))
+        sql.execute(
+            f"UPDATE {self.t('candidates')} SET erased_on = %s WHERE candidate_id = %s",
+            (plain(e.erased_on), str(e.originator_id)),
+        )
 
 
 def erased_among(candidates: str, items: Iterable[dict[str, Any]]) -> Statement:
@@ -39,8 +43,11 @@ def erased_among(candidates: str, items: Iterable[dict[str, Any]]) -> Statement:
     (`candidates`: this read model's active prefix)."""
     ids = sorted({str(item["candidate_id"]) for item in items if item.get("candidate_id")})
     marks = ", ".join(["%s"] * len(ids)) or "NULL"
-    return (f"SELECT candidate_id FROM {candidates}candidates "
-            f"WHERE erased_on IS NOT NULL AND candidate_id IN ({marks})", tuple(ids))
+    return (
+        f"SELECT candidate_id FROM {candidates}candidates "
+        f"WHERE erased_on IS NOT NULL AND candidate_id IN ({marks})",
+        tuple(ids),
+    )
 
 
 def mark_erased(items: Iterable[dict[str, Any]], erased: set[str]) -> None:
@@ -55,5 +62,7 @@ def erased_sql(candidates: str, candidate_id: str) -> str:
     """An SQL condition: the candidate whose id is the expression `candidate_id` has been
     erased (for a read that marks `candidate_erased` itself, in its own statement);
     `candidates` is this read model's active prefix."""
-    return (f"EXISTS (SELECT 1 FROM {candidates}candidates k "
-            f"WHERE k.candidate_id = {candidate_id} AND k.erased_on IS NOT NULL)")
+    return (
+        f"EXISTS (SELECT 1 FROM {candidates}candidates k "
+        f"WHERE k.candidate_id = {candidate_id} AND k.erased_on IS NOT NULL)"
+    )

@@ -14,8 +14,7 @@ _SHORT = str.maketrans({"æ": "a", "ø": "o", "å": "a"})
 
 
 def _strip_accents(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text)
-                   if not unicodedata.combining(c))
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def fold(text: str) -> tuple[str, str]:
@@ -44,8 +43,15 @@ class DirectoryProjection(Projection):
         sql.execute(
             f"INSERT INTO {self.t('companies')} (company_id, cvr, name, folded, municipality, "
             "industry, registered_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            (str(e.originator_id), e.cvr, e.name, "|".join(fold(e.name)), e.municipality,
-             e.industry, plain(e.timestamp)),
+            (
+                str(e.originator_id),
+                e.cvr,
+                e.name,
+                "|".join(fold(e.name)),
+                e.municipality,
+                e.industry,
+                plain(e.timestamp),
+            ),
         )
 
     @on("company.details_changed")
@@ -96,17 +102,21 @@ def search(d: str, text: str, municipalities: Sequence[str], limit: int) -> Stat
     text = text.strip()
     if text:
         long, short = (_like(f) for f in fold(text.replace("|", " ")))
-        where.append("(c.cvr = %s OR c.folded LIKE %s ESCAPE '\\' "
-                     "OR c.folded LIKE %s ESCAPE '\\')")
-        params += ["".join(ch for ch in text if ch.isdigit())[-8:] or text, f"%{long}%",
-                   f"%{short}%"]
+        where.append("(c.cvr = %s OR c.folded LIKE %s ESCAPE '\\' OR c.folded LIKE %s ESCAPE '\\')")
+        params += [
+            "".join(ch for ch in text if ch.isdigit())[-8:] or text,
+            f"%{long}%",
+            f"%{short}%",
+        ]
     clause, codes = among("c.municipality", municipalities)
     where.append(clause)
     params += codes
-    return (f"SELECT c.cvr, c.name, c.municipality, c.industry, c.contact_person, s.name, "
-            f"s.left_on FROM {d}companies c LEFT JOIN {d}staff s ON s.staff_id = "
-            f"c.contact_person WHERE {' AND '.join(where)} ORDER BY c.name LIMIT %s",
-            (*params, limit))
+    return (
+        f"SELECT c.cvr, c.name, c.municipality, c.industry, c.contact_person, s.name, "
+        f"s.left_on FROM {d}companies c LEFT JOIN {d}staff s ON s.staff_id = "
+        f"c.contact_person WHERE {' AND '.join(where)} ORDER BY c.name LIMIT %s",
+        (*params, limit),
+    )
 
 
 def _like(text: str) -> str:
@@ -126,26 +136,36 @@ def staff_member(d: str, staff_id: str) -> Statement:
 
 def staff_of(d: str, municipality: str) -> Statement:
     """The municipality's staff, those who left too, by name: id, name, departure date."""
-    return (f"SELECT staff_id, name, left_on FROM {d}staff WHERE municipality = %s "
-            "ORDER BY name", (municipality,))
+    return (
+        f"SELECT staff_id, name, left_on FROM {d}staff WHERE municipality = %s ORDER BY name",
+        (municipality,),
+    )
 
 
 def current_staff(d: str, municipalities: Sequence[str]) -> Statement:
     """The staff of `municipalities` who have not left, by name: id, name, municipality."""
     codes = list(municipalities)
-    return (f"SELECT staff_id, name, municipality FROM {d}staff WHERE left_on IS NULL AND "
-            f"municipality IN ({', '.join(['%s'] * len(codes)) or 'NULL'}) ORDER BY name",
-            codes)
+    return (
+        f"SELECT staff_id, name, municipality FROM {d}staff WHERE left_on IS NULL AND "
+        f"municipality IN ({', '.join(['%s'] * len(codes)) or 'NULL'}) ORDER BY name",
+        codes,
+    )
 
 
 def everyone_current(d: str) -> Statement:
     """Every staff member who has not left, by municipality and name: id, name, role,
     municipality."""
-    return (f"SELECT staff_id, name, role, municipality FROM {d}staff "
-            "WHERE left_on IS NULL ORDER BY municipality, name", ())
+    return (
+        f"SELECT staff_id, name, role, municipality FROM {d}staff "
+        "WHERE left_on IS NULL ORDER BY municipality, name",
+        (),
+    )
 
 
 def first_current(d: str, municipality: str) -> Statement:
     """The id of the municipality's first staff member by name who has not left."""
-    return (f"SELECT staff_id FROM {d}staff WHERE municipality = %s AND left_on IS NULL "
-            "ORDER BY name LIMIT 1", (municipality,))
+    return (
+        f"SELECT staff_id FROM {d}staff WHERE municipality = %s AND left_on IS NULL "
+        "ORDER BY name LIMIT 1",
+        (municipality,),
+    )

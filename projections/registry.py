@@ -9,4 +9,8 @@ from projections.overview import OverviewProjection
 from projections.timeline import TimelineProjection
 
 PROJECTIONS: tuple[type[Projection], ...] = (
-    DirectoryProjection, OverviewProjection, TimelineProjection, CandidatesProjection)
+    DirectoryProjection,
+    OverviewProjection,
+    TimelineProjection,
+    CandidatesProjection,
+)

@@ -79,25 +79,32 @@ class CompanyHistory:
             self.openings[str(e.opening_id)]["open"] = False
         elif kind == "candidate_referred":
             self.referrals[str(e.referral_id)] = {
-                "candidate_id": str(e.candidate_id), "opening_id": str(e.opening_id),
-                "answers": []}
+                "candidate_id": str(e.candidate_id),
+                "opening_id": str(e.opening_id),
+                "answers": [],
+            }
         elif kind == "referral_answered":
-            self.referrals[str(e.referral_id)]["answers"].append(
-                [plain(e.answered_on), e.outcome])
+            self.referrals[str(e.referral_id)]["answers"].append([plain(e.answered_on), e.outcome])
         elif kind == "placement_started":
             self.placements[str(e.placement_id)] = {
-                "candidate_id": str(e.candidate_id), "kind": e.kind,
-                "hours_per_week": e.hours_per_week, "starts_on": plain(e.starts_on),
-                "later": []}
+                "candidate_id": str(e.candidate_id),
+                "kind": e.kind,
+                "hours_per_week": e.hours_per_week,
+                "starts_on": plain(e.starts_on),
+                "later": [],
+            }
         elif kind == "placement_changed" and str(e.placement_id) in self.placements:
             self.placements[str(e.placement_id)]["later"].append(
-                [plain(e.effective_on), "changed", e.kind, e.hours_per_week])
+                [plain(e.effective_on), "changed", e.kind, e.hours_per_week]
+            )
         elif kind == "placement_ended" and str(e.placement_id) in self.placements:
-            self.placements[str(e.placement_id)]["later"].append(
-                [plain(e.ends_on), "ended"])
+            self.placements[str(e.placement_id)]["later"].append([plain(e.ends_on), "ended"])
         elif kind == "follow_up_scheduled":
             self.follow_ups[str(e.follow_up_id)] = {
-                "placement_id": str(e.placement_id), "due_on": plain(e.due_on), "held": []}
+                "placement_id": str(e.placement_id),
+                "due_on": plain(e.due_on),
+                "held": [],
+            }
         elif kind == "follow_up_completed":
             self.follow_ups[str(e.follow_up_id)]["held"].append([plain(e.held_on), e.status])
 
@@ -106,24 +113,35 @@ class CompanyHistory:
         day = as_of.isoformat()
         dated = [d for d in self.contact_days if d <= day]
         state = CompanyState(
-            cvr=self.cvr, name=self.name, municipality=self.municipality,
-            version=self.version, contact_person=self.contact_person,
+            cvr=self.cvr,
+            name=self.name,
+            municipality=self.municipality,
+            version=self.version,
+            contact_person=self.contact_person,
             contacts=sum(self.contact_days[d] for d in dated),
             last_contact_on=max(dated) if dated else None,
-            openings={k: dict(v) for k, v in self.openings.items()})
+            openings={k: dict(v) for k, v in self.openings.items()},
+        )
         for key, r in self.referrals.items():
             outcome = None
             for answered_on, answer in r["answers"]:
                 if answered_on <= day:
                     outcome = answer
-            state.referrals[key] = {"candidate_id": r["candidate_id"],
-                                    "opening_id": r["opening_id"], "outcome": outcome}
+            state.referrals[key] = {
+                "candidate_id": r["candidate_id"],
+                "opening_id": r["opening_id"],
+                "outcome": outcome,
+            }
         for key, p in self.placements.items():
             if p["starts_on"] > day:
                 continue
-            placement = {"candidate_id": p["candidate_id"], "kind": p["kind"],
-                         "hours_per_week": p["hours_per_week"], "starts_on": p["starts_on"],
-                         "ended_on": None}
+            placement = {
+                "candidate_id": p["candidate_id"],
+                "kind": p["kind"],
+                "hours_per_week": p["hours_per_week"],
+                "starts_on": p["starts_on"],
+                "ended_on": None,
+            }
             for fact in p["later"]:
                 if fact[0] > day:
                     continue
@@ -137,8 +155,11 @@ class CompanyHistory:
             for held_on, held in f["held"]:
                 if held_on <= day:
                     status = held
-            state.follow_ups[key] = {"placement_id": f["placement_id"], "due_on": f["due_on"],
-                                     "status": status}
+            state.follow_ups[key] = {
+                "placement_id": f["placement_id"],
+                "due_on": f["due_on"],
+                "status": status,
+            }
         return state
 
     def to_json(self) -> str:

@@ -23,8 +23,15 @@ from projections.base import (
 )
 
 # The business date of each kind of event, where it has one besides recording time.
-BUSINESS_TIME = ("occurred_at", "starts_on", "effective_on", "ends_on", "held_on",
-                 "answered_on", "reviewed_on")
+BUSINESS_TIME = (
+    "occurred_at",
+    "starts_on",
+    "effective_on",
+    "ends_on",
+    "held_on",
+    "answered_on",
+    "reviewed_on",
+)
 
 
 def _json_default(value: Any) -> Any:
@@ -36,8 +43,9 @@ def _json_default(value: Any) -> Any:
 
 
 _MINUTE = timedelta(minutes=1)
-_encode_slowly = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
-                                  default=_json_default).encode
+_encode_slowly = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), default=_json_default
+).encode
 
 
 def _encode(data: dict[str, Any]) -> str:
@@ -64,8 +72,12 @@ def _offsets_in_minutes(values: Iterable[Any]) -> bool:
             return False
         if cls is dict and not _offsets_in_minutes(value.values()):
             return False
-        if cls is datetime and value.tzinfo is not None and value.tzinfo is not UTC and \
-                value.utcoffset() % _MINUTE:
+        if (
+            cls is datetime
+            and value.tzinfo is not None
+            and value.tzinfo is not UTC
+            and value.utcoffset() % _MINUTE
+        ):
             return False
     return True
 
@@ -74,8 +86,11 @@ def _offsets_in_minutes(values: Iterable[Any]) -> bool:
 def _shape(cls: type) -> tuple[str, tuple[str, ...], str | None]:
     """Per event class: its timeline kind, its own fields, its business-time field."""
     names = own_fields(cls)
-    return (event_kind(cls).removeprefix("company."), names,
-            next((f for f in BUSINESS_TIME if f in names), None))
+    return (
+        event_kind(cls).removeprefix("company."),
+        names,
+        next((f for f in BUSINESS_TIME if f in names), None),
+    )
 
 
 class TimelineProjection(Projection):
@@ -93,9 +108,11 @@ class TimelineProjection(Projection):
 
     def __init__(self, prefix: str) -> None:
         super().__init__(prefix)
-        self._insert = (f"INSERT INTO {self.t('entries')} (position, company_id, version, "
-                        "kind, actor_id, occurred_at, recorded_at, data) VALUES "
-                        "(%s, %s, %s, %s, %s, %s, %s, %s)")
+        self._insert = (
+            f"INSERT INTO {self.t('entries')} (position, company_id, version, "
+            "kind, actor_id, occurred_at, recorded_at, data) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s)"
+        )
 
     def wants(self, cls: type) -> bool:
         """Every company event."""
@@ -116,43 +133,72 @@ class TimelineProjection(Projection):
         try:
             data = {name: values[name] for name in names}
         except KeyError:  # a field the stored event lacks: its default
-            data = {name: values[name] if name in values else getattr(event, name)
-                    for name in names}
+            data = {
+                name: values[name] if name in values else getattr(event, name) for name in names
+            }
         actor = data.get("by") or data.get("staff_id")
         raw = data[business] if business else None
         recorded = utc_text(event.timestamp)
         when = recorded if raw is None else business_text(raw)
-        sql.execute(self._insert, (
-            position, str(event.originator_id), event.originator_version, kind,
-            None if actor is None else str(actor), when, recorded, _encode(data)))
+        sql.execute(
+            self._insert,
+            (
+                position,
+                str(event.originator_id),
+                event.originator_version,
+                kind,
+                None if actor is None else str(actor),
+                when,
+                recorded,
+                _encode(data),
+            ),
+        )
 
 
-def page(t: str, d: str, company_id: str, *, kind: str | None, actor: str | None,
-         since: str | None, before: str | None, cursor: int | None, limit: int
-         ) -> Statement:
+def page(
+    t: str,
+    d: str,
+    company_id: str,
+    *,
+    kind: str | None,
+    actor: str | None,
+    since: str | None,
+    before: str | None,
+    cursor: int | None,
+    limit: int,
+) -> Statement:
     """The company's entries, newest first, at most `limit`: of one kind, by one actor,
     dated from `since` and before `before` (UTC ISO text), logged before position
     `cursor` (each filter if given). Columns: position, version, kind, occurred_at,
     recorded_at, the actor's id, name and departure date (the directory's, `d`), data."""
     where: list[str] = ["e.company_id = %s"]
     params: list[Any] = [company_id]
-    for clause, value in (("e.kind = %s", kind), ("e.actor_id = %s", actor),
-                          ("e.occurred_at >= %s", since), ("e.occurred_at < %s", before),
-                          ("e.position < %s", cursor)):
+    for clause, value in (
+        ("e.kind = %s", kind),
+        ("e.actor_id = %s", actor),
+        ("e.occurred_at >= %s", since),
+        ("e.occurred_at < %s", before),
+        ("e.position < %s", cursor),
+    ):
         if value is not None:
             where.append(clause)
             params.append(value)
-    return (f"SELECT e.position, e.version, e.kind, e.occurred_at, e.recorded_at, "
-            f"e.actor_id, s.name, s.left_on, e.data FROM {t}entries e LEFT JOIN "
-            f"{d}staff s ON s.staff_id = e.actor_id WHERE {' AND '.join(where)} "
-            f"ORDER BY e.position DESC LIMIT %s", (*params, limit))
+    return (
+        f"SELECT e.position, e.version, e.kind, e.occurred_at, e.recorded_at, "
+        f"e.actor_id, s.name, s.left_on, e.data FROM {t}entries e LEFT JOIN "
+        f"{d}staff s ON s.staff_id = e.actor_id WHERE {' AND '.join(where)} "
+        f"ORDER BY e.position DESC LIMIT %s",
+        (*params, limit),
+    )
 
 
 def contacts_as_logged(t: str, company_id: str, contact_ids: Sequence[str]) -> Statement:
     """The data of the company's contacts with these ids as first logged (what their
     corrections replace)."""
     patterns = [f'%"contact_id":"{contact}"%' for contact in contact_ids]
-    return (f"SELECT data FROM {t}entries WHERE company_id = %s "
-            f"AND kind = 'contact_logged' AND "
-            f"({' OR '.join(['data LIKE %s'] * len(patterns)) or 'FALSE'})",
-            (company_id, *patterns))
+    return (
+        f"SELECT data FROM {t}entries WHERE company_id = %s "
+        f"AND kind = 'contact_logged' AND "
+        f"({' OR '.join(['data LIKE %s'] * len(patterns)) or 'FALSE'})",
+        (company_id, *patterns),
+    )

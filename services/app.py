@@ -54,9 +54,18 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     api.state.verifier = built.verifier or TokenVerifier(settings)
     problems.install(api)
     api.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
-    for router in (companies.router, contracts.router, reads.router, overview.router,
-                   state.router, queues.router, staff.router, candidates.router,
-                   events.router, health.router):
+    for router in (
+        companies.router,
+        contracts.router,
+        reads.router,
+        overview.router,
+        state.router,
+        queues.router,
+        staff.router,
+        candidates.router,
+        events.router,
+        health.router,
+    ):
         api.include_router(router)
     web.install(api)
     assert_covered(api)

@@ -47,15 +47,17 @@ def create_tables(views: ProjectionDb) -> None:
     create_relay_table(views)
 
 
-def projection_service(app: CasebookApplication, views: ProjectionDb,
-                       settings: Settings) -> ProjectionService:
+def projection_service(
+    app: CasebookApplication, views: ProjectionDb, settings: Settings
+) -> ProjectionService:
     """The projection workers, with the seal as one more follower of the log."""
     sealer = Sealer(app, views, postgres=settings.backend == "postgres")
     return ProjectionService(app, views, settings, followers=[sealer])
 
 
-def build_services(settings: Settings, *, run_projections: bool | None = None,
-                   run_relay: bool | None = None) -> Services:
+def build_services(
+    settings: Settings, *, run_projections: bool | None = None, run_relay: bool | None = None
+) -> Services:
     """Open the stores, start the group committer and (embedded) the projection runners
     and, when CASEBOOK_NATS_URL is set, the relay to NATS."""
     check_production_keys(settings)
@@ -79,7 +81,9 @@ def build_services(settings: Settings, *, run_projections: bool | None = None,
     relay = Relay(app, views, settings) if run_relay else None
     woken = [s.wake for s in (projections, relay) if s is not None]
     committer = GroupCommitter(
-        app, max_batch=settings.commit_batch_max, cache_size=settings.aggregate_cache_size,
+        app,
+        max_batch=settings.commit_batch_max,
+        cache_size=settings.aggregate_cache_size,
         staff_ttl_seconds=settings.staff_cache_seconds,
         on_commit=_fan_out(woken) if woken else None,
     )
@@ -91,10 +95,18 @@ def build_services(settings: Settings, *, run_projections: bool | None = None,
     if projections is None and settings.backend == "postgres":
         watcher = ProjectionWatcher(views, settings)
     snapshots = StateSnapshots(app, views, settings.state_snapshot_every)
-    return Services(settings=settings, app=app, committer=committer, views=views,
-                    vault=open_vault(settings, app), verifier=TokenVerifier(settings),
-                    snapshots=snapshots,
-                    projections=projections, watcher=watcher, relay=relay)
+    return Services(
+        settings=settings,
+        app=app,
+        committer=committer,
+        views=views,
+        vault=open_vault(settings, app),
+        verifier=TokenVerifier(settings),
+        snapshots=snapshots,
+        projections=projections,
+        watcher=watcher,
+        relay=relay,
+    )
 
 
 def _fan_out(callbacks: Sequence[Callable[[int], None]]) -> Callable[[int], None]:

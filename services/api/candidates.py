@@ -24,8 +24,10 @@ from services.write import candidates as use
 
 router = APIRouter(prefix="/candidates", tags=["candidates"])
 Staff = Annotated[Principal, allow(*STAFF, scope=Scope.CANDIDATE)]
-Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254,
-                                          pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ]{8,20}$")]
 
 
@@ -37,9 +39,15 @@ class PersonalData(BaseModel):
     phone: Phone | None = None
     email: Email | None = None
     address: s.Short | None = None
-    notes: Annotated[s.Text | None, Field(description=(
-        "Notes about the person for the job match. Never health details: casebook does "
-        "not store those."))] = None
+    notes: Annotated[
+        s.Text | None,
+        Field(
+            description=(
+                "Notes about the person for the job match. Never health details: casebook does "
+                "not store those."
+            )
+        ),
+    ] = None
 
 
 class RegisterCandidate(PersonalData, s.Body):
@@ -64,8 +72,7 @@ class CandidateView(BaseModel):
     erased_on: date | None
     health_clarified_on: date | None
     motivation_clarified_on: date | None
-    personal_data: PersonalData | None = Field(
-        description="null once the candidate is erased")
+    personal_data: PersonalData | None = Field(description="null once the candidate is erased")
 
 
 class AccessEntry(BaseModel):
@@ -76,8 +83,9 @@ class AccessEntry(BaseModel):
 
 
 @router.post("", status_code=201)
-async def register_candidate(body: RegisterCandidate, ctx: Ctx,
-                             who: Annotated[Principal, allow(*STAFF)]) -> CommandAnswer:
+async def register_candidate(
+    body: RegisterCandidate, ctx: Ctx, who: Annotated[Principal, allow(*STAFF)]
+) -> CommandAnswer:
     """Register a job seeker; their personal data is sealed under a key of their own."""
     require_municipality(who, body.municipality)
     ctx.who = who
@@ -89,9 +97,17 @@ async def register_candidate(body: RegisterCandidate, ctx: Ctx,
     key = await run_in_threadpool(vault.new_key, new_id)
     sealed = seal(key, new_id, data.model_dump(mode="json"))
     try:
-        answer = await ctx.run(lambda claim, version: use.register(
-            candidate_id=new_id, municipality=body.municipality, sealed=sealed, by=by,
-            claim=claim, expected_version=version), body)
+        answer = await ctx.run(
+            lambda claim, version: use.register(
+                candidate_id=new_id,
+                municipality=body.municipality,
+                sealed=sealed,
+                by=by,
+                claim=claim,
+                expected_version=version,
+            ),
+            body,
+        )
     except BaseException:
         await run_in_threadpool(vault.destroy, new_id)
         raise
@@ -102,9 +118,17 @@ async def register_candidate(body: RegisterCandidate, ctx: Ctx,
 
 @router.get("/{candidate_id}")
 def read_candidate(
-    candidate_id: UUID, services: Svc, who: Staff,
-    purpose: Annotated[str, Query(min_length=3, max_length=200, description=(
-        "Why you open the personal data; written to the access log"))],
+    candidate_id: UUID,
+    services: Svc,
+    who: Staff,
+    purpose: Annotated[
+        str,
+        Query(
+            min_length=3,
+            max_length=200,
+            description=("Why you open the personal data; written to the access log"),
+        ),
+    ],
 ) -> CandidateView:
     """The candidate, with their personal data; each read is written to the access log."""
     candidate = _candidate(services, candidate_id)
@@ -112,27 +136,36 @@ def read_candidate(
     if not candidate.erased:
         key = services.vault.key(candidate_id)
         if key is not None:
-            services.vault.log_access(Access(utc_now(), who.subject, str(who.role),
-                                             candidate_id, purpose))
+            services.vault.log_access(
+                Access(utc_now(), who.subject, str(who.role), candidate_id, purpose)
+            )
             try:
                 data = PersonalData.model_validate(unseal(key, candidate_id, candidate.sealed))
             except SealError as error:
                 raise CandidateErasedError(str(error)) from error
     return CandidateView(
-        id=candidate_id, municipality=candidate.municipality, erased=candidate.erased,
-        erased_on=candidate.erased_on, health_clarified_on=candidate.health_clarified_on,
-        motivation_clarified_on=candidate.motivation_clarified_on, personal_data=data)
+        id=candidate_id,
+        municipality=candidate.municipality,
+        erased=candidate.erased,
+        erased_on=candidate.erased_on,
+        health_clarified_on=candidate.health_clarified_on,
+        motivation_clarified_on=candidate.motivation_clarified_on,
+        personal_data=data,
+    )
 
 
 @router.get("/{candidate_id}/access-log")
 def access_log(
-    candidate_id: UUID, services: Svc,
+    candidate_id: UUID,
+    services: Svc,
     who: Annotated[Principal, allow(Role.TEAM_LEAD, Role.AUDITOR, scope=Scope.CANDIDATE)],
 ) -> list[AccessEntry]:
     """Who opened this candidate's personal data, when, and why."""
     _candidate(services, candidate_id)
-    return [AccessEntry(at=a.at.isoformat(), subject=a.subject, role=a.role, purpose=a.purpose)
-            for a in services.vault.accesses(candidate_id)]
+    return [
+        AccessEntry(at=a.at.isoformat(), subject=a.subject, role=a.role, purpose=a.purpose)
+        for a in services.vault.accesses(candidate_id)
+    ]
 
 
 @router.post("/{candidate_id}/clarifications", status_code=200)
@@ -140,15 +173,26 @@ async def clarify(candidate_id: UUID, body: Clarify, ctx: Ctx, who: Staff) -> Co
     """Record that health and/or motivation were clarified: dates only, never details."""
     ctx.who = who
     by = acting_staff(who, body.by)
-    return await ctx.run(lambda claim, version: use.clarify(
-        candidate_id, health_clarified_on=body.health_clarified_on,
-        motivation_clarified_on=body.motivation_clarified_on, by=by, now=ctx.now(),
-        claim=claim, expected_version=version), body, 200)
+    return await ctx.run(
+        lambda claim, version: use.clarify(
+            candidate_id,
+            health_clarified_on=body.health_clarified_on,
+            motivation_clarified_on=body.motivation_clarified_on,
+            by=by,
+            now=ctx.now(),
+            claim=claim,
+            expected_version=version,
+        ),
+        body,
+        200,
+    )
 
 
 @router.post("/{candidate_id}/erase", status_code=200)
 async def erase(
-    candidate_id: UUID, body: Erase, ctx: Ctx,
+    candidate_id: UUID,
+    body: Erase,
+    ctx: Ctx,
     who: Annotated[Principal, allow(Role.TEAM_LEAD, scope=Scope.CANDIDATE)],
 ) -> CommandAnswer:
     """Erase the candidate: destroy their key and record it; the history stays replayable.
@@ -160,9 +204,18 @@ async def erase(
     services = ctx.services
     holds = await run_in_threadpool(_holds, services, candidate_id)
     try:
-        answer = await ctx.run(lambda claim, version: use.erase(
-            candidate_id, by=by, now=ctx.now(), legal_holds=holds, claim=claim,
-            expected_version=version), body, 200)
+        answer = await ctx.run(
+            lambda claim, version: use.erase(
+                candidate_id,
+                by=by,
+                now=ctx.now(),
+                legal_holds=holds,
+                claim=claim,
+                expected_version=version,
+            ),
+            body,
+            200,
+        )
     except CandidateErasedError:
         # Erased before: make sure the key is gone (a crash may have come in between).
         await run_in_threadpool(services.vault.destroy, candidate_id)

@@ -21,7 +21,8 @@ router = APIRouter(prefix="/companies", tags=["companies"])
 
 
 async def _company_command(
-    ctx: Ctx, who: Annotated[Principal, allow(*STAFF, scope=Scope.COMPANY)],
+    ctx: Ctx,
+    who: Annotated[Principal, allow(*STAFF, scope=Scope.COMPANY)],
 ) -> CommandContext:
     ctx.who = who
     return ctx
@@ -41,16 +42,26 @@ def _on(ctx: CommandContext, cvr: str, by: UUID | None, item_id: UUID | None = N
 
 @router.post("", status_code=201)
 async def register_company(
-    body: s.RegisterCompany, ctx: Ctx, who: Annotated[Principal, allow(*STAFF)],
+    body: s.RegisterCompany,
+    ctx: Ctx,
+    who: Annotated[Principal, allow(*STAFF)],
 ) -> CommandAnswer:
     """Register a company by its CVR number (spaces, hyphens and a DK prefix are fine)."""
     require_municipality(who, body.municipality)
     ctx.who = who
     by = acting_staff(who, body.by)
-    return await ctx.run(lambda claim, version: use.register_company(
-        cvr=body.cvr, name=body.name, municipality=body.municipality,
-        industry=body.industry, by=by, claim=claim, expected_version=version,
-    ), body)
+    return await ctx.run(
+        lambda claim, version: use.register_company(
+            cvr=body.cvr,
+            name=body.name,
+            municipality=body.municipality,
+            industry=body.industry,
+            by=by,
+            claim=claim,
+            expected_version=version,
+        ),
+        body,
+    )
 
 
 @router.post("/{cvr}/details", status_code=200)
@@ -60,8 +71,9 @@ async def change_details(cvr: str, body: s.ChangeDetails, ctx: CompanyCtx) -> Co
 
 
 @router.post("/{cvr}/contact-person", status_code=200)
-async def assign_contact_person(cvr: str, body: s.AssignContactPerson,
-                                ctx: CompanyCtx) -> CommandAnswer:
+async def assign_contact_person(
+    cvr: str, body: s.AssignContactPerson, ctx: CompanyCtx
+) -> CommandAnswer:
     """Make a staff member the company's one contact person, or hand the role over."""
     return await ctx.run(make.assign_contact_person(body, _on(ctx, cvr, body.by)), body, 200)
 
@@ -73,15 +85,17 @@ async def log_contact(cvr: str, body: s.LogContact, ctx: CompanyCtx) -> CommandA
 
 
 @router.post("/{cvr}/contacts/{contact_id}/corrections", status_code=201)
-async def correct_contact(cvr: str, contact_id: UUID, body: s.CorrectContact,
-                    ctx: CompanyCtx) -> CommandAnswer:
+async def correct_contact(
+    cvr: str, contact_id: UUID, body: s.CorrectContact, ctx: CompanyCtx
+) -> CommandAnswer:
     """Correct a logged contact; the original stays in the history."""
     return await ctx.run(make.correct_contact(body, _on(ctx, cvr, body.by, contact_id)), body)
 
 
 @router.put("/{cvr}/contact-preference", status_code=200)
-async def set_contact_preference(cvr: str, body: s.SetContactPreference,
-                           ctx: CompanyCtx) -> CommandAnswer:
+async def set_contact_preference(
+    cvr: str, body: s.SetContactPreference, ctx: CompanyCtx
+) -> CommandAnswer:
     """Record the company's own cap on contacts per month and preferred channel."""
     return await ctx.run(make.set_contact_preference(body, _on(ctx, cvr, body.by)), body, 200)
 
@@ -93,8 +107,9 @@ async def register_opening(cvr: str, body: s.RegisterOpening, ctx: CompanyCtx) -
 
 
 @router.post("/{cvr}/openings/{opening_id}/close", status_code=200)
-async def close_opening(cvr: str, opening_id: UUID, body: s.CloseOpening,
-                  ctx: CompanyCtx) -> CommandAnswer:
+async def close_opening(
+    cvr: str, opening_id: UUID, body: s.CloseOpening, ctx: CompanyCtx
+) -> CommandAnswer:
     """Close an opening to further referrals."""
     return await ctx.run(make.close_opening(body, _on(ctx, cvr, body.by, opening_id)), body, 200)
 
@@ -106,8 +121,9 @@ async def refer_candidate(cvr: str, body: s.ReferCandidate, ctx: CompanyCtx) -> 
 
 
 @router.post("/{cvr}/referrals/{referral_id}/answer", status_code=200)
-async def answer_referral(cvr: str, referral_id: UUID, body: s.AnswerReferral,
-                    ctx: CompanyCtx) -> CommandAnswer:
+async def answer_referral(
+    cvr: str, referral_id: UUID, body: s.AnswerReferral, ctx: CompanyCtx
+) -> CommandAnswer:
     """Record how a referral was answered."""
     return await ctx.run(make.answer_referral(body, _on(ctx, cvr, body.by, referral_id)), body, 200)
 
@@ -119,31 +135,35 @@ async def start_placement(cvr: str, body: s.StartPlacement, ctx: CompanyCtx) -> 
 
 
 @router.post("/{cvr}/placements/{placement_id}/changes", status_code=201)
-async def change_placement(cvr: str, placement_id: UUID, body: s.ChangePlacement,
-                     ctx: CompanyCtx) -> CommandAnswer:
+async def change_placement(
+    cvr: str, placement_id: UUID, body: s.ChangePlacement, ctx: CompanyCtx
+) -> CommandAnswer:
     """Change a placement's kind or hours from a date."""
     return await ctx.run(make.change_placement(body, _on(ctx, cvr, body.by, placement_id)), body)
 
 
 @router.post("/{cvr}/placements/{placement_id}/end", status_code=200)
-async def end_placement(cvr: str, placement_id: UUID, body: s.EndPlacement,
-                  ctx: CompanyCtx) -> CommandAnswer:
+async def end_placement(
+    cvr: str, placement_id: UUID, body: s.EndPlacement, ctx: CompanyCtx
+) -> CommandAnswer:
     """Record that a placement ended."""
     return await ctx.run(make.end_placement(body, _on(ctx, cvr, body.by, placement_id)), body, 200)
 
 
 @router.post("/{cvr}/follow-ups", status_code=201)
-async def schedule_follow_up(cvr: str, body: s.ScheduleFollowUp,
-                             ctx: CompanyCtx) -> CommandAnswer:
+async def schedule_follow_up(cvr: str, body: s.ScheduleFollowUp, ctx: CompanyCtx) -> CommandAnswer:
     """Schedule a follow-up on a running placement."""
     return await ctx.run(make.schedule_follow_up(body, _on(ctx, cvr, body.by)), body)
 
 
 @router.post("/{cvr}/follow-ups/{follow_up_id}/complete", status_code=200)
-async def complete_follow_up(cvr: str, follow_up_id: UUID, body: s.CompleteFollowUp,
-                       ctx: CompanyCtx) -> CommandAnswer:
+async def complete_follow_up(
+    cvr: str, follow_up_id: UUID, body: s.CompleteFollowUp, ctx: CompanyCtx
+) -> CommandAnswer:
     """Record that a follow-up was held: on track or at risk."""
-    return await ctx.run(make.complete_follow_up(body, _on(ctx, cvr, body.by, follow_up_id)), body, 200)
+    return await ctx.run(
+        make.complete_follow_up(body, _on(ctx, cvr, body.by, follow_up_id)), body, 200
+    )
 
 
 @router.post("/{cvr}/commitments", status_code=201)
@@ -153,7 +173,8 @@ async def agree_commitment(cvr: str, body: s.AgreeCommitment, ctx: CompanyCtx) -
 
 
 @router.post("/{cvr}/commitments/{commitment_id}/reviews", status_code=201)
-async def review_commitment(cvr: str, commitment_id: UUID, body: s.ReviewCommitment,
-                      ctx: CompanyCtx) -> CommandAnswer:
+async def review_commitment(
+    cvr: str, commitment_id: UUID, body: s.ReviewCommitment, ctx: CompanyCtx
+) -> CommandAnswer:
     """Record a review of a commitment with the company."""
     return await ctx.run(make.review_commitment(body, _on(ctx, cvr, body.by, commitment_id)), body)

@@ -33,63 +33,108 @@ def rules_from(body: s.RulesIn, effective_from: date) -> Rules:
     if body.milestones is not None:
         milestones = tuple(Milestone(m.name, m.weeks, m.price_ore) for m in body.milestones)
     elif body.default_prices_ore is not None:
-        milestones = tuple(Milestone(m.name, m.weeks, p) for m, p in
-                           zip(DEFAULT_MILESTONES, body.default_prices_ore, strict=True))
+        milestones = tuple(
+            Milestone(m.name, m.weeks, p)
+            for m, p in zip(DEFAULT_MILESTONES, body.default_prices_ore, strict=True)
+        )
     else:
-        raise InvalidValue("give `milestones`, or `default_prices_ore` for the default "
-                           "milestones (start, 13 and 26 weeks)")
-    rules = Rules(effective_from, frozenset(str(k) for k in body.paying_kinds), milestones,
-                  body.min_hours_per_week, body.evidence_lag_days, body.cap_per_company_ore,
-                  body.cap_per_contract_ore)
+        raise InvalidValue(
+            "give `milestones`, or `default_prices_ore` for the default "
+            "milestones (start, 13 and 26 weeks)"
+        )
+    rules = Rules(
+        effective_from,
+        frozenset(str(k) for k in body.paying_kinds),
+        milestones,
+        body.min_hours_per_week,
+        body.evidence_lag_days,
+        body.cap_per_company_ore,
+        body.cap_per_contract_ore,
+    )
     rules.validate()
     return rules
 
 
 @router.post("/contracts", status_code=201)
-async def agree_contract(body: s.AgreeContract, ctx: Ctx,
-                         who: Annotated[Principal, allow(Role.ADMIN)]) -> CommandAnswer:
+async def agree_contract(
+    body: s.AgreeContract, ctx: Ctx, who: Annotated[Principal, allow(Role.ADMIN)]
+) -> CommandAnswer:
     """Record an outcome contract for a municipality and period, with its rules (admin)."""
     require_municipality(who, body.municipality)
     ctx.who, by = who, acting_id(who, body.by)
     new_id = uuid4()
     rules = rules_from(body.rules, body.period_from)
-    return await ctx.run(lambda claim, version: contracts.agree_contract(
-        contract_id=new_id, municipality=body.municipality, name=body.name,
-        period_from=body.period_from, period_to=body.period_to, rules=rules, by=by,
-        claim=claim, expected_version=version), body)
+    return await ctx.run(
+        lambda claim, version: contracts.agree_contract(
+            contract_id=new_id,
+            municipality=body.municipality,
+            name=body.name,
+            period_from=body.period_from,
+            period_to=body.period_to,
+            rules=rules,
+            by=by,
+            claim=claim,
+            expected_version=version,
+        ),
+        body,
+    )
 
 
 @router.post("/contracts/{contract_id}/amendments", status_code=201)
 async def amend_contract(
-    contract_id: UUID, body: s.AmendContract, ctx: Ctx,
+    contract_id: UUID,
+    body: s.AmendContract,
+    ctx: Ctx,
     who: Annotated[Principal, allow(Role.ADMIN, scope=Scope.CONTRACT)],
 ) -> CommandAnswer:
     """New rules from `effective_from` (today or later): the past is never rewritten (admin)."""
     ctx.who, by = who, acting_id(who, body.by)
     rules = rules_from(body.rules, body.effective_from)
     today = ctx.now().date()
-    return await ctx.run(lambda claim, version: contracts.amend_contract(
-        contract_id=contract_id, rules=rules, by=by, today=today, claim=claim,
-        expected_version=version), body)
+    return await ctx.run(
+        lambda claim, version: contracts.amend_contract(
+            contract_id=contract_id,
+            rules=rules,
+            by=by,
+            today=today,
+            claim=claim,
+            expected_version=version,
+        ),
+        body,
+    )
 
 
 @router.get("/contracts/{contract_id}/ledger")
 def contract_ledger(
-    contract_id: UUID, services: Svc,
+    contract_id: UUID,
+    services: Svc,
     who: Annotated[Principal, allow(Role.AUDITOR, Role.ADMIN, scope=Scope.CONTRACT)],
-    known_at: Annotated[AwareDatetime | None, Query(
-        description="recording time: the ledger as known then (default now)")] = None,
+    known_at: Annotated[
+        AwareDatetime | None,
+        Query(description="recording time: the ledger as known then (default now)"),
+    ] = None,
 ) -> dict[str, Any]:
     """Every milestone reached under the contract: state, amounts and the proving events."""
-    evaluation = evaluate_contract(services.app, contract_id, known_at=known_at,
-                                   today=None if known_at else services.clock().date())
-    return ledger_body(evaluation.contract, evaluation.position, evaluation.today,
-                       evaluation.entries(), known_at.isoformat() if known_at else None)
+    evaluation = evaluate_contract(
+        services.app,
+        contract_id,
+        known_at=known_at,
+        today=None if known_at else services.clock().date(),
+    )
+    return ledger_body(
+        evaluation.contract,
+        evaluation.position,
+        evaluation.today,
+        evaluation.entries(),
+        known_at.isoformat() if known_at else None,
+    )
 
 
 @router.post("/contracts/{contract_id}/invoices", status_code=201)
 async def issue_invoice(
-    contract_id: UUID, body: s.IssueInvoice, ctx: Ctx,
+    contract_id: UUID,
+    body: s.IssueInvoice,
+    ctx: Ctx,
     who: Annotated[Principal, allow(Role.ADMIN, scope=Scope.CONTRACT)],
 ) -> CommandAnswer:
     """Invoice claimable milestones reached in the period, plus corrections of earlier
@@ -99,9 +144,14 @@ async def issue_invoice(
     wanted = ctx.expected_version
     for attempt in range(INVOICE_ATTEMPTS):
         prepared = await run_in_threadpool(
-            prepare_invoice, services.app, services.views, contract_id,
-            (body.period_from, body.period_to), ctx.now().date(),
-            postgres=services.settings.backend == "postgres")
+            prepare_invoice,
+            services.app,
+            services.views,
+            contract_id,
+            (body.period_from, body.period_to),
+            ctx.now().date(),
+            postgres=services.settings.backend == "postgres",
+        )
         if wanted is not None and wanted not in (ANY_VERSION, prepared.version):
             raise VersionMismatchError(wanted, prepared.version)
         ctx.expected_version = prepared.version  # the contract as the lines saw it
@@ -113,21 +163,31 @@ async def issue_invoice(
     raise AssertionError("unreachable")
 
 
-def _issue(contract_id: UUID, invoice_id: UUID, body: s.IssueInvoice,
-           prepared: PreparedInvoice, by: UUID) -> Builder:
+def _issue(
+    contract_id: UUID, invoice_id: UUID, body: s.IssueInvoice, prepared: PreparedInvoice, by: UUID
+) -> Builder:
     def build(claim: IdempotencyClaim | None, _: int | None) -> Command:
         return contracts.issue_invoice(
-            contract_id=contract_id, invoice_id=invoice_id, period_from=body.period_from,
-            period_to=body.period_to, computed_on=prepared.computed_on,
-            position=prepared.position, digest=prepared.digest, lines=prepared.lines, by=by,
-            claim=claim, expected_version=prepared.version)
+            contract_id=contract_id,
+            invoice_id=invoice_id,
+            period_from=body.period_from,
+            period_to=body.period_to,
+            computed_on=prepared.computed_on,
+            position=prepared.position,
+            digest=prepared.digest,
+            lines=prepared.lines,
+            by=by,
+            claim=claim,
+            expected_version=prepared.version,
+        )
 
     return build
 
 
 @router.get("/invoices/{invoice_id}")
 def invoice(
-    invoice_id: UUID, services: Svc,
+    invoice_id: UUID,
+    services: Svc,
     who: Annotated[Principal, allow(Role.AUDITOR, Role.ADMIN, scope=Scope.INVOICE)],
 ) -> dict[str, Any]:
     """An invoice with its provenance: where in the log it was computed, the digest it
@@ -137,28 +197,51 @@ def invoice(
 
 @router.post("/invoices/{invoice_id}/disputes", status_code=201)
 async def dispute_invoice(
-    invoice_id: UUID, body: s.DisputeInvoice, ctx: Ctx,
+    invoice_id: UUID,
+    body: s.DisputeInvoice,
+    ctx: Ctx,
     who: Annotated[Principal, allow(Role.AUDITOR, scope=Scope.INVOICE)],
 ) -> CommandAnswer:
     """Dispute lines of an invoice (all of them when `keys` is empty) (auditor)."""
     ctx.who, by = who, acting_id(who, body.by)
     _, event = await run_in_threadpool(find_invoice, ctx.services.app, invoice_id)
     dispute_id = uuid4()
-    return await ctx.run(lambda claim, version: contracts.dispute_invoice(
-        contract_id=event.originator_id, invoice_id=invoice_id, dispute_id=dispute_id,
-        keys=body.keys, reason=body.reason, by=by, claim=claim, expected_version=version),
-        body)
+    return await ctx.run(
+        lambda claim, version: contracts.dispute_invoice(
+            contract_id=event.originator_id,
+            invoice_id=invoice_id,
+            dispute_id=dispute_id,
+            keys=body.keys,
+            reason=body.reason,
+            by=by,
+            claim=claim,
+            expected_version=version,
+        ),
+        body,
+    )
 
 
 @router.post("/invoices/{invoice_id}/disputes/{dispute_id}/resolution", status_code=201)
 async def resolve_dispute(
-    invoice_id: UUID, dispute_id: UUID, body: s.ResolveDispute, ctx: Ctx,
+    invoice_id: UUID,
+    dispute_id: UUID,
+    body: s.ResolveDispute,
+    ctx: Ctx,
     who: Annotated[Principal, allow(Role.AUDITOR, Role.ADMIN, scope=Scope.INVOICE)],
 ) -> CommandAnswer:
     """End a dispute: `upheld` (the payment stands) or `recovered` (the money comes back)
     (auditor or admin)."""
     ctx.who, by = who, acting_id(who, body.by)
     _, event = await run_in_threadpool(find_invoice, ctx.services.app, invoice_id)
-    return await ctx.run(lambda claim, version: contracts.resolve_dispute(
-        contract_id=event.originator_id, dispute_id=dispute_id, outcome=body.outcome,
-        note=body.note, by=by, claim=claim, expected_version=version), body)
+    return await ctx.run(
+        lambda claim, version: contracts.resolve_dispute(
+            contract_id=event.originator_id,
+            dispute_id=dispute_id,
+            outcome=body.outcome,
+            note=body.note,
+            by=by,
+            claim=claim,
+            expected_version=version,
+        ),
+        body,
+    )

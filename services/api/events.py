@@ -48,5 +48,8 @@ def events(
             continue
         batch.append(to_message(event, origin, prefix).structured())
     next_url = request.url.include_query_params(after=last, limit=limit)
-    return Response(json.dumps(batch, ensure_ascii=False), media_type=BATCH_JSON,
-                    headers={"Link": f'<{next_url}>; rel="next"'})
+    return Response(
+        json.dumps(batch, ensure_ascii=False),
+        media_type=BATCH_JSON,
+        headers={"Link": f'<{next_url}>; rel="next"'},
+    )

@@ -32,16 +32,18 @@ def healthz() -> dict[str, str]:
 def readyz(services: Annotated[Services, Depends(get_services)]) -> Any:
     """The event store answers; the body gives the log's newest position."""
     if not services.committer.alive:
-        return JSONResponse({"status": "unavailable", "detail": "the command writer stopped"},
-                            status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "detail": "the command writer stopped"}, status_code=503
+        )
     try:
         position = services.app.last_position()
         views = _views(services, position)
         workers = _workers(services)
     except Exception as e:  # readiness reports any failure of the stores, it never raises
         log.warning("not_ready", reason=str(e))
-        return JSONResponse({"status": "unavailable", "detail": "the event store does not "
-                             "answer"}, status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "detail": "the event store does not answer"}, status_code=503
+        )
     failing = [v["name"] for v in views if v["error"]]
     following = [w for w in workers if not w["stale"]]
     problems = [f"read model {name} fails" for name in failing]
@@ -71,8 +73,14 @@ def _workers(services: Services) -> list[dict[str, Any]]:
     found = []
     for w in workers(services.views):
         problems = w.problems(now)
-        found.append({**asdict(w), "age_seconds": round(now - w.heartbeat_at, 1),
-                      "stale": now - w.heartbeat_at > STALE_SECONDS, "problems": problems})
+        found.append(
+            {
+                **asdict(w),
+                "age_seconds": round(now - w.heartbeat_at, 1),
+                "stale": now - w.heartbeat_at > STALE_SECONDS,
+                "problems": problems,
+            }
+        )
     return found
 
 
@@ -84,11 +92,17 @@ def _views(services: Services, head: int) -> list[dict[str, Any]]:
         if time.time() - w.heartbeat_at <= STALE_SECONDS:
             errors.update(w.errors)
     if services.projections is not None:
-        errors.update({r.projection.name: r.error for r in services.projections.runners
-                       if r.error})
-    return [{"name": name, "generation": gen, "position": pos,
-             "lag": max(head - pos, 0), "error": errors.get(name)}
-            for name, (gen, pos) in sorted(services.views.active_generations().items())]
+        errors.update({r.projection.name: r.error for r in services.projections.runners if r.error})
+    return [
+        {
+            "name": name,
+            "generation": gen,
+            "position": pos,
+            "lag": max(head - pos, 0),
+            "error": errors.get(name),
+        }
+        for name, (gen, pos) in sorted(services.views.active_generations().items())
+    ]
 
 
 def _relay(services: Services, head: int) -> dict[str, Any] | None:
@@ -101,9 +115,11 @@ def _relay(services: Services, head: int) -> dict[str, Any] | None:
         return None
     position = saved[0] if saved else None
     body: dict[str, Any] = {
-        "stream": stream, "position": position,
+        "stream": stream,
+        "position": position,
         "lag": max(head - position, 0) if position is not None else None,
-        "saved_at": saved[1] if saved else None, "error": None,
+        "saved_at": saved[1] if saved else None,
+        "error": None,
     }
     if running is not None:
         status = running.status()
@@ -111,8 +127,7 @@ def _relay(services: Services, head: int) -> dict[str, Any] | None:
     return body
 
 
-@router.get("/metrics", response_class=PlainTextResponse,
-            dependencies=[allow(Role.SERVICE)])
+@router.get("/metrics", response_class=PlainTextResponse, dependencies=[allow(Role.SERVICE)])
 def metrics(services: Annotated[Services, Depends(get_services)]) -> str:
     """Prometheus metrics: log position, commands, and each read model's lag."""
     return generate_latest(build_registry(services)).decode()
@@ -133,27 +148,45 @@ def build_registry(services: Services) -> CollectorRegistry:
     """The metrics, read now."""
     registry = CollectorRegistry()
     head = services.app.last_position()
-    Gauge("casebook_log_position", "Newest position in the event log",
-          registry=registry).set(head)
-    Gauge("casebook_commands", "Commands taken by this process's committer",
-          registry=registry).set(services.committer.commands)
-    Gauge("casebook_commit_batches", "Transactions written by this process's committer",
-          registry=registry).set(services.committer.batches)
-    position = Gauge("casebook_view_position", "Log position a read model has reached",
-                     ["view"], registry=registry)
-    lag = Gauge("casebook_view_lag", "Events a read model is behind the log", ["view"],
-                registry=registry)
+    Gauge("casebook_log_position", "Newest position in the event log", registry=registry).set(head)
+    Gauge("casebook_commands", "Commands taken by this process's committer", registry=registry).set(
+        services.committer.commands
+    )
+    Gauge(
+        "casebook_commit_batches",
+        "Transactions written by this process's committer",
+        registry=registry,
+    ).set(services.committer.batches)
+    position = Gauge(
+        "casebook_view_position",
+        "Log position a read model has reached",
+        ["view"],
+        registry=registry,
+    )
+    lag = Gauge(
+        "casebook_view_lag", "Events a read model is behind the log", ["view"], registry=registry
+    )
     for view in _views(services, head):
         position.labels(view["name"]).set(view["position"])
         lag.labels(view["name"]).set(view["lag"])
     relay = _relay(services, head)
     if relay is not None and relay["position"] is not None:
-        Gauge("casebook_relay_position", "Log position the relay has published and had "
-              "acknowledged", ["stream"], registry=registry).labels(relay["stream"]).set(
-                  relay["position"])
-        Gauge("casebook_relay_lag", "Events the relay is behind the log", ["stream"],
-              registry=registry).labels(relay["stream"]).set(relay["lag"])
+        Gauge(
+            "casebook_relay_position",
+            "Log position the relay has published and had acknowledged",
+            ["stream"],
+            registry=registry,
+        ).labels(relay["stream"]).set(relay["position"])
+        Gauge(
+            "casebook_relay_lag",
+            "Events the relay is behind the log",
+            ["stream"],
+            registry=registry,
+        ).labels(relay["stream"]).set(relay["lag"])
     if services.relay is not None:
-        Gauge("casebook_relay_connected", "1 when this process's relay is connected to NATS",
-              registry=registry).set(int(services.relay.connected))
+        Gauge(
+            "casebook_relay_connected",
+            "1 when this process's relay is connected to NATS",
+            registry=registry,
+        ).set(int(services.relay.connected))
     return registry

@@ -28,10 +28,20 @@ Reader = Annotated[Principal, allow(*READERS, scope=Scope.COMPANY)]
 
 @router.get("/companies/{cvr}", response_model=Overview)
 async def overview(
-    cvr: str, who: Reader, at: Overviews,
-    items: Annotated[int, Query(ge=1, le=200, description=(
-        "Entries shown per list; `totals` counts them all, and "
-        "/companies/{cvr}/overview/{list} pages through the rest"))] = ITEMS,
+    cvr: str,
+    who: Reader,
+    at: Overviews,
+    items: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=200,
+            description=(
+                "Entries shown per list; `totals` counts them all, and "
+                "/companies/{cvr}/overview/{list} pages through the rest"
+            ),
+        ),
+    ] = ITEMS,
 ) -> Response:
     """The company's contact person and their predecessors, last contact, coordination,
     openings, referrals, placements, follow-ups and commitments (the first `items` of
@@ -46,7 +56,10 @@ async def overview(
 
 @router.get("/companies/{cvr}/overview/{list_name}")
 def overview_list(
-    cvr: str, list_name: ListName, who: Reader, at: Overviews,
+    cvr: str,
+    list_name: ListName,
+    who: Reader,
+    at: Overviews,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> OverviewList:

@@ -31,17 +31,20 @@ Both = Annotated[ProjectionsAt, Depends(reading(*WORKLIST_VIEWS))]
 
 
 @router.get("/staff/{staff_id}/caseload")
-def caseload(staff_id: UUID,
-             who: Annotated[Principal, allow(*READERS, scope=Scope.STAFF)],
-             at: Both) -> Caseload:
+def caseload(
+    staff_id: UUID, who: Annotated[Principal, allow(*READERS, scope=Scope.STAFF)], at: Both
+) -> Caseload:
     """The companies this person is the contact person of, with their open work."""
     require_self_or(who, staff_id, Role.TEAM_LEAD, Role.AUDITOR)
     return worklists.caseload(at, staff_id)
 
 
 @router.get("/handover-queue")
-def handover_queue(who: Annotated[Principal, allow(Role.TEAM_LEAD, Role.AUDITOR)],
-                   at: Both, municipality: Municipality = None) -> list[Orphan]:
+def handover_queue(
+    who: Annotated[Principal, allow(Role.TEAM_LEAD, Role.AUDITOR)],
+    at: Both,
+    municipality: Municipality = None,
+) -> list[Orphan]:
     """Companies whose contact person has left, longest waiting first, with open work."""
     return worklists.handover_queue(at, visible_municipalities(who, municipality))
 
@@ -49,7 +52,8 @@ def handover_queue(who: Annotated[Principal, allow(Role.TEAM_LEAD, Role.AUDITOR)
 @router.get("/follow-ups/due")
 def follow_ups_due(
     who: Annotated[Principal, allow(*READERS)],
-    at: Both, municipality: Municipality = None,
+    at: Both,
+    municipality: Municipality = None,
     days: Annotated[int, Query(ge=0, le=365, description="due within this many days")] = 14,
 ) -> list[PersonsFollowUps]:
     """Follow-ups not yet held and due soon, per contact person, overdue first."""

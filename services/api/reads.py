@@ -52,6 +52,9 @@ async def timeline(
     # Read on the event loop (on PostgreSQL no hop to a worker thread and back); the
     # page is built right, so FastAPI's validation of it again is skipped (same JSON,
     # same schema). The views and the clock come with `at`: a dependency fewer to solve.
-    page = await timeline_page_async(at, cvr, TimelineFilters(
-        kind=kind, actor=actor, from_=from_, to=to, cursor=cursor, limit=limit))
+    page = await timeline_page_async(
+        at,
+        cvr,
+        TimelineFilters(kind=kind, actor=actor, from_=from_, to=to, cursor=cursor, limit=limit),
+    )
     return Response(page.model_dump_json(), media_type="application/json")

@@ -25,8 +25,14 @@ Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 Item = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 MunicipalityCode = Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
-By = Annotated[UUID | None, Field(description=(
-    "Optional: the staff member the work is recorded for; it must be the token's subject."))]
+By = Annotated[
+    UUID | None,
+    Field(
+        description=(
+            "Optional: the staff member the work is recorded for; it must be the token's subject."
+        )
+    ),
+]
 
 
 class Body(BaseModel):
@@ -175,8 +181,14 @@ class LeaveStaff(Body):
 # --- outcome contracts -----------------------------------------------------
 
 Ore = Annotated[int, Field(ge=0, le=10_000_000_000, description="An amount in øre (1/100 DKK).")]
-Subject = Annotated[UUID | None, Field(description=(
-    "Optional: who records this; it must be the token's own (see `actor_id` in the README)."))]
+Subject = Annotated[
+    UUID | None,
+    Field(
+        description=(
+            "Optional: who records this; it must be the token's own (see `actor_id` in the README)."
+        )
+    ),
+]
 
 
 class MilestoneIn(Body):
@@ -189,12 +201,17 @@ class RulesIn(Body):
     """Contract rules; omitted fields take the defaults of the design."""
 
     paying_kinds: Annotated[tuple[PlacementKind, ...], Field(max_length=4)] = Field(
-        (PlacementKind.ORDINARY, PlacementKind.FLEX_JOB), description="never internship")
+        (PlacementKind.ORDINARY, PlacementKind.FLEX_JOB), description="never internship"
+    )
     milestones: Annotated[list[MilestoneIn], Field(max_length=20)] | None = Field(
-        None, description="default: start, 13_weeks, 26_weeks at `default_prices_ore`")
+        None, description="default: start, 13_weeks, 26_weeks at `default_prices_ore`"
+    )
     default_prices_ore: Annotated[list[Ore], Field(min_length=3, max_length=3)] | None = Field(
-        None, description=("prices of the default milestones (start, 13 and 26 weeks) when "
-                           "`milestones` is omitted"))
+        None,
+        description=(
+            "prices of the default milestones (start, 13 and 26 weeks) when `milestones` is omitted"
+        ),
+    )
     min_hours_per_week: Annotated[int, Field(ge=1, le=37)] = 1
     evidence_lag_days: Annotated[int, Field(ge=0, le=366)] = 0
     cap_per_company_ore: Ore | None = None
@@ -224,8 +241,10 @@ class IssueInvoice(Body):
 
 class DisputeInvoice(Body):
     keys: list[Annotated[str, StringConstraints(max_length=120)]] = Field(
-        default_factory=list, max_length=10_000,
-        description="the lines' keys (`<candidate id>:<milestone>`); empty: every line")
+        default_factory=list,
+        max_length=10_000,
+        description="the lines' keys (`<candidate id>:<milestone>`); empty: every line",
+    )
     reason: Summary
     by: Subject = None
 

@@ -36,12 +36,17 @@ class State(BaseModel):
 
 @router.get("/companies/{cvr}/state")
 def state(
-    cvr: str, services: Svc,
+    cvr: str,
+    services: Svc,
     who: Annotated[Principal, allow(*READERS, scope=Scope.COMPANY)],
-    known_at: Annotated[AwareDatetime | None, Query(
-        description="recording time: only what had been recorded by then (default now)")] = None,
-    as_of: Annotated[date | None, Query(
-        description="business date: only facts dated on or before it (default today)")] = None,
+    known_at: Annotated[
+        AwareDatetime | None,
+        Query(description="recording time: only what had been recorded by then (default now)"),
+    ] = None,
+    as_of: Annotated[
+        date | None,
+        Query(description="business date: only facts dated on or before it (default today)"),
+    ] = None,
 ) -> State:
     """The company's state from its events: as known at `known_at`, about `as_of`."""
     cvr = normalise_cvr(cvr)
@@ -51,6 +56,6 @@ def state(
     folded = services.snapshots.history(company_id(cvr), known).at(day)
     if folded.version == 0:
         raise CompanyNotFoundError(
-            f"no company with CVR {cvr} was registered by {known.isoformat()}")
-    return State(known_at=known.isoformat(), as_of=day.isoformat(),
-                 **dataclasses.asdict(folded))
+            f"no company with CVR {cvr} was registered by {known.isoformat()}"
+        )
+    return State(known_at=known.isoformat(), as_of=day.isoformat(), **dataclasses.asdict(folded))

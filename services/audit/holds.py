@@ -9,8 +9,9 @@ from services.audit.ledger import relevant_events
 from services.eventstore import CasebookApplication
 
 
-def legal_holds(app: CasebookApplication, candidate_id: UUID,
-                municipality: str | None) -> list[str]:
+def legal_holds(
+    app: CasebookApplication, candidate_id: UUID, municipality: str | None
+) -> list[str]:
     """Open invoice disputes that depend on this candidate (they block erasure): a
     dispute not yet resolved, on a contract of the candidate's municipality, whose
     disputed invoice lines name the candidate."""
@@ -24,8 +25,9 @@ def legal_holds(app: CasebookApplication, candidate_id: UUID,
             if dispute.outcome is not None:
                 continue
             lines = contract.books.invoices[dispute.invoice_id].lines
-            named = {str(line.get("candidate_id")) for line in lines
-                     if line.get("key") in dispute.keys}
+            named = {
+                str(line.get("candidate_id")) for line in lines if line.get("key") in dispute.keys
+            }
             if str(candidate_id) in named:
                 holds.append(str(dispute.dispute_id))
     return holds

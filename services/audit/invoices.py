@@ -24,11 +24,18 @@ class PreparedInvoice:
     computed_on: date
 
 
-def prepare_invoice(app: CasebookApplication, views: ProjectionDb, contract_id: UUID,
-                    period: tuple[date, date], today: date, *, postgres: bool
-                    ) -> PreparedInvoice:
+def prepare_invoice(
+    app: CasebookApplication,
+    views: ProjectionDb,
+    contract_id: UUID,
+    period: tuple[date, date],
+    today: date,
+    *,
+    postgres: bool,
+) -> PreparedInvoice:
     """Seal the log to its end, then compute the invoice's lines at that position."""
     position, digest = Sealer(app, views, postgres=postgres).seal_all()
     evaluation = evaluate_contract(app, contract_id, stop=position, today=today)
-    return PreparedInvoice(evaluation.contract.version, position, digest,
-                           evaluation.invoice_lines(period), today)
+    return PreparedInvoice(
+        evaluation.contract.version, position, digest, evaluation.invoice_lines(period), today
+    )

@@ -23,8 +23,12 @@ from infra.clock import COPENHAGEN
 from services.eventstore import CasebookApplication
 
 CONTRACT_EVENTS: tuple[type[Any], ...] = (
-    OutcomeContract.Agreed, OutcomeContract.Amended, OutcomeContract.InvoiceIssued,
-    OutcomeContract.InvoiceDisputed, OutcomeContract.DisputeResolved)
+    OutcomeContract.Agreed,
+    OutcomeContract.Amended,
+    OutcomeContract.InvoiceIssued,
+    OutcomeContract.InvoiceDisputed,
+    OutcomeContract.DisputeResolved,
+)
 TOPICS = [cls.TOPIC for cls in (*FACT_EVENTS, *CONTRACT_EVENTS)]
 PAGE = 5000
 
@@ -47,16 +51,21 @@ class Evaluation:
         return invoice_lines(self.outcomes, self.contract.books, self.today, period)
 
 
-def relevant_events(app: CasebookApplication, *, stop: int | None = None,
-                    topics: list[str] | None = None) -> Iterator[tuple[int, Any]]:
+def relevant_events(
+    app: CasebookApplication, *, stop: int | None = None, topics: list[str] | None = None
+) -> Iterator[tuple[int, Any]]:
     """(position, domain event) of the given topics, in log order, a page at a time."""
     for n in app.log_after(0, page=PAGE, stop=stop, topics=topics or TOPICS):
         yield n.id, app.mapper.to_domain_event(n)
 
 
 def evaluate_contract(
-    app: CasebookApplication, contract_id: UUID, *, stop: int | None = None,
-    known_at: datetime | None = None, today: date | None = None,
+    app: CasebookApplication,
+    contract_id: UUID,
+    *,
+    stop: int | None = None,
+    known_at: datetime | None = None,
+    today: date | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Evaluation:
     """Fold the log (up to `stop`, of what was recorded by `known_at`) into the ledger."""
@@ -77,15 +86,18 @@ def evaluate_contract(
         when = f" by {known_at.isoformat()}" if known_at else ""
         raise ContractNotFoundError(f"no outcome contract {contract_id} was recorded{when}")
     day = today or (known_at or datetime.now(COPENHAGEN)).astimezone(COPENHAGEN).date()
-    outcomes = evaluate(facts.facts(contract.municipality), contract.rule_book, day,
-                        (contract.period_from, contract.period_to))
+    outcomes = evaluate(
+        facts.facts(contract.municipality),
+        contract.rule_book,
+        day,
+        (contract.period_from, contract.period_to),
+    )
     return Evaluation(contract, counted, day, outcomes)
 
 
 # Invoices found, per application: an InvoiceIssued event never changes once stored, so
 # an invoice found once is not searched for again (an unknown one is, it may come).
-_FOUND: WeakKeyDictionary[CasebookApplication, dict[UUID, tuple[int, Any]]] = \
-    WeakKeyDictionary()
+_FOUND: WeakKeyDictionary[CasebookApplication, dict[UUID, tuple[int, Any]]] = WeakKeyDictionary()
 
 
 def find_invoice(app: CasebookApplication, invoice_id: UUID) -> tuple[int, Any]:

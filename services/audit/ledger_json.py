@@ -18,32 +18,59 @@ from services.read.db import ProjectionDb
 def _entry(e: LedgerEntry) -> dict[str, Any]:
     o, line = e.outcome, e.line or {}
     facts: dict[str, Any] = {
-        "milestone": line.get("milestone"), "candidate_id": line.get("candidate_id"),
-        "placement_id": line.get("placement_id"), "company_id": line.get("company_id"),
-        "cvr": line.get("cvr"), "run_starts_on": line.get("run_starts_on"),
-        "reached_on": None, "claimable_on": None, "price_ore": line.get("price_ore"),
-        "amount_ore": 0, "proof": line.get("proof", []),
+        "milestone": line.get("milestone"),
+        "candidate_id": line.get("candidate_id"),
+        "placement_id": line.get("placement_id"),
+        "company_id": line.get("company_id"),
+        "cvr": line.get("cvr"),
+        "run_starts_on": line.get("run_starts_on"),
+        "reached_on": None,
+        "claimable_on": None,
+        "price_ore": line.get("price_ore"),
+        "amount_ore": 0,
+        "proof": line.get("proof", []),
     }
     if o is not None:
         facts = {
-            "milestone": o.milestone, "candidate_id": str(o.candidate_id),
-            "placement_id": str(o.placement_id), "company_id": str(o.company_id),
-            "cvr": o.cvr, "run_starts_on": o.run_starts_on.isoformat(),
-            "reached_on": o.reached_on.isoformat(), "claimable_on": o.claimable_on.isoformat(),
-            "price_ore": o.price_ore, "amount_ore": o.amount_ore, "proof": list(o.proof),
+            "milestone": o.milestone,
+            "candidate_id": str(o.candidate_id),
+            "placement_id": str(o.placement_id),
+            "company_id": str(o.company_id),
+            "cvr": o.cvr,
+            "run_starts_on": o.run_starts_on.isoformat(),
+            "reached_on": o.reached_on.isoformat(),
+            "claimable_on": o.claimable_on.isoformat(),
+            "price_ore": o.price_ore,
+            "amount_ore": o.amount_ore,
+            "proof": list(o.proof),
         }
-    return {"key": e.key, "state": e.state, **facts, "invoiced_ore": e.invoiced_ore,
-            "pending_correction_ore": e.pending_correction_ore, "invoices": list(e.invoices)}
+    return {
+        "key": e.key,
+        "state": e.state,
+        **facts,
+        "invoiced_ore": e.invoiced_ore,
+        "pending_correction_ore": e.pending_correction_ore,
+        "invoices": list(e.invoices),
+    }
 
 
-def ledger_body(contract: OutcomeContract, position: int, today: date,
-                entries: list[LedgerEntry], known_at: str | None) -> dict[str, Any]:
+def ledger_body(
+    contract: OutcomeContract,
+    position: int,
+    today: date,
+    entries: list[LedgerEntry],
+    known_at: str | None,
+) -> dict[str, Any]:
     """The ledger as JSON."""
     return {
-        "contract_id": str(contract.id), "municipality": contract.municipality,
-        "name": contract.name, "period_from": contract.period_from.isoformat(),
-        "period_to": contract.period_to.isoformat(), "known_at": known_at,
-        "as_of": today.isoformat(), "position": position,
+        "contract_id": str(contract.id),
+        "municipality": contract.municipality,
+        "name": contract.name,
+        "period_from": contract.period_from.isoformat(),
+        "period_to": contract.period_to.isoformat(),
+        "known_at": known_at,
+        "as_of": today.isoformat(),
+        "position": position,
         "entries": [_entry(e) for e in entries],
     }
 
@@ -55,16 +82,30 @@ def invoice_body(app: CasebookApplication, views: ProjectionDb, invoice_id: UUID
     sealed = Sealer(app, views).digest_at(event.position)
     contract = app.find(event.originator_id, OutcomeContract)
     assert contract is not None  # its own event was just read
-    disputes = [{"dispute_id": str(d.dispute_id), "keys": list(d.keys), "reason": d.reason,
-                 "outcome": d.outcome}
-                for d in contract.books.disputes.values() if d.invoice_id == invoice_id]
+    disputes = [
+        {
+            "dispute_id": str(d.dispute_id),
+            "keys": list(d.keys),
+            "reason": d.reason,
+            "outcome": d.outcome,
+        }
+        for d in contract.books.disputes.values()
+        if d.invoice_id == invoice_id
+    ]
     return {
-        "invoice_id": str(invoice_id), "contract_id": str(event.originator_id),
+        "invoice_id": str(invoice_id),
+        "contract_id": str(event.originator_id),
         "event": f"{event.originator_id}:{event.originator_version}",
-        "recorded_at": event.timestamp.isoformat(), "recorded_position": recorded_at,
-        "period_from": event.period_from.isoformat(), "period_to": event.period_to.isoformat(),
-        "computed_on": event.computed_on.isoformat(), "position": event.position,
-        "digest": event.digest, "sealed_digest_now": sealed,
-        "seal_agrees": sealed == event.digest, "lines": event.lines,
-        "total_ore": event.total_ore, "disputes": disputes,
+        "recorded_at": event.timestamp.isoformat(),
+        "recorded_position": recorded_at,
+        "period_from": event.period_from.isoformat(),
+        "period_to": event.period_to.isoformat(),
+        "computed_on": event.computed_on.isoformat(),
+        "position": event.position,
+        "digest": event.digest,
+        "sealed_digest_now": sealed,
+        "seal_agrees": sealed == event.digest,
+        "lines": event.lines,
+        "total_ore": event.total_ore,
+        "disputes": disputes,
     }

@@ -16,9 +16,11 @@ from services.eventstore import CasebookApplication
 from services.read.db import ProjectionDb
 
 SEAL = "casebook_seal"
-SEAL_NOT_REBUILT = ("the seal cannot be rebuilt: it records what the log held when it was "
-                    "sealed, and rebuilding it from the log would hide any change since; "
-                    "run `casebook verify`")
+SEAL_NOT_REBUILT = (
+    "the seal cannot be rebuilt: it records what the log held when it was "
+    "sealed, and rebuilding it from the log would hide any change since; "
+    "run `casebook verify`"
+)
 SEAL_LOCK_ID = 4_281_913_378  # advisory lock: one sealer at a time per database
 SEAL_DDL = (
     f"CREATE TABLE IF NOT EXISTS {SEAL} (position BIGINT PRIMARY KEY, "
@@ -38,8 +40,14 @@ def create_seal(views: ProjectionDb) -> None:
 class Sealer:
     """Seals the log in batches: hash chain per stream, running digest per position."""
 
-    def __init__(self, app: CasebookApplication, views: ProjectionDb, *, batch_size: int = 5000,
-                 postgres: bool = False) -> None:
+    def __init__(
+        self,
+        app: CasebookApplication,
+        views: ProjectionDb,
+        *,
+        batch_size: int = 5000,
+        postgres: bool = False,
+    ) -> None:
         self.app = app
         self.views = views
         self.batch_size = batch_size
@@ -49,14 +57,17 @@ class Sealer:
 
     def head(self) -> tuple[int, str]:
         """The sealed position and the digest there (0 and zeros when nothing is sealed)."""
-        rows = self.views.query(f"SELECT position, digest FROM {SEAL} "
-                                "ORDER BY position DESC LIMIT 1")
+        rows = self.views.query(
+            f"SELECT position, digest FROM {SEAL} ORDER BY position DESC LIMIT 1"
+        )
         return (int(rows[0][0]), str(rows[0][1])) if rows else (0, ZERO.hex())
 
     def digest_at(self, position: int) -> str | None:
         """The sealed digest after the last event at or before `position`."""
-        rows = self.views.query(f"SELECT digest FROM {SEAL} WHERE position <= %s "
-                                "ORDER BY position DESC LIMIT 1", (position,))
+        rows = self.views.query(
+            f"SELECT digest FROM {SEAL} WHERE position <= %s ORDER BY position DESC LIMIT 1",
+            (position,),
+        )
         return str(rows[0][0]) if rows else None
 
     def run_batch(self) -> int:
@@ -74,16 +85,19 @@ class Sealer:
             for n in notes:
                 stream = str(n.originator_id)
                 prev = self._prev(sql, stream, n.originator_version)
-                h = event_hash(prev, n.originator_id, n.originator_version, n.id, n.topic,
-                               n.state)
+                h = event_hash(prev, n.originator_id, n.originator_version, n.id, n.topic, n.state)
                 digest = next_digest(digest, h)
                 self._last[stream] = (n.originator_version, h)
-                sealed.append((n.id, stream, n.originator_version, prev.hex(), h.hex(),
-                               digest.hex()))
+                sealed.append(
+                    (n.id, stream, n.originator_version, prev.hex(), h.hex(), digest.hex())
+                )
             if sealed:
-                sql.executemany(f"INSERT INTO {SEAL} (position, originator_id, "
-                                "originator_version, prev, hash, digest) "
-                                "VALUES (%s, %s, %s, %s, %s, %s)", sealed)
+                sql.executemany(
+                    f"INSERT INTO {SEAL} (position, originator_id, "
+                    "originator_version, prev, hash, digest) "
+                    "VALUES (%s, %s, %s, %s, %s, %s)",
+                    sealed,
+                )
         if len(self._last) > 200_000:
             self._last.clear()
         self.position = sealed[-1][0] if sealed else head
@@ -101,8 +115,10 @@ class Sealer:
         cached = self._last.get(stream)
         if cached is not None and cached[0] == version - 1:
             return cached[1]
-        sql.execute(f"SELECT hash FROM {SEAL} WHERE originator_id = %s "
-                    "AND originator_version = %s", (stream, version - 1))
+        sql.execute(
+            f"SELECT hash FROM {SEAL} WHERE originator_id = %s AND originator_version = %s",
+            (stream, version - 1),
+        )
         rows = sql.fetchall()
         return bytes.fromhex(rows[0][0]) if rows else ZERO
 
@@ -111,9 +127,12 @@ def sealed_rows(views: ProjectionDb, page: int = 10_000) -> Iterator[tuple[Any, 
     """Every seal row in position order, a page per read."""
     after = -(2**62)
     while True:
-        rows = views.query(f"SELECT position, originator_id, originator_version, prev, hash, "
-                           f"digest FROM {SEAL} WHERE position > %s ORDER BY position "
-                           "LIMIT %s", (after, page))
+        rows = views.query(
+            f"SELECT position, originator_id, originator_version, prev, hash, "
+            f"digest FROM {SEAL} WHERE position > %s ORDER BY position "
+            "LIMIT %s",
+            (after, page),
+        )
         yield from rows
         if len(rows) < page:
             return

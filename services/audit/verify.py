@@ -69,17 +69,28 @@ class Report:
         return TAMPERED_BASE + bits if bits else 0
 
 
-def stored_pairs(settings: Settings, app: CasebookApplication, views: ProjectionDb
-                 ) -> Iterable[Pair]:
+def stored_pairs(
+    settings: Settings, app: CasebookApplication, views: ProjectionDb
+) -> Iterable[Pair]:
     """The log and its seal side by side: straight from SQLite or PostgreSQL in one
     snapshot, or through the library (the in-memory store of the unit tests)."""
     if settings.backend != "memory":
         return log_and_seal(settings)
-    events = ((n.id, str(n.originator_id), UUID(str(n.originator_id)).bytes,
-               n.originator_version,
-               n.topic, n.state) for n in app.log_after(0))
-    seal = ((int(r[0]), str(r[1]), int(r[2]), str(r[3]), str(r[4]), str(r[5]))
-            for r in sealed_rows(views))
+    events = (
+        (
+            n.id,
+            str(n.originator_id),
+            UUID(str(n.originator_id)).bytes,
+            n.originator_version,
+            n.topic,
+            n.state,
+        )
+        for n in app.log_after(0)
+    )
+    seal = (
+        (int(r[0]), str(r[1]), int(r[2]), str(r[3]), str(r[4]), str(r[5]))
+        for r in sealed_rows(views)
+    )
     merged: dict[int, tuple[EventRow | None, SealRow | None]] = {}
     for e in events:
         merged[e[0]] = (e, None)
@@ -88,9 +99,14 @@ def stored_pairs(settings: Settings, app: CasebookApplication, views: Projection
     return [merged[k] for k in sorted(merged)]
 
 
-def verify_stored(settings: Settings, app: CasebookApplication, views: ProjectionDb, *,
-                  pins: Sequence[int] = (), progress: Callable[[int], None] | None = None
-                  ) -> Report:
+def verify_stored(
+    settings: Settings,
+    app: CasebookApplication,
+    views: ProjectionDb,
+    *,
+    pins: Sequence[int] = (),
+    progress: Callable[[int], None] | None = None,
+) -> Report:
     """`verify` of the stored log: on PostgreSQL a fast pass when every event matches
     its seal row, else (and on the other stores) the walk that tells differences apart."""
     if settings.backend == "postgres":
@@ -100,8 +116,9 @@ def verify_stored(settings: Settings, app: CasebookApplication, views: Projectio
     return verify(stored_pairs(settings, app, views), pins=pins, progress=progress)
 
 
-def fast_pass(settings: Settings, pins: Sequence[int],
-              progress: Callable[[int], None] | None) -> Report | None:
+def fast_pass(
+    settings: Settings, pins: Sequence[int], progress: Callable[[int], None] | None
+) -> Report | None:
     """The report of an intact log from one streamed pass, or None at the first doubt."""
     report = Report()
     waiting = sorted(pins)
@@ -115,29 +132,46 @@ def fast_pass(settings: Settings, pins: Sequence[int],
     return report
 
 
-def _check_joined(rows: Iterator[JoinedRow], sealed_position: int, report: Report,
-                  waiting: list[int], progress: Callable[[int], None] | None) -> int | None:
+def _check_joined(
+    rows: Iterator[JoinedRow],
+    sealed_position: int,
+    report: Report,
+    waiting: list[int],
+    progress: Callable[[int], None] | None,
+) -> int | None:
     """Hold each event to its seal row; the number of seal rows matched, or None."""
     last: dict[bytes, tuple[int, bytes, str]] = {}  # stream -> its newest (version, h, hex)
     digest, matched, sha256 = ZERO, 0, hashlib.sha256
-    for position, stream, version, topic, state, same, s_version, prev, s_hash, s_digest \
-            in rows:
+    for position, stream, version, topic, state, same, s_version, prev, s_hash, s_digest in rows:
         while waiting and waiting[0] < position:
             report.pins[waiting.pop(0)] = digest.hex()
         before = last.get(stream)
         if same is None and position > sealed_position:  # not sealed yet: chain on
-            h = stream_event_hash(before[1] if before and version > 1 else ZERO, stream,
-                                  version, position, topic, state)
+            h = stream_event_hash(
+                before[1] if before and version > 1 else ZERO,
+                stream,
+                version,
+                position,
+                topic,
+                state,
+            )
             last[stream] = (version, h, h.hex())
             digest = sha256(digest + h).digest()
             report.unsealed += 1
-        elif not same or s_version != version or (
-                prev != ZERO_HEX or version != 1 if before is None
-                else prev != before[2] or version != before[0] + 1):
+        elif (
+            not same
+            or s_version != version
+            or (
+                prev != ZERO_HEX or version != 1
+                if before is None
+                else prev != before[2] or version != before[0] + 1
+            )
+        ):
             return None
         else:
-            h = stream_event_hash(ZERO if before is None else before[1], stream, version,
-                                  position, topic, state)
+            h = stream_event_hash(
+                ZERO if before is None else before[1], stream, version, position, topic, state
+            )
             h_hex, digest = h.hex(), sha256(digest + h).digest()
             if h_hex != s_hash or digest.hex() != s_digest:
                 return None
@@ -165,8 +199,12 @@ class _Walk:
         self.waiting = sorted(pins)
 
 
-def verify(pairs: Iterable[Pair], *, pins: Sequence[int] = (),
-           progress: Callable[[int], None] | None = None) -> Report:
+def verify(
+    pairs: Iterable[Pair],
+    *,
+    pins: Sequence[int] = (),
+    progress: Callable[[int], None] | None = None,
+) -> Report:
     """Compare the log with its seal; recompute the digest (also at each pinned position)."""
     w = _Walk(pins)
     report = w.report
@@ -181,8 +219,14 @@ def verify(pairs: Iterable[Pair], *, pins: Sequence[int] = (),
         position, stream, raw_id, version, topic, state = e
         while w.waiting and w.waiting[0] < position:
             report.pins[w.waiting.pop(0)] = w.digest.hex()
-        h = event_hash(w.chain.get(stream, ZERO) if version > 1 else ZERO, raw_id, version,
-                       position, topic, state)
+        h = event_hash(
+            w.chain.get(stream, ZERO) if version > 1 else ZERO,
+            raw_id,
+            version,
+            position,
+            topic,
+            state,
+        )
         w.chain[stream] = h
         w.digest = next_digest(w.digest, h)
         report.events += 1
@@ -190,11 +234,15 @@ def verify(pairs: Iterable[Pair], *, pins: Sequence[int] = (),
         if progress is not None and report.events % PROGRESS_EVERY == 0:
             progress(position)
         if s is not None and s[1] == stream and s[2] == version and _intact(e, s, h):
-            if not (w.odd_events or w.odd_seal or w.digest_broken) and \
-                    s[5] != w.digest.hex():
+            if not (w.odd_events or w.odd_seal or w.digest_broken) and s[5] != w.digest.hex():
                 w.digest_broken = True  # reported once: every later digest differs too
-                report.findings.append(Finding("seal_broken", position, (
-                    "the sealed running digest differs from the one recomputed here")))
+                report.findings.append(
+                    Finding(
+                        "seal_broken",
+                        position,
+                        ("the sealed running digest differs from the one recomputed here"),
+                    )
+                )
             continue
         w.odd_events[(stream, version)] = e
         if s is not None:
@@ -215,20 +263,27 @@ def _intact(e: EventRow, s: SealRow, h: bytes) -> bool:
     return event_hash(bytes.fromhex(s[3]), e[2], e[3], e[0], e[4], e[5]).hex() == s[4]
 
 
-def _check_seal_chain(s: SealRow, seal_chain: dict[str, tuple[int, str]],
-                      report: Report) -> None:
+def _check_seal_chain(s: SealRow, seal_chain: dict[str, tuple[int, str]], report: Report) -> None:
     stream, version = s[1], s[2]
     last = seal_chain.get(stream)
     if last is not None:
         expected = last[1] if last[0] == version - 1 else ZERO.hex()
         if s[3] != expected:
-            report.findings.append(Finding("seal_broken", s[0], (
-                f"the seal of {stream} v{version} does not link to its predecessor")))
+            report.findings.append(
+                Finding(
+                    "seal_broken",
+                    s[0],
+                    (f"the seal of {stream} v{version} does not link to its predecessor"),
+                )
+            )
     seal_chain[stream] = (version, s[4])
 
 
-def _classify(odd_events: dict[tuple[str, int], EventRow],
-              odd_seal: dict[tuple[str, int], SealRow], report: Report) -> None:
+def _classify(
+    odd_events: dict[tuple[str, int], EventRow],
+    odd_seal: dict[tuple[str, int], SealRow],
+    report: Report,
+) -> None:
     add = report.findings.append
     for key, e in odd_events.items():
         name = f"{key[0]} v{key[1]} ({e[4].removeprefix('casebook:')})"

@@ -27,12 +27,16 @@ MAX_LISTED = 50
 
 
 def verify_command(
-    invoice: Annotated[UUID | None, typer.Option(
-        help="Also check the digest this invoice pinned against the log.")] = None,
-    at: Annotated[int | None, typer.Option(
-        help="A log position whose digest you hold elsewhere (with --digest).")] = None,
-    digest: Annotated[str | None, typer.Option(
-        help="The digest expected at --at, e.g. from an invoice sent out.")] = None,
+    invoice: Annotated[
+        UUID | None, typer.Option(help="Also check the digest this invoice pinned against the log.")
+    ] = None,
+    at: Annotated[
+        int | None,
+        typer.Option(help="A log position whose digest you hold elsewhere (with --digest)."),
+    ] = None,
+    digest: Annotated[
+        str | None, typer.Option(help="The digest expected at --at, e.g. from an invoice sent out.")
+    ] = None,
 ) -> None:
     """Recompute every stream's hash chain and the log digest, and compare with the seal.
 
@@ -52,9 +56,16 @@ def verify_command(
             report = verify_stored(settings, app, views, pins=list(pins), progress=advance)
     for position, (expected, source) in pins.items():
         if report.pins[position] != expected:
-            report.findings.append(Finding("digest_mismatch", position, (
-                f"the log's digest at {position} is {report.pins[position]}, "
-                f"{source} pinned {expected}")))
+            report.findings.append(
+                Finding(
+                    "digest_mismatch",
+                    position,
+                    (
+                        f"the log's digest at {position} is {report.pins[position]}, "
+                        f"{source} pinned {expected}"
+                    ),
+                )
+            )
     for f in report.findings[:MAX_LISTED]:
         out.print(f"{f.kind:<16} {f.position:>10}  {f.detail}")
     if len(report.findings) > MAX_LISTED:
@@ -62,26 +73,34 @@ def verify_command(
     if report.findings:
         counts = {k: sum(f.kind == k for f in report.findings) for k in EXIT_BITS}
         found = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items() if n)
-        out.print(f"NOT verified: {found} (log: {report.events} events up to position "
-                  f"{report.position}; sealed up to {report.sealed_position})")
+        out.print(
+            f"NOT verified: {found} (log: {report.events} events up to position "
+            f"{report.position}; sealed up to {report.sealed_position})"
+        )
         raise typer.Exit(report.exit_status)
-    out.print(f"verified {report.events} events up to position {report.position}, "
-              f"digest {report.digest}")
+    out.print(
+        f"verified {report.events} events up to position {report.position}, digest {report.digest}"
+    )
     if report.unsealed:
-        out.print(f"({report.unsealed} events after position {report.sealed_position} are "
-                  "not sealed yet: `casebook project` seals them)")
+        out.print(
+            f"({report.unsealed} events after position {report.sealed_position} are "
+            "not sealed yet: `casebook project` seals them)"
+        )
     for position, (expected, source) in pins.items():
         out.print(f"{source}: digest at position {position} matches ({expected})")
 
 
 def replay_command(
     contract: Annotated[UUID, typer.Option(help="The outcome contract's id.")],
-    known_at: Annotated[str | None, typer.Option(
-        help="Recording time: the ledger as it was known then (ISO, with offset).")] = None,
-    invoice: Annotated[UUID | None, typer.Option(
-        help="Recompute this invoice at its own log position and compare its lines.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")
-                       ] = False,
+    known_at: Annotated[
+        str | None,
+        typer.Option(help="Recording time: the ledger as it was known then (ISO, with offset)."),
+    ] = None,
+    invoice: Annotated[
+        UUID | None,
+        typer.Option(help="Recompute this invoice at its own log position and compare its lines."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Recompute a contract's ledger from the log alone and print it."""
     known = _aware("--known-at", known_at)
@@ -91,20 +110,42 @@ def replay_command(
             return
         with progress("replaying", app.last_position()) as advance:
             evaluation = evaluate_contract(app, contract, known_at=known, progress=advance)
-    body = ledger_body(evaluation.contract, evaluation.position, evaluation.today,
-                       evaluation.entries(), known.isoformat() if known else None)
+    body = ledger_body(
+        evaluation.contract,
+        evaluation.position,
+        evaluation.today,
+        evaluation.entries(),
+        known.isoformat() if known else None,
+    )
     if as_json:
         out.print_json(json.dumps(body))
         return
-    table = Table(title=f"{body['name']} ({body['municipality']}), as of {body['as_of']}, "
-                        f"log position {body['position']}")
-    for column in ("milestone", "state", "cvr", "candidate", "reached", "amount kr",
-                   "invoiced kr", "proof"):
+    table = Table(
+        title=f"{body['name']} ({body['municipality']}), as of {body['as_of']}, "
+        f"log position {body['position']}"
+    )
+    for column in (
+        "milestone",
+        "state",
+        "cvr",
+        "candidate",
+        "reached",
+        "amount kr",
+        "invoiced kr",
+        "proof",
+    ):
         table.add_column(column)
     for e in body["entries"]:
-        table.add_row(e["milestone"], e["state"], e["cvr"], e["candidate_id"],
-                      e["reached_on"] or "-", _kr(e["amount_ore"]), _kr(e["invoiced_ore"]),
-                      " ".join(e["proof"]))
+        table.add_row(
+            e["milestone"],
+            e["state"],
+            e["cvr"],
+            e["candidate_id"],
+            e["reached_on"] or "-",
+            _kr(e["amount_ore"]),
+            _kr(e["invoiced_ore"]),
+            " ".join(e["proof"]),
+        )
     out.print(table)
     total = sum(e["amount_ore"] for e in body["entries"])
     out.print(f"{len(body['entries'])} milestones, worth {_kr(total)} kr")
@@ -126,8 +167,7 @@ def _kr(ore: int) -> str:
     return f"{ore / 100:,.2f}" if ore % 100 else f"{ore // 100:,}"
 
 
-def _replay_invoice(app: CasebookApplication, contract: UUID, invoice: UUID,
-                    as_json: bool) -> None:
+def _replay_invoice(app: CasebookApplication, contract: UUID, invoice: UUID, as_json: bool) -> None:
     _, event = find_invoice(app, invoice)
     if event.originator_id != contract:
         raise CliError(f"invoice {invoice} belongs to contract {event.originator_id}")
@@ -135,12 +175,22 @@ def _replay_invoice(app: CasebookApplication, contract: UUID, invoice: UUID,
     lines = evaluation.invoice_lines((event.period_from, event.period_to))
     same = lines == event.lines
     if as_json:
-        out.print_json(json.dumps({"invoice_id": str(invoice), "position": event.position,
-                                   "reproduced": same, "lines": lines}))
+        out.print_json(
+            json.dumps(
+                {
+                    "invoice_id": str(invoice),
+                    "position": event.position,
+                    "reproduced": same,
+                    "lines": lines,
+                }
+            )
+        )
     else:
-        out.print(f"invoice {invoice}: recomputed at position {event.position} "
-                  f"(as of {event.computed_on.isoformat()}): {len(lines)} lines, "
-                  f"{_kr(sum(int(line['amount_ore']) for line in lines))} kr")
+        out.print(
+            f"invoice {invoice}: recomputed at position {event.position} "
+            f"(as of {event.computed_on.isoformat()}): {len(lines)} lines, "
+            f"{_kr(sum(int(line['amount_ore']) for line in lines))} kr"
+        )
         out.print("reproduced exactly" if same else "DIFFERS from the invoice's lines")
     if not same:
         raise typer.Exit(MISMATCH)
@@ -151,16 +201,15 @@ class Format(StrEnum):
     CSV = "csv"
 
 
-COLUMNS = ("position", "originator_id", "originator_version", "topic", "recorded_at",
-           "state")
+COLUMNS = ("position", "originator_id", "originator_version", "topic", "recorded_at", "state")
 
 
 def export_command(
     format_: Annotated[Format, typer.Option("--format", help="jsonl or csv.")] = Format.JSONL,
-    company: Annotated[str | None, typer.Option(help="Only this company's stream (CVR).")
-                       ] = None,
-    until: Annotated[str | None, typer.Option(
-        help="Only events recorded by then (ISO, with offset).")] = None,
+    company: Annotated[str | None, typer.Option(help="Only this company's stream (CVR).")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only events recorded by then (ISO, with offset).")
+    ] = None,
 ) -> None:
     """Stream the log to stdout for auditors, one record per event in log order.
 
@@ -181,15 +230,19 @@ def export_command(
                 continue
             state = n.state.decode(errors="replace")
             recorded = _recorded_at(state)
-            if last is not None and recorded is not None and \
-                    datetime.fromisoformat(recorded) > last:
+            if (
+                last is not None
+                and recorded is not None
+                and datetime.fromisoformat(recorded) > last
+            ):
                 continue
             row = (n.id, str(n.originator_id), n.originator_version, n.topic, recorded, state)
             if writer is not None:
                 writer.writerow(row)
             else:
-                sys.stdout.write(json.dumps(dict(zip(COLUMNS, row, strict=True)),
-                                            ensure_ascii=False) + "\n")
+                sys.stdout.write(
+                    json.dumps(dict(zip(COLUMNS, row, strict=True)), ensure_ascii=False) + "\n"
+                )
             count += 1
     console.print(f"exported {count} events")
 

@@ -55,15 +55,21 @@ def stores() -> Iterator[tuple[CasebookApplication, ProjectionDb, Settings]]:
 def progress(description: str, total: int | None = None) -> Iterator[Report]:
     """A progress bar on stderr; the block reports how far it has come through the
     callable it is given (and, once it knows, of how much)."""
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
         task = bar.add_task(description, total=total)
         limit = [total]
 
         def report(done: int, of: int | None = None) -> None:
             limit[0] = of if of is not None else limit[0]
-            bar.update(task, completed=done if limit[0] is None else min(done, limit[0]),
-                       total=limit[0])
+            bar.update(
+                task, completed=done if limit[0] is None else min(done, limit[0]), total=limit[0]
+            )
 
         yield report
         if limit[0] is not None:
@@ -81,6 +87,7 @@ def stopped_by_signal() -> threading.Event:
 def one_line(e: Exception) -> str:
     """A failure as one line: settings errors name their CASEBOOK_ variable."""
     if isinstance(e, ValidationError):  # settings from the environment
-        return "; ".join(f"CASEBOOK_{'_'.join(map(str, err['loc'])).upper()}: {err['msg']}"
-                         for err in e.errors())
+        return "; ".join(
+            f"CASEBOOK_{'_'.join(map(str, err['loc'])).upper()}: {err['msg']}" for err in e.errors()
+        )
     return " ".join(str(e).split()) or type(e).__name__

@@ -10,8 +10,11 @@ import typer
 from services.cli import audit, serving, workers
 from services.cli.common import console, one_line
 
-cli = typer.Typer(help="casebook: one continuous history for every company.",
-                  no_args_is_help=True, add_completion=False)
+cli = typer.Typer(
+    help="casebook: one continuous history for every company.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 serving.register(cli)
 workers.register(cli)
 audit.register(cli)
@@ -35,8 +38,9 @@ def main() -> None:
         if hasattr(e, "show") and hasattr(e, "exit_code"):
             e.show()
             sys.exit(e.exit_code)
-        console.print(f"casebook: error: {one_line(e)}", soft_wrap=True, highlight=False,
-                      markup=False)
+        console.print(
+            f"casebook: error: {one_line(e)}", soft_wrap=True, highlight=False, markup=False
+        )
         sys.exit(1)
 
 

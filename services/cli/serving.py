@@ -33,10 +33,12 @@ DEMO_VIEWS_WAIT_SECONDS = 120.0
 
 
 def serve(
-    host: Annotated[str | None, typer.Option(
-        help="Address to listen on [default: CASEBOOK_HOST or 127.0.0.1].")] = None,
-    port: Annotated[int | None, typer.Option(
-        help="Port to listen on [default: CASEBOOK_PORT or 8000].")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on [default: CASEBOOK_HOST or 127.0.0.1].")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on [default: CASEBOOK_PORT or 8000].")
+    ] = None,
     demo: Annotated[bool, typer.Option(help="Load the demo data set first.")] = False,
 ) -> None:
     """Run the HTTP API on CASEBOOK_DATABASE_URL (the embedded SQLite mode migrates first)."""
@@ -49,15 +51,16 @@ def serve(
     app = create_app(settings, services)
     if settings.metrics_port is not None:
         _require_free(host, settings.metrics_port)
-        start_http_server(settings.metrics_port, addr=host,
-                          registry=LiveMetrics(services))
+        start_http_server(settings.metrics_port, addr=host, registry=LiveMetrics(services))
         console.print(f"metrics on http://{host}:{settings.metrics_port}/metrics")
     # Full collections over the aggregate cache dominated the tail latency:
     # p99 49 ms -> 11 ms at 16 clients with these thresholds (bench/http.py).
     gc.set_threshold(10_000, 50, 100)
     gc.freeze()
-    console.print(f"casebook ({settings.backend}) on http://{host}:{port}  "
-                  f"web app: http://{host}:{port}/app  API docs: http://{host}:{port}/docs")
+    console.print(
+        f"casebook ({settings.backend}) on http://{host}:{port}  "
+        f"web app: http://{host}:{port}/app  API docs: http://{host}:{port}/docs"
+    )
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     finally:
@@ -70,8 +73,10 @@ def _require_free(host: str, port: int) -> None:
         try:
             s.bind((host, port))
         except OSError as e:
-            raise CliError(f"cannot listen on {host}:{port} ({e.strerror}); "
-                           "choose another with --port or CASEBOOK_PORT") from None
+            raise CliError(
+                f"cannot listen on {host}:{port} ({e.strerror}); "
+                "choose another with --port or CASEBOOK_PORT"
+            ) from None
 
 
 def migrate() -> None:
@@ -94,9 +99,12 @@ def demo() -> None:
         # The read models follow in this process: let them reach the log's head before
         # it ends, so the views are complete when `demo` returns.
         if services.projections is not None and not services.projections.wait_for(
-                services.app.last_position(), DEMO_VIEWS_WAIT_SECONDS):
-            raise CliError("the read models did not catch up with the demo data in "
-                           f"{DEMO_VIEWS_WAIT_SECONDS:g} s; `casebook project` will finish them")
+            services.app.last_position(), DEMO_VIEWS_WAIT_SECONDS
+        ):
+            raise CliError(
+                "the read models did not catch up with the demo data in "
+                f"{DEMO_VIEWS_WAIT_SECONDS:g} s; `casebook project` will finish them"
+            )
     finally:
         services.close()
 
@@ -114,17 +122,26 @@ def _load_demo(settings: Settings, services: Services) -> None:
         raise CliError(f"a demo command failed: {error}") from error
     finally:
         configure_logging(settings)
-    console.print(f"demo data loaded: {count} commands, log position "
-                  f"{services.app.last_position()}")
+    console.print(
+        f"demo data loaded: {count} commands, log position {services.app.last_position()}"
+    )
 
 
 def token(
     role: Annotated[Role, typer.Option(help="consultant, team_lead, auditor, service or admin")],
-    municipality: Annotated[list[str], typer.Option(
-        help="A municipality code the token covers (repeat for more), e.g. 165")] = [],  # noqa: B006
-    subject: Annotated[str | None, typer.Option(help=(
-        "The subject; for consultant and team_lead a staff member's id. Default: the "
-        "first active staff member of the first municipality in the local database"))] = None,
+    municipality: Annotated[
+        list[str],
+        typer.Option(help="A municipality code the token covers (repeat for more), e.g. 165"),
+    ] = [],  # noqa: B006
+    subject: Annotated[
+        str | None,
+        typer.Option(
+            help=(
+                "The subject; for consultant and team_lead a staff member's id. Default: the "
+                "first active staff member of the first municipality in the local database"
+            )
+        ),
+    ] = None,
     hours: Annotated[int, typer.Option(min=1, max=24 * 30, help="Hours until it expires")] = 8,
 ) -> None:
     """Print a bearer token signed with CASEBOOK_JWT_SECRET (or the development key).
@@ -137,10 +154,13 @@ def token(
             raise CliError(f"unknown municipality code {code!r}")
     if subject is None:
         subject = _default_subject(settings, role, municipality)
-    printed = mint_token(settings, subject=subject, role=role, municipalities=municipality,
-                         ttl_seconds=hours * 3600)
-    console.print(f"{role} {subject} of {', '.join(municipality) or 'no municipality'}, "
-                  f"valid {hours} h", highlight=False)
+    printed = mint_token(
+        settings, subject=subject, role=role, municipalities=municipality, ttl_seconds=hours * 3600
+    )
+    console.print(
+        f"{role} {subject} of {', '.join(municipality) or 'no municipality'}, valid {hours} h",
+        highlight=False,
+    )
     print(printed)
 
 
@@ -155,8 +175,10 @@ def _default_subject(settings: Settings, role: Role, codes: list[str]) -> str:
     finally:
         views.close()
     if subject is None:
-        raise CliError(f"no staff member of municipality {codes[0]} in the database: "
-                       "pass --subject with a staff member's id (POST /staff registers one)")
+        raise CliError(
+            f"no staff member of municipality {codes[0]} in the database: "
+            "pass --subject with a staff member's id (POST /staff registers one)"
+        )
     return subject
 
 

@@ -32,8 +32,12 @@ def project() -> None:
         service.stop()
 
 
-def rebuild(names: Annotated[list[str], typer.Argument(
-        help="Read models: directory, overview, timeline, candidates, or all.")]) -> None:
+def rebuild(
+    names: Annotated[
+        list[str],
+        typer.Argument(help="Read models: directory, overview, timeline, candidates, or all."),
+    ],
+) -> None:
     """Rebuild read models from the log in one pass; the old ones serve until the new ones
     are swapped in."""
     known = [p.name for p in PROJECTIONS]
@@ -42,17 +46,20 @@ def rebuild(names: Annotated[list[str], typer.Argument(
     wanted = known if names == ["all"] else names
     unknown = [n for n in wanted if n not in known]
     if unknown:
-        raise CliError(f"no read model named {unknown[0]!r} (known: {', '.join(known)}, "
-                       "or all)")
+        raise CliError(f"no read model named {unknown[0]!r} (known: {', '.join(known)}, or all)")
     with opened_stores() as (app, views, settings):
         head = app.last_position()
         with progress(f"rebuilding {', '.join(wanted)}", head) as report:
-            rebuilt = rebuild_all(app, views, wanted, report,
-                                  batch_size=settings.rebuild_batch_size,
-                                  processes=settings.rebuild_processes)
+            rebuilt = rebuild_all(
+                app,
+                views,
+                wanted,
+                report,
+                batch_size=settings.rebuild_batch_size,
+                processes=settings.rebuild_processes,
+            )
         for r in rebuilt:
-            console.print(f"{r.name} rebuilt as generation {r.generation} at position "
-                          f"{r.position}")
+            console.print(f"{r.name} rebuilt as generation {r.generation} at position {r.position}")
 
 
 def relay() -> None:
@@ -67,10 +74,16 @@ def relay() -> None:
         publisher = Relay(app, views, settings)
         stop = stopped_by_signal()
         if settings.backend == "postgres":  # woken by each commit's NOTIFY
-            threading.Thread(target=listen, name="listen", daemon=True,
-                             args=(settings, EVENTS_CHANNEL, publisher.wake, stop)).start()
-        console.print(f"relaying the log to stream {settings.nats_stream} on "
-                      f"{settings.nats_url} (Ctrl-C stops)")
+            threading.Thread(
+                target=listen,
+                name="listen",
+                daemon=True,
+                args=(settings, EVENTS_CHANNEL, publisher.wake, stop),
+            ).start()
+        console.print(
+            f"relaying the log to stream {settings.nats_stream} on "
+            f"{settings.nats_url} (Ctrl-C stops)"
+        )
         try:
             run_blocking(publisher, stop.is_set)
         finally:
@@ -80,25 +93,36 @@ def relay() -> None:
 
 
 def tail(
-    subject: Annotated[str | None, typer.Option(
-        help="Subjects to follow, e.g. casebook.165.company.> (default: every event).")] = None,
-    from_position: Annotated[int | None, typer.Option(
-        min=0, help="Start at this log position (re-creates the consumer).")] = None,
-    durable: Annotated[str, typer.Option(
-        help="The durable consumer's name: a second run resumes where it left off.")
+    subject: Annotated[
+        str | None,
+        typer.Option(
+            help="Subjects to follow, e.g. casebook.165.company.> (default: every event)."
+        ),
+    ] = None,
+    from_position: Annotated[
+        int | None,
+        typer.Option(min=0, help="Start at this log position (re-creates the consumer)."),
+    ] = None,
+    durable: Annotated[
+        str,
+        typer.Option(help="The durable consumer's name: a second run resumes where it left off."),
     ] = "casebook-tail",
-    as_json: Annotated[bool, typer.Option(
-        "--json", help="Print each event as CloudEvents JSON.")] = False,
-    limit: Annotated[int | None, typer.Option(
-        min=1, help="Stop after this many events (default: follow until Ctrl-C).")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print each event as CloudEvents JSON.")
+    ] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option(min=1, help="Stop after this many events (default: follow until Ctrl-C)."),
+    ] = None,
 ) -> None:
     """Follow the NATS stream and print each event on one line."""
     settings = load_settings()
     if not settings.nats_url:
         raise CliError("CASEBOOK_NATS_URL is not set: name the NATS server to read from")
     stop = stopped_by_signal()
-    options = TailOptions(subject or f"{settings.nats_subject_prefix}.>", durable,
-                          from_position, as_json, limit)
+    options = TailOptions(
+        subject or f"{settings.nats_subject_prefix}.>", durable, from_position, as_json, limit
+    )
     run_tail(settings, options, lambda line: print(line, flush=True), stop.is_set)
 
 

@@ -41,8 +41,7 @@ def _from_stored(obj: dict[str, Any]) -> Any:
         return uuid_text(data)
     if kind in ("datetime_iso", "date_iso"):
         return data
-    raise UnmappedEventError(f"stored value of type {kind!r} is not part of the message "
-                             "contract")
+    raise UnmappedEventError(f"stored value of type {kind!r} is not part of the message contract")
 
 
 _decoder = json.JSONDecoder(object_hook=_from_stored)
@@ -82,12 +81,24 @@ def _decode_text(text: str) -> dict[str, Any]:
 
 def read_logged(mapper: Mapper[UUID], stored: StoredEvent, position: int) -> LoggedEvent:
     """The event of a stored record, decoded once into JSON-ready fields."""
-    return read_parts(mapper, stored.originator_id, stored.originator_version, stored.topic,
-                      stored.state, position)
+    return read_parts(
+        mapper,
+        stored.originator_id,
+        stored.originator_version,
+        stored.topic,
+        stored.state,
+        position,
+    )
 
 
-def read_parts(mapper: Mapper[UUID], originator_id: UUID | str, version: int, topic: str,
-               state: bytes, position: int) -> LoggedEvent:
+def read_parts(
+    mapper: Mapper[UUID],
+    originator_id: UUID | str,
+    version: int,
+    topic: str,
+    state: bytes,
+    position: int,
+) -> LoggedEvent:
     """The event of a stored record's parts, decoded once into JSON-ready fields.
 
     States are read as the library wrote them (plain JSON, no cipher or compression:
@@ -113,15 +124,15 @@ def _event_class(topic: str) -> tuple[type[Any], bool]:
 def logged_from_event(event: Any, position: int) -> LoggedEvent:
     """A domain event object as a LoggedEvent."""
     fields = json.loads(json.dumps(event.__dict__, default=json_default))
-    return LoggedEvent(type(event), event.originator_id, event.originator_version, position,
-                       fields)
+    return LoggedEvent(type(event), event.originator_id, event.originator_version, position, fields)
 
 
 def check_mapper(mapper: Mapper[UUID]) -> None:
     """Refuse a mapper whose states `read_logged` cannot read as plain JSON (a custom
     mapper, e.g. one that seals personal data, or a cipher or compressor)."""
-    if type(mapper) is not Mapper or mapper.cipher is not None or \
-            mapper.compressor is not None:
-        raise ValueError("the relay reads stored events as the library's plain JSON; with "
-                         "a custom mapper, a cipher or a compressor, read_logged in "
-                         "services/feed/logged.py must decode through the mapper")
+    if type(mapper) is not Mapper or mapper.cipher is not None or mapper.compressor is not None:
+        raise ValueError(
+            "the relay reads stored events as the library's plain JSON; with "
+            "a custom mapper, a cipher or a compressor, read_logged in "
+            "services/feed/logged.py must decode through the mapper"
+        )

@@ -58,22 +58,26 @@ class Message:
 
     def structured(self) -> dict[str, Any]:
         """Structured mode (application/cloudevents+json)."""
-        return {**self.attributes, "datacontenttype": CONTENT_TYPE,
-                "data": json.loads(self.data)}
+        return {**self.attributes, "datacontenttype": CONTENT_TYPE, "data": json.loads(self.data)}
 
 
 def _not_in_contract(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not part of the message contract")
 
 
-_full_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
-                                default=_not_in_contract).encode
+_full_encode = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), default=_not_in_contract
+).encode
 # The C encoder that `_full_encode` builds on every call (when the json C accelerator
 # is there), built once: the same text without the per-call set-up.
 _make = vars(json.encoder).get("c_make_encoder")
-_chunks = None if _make is None else _make(
-    None, _not_in_contract, json.encoder.encode_basestring, None, ":", ",", False, False,
-    True)
+_chunks = (
+    None
+    if _make is None
+    else _make(
+        None, _not_in_contract, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+)
 
 
 def _encode(value: Any) -> str:
@@ -98,9 +102,12 @@ def _attributes(event: LoggedEvent, contract: EventContract) -> tuple[str, str, 
     """The attributes that vary per event: ce-id, ce-time, ce-sequence, ce-recordedtime."""
     fields = event.fields
     recorded: str = fields["timestamp"]
-    return (f"{event.originator_id}:{event.version}",
-            _instant(fields[contract.business_time]) if contract.business_time else recorded,
-            str(event.position).zfill(SEQUENCE_DIGITS), recorded)
+    return (
+        f"{event.originator_id}:{event.version}",
+        _instant(fields[contract.business_time]) if contract.business_time else recorded,
+        str(event.position).zfill(SEQUENCE_DIGITS),
+        recorded,
+    )
 
 
 def _body(event: LoggedEvent, contract: EventContract) -> bytes:
@@ -125,8 +132,11 @@ def to_message(event: LoggedEvent, origin: Origin, prefix: str = "casebook") -> 
         "content-type": CONTENT_TYPE,
         "Nats-Msg-Id": event_id,
     }
-    return Message(f"{prefix}.{origin.municipality}.{contract.aggregate}.{contract.event}",
-                   headers, _body(event, contract))
+    return Message(
+        f"{prefix}.{origin.municipality}.{contract.aggregate}.{contract.event}",
+        headers,
+        _body(event, contract),
+    )
 
 
 def to_wire(event: LoggedEvent, origin: Origin, prefix: str = "casebook") -> Outgoing:
@@ -135,16 +145,23 @@ def to_wire(event: LoggedEvent, origin: Origin, prefix: str = "casebook") -> Out
     with the event's log position."""
     contract = contract_of(event.cls)
     event_id, instant, sequence, recorded = _attributes(event, contract)
-    varying = (f"ce-id: {event_id}\r\nNats-Msg-Id: {event_id}\r\n"
-               f"ce-subject: {origin.subject}\r\nce-time: {instant}\r\n"
-               f"ce-sequence: {sequence}\r\nce-recordedtime: {recorded}\r\n")
+    varying = (
+        f"ce-id: {event_id}\r\nNats-Msg-Id: {event_id}\r\n"
+        f"ce-subject: {origin.subject}\r\nce-time: {instant}\r\n"
+        f"ce-sequence: {sequence}\r\nce-recordedtime: {recorded}\r\n"
+    )
     subject = f"{prefix}.{origin.municipality}{contract.subject_tail}"
-    if varying.count("\n") != 6 or varying.count("\r") != 6 or not varying.isascii() \
-            or not origin.municipality.isalnum():
-        raise UnmappedEventError(f"the event at log position {event.position} has a value "
-                                 "that cannot be a NATS header or subject")
-    return Outgoing(subject, contract.fixed_lines + varying, _body(event, contract),
-                    event.position)
+    if (
+        varying.count("\n") != 6
+        or varying.count("\r") != 6
+        or not varying.isascii()
+        or not origin.municipality.isalnum()
+    ):
+        raise UnmappedEventError(
+            f"the event at log position {event.position} has a value "
+            "that cannot be a NATS header or subject"
+        )
+    return Outgoing(subject, contract.fixed_lines + varying, _body(event, contract), event.position)
 
 
 def carried_origin(event: LoggedEvent) -> Origin | None:

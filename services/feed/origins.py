@@ -47,8 +47,7 @@ class Origins:
         if contract_of(event.cls).aggregate in ("company", "candidate", "contract"):
             stored = recorder.select_events(aggregate_id, lte=1)
         else:  # a staff member's stream is a handful of events
-            stored = recorder.select_events(aggregate_id,
-                                            lte=event.version - 1, desc=True)
+            stored = recorder.select_events(aggregate_id, lte=event.version - 1, desc=True)
         for s in stored:
             origin = carried_origin(read_logged(mapper, s, 0))
             if origin is not None:

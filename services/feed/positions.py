@@ -12,9 +12,11 @@ RELAY_TABLE = "casebook_relay"
 def create_relay_table(views: ProjectionDb) -> None:
     """The relay's acknowledged position per stream (part of migrate)."""
     with views.transaction() as sql:
-        sql.execute(f"CREATE TABLE IF NOT EXISTS {RELAY_TABLE} (stream TEXT PRIMARY KEY, "
-                    "position BIGINT NOT NULL, sequence BIGINT NOT NULL, "
-                    "updated_at DOUBLE PRECISION NOT NULL)")
+        sql.execute(
+            f"CREATE TABLE IF NOT EXISTS {RELAY_TABLE} (stream TEXT PRIMARY KEY, "
+            "position BIGINT NOT NULL, sequence BIGINT NOT NULL, "
+            "updated_at DOUBLE PRECISION NOT NULL)"
+        )
 
 
 def saved_positions(views: ProjectionDb) -> dict[str, tuple[int, float]]:
@@ -26,7 +28,10 @@ def saved_positions(views: ProjectionDb) -> dict[str, tuple[int, float]]:
 def save_position(views: ProjectionDb, stream: str, position: int, sequence: int) -> None:
     """Record that the stream has acknowledged the log up to `position` (its `sequence`)."""
     with views.transaction() as sql:
-        sql.execute(f"INSERT INTO {RELAY_TABLE} (stream, position, sequence, updated_at) "
-                    "VALUES (%s, %s, %s, %s) ON CONFLICT (stream) DO UPDATE SET "
-                    "position = excluded.position, sequence = excluded.sequence, "
-                    "updated_at = excluded.updated_at", (stream, position, sequence, time.time()))
+        sql.execute(
+            f"INSERT INTO {RELAY_TABLE} (stream, position, sequence, updated_at) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (stream) DO UPDATE SET "
+            "position = excluded.position, sequence = excluded.sequence, "
+            "updated_at = excluded.updated_at",
+            (stream, position, sequence, time.time()),
+        )

@@ -92,8 +92,9 @@ class Relay:
 
     def start(self) -> None:
         """Run in a background thread until `stop`."""
-        self._thread = threading.Thread(target=lambda: asyncio.run(self.run()),
-                                        name="relay", daemon=True)
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(self.run()), name="relay", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -116,8 +117,7 @@ class Relay:
 
     def status(self) -> RelayStatus:
         """Position, connection and last error, for /readyz."""
-        return RelayStatus(self.stream, self.position, self.sequence, self.connected,
-                           self.error)
+        return RelayStatus(self.stream, self.position, self.sequence, self.connected, self.error)
 
     async def run(self) -> None:
         """Relay until `stop`; reconnect with backoff; an unmapped event is fatal."""
@@ -136,8 +136,13 @@ class Relay:
                 backoff = 0.2  # another publisher moved the tail: re-read it soon
             except Exception as e:  # NATS or the event store: log, show, back off, retry
                 self.error, self.connected = type(e).__name__, False
-                log.warning("relay_failed", error=type(e).__name__, reason=str(e),
-                            position=self.position, retry_in=backoff)
+                log.warning(
+                    "relay_failed",
+                    error=type(e).__name__,
+                    reason=str(e),
+                    position=self.position,
+                    retry_in=backoff,
+                )
             if self._stopping:
                 break
             await self._sleep(backoff)
@@ -174,8 +179,9 @@ class Relay:
             self.position, self.sequence = tail.position, tail.sequence
             await self._save(tail)
             self.connected, self.error = True, None
-            log.info("relay_resumed", stream=self.stream, position=tail.position,
-                     sequence=tail.sequence)
+            log.info(
+                "relay_resumed", stream=self.stream, position=tail.position, sequence=tail.sequence
+            )
             await self._follow(FencedPublisher(nc), lambda: nc.is_connected)
         finally:
             self.connected = False
@@ -208,8 +214,10 @@ class Relay:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), 1.0)
                     continue
-                sent = _Inflight(await publisher.send(batch, sequence),
-                                 Tail(sequence + len(batch), batch[-1].position))
+                sent = _Inflight(
+                    await publisher.send(batch, sequence),
+                    Tail(sequence + len(batch), batch[-1].position),
+                )
                 previous, inflight = inflight, sent
                 if previous is not None:
                     await self._settle(publisher, previous, save=False)
@@ -235,8 +243,7 @@ class Relay:
         return self._map(self._select(position))
 
     def _select(self, position: int) -> Sequence[LogRow]:
-        return self.app.store.read_log(position + 1, self.settings.relay_batch_size,
-                                       text_ids=True)
+        return self.app.store.read_log(position + 1, self.settings.relay_batch_size, text_ids=True)
 
     def _map(self, rows: Sequence[LogRow]) -> list[Outgoing]:
         """The messages of `rows`, up to an unmapped event (raised if first)."""

@@ -37,15 +37,24 @@ def line_of(msg: Msg, as_json: bool) -> str:
     headers = msg.headers or {}
     attributes = {k.removeprefix("ce-"): v for k, v in headers.items() if k.startswith("ce-")}
     if as_json:
-        return json.dumps({**attributes, "datacontenttype": headers.get("content-type"),
-                           "data": json.loads(msg.data)}, ensure_ascii=False)
+        return json.dumps(
+            {
+                **attributes,
+                "datacontenttype": headers.get("content-type"),
+                "data": json.loads(msg.data),
+            },
+            ensure_ascii=False,
+        )
     kind = attributes.get("type", "").removeprefix("dk.casebook.")
-    return (f"{attributes.get('sequence')} {attributes.get('time')} {kind} "
-            f"{attributes.get('subject')} {attributes.get('id')}")
+    return (
+        f"{attributes.get('sequence')} {attributes.get('time')} {kind} "
+        f"{attributes.get('subject')} {attributes.get('id')}"
+    )
 
 
-async def tail(settings: Settings, options: TailOptions, emit: Callable[[str], None],
-               stop: Callable[[], bool]) -> int:
+async def tail(
+    settings: Settings, options: TailOptions, emit: Callable[[str], None], stop: Callable[[], bool]
+) -> int:
     """Follow the stream through the durable consumer; return the events printed."""
     nc = await connect(settings.nats_url or "", "casebook-tail")
     js = nc.jetstream()
@@ -71,8 +80,12 @@ async def tail(settings: Settings, options: TailOptions, emit: Callable[[str], N
 
 async def _prepare_consumer(js: JetStreamContext, stream: str, options: TailOptions) -> None:
     """Resume the durable consumer, or (re)create it at --from-position."""
-    config = ConsumerConfig(durable_name=options.durable, ack_policy=AckPolicy.EXPLICIT,
-                            filter_subject=options.subject, deliver_policy=DeliverPolicy.ALL)
+    config = ConsumerConfig(
+        durable_name=options.durable,
+        ack_policy=AckPolicy.EXPLICIT,
+        filter_subject=options.subject,
+        deliver_policy=DeliverPolicy.ALL,
+    )
     if options.from_position is not None:
         config.deliver_policy = DeliverPolicy.BY_START_SEQUENCE
         config.opt_start_seq = await sequence_of_position(js, stream, options.from_position)
@@ -87,12 +100,14 @@ async def _prepare_consumer(js: JetStreamContext, stream: str, options: TailOpti
             if info.config.filter_subject != options.subject:
                 raise ValueError(
                     f"consumer {options.durable} follows {info.config.filter_subject}; "
-                    "choose another --durable, or restart it with --from-position")
+                    "choose another --durable, or restart it with --from-position"
+                )
             return  # resume where it left off
     await js.add_consumer(stream, config)
 
 
-def run_tail(settings: Settings, options: TailOptions, emit: Callable[[str], None],
-             stop: Callable[[], bool]) -> int:
+def run_tail(
+    settings: Settings, options: TailOptions, emit: Callable[[str], None], stop: Callable[[], bool]
+) -> int:
     """`tail` from synchronous code."""
     return asyncio.run(tail(settings, options, emit, stop))

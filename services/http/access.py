@@ -82,36 +82,44 @@ def allow(*roles: Role, scope: Scope = Scope.TOKEN) -> Any:
     rule = Rule(frozenset(roles), scope)
     check: Callable[..., Coroutine[Any, Any, Principal | None]]
     if scope is Scope.PUBLIC:
+
         async def check(request: Request) -> Principal | None:
             return None
     elif scope is Scope.COMPANY:
+
         async def check(request: Request, _: Bearer, cvr: str) -> Principal | None:
             who = await _guarded(request, rule)
             await _company_visible(get_services(request), who, cvr)
             return who
     elif scope is Scope.STAFF:
+
         async def check(request: Request, _: Bearer, staff_id: UUID) -> Principal | None:
             who = await _guarded(request, rule)
             await _staff_visible(get_services(request), who, staff_id)
             return who
     elif scope is Scope.CANDIDATE:
+
         async def check(request: Request, _: Bearer, candidate_id: UUID) -> Principal | None:
             who = await _guarded(request, rule)
             await _candidate_visible(get_services(request), who, candidate_id)
             return who
     elif scope is Scope.CONTRACT:
+
         async def check(request: Request, _: Bearer, contract_id: UUID) -> Principal | None:
             who = await _guarded(request, rule)
             await _contract_visible(get_services(request), who, contract_id)
             return who
     elif scope is Scope.INVOICE:
+
         async def check(request: Request, _: Bearer, invoice_id: UUID) -> Principal | None:
             who = await _guarded(request, rule)
             await _invoice_visible(get_services(request), who, invoice_id)
             return who
     else:
+
         async def check(request: Request, _: Bearer) -> Principal | None:
             return await _guarded(request, rule)
+
     setattr(check, RULE_ATTRIBUTE, rule)
     return Depends(check)
 
@@ -138,7 +146,8 @@ def _authorised(request: Request, rule: Rule) -> Principal:
     elif not header:
         raise UnauthenticatedError(
             "this route needs a bearer token: send `Authorization: Bearer <token>` "
-            "(`casebook token --help` prints one for the embedded mode), or sign in")
+            "(`casebook token --help` prints one for the embedded mode), or sign in"
+        )
     else:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -229,8 +238,7 @@ async def _invoice_visible(services: Services, who: Principal, invoice_id: UUID)
         _, event = await run_in_threadpool(find_invoice, services.app, invoice_id)
     except NotFound:
         return  # the route answers for an unknown invoice
-    municipality = await run_in_threadpool(contract_municipality, services,
-                                           event.originator_id)
+    municipality = await run_in_threadpool(contract_municipality, services, event.originator_id)
     if municipality is not None and not who.may_see(municipality):
         raise InvoiceNotFoundError(f"no invoice {invoice_id}")
 
@@ -263,8 +271,9 @@ def api_routes(app: FastAPI) -> list[RouteInfo]:
         route = context.original_route
         if isinstance(route, APIRoute):
             for method in sorted(context.methods or route.methods or ()):
-                found.append(RouteInfo(context.path_format or route.path_format, method,
-                                       rule_of(route)))
+                found.append(
+                    RouteInfo(context.path_format or route.path_format, method, rule_of(route))
+                )
     return found
 
 
@@ -288,8 +297,10 @@ def acting_staff(who: Principal, by: UUID | None) -> UUID:
     if staff_id is None:
         raise ForbiddenError("only staff members (consultant, team_lead) record work")
     if by is not None and by != staff_id:
-        raise ForbiddenError("work is recorded for the token's own staff member; "
-                             "`by` must be omitted or equal the token's subject")
+        raise ForbiddenError(
+            "work is recorded for the token's own staff member; "
+            "`by` must be omitted or equal the token's subject"
+        )
     return staff_id
 
 

@@ -124,8 +124,12 @@ class TokenVerifier:
             if key is None:
                 raise TokenError("the token names an unknown key (kid)")
             claims = jwt.decode(
-                token, key, algorithms=self.algorithms, audience=self.audience,
-                issuer=self.issuer, options={"require": ["exp", "sub", "aud"]},
+                token,
+                key,
+                algorithms=self.algorithms,
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "sub", "aud"]},
                 leeway=LEEWAY_SECONDS,
             )
         except jwt.ExpiredSignatureError as error:
@@ -143,7 +147,8 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         raise TokenError(f"unknown role {claims.get('role')!r}") from error
     codes = claims.get("municipalities", [])
     if not isinstance(codes, list) or not all(
-            isinstance(c, str) and _MUNICIPALITY.match(c) for c in codes):
+        isinstance(c, str) and _MUNICIPALITY.match(c) for c in codes
+    ):
         raise TokenError("municipalities must be a list of three-digit codes")
     subject = claims["sub"]
     if not isinstance(subject, str) or not subject:
@@ -163,15 +168,29 @@ def signing_secret(settings: Settings) -> str:
     return DEVELOPMENT_JWT_SECRET
 
 
-def mint_token(settings: Settings, *, subject: str, role: Role | str,
-               municipalities: list[str] | frozenset[str], ttl_seconds: int = 8 * 3600) -> str:
+def mint_token(
+    settings: Settings,
+    *,
+    subject: str,
+    role: Role | str,
+    municipalities: list[str] | frozenset[str],
+    ttl_seconds: int = 8 * 3600,
+) -> str:
     """A token signed with the HMAC key (development, demo, tests, `casebook token`)."""
     if settings.jwt_public_key_file is not None or settings.jwt_jwks_file is not None:
-        raise TokenError("tokens are issued by your identity provider when a public key "
-                         "verifies them; casebook can only sign with an HMAC secret")
+        raise TokenError(
+            "tokens are issued by your identity provider when a public key "
+            "verifies them; casebook can only sign with an HMAC secret"
+        )
     now = int(time.time())
-    claims = {"sub": subject, "role": str(Role(role)), "aud": settings.jwt_audience,
-              "municipalities": sorted(municipalities), "iat": now, "exp": now + ttl_seconds}
+    claims = {
+        "sub": subject,
+        "role": str(Role(role)),
+        "aud": settings.jwt_audience,
+        "municipalities": sorted(municipalities),
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
     if settings.jwt_issuer is not None:
         claims["iss"] = settings.jwt_issuer
     return jwt.encode(claims, signing_secret(settings), algorithm="HS256")
@@ -181,12 +200,19 @@ def check_production_keys(settings: Settings) -> None:
     """Refuse the development keys outside the embedded mode (RuntimeError says which)."""
     if settings.embedded:
         return
-    has_key = (settings.jwt_public_key_file is not None or settings.jwt_jwks_file is not None
-               or settings.jwt_secret is not None)
-    if not has_key or (signing_secret(settings) == DEVELOPMENT_JWT_SECRET and (
-            settings.jwt_public_key_file is None and settings.jwt_jwks_file is None)):
-        raise RuntimeError("production mode needs a real token key: set CASEBOOK_JWT_SECRET, "
-                           "CASEBOOK_JWT_PUBLIC_KEY_FILE or CASEBOOK_JWT_JWKS_FILE")
+    has_key = (
+        settings.jwt_public_key_file is not None
+        or settings.jwt_jwks_file is not None
+        or settings.jwt_secret is not None
+    )
+    if not has_key or (
+        signing_secret(settings) == DEVELOPMENT_JWT_SECRET
+        and (settings.jwt_public_key_file is None and settings.jwt_jwks_file is None)
+    ):
+        raise RuntimeError(
+            "production mode needs a real token key: set CASEBOOK_JWT_SECRET, "
+            "CASEBOOK_JWT_PUBLIC_KEY_FILE or CASEBOOK_JWT_JWKS_FILE"
+        )
     if settings.jwt_secret is not None and len(settings.jwt_secret.get_secret_value()) < 32:
         raise RuntimeError("CASEBOOK_JWT_SECRET must be at least 32 characters")
 
@@ -204,5 +230,3 @@ def _algorithm_of(key: Any) -> str:
 def claims_json(token: str) -> str:
     """The claims of a token, unverified, for display (`casebook token` prints them)."""
     return json.dumps(jwt.decode(token, options={"verify_signature": False}), indent=2)
-
-

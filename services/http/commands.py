@@ -53,8 +53,14 @@ Builder = Callable[[IdempotencyClaim | None, int | None], Command]
 class CommandContext:
     """Runs one command with its Idempotency-Key and If-Match headers applied."""
 
-    def __init__(self, request: Request, response: Response, services: Services,
-                 idempotency_key: str | None, if_match: str | None) -> None:
+    def __init__(
+        self,
+        request: Request,
+        response: Response,
+        services: Services,
+        idempotency_key: str | None,
+        if_match: str | None,
+    ) -> None:
         self.request = request
         self.response = response
         self.services = services
@@ -90,8 +96,10 @@ class CommandContext:
         if result.replayed:
             self.response.headers["Idempotent-Replayed"] = "true"
         return CommandAnswer(
-            version=result.version, position=result.position,
-            cvr=result.body.get("cvr"), id=result.body.get("id"),
+            version=result.version,
+            position=result.position,
+            cvr=result.body.get("cvr"),
+            id=result.body.get("id"),
         )
 
     def _request_hash(self, payload: BaseModel | None) -> str:

@@ -46,7 +46,8 @@ class RequestMiddleware:
                 if seen > self.max_body_bytes:
                     # Raised inside FastAPI's body reading, which re-raises HTTP errors.
                     raise HTTPException(
-                        413, f"the request body exceeds {self.max_body_bytes} bytes")
+                        413, f"the request body exceeds {self.max_body_bytes} bytes"
+                    )
             return message
 
         started_response = False
@@ -69,35 +70,62 @@ class RequestMiddleware:
             log.exception("unexpected_error", request_id=request_id)
             status = 500
             if not started_response:
-                await self._problem(send, request_id, scope["path"], 500, "Internal error",
-                                    "casebook failed unexpectedly; the request id "
-                                    "identifies the log entry")
+                await self._problem(
+                    send,
+                    request_id,
+                    scope["path"],
+                    500,
+                    "Internal error",
+                    "casebook failed unexpectedly; the request id identifies the log entry",
+                )
         finally:
             self._log(scope, request_id, status, started)
 
     async def _refuse(self, scope: Scope, send: Send, request_id: str) -> None:
-        await self._problem(send, request_id, scope["path"], 413, "Request too large",
-                            f"the request body exceeds {self.max_body_bytes} bytes")
+        await self._problem(
+            send,
+            request_id,
+            scope["path"],
+            413,
+            "Request too large",
+            f"the request body exceeds {self.max_body_bytes} bytes",
+        )
 
     @staticmethod
-    async def _problem(send: Send, request_id: str, path: str, status: int, title: str,
-                       detail: str) -> None:
-        body = json.dumps({
-            "type": "about:blank", "title": title, "status": status, "detail": detail,
-            "instance": path, "request_id": request_id,
-        }).encode()
-        await send({"type": "http.response.start", "status": status, "headers": [
-            (b"content-type", b"application/problem+json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"x-request-id", request_id.encode("latin-1")),
-        ]})
+    async def _problem(
+        send: Send, request_id: str, path: str, status: int, title: str, detail: str
+    ) -> None:
+        body = json.dumps(
+            {
+                "type": "about:blank",
+                "title": title,
+                "status": status,
+                "detail": detail,
+                "instance": path,
+                "request_id": request_id,
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"x-request-id", request_id.encode("latin-1")),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     @staticmethod
     def _log(scope: Scope, request_id: str, status: int, started: float) -> None:
         # Paths carry CVRs and ids only; bodies and query strings are never logged.
         fields: dict[str, Any] = {
-            "request_id": request_id, "method": scope["method"], "path": scope["path"],
-            "status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "request_id": request_id,
+            "method": scope["method"],
+            "path": scope["path"],
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
         }
         log.info("request_handled", **fields)

@@ -51,9 +51,7 @@ ERROR_TABLE: list[tuple[type[Exception], int, str]] = [
 ]
 
 
-def problem(
-    request: Request, status: int, title: str, detail: str, **extra: Any
-) -> Response:
+def problem(request: Request, status: int, title: str, detail: str, **extra: Any) -> Response:
     """A problem+json response (RFC 9457); a browser's page request gets the same
     problem as a page (`app.state.error_page`, installed by the web app)."""
     error_page = getattr(request.app.state, "error_page", None)
@@ -89,11 +87,15 @@ def _field(loc: tuple[Any, ...]) -> str:
 
 def _entry(error: dict[str, Any], content_type: str) -> dict[str, str]:
     if error["type"] == "json_invalid":
-        return {"field": "body", "message": "the body is not valid JSON "
-                f"(at character {error['loc'][-1]})"}
+        return {
+            "field": "body",
+            "message": f"the body is not valid JSON (at character {error['loc'][-1]})",
+        }
     if error["loc"] == ("body",) and "json" not in content_type:
-        return {"field": "body",
-                "message": "send the body as JSON with Content-Type: application/json"}
+        return {
+            "field": "body",
+            "message": "send the body as JSON with Content-Type: application/json",
+        }
     return {"field": _field(tuple(error["loc"])), "message": error["msg"]}
 
 
@@ -105,8 +107,10 @@ async def _validation(request: Request, exc: Exception) -> Response:
     return problem(request, 422, "Invalid request", detail, errors=errors)
 
 
-STORE_DOWN = ("the event store is unavailable; the command was not applied, retry shortly "
-              "(with the same Idempotency-Key)")
+STORE_DOWN = (
+    "the event store is unavailable; the command was not applied, retry shortly "
+    "(with the same Idempotency-Key)"
+)
 
 
 async def _known(request: Request, exc: Exception) -> Response:
@@ -114,8 +118,7 @@ async def _known(request: Request, exc: Exception) -> Response:
     # Database errors name hosts and users: they go to the log, never to the client.
     detail = exc.detail if isinstance(exc, DomainError | ServiceError) else STORE_DOWN
     if status >= 500:
-        log.warning("request_refused", status=status, error=type(exc).__name__,
-                    reason=str(exc))
+        log.warning("request_refused", status=status, error=type(exc).__name__, reason=str(exc))
     response = problem(request, status, title, detail)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="casebook"'
@@ -125,21 +128,29 @@ async def _known(request: Request, exc: Exception) -> Response:
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     title = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}
-    return problem(request, exc.status_code, title.get(exc.status_code, "Error"),
-                   str(exc.detail))
+    return problem(request, exc.status_code, title.get(exc.status_code, "Error"), str(exc.detail))
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected_error", error=type(exc).__name__)
-    return problem(request, 500, "Internal error",
-                   "casebook failed unexpectedly; the request id identifies the log entry")
+    return problem(
+        request,
+        500,
+        "Internal error",
+        "casebook failed unexpectedly; the request id identifies the log entry",
+    )
 
 
 def install(app: FastAPI) -> None:
     """Register the handlers: validation, the table's errors, HTTP errors, the rest."""
     app.add_exception_handler(RequestValidationError, _validation)
-    for kind in (DomainError, ServiceError, OperationalError, InterfaceError,
-                 psycopg.OperationalError):
+    for kind in (
+        DomainError,
+        ServiceError,
+        OperationalError,
+        InterfaceError,
+        psycopg.OperationalError,
+    ):
         app.add_exception_handler(kind, _known)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)

@@ -15,8 +15,15 @@ from services.http.deps import get_services
 from services.read.projections_at import ProjectionsAt
 
 MIN_POSITION_WAIT_SECONDS = 5.0
-MinPosition = Annotated[int | None, Query(ge=0, description=(
-    "Answer only once the read model includes this log position (a command's `position`)."))]
+MinPosition = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        description=(
+            "Answer only once the read model includes this log position (a command's `position`)."
+        ),
+    ),
+]
 
 
 def projections_at(services: Services, min_position: int | None = None) -> ProjectionsAt:
@@ -45,15 +52,16 @@ def reading(*names: str) -> Callable[..., Coroutine[Any, Any, ProjectionsAt]]:
 
 async def _wait(services: Services, names: tuple[str, ...], position: int) -> None:
     waiter = services.projections or services.watcher
-    if waiter is None or await waiter.wait_async(position, names,
-                                                 MIN_POSITION_WAIT_SECONDS):
+    if waiter is None or await waiter.wait_async(position, names, MIN_POSITION_WAIT_SECONDS):
         return
     head = await run_in_threadpool(services.app.last_position)
     if position > head:
         raise PositionNotInLogError(
             f"position {position} is beyond the newest event in the log ({head}): "
-            "read with the position a command answered")
+            "read with the position a command answered"
+        )
     behind = [name for name in names if not waiter.reached(position, [name])]
     raise ProjectionBehindError(
         f"the {' and '.join(behind or names)} view has not reached position {position} "
-        f"within {MIN_POSITION_WAIT_SECONDS:g} s; retry shortly")
+        f"within {MIN_POSITION_WAIT_SECONDS:g} s; retry shortly"
+    )

@@ -42,18 +42,28 @@ async def check_csrf(request: Request) -> None:
     session = request.cookies.get(SESSION_COOKIE, "")
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
         field = (await request.form()).get(CSRF_FIELD)
         sent = field if isinstance(field, str) else None
     if not sent or not hmac.compare_digest(sent, csrf_token(session)):
-        raise ForbiddenError("the form is out of date or was not sent by casebook's own "
-                             "pages (CSRF token missing or wrong); reload the page")
+        raise ForbiddenError(
+            "the form is out of date or was not sent by casebook's own "
+            "pages (CSRF token missing or wrong); reload the page"
+        )
 
 
 def start_session(response: Response, token: str, *, secure: bool, max_age: int) -> None:
     """Keep the bearer token in the browser, out of reach of page scripts."""
-    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True,
-                        samesite="strict", secure=secure, path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=max_age,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        path="/",
+    )
 
 
 def end_session(response: Response) -> None:

@@ -25,7 +25,8 @@ from projections.base import Projection, Sql
 _INSERT = re.compile(r"^INSERT INTO (\w+) \(([\w, ]+)\) VALUES \((?:%s, )*%s\)$")
 _UPDATE = re.compile(r"^UPDATE (\w+) SET ((?:\w+ = %s, )*\w+ = %s) WHERE (\w+) = %s$")
 _INCREMENT = re.compile(
-    r"^UPDATE (\w+) SET ((?:(\w+) = \3 \+ %s, )*(\w+) = \4 \+ %s) WHERE (\w+) = %s$")
+    r"^UPDATE (\w+) SET ((?:(\w+) = \3 \+ %s, )*(\w+) = \4 \+ %s) WHERE (\w+) = %s$"
+)
 _WRITE = re.compile(r"^(?:INSERT INTO|UPDATE|DELETE FROM) (\w+)")
 _KEY = re.compile(r"CREATE TABLE IF NOT EXISTS \{t\}(\w+) \((\w+) \w+ PRIMARY KEY")
 COPY_FROM = 16  # rows from which a COPY beats an executemany
@@ -34,14 +35,18 @@ COPY_FROM = 16  # rows from which a COPY beats an executemany
 class Copier(Protocol):
     """A cursor that can COPY rows into a table (PostgreSQL)."""
 
-    def copy_rows(self, table: str, columns: Sequence[str],
-                  rows: Sequence[Sequence[Any]]) -> None: ...
+    def copy_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None: ...
 
 
 def primary_keys(projection: Projection) -> dict[str, str]:
     """Physical table -> its primary-key column, from the projection's DDL."""
-    return {projection.t(m.group(1)): m.group(2)
-            for m in (_KEY.search(s) for s in projection.tables) if m}
+    return {
+        projection.t(m.group(1)): m.group(2)
+        for m in (_KEY.search(s) for s in projection.tables)
+        if m
+    }
 
 
 @dataclass
@@ -102,8 +107,12 @@ class BatchSql:
         if match and match.group(1) in self._keys:
             columns = tuple(c.strip() for c in match.group(2).split(","))
             if self._keys[match.group(1)] in columns:
-                return ("insert", match.group(1), columns,
-                        columns.index(self._keys[match.group(1)]))
+                return (
+                    "insert",
+                    match.group(1),
+                    columns,
+                    columns.index(self._keys[match.group(1)]),
+                )
         match = _UPDATE.match(statement)
         if match and self._keys.get(match.group(1)) == match.group(3):
             columns = tuple(a.split(" = ")[0] for a in match.group(2).split(", "))
@@ -115,11 +124,22 @@ class BatchSql:
         write = _WRITE.match(statement)
         return ("other", write.group(1) if write else None)
 
-    def _insert(self, table: _Table, name: str, statement: str, columns: tuple[str, ...],
-                key_at: int, params: Sequence[Any]) -> None:
+    def _insert(
+        self,
+        table: _Table,
+        name: str,
+        statement: str,
+        columns: tuple[str, ...],
+        key_at: int,
+        params: Sequence[Any],
+    ) -> None:
         key = params[key_at]
-        if key in table.rows or key in table.updates or key in table.increments or \
-                (table.insert and statement != table.insert):
+        if (
+            key in table.rows
+            or key in table.updates
+            or key in table.increments
+            or (table.insert and statement != table.insert)
+        ):
             self._flush_table(name)  # keep this table's order exact in the rare case
             table = self._tables[name] = _Table(table.key)
         if not table.insert:
@@ -127,8 +147,14 @@ class BatchSql:
             table.at = {c: i for i, c in enumerate(columns)}
         table.rows[key] = list(params)
 
-    def _update(self, table: _Table, name: str, statement: str, columns: tuple[str, ...],
-                params: Sequence[Any]) -> None:
+    def _update(
+        self,
+        table: _Table,
+        name: str,
+        statement: str,
+        columns: tuple[str, ...],
+        params: Sequence[Any],
+    ) -> None:
         key = params[-1]
         row = table.rows.get(key)
         if row is not None:  # held: the new row is inserted with these values
@@ -146,8 +172,7 @@ class BatchSql:
             for column in columns:
                 pending.pop(column, None)  # the value set wins over earlier increments
 
-    def _increment(self, table: _Table, columns: tuple[str, ...],
-                   params: Sequence[Any]) -> None:
+    def _increment(self, table: _Table, columns: tuple[str, ...], params: Sequence[Any]) -> None:
         """Add to counters: in the held row, or to a value this batch sets, or summed
         with the row's other increments."""
         key = params[-1]
@@ -185,14 +210,17 @@ class BatchSql:
         # Columns a row does not set are NULL, as the INSERT would have left them (the
         # projections' tables have no defaults).
         columns, width = table.columns, len(table.columns)
-        rows = [row if len(row) == width else row + [None] * (width - len(row))
-                for row in table.rows.values()]
+        rows = [
+            row if len(row) == width else row + [None] * (width - len(row))
+            for row in table.rows.values()
+        ]
         if len(rows) >= COPY_FROM and hasattr(self._sql, "copy_rows"):
             copier: Copier = self._sql  # type: ignore[assignment]
             copier.copy_rows(name, columns, rows)
             return
-        insert = (f"INSERT INTO {name} ({', '.join(columns)}) "
-                  f"VALUES ({', '.join(['%s'] * len(columns))})")
+        insert = (
+            f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+        )
         if len(rows) == 1:
             self._sql.execute(insert, rows[0])
         else:
@@ -229,6 +257,5 @@ class RecordedSql:
 class RecordedCopies(RecordedSql):
     """A RecordedSql for a database that takes COPY (see `Copier`)."""
 
-    def copy_rows(self, table: str, columns: Sequence[str],
-                  rows: Sequence[Sequence[Any]]) -> None:
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         self.calls.append(("copy_rows", (table, list(columns), rows)))

@@ -49,8 +49,18 @@ from services.read.sql import (
     sqlite_transaction,
 )
 
-__all__ = ["REGISTRY", "RUNNERS", "SNAPSHOTS", "PROJECTIONS_CHANNEL", "Active", "Moved", "ProjectionDb",
-           "create_views", "parse_announcement", "prefix_of"]
+__all__ = [
+    "PROJECTIONS_CHANNEL",
+    "REGISTRY",
+    "RUNNERS",
+    "SNAPSHOTS",
+    "Active",
+    "Moved",
+    "ProjectionDb",
+    "create_views",
+    "parse_announcement",
+    "prefix_of",
+]
 PROJECTIONS_CHANNEL = "casebook_views"  # NOTIFY after each batch, for readers in other processes
 Build = Callable[[Mapping[str, int]], Sequence[Statement]]
 """Statements made for the active generation of each read model (name -> generation)."""
@@ -74,13 +84,18 @@ class ProjectionDb(Generations):
         self.copies = settings.backend == "postgres"  # its cursors have `copy_rows`
         if settings.backend == "postgres":
             self._pool = ConnectionPool(
-                postgres_conninfo(settings), min_size=1, max_size=settings.db_pool_size,
+                postgres_conninfo(settings),
+                min_size=1,
+                max_size=settings.db_pool_size,
                 kwargs={"options": f"-c search_path={settings.postgres_schema}"},
-                check=check_if_idle, reset=note_returned, open=True,
+                check=check_if_idle,
+                reset=note_returned,
+                open=True,
             )
         elif settings.backend == "memory":
-            self._memory = sqlite3.connect(":memory:", check_same_thread=False,
-                                           isolation_level=None)
+            self._memory = sqlite3.connect(
+                ":memory:", check_same_thread=False, isolation_level=None
+            )
 
     @property
     def settings(self) -> Settings:
@@ -162,8 +177,7 @@ class ProjectionDb(Generations):
         answer = awaited_now(self._tries(names, build, trip))
         return answer if answer is not None else self._read_in_steps(build)
 
-    async def read_once_async(self, names: Sequence[str], build: Build
-                              ) -> tuple[Active, Rows]:
+    async def read_once_async(self, names: Sequence[str], build: Build) -> tuple[Active, Rows]:
         """`read_once` on the event loop: on PostgreSQL, once `open_async` has opened a
         pool of async connections on this loop, the one statement is sent from the loop
         itself, without a hop to a worker thread and back; else (SQLite, another loop,
@@ -176,9 +190,12 @@ class ProjectionDb(Generations):
             return answer
         return await anyio.to_thread.run_sync(self._read_in_steps, build)
 
-    async def _tries(self, names: Sequence[str], build: Build, trip: Callable[
-            [Sequence[Statement]], Awaitable[tuple[Active, Rows]]]
-                     ) -> tuple[Active, Rows] | None:
+    async def _tries(
+        self,
+        names: Sequence[str],
+        build: Build,
+        trip: Callable[[Sequence[Statement]], Awaitable[tuple[Active, Rows]]],
+    ) -> tuple[Active, Rows] | None:
         """`read_once`'s one-statement tries, each sent by `trip`; None when the read is
         to take two steps."""
         assumed = self._assumed
@@ -225,8 +242,9 @@ class ProjectionDb(Generations):
                     conn.autocommit = False
         return one_row(row)
 
-    async def _one_trip_async(self, pool: AsyncPool,
-                              statements: Sequence[Statement]) -> tuple[Active, Rows]:
+    async def _one_trip_async(
+        self, pool: AsyncPool, statements: Sequence[Statement]
+    ) -> tuple[Active, Rows]:
         """`_one_trip` on an async connection (in autocommit: see `open_async`)."""
         combined, params = one_statement([(ACTIVE, ()), *statements])
         async with pool.connection() as conn:
@@ -248,11 +266,16 @@ class ProjectionDb(Generations):
         if self._pool is None or loop in self._apools:
             return None
         pool: AsyncPool = AsyncConnectionPool(
-            postgres_conninfo(self._settings), min_size=1,
-            max_size=self._settings.db_pool_size, open=False,
-            kwargs={"options": f"-c search_path={self._settings.postgres_schema}",
-                    "autocommit": True},
-            check=check_if_idle_async)
+            postgres_conninfo(self._settings),
+            min_size=1,
+            max_size=self._settings.db_pool_size,
+            open=False,
+            kwargs={
+                "options": f"-c search_path={self._settings.postgres_schema}",
+                "autocommit": True,
+            },
+            check=check_if_idle_async,
+        )
         self._apools[loop] = pool
         await pool.open()
         return pool
@@ -283,8 +306,9 @@ class ProjectionDb(Generations):
         """Tell readers in other processes, at commit, that a read model moved on; with
         `moved` (name, generation, position), where to, so they need not ask."""
         if self._pool is not None:
-            payload = ",".join(f"{name}:{generation}:{position}"
-                               for name, generation, position in moved)
+            payload = ",".join(
+                f"{name}:{generation}:{position}" for name, generation, position in moved
+            )
             channel = notify_channel(PROJECTIONS_CHANNEL, self._settings.postgres_schema)
             sql.execute("SELECT pg_notify(%s, %s)", (channel, payload))
 
@@ -304,8 +328,7 @@ class ProjectionDb(Generations):
     def _sqlite(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self._settings.sqlite_path(), isolation_level=None,
-                                   timeout=10)
+            conn = sqlite3.connect(self._settings.sqlite_path(), isolation_level=None, timeout=10)
             conn.execute("PRAGMA journal_mode=WAL")
             self._local.conn = conn
         return conn

@@ -91,10 +91,12 @@ class LogDecoder:
                 values = orjson.loads(state)
             except orjson.JSONDecodeError:  # e.g. NaN, which orjson refuses: the mapper's
                 values = None
-            if values is not None and values.pop("class_version", 1) == class_version \
-                    and plain_state(values):
-                values["originator_id"] = self._ids.get(originator_id) or \
-                    self._id(originator_id)
+            if (
+                values is not None
+                and values.pop("class_version", 1) == class_version
+                and plain_state(values)
+            ):
+                values["originator_id"] = self._ids.get(originator_id) or self._id(originator_id)
                 values["originator_version"] = version
                 event: Any = object.__new__(cls)
                 object.__setattr__(event, "__dict__", values)
@@ -113,8 +115,7 @@ class LogDecoder:
         if text is None:
             if len(self._ids) >= ID_CACHE:
                 self._ids.clear()
-            uuid = originator_id if isinstance(originator_id, UUID) else \
-                UUID(str(originator_id))
+            uuid = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
             text = self._ids[originator_id] = str(uuid)
         return text
 

@@ -43,12 +43,16 @@ class Generations:
                 "generation INTEGER NOT NULL, position BIGINT NOT NULL, "
                 "active INTEGER NOT NULL, PRIMARY KEY (name, generation))"
             )
-            sql.execute(f"CREATE TABLE IF NOT EXISTS {RUNNERS} (worker TEXT PRIMARY KEY, "
-                        "heartbeat_at DOUBLE PRECISION NOT NULL, status TEXT NOT NULL)")
-            sql.execute(f"CREATE TABLE IF NOT EXISTS {SNAPSHOTS} (company_id TEXT NOT NULL, "
-                        "format INTEGER NOT NULL, version INTEGER NOT NULL, "
-                        "recorded_us BIGINT NOT NULL, data TEXT NOT NULL, "
-                        "PRIMARY KEY (company_id, format, version))")
+            sql.execute(
+                f"CREATE TABLE IF NOT EXISTS {RUNNERS} (worker TEXT PRIMARY KEY, "
+                "heartbeat_at DOUBLE PRECISION NOT NULL, status TEXT NOT NULL)"
+            )
+            sql.execute(
+                f"CREATE TABLE IF NOT EXISTS {SNAPSHOTS} (company_id TEXT NOT NULL, "
+                "format INTEGER NOT NULL, version INTEGER NOT NULL, "
+                "recorded_us BIGINT NOT NULL, data TEXT NOT NULL, "
+                "PRIMARY KEY (company_id, format, version))"
+            )
 
     def active_generations(self) -> dict[str, tuple[int, int]]:
         """Every read model's (generation, position) that readers use (inside `reading()`:
@@ -61,8 +65,9 @@ class Generations:
         if self.postgres:
             sql.execute("SELECT to_regclass(%s) IS NOT NULL", (table,))
         else:
-            sql.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' "
-                        "AND name = %s", (table,))
+            sql.execute(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = %s", (table,)
+            )
         return bool(sql.fetchall()[0][0])
 
     def active_generation(self, name: str) -> tuple[int, int] | None:
@@ -70,8 +75,9 @@ class Generations:
         memo: dict[str, tuple[int, int]] | None = getattr(self._local, "generations", None)
         if memo is not None:  # inside reading(): as the block began
             return memo.get(name)
-        rows = self.query(f"SELECT generation, position FROM {REGISTRY} "
-                          "WHERE name = %s AND active = 1", (name,))
+        rows = self.query(
+            f"SELECT generation, position FROM {REGISTRY} WHERE name = %s AND active = 1", (name,)
+        )
         return (int(rows[0][0]), int(rows[0][1])) if rows else None
 
     def next_generation(self, name: str) -> int:
@@ -83,23 +89,30 @@ class Generations:
         """Make `generation` the one readers use; drop the generations before the one it
         replaces (that one stays until the next swap, for readers still using it)."""
         with self.transaction() as sql:
-            sql.execute(f"SELECT generation FROM {REGISTRY} WHERE name = %s AND active = 1",
-                        (cls.name,))
+            sql.execute(
+                f"SELECT generation FROM {REGISTRY} WHERE name = %s AND active = 1", (cls.name,)
+            )
             replaced = [int(g) for (g,) in sql.fetchall()]
             sql.execute(f"SELECT generation FROM {REGISTRY} WHERE name = %s", (cls.name,))
-            others = [int(g) for (g,) in sql.fetchall()
-                      if int(g) < generation and int(g) not in replaced]
-            sql.execute(f"UPDATE {REGISTRY} SET active = CASE WHEN generation = %s THEN 1 "
-                        "ELSE 0 END WHERE name = %s", (generation, cls.name))
+            others = [
+                int(g) for (g,) in sql.fetchall() if int(g) < generation and int(g) not in replaced
+            ]
+            sql.execute(
+                f"UPDATE {REGISTRY} SET active = CASE WHEN generation = %s THEN 1 "
+                "ELSE 0 END WHERE name = %s",
+                (generation, cls.name),
+            )
         for old in others:
             with self.transaction() as sql:
                 for table in cls.table_names():
                     sql.execute(f"DROP TABLE IF EXISTS {prefix_of(cls.name, old)}{table}")
-                sql.execute(f"DELETE FROM {REGISTRY} WHERE name = %s AND generation = %s",
-                            (cls.name, old))
+                sql.execute(
+                    f"DELETE FROM {REGISTRY} WHERE name = %s AND generation = %s", (cls.name, old)
+                )
 
-    def start_generation(self, cls: type[Projection], generation: int, *,
-                         active: bool, indexes: bool = True) -> Projection:
+    def start_generation(
+        self, cls: type[Projection], generation: int, *, active: bool, indexes: bool = True
+    ) -> Projection:
         """Create a generation's tables and registry row (at position 0); without
         `indexes`, only the tables (a bulk load indexes afterwards: `services/rebuild.py`)."""
         projection = cls(prefix_of(cls.name, generation))
@@ -107,10 +120,12 @@ class Generations:
             for statement in projection.ddl():
                 if indexes or not statement.startswith("CREATE INDEX"):
                     sql.execute(statement)
-            sql.execute(f"INSERT INTO {REGISTRY} (name, generation, position, active) "
-                        "VALUES (%s, %s, 0, %s)", (cls.name, generation, int(active)))
+            sql.execute(
+                f"INSERT INTO {REGISTRY} (name, generation, position, active) "
+                "VALUES (%s, %s, 0, %s)",
+                (cls.name, generation, int(active)),
+            )
         return projection
-
 
 
 def create_views(views: Generations) -> None:
@@ -125,16 +140,21 @@ def create_views(views: Generations) -> None:
         with views.transaction() as sql:  # new tables and indexes of an upgrade
             # The registry row locked as a worker's batch locks it: no batch runs while
             # a summary new to this generation is created and filled from its tables.
-            sql.execute(f"SELECT position FROM {REGISTRY} WHERE name = %s AND "
-                        f"generation = %s{views.row_lock}", (cls.name, active[0]))
+            sql.execute(
+                f"SELECT position FROM {REGISTRY} WHERE name = %s AND "
+                f"generation = %s{views.row_lock}",
+                (cls.name, active[0]),
+            )
             sql.fetchall()
-            new = [summary for summary in projection.summaries
-                   if not views.has_table(sql, projection.t(summary.table))]
+            new = [
+                summary
+                for summary in projection.summaries
+                if not views.has_table(sql, projection.t(summary.table))
+            ]
             for statement in projection.ddl():  # all IF NOT EXISTS
                 sql.execute(statement)
             for summary in new:
                 sql.execute(projection.fill(summary))
-
 
 
 def generations_of(rows: Sequence[tuple[Any, ...]]) -> dict[str, tuple[int, int]]:
@@ -145,8 +165,12 @@ def parse_announcement(payload: str) -> list[Moved]:
     """The (name, generation, position) entries of an announcement's payload; none if it
     carries none or is not one of ours."""
     try:
-        return [(name, int(generation), int(position)) for name, generation, position in (
-            entry.split(":") for entry in payload.split(",") if entry)]
+        return [
+            (name, int(generation), int(position))
+            for name, generation, position in (
+                entry.split(":") for entry in payload.split(",") if entry
+            )
+        ]
     except ValueError:
         return []
 

@@ -63,9 +63,12 @@ def beat(views: ProjectionDb, status: WorkerStatus) -> None:
     body = json.dumps(asdict(status))
     with views.transaction() as sql:
         sql.execute(f"DELETE FROM {RUNNERS} WHERE heartbeat_at < %s", (now - FORGET_SECONDS,))
-        sql.execute(f"INSERT INTO {RUNNERS} (worker, heartbeat_at, status) VALUES (%s, %s, %s) "
-                    "ON CONFLICT (worker) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, "
-                    "status = excluded.status", (status.worker, now, body))
+        sql.execute(
+            f"INSERT INTO {RUNNERS} (worker, heartbeat_at, status) VALUES (%s, %s, %s) "
+            "ON CONFLICT (worker) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, "
+            "status = excluded.status",
+            (status.worker, now, body),
+        )
 
 
 def forget(views: ProjectionDb, worker: str) -> None:

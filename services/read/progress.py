@@ -110,8 +110,9 @@ class ProjectionWatcher:
         asking the registry; False (ask it) for none, or for a generation not known to
         be active here (a rebuild may have swapped it in)."""
         moved = parse_announcement(payload)
-        if not moved or any(self.generations.get(name) != generation
-                            for name, generation, _ in moved):
+        if not moved or any(
+            self.generations.get(name) != generation for name, generation, _ in moved
+        ):
             return False
         positions = dict(self.positions)
         for name, _, position in moved:
@@ -121,12 +122,19 @@ class ProjectionWatcher:
         return True
 
     def _listen(self) -> None:
-        listen(self._settings, PROJECTIONS_CHANNEL, self._refresh, self._stop, on_payload=self._heard)
+        listen(
+            self._settings, PROJECTIONS_CHANNEL, self._refresh, self._stop, on_payload=self._heard
+        )
 
 
-def listen(settings: Settings, channel: str, on_notify: Callable[[], None],
-           stop: threading.Event, on_state: Callable[[bool], None] | None = None,
-           on_payload: Callable[[str], bool] | None = None) -> None:
+def listen(
+    settings: Settings,
+    channel: str,
+    on_notify: Callable[[], None],
+    stop: threading.Event,
+    on_state: Callable[[bool], None] | None = None,
+    on_payload: Callable[[str], bool] | None = None,
+) -> None:
     """Call `on_notify` for each NOTIFY on `channel` of this casebook's schema (unless
     `on_payload` takes the notification's payload and answers True), and after every
     (re)connect since notifications may have been missed meanwhile; reconnect with
@@ -136,8 +144,11 @@ def listen(settings: Settings, channel: str, on_notify: Callable[[], None],
     while not stop.is_set():
         try:
             with psycopg.connect(postgres_conninfo(settings), autocommit=True) as conn:
-                conn.execute(SQL("LISTEN {0}").format(
-                    Identifier(notify_channel(channel, settings.postgres_schema))))
+                conn.execute(
+                    SQL("LISTEN {0}").format(
+                        Identifier(notify_channel(channel, settings.postgres_schema))
+                    )
+                )
                 if on_state is not None:
                     on_state(True)
                 backoff = 0.5

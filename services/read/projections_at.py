@@ -19,8 +19,12 @@ class ProjectionsAt:
     """The read models a read joins, each at least at `min_position`, and the clock whose
     today the read is about."""
 
-    def __init__(self, views: ProjectionDb, min_position: int | None = None,
-                 clock: Callable[[], datetime] = local_now) -> None:
+    def __init__(
+        self,
+        views: ProjectionDb,
+        min_position: int | None = None,
+        clock: Callable[[], datetime] = local_now,
+    ) -> None:
         self.views = views
         self.min_position = min_position
         self.clock = clock
@@ -58,8 +62,9 @@ class ProjectionsAt:
         active, rows = await self.views.read_once_async(names, self._made(names, build))
         return self._checked(names, active, rows)
 
-    def _made(self, names: Sequence[str], build: Build
-              ) -> Callable[[Mapping[str, int]], Sequence[Statement]]:
+    def _made(
+        self, names: Sequence[str], build: Build
+    ) -> Callable[[Mapping[str, int]], Sequence[Statement]]:
         """`build` for the generations a read assumes, naming only `names`' tables."""
 
         def made(generations: Mapping[str, int]) -> Sequence[Statement]:
@@ -74,8 +79,9 @@ class ProjectionsAt:
 
         return made
 
-    def _checked(self, names: Sequence[str], active: Mapping[str, tuple[int, int]],
-                 rows: Rows) -> Rows:
+    def _checked(
+        self, names: Sequence[str], active: Mapping[str, tuple[int, int]], rows: Rows
+    ) -> Rows:
         """The rows, if every read model read had reached `min_position` with them."""
         for name in names:
             self._reached(name, active.get(name))
@@ -90,4 +96,5 @@ class ProjectionsAt:
 
     def _behind(self, name: str) -> ProjectionBehindError:
         return ProjectionBehindError(
-            f"the {name} view has not reached position {self.min_position}; retry shortly")
+            f"the {name} view has not reached position {self.min_position}; retry shortly"
+        )

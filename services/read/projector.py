@@ -44,25 +44,36 @@ class Follower(Protocol):
 class ProjectionService:
     """Runs every projection in one background thread and tells waiters of progress."""
 
-    def __init__(self, app: CasebookApplication, views: ProjectionDb, settings: Settings,
-                 followers: Sequence[Follower] = ()) -> None:
-        self.runners = [ProjectionRunner.for_active(
-            app, views, p, batch_size=settings.projection_batch_size) for p in PROJECTIONS]
+    def __init__(
+        self,
+        app: CasebookApplication,
+        views: ProjectionDb,
+        settings: Settings,
+        followers: Sequence[Follower] = (),
+    ) -> None:
+        self.runners = [
+            ProjectionRunner.for_active(app, views, p, batch_size=settings.projection_batch_size)
+            for p in PROJECTIONS
+        ]
         self._settings = settings
         self.followers = list(followers)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._nudge = threading.Event()  # beat now
         self.progress = Progress()
-        self.worker = WorkerStatus(new_worker_id(), started_at=time.time(), loop_at=time.time(),
-                                   listening=False if settings.backend == "postgres" else None)
+        self.worker = WorkerStatus(
+            new_worker_id(),
+            started_at=time.time(),
+            loop_at=time.time(),
+            listening=False if settings.backend == "postgres" else None,
+        )
         self._views = views
-        self._threads = [threading.Thread(target=self._follow, name="projections",
-                                          daemon=True),
-                         threading.Thread(target=self._beat, name="heartbeat", daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._follow, name="projections", daemon=True),
+            threading.Thread(target=self._beat, name="heartbeat", daemon=True),
+        ]
         if settings.backend == "postgres":
-            self._threads.append(threading.Thread(target=self._listen, name="listen",
-                                                  daemon=True))
+            self._threads.append(threading.Thread(target=self._listen, name="listen", daemon=True))
 
     def start(self) -> None:
         """Start following the log (and say so at once, for /readyz elsewhere)."""
@@ -80,8 +91,11 @@ class ProjectionService:
     def reached(self, position: int, names: Iterable[str] | None = None) -> bool:
         """Whether the named read models (or every one) have reached `position`."""
         wanted = None if names is None else set(names)
-        return all(r.position >= position for r in self.runners
-                   if wanted is None or r.projection.name in wanted)
+        return all(
+            r.position >= position
+            for r in self.runners
+            if wanted is None or r.projection.name in wanted
+        )
 
     def wait_for(self, position: int, timeout: float, name: str | None = None) -> bool:
         """Block until the read model `name` (or every one) has reached `position`."""
@@ -133,16 +147,24 @@ class ProjectionService:
                     self._switch(i)
                     moved += 1
                 except Exception as e:  # keep following: log, show in /readyz, back off
-                    log.warning("projection_failed", name=runner.projection.name,
-                                error=type(e).__name__, reason=str(e))
+                    log.warning(
+                        "projection_failed",
+                        name=runner.projection.name,
+                        error=type(e).__name__,
+                        reason=str(e),
+                    )
                     runner.error = type(e).__name__
                     failed = True
             for follower in self.followers:
                 try:
                     moved += follower.run_batch()
                 except Exception as e:  # like a read model: log, back off, go on
-                    log.warning("follower_failed", follower=type(follower).__name__,
-                                error=type(e).__name__, reason=str(e))
+                    log.warning(
+                        "follower_failed",
+                        follower=type(follower).__name__,
+                        error=type(e).__name__,
+                        reason=str(e),
+                    )
                     failed = True
             if moved:
                 self.worker.last_batch_at = time.time()
@@ -182,8 +204,7 @@ class ProjectionService:
                 # Registry rows locked in name order, as a rebuild does (no deadlock).
                 for runner in sorted(self.runners, key=lambda r: r.projection.name):
                     runner.apply(sql, notifications, events)
-                self._views.announce(sql, [r.moved_to(notifications[-1].id)
-                                           for r in self.runners])
+                self._views.announce(sql, [r.moved_to(notifications[-1].id) for r in self.runners])
         except Exception as e:  # each on its own, at once, tells which one and why
             log.info("projections_apart", error=type(e).__name__, reason=str(e))
             return None
@@ -203,14 +224,15 @@ class ProjectionService:
         """Replace runner i with one on its read model's active generation."""
         old = self.runners[i]
         self.runners[i] = ProjectionRunner.for_active(
-            old.app, old.views, type(old.projection), batch_size=old.batch_size)
-        log.info("projection_switched", name=old.projection.name,
-                 generation=self.runners[i].generation)
+            old.app, old.views, type(old.projection), batch_size=old.batch_size
+        )
+        log.info(
+            "projection_switched", name=old.projection.name, generation=self.runners[i].generation
+        )
 
     def _listen(self) -> None:
         """Wake on the event store's NOTIFY (PostgreSQL)."""
-        listen(self._settings, EVENTS_CHANNEL, self._wake.set, self._stop,
-               on_state=self._listening)
+        listen(self._settings, EVENTS_CHANNEL, self._wake.set, self._stop, on_state=self._listening)
 
     def _listening(self, up: bool) -> None:
         self.worker.listening = up

@@ -23,14 +23,17 @@ log = structlog.get_logger()
 _INDEXED = re.compile(r"^CREATE INDEX IF NOT EXISTS \w+ ON (\w+) ")  # its table
 
 
-def _record_position(views: ProjectionDb, targets: list[tuple[Projection, int]],
-                     position: int) -> None:
+def _record_position(
+    views: ProjectionDb, targets: list[tuple[Projection, int]], position: int
+) -> None:
     """Record that every target has reached `position` (a split rebuild's parts are
     done), in one transaction."""
     with views.transaction() as sql:
         for projection, generation in targets:
-            sql.execute(f"UPDATE {REGISTRY} SET position = %s WHERE name = %s "
-                        "AND generation = %s", (position, projection.name, generation))
+            sql.execute(
+                f"UPDATE {REGISTRY} SET position = %s WHERE name = %s AND generation = %s",
+                (position, projection.name, generation),
+            )
 
 
 def _finish(views: ProjectionDb, targets: list[tuple[Projection, int]], threads: int) -> None:
@@ -54,11 +57,13 @@ def _finish(views: ProjectionDb, targets: list[tuple[Projection, int]], threads:
     if views.copies:
         [(sizes,)] = views.query(
             "SELECT json_object_agg(t, pg_relation_size(t::regclass)) FROM unnest(%s::text[]) t",
-            (list(work),))
+            (list(work),),
+        )
         work = dict(sorted(work.items(), key=lambda item: -int(sizes[item[0]])))
     left = {table: len(statements) for table, statements in work.items()}
     ready: list[tuple[str, str | None]] = [
-        (statement, table) for table, statements in work.items() for statement in statements]
+        (statement, table) for table, statements in work.items() for statement in statements
+    ]
     if views.copies:
         ready += [(f"ANALYZE {table}", None) for table, n in left.items() if not n]
 
@@ -82,10 +87,16 @@ def _finish(views: ProjectionDb, targets: list[tuple[Projection, int]], threads:
                         ready.insert(0, (f"ANALYZE {owner}", None))
 
 
-def rebuild_all(app: CasebookApplication, views: ProjectionDb, names: list[str],
-                progress: Callable[[int], None], *,
-                batch_size: int = REBUILD_BATCH_SIZE, processes: int = 1,
-                parts_done: Callable[[PartDone], None] | None = None) -> list[Rebuilt]:
+def rebuild_all(
+    app: CasebookApplication,
+    views: ProjectionDb,
+    names: list[str],
+    progress: Callable[[int], None],
+    *,
+    batch_size: int = REBUILD_BATCH_SIZE,
+    processes: int = 1,
+    parts_done: Callable[[PartDone], None] | None = None,
+) -> list[Rebuilt]:
     """Build new generations of the named read models in one pass over the log while
     the old ones serve, then swap them in. With `processes` > 1 on PostgreSQL and a
     long log, the log is split between that many processes (see the module), and
@@ -93,26 +104,35 @@ def rebuild_all(app: CasebookApplication, views: ProjectionDb, names: list[str],
     known = {p.name: p for p in PROJECTIONS}
     unknown = [n for n in names if n not in known]
     if unknown or not names:
-        raise ValueError(f"no read model named {', '.join(map(repr, unknown)) or '(none)'} "
-                         f"(known: {', '.join(known)})")
+        raise ValueError(
+            f"no read model named {', '.join(map(repr, unknown)) or '(none)'} "
+            f"(known: {', '.join(known)})"
+        )
     classes = [known[n] for n in dict.fromkeys(names)]
     targets = []
     for cls in classes:
         generation = views.next_generation(cls.name)
-        targets.append((views.start_generation(cls, generation, active=False,
-                                               indexes=False), generation))
+        targets.append(
+            (views.start_generation(cls, generation, active=False, indexes=False), generation)
+        )
     runner = RebuildRunner(app, views, targets, batch_size=batch_size)
     head = app.last_position()
     split = processes > 1 and views.copies and head >= SPLIT_FROM
     try:
         if split:
             made = tuple((p.name, g) for p, g in targets)
-            for done in fill_apart(views.settings, [
-                    Part(made, k, processes, head, batch_size) for k in range(processes)],
-                    progress):
-                log.info("rebuild_part_done", part=done.k, of=processes,
-                         cpu_seconds=round(done.cpu_seconds, 1),
-                         peak_rss_mb=round(done.peak_rss_mb))
+            for done in fill_apart(
+                views.settings,
+                [Part(made, k, processes, head, batch_size) for k in range(processes)],
+                progress,
+            ):
+                log.info(
+                    "rebuild_part_done",
+                    part=done.k,
+                    of=processes,
+                    cpu_seconds=round(done.cpu_seconds, 1),
+                    peak_rss_mb=round(done.peak_rss_mb),
+                )
                 if parts_done is not None:
                     parts_done(done)
             _record_position(views, targets, head)
@@ -128,13 +148,20 @@ def rebuild_all(app: CasebookApplication, views: ProjectionDb, names: list[str],
         runner.catch_up(progress)  # what arrived during the swaps; then the workers take over
     finally:
         runner.close()
-    return [Rebuilt(cls.name, generation, runner.position)
-            for cls, (_, generation) in zip(classes, targets, strict=True)]
+    return [
+        Rebuilt(cls.name, generation, runner.position)
+        for cls, (_, generation) in zip(classes, targets, strict=True)
+    ]
 
 
-def rebuild(app: CasebookApplication, views: ProjectionDb, name: str,
-            progress: Callable[[int], None], *,
-            batch_size: int = REBUILD_BATCH_SIZE) -> Rebuilt:
+def rebuild(
+    app: CasebookApplication,
+    views: ProjectionDb,
+    name: str,
+    progress: Callable[[int], None],
+    *,
+    batch_size: int = REBUILD_BATCH_SIZE,
+) -> Rebuilt:
     """Rebuild one read model (see `rebuild_all`)."""
     [rebuilt] = rebuild_all(app, views, [name], progress, batch_size=batch_size)
     return rebuilt

@@ -61,8 +61,9 @@ def open_part(settings: Settings) -> tuple[CasebookApplication, ProjectionDb]:
     between the cores of a large machine would take the database's connections from the
     running service."""
     small = settings.model_copy(update={"db_pool_size": PART_CONNECTIONS})
-    return open_application(small, POSTGRES_POOL_SIZE=1,
-                            POSTGRES_MAX_OVERFLOW=PART_CONNECTIONS - 1), ProjectionDb(small)
+    return open_application(
+        small, POSTGRES_POOL_SIZE=1, POSTGRES_MAX_OVERFLOW=PART_CONNECTIONS - 1
+    ), ProjectionDb(small)
 
 
 def _end_with_parent() -> None:
@@ -71,8 +72,9 @@ def _end_with_parent() -> None:
     filling, with every core, a generation that nothing will use."""
     parent = multiprocessing.parent_process()
     if parent is not None:
-        threading.Thread(target=_exit_after, args=(parent,), name="rebuild-parent",
-                         daemon=True).start()
+        threading.Thread(
+            target=_exit_after, args=(parent,), name="rebuild-parent", daemon=True
+        ).start()
 
 
 def _exit_after(parent: BaseProcess) -> None:
@@ -92,10 +94,18 @@ def _fill(settings: Settings, part: Part, said: Queue[tuple[str, int, Any]]) -> 
         app, views = open_part(settings)
         try:
             known = {cls.name: cls for cls in PROJECTIONS}
-            targets = [(known[name](prefix_of(name, generation)), generation)
-                       for name, generation in part.targets]
-            runner = RebuildRunner(app, views, targets, batch_size=part.batch_size,
-                                   until=part.until, part=(part.k, part.n))
+            targets = [
+                (known[name](prefix_of(name, generation)), generation)
+                for name, generation in part.targets
+            ]
+            runner = RebuildRunner(
+                app,
+                views,
+                targets,
+                batch_size=part.batch_size,
+                until=part.until,
+                part=(part.k, part.n),
+            )
             try:
                 with bulk_gc():
                     runner.catch_up(lambda position: said.put(("at", part.k, position)))
@@ -108,8 +118,9 @@ def _fill(settings: Settings, part: Part, said: Queue[tuple[str, int, Any]]) -> 
         said.put(("failed", part.k, f"{type(e).__name__}: {e}"))
         raise
     used = resource.getrusage(resource.RUSAGE_SELF)
-    said.put(("done", part.k, PartDone(part.k, used.ru_utime + used.ru_stime,
-                                       used.ru_maxrss / 1024)))
+    said.put(
+        ("done", part.k, PartDone(part.k, used.ru_utime + used.ru_stime, used.ru_maxrss / 1024))
+    )
 
 
 @dataclass(frozen=True)
@@ -122,8 +133,9 @@ class PartDone:
     peak_rss_mb: float
 
 
-def fill_apart(settings: Settings, parts: list[Part],
-                progress: Callable[[int], None]) -> list[PartDone]:
+def fill_apart(
+    settings: Settings, parts: list[Part], progress: Callable[[int], None]
+) -> list[PartDone]:
     """Run each part in a process of its own; report the least position the parts have
     reached while they run; raise (and stop the others) if one fails or ends without a
     word (killed: the kernel kills a process so when memory runs out)."""
@@ -133,9 +145,12 @@ def fill_apart(settings: Settings, parts: list[Part],
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     said: Queue[tuple[str, int, Any]] = context.Queue()
-    processes = {part.k: context.Process(target=_fill, args=(settings, part, said),
-                                         name=f"rebuild-{part.k}", daemon=True)
-                 for part in parts}
+    processes = {
+        part.k: context.Process(
+            target=_fill, args=(settings, part, said), name=f"rebuild-{part.k}", daemon=True
+        )
+        for part in parts
+    }
     reached = {part.k: 0 for part in parts}
     done: list[PartDone] = []
     try:
@@ -150,8 +165,10 @@ def fill_apart(settings: Settings, parts: list[Part],
                 what, k, detail = said.get(timeout=0 if ended else POLL_SECONDS)
             except Empty:
                 if ended:
-                    raise RuntimeError(f"a rebuild process ({ended[0].name}) ended without "
-                                       f"a word: {_how_ended(ended[0])}") from None
+                    raise RuntimeError(
+                        f"a rebuild process ({ended[0].name}) ended without "
+                        f"a word: {_how_ended(ended[0])}"
+                    ) from None
                 continue
             if what == "failed":
                 raise RuntimeError(f"a rebuild process ({processes[k].name}) failed: {detail}")
@@ -173,7 +190,6 @@ def fill_apart(settings: Settings, parts: list[Part],
 def _how_ended(process: BaseProcess) -> str:
     """`killed by signal 9 (Killed)` or `exit code 1`."""
     code = process.exitcode or 0
-    return f"killed by signal {-code} ({signal.strsignal(-code)})" if code < 0 else \
-        f"exit code {code}"
-
-
+    return (
+        f"killed by signal {-code} ({signal.strsignal(-code)})" if code < 0 else f"exit code {code}"
+    )

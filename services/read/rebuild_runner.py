@@ -39,14 +39,21 @@ class Rebuilt:
 class RebuildRunner:
     """Fills new generations of several read models from the log, in one pass."""
 
-    def __init__(self, app: CasebookApplication, views: ProjectionDb,
-                 targets: list[tuple[Projection, int]], *,
-                 batch_size: int = REBUILD_BATCH_SIZE, until: int | None = None,
-                 part: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self,
+        app: CasebookApplication,
+        views: ProjectionDb,
+        targets: list[tuple[Projection, int]],
+        *,
+        batch_size: int = REBUILD_BATCH_SIZE,
+        until: int | None = None,
+        part: tuple[int, int] | None = None,
+    ) -> None:
         self.app = app
         self.views = views
-        self.targets = [(projection, generation, primary_keys(projection))
-                        for projection, generation in targets]
+        self.targets = [
+            (projection, generation, primary_keys(projection)) for projection, generation in targets
+        ]
         self.batch_size = batch_size
         self.until = until  # the last position to apply (None: the log's end)
         # (k, n): only the events of the aggregates in part k of n, and no positions
@@ -76,8 +83,7 @@ class RebuildRunner:
         if self.part is not None:
             rows = self._read_part(start)
         else:
-            limit = self.batch_size if until is None else \
-                min(self.batch_size, until - start + 1)
+            limit = self.batch_size if until is None else min(self.batch_size, until - start + 1)
             rows = self.app.store.read_log(start, limit, text_ids=True) if limit > 0 else []
         return [(decode(row) if wanted(row[3]) else None, row[0]) for row in rows]
 
@@ -96,10 +102,8 @@ class RebuildRunner:
 
     def _next(self) -> list[tuple[Any, int]]:
         # The next batch is read and decoded in a second thread while this one writes.
-        events = self._ahead.result() if self._ahead is not None else \
-            self._read(self._applied + 1)
-        self._ahead = self._prefetch.submit(self._read, events[-1][1] + 1) if events \
-            else None
+        events = self._ahead.result() if self._ahead is not None else self._read(self._applied + 1)
+        self._ahead = self._prefetch.submit(self._read, events[-1][1] + 1) if events else None
         return events
 
     def run_batch(self) -> int:
@@ -114,10 +118,11 @@ class RebuildRunner:
             self._settle()
             return 0
         last = events[-1][1]
-        records = [RecordedCopies() if self.views.copies else RecordedSql()
-                   for _ in self.targets]
-        batches = [BatchSql(record, keys)
-                   for record, (_, _, keys) in zip(records, self.targets, strict=True)]
+        records = [RecordedCopies() if self.views.copies else RecordedSql() for _ in self.targets]
+        batches = [
+            BatchSql(record, keys)
+            for record, (_, _, keys) in zip(records, self.targets, strict=True)
+        ]
         calls = self._calls
         for event, position in events:  # one pass: each event to every target wanting it
             if event is not None:
@@ -129,11 +134,13 @@ class RebuildRunner:
                     handler(event, position, batches[target])
         recorded = []
         for (projection, generation, _), batch, record in zip(
-                self.targets, batches, records, strict=True):
+            self.targets, batches, records, strict=True
+        ):
             batch.flush()
             if self.refresh:
                 for statement, params in projection.refresh(
-                        event for event, _ in events if event is not None):
+                    event for event, _ in events if event is not None
+                ):
                     record.execute(statement, params)
             recorded.append((projection.name, generation, record))
         if not self._settle():
@@ -144,11 +151,15 @@ class RebuildRunner:
 
     def _wanting(self, cls: type) -> list[tuple[Callable[[Any, int, Any], None], int]]:
         """The handlers of events of this class: (handler, the target's index)."""
-        return [(handler, i) for i, (projection, _, _) in enumerate(self.targets)
-                if (handler := projection.handler_for(cls)) is not None]
+        return [
+            (handler, i)
+            for i, (projection, _, _) in enumerate(self.targets)
+            if (handler := projection.handler_for(cls)) is not None
+        ]
 
-    def _write(self, recorded: list[tuple[str, int, RecordedSql]], start: int,
-               last: int) -> int | None:
+    def _write(
+        self, recorded: list[tuple[str, int, RecordedSql]], start: int, last: int
+    ) -> int | None:
         """Send a batch and move each target's position from `start` to `last`, in one
         transaction; None (and nothing written) if a target is not at `start`. (A part
         only sends the batch. It need not wait for the WAL flush either: the rebuild
@@ -163,14 +174,19 @@ class RebuildRunner:
                 return last
             # Rows locked in name order, as a worker does: in any other, the two can deadlock.
             for name, generation in sorted((name, generation) for name, generation, _ in recorded):
-                sql.execute(f"SELECT position FROM {REGISTRY} WHERE name = %s "
-                            f"AND generation = %s{self.views.row_lock}", (name, generation))
+                sql.execute(
+                    f"SELECT position FROM {REGISTRY} WHERE name = %s "
+                    f"AND generation = %s{self.views.row_lock}",
+                    (name, generation),
+                )
                 if [(int(p),) for (p,) in sql.fetchall()] != [(start,)]:
                     return None
             for name, generation, record in recorded:
                 record.replay(sql)
-                sql.execute(f"UPDATE {REGISTRY} SET position = %s WHERE name = %s "
-                            "AND generation = %s", (last, name, generation))
+                sql.execute(
+                    f"UPDATE {REGISTRY} SET position = %s WHERE name = %s AND generation = %s",
+                    (last, name, generation),
+                )
             self.views.announce(sql)
         return last
 
@@ -227,5 +243,3 @@ def bulk_gc() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*before)
-
-

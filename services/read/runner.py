@@ -35,9 +35,17 @@ class RunnerStatus:
 class ProjectionRunner:
     """Applies the log to one generation of one projection, a batch per transaction."""
 
-    def __init__(self, app: CasebookApplication, views: ProjectionDb, projection: Projection,
-                 generation: int, position: int, *, batch_size: int = 500,
-                 follow_active: bool = False) -> None:
+    def __init__(
+        self,
+        app: CasebookApplication,
+        views: ProjectionDb,
+        projection: Projection,
+        generation: int,
+        position: int,
+        *,
+        batch_size: int = 500,
+        follow_active: bool = False,
+    ) -> None:
         self.app = app
         self.follow_active = follow_active
         self.views = views
@@ -49,17 +57,23 @@ class ProjectionRunner:
         self.recounted = not projection.summaries  # (see `apply`)
 
     @classmethod
-    def for_active(cls, app: CasebookApplication, views: ProjectionDb,
-                   projection_cls: type[Projection], *, batch_size: int = 500
-                   ) -> ProjectionRunner:
+    def for_active(
+        cls,
+        app: CasebookApplication,
+        views: ProjectionDb,
+        projection_cls: type[Projection],
+        *,
+        batch_size: int = 500,
+    ) -> ProjectionRunner:
         """The runner of the generation readers use (created by `migrate`)."""
         active = views.active_generation(projection_cls.name)
         if active is None:
             raise RuntimeError(f"no {projection_cls.name} read model: run `casebook migrate`")
         generation, position = active
         projection = projection_cls(prefix_of(projection_cls.name, generation))
-        return cls(app, views, projection, generation, position, batch_size=batch_size,
-                   follow_active=True)
+        return cls(
+            app, views, projection, generation, position, batch_size=batch_size, follow_active=True
+        )
 
     def run_batch(self) -> int:
         """Apply the next batch of the log; return how many events it held."""
@@ -70,8 +84,7 @@ class ProjectionRunner:
             return 0
         try:
             with self.views.transaction() as sql:
-                self.apply(sql, notifications, map(self.app.mapper.to_domain_event,
-                                                   notifications))
+                self.apply(sql, notifications, map(self.app.mapper.to_domain_event, notifications))
                 self.views.announce(sql, [self.moved_to(notifications[-1].id)])
         except Overtaken:
             return 1  # not an error: go on from the newer position
@@ -82,9 +95,11 @@ class ProjectionRunner:
         """Count the read model's summaries whole, in a transaction of its own (under the
         registry row's lock, as a batch); `apply` does it in the first batch's."""
         with self.views.transaction() as sql:
-            sql.execute(f"SELECT position FROM {REGISTRY} WHERE name = %s "
-                        f"AND generation = %s{self.views.row_lock}",
-                        (self.projection.name, self.generation))
+            sql.execute(
+                f"SELECT position FROM {REGISTRY} WHERE name = %s "
+                f"AND generation = %s{self.views.row_lock}",
+                (self.projection.name, self.generation),
+            )
             sql.fetchall()
             self._recount(sql)
         self.recounted = True
@@ -100,9 +115,11 @@ class ProjectionRunner:
         Raises Overtaken or GenerationRetired, and then writes nothing."""
         # Locks the row on PostgreSQL (SQLite's BEGIN IMMEDIATE already
         # serialises writers): a second runner waits, then sees it was overtaken.
-        sql.execute(f"SELECT position, active FROM {REGISTRY} WHERE name = %s "
-                    f"AND generation = %s{self.views.row_lock}",
-                    (self.projection.name, self.generation))
+        sql.execute(
+            f"SELECT position, active FROM {REGISTRY} WHERE name = %s "
+            f"AND generation = %s{self.views.row_lock}",
+            (self.projection.name, self.generation),
+        )
         [(recorded, active)] = sql.fetchall()
         if self.follow_active and not int(active):
             raise GenerationRetired(self.projection.name)
@@ -121,9 +138,10 @@ class ProjectionRunner:
         buffered.flush()
         for statement, params in self.projection.refresh(applied):
             sql.execute(statement, params)
-        sql.execute(f"UPDATE {REGISTRY} SET position = %s WHERE name = %s "
-                    "AND generation = %s", (notifications[-1].id, self.projection.name,
-                                            self.generation))
+        sql.execute(
+            f"UPDATE {REGISTRY} SET position = %s WHERE name = %s AND generation = %s",
+            (notifications[-1].id, self.projection.name, self.generation),
+        )
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
         """Run batches until the log is exhausted; return the events applied."""

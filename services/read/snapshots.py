@@ -47,7 +47,8 @@ class StateSnapshots:
             rows = self.views.query(
                 f"SELECT data FROM {SNAPSHOTS} WHERE company_id = %s AND format = %s "
                 "AND recorded_us <= %s ORDER BY version DESC LIMIT 1",
-                (str(stream), FORMAT, micros(known_at)))
+                (str(stream), FORMAT, micros(known_at)),
+            )
             if rows:
                 history = CompanyHistory.from_json(rows[0][0])
         passed: list[tuple[str, int, int, int, str]] = []
@@ -57,8 +58,9 @@ class StateSnapshots:
                 break
             history.apply(e)
             if self.every and history.version % self.every == 0:
-                passed.append((str(stream), FORMAT, history.version, micros(e.timestamp),
-                               history.to_json()))
+                passed.append(
+                    (str(stream), FORMAT, history.version, micros(e.timestamp), history.to_json())
+                )
         if passed:
             self._save(passed)
         return history
@@ -68,6 +70,8 @@ class StateSnapshots:
             with self.views.transaction() as sql:
                 sql.executemany(
                     f"INSERT INTO {SNAPSHOTS} (company_id, format, version, recorded_us, data) "
-                    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING", rows)
+                    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    rows,
+                )
         except Exception as e:  # a snapshot only saves time: the answer stands without it
             log.warning("state_snapshot_failed", reason=str(e))

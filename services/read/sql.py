@@ -68,8 +68,7 @@ class PostgresSql:
                 cursor.execute(statement, tuple(params))
         return [list(cursor.fetchall()) for cursor in cursors]
 
-    def copy_rows(self, table: str, columns: Sequence[str],
-                  rows: Sequence[Sequence[Any]]) -> None:
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """COPY rows into a table: the fastest way in."""
         with self._cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
@@ -135,6 +134,8 @@ def one_statement(statements: Sequence[Statement]) -> Statement:
     it), their values under f1, f2... in the statement's column order (so two columns of
     one name stay apart). Every subquery sees the statement's one snapshot. The views'
     values are text, integers and booleans, which JSON keeps as they were."""
-    parts = [f"(SELECT COALESCE(json_agg(row_to_json(ROW(x.*))), '[]') FROM ({sql}) x)"
-             for sql, _ in statements]
+    parts = [
+        f"(SELECT COALESCE(json_agg(row_to_json(ROW(x.*))), '[]') FROM ({sql}) x)"
+        for sql, _ in statements
+    ]
     return "SELECT " + ", ".join(parts), tuple(p for _, params in statements for p in params)

@@ -13,25 +13,40 @@ from services.web.assets import Assets
 from services.web.i18n import translate
 from services.web.render import language, page, wants_html
 
-ROUTERS = (signin.router, pages.router, dashboard.router, company.router, forms.router,
-           audit.router)
+ROUTERS = (
+    signin.router,
+    pages.router,
+    dashboard.router,
+    company.router,
+    forms.router,
+    audit.router,
+)
 
 
-def error_page(request: Request, status: int, title: str, detail: str,
-               extra: dict[str, Any]) -> Response | None:
+def error_page(
+    request: Request, status: int, title: str, detail: str, extra: dict[str, Any]
+) -> Response | None:
     """A browser's page request gets its problem as a page: 401 the sign-in form."""
     if not wants_html(request):
         return None
     if status == 401:
         return signin.signin_page(request, get_services(request), status=401, reason=True)
     lang = language(request)
-    heading = {404: translate("error.not_found", lang), 403: translate("error.forbidden", lang)
-               }.get(status, translate("error.title", lang))
+    heading = {
+        404: translate("error.not_found", lang),
+        403: translate("error.forbidden", lang),
+    }.get(status, translate("error.title", lang))
     if extra.get("errors"):
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in extra["errors"][:5])
     shown = detail if status < 500 else translate("error.title", lang)
-    return page(request, "error.html", status, heading=heading, detail=shown,
-                request_id=request.scope.get("state", {}).get("request_id"))
+    return page(
+        request,
+        "error.html",
+        status,
+        heading=heading,
+        detail=shown,
+        request_id=request.scope.get("state", {}).get("request_id"),
+    )
 
 
 def install(app: FastAPI) -> None:

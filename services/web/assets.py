@@ -15,8 +15,11 @@ PREFIX = "/app/static/"
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 # Content hash of each file, read once per process: a changed file gets a new URL.
-FINGERPRINTS = {path.name: sha256(path.read_bytes()).hexdigest()[:16]
-                for path in STATIC.iterdir() if path.is_file()}
+FINGERPRINTS = {
+    path.name: sha256(path.read_bytes()).hexdigest()[:16]
+    for path in STATIC.iterdir()
+    if path.is_file()
+}
 
 
 def asset_url(name: str) -> str:

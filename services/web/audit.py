@@ -29,8 +29,14 @@ from services.web.render import language, page
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 AUDIT = (Role.AUDITOR, Role.ADMIN)
-EXPORT_COLUMNS = ("position", "originator_id", "originator_version", "topic", "recorded_at",
-                  "state")
+EXPORT_COLUMNS = (
+    "position",
+    "originator_id",
+    "originator_version",
+    "topic",
+    "recorded_at",
+    "state",
+)
 
 
 def contracts_of(svc: Svc, who: Principal) -> list[dict[str, Any]]:
@@ -38,10 +44,15 @@ def contracts_of(svc: Svc, who: Principal) -> list[dict[str, Any]]:
     found = []
     for _, event in relevant_events(svc.app, topics=[OutcomeContract.Agreed.TOPIC]):
         if who.may_see(event.municipality):
-            found.append({"id": str(event.originator_id), "name": event.name,
-                          "municipality": event.municipality,
-                          "period_from": event.period_from.isoformat(),
-                          "period_to": event.period_to.isoformat()})
+            found.append(
+                {
+                    "id": str(event.originator_id),
+                    "name": event.name,
+                    "municipality": event.municipality,
+                    "period_from": event.period_from.isoformat(),
+                    "period_to": event.period_to.isoformat(),
+                }
+            )
     return found
 
 
@@ -54,8 +65,9 @@ def contracts(request: Request, svc: Svc, who: Annotated[Principal, allow(*AUDIT
 def _milestones(request: Request) -> Any:
     """A milestone's name in the page's language (a contract's own name as it is)."""
     lang = language(request)
-    return lambda name: translate(f"milestone.{name}", lang) \
-        if f"milestone.{name}" in CATALOGUE else name
+    return lambda name: (
+        translate(f"milestone.{name}", lang) if f"milestone.{name}" in CATALOGUE else name
+    )
 
 
 def _known_at(value: str | None) -> datetime | None:
@@ -71,25 +83,44 @@ def _known_at(value: str | None) -> datetime | None:
 
 @router.get("/contracts/{contract_id}")
 def contract_ledger(
-    request: Request, contract_id: UUID, svc: Svc,
+    request: Request,
+    contract_id: UUID,
+    svc: Svc,
     who: Annotated[Principal, allow(*AUDIT, scope=Scope.CONTRACT)],
     known_at: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     """A contract's ledger as known now, or as recorded by `known_at`."""
     known = _known_at(known_at)
-    evaluation = evaluate_contract(svc.app, contract_id, known_at=known,
-                                   today=None if known else svc.clock().date())
-    body = ledger_body(evaluation.contract, evaluation.position, evaluation.today,
-                       evaluation.entries(), known.isoformat() if known else None)
+    evaluation = evaluate_contract(
+        svc.app, contract_id, known_at=known, today=None if known else svc.clock().date()
+    )
+    body = ledger_body(
+        evaluation.contract,
+        evaluation.position,
+        evaluation.today,
+        evaluation.entries(),
+        known.isoformat() if known else None,
+    )
     invoices = sorted(evaluation.contract.books.invoices.values(), key=lambda i: i.position)
-    return page(request, "ledger.html", who=who, ledger=body, invoices=invoices,
-                known_at=known_at or "", milestone=_milestones(request),
-                total=sum(e["amount_ore"] for e in body["entries"]))
+    return page(
+        request,
+        "ledger.html",
+        who=who,
+        ledger=body,
+        invoices=invoices,
+        known_at=known_at or "",
+        milestone=_milestones(request),
+        total=sum(e["amount_ore"] for e in body["entries"]),
+    )
 
 
 @router.get("/invoices/{invoice_id}")
-def invoice(request: Request, invoice_id: UUID, svc: Svc,
-            who: Annotated[Principal, allow(*AUDIT, scope=Scope.INVOICE)]) -> Response:
+def invoice(
+    request: Request,
+    invoice_id: UUID,
+    svc: Svc,
+    who: Annotated[Principal, allow(*AUDIT, scope=Scope.INVOICE)],
+) -> Response:
     """An invoice: its lines and the events behind each, its provenance, and whether
     the seal still holds the digest it pinned."""
     body = invoice_body(svc.app, svc.views, invoice_id)
@@ -97,8 +128,11 @@ def invoice(request: Request, invoice_id: UUID, svc: Svc,
 
 
 @router.get("/export")
-async def export(svc: Svc, who: Annotated[Principal, allow(*AUDIT)],
-                 company: Annotated[str | None, Query(max_length=20)] = None) -> Response:
+async def export(
+    svc: Svc,
+    who: Annotated[Principal, allow(*AUDIT)],
+    company: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
     """The log as JSON lines (`casebook export`'s format), streamed: the events of the
     token's municipalities, or of one of their companies."""
     stream = None
@@ -110,9 +144,13 @@ async def export(svc: Svc, who: Annotated[Principal, allow(*AUDIT)],
         stream = str(company_id(cvr))
     name = f"casebook-{company or 'log'}.jsonl".replace(" ", "")
     return StreamingResponse(
-        _export_lines(svc, who, stream), media_type="application/x-ndjson",
-        headers={"Content-Disposition": f'attachment; filename="{name}"',
-                 "Cache-Control": "no-store"})
+        _export_lines(svc, who, stream),
+        media_type="application/x-ndjson",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def _export_lines(svc: Svc, who: Principal, stream: str | None) -> Iterator[bytes]:
@@ -128,10 +166,17 @@ def _export_lines(svc: Svc, who: Principal, stream: str | None) -> Iterator[byte
         if not who.may_see(municipality):
             continue
         state = n.state.decode(errors="replace")
-        row = (n.id, str(n.originator_id), n.originator_version, n.topic,
-               _recorded_at(state), state)
-        yield (json.dumps(dict(zip(EXPORT_COLUMNS, row, strict=True)),
-                          ensure_ascii=False) + "\n").encode()
+        row = (
+            n.id,
+            str(n.originator_id),
+            n.originator_version,
+            n.topic,
+            _recorded_at(state),
+            state,
+        )
+        yield (
+            json.dumps(dict(zip(EXPORT_COLUMNS, row, strict=True)), ensure_ascii=False) + "\n"
+        ).encode()
 
 
 def _recorded_at(state: str) -> str | None:

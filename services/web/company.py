@@ -19,7 +19,7 @@ from domain.values import (
     company_id,
     normalise_cvr,
 )
-from services.http.access import READERS, Scope, allow
+from services.http.access import READERS, Scope, allow, company_municipality
 from services.http.auth import STAFF_ROLES, Principal
 from services.http.deps import Svc
 from services.http.reading import All, reading
@@ -33,12 +33,31 @@ from services.web.render import language, page, partial
 router = APIRouter(prefix="/app", include_in_schema=False)
 PAGE_SIZE = 50  # timeline entries per page that the script (or the "more" link) loads
 FIRST_PAGE = 20  # on the page as first opened: less to render before it shows
-FORMS = ("log_contact", "register_opening", "refer_candidate", "start_placement",
-         "change_placement", "end_placement", "schedule_follow_up", "complete_follow_up",
-         "hand_over")
-_QUIET = {"contact_id", "opening_id", "referral_id", "placement_id", "follow_up_id",
-          "commitment_id", "candidate_id", "by", "staff_id", "previous_staff_id", "id",
-          "candidate_erased"}
+FORMS = (
+    "log_contact",
+    "register_opening",
+    "refer_candidate",
+    "start_placement",
+    "change_placement",
+    "end_placement",
+    "schedule_follow_up",
+    "complete_follow_up",
+    "hand_over",
+)
+_QUIET = {
+    "contact_id",
+    "opening_id",
+    "referral_id",
+    "placement_id",
+    "follow_up_id",
+    "commitment_id",
+    "candidate_id",
+    "by",
+    "staff_id",
+    "previous_staff_id",
+    "id",
+    "candidate_erased",
+}
 
 
 def describe(entry: TimelineEntry, lang: str, names: dict[str, str]) -> str:
@@ -59,9 +78,15 @@ def describe(entry: TimelineEntry, lang: str, names: dict[str, str]) -> str:
 
 
 # Fields whose values are codes with a text of their own in the catalogue.
-_CODES = {"kind": "placement", "placement_kinds": "placement", "channel": "channel",
-          "preferred_channel": "channel", "outcome": "outcome", "status": "status",
-          "unit": "unit"}
+_CODES = {
+    "kind": "placement",
+    "placement_kinds": "placement",
+    "channel": "channel",
+    "preferred_channel": "channel",
+    "outcome": "outcome",
+    "status": "status",
+    "unit": "unit",
+}
 
 
 def _shown(key: str, value: Any, lang: str) -> str:
@@ -89,19 +114,27 @@ def _choices(o: Overview, lang: str, staff: list[tuple[str, str, bool]]) -> dict
     def t(key: str) -> str:
         return translate(key, lang)
 
-    placements = [(p["placement_id"], f"{p['candidate_id'][:8]} · {t('placement.' + p['kind'])}"
-                   f" · {p['starts_on']}") for p in o.in_placement]
+    placements = [
+        (
+            p["placement_id"],
+            f"{p['candidate_id'][:8]} · {t('placement.' + p['kind'])} · {p['starts_on']}",
+        )
+        for p in o.in_placement
+    ]
     return {
         "channel": [(c.value, t(f"channel.{c.value}")) for c in Channel],
         "kind": [(k.value, t(f"placement.{k.value}")) for k in PlacementKind],
         "end": [(r.value, t(f"end.{r.value}")) for r in PlacementEndReason],
         "status": [(s.value, t(f"status.{s.value}")) for s in FollowUpStatus],
         "opening": [(x["opening_id"], x["title"]) for x in o.open_openings],
-        "referral": [(x["referral_id"], f"{x['candidate_id'][:8]} · {x['referred_at'][:10]}")
-                     for x in o.referrals_in_flight],
+        "referral": [
+            (x["referral_id"], f"{x['candidate_id'][:8]} · {x['referred_at'][:10]}")
+            for x in o.referrals_in_flight
+        ],
         "placement": placements,
-        "follow_up": [(f["follow_up_id"], f["due_on"])
-                      for f in [*o.follow_ups_overdue, *o.follow_ups_due]],
+        "follow_up": [
+            (f["follow_up_id"], f["due_on"]) for f in [*o.follow_ups_overdue, *o.follow_ups_due]
+        ],
         "staff": [(sid, name) for sid, name, left in staff if not left],
         "actor": [(sid, name) for sid, name, _ in staff],
         "event_kind": _event_kinds(lang),
@@ -111,66 +144,121 @@ def _choices(o: Overview, lang: str, staff: list[tuple[str, str, bool]]) -> dict
 @cache
 def _event_kinds(lang: str) -> list[tuple[str, str]]:
     """The timeline filter's kinds, from the catalogue (once per language)."""
-    return [(k.removeprefix("kind."), text[0 if lang == "da" else 1])
-            for k, text in CATALOGUE.items() if k.startswith("kind.")]
+    return [
+        (k.removeprefix("kind."), text[0 if lang == "da" else 1])
+        for k, text in CATALOGUE.items()
+        if k.startswith("kind.")
+    ]
 
 
-def company_page(request: Request, svc: Svc, who: Principal, cvr: str, *,
-                 filters: dict[str, Any], cursor: int | None, at: ProjectionsAt,
-                 form_errors: dict[str, dict[str, str]] | None = None,
-                 form_values: dict[str, dict[str, Any]] | None = None,
-                 keys: dict[str, str] | None = None, status: int = 200) -> Response:
+def company_page(
+    request: Request,
+    svc: Svc,
+    who: Principal,
+    cvr: str,
+    *,
+    filters: dict[str, Any],
+    cursor: int | None,
+    at: ProjectionsAt,
+    form_errors: dict[str, dict[str, str]] | None = None,
+    form_values: dict[str, dict[str, Any]] | None = None,
+    keys: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
     """The company page, or (asked by the page's script) one more page of its timeline;
     all its reads in one read transaction."""
     with svc.views.reading():
-        return _company_page(request, svc, who, cvr, filters=filters, cursor=cursor, at=at,
-                             form_errors=form_errors, form_values=form_values, keys=keys,
-                             status=status)
+        return _company_page(
+            request,
+            svc,
+            who,
+            cvr,
+            filters=filters,
+            cursor=cursor,
+            at=at,
+            form_errors=form_errors,
+            form_values=form_values,
+            keys=keys,
+            status=status,
+        )
 
 
-def _company_page(request: Request, svc: Svc, who: Principal, cvr: str, *,
-                  filters: dict[str, Any], cursor: int | None, at: ProjectionsAt,
-                  form_errors: dict[str, dict[str, str]] | None,
-                  form_values: dict[str, dict[str, Any]] | None,
-                  keys: dict[str, str] | None, status: int) -> Response:
+def _company_page(
+    request: Request,
+    svc: Svc,
+    who: Principal,
+    cvr: str,
+    *,
+    filters: dict[str, Any],
+    cursor: int | None,
+    at: ProjectionsAt,
+    form_errors: dict[str, dict[str, str]] | None,
+    form_values: dict[str, dict[str, Any]] | None,
+    keys: dict[str, str] | None,
+    status: int,
+) -> Response:
     lang = language(request)
     cvr = normalise_cvr(cvr)
-    page_of = timeline_page(at, cvr, TimelineFilters(
-        kind=filters.get("kind") or None, actor=filters.get("actor") or None,
-        from_=filters.get("from"), to=filters.get("to"), cursor=cursor,
-        limit=PAGE_SIZE if cursor or partial(request) else FIRST_PAGE))
+    page_of = timeline_page(
+        at,
+        cvr,
+        TimelineFilters(
+            kind=filters.get("kind") or None,
+            actor=filters.get("actor") or None,
+            from_=filters.get("from"),
+            to=filters.get("to"),
+            cursor=cursor,
+            limit=PAGE_SIZE if cursor or partial(request) else FIRST_PAGE,
+        ),
+    )
     staff = _staff(at, _municipality(svc, cvr))  # the company's municipality never changes
     names = {sid: name for sid, name, _ in staff}
-    entries = [{"kind": e.kind, "occurred_at": e.occurred_at, "actor": e.actor,
-                "text": describe(e, lang, names)} for e in page_of.entries]
+    entries = [
+        {
+            "kind": e.kind,
+            "occurred_at": e.occurred_at,
+            "actor": e.actor,
+            "text": describe(e, lang, names),
+        }
+        for e in page_of.entries
+    ]
     next_url = None
     if page_of.next_cursor is not None:
         shown = {k: v for k, v in filters.items() if v}
         next_url = f"/app/companies/{cvr}?" + urlencode({**shown, "cursor": page_of.next_cursor})
     if partial(request) == "timeline":
-        return page(request, "_timeline_page.html", who=who, entries=entries,
-                    next_url=next_url)
+        return page(request, "_timeline_page.html", who=who, entries=entries, next_url=next_url)
     o = company_overview(at, cvr)
     return page(
-        request, "company.html", status, who=who, o=o, entries=entries, next_url=next_url,
+        request,
+        "company.html",
+        status,
+        who=who,
+        o=o,
+        entries=entries,
+        next_url=next_url,
         filters={k: filters.get(k) or "" for k in ("kind", "actor", "from", "to")},
         choices=_choices(o, lang, staff),
-        can_write=who.role in STAFF_ROLES, form_errors=form_errors or {},
-        form_values={"log_contact": {"occurred_at": svc.clock().strftime("%Y-%m-%dT%H:%M")},
-                     **(form_values or {})},
+        can_write=who.role in STAFF_ROLES,
+        form_errors=form_errors or {},
+        form_values={
+            "log_contact": {"occurred_at": svc.clock().strftime("%Y-%m-%dT%H:%M")},
+            **(form_values or {}),
+        },
         keys={f: (keys or {}).get(f) or uuid4().hex for f in FORMS},
-        saved=request.query_params.get("saved"))
+        saved=request.query_params.get("saved"),
+    )
 
 
 def _municipality(svc: Svc, cvr: str) -> str:
-    from services.http.access import company_municipality
-
     return svc.municipalities.get(company_id(cvr)) or company_municipality(svc, cvr) or ""
 
 
 @router.get("/companies/{cvr}")
 def company(
-    request: Request, cvr: str, svc: Svc,
+    request: Request,
+    cvr: str,
+    svc: Svc,
     who: Annotated[Principal, allow(*READERS, scope=Scope.COMPANY)],
     at: Annotated[ProjectionsAt, Depends(reading(*All))],
     kind: Annotated[str | None, Query(max_length=60)] = None,

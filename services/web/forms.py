@@ -35,7 +35,7 @@ from services.http.problems import status_for
 from services.http.reading import projections_at
 from services.web.company import company_page
 from services.web.i18n import translate
-from services.web.render import language
+from services.web.render import language, page
 from services.web.signin import safe_next
 
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -57,15 +57,18 @@ class Action:
 
 ACTIONS: dict[str, Action] = {
     "log_contact": Action(s.LogContact, make.log_contact, lists=("topics",)),
-    "register_opening": Action(s.RegisterOpening, make.register_opening,
-                               lists=("placement_kinds", "carved_out_tasks")),
+    "register_opening": Action(
+        s.RegisterOpening, make.register_opening, lists=("placement_kinds", "carved_out_tasks")
+    ),
     "refer_candidate": Action(s.ReferCandidate, make.refer_candidate),
     "start_placement": Action(s.StartPlacement, make.start_placement),
     "change_placement": Action(s.ChangePlacement, make.change_placement, "placement_id"),
     "end_placement": Action(s.EndPlacement, make.end_placement, "placement_id"),
     "schedule_follow_up": Action(s.ScheduleFollowUp, make.schedule_follow_up),
     "complete_follow_up": Action(s.CompleteFollowUp, make.complete_follow_up, "follow_up_id"),
-    "hand_over": Action(s.AssignContactPerson, make.assign_contact_person, fixed=(("reason", "handover"),)),
+    "hand_over": Action(
+        s.AssignContactPerson, make.assign_contact_person, fixed=(("reason", "handover"),)
+    ),
 }
 _SKIP = {"csrf_token", "idempotency_key", "next"}
 
@@ -75,8 +78,11 @@ def _values(form: FormData, action: Action) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key in {k for k in form if k not in _SKIP}:
         many = form.getlist(key)
-        values[key] = [str(v) for v in many] if (key in action.lists and len(many) > 1) \
-            or key == "placement_kinds" else str(many[0])
+        values[key] = (
+            [str(v) for v in many]
+            if (key in action.lists and len(many) > 1) or key == "placement_kinds"
+            else str(many[0])
+        )
     return values
 
 
@@ -88,15 +94,19 @@ def _body(values: dict[str, Any], action: Action) -> dict[str, Any]:
         if key == action.path_id:
             continue
         if key in action.lists:
-            items = value if isinstance(value, list) else \
-                [v for part in value.splitlines() for v in part.split(",")]
+            items = (
+                value
+                if isinstance(value, list)
+                else [v for part in value.splitlines() for v in part.split(",")]
+            )
             body[key] = [v.strip() for v in items if v.strip()]
         elif value.strip():
             body[key] = value.strip()
     if "occurred_at" in body:
         with suppress(ValueError):  # if it is no date and time, the schema says so
-            body["occurred_at"] = datetime.fromisoformat(body["occurred_at"]).replace(
-                tzinfo=COPENHAGEN).isoformat()
+            body["occurred_at"] = (
+                datetime.fromisoformat(body["occurred_at"]).replace(tzinfo=COPENHAGEN).isoformat()
+            )
     return body
 
 
@@ -111,7 +121,10 @@ def _field_errors(error: ValidationError, lang: str) -> dict[str, str]:
 
 @router.post("/companies/{cvr}/{action}")
 async def record(
-    request: Request, cvr: str, action: str, svc: Svc,
+    request: Request,
+    cvr: str,
+    action: str,
+    svc: Svc,
     who: Annotated[Principal, allow(*STAFF, scope=Scope.COMPANY)],
 ) -> Response:
     """Run one of the company page's short forms (log a contact, hand over, ...)."""
@@ -129,8 +142,13 @@ async def record(
         path_id = _path_id(values, chosen, errors, lang)
         ctx = CommandContext(request, Response(), svc, key, None)
         ctx.who = who
-        on = On(cvr, acting_staff(who, getattr(body, "by", None)), ctx.now(),
-                who.role is Role.TEAM_LEAD, path_id)
+        on = On(
+            cvr,
+            acting_staff(who, getattr(body, "by", None)),
+            ctx.now(),
+            who.role is Role.TEAM_LEAD,
+            path_id,
+        )
         answer = await ctx.run(chosen.make(body, on), body)
     except ValidationError as error:
         errors.update(_field_errors(error, lang))
@@ -140,24 +158,37 @@ async def record(
     except _Refused:
         pass
     else:
-        target = safe_next(str(form.get("next") or "")) if form.get("next") else \
-            f"/app/companies/{answer.cvr or cvr}"
+        target = (
+            safe_next(str(form.get("next") or ""))
+            if form.get("next")
+            else f"/app/companies/{answer.cvr or cvr}"
+        )
         joiner = "&" if "?" in target else "?"
-        return RedirectResponse(f"{target}{joiner}min_position={answer.position}"
-                                f"&saved={action}", status_code=303)
+        return RedirectResponse(
+            f"{target}{joiner}min_position={answer.position}&saved={action}", status_code=303
+        )
     if form.get("next"):  # a form on another page (the team page): show the refusal there
         return _refused_elsewhere(request, errors, status)
-    return company_page(request, svc, who, cvr, filters={}, cursor=None, at=projections_at(svc),
-                        form_errors={action: errors}, form_values={action: values},
-                        keys={action: key or ""}, status=status)
+    return company_page(
+        request,
+        svc,
+        who,
+        cvr,
+        filters={},
+        cursor=None,
+        at=projections_at(svc),
+        form_errors={action: errors},
+        form_values={action: values},
+        keys={action: key or ""},
+        status=status,
+    )
 
 
 class _Refused(Exception):
     """A form field the schema does not see (a path id) was refused."""
 
 
-def _path_id(values: dict[str, Any], action: Action, errors: dict[str, str],
-             lang: str) -> UUID:
+def _path_id(values: dict[str, Any], action: Action, errors: dict[str, str], lang: str) -> UUID:
     """The id the form's path names, else a new one for what the command creates."""
     if action.path_id is None:
         return uuid4()
@@ -169,8 +200,12 @@ def _path_id(values: dict[str, Any], action: Action, errors: dict[str, str],
 
 
 def _refused_elsewhere(request: Request, errors: dict[str, str], status: int) -> Response:
-    from services.web.render import page
-
     detail = "; ".join(f"{k}: {v}" if k != "_form" else v for k, v in errors.items())
-    return page(request, "error.html", status, heading=translate("form.errors",
-                language(request)), detail=detail, request_id=None)
+    return page(
+        request,
+        "error.html",
+        status,
+        heading=translate("form.errors", language(request)),
+        detail=detail,
+        request_id=None,
+    )

@@ -52,8 +52,9 @@ def partial(request: Request) -> str | None:
     return request.headers.get(PARTIAL_HEADER)
 
 
-def page(request: Request, template: str, status: int = 200,
-         who: Principal | None = None, **values: Any) -> HTMLResponse:
+def page(
+    request: Request, template: str, status: int = 200, who: Principal | None = None, **values: Any
+) -> HTMLResponse:
     """Render a template with the common context (language, texts, user, CSRF token)."""
     lang = language(request)
     session = request.cookies.get(SESSION_COOKIE)
@@ -72,7 +73,8 @@ def page(request: Request, template: str, status: int = 200,
     response = HTMLResponse(_env.get_template(template).render(context), status_code=status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
+        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="strict")
@@ -81,8 +83,7 @@ def page(request: Request, template: str, status: int = 200,
 
 def wants_html(request: Request) -> bool:
     """A page request from a browser (errors become pages rather than problem+json)."""
-    return request.url.path.startswith("/app") and "text/html" in request.headers.get(
-        "accept", "")
+    return request.url.path.startswith("/app") and "text/html" in request.headers.get("accept", "")
 
 
 def _name_of(request: Request, who: Principal | None) -> str | None:

@@ -35,19 +35,36 @@ def pickable_staff(svc: Svc) -> list[dict[str, str]]:
     """The staff one may sign in as in the embedded mode (those who have not left)."""
     if not svc.settings.embedded:
         return []
-    return [{"id": s.id, "name": s.name, "role": "team_lead" if s.role == "team_lead"
-             else "consultant", "municipality": s.municipality}
-            for s in everyone_current(projections_at(svc))]
+    return [
+        {
+            "id": s.id,
+            "name": s.name,
+            "role": "team_lead" if s.role == "team_lead" else "consultant",
+            "municipality": s.municipality,
+        }
+        for s in everyone_current(projections_at(svc))
+    ]
 
 
-def signin_page(request: Request, svc: Svc, *, status: int = 200, error: str = "",
-                reason: bool = False) -> Response:
+def signin_page(
+    request: Request, svc: Svc, *, status: int = 200, error: str = "", reason: bool = False
+) -> Response:
     """The sign-in page (also the body of a page's 401)."""
     target = request.query_params.get("next") or (
         request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        if reason else "/app")
-    return page(request, "signin.html", status, who=None, staff=pickable_staff(svc),
-                next=safe_next(target), error=error, reason=reason)
+        if reason
+        else "/app"
+    )
+    return page(
+        request,
+        "signin.html",
+        status,
+        who=None,
+        staff=pickable_staff(svc),
+        next=safe_next(target),
+        error=error,
+        reason=reason,
+    )
 
 
 @router.get("/login", dependencies=[Public])
@@ -57,10 +74,13 @@ def login_form(request: Request, svc: Svc) -> Response:
 
 
 @router.post("/login", dependencies=[Public])
-def login(request: Request, svc: Svc,
-          token: Annotated[str, Form(max_length=8000)] = "",
-          staff_id: Annotated[str, Form(max_length=40)] = "",
-          next: Annotated[str, Form(max_length=500)] = "/app") -> Response:
+def login(
+    request: Request,
+    svc: Svc,
+    token: Annotated[str, Form(max_length=8000)] = "",
+    staff_id: Annotated[str, Form(max_length=40)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/app",
+) -> Response:
     """Start a session with a pasted token, or (embedded mode) as a picked staff member."""
     if not same_origin(request):
         return signin_page(request, svc, status=403, error="cross-site sign-in refused")
@@ -68,9 +88,13 @@ def login(request: Request, svc: Svc,
         chosen = [s for s in pickable_staff(svc) if s["id"] == staff_id]
         if not chosen:
             return signin_page(request, svc, status=422, error="unknown staff member")
-        token = mint_token(svc.settings, subject=staff_id, role=Role(chosen[0]["role"]),
-                           municipalities=[chosen[0]["municipality"]],
-                           ttl_seconds=SESSION_SECONDS)
+        token = mint_token(
+            svc.settings,
+            subject=staff_id,
+            role=Role(chosen[0]["role"]),
+            municipalities=[chosen[0]["municipality"]],
+            ttl_seconds=SESSION_SECONDS,
+        )
     token = token.strip().removeprefix("Bearer ").strip()
     if not token:
         return signin_page(request, svc, status=422, error="no token given")
@@ -79,8 +103,7 @@ def login(request: Request, svc: Svc,
     except TokenError as error:
         return signin_page(request, svc, status=401, error=str(error))
     response = RedirectResponse(safe_next(next), status_code=303)
-    start_session(response, token, secure=request.url.scheme == "https",
-                  max_age=SESSION_SECONDS)
+    start_session(response, token, secure=request.url.scheme == "https", max_age=SESSION_SECONDS)
     return response
 
 

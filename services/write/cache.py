@@ -18,8 +18,9 @@ class AggregateCache:
     cache only while it is younger than `staff_ttl` seconds.
     """
 
-    def __init__(self, load: Callable[[UUID], Aggregate | None], *, size: int,
-                 staff_ttl: float) -> None:
+    def __init__(
+        self, load: Callable[[UUID], Aggregate | None], *, size: int, staff_ttl: float
+    ) -> None:
         self._load = load
         self._size = size
         self._staff_ttl = staff_ttl

@@ -31,47 +31,90 @@ def candidate_municipality(app: CasebookApplication, candidate_id: UUID) -> str 
     return first.municipality if isinstance(first, Candidate) else None
 
 
-def register(*, candidate_id: UUID, municipality: str, sealed: str, by: UUID,
-             claim: IdempotencyClaim | None = None,
-             expected_version: int | None = None) -> Command:
+def register(
+    *,
+    candidate_id: UUID,
+    municipality: str,
+    sealed: str,
+    by: UUID,
+    claim: IdempotencyClaim | None = None,
+    expected_version: int | None = None,
+) -> Command:
     """Register a candidate whose personal data is sealed already."""
 
     def decide(current: Aggregate | None, reader: Reader) -> tuple[Aggregate, dict[str, Any]]:
         if current is not None:
             raise DuplicateIdError(f"candidate {candidate_id} exists already")
         return Candidate.register(
-            candidate_id=candidate_id, municipality=municipality, sealed=sealed,
-            by=reader.staff(by).as_actor(), municipalities=municipalities(),
+            candidate_id=candidate_id,
+            municipality=municipality,
+            sealed=sealed,
+            by=reader.staff(by).as_actor(),
+            municipalities=municipalities(),
         ), {"id": str(candidate_id)}
 
     return Command(candidate_id, decide, expected_version, claim)
 
 
 def _on_candidate(
-    candidate_id: UUID, action: Callable[[Candidate, Reader], None],
-    claim: IdempotencyClaim | None, expected_version: int | None,
+    candidate_id: UUID,
+    action: Callable[[Candidate, Reader], None],
+    claim: IdempotencyClaim | None,
+    expected_version: int | None,
 ) -> Command:
     """A command on an existing candidate; it answers with their id."""
-    return on_existing(Candidate, candidate_id, lambda: unknown_candidate(candidate_id),
-                       action, {"id": str(candidate_id)}, claim=claim,
-                       expected_version=expected_version)
+    return on_existing(
+        Candidate,
+        candidate_id,
+        lambda: unknown_candidate(candidate_id),
+        action,
+        {"id": str(candidate_id)},
+        claim=claim,
+        expected_version=expected_version,
+    )
 
 
-def clarify(candidate_id: UUID, *, health_clarified_on: date | None,
-            motivation_clarified_on: date | None, by: UUID, now: datetime,
-            claim: IdempotencyClaim | None = None,
-            expected_version: int | None = None) -> Command:
+def clarify(
+    candidate_id: UUID,
+    *,
+    health_clarified_on: date | None,
+    motivation_clarified_on: date | None,
+    by: UUID,
+    now: datetime,
+    claim: IdempotencyClaim | None = None,
+    expected_version: int | None = None,
+) -> Command:
     """Record that health and/or motivation were clarified (dates only)."""
-    return _on_candidate(candidate_id, lambda c, reader: c.clarify(
-        health_clarified_on=health_clarified_on, motivation_clarified_on=motivation_clarified_on,
-        by=reader.staff(by).as_actor(), now=now,
-    ), claim, expected_version)
+    return _on_candidate(
+        candidate_id,
+        lambda c, reader: c.clarify(
+            health_clarified_on=health_clarified_on,
+            motivation_clarified_on=motivation_clarified_on,
+            by=reader.staff(by).as_actor(),
+            now=now,
+        ),
+        claim,
+        expected_version,
+    )
 
 
-def erase(candidate_id: UUID, *, by: UUID, now: datetime, legal_holds: Collection[str],
-          claim: IdempotencyClaim | None = None,
-          expected_version: int | None = None) -> Command:
+def erase(
+    candidate_id: UUID,
+    *,
+    by: UUID,
+    now: datetime,
+    legal_holds: Collection[str],
+    claim: IdempotencyClaim | None = None,
+    expected_version: int | None = None,
+) -> Command:
     """Record the erasure (the key is destroyed once this is in the log)."""
-    return _on_candidate(candidate_id, lambda c, reader: c.erase(
-        by=reader.staff(by).as_actor(), now=now, legal_holds=legal_holds,
-    ), claim, expected_version)
+    return _on_candidate(
+        candidate_id,
+        lambda c, reader: c.erase(
+            by=reader.staff(by).as_actor(),
+            now=now,
+            legal_holds=legal_holds,
+        ),
+        claim,
+        expected_version,
+    )

@@ -18,8 +18,9 @@ from services.errors import IdempotencyKeyReusedError
 class Reader:
     """What a decision may read besides its own aggregate: staff members."""
 
-    def __init__(self, lookup: Callable[[UUID], Aggregate | None],
-                 working: dict[UUID, Aggregate]) -> None:
+    def __init__(
+        self, lookup: Callable[[UUID], Aggregate | None], working: dict[UUID, Aggregate]
+    ) -> None:
         self._lookup = lookup  # a staff member by id, as fresh as the caller keeps them
         self._working = working
 
@@ -56,9 +57,14 @@ A = TypeVar("A", bound=Aggregate)
 
 
 def on_existing(
-    kind: type[A], target: UUID, not_found: Callable[[], Exception],
-    action: Callable[[A, Reader], None], answer: dict[str, Any], *,
-    claim: IdempotencyClaim | None = None, expected_version: int | None = None,
+    kind: type[A],
+    target: UUID,
+    not_found: Callable[[], Exception],
+    action: Callable[[A, Reader], None],
+    answer: dict[str, Any],
+    *,
+    claim: IdempotencyClaim | None = None,
+    expected_version: int | None = None,
 ) -> Command:
     """A command on an existing aggregate of this kind (else `not_found()`): `action`
     changes it, and the command answers with `answer`."""
@@ -91,6 +97,9 @@ def answer_from_store(claim: IdempotencyClaim, answer: StoredAnswer) -> CommandR
         )
     body = dict(answer.response)
     return CommandResult(
-        aggregate_id=UUID(body.pop("aggregate_id")), version=int(body.pop("version")),
-        position=answer.position or 0, body=body, replayed=True,
+        aggregate_id=UUID(body.pop("aggregate_id")),
+        version=int(body.pop("version")),
+        position=answer.position or 0,
+        body=body,
+        replayed=True,
     )

@@ -88,8 +88,13 @@ class GroupCommitter:
     """Decides queued commands in order and commits each batch in one transaction."""
 
     def __init__(
-        self, app: CasebookApplication, *, max_batch: int = 500, cache_size: int = 10_000,
-        staff_ttl_seconds: float = 2.0, linger_seconds: float = 0.001,
+        self,
+        app: CasebookApplication,
+        *,
+        max_batch: int = 500,
+        cache_size: int = 10_000,
+        staff_ttl_seconds: float = 2.0,
+        linger_seconds: float = 0.001,
         on_commit: Callable[[int], None] | None = None,
     ) -> None:
         self._app = app
@@ -129,8 +134,9 @@ class GroupCommitter:
         """Queue a command and await its result without holding a thread."""
         pending = self._enqueue(command)
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(pending.future),
-                                          COMMAND_TIMEOUT_SECONDS)
+            return await asyncio.wait_for(
+                asyncio.wrap_future(pending.future), COMMAND_TIMEOUT_SECONDS
+            )
         except TimeoutError:
             raise CommandTimeoutError(TIMEOUT) from None
 
@@ -247,8 +253,12 @@ class GroupCommitter:
             batch.events += events
 
     def _decide(
-        self, command: Command, working: dict[UUID, Aggregate], reader: Reader,
-        *, alone: bool = False,
+        self,
+        command: Command,
+        working: dict[UUID, Aggregate],
+        reader: Reader,
+        *,
+        alone: bool = False,
     ) -> tuple[_Decided, list[Any]]:
         """Decide one command; its events are collected at once, in decision order."""
         target = command.target
@@ -282,9 +292,15 @@ class GroupCommitter:
 
     def _save(self, batch: _Batch) -> None:
         records = [
-            IdempotencyRecord(claim.key, claim.request_hash, p.command.target, d.version,
-                              d.response(p.command.target))
-            for p, d in batch.decided if (claim := p.command.idempotency) is not None
+            IdempotencyRecord(
+                claim.key,
+                claim.request_hash,
+                p.command.target,
+                d.version,
+                d.response(p.command.target),
+            )
+            for p, d in batch.decided
+            if (claim := p.command.idempotency) is not None
         ]
         # Application.save() is bypassed: its per-object protocol checks cost more
         # than the insert itself at these batch sizes. Snapshots are not configured.
@@ -325,11 +341,12 @@ class GroupCommitter:
                     self._replay(p, answer[claim.key])
                     return
                 decided, batch.events = self._decide(
-                    p.command, batch.working, Reader(self._cache.staff, batch.working), alone=True)
+                    p.command, batch.working, Reader(self._cache.staff, batch.working), alone=True
+                )
                 batch.decided.append((p, decided))
                 self._save(batch)
             except IntegrityError:
-                time.sleep(random.uniform(0, min(0.002 * 2 ** attempt, BACKOFF_CAP_SECONDS)))
+                time.sleep(random.uniform(0, min(0.002 * 2**attempt, BACKOFF_CAP_SECONDS)))
                 continue
             except Exception as e:
                 p.future.set_exception(e)

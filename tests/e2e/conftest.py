@@ -35,17 +35,23 @@ def axe_violations(page: Page) -> list[str]:
     found = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
         ".then(r => r.violations.map(v => v.id + ': ' + v.nodes.map("
-        "n => n.target.join(' ')).join(', ')))", WCAG_21_AA)
+        "n => n.target.join(' ')).join(', ')))",
+        WCAG_21_AA,
+    )
     return [str(v) for v in found]
 
 
 def _env(settings: Settings, port: int) -> dict[str, str]:
     assert settings.jwt_secret is not None and settings.candidate_kek is not None
-    return {**os.environ, "CASEBOOK_DATABASE_URL": settings.database_url,
-            "CASEBOOK_POSTGRES_SCHEMA": settings.postgres_schema,
-            "CASEBOOK_LOG_LEVEL": "warning", "CASEBOOK_PORT": str(port),
-            "CASEBOOK_JWT_SECRET": settings.jwt_secret.get_secret_value(),
-            "CASEBOOK_CANDIDATE_KEK": settings.candidate_kek.get_secret_value()}
+    return {
+        **os.environ,
+        "CASEBOOK_DATABASE_URL": settings.database_url,
+        "CASEBOOK_POSTGRES_SCHEMA": settings.postgres_schema,
+        "CASEBOOK_LOG_LEVEL": "warning",
+        "CASEBOOK_PORT": str(port),
+        "CASEBOOK_JWT_SECRET": settings.jwt_secret.get_secret_value(),
+        "CASEBOOK_CANDIDATE_KEK": settings.candidate_kek.get_secret_value(),
+    }
 
 
 def _free_port() -> int:
@@ -64,15 +70,15 @@ class Service:
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         token = acting_token(self.settings, "POST", path, body)
-        r = httpx.post(self.url + path, json=body, timeout=30,
-                       headers={"Authorization": f"Bearer {token}"})
+        r = httpx.post(
+            self.url + path, json=body, timeout=30, headers={"Authorization": f"Bearer {token}"}
+        )
         assert r.status_code < 300, r.text
         answer: dict[str, Any] = r.json()
         return answer
 
     def token(self, staff_id: str, municipality: str, role: Role = Role.CONSULTANT) -> str:
-        return mint_token(self.settings, subject=staff_id, role=role,
-                          municipalities=[municipality])
+        return mint_token(self.settings, subject=staff_id, role=role, municipalities=[municipality])
 
 
 @pytest.fixture
@@ -82,8 +88,10 @@ def service(postgres_settings: Settings, tmp_path: Path) -> Iterator[Service]:
     port = _free_port()
     env = _env(postgres_settings, port)
     logs = [open(tmp_path / name, "wb") for name in ("serve.log", "project.log")]  # noqa: SIM115
-    procs = [subprocess.Popen([*CASEBOOK, command], env=env, stdout=log, stderr=log)
-             for command, log in zip(("serve", "project"), logs, strict=True)]
+    procs = [
+        subprocess.Popen([*CASEBOOK, command], env=env, stdout=log, stderr=log)
+        for command, log in zip(("serve", "project"), logs, strict=True)
+    ]
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -94,8 +102,9 @@ def service(postgres_settings: Settings, tmp_path: Path) -> Iterator[Service]:
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline or procs[0].poll() is not None:
-                raise RuntimeError(f"casebook serve did not start: "
-                                   f"{(tmp_path / 'serve.log').read_text()}")
+                raise RuntimeError(
+                    f"casebook serve did not start: {(tmp_path / 'serve.log').read_text()}"
+                )
             time.sleep(0.2)
         yield Service(postgres_settings, url)
     finally:
@@ -116,8 +125,10 @@ def browser() -> Iterator[Browser]:
     Module-scoped: Playwright's sync API keeps an event loop running in this thread
     while it is open, which would break later tests that call asyncio.run."""
     if not Path(CHROMIUM).exists():
-        raise RuntimeError(f"no Chromium at {CHROMIUM}: `make test` installs Debian's "
-                           "chromium (apt-get install -y chromium)")
+        raise RuntimeError(
+            f"no Chromium at {CHROMIUM}: `make test` installs Debian's "
+            "chromium (apt-get install -y chromium)"
+        )
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         yield launched

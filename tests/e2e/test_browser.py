@@ -25,17 +25,34 @@ class People:
 @pytest.fixture
 def people(service: Service) -> People:
     def join(name: str, code: str) -> str:
-        return str(service.post("/staff", {"name": name, "municipality": code,
-                                           "unit": "job_centre"})["id"])
+        return str(
+            service.post("/staff", {"name": name, "municipality": code, "unit": "job_centre"})["id"]
+        )
 
-    found = People(join("Gry Lyngbakke", "165"), join("Holger Fjordvang", "165"),
-                   join("Ask Havgaard", "147"), "")
-    found.tove = str(service.post("/staff", {"name": "Tove Engdahl", "municipality": "165",
-                                             "unit": "job_centre", "role": "team_lead"})["id"])
-    service.post("/companies", {"cvr": CVR, "name": "Glans ApS", "municipality": "165",
-                                "by": found.gry})
-    service.post(f"/companies/{CVR}/contact-person", {"staff_id": found.gry,
-                                                      "reason": "first", "by": found.gry})
+    found = People(
+        join("Gry Lyngbakke", "165"),
+        join("Holger Fjordvang", "165"),
+        join("Ask Havgaard", "147"),
+        "",
+    )
+    found.tove = str(
+        service.post(
+            "/staff",
+            {
+                "name": "Tove Engdahl",
+                "municipality": "165",
+                "unit": "job_centre",
+                "role": "team_lead",
+            },
+        )["id"]
+    )
+    service.post(
+        "/companies", {"cvr": CVR, "name": "Glans ApS", "municipality": "165", "by": found.gry}
+    )
+    service.post(
+        f"/companies/{CVR}/contact-person",
+        {"staff_id": found.gry, "reason": "first", "by": found.gry},
+    )
     return found
 
 
@@ -49,17 +66,20 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def _sign_in(page: Page, service: Service, staff_id: str, municipality: str,
-             role: Role = Role.CONSULTANT) -> None:
+def _sign_in(
+    page: Page, service: Service, staff_id: str, municipality: str, role: Role = Role.CONSULTANT
+) -> None:
     page.goto(service.url + "/app")
     page.get_by_label("Organisationens adgangsnøgle (JWT)").fill(
-        service.token(staff_id, municipality, role))
+        service.token(staff_id, municipality, role)
+    )
     page.get_by_role("button", name="Log ind").last.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Find en virksomhed")
 
 
 def test_sign_in_search_log_a_contact_and_hand_over(
-        page: Page, service: Service, people: People) -> None:
+    page: Page, service: Service, people: People
+) -> None:
     """Search as you type, log a contact and see it in the timeline, hand over and see
     the company leave one caseload and enter the other."""
     _sign_in(page, service, people.gry, "165")
@@ -96,7 +116,8 @@ def test_sign_in_search_log_a_contact_and_hand_over(
 
 
 def test_a_consultant_of_another_municipality_gets_not_found(
-        page: Page, service: Service, people: People) -> None:
+    page: Page, service: Service, people: People
+) -> None:
     _sign_in(page, service, people.ask, "147")
     response = page.goto(service.url + f"/app/companies/{CVR}")
     assert response is not None and response.status == 404
@@ -125,7 +146,8 @@ def test_a_form_works_by_keyboard_alone(page: Page, service: Service, people: Pe
 
 
 def test_every_page_passes_axe_with_zero_wcag_21_aa_violations(
-        page: Page, service: Service, people: People) -> None:
+    page: Page, service: Service, people: People
+) -> None:
     """Sign-in, search, company page (with a refused form open), my work, team,
     dashboard (both languages) and the not-found page."""
     page.goto(service.url + "/app")
@@ -138,9 +160,13 @@ def test_every_page_passes_axe_with_zero_wcag_21_aa_violations(
     page.locator("#form-register_opening").get_by_role("button", name="Gem").click()
     expect(page.locator("#form-register_opening .field-error").first).to_be_visible()
     checked["company, refused form"] = axe_violations(page)
-    for name, path in (("my work", "/app/my-work"), ("team", "/app/team"),
-                       ("dashboard", "/app/dashboard"), ("dashboard en", "/app/dashboard?lang=en"),
-                       ("not found", "/app/companies/24256790")):
+    for name, path in (
+        ("my work", "/app/my-work"),
+        ("team", "/app/team"),
+        ("dashboard", "/app/dashboard"),
+        ("dashboard en", "/app/dashboard?lang=en"),
+        ("not found", "/app/companies/24256790"),
+    ):
         page.goto(service.url + path)
         checked[name] = axe_violations(page)
     assert checked == {name: [] for name in checked}
@@ -148,27 +174,48 @@ def test_every_page_passes_axe_with_zero_wcag_21_aa_violations(
 
 def test_the_accessibility_check_does_find_violations(page: Page) -> None:
     """The audit above could fail: an image without a text and an unlabelled field."""
-    page.set_content('<html lang="da"><title>x</title><main><img src="x.png">'
-                     '<input type="text"></main></html>')
+    page.set_content(
+        '<html lang="da"><title>x</title><main><img src="x.png"><input type="text"></main></html>'
+    )
     found = " ".join(axe_violations(page))
     assert "image-alt" in found
     assert "label" in found
 
 
 def test_an_auditor_opens_an_invoice_and_its_evidence(
-        page: Page, service: Service, people: People) -> None:
+    page: Page, service: Service, people: People
+) -> None:
     """Contract, placement and invoice through the API; the auditor finds the contract
     in the menu, reads its ledger, opens the invoice: its lines, the events behind
     them and the seal's verdict on the pinned digest. Every page passes axe."""
-    contract_id = str(service.post("/contracts", {
-        "municipality": "165", "name": "Vækst med Social Bundlinje",
-        "period_from": "2026-01-01", "period_to": "2026-12-31",
-        "rules": {"default_prices_ore": [1_234_50, 2_000_00, 3_000_00]}})["id"])
-    service.post(f"/companies/{CVR}/placements", {
-        "by": people.gry, "candidate_id": "6f1c1b1e-6c55-4b8e-9a51-3c1f2b7d9e01",
-        "kind": "ordinary", "hours_per_week": 30, "starts_on": "2026-01-05"})
-    invoice_id = str(service.post(f"/contracts/{contract_id}/invoices", {
-        "period_from": "2026-01-01", "period_to": "2026-12-31"})["id"])
+    contract_id = str(
+        service.post(
+            "/contracts",
+            {
+                "municipality": "165",
+                "name": "Vækst med Social Bundlinje",
+                "period_from": "2026-01-01",
+                "period_to": "2026-12-31",
+                "rules": {"default_prices_ore": [1_234_50, 2_000_00, 3_000_00]},
+            },
+        )["id"]
+    )
+    service.post(
+        f"/companies/{CVR}/placements",
+        {
+            "by": people.gry,
+            "candidate_id": "6f1c1b1e-6c55-4b8e-9a51-3c1f2b7d9e01",
+            "kind": "ordinary",
+            "hours_per_week": 30,
+            "starts_on": "2026-01-05",
+        },
+    )
+    invoice_id = str(
+        service.post(
+            f"/contracts/{contract_id}/invoices",
+            {"period_from": "2026-01-01", "period_to": "2026-12-31"},
+        )["id"]
+    )
     _sign_in(page, service, "revisor-1", "165", Role.AUDITOR)
     page.get_by_role("link", name="Kontrakter").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Resultatkontrakter")

@@ -26,10 +26,15 @@ def settings(request: pytest.FixtureRequest) -> Settings:
 
 def run(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     """Run `casebook ARGS` on these settings."""
-    env = {**os.environ, "CASEBOOK_DATABASE_URL": settings.database_url,
-           "CASEBOOK_POSTGRES_SCHEMA": settings.postgres_schema, "CASEBOOK_LOG_LEVEL": "warning"}
-    return subprocess.run([*CASEBOOK, *args], env=env, capture_output=True, text=True,
-                          check=False, timeout=120)
+    env = {
+        **os.environ,
+        "CASEBOOK_DATABASE_URL": settings.database_url,
+        "CASEBOOK_POSTGRES_SCHEMA": settings.postgres_schema,
+        "CASEBOOK_LOG_LEVEL": "warning",
+    }
+    return subprocess.run(
+        [*CASEBOOK, *args], env=env, capture_output=True, text=True, check=False, timeout=120
+    )
 
 
 def contract_with_invoice(settings: Settings) -> dict[str, Any]:
@@ -40,16 +45,32 @@ def contract_with_invoice(settings: Settings) -> dict[str, Any]:
         client, staff = company_client(settings, services)
         ids = []
         for day in ("2026-01-05", "2026-02-02"):
-            r = client.post("/companies/13748136/placements", json={
-                "by": staff, "candidate_id": str(uuid.uuid4()), "kind": "flex_job",
-                "hours_per_week": 20, "starts_on": day})
+            r = client.post(
+                "/companies/13748136/placements",
+                json={
+                    "by": staff,
+                    "candidate_id": str(uuid.uuid4()),
+                    "kind": "flex_job",
+                    "hours_per_week": 20,
+                    "starts_on": day,
+                },
+            )
             ids.append(r.json()["id"])
-        contract_id = client.post("/contracts", json={
-            "municipality": "165", "name": "VSB", **YEAR, "by": ADMIN,
-            "rules": {"default_prices_ore": [100_00, 200_00, 300_00]}}).json()["id"]
+        contract_id = client.post(
+            "/contracts",
+            json={
+                "municipality": "165",
+                "name": "VSB",
+                **YEAR,
+                "by": ADMIN,
+                "rules": {"default_prices_ore": [100_00, 200_00, 300_00]},
+            },
+        ).json()["id"]
         first = client.post(f"/contracts/{contract_id}/invoices", json={**YEAR, "by": ADMIN})
-        client.post(f"/companies/13748136/placements/{ids[0]}/end", json={
-            "by": staff, "ends_on": "2026-02-01", "reason": "resigned"})
+        client.post(
+            f"/companies/13748136/placements/{ids[0]}/end",
+            json={"by": staff, "ends_on": "2026-02-01", "reason": "resigned"},
+        )
         second = client.post(f"/contracts/{contract_id}/invoices", json={**YEAR, "by": ADMIN})
         invoices = [client.get(f"/invoices/{r.json()['id']}").json() for r in (first, second)]
     finally:
@@ -63,8 +84,15 @@ def test_replay_reproduces_each_invoice_and_prints_the_ledger(settings: Settings
     made = contract_with_invoice(settings)
     contract_id = made["contract_id"]
     for issued in made["invoices"]:
-        r = run(settings, "replay", "--contract", contract_id, "--invoice",
-                issued["invoice_id"], "--json")
+        r = run(
+            settings,
+            "replay",
+            "--contract",
+            contract_id,
+            "--invoice",
+            issued["invoice_id"],
+            "--json",
+        )
         assert r.returncode == 0, r.stderr
         body = json.loads(r.stdout)
         assert body["reproduced"] is True and body["lines"] == issued["lines"]
@@ -75,8 +103,9 @@ def test_replay_reproduces_each_invoice_and_prints_the_ledger(settings: Settings
     assert states == ["invoiced"] * 6  # two of them credited again: invoiced_ore 0
     table = run(settings, "replay", "--contract", contract_id)
     assert table.returncode == 0 and "milestones, worth" in table.stdout
-    early = run(settings, "replay", "--contract", contract_id, "--known-at",
-                "2020-01-01T00:00:00+00:00")
+    early = run(
+        settings, "replay", "--contract", contract_id, "--known-at", "2020-01-01T00:00:00+00:00"
+    )
     assert early.returncode == 1
     assert early.stderr.strip().endswith("was recorded by 2020-01-01T00:00:00+00:00")
 
@@ -98,5 +127,4 @@ def test_export_streams_the_log_as_jsonl_and_csv(sqlite_settings: Settings) -> N
     assert len(until.stdout.splitlines()) == 4
     bad = run(sqlite_settings, "export", "--until", "yesterday")
     assert bad.returncode == 1
-    assert bad.stderr.strip() == "casebook: error: --until is not an ISO date and time: " \
-        "'yesterday'"
+    assert bad.stderr.strip() == "casebook: error: --until is not an ISO date and time: 'yesterday'"

@@ -23,49 +23,75 @@ CASEBOOK = [sys.executable, "-m", "services.cli"]
 
 
 def _env(settings: Settings) -> dict[str, str]:
-    return {**os.environ, "CASEBOOK_DATABASE_URL": settings.database_url,
-            "CASEBOOK_POSTGRES_SCHEMA": settings.postgres_schema,
-            "CASEBOOK_LOG_LEVEL": "warning",
-            **({"CASEBOOK_JWT_SECRET": settings.jwt_secret.get_secret_value()}
-               if settings.jwt_secret else {}),
-            **({"CASEBOOK_CANDIDATE_KEK": settings.candidate_kek.get_secret_value()}
-               if settings.candidate_kek else {})}
+    return {
+        **os.environ,
+        "CASEBOOK_DATABASE_URL": settings.database_url,
+        "CASEBOOK_POSTGRES_SCHEMA": settings.postgres_schema,
+        "CASEBOOK_LOG_LEVEL": "warning",
+        **(
+            {"CASEBOOK_JWT_SECRET": settings.jwt_secret.get_secret_value()}
+            if settings.jwt_secret
+            else {}
+        ),
+        **(
+            {"CASEBOOK_CANDIDATE_KEK": settings.candidate_kek.get_secret_value()}
+            if settings.candidate_kek
+            else {}
+        ),
+    }
 
 
 def test_migrate_twice_and_from_two_processes_at_once(postgres_settings: Settings) -> None:
     """Concurrent and repeated migrations all succeed and create the tables once."""
     env = _env(postgres_settings)
-    procs = [subprocess.Popen([*CASEBOOK, "migrate"], env=env, stderr=subprocess.PIPE)
-             for _ in range(3)]
+    procs = [
+        subprocess.Popen([*CASEBOOK, "migrate"], env=env, stderr=subprocess.PIPE) for _ in range(3)
+    ]
     results = [(p.wait(60), p.stderr.read() if p.stderr else b"") for p in procs]
     assert [code for code, _ in results] == [0, 0, 0], results
     again = subprocess.run([*CASEBOOK, "migrate"], env=env, capture_output=True, check=False)
     assert again.returncode == 0, again.stderr
     with psycopg.connect(postgres_settings.database_url) as conn:
-        tables = {r[0] for r in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
-            (postgres_settings.postgres_schema,))}
+        tables = {
+            r[0]
+            for r in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                (postgres_settings.postgres_schema,),
+            )
+        }
     assert {"casebook_events", "casebook_idempotency"} <= tables
 
 
 def test_demo_loads_once_on_postgres(postgres_settings: Settings) -> None:
     """`casebook demo` loads the pilot data set; a second run leaves it as it is."""
     env = _env(postgres_settings)
-    first = subprocess.run([*CASEBOOK, "demo"], env=env, capture_output=True, text=True,
-                           check=False, timeout=300)
+    first = subprocess.run(
+        [*CASEBOOK, "demo"], env=env, capture_output=True, text=True, check=False, timeout=300
+    )
     assert first.returncode == 0, first.stderr
     assert "demo data loaded" in first.stderr
-    second = subprocess.run([*CASEBOOK, "demo"], env=env, capture_output=True, text=True,
-                            check=False, timeout=300)
+    second = subprocess.run(
+        [*CASEBOOK, "demo"], env=env, capture_output=True, text=True, check=False, timeout=300
+    )
     assert "already loaded" in second.stderr
     with psycopg.connect(postgres_settings.database_url) as conn:
-        rows: dict[str, int] = dict(conn.execute(
-            f'SELECT topic, count(*) FROM "{postgres_settings.postgres_schema}".casebook_events '
-            "GROUP BY topic").fetchall())
+        rows: dict[str, int] = dict(
+            conn.execute(
+                f"SELECT topic, count(*) FROM "
+                f'"{postgres_settings.postgres_schema}".casebook_events GROUP BY topic'
+            ).fetchall()
+        )
     assert rows["casebook:Company.Registered"] >= 24
     assert rows["casebook:StaffMember.Left"] >= 1
-    for kind in ("ContactLogged", "PlacementStarted", "PlacementChanged", "PlacementEnded",
-                 "FollowUpCompleted", "CommitmentAgreed", "OpeningClosed"):
+    for kind in (
+        "ContactLogged",
+        "PlacementStarted",
+        "PlacementChanged",
+        "PlacementEnded",
+        "FollowUpCompleted",
+        "CommitmentAgreed",
+        "OpeningClosed",
+    ):
         assert rows[f"casebook:Company.{kind}"] > 0, kind
 
 
@@ -75,8 +101,9 @@ def test_serve_starts_on_sqlite_and_answers(tmp_path: Path) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "CASEBOOK_DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}"}
-    proc = subprocess.Popen([*CASEBOOK, "serve", "--port", str(port)], env=env,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*CASEBOOK, "serve", "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         status = None
@@ -91,8 +118,13 @@ def test_serve_starts_on_sqlite_and_answers(tmp_path: Path) -> None:
         refused = httpx.post(f"{url}/staff", json=person)
         assert refused.status_code == 401
         assert refused.headers["www-authenticate"].startswith("Bearer")
-        printed = subprocess.run([*CASEBOOK, "token", "--role", "admin", "--municipality",
-                                  "147"], env=env, capture_output=True, text=True, check=True)
+        printed = subprocess.run(
+            [*CASEBOOK, "token", "--role", "admin", "--municipality", "147"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         token = printed.stdout.strip()
         r = httpx.post(f"{url}/staff", json=person, headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 201, r.text
@@ -106,17 +138,23 @@ def test_serve_starts_on_sqlite_and_answers(tmp_path: Path) -> None:
 def test_a_failing_command_exits_non_zero_with_one_line() -> None:
     """A bad database URL is reported in one line, with a non-zero exit status."""
     env = {**os.environ, "CASEBOOK_DATABASE_URL": "mysql://nowhere"}
-    r = subprocess.run([*CASEBOOK, "migrate"], env=env, capture_output=True, text=True,
-                       check=False)
+    r = subprocess.run([*CASEBOOK, "migrate"], env=env, capture_output=True, text=True, check=False)
     assert r.returncode == 1
     assert r.stderr.strip().splitlines() == [
-        "casebook: error: unsupported CASEBOOK_DATABASE_URL scheme 'mysql'"]
+        "casebook: error: unsupported CASEBOOK_DATABASE_URL scheme 'mysql'"
+    ]
 
 
 def test_serve_on_an_unmigrated_database_says_to_migrate(postgres_settings: Settings) -> None:
     """Production mode does not create tables itself; it names the step that does."""
-    r = subprocess.run([*CASEBOOK, "serve"], env=_env(postgres_settings), capture_output=True,
-                       text=True, check=False, timeout=60)
+    r = subprocess.run(
+        [*CASEBOOK, "serve"],
+        env=_env(postgres_settings),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert r.returncode == 1
     assert "run `casebook migrate` first" in r.stderr
 
@@ -132,8 +170,7 @@ def test_no_arguments_prints_help_and_exits_2() -> None:
 def test_a_bad_schema_name_is_refused_before_touching_the_database() -> None:
     """Settings are validated, and the reason names the variable."""
     env = {**os.environ, "CASEBOOK_POSTGRES_SCHEMA": "bad-name;"}
-    r = subprocess.run([*CASEBOOK, "migrate"], env=env, capture_output=True, text=True,
-                       check=False)
+    r = subprocess.run([*CASEBOOK, "migrate"], env=env, capture_output=True, text=True, check=False)
     assert r.returncode == 1
     assert r.stderr.startswith("casebook: error: CASEBOOK_POSTGRES_SCHEMA:")
 
@@ -145,40 +182,66 @@ def test_serve_on_a_taken_port_says_so_in_one_line(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         env = {**os.environ, "CASEBOOK_DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}"}
-        r = subprocess.run([*CASEBOOK, "serve", "--port", str(port)], env=env,
-                           capture_output=True, text=True, check=False, timeout=60)
+        r = subprocess.run(
+            [*CASEBOOK, "serve", "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
     assert r.returncode == 1
     assert r.stderr.strip().splitlines() == [
         f"casebook: error: cannot listen on 127.0.0.1:{port} (Address already in use); "
-        "choose another with --port or CASEBOOK_PORT"]
+        "choose another with --port or CASEBOOK_PORT"
+    ]
 
 
 def test_rebuild_swaps_generations_and_drops_the_old_tables(sqlite_settings: Settings) -> None:
     """Each rebuild makes a new generation active; the one it replaced stays until the
     next swap (for readers still on it), older ones are dropped."""
     env = _env(sqlite_settings)
-    assert subprocess.run([*CASEBOOK, "demo"], env=env, capture_output=True,
-                          check=False, timeout=300).returncode == 0
+    assert (
+        subprocess.run(
+            [*CASEBOOK, "demo"], env=env, capture_output=True, check=False, timeout=300
+        ).returncode
+        == 0
+    )
     for generation in (2, 3):
-        r = subprocess.run([*CASEBOOK, "rebuild", "timeline"], env=env, capture_output=True,
-                           text=True, check=False, timeout=300)
+        r = subprocess.run(
+            [*CASEBOOK, "rebuild", "timeline"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
         assert r.returncode == 0, r.stderr
         assert f"timeline rebuilt as generation {generation}" in r.stderr
     db = sqlite3.connect(sqlite_settings.sqlite_path())
-    registry = db.execute("SELECT name, generation, position, active FROM "
-                          "casebook_projections ORDER BY name, generation").fetchall()
+    registry = db.execute(
+        "SELECT name, generation, position, active FROM "
+        "casebook_projections ORDER BY name, generation"
+    ).fetchall()
     head = db.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
-    assert registry == [("candidates", 1, head, 1), ("directory", 1, head, 1),
-                        ("overview", 1, head, 1),
-                        ("timeline", 2, head, 0), ("timeline", 3, head, 1)]
+    assert registry == [
+        ("candidates", 1, head, 1),
+        ("directory", 1, head, 1),
+        ("overview", 1, head, 1),
+        ("timeline", 2, head, 0),
+        ("timeline", 3, head, 1),
+    ]
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
     assert {"view_timeline_g2_entries", "view_timeline_g3_entries"} <= tables
     assert "view_timeline_g1_entries" not in tables
-    wrong = subprocess.run([*CASEBOOK, "rebuild", "nosuch"], env=env, capture_output=True,
-                           text=True, check=False)
+    wrong = subprocess.run(
+        [*CASEBOOK, "rebuild", "nosuch"], env=env, capture_output=True, text=True, check=False
+    )
     assert (wrong.returncode, wrong.stderr.strip()) == (
-        1, "casebook: error: no read model named 'nosuch' (known: directory, overview, "
-        "timeline, candidates, or all)")
+        1,
+        "casebook: error: no read model named 'nosuch' (known: directory, overview, "
+        "timeline, candidates, or all)",
+    )
 
 
 def test_the_projection_worker_follows_writes_from_another_process(
@@ -188,8 +251,9 @@ def test_the_projection_worker_follows_writes_from_another_process(
     that API process's reads with min_position wait for it."""
 
     migrate(postgres_settings)
-    worker = subprocess.Popen([*CASEBOOK, "project"], env=_env(postgres_settings),
-                              stderr=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [*CASEBOOK, "project"], env=_env(postgres_settings), stderr=subprocess.PIPE, text=True
+    )
     assert worker.stderr is not None
     # Started (its imports take seconds on a busy machine), so reads need not wait on that.
     assert "following the log" in worker.stderr.readline()
@@ -202,19 +266,30 @@ def test_the_projection_worker_follows_writes_from_another_process(
                 break
             time.sleep(0.1)
         client = acting_client(services)
-        staff = client.post("/staff", json={"name": "Pia Skovmark", "municipality": "165",
-                                            "unit": "job_centre"}).json()["id"]
-        last = client.post("/companies", json={"cvr": "13748136", "name": "Glans ApS",
-                                               "municipality": "165", "by": staff}).json()
+        staff = client.post(
+            "/staff", json={"name": "Pia Skovmark", "municipality": "165", "unit": "job_centre"}
+        ).json()["id"]
+        last = client.post(
+            "/companies",
+            json={"cvr": "13748136", "name": "Glans ApS", "municipality": "165", "by": staff},
+        ).json()
         # This API process has no runners: min_position waits for the worker's NOTIFY.
-        hits = client.get("/companies", params={"q": "glans",
-                                                "min_position": last["position"]}).json()
+        hits = client.get(
+            "/companies", params={"q": "glans", "min_position": last["position"]}
+        ).json()
         assert [h["cvr"] for h in hits] == ["13748136"]
-        more = client.post(f"/companies/{last['cvr']}/contacts", json={
-            "by": staff, "channel": "phone", "summary": "call",
-            "occurred_at": "2026-01-15T09:30:00+01:00"}).json()
-        page = client.get(f"/companies/{last['cvr']}/timeline",
-                          params={"min_position": more["position"]}).json()
+        more = client.post(
+            f"/companies/{last['cvr']}/contacts",
+            json={
+                "by": staff,
+                "channel": "phone",
+                "summary": "call",
+                "occurred_at": "2026-01-15T09:30:00+01:00",
+            },
+        ).json()
+        page = client.get(
+            f"/companies/{last['cvr']}/timeline", params={"min_position": more["position"]}
+        ).json()
         assert page["entries"][0]["position"] == more["position"]
         # The worker's heartbeat says, in this process, that it listens and follows.
         deadline = time.monotonic() + 10

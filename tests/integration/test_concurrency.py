@@ -35,17 +35,23 @@ def two_processes(postgres_settings: Settings) -> Iterator[tuple[Services, Servi
 
 
 def _setup(client: TestClient) -> str:
-    staff: str = client.post("/staff", json={"name": "Ask Fjordvang", "municipality": "165",
-                                             "unit": "job_centre"}).json()["id"]
-    r = client.post("/companies", json={"cvr": CVR, "name": "Glans ApS", "municipality": "165",
-                                        "by": staff})
+    staff: str = client.post(
+        "/staff", json={"name": "Ask Fjordvang", "municipality": "165", "unit": "job_centre"}
+    ).json()["id"]
+    r = client.post(
+        "/companies", json={"cvr": CVR, "name": "Glans ApS", "municipality": "165", "by": staff}
+    )
     assert r.status_code == 201
     return staff
 
 
 def _contact(staff: str, n: int) -> dict[str, Any]:
-    return {"by": staff, "channel": "phone", "occurred_at": datetime.now(UTC).isoformat(),
-            "summary": f"contact {n}"}
+    return {
+        "by": staff,
+        "channel": "phone",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "summary": f"contact {n}",
+    }
 
 
 def test_concurrent_writers_on_one_company_all_succeed(
@@ -59,8 +65,7 @@ def test_concurrent_writers_on_one_company_all_succeed(
         client = clients[writer % 2]
         statuses = []
         for n in range(PER_WRITER):
-            r = client.post(f"/companies/{CVR}/contacts",
-                            json=_contact(staff, writer * 1000 + n))
+            r = client.post(f"/companies/{CVR}/contacts", json=_contact(staff, writer * 1000 + n))
             statuses.append(r.status_code)
         return statuses
 
@@ -70,8 +75,9 @@ def test_concurrent_writers_on_one_company_all_succeed(
     events = list(two_processes[0].app.events.get(company_id(CVR)))
     assert [e.originator_version for e in events] == list(range(1, len(events) + 1))
     summaries = {e.summary for e in events if isinstance(e, Company.ContactLogged)}
-    assert summaries == {f"contact {w * 1000 + n}" for w in range(WRITERS)
-                         for n in range(PER_WRITER)}
+    assert summaries == {
+        f"contact {w * 1000 + n}" for w in range(WRITERS) for n in range(PER_WRITER)
+    }
 
 
 def test_concurrent_commands_are_committed_in_shared_transactions(
@@ -84,9 +90,16 @@ def test_concurrent_commands_are_committed_in_shared_transactions(
         staff = _setup(client)
         before = services.committer.batches
         with ThreadPoolExecutor(WRITERS) as pool:
-            codes = list(pool.map(lambda n: client.post(
-                f"/companies/{CVR}/contacts", json=_contact(staff, n)).status_code,
-                range(400)))
+            codes = list(
+                pool.map(
+                    lambda n: (
+                        client.post(
+                            f"/companies/{CVR}/contacts", json=_contact(staff, n)
+                        ).status_code
+                    ),
+                    range(400),
+                )
+            )
         assert codes == [201] * 400
         batches = services.committer.batches - before
         assert 400 / batches >= 2, f"{batches} transactions for 400 concurrent commands"
@@ -103,8 +116,9 @@ def test_a_key_retried_concurrently_through_two_processes_applies_once(
     body = _contact(staff, 1)
 
     def send(n: int) -> tuple[int, Any]:
-        r = clients[n % 2].post(f"/companies/{CVR}/contacts", json=body,
-                                headers={"Idempotency-Key": "same-key"})
+        r = clients[n % 2].post(
+            f"/companies/{CVR}/contacts", json=body, headers={"Idempotency-Key": "same-key"}
+        )
         return r.status_code, r.json()
 
     with ThreadPoolExecutor(10) as pool:
@@ -125,10 +139,10 @@ def test_failures_in_a_batch_stay_with_their_own_commands(postgres_settings: Set
         def send(n: int) -> int:
             if n % 3 == 0:  # an unknown placement: refused
                 path = f"/companies/{CVR}/placements/{uuid.uuid4()}/end"
-                return client.post(path, json={"ends_on": "2026-01-01", "reason": "other",
-                                               "by": staff}).status_code
-            return client.post(f"/companies/{CVR}/contacts",
-                               json=_contact(staff, n)).status_code
+                return client.post(
+                    path, json={"ends_on": "2026-01-01", "reason": "other", "by": staff}
+                ).status_code
+            return client.post(f"/companies/{CVR}/contacts", json=_contact(staff, n)).status_code
 
         with ThreadPoolExecutor(WRITERS) as pool:
             codes = list(pool.map(send, range(300)))
@@ -148,11 +162,19 @@ def test_a_refusal_on_a_stale_cache_is_decided_again_on_fresh_state(
     first, second = (acting_client(s) for s in two_processes)
     staff = _setup(first)
     assert first.post(f"/companies/{CVR}/contacts", json=_contact(staff, 1)).status_code == 201
-    opening = second.post(f"/companies/{CVR}/openings", json={
-        "title": "Helper", "hours_per_week": 20, "placement_kinds": ["ordinary"],
-        "by": staff}).json()["id"]
-    r = first.post(f"/companies/{CVR}/referrals", json={
-        "opening_id": opening, "candidate_id": str(uuid.uuid4()), "by": staff})
+    opening = second.post(
+        f"/companies/{CVR}/openings",
+        json={
+            "title": "Helper",
+            "hours_per_week": 20,
+            "placement_kinds": ["ordinary"],
+            "by": staff,
+        },
+    ).json()["id"]
+    r = first.post(
+        f"/companies/{CVR}/referrals",
+        json={"opening_id": opening, "candidate_id": str(uuid.uuid4()), "by": staff},
+    )
     assert r.status_code == 201, r.text
 
 
@@ -166,17 +188,38 @@ def test_refusals_wait_for_their_batch_and_are_retried_when_it_conflicts(
     first, second = (acting_client(s) for s in two_processes)
     staff = _setup(first)
     assert first.post(f"/companies/{CVR}/contacts", json=_contact(staff, 1)).status_code == 201
-    opening = uuid.UUID(second.post(f"/companies/{CVR}/openings", json={
-        "title": "Helper", "hours_per_week": 20, "placement_kinds": ["ordinary"],
-        "by": staff}).json()["id"])
+    opening = uuid.UUID(
+        second.post(
+            f"/companies/{CVR}/openings",
+            json={
+                "title": "Helper",
+                "hours_per_week": 20,
+                "placement_kinds": ["ordinary"],
+                "by": staff,
+            },
+        ).json()["id"]
+    )
     now = datetime.now(UTC)
     contact = commands.log_contact(
-        cvr=CVR, by=uuid.UUID(staff), contact_id=uuid.uuid4(), channel="phone",
-        occurred_at=now, summary="x", topics=[], now=now)
+        cvr=CVR,
+        by=uuid.UUID(staff),
+        contact_id=uuid.uuid4(),
+        channel="phone",
+        occurred_at=now,
+        summary="x",
+        topics=[],
+        now=now,
+    )
     refer = commands.refer_candidate(
-        cvr=CVR, by=uuid.UUID(staff), referral_id=uuid.uuid4(), opening_id=opening,
-        candidate_id=uuid.uuid4(), health_clarified_on=None, motivation_clarified_on=None,
-        now=now)
+        cvr=CVR,
+        by=uuid.UUID(staff),
+        referral_id=uuid.uuid4(),
+        opening_id=opening,
+        candidate_id=uuid.uuid4(),
+        health_clarified_on=None,
+        motivation_clarified_on=None,
+        now=now,
+    )
     results = run_batch(one.committer, [contact, refer])
     assert [type(r).__name__ for r in results] == ["CommandResult", "CommandResult"]
     events = list(one.app.events.get(company_id(CVR)))

@@ -46,9 +46,15 @@ def _run(nats_url: str, test: Test) -> None:
 
 def _window(prefix: str, first: int, count: int) -> list[Outgoing]:
     """`count` messages for log positions first.., each with its own Nats-Msg-Id."""
-    return [Outgoing(f"{prefix}.165.company.contact_logged",
-                     f"ce-sequence: {p:020}\r\nNats-Msg-Id: {uuid.uuid4()}:{p}\r\n",
-                     b'{"position":%d}' % p, p) for p in range(first, first + count)]
+    return [
+        Outgoing(
+            f"{prefix}.165.company.contact_logged",
+            f"ce-sequence: {p:020}\r\nNats-Msg-Id: {uuid.uuid4()}:{p}\r\n",
+            b'{"position":%d}' % p,
+            p,
+        )
+        for p in range(first, first + count)
+    ]
 
 
 async def _refusal(publisher: FencedPublisher, window: list[Outgoing], after: int) -> str:
@@ -59,8 +65,7 @@ async def _refusal(publisher: FencedPublisher, window: list[Outgoing], after: in
     return str(caught.value)
 
 
-def test_a_window_lands_with_its_headers_and_fences_and_one_ack_settles_it(
-        nats_url: str) -> None:
+def test_a_window_lands_with_its_headers_and_fences_and_one_ack_settles_it(nats_url: str) -> None:
     """Each message of a window is stored in order with its header lines and its fence,
     and the window's one ack settles it at its last sequence."""
 
@@ -79,7 +84,8 @@ def test_a_window_lands_with_its_headers_and_fences_and_one_ack_settles_it(
 
 
 def test_a_window_whose_middle_message_is_refused_stores_only_what_came_before_it(
-        nats_url: str) -> None:
+    nats_url: str,
+) -> None:
     """A refused middle message is not stored, every later one then fails its fence, and
     the last one's ack (the window's only one) fails the window."""
 
@@ -110,7 +116,8 @@ def test_a_window_with_a_duplicate_in_the_middle_fails_after_it(nats_url: str) -
 
 
 def test_a_window_the_stream_holds_already_settles_and_nothing_is_stored_twice(
-        nats_url: str) -> None:
+    nats_url: str,
+) -> None:
     """A window republished after the stream took it (same ids, same fences) is
     acknowledged as duplicates at the same sequences: settled, and stored once."""
 

@@ -53,17 +53,22 @@ def dump_database(services: Services) -> str:
     parts: list[str] = []
     if settings.backend == "sqlite":
         with sqlite3.connect(settings.sqlite_path()) as db:
-            tables = [r[0] for r in db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")]
+            tables = [
+                r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            ]
             for table in tables:
                 for row in db.execute(f'SELECT * FROM "{table}"'):
                     parts.append(repr(tuple(_text(v) for v in row)))
         return "\n".join(parts)
     schema = settings.postgres_schema
     with psycopg.connect(settings.database_url) as conn:
-        tables = [r[0] for r in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
-            (schema,))]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                (schema,),
+            )
+        ]
         for table in tables:
             for row in conn.execute(f'SELECT * FROM "{schema}"."{table}"'):
                 parts.append(repr(tuple(_text(v) for v in row)))
@@ -81,43 +86,79 @@ def relayed(request: pytest.FixtureRequest, nats_for: NatsFor) -> Iterator[Servi
     services.close()
 
 
-def test_markers_never_appear_in_tables_nats_or_logs(relayed: Services,
-                                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_markers_never_appear_in_tables_nats_or_logs(
+    relayed: Services, caplog: pytest.LogCaptureFixture
+) -> None:
     services = relayed
     name, notes = f"NAME-{uuid.uuid4().hex}", f"NOTES-{uuid.uuid4().hex}"
     client = acting_client(services)
     caplog.set_level(logging.DEBUG)
     with capture_logs() as logs:
-        staff = client.post("/staff", json={"name": "Pia Skov", "municipality": "165",
-                                            "unit": "job_centre", "role": "team_lead"}
-                            ).json()["id"]
+        staff = client.post(
+            "/staff",
+            json={
+                "name": "Pia Skov",
+                "municipality": "165",
+                "unit": "job_centre",
+                "role": "team_lead",
+            },
+        ).json()["id"]
         cvr = "13748136"
-        client.post("/companies", json={"cvr": cvr, "name": "Glans ApS",
-                                        "municipality": "165", "by": staff})
+        client.post(
+            "/companies", json={"cvr": cvr, "name": "Glans ApS", "municipality": "165", "by": staff}
+        )
         me = as_staff(client, staff, Role.TEAM_LEAD)
-        r = client.post("/candidates", headers=me, json={
-            "municipality": "165", "name": name, "cpr": "010190-1234", "notes": notes})
+        r = client.post(
+            "/candidates",
+            headers=me,
+            json={"municipality": "165", "name": name, "cpr": "010190-1234", "notes": notes},
+        )
         assert r.status_code == 201, r.text
         cid = r.json()["id"]
         c = f"/companies/{cvr}"
-        opening = client.post(f"{c}/openings", json={
-            "title": "Gartner", "hours_per_week": 20, "placement_kinds": ["ordinary"],
-            "by": staff}).json()["id"]
-        referral = client.post(f"{c}/referrals", json={
-            "opening_id": opening, "candidate_id": cid, "by": staff,
-            "health_clarified_on": (TODAY - timedelta(days=3)).isoformat()}).json()["id"]
-        client.post(f"{c}/referrals/{referral}/answer", json={
-            "outcome": "hired", "answered_on": TODAY.isoformat(), "by": staff})
-        placement = client.post(f"{c}/placements", json={
-            "candidate_id": cid, "referral_id": referral, "kind": "ordinary",
-            "hours_per_week": 20, "starts_on": TODAY.isoformat(), "by": staff}).json()["id"]
-        follow_up = client.post(f"{c}/follow-ups", json={
-            "placement_id": placement, "due_on": TODAY.isoformat(), "by": staff}).json()["id"]
-        last = client.post(f"{c}/follow-ups/{follow_up}/complete", json={
-            "held_on": TODAY.isoformat(), "status": "on_track", "by": staff})
+        opening = client.post(
+            f"{c}/openings",
+            json={
+                "title": "Gartner",
+                "hours_per_week": 20,
+                "placement_kinds": ["ordinary"],
+                "by": staff,
+            },
+        ).json()["id"]
+        referral = client.post(
+            f"{c}/referrals",
+            json={
+                "opening_id": opening,
+                "candidate_id": cid,
+                "by": staff,
+                "health_clarified_on": (TODAY - timedelta(days=3)).isoformat(),
+            },
+        ).json()["id"]
+        client.post(
+            f"{c}/referrals/{referral}/answer",
+            json={"outcome": "hired", "answered_on": TODAY.isoformat(), "by": staff},
+        )
+        placement = client.post(
+            f"{c}/placements",
+            json={
+                "candidate_id": cid,
+                "referral_id": referral,
+                "kind": "ordinary",
+                "hours_per_week": 20,
+                "starts_on": TODAY.isoformat(),
+                "by": staff,
+            },
+        ).json()["id"]
+        follow_up = client.post(
+            f"{c}/follow-ups",
+            json={"placement_id": placement, "due_on": TODAY.isoformat(), "by": staff},
+        ).json()["id"]
+        last = client.post(
+            f"{c}/follow-ups/{follow_up}/complete",
+            json={"held_on": TODAY.isoformat(), "status": "on_track", "by": staff},
+        )
         assert last.status_code == 200, last.text
-        seen = client.get(f"/candidates/{cid}", params={"purpose": "before erasure"},
-                          headers=me)
+        seen = client.get(f"/candidates/{cid}", params={"purpose": "before erasure"}, headers=me)
         assert seen.json()["personal_data"]["name"] == name  # it was there to be found
         client.get(c, params={"min_position": last.json()["position"]})
         before = dump_database(services)
@@ -127,8 +168,11 @@ def test_markers_never_appear_in_tables_nats_or_logs(relayed: Services,
         after = dump_database(services)
     logged = repr(logs) + caplog.text
     settings = services.settings
-    wait_until(lambda: len(read_stream(settings)) == len(log_ids(services.app)), 60,
-               "the relay to publish the whole log")
+    wait_until(
+        lambda: len(read_stream(settings)) == len(log_ids(services.app)),
+        60,
+        "the relay to publish the whole log",
+    )
     stream = read_stream(settings)
     published = "\n".join(f"{m.subject} {m.headers} {m.data.decode()}" for m in stream)
     subjects = [m.subject for m in stream]
@@ -157,15 +201,25 @@ def test_markers_never_appear_in_tables_nats_or_logs(relayed: Services,
     assert cid in repr(state)  # the company's history still names the candidate id
     # The ledger still pays for the placement (it needs the id only), and the log
     # still verifies against its seal.
-    r = client.post("/contracts", json={
-        "municipality": "165", "name": "Resultatkontrakt", "period_from": f"{TODAY.year}-01-01",
-        "period_to": f"{TODAY.year}-12-31", "rules": {"default_prices_ore": [100, 200, 300]}})
+    r = client.post(
+        "/contracts",
+        json={
+            "municipality": "165",
+            "name": "Resultatkontrakt",
+            "period_from": f"{TODAY.year}-01-01",
+            "period_to": f"{TODAY.year}-12-31",
+            "rules": {"default_prices_ore": [100, 200, 300]},
+        },
+    )
     assert r.status_code == 201, r.text
     book = client.get(f"/contracts/{r.json()['id']}/ledger").json()
     assert [e["candidate_id"] for e in book["entries"]] == [cid]
     assert services.projections is not None
     assert services.projections.wait_for(services.app.last_position(), 30)
-    wait_until(lambda: run_verify(services).sealed_position >= services.app.last_position(),
-               30, "the seal to reach the log's end")
+    wait_until(
+        lambda: run_verify(services).sealed_position >= services.app.last_position(),
+        30,
+        "the seal to reach the log's end",
+    )
     report = run_verify(services)
     assert report.findings == [] and report.events == services.app.last_position()

@@ -31,9 +31,18 @@ def _write_log(settings: Settings) -> int:
     cvrs = company_cvrs()
     now = datetime.now(UTC)
     for i in range(EVENTS):
-        committer.submit(commands.log_contact(
-            cvr=cvrs[i % COMPANIES], by=staff, contact_id=uuid.uuid4(), channel="phone",
-            occurred_at=now, summary=f"call {i}", topics=[], now=now))
+        committer.submit(
+            commands.log_contact(
+                cvr=cvrs[i % COMPANIES],
+                by=staff,
+                contact_id=uuid.uuid4(),
+                channel="phone",
+                occurred_at=now,
+                summary=f"call {i}",
+                topics=[],
+                now=now,
+            )
+        )
     committer.close()
     head = app.last_position()
     app.close()
@@ -46,9 +55,13 @@ def test_a_worker_killed_mid_batch_resumes_to_the_rebuilt_state(
     """kill -9 three times while processing, restart: the views equal a rebuild."""
     migrate(postgres_settings)
     head = _write_log(postgres_settings)
-    env = {**os.environ, "CASEBOOK_DATABASE_URL": postgres_settings.database_url,
-           "CASEBOOK_POSTGRES_SCHEMA": postgres_settings.postgres_schema,
-           "CASEBOOK_PROJECTION_BATCH_SIZE": "13", "CASEBOOK_LOG_LEVEL": "warning"}
+    env = {
+        **os.environ,
+        "CASEBOOK_DATABASE_URL": postgres_settings.database_url,
+        "CASEBOOK_POSTGRES_SCHEMA": postgres_settings.postgres_schema,
+        "CASEBOOK_PROJECTION_BATCH_SIZE": "13",
+        "CASEBOOK_LOG_LEVEL": "warning",
+    }
     worker = [sys.executable, "-m", "services.cli", "project"]
     views = ProjectionDb(postgres_settings)
     rng = random.Random(4)
@@ -62,8 +75,11 @@ def test_a_worker_killed_mid_batch_resumes_to_the_rebuilt_state(
             # first batch can take a while), at a random moment.
             reached = (views.active_generation("timeline") or (0, 0))[1]
             deadline = time.monotonic() + 60
-            while reached < head and time.monotonic() < deadline and \
-                    (views.active_generation("timeline") or (0, 0))[1] == reached:
+            while (
+                reached < head
+                and time.monotonic() < deadline
+                and (views.active_generation("timeline") or (0, 0))[1] == reached
+            ):
                 time.sleep(0.01)
             time.sleep(rng.uniform(0.0, 0.1))
             proc.send_signal(signal.SIGKILL)
@@ -90,7 +106,8 @@ def test_a_worker_killed_mid_batch_resumes_to_the_rebuilt_state(
             for table in cls.table_names():
                 ordered = f"SELECT * FROM {{}}{table} ORDER BY 1, 2"
                 assert views.query(ordered.format(fresh.prefix)) == views.query(
-                    ordered.format(prefix_of(cls.name, live[0]))), (cls.name, table)
+                    ordered.format(prefix_of(cls.name, live[0]))
+                ), (cls.name, table)
         app.close()
     finally:
         views.close()

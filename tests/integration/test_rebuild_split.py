@@ -40,13 +40,23 @@ def _staff(settings: Settings, n: int, events_each: int = 1) -> int:
     app = open_application(settings)
     try:
         for i in range(n):
-            member = StaffMember.join(staff_id=uuid.uuid4(), name=f"Gry {i}",
-                                      municipality="165", unit=Unit.JOB_CENTRE,
-                                      role=StaffRole.CONSULTANT, municipalities={"165"})
+            member = StaffMember.join(
+                staff_id=uuid.uuid4(),
+                name=f"Gry {i}",
+                municipality="165",
+                unit=Unit.JOB_CENTRE,
+                role=StaffRole.CONSULTANT,
+                municipalities={"165"},
+            )
             for _ in range(events_each - 1):
-                member.move(municipality="165", unit=Unit.BUSINESS_UNIT,
-                            role=StaffRole.CONSULTANT, moved_on=date(2026, 1, 5),
-                            municipalities={"165"}, now=datetime(2026, 1, 6, tzinfo=UTC))
+                member.move(
+                    municipality="165",
+                    unit=Unit.BUSINESS_UNIT,
+                    role=StaffRole.CONSULTANT,
+                    moved_on=date(2026, 1, 5),
+                    municipalities={"165"},
+                    now=datetime(2026, 1, 6, tzinfo=UTC),
+                )
             app.save(member)
         return app.last_position()
     finally:
@@ -79,8 +89,10 @@ def test_a_runner_stops_at_its_position(postgres_settings: Settings) -> None:
         runner = RebuildRunner(app, views, [(projection, 2)], batch_size=5, until=head - 4)
         try:
             assert runner.catch_up() == head - 4
-            assert views.query("SELECT position FROM casebook_projections WHERE "
-                               "name = 'directory' AND generation = 2") == [(head - 4,)]
+            assert views.query(
+                "SELECT position FROM casebook_projections WHERE "
+                "name = 'directory' AND generation = 2"
+            ) == [(head - 4,)]
             runner.until = None
             runner.start_at(head - 4)
             assert runner.catch_up() == 4
@@ -88,16 +100,19 @@ def test_a_runner_stops_at_its_position(postgres_settings: Settings) -> None:
             runner.close()
         assert len(views.query(f"SELECT * FROM {prefix_of('directory', 2)}staff")) == 12
         other = views.start_generation(DirectoryProjection, 3, active=False)
-        parts = [RebuildRunner(app, views, [(other, 3)], batch_size=2, until=head - 4,
-                               part=(k, 2)) for k in range(2)]
+        parts = [
+            RebuildRunner(app, views, [(other, 3)], batch_size=2, until=head - 4, part=(k, 2))
+            for k in range(2)
+        ]
         try:
             assert sum(part.catch_up() for part in parts) == head - 4
         finally:
             for part in parts:
                 part.close()
         assert len(views.query(f"SELECT * FROM {prefix_of('directory', 3)}staff")) == 8
-        assert views.query("SELECT position FROM casebook_projections WHERE "
-                           "name = 'directory' AND generation = 3") == [(0,)]
+        assert views.query(
+            "SELECT position FROM casebook_projections WHERE name = 'directory' AND generation = 3"
+        ) == [(0,)]
     finally:
         views.close()
         app.close()
@@ -109,8 +124,11 @@ def test_a_failing_part_stops_the_rebuild(postgres_settings: Settings) -> None:
     head = _staff(postgres_settings, 3)
     reported: list[int] = []
     with pytest.raises(RuntimeError, match=r"failed: .*does not exist"):
-        fill_apart(postgres_settings, [Part((("directory", 99),), k, 2, head, 100)
-                                        for k in range(2)], reported.append)
+        fill_apart(
+            postgres_settings,
+            [Part((("directory", 99),), k, 2, head, 100) for k in range(2)],
+            reported.append,
+        )
 
 
 def test_a_part_holds_two_connections_at_most(postgres_settings: Settings) -> None:
@@ -150,8 +168,11 @@ def test_a_killed_part_stops_the_rebuild_saying_how(postgres_settings: Settings)
 
     def rebuild() -> None:
         try:
-            fill_apart(postgres_settings, [Part((("directory", 1),), k, 2, head, 100)
-                                            for k in range(2)], lambda _: None)
+            fill_apart(
+                postgres_settings,
+                [Part((("directory", 1),), k, 2, head, 100) for k in range(2)],
+                lambda _: None,
+            )
         except RuntimeError as e:
             raised.append(e)
 
@@ -163,18 +184,21 @@ def test_a_killed_part_stops_the_rebuild_saying_how(postgres_settings: Settings)
         assert killed is not None
         os.kill(killed, signal.SIGKILL)
         thread.join()
-    assert [str(e) for e in raised] == ["a rebuild process (rebuild-0) ended without a word: "
-                                        "killed by signal 9 (Killed)"]
+    assert [str(e) for e in raised] == [
+        "a rebuild process (rebuild-0) ended without a word: killed by signal 9 (Killed)"
+    ]
     assert not multiprocessing.active_children()
 
 
 # A rebuild's parent process, killed in the test below: argv is the database URL, the
 # schema and the position the parts stop at.
-_PARENT = ("import sys; from infra.settings import Settings; "
-           "from services.read.rebuild_parts import fill_apart, Part; "
-           "settings = Settings(database_url=sys.argv[1], postgres_schema=sys.argv[2]); "
-           "fill_apart(settings, [Part((('directory', 1),), k, 2, int(sys.argv[3]), 100) "
-           "for k in range(2)], print)")
+_PARENT = (
+    "import sys; from infra.settings import Settings; "
+    "from services.read.rebuild_parts import fill_apart, Part; "
+    "settings = Settings(database_url=sys.argv[1], postgres_schema=sys.argv[2]); "
+    "fill_apart(settings, [Part((('directory', 1),), k, 2, int(sys.argv[3]), 100) "
+    "for k in range(2)], print)"
+)
 
 
 def _state(pid: int) -> tuple[int, str]:
@@ -191,11 +215,18 @@ def _children(parent: int, count: int) -> list[int]:
     """The first `count` parts `parent` starts (its fork server's children), once it has
     started them."""
     for _ in range(400):
-        servers = {int(p.name) for p in Path("/proc").iterdir()
-                   if p.name.isdigit() and _state(int(p.name))[0] == parent and
-                   b"forkserver" in _cmdline(p)}
-        found = [int(p.name) for p in Path("/proc").iterdir()
-                 if p.name.isdigit() and _state(int(p.name))[0] in servers]
+        servers = {
+            int(p.name)
+            for p in Path("/proc").iterdir()
+            if p.name.isdigit()
+            and _state(int(p.name))[0] == parent
+            and b"forkserver" in _cmdline(p)
+        }
+        found = [
+            int(p.name)
+            for p in Path("/proc").iterdir()
+            if p.name.isdigit() and _state(int(p.name))[0] in servers
+        ]
         if len(found) >= count:
             return found[:count]
         time.sleep(0.05)
@@ -229,9 +260,17 @@ def test_the_parts_end_when_the_rebuild_is_killed(postgres_settings: Settings) -
     with psycopg.connect(postgres_settings.database_url) as conn:  # the parts wait for it
         conn.execute(f"LOCK TABLE {log} IN ACCESS EXCLUSIVE MODE")
         rebuild = subprocess.Popen(
-            [sys.executable, "-c", _PARENT, postgres_settings.database_url,
-             postgres_settings.postgres_schema, str(head)],
-            cwd=Path(__file__).parents[2], stdout=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-c",
+                _PARENT,
+                postgres_settings.database_url,
+                postgres_settings.postgres_schema,
+                str(head),
+            ],
+            cwd=Path(__file__).parents[2],
+            stdout=subprocess.DEVNULL,
+        )
         parts = _children(rebuild.pid, 2)
         rebuild.kill()
         rebuild.wait()
@@ -239,7 +278,8 @@ def test_the_parts_end_when_the_rebuild_is_killed(postgres_settings: Settings) -
 
 
 def test_a_part_that_cannot_start_fails_the_rebuild_with_why(
-        postgres_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    postgres_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """When the second part cannot be started (as when the system has no process or
     memory to spare), the rebuild raises that reason, and the part already started is
     stopped."""
@@ -255,6 +295,9 @@ def test_a_part_that_cannot_start_fails_the_rebuild_with_why(
 
     monkeypatch.setattr(context.ForkServerProcess, "_Popen", staticmethod(popen))
     with pytest.raises(BlockingIOError, match="Resource temporarily unavailable"):
-        fill_apart(postgres_settings, [Part((("directory", 1),), k, 2, head, 100)
-                                        for k in range(2)], lambda _: None)
+        fill_apart(
+            postgres_settings,
+            [Part((("directory", 1),), k, 2, head, 100) for k in range(2)],
+            lambda _: None,
+        )
     assert [p.exitcode is not None for p in started] == [True]

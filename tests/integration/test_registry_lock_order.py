@@ -41,20 +41,33 @@ class _SlowAfterFirstLock:
 
 
 def test_a_rebuild_writing_read_models_named_out_of_order_does_not_deadlock_a_worker(
-        postgres_settings: Settings) -> None:
+    postgres_settings: Settings,
+) -> None:
     """`casebook rebuild timeline directory` and a worker taking a batch together for
     every read model both lock directory's row before timeline's: the one that comes
     second waits, then finds it was overtaken, instead of one of them being aborted."""
     migrate(postgres_settings)
     app = open_application(postgres_settings)
     views, rebuild_views = ProjectionDb(postgres_settings), ProjectionDb(postgres_settings)
-    app.save(StaffMember.join(staff_id=uuid.uuid4(), name="Gry", municipality="165",
-                              unit=Unit.JOB_CENTRE, role=StaffRole.CONSULTANT,
-                              municipalities={"165"}))
+    app.save(
+        StaffMember.join(
+            staff_id=uuid.uuid4(),
+            name="Gry",
+            municipality="165",
+            unit=Unit.JOB_CENTRE,
+            role=StaffRole.CONSULTANT,
+            municipalities={"165"},
+        )
+    )
     worker = ProjectionService(app, views, postgres_settings)
-    rebuilding = RebuildRunner(app, rebuild_views, [
-        (TimelineProjection(prefix_of("timeline", 1)), 1),
-        (DirectoryProjection(prefix_of("directory", 1)), 1)])
+    rebuilding = RebuildRunner(
+        app,
+        rebuild_views,
+        [
+            (TimelineProjection(prefix_of("timeline", 1)), 1),
+            (DirectoryProjection(prefix_of("directory", 1)), 1),
+        ],
+    )
     locked, failed = threading.Event(), []
     real = rebuild_views.transaction
 
@@ -65,8 +78,11 @@ def test_a_rebuild_writing_read_models_named_out_of_order_does_not_deadlock_a_wo
 
     def write() -> None:
         try:
-            rebuilding._write([("timeline", 1, RecordedSql()), ("directory", 1, RecordedSql())],
-                              0, app.last_position())
+            rebuilding._write(
+                [("timeline", 1, RecordedSql()), ("directory", 1, RecordedSql())],
+                0,
+                app.last_position(),
+            )
         except Exception as e:
             failed.append(type(e).__name__)
 
@@ -79,8 +95,7 @@ def test_a_rebuild_writing_read_models_named_out_of_order_does_not_deadlock_a_wo
             assert worker._run_together() is None  # overtaken by the rebuild
         writer.join(30)
         assert failed == []
-        assert [e.get("error") for e in logs if e["event"] == "projections_apart"] == [
-            "Overtaken"]
+        assert [e.get("error") for e in logs if e["event"] == "projections_apart"] == ["Overtaken"]
     finally:
         rebuilding.close()
         rebuild_views.close()

@@ -44,24 +44,33 @@ def store(relay_settings: Settings) -> Iterator[tuple[CasebookApplication, uuid.
 
 
 def _env(settings: Settings) -> dict[str, str]:
-    return {**os.environ, "CASEBOOK_DATABASE_URL": settings.database_url,
-            "CASEBOOK_POSTGRES_SCHEMA": settings.postgres_schema,
-            "CASEBOOK_NATS_URL": settings.nats_url or "",
-            "CASEBOOK_NATS_STREAM": settings.nats_stream,
-            "CASEBOOK_NATS_SUBJECT_PREFIX": settings.nats_subject_prefix,
-            "CASEBOOK_RELAY_BATCH_SIZE": "50", "CASEBOOK_LOG_LEVEL": "warning"}
+    return {
+        **os.environ,
+        "CASEBOOK_DATABASE_URL": settings.database_url,
+        "CASEBOOK_POSTGRES_SCHEMA": settings.postgres_schema,
+        "CASEBOOK_NATS_URL": settings.nats_url or "",
+        "CASEBOOK_NATS_STREAM": settings.nats_stream,
+        "CASEBOOK_NATS_SUBJECT_PREFIX": settings.nats_subject_prefix,
+        "CASEBOOK_RELAY_BATCH_SIZE": "50",
+        "CASEBOOK_LOG_LEVEL": "warning",
+    }
 
 
 def _start_relay(settings: Settings) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-m", "services.cli", "relay"],
-                            env=_env(settings), stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "relay"],
+        env=_env(settings),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stderr is not None
     assert "relaying the log" in proc.stderr.readline()
     return proc
 
 
 def test_a_relay_killed_at_random_points_while_writers_write_leaves_the_log_exactly(
-    relay_settings: Settings, store: tuple[CasebookApplication, uuid.UUID],
+    relay_settings: Settings,
+    store: tuple[CasebookApplication, uuid.UUID],
 ) -> None:
     """SIGKILL the relay process five times mid-stream while commands are written,
     restart it: the stream equals the log (order, count, ids)."""
@@ -86,15 +95,18 @@ def test_a_relay_killed_at_random_points_while_writers_write_leaves_the_log_exac
     assert kills_mid_stream >= 1 and writer.written > 0
     final = _start_relay(relay_settings)
     head = app.last_position()
-    wait_until(lambda: (stream_ids(relay_settings) or [(0, "")])[-1][0] >= head,
-               what="the restarted relay to catch up")
+    wait_until(
+        lambda: (stream_ids(relay_settings) or [(0, "")])[-1][0] >= head,
+        what="the restarted relay to catch up",
+    )
     final.send_signal(signal.SIGTERM)
     assert final.wait(30) == 0
     assert stream_ids(relay_settings) == log_ids(app)
 
 
 def test_two_relays_at_once_neither_interleave_nor_duplicate(
-    relay_settings: Settings, store: tuple[CasebookApplication, uuid.UUID],
+    relay_settings: Settings,
+    store: tuple[CasebookApplication, uuid.UUID],
 ) -> None:
     """A second relay started by mistake: the stream still equals the log."""
     app, staff = store
@@ -119,10 +131,12 @@ def test_two_relays_at_once_neither_interleave_nor_duplicate(
 
 
 def test_a_resume_after_the_duplicate_window_publishes_nothing_twice(
-    relay_settings: Settings, store: tuple[CasebookApplication, uuid.UUID],
+    relay_settings: Settings,
+    store: tuple[CasebookApplication, uuid.UUID],
 ) -> None:
     """With a 1 s duplicate window and the saved position reset to 0, a restarted relay
     resumes from the stream's last message, not from its saved position."""
+
     async def create_stream() -> None:
         nc = await nats.connect(relay_settings.nats_url or "")
         config = stream_config(relay_settings.nats_stream, relay_settings.nats_subject_prefix)
@@ -152,7 +166,9 @@ def test_a_resume_after_the_duplicate_window_publishes_nothing_twice(
 
 
 def test_nats_stopped_and_started_loses_nothing_and_commands_go_on(
-    postgres_settings: Settings, own_nats: ThrowawayNats, nats_for: NatsFor,
+    postgres_settings: Settings,
+    own_nats: ThrowawayNats,
+    nats_for: NatsFor,
 ) -> None:
     """While NATS is down the API accepts commands and /readyz shows the relay's error;
     once NATS is back the relay catches up on its own and the stream equals the log."""
@@ -162,19 +178,29 @@ def test_nats_stopped_and_started_loses_nothing_and_commands_go_on(
     services = build_services(settings, run_projections=True, run_relay=True)
     client = acting_client(services)
     try:
-        staff = client.post("/staff", json={"name": "Gry Lyngbakke", "municipality": "165",
-                                            "unit": "job_centre"}).json()["id"]
-        r = client.post("/companies", json={"cvr": "13748136", "name": "Glans ApS",
-                                             "municipality": "165", "by": staff})
+        staff = client.post(
+            "/staff", json={"name": "Gry Lyngbakke", "municipality": "165", "unit": "job_centre"}
+        ).json()["id"]
+        r = client.post(
+            "/companies",
+            json={"cvr": "13748136", "name": "Glans ApS", "municipality": "165", "by": staff},
+        )
         assert r.status_code == 201, r.text
         assert services.relay is not None
         relay = services.relay
         wait_until(lambda: relay.position >= services.app.last_position(), what="relay")
         own_nats.stop()
         for i in range(20):
-            r = client.post("/companies/13748136/contacts", json={
-                "by": staff, "channel": "phone", "occurred_at": "2026-01-15T09:30:00+01:00",
-                "summary": f"call {i} while NATS is down", "topics": []})
+            r = client.post(
+                "/companies/13748136/contacts",
+                json={
+                    "by": staff,
+                    "channel": "phone",
+                    "occurred_at": "2026-01-15T09:30:00+01:00",
+                    "summary": f"call {i} while NATS is down",
+                    "topics": [],
+                },
+            )
             assert r.status_code == 201, r.text
         wait_until(lambda: relay.error is not None, what="the relay to notice")
         ready = client.get("/readyz")

@@ -37,11 +37,9 @@ class Raw:
     def __init__(self, settings: Settings) -> None:
         self.pg = settings.backend == "postgres"
         self.settings = settings
-        self.table = (f'"{settings.postgres_schema}".casebook_events' if self.pg
-                      else "stored_events")
+        self.table = f'"{settings.postgres_schema}".casebook_events' if self.pg else "stored_events"
         self.pos = "notification_id" if self.pg else "rowid"
-        self.seal = (f'"{settings.postgres_schema}".casebook_seal' if self.pg
-                     else "casebook_seal")
+        self.seal = f'"{settings.postgres_schema}".casebook_seal' if self.pg else "casebook_seal"
 
     @contextmanager
     def cursor(self) -> Iterator[Any]:
@@ -58,14 +56,20 @@ class Raw:
             lite.close()
 
     def row(self, cur: Any, position: int) -> tuple[Any, ...]:
-        cur.execute(f"SELECT originator_id, originator_version, topic, state FROM {self.table} "
-                    f"WHERE {self.pos} = %s", (position,))
+        cur.execute(
+            f"SELECT originator_id, originator_version, topic, state FROM {self.table} "
+            f"WHERE {self.pos} = %s",
+            (position,),
+        )
         found: tuple[Any, ...] = cur.fetchone()
         return found
 
     def put(self, cur: Any, position: int, row: tuple[Any, ...]) -> None:
-        cur.execute(f"UPDATE {self.table} SET originator_id = %s, originator_version = %s, "
-                    f"topic = %s, state = %s WHERE {self.pos} = %s", (*row, position))
+        cur.execute(
+            f"UPDATE {self.table} SET originator_id = %s, originator_version = %s, "
+            f"topic = %s, state = %s WHERE {self.pos} = %s",
+            (*row, position),
+        )
 
     def change_byte(self, position: int) -> None:
         with self.cursor() as cur:
@@ -91,22 +95,28 @@ class Raw:
         with self.cursor() as cur:
             _, version, topic, state = self.row(cur, 1)
             for shift in (1_000_000, -999_999):
-                cur.execute(f"UPDATE {self.table} SET {self.pos} = {self.pos} + %s "
-                            f"WHERE {self.pos} >= %s", (shift, position))
+                cur.execute(
+                    f"UPDATE {self.table} SET {self.pos} = {self.pos} + %s WHERE {self.pos} >= %s",
+                    (shift, position),
+                )
             ident: Any = uuid.uuid4() if self.pg else str(uuid.uuid4())
-            cur.execute(f"INSERT INTO {self.table} ({self.pos}, originator_id, "
-                        "originator_version, topic, state) VALUES (%s, %s, %s, %s, %s)",
-                        (position, ident, version, topic, state))
+            cur.execute(
+                f"INSERT INTO {self.table} ({self.pos}, originator_id, "
+                "originator_version, topic, state) VALUES (%s, %s, %s, %s, %s)",
+                (position, ident, version, topic, state),
+            )
 
     def seal_digest(self, position: int) -> None:
         with self.cursor() as cur:
-            cur.execute(f"UPDATE {self.seal} SET digest = %s WHERE position = %s",
-                        ("00" * 32, position))
+            cur.execute(
+                f"UPDATE {self.seal} SET digest = %s WHERE position = %s", ("00" * 32, position)
+            )
 
     def seal_prev_in_capitals(self, position: int) -> None:
         with self.cursor() as cur:
-            cur.execute(f"UPDATE {self.seal} SET prev = upper(prev) WHERE position = %s",
-                        (position,))
+            cur.execute(
+                f"UPDATE {self.seal} SET prev = upper(prev) WHERE position = %s", (position,)
+            )
 
     def unseal_after(self, position: int) -> None:
         """Drop the seal's rows after `position`, as if the seal lagged behind the log."""
@@ -136,8 +146,6 @@ def settings(request: pytest.FixtureRequest) -> Settings:
     return found
 
 
-
-
 def build_log(settings: Settings) -> dict[str, Any]:
     """Staff, a company with placements, a contract with an invoice, and later contacts;
     all sealed. Returns the invoice as GET /invoices/{id} shows it."""
@@ -145,29 +153,49 @@ def build_log(settings: Settings) -> dict[str, Any]:
     try:
         client, staff = company_client(settings, services)
         for day in ("2026-01-05", "2026-02-02", "2026-03-02"):
-            r = client.post("/companies/13748136/placements", json={
-                "by": staff, "candidate_id": str(uuid.uuid4()), "kind": "ordinary",
-                "hours_per_week": 30, "starts_on": day})
+            r = client.post(
+                "/companies/13748136/placements",
+                json={
+                    "by": staff,
+                    "candidate_id": str(uuid.uuid4()),
+                    "kind": "ordinary",
+                    "hours_per_week": 30,
+                    "starts_on": day,
+                },
+            )
             assert r.status_code == 201, r.text
-        r = client.post("/contracts", json={
-            "municipality": "165", "name": "VSB", **YEAR, "by": ADMIN,
-            "rules": {"default_prices_ore": [100_00, 200_00, 300_00]}})
+        r = client.post(
+            "/contracts",
+            json={
+                "municipality": "165",
+                "name": "VSB",
+                **YEAR,
+                "by": ADMIN,
+                "rules": {"default_prices_ore": [100_00, 200_00, 300_00]},
+            },
+        )
         contract_id = r.json()["id"]
         r = client.post(f"/contracts/{contract_id}/invoices", json={**YEAR, "by": ADMIN})
         assert r.status_code == 201, r.text
         issued: dict[str, Any] = client.get(f"/invoices/{r.json()['id']}").json()
         for n in range(4):
-            client.post("/companies/13748136/contacts", json={
-                "by": staff, "channel": "phone", "occurred_at": "2026-06-01T10:00:00+02:00",
-                "summary": f"call {n}", "topics": []})
+            client.post(
+                "/companies/13748136/contacts",
+                json={
+                    "by": staff,
+                    "channel": "phone",
+                    "occurred_at": "2026-06-01T10:00:00+02:00",
+                    "summary": f"call {n}",
+                    "topics": [],
+                },
+            )
     finally:
         services.close()
     run_verify(settings, seal=True)
     return issued
 
 
-def run_verify(settings: Settings, *, seal: bool = False, pins: tuple[int, ...] = ()
-               ) -> Report:
+def run_verify(settings: Settings, *, seal: bool = False, pins: tuple[int, ...] = ()) -> Report:
     """Verify the stored log (sealing it to its end first when asked)."""
     app, views = open_application(settings), ProjectionDb(settings)
     try:
@@ -208,7 +236,8 @@ def test_verify_catches_direct_edits_of_the_log(settings: Settings, case: str) -
 
 
 def test_verify_catches_a_truncated_tail_and_the_invoice_digest_no_longer_matches(
-        settings: Settings) -> None:
+    settings: Settings,
+) -> None:
     """Cutting the log before an invoice's position removes sealed events, and the
     digest the invoice pinned is no longer the log's digest there."""
     issued = build_log(settings)
@@ -225,23 +254,30 @@ def test_the_cli_reports_and_exits_with_the_kind_found(settings: Settings) -> No
     """`casebook verify` prints the one-line verdict and exits 0, then 64 + changed;
     `--invoice` checks the pinned digest; `rebuild seal` is refused."""
     issued = build_log(settings)
-    env = {**os.environ, "CASEBOOK_DATABASE_URL": settings.database_url,
-           "CASEBOOK_POSTGRES_SCHEMA": settings.postgres_schema, "CASEBOOK_LOG_LEVEL": "warning"}
+    env = {
+        **os.environ,
+        "CASEBOOK_DATABASE_URL": settings.database_url,
+        "CASEBOOK_POSTGRES_SCHEMA": settings.postgres_schema,
+        "CASEBOOK_LOG_LEVEL": "warning",
+    }
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*CASEBOOK, *args], env=env, capture_output=True, text=True,
-                              check=False, timeout=120)
+        return subprocess.run(
+            [*CASEBOOK, *args], env=env, capture_output=True, text=True, check=False, timeout=120
+        )
 
     ok = run("verify", "--invoice", issued["invoice_id"])
     assert ok.returncode == 0, ok.stderr
-    assert "verified" in ok.stdout and f"digest at position {issued['position']} matches" \
-        in ok.stdout
+    assert (
+        "verified" in ok.stdout and f"digest at position {issued['position']} matches" in ok.stdout
+    )
     refused = run("rebuild", "seal")
     assert refused.returncode == 1 and "the seal cannot be rebuilt" in refused.stderr
     Raw(settings).change_byte(3)
     bad = run("verify", "--invoice", issued["invoice_id"])
-    assert bad.returncode == TAMPERED_BASE + EXIT_BITS["changed"] + \
-        EXIT_BITS["digest_mismatch"], bad.stdout + bad.stderr
+    assert bad.returncode == TAMPERED_BASE + EXIT_BITS["changed"] + EXIT_BITS["digest_mismatch"], (
+        bad.stdout + bad.stderr
+    )
     assert "NOT verified: 1 changed, 1 digest mismatch" in bad.stdout
 
 
@@ -255,8 +291,7 @@ def walk(settings: Settings, pins: tuple[int, ...] = ()) -> Report:
         app.close()
 
 
-def test_the_fast_pass_reports_an_intact_log_as_the_walk_does(
-        postgres_settings: Settings) -> None:
+def test_the_fast_pass_reports_an_intact_log_as_the_walk_does(postgres_settings: Settings) -> None:
     """On an intact log with an unsealed tail, the fast pass gives the walk's report:
     events, digest, sealed position, unsealed count and every pinned digest."""
     issued = build_log(postgres_settings)
@@ -271,7 +306,8 @@ def test_the_fast_pass_reports_an_intact_log_as_the_walk_does(
 
 @pytest.mark.parametrize("case", [*TAMPERING, "seal prev in capitals", "change the last"])
 def test_the_fast_pass_gives_way_to_the_walk_at_any_difference(
-        postgres_settings: Settings, case: str) -> None:
+    postgres_settings: Settings, case: str
+) -> None:
     """Any tampering, early or at the log's end, makes the fast pass stop (None), and
     verify reports what the walk alone finds."""
     build_log(postgres_settings)

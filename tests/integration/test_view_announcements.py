@@ -36,7 +36,8 @@ def _announce(views: ProjectionDb, *moved: tuple[str, int, int]) -> None:
 
 
 def test_an_announced_position_is_taken_without_reading_the_registry(
-        watched: tuple[ProjectionDb, ProjectionWatcher]) -> None:
+    watched: tuple[ProjectionDb, ProjectionWatcher],
+) -> None:
     """The registry still says 0; the watcher believes the announcement it heard."""
     views, watcher = watched
     generation = watcher.generations["timeline"]
@@ -46,7 +47,8 @@ def test_an_announced_position_is_taken_without_reading_the_registry(
 
 
 def test_an_unknown_generation_makes_the_watcher_read_the_registry(
-        watched: tuple[ProjectionDb, ProjectionWatcher]) -> None:
+    watched: tuple[ProjectionDb, ProjectionWatcher],
+) -> None:
     """A generation it does not know as active (a rebuild's) is not believed: the
     watcher reads the registry instead."""
     views, watcher = watched
@@ -58,14 +60,18 @@ def test_an_unknown_generation_makes_the_watcher_read_the_registry(
 
 
 def test_a_casebook_in_another_schema_of_the_database_is_not_heard(
-        watched: tuple[ProjectionDb, ProjectionWatcher], postgres_settings: Settings) -> None:
+    watched: tuple[ProjectionDb, ProjectionWatcher], postgres_settings: Settings
+) -> None:
     """NOTIFY channels belong to the database, not to a schema: casebooks sharing one
     database (a schema each) announce on channels of their own, so another's read
     models moving on never make this one's readers believe theirs have."""
     views, watcher = watched
     generation = watcher.generations["timeline"]  # 1, as in every other casebook
-    other = ProjectionDb(postgres_settings.model_copy(
-        update={"postgres_schema": f"{postgres_settings.postgres_schema}_other"}))
+    other = ProjectionDb(
+        postgres_settings.model_copy(
+            update={"postgres_schema": f"{postgres_settings.postgres_schema}_other"}
+        )
+    )
     try:
         _announce(other, ("timeline", generation, 4242))
         _announce(views, ("directory", generation, 17))  # committed after the other's
@@ -86,14 +92,22 @@ def test_a_write_wakes_the_listeners_of_its_own_schema(postgres_settings: Settin
         woken[0] += 1
         progress.bump()
 
-    thread = threading.Thread(target=listen, args=(postgres_settings, EVENTS_CHANNEL, wake,
-                                                   stop), daemon=True)
+    thread = threading.Thread(
+        target=listen, args=(postgres_settings, EVENTS_CHANNEL, wake, stop), daemon=True
+    )
     thread.start()
     try:
         assert progress.wait(lambda: woken[0] == 1, 10)  # listening (one call on connect)
-        app.save(StaffMember.join(staff_id=uuid.uuid4(), name="Gry", municipality="165",
-                                  unit=Unit.JOB_CENTRE, role=StaffRole.CONSULTANT,
-                                  municipalities={"165"}))
+        app.save(
+            StaffMember.join(
+                staff_id=uuid.uuid4(),
+                name="Gry",
+                municipality="165",
+                unit=Unit.JOB_CENTRE,
+                role=StaffRole.CONSULTANT,
+                municipalities={"165"},
+            )
+        )
         assert progress.wait(lambda: woken[0] == 2, 5)
     finally:
         stop.set()
@@ -104,8 +118,11 @@ def test_a_write_wakes_the_listeners_of_its_own_schema(postgres_settings: Settin
 def test_every_schema_has_channels_of_its_own() -> None:
     """A channel is an identifier of at most 63 bytes: a long schema goes by its hash."""
     longest = "s" * 63
-    channels = {notify_channel(name, schema) for name in ("casebook_views", "casebook_events")
-                for schema in ("public", "t_0123456789ab", longest, longest[:-1] + "t")}
+    channels = {
+        notify_channel(name, schema)
+        for name in ("casebook_views", "casebook_events")
+        for schema in ("public", "t_0123456789ab", longest, longest[:-1] + "t")
+    }
     assert len(channels) == 8
     assert max(len(channel) for channel in channels) <= 63
     assert notify_channel("casebook_views", "public") == "casebook_views_public"
@@ -115,5 +132,7 @@ def test_an_announcement_without_positions_is_read_as_none() -> None:
     """A bare or foreign payload carries nothing to believe."""
     assert parse_announcement("") == []
     assert parse_announcement("hello") == []
-    assert parse_announcement("timeline:2:17,overview:3:17") == [("timeline", 2, 17),
-                                                                ("overview", 3, 17)]
+    assert parse_announcement("timeline:2:17,overview:3:17") == [
+        ("timeline", 2, 17),
+        ("overview", 3, 17),
+    ]

@@ -45,8 +45,9 @@ def test_inside_reading_a_generation_is_looked_up_once(views: ProjectionDb) -> N
     with views.reading():
         before = views.active_generation("timeline")
         with views.transaction() as sql:  # a writer: a transaction of its own
-            sql.execute(f"UPDATE {REGISTRY} SET position = position + 7 WHERE name = %s",
-                        ("timeline",))
+            sql.execute(
+                f"UPDATE {REGISTRY} SET position = position + 7 WHERE name = %s", ("timeline",)
+            )
         assert views.active_generation("timeline") == before
     assert before is not None
     assert views.active_generation("timeline") == (before[0], before[1] + 7)
@@ -54,16 +55,22 @@ def test_inside_reading_a_generation_is_looked_up_once(views: ProjectionDb) -> N
 
 def test_fetch_each_answers_every_statement_in_order(views: ProjectionDb) -> None:
     """Statements sent together answer in the order given, an empty result included."""
-    rows = views.fetch_each([("SELECT %s::int", (1,)), ("SELECT 1 WHERE false", ()),
-                             ("SELECT x FROM generate_series(1, %s) x", (3,))])
+    rows = views.fetch_each(
+        [
+            ("SELECT %s::int", (1,)),
+            ("SELECT 1 WHERE false", ()),
+            ("SELECT x FROM generate_series(1, %s) x", (3,)),
+        ]
+    )
     assert rows == [[(1,)], [], [(1,), (2,), (3,)]]
 
 
 def test_fetch_each_inside_reading_joins_its_transaction(views: ProjectionDb) -> None:
     """Statements sent together inside the block run in the block's transaction."""
     with views.reading():
-        [[(first,)], [(second,)]] = views.fetch_each([("SELECT txid_current()", ()),
-                                                      ("SELECT txid_current()", ())])
+        [[(first,)], [(second,)]] = views.fetch_each(
+            [("SELECT txid_current()", ()), ("SELECT txid_current()", ())]
+        )
         assert first == second == _txid(views)
 
 
@@ -72,8 +79,7 @@ def test_fetch_each_works_on_sqlite_too(sqlite_settings: Settings) -> None:
     migrate(sqlite_settings)
     views = ProjectionDb(sqlite_settings)
     try:
-        assert views.fetch_each([("SELECT %s + 1", (1,)),
-                                 ("SELECT 1 WHERE 0", ())]) == [[(2,)], []]
+        assert views.fetch_each([("SELECT %s + 1", (1,)), ("SELECT 1 WHERE 0", ())]) == [[(2,)], []]
     finally:
         views.close()
 
@@ -101,8 +107,13 @@ async def _names(views: ProjectionDb, built: list[int], on_loop: bool = False) -
 
     def build(generations: Mapping[str, int]) -> list[Statement]:
         built.append(generations["overview"])
-        return [(f"SELECT name FROM {prefix_of('overview', generations['overview'])}"
-                 "companies ORDER BY name", ())]
+        return [
+            (
+                f"SELECT name FROM {prefix_of('overview', generations['overview'])}"
+                "companies ORDER BY name",
+                (),
+            )
+        ]
 
     if on_loop:
         active, [rows] = await views.read_once_async(["overview"], build)
@@ -114,9 +125,12 @@ async def _names(views: ProjectionDb, built: list[int], on_loop: bool = False) -
 
 def _company(views: ProjectionDb, generation: int, name: str) -> None:
     with views.transaction() as sql:
-        sql.execute(f"INSERT INTO {prefix_of('overview', generation)}companies (company_id, "
-                    f"cvr, name, municipality, {', '.join(TOTALS)}) VALUES "
-                    f"(%s, %s, %s, %s{', 0' * len(TOTALS)})", (name, "1", name, "101"))
+        sql.execute(
+            f"INSERT INTO {prefix_of('overview', generation)}companies (company_id, "
+            f"cvr, name, municipality, {', '.join(TOTALS)}) VALUES "
+            f"(%s, %s, %s, %s{', 0' * len(TOTALS)})",
+            (name, "1", name, "101"),
+        )
 
 
 def _counted(trips: list[str], name: str, real: Any) -> Any:
@@ -131,8 +145,8 @@ def _counted(trips: list[str], name: str, real: Any) -> Any:
 
 @pytest.mark.parametrize("on_loop", [False, True], ids=["thread", "event loop"])
 def test_read_once_follows_a_swap_and_a_dropped_generation(
-        views: ProjectionDb, postgres_settings: Settings, on_loop: bool,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    views: ProjectionDb, postgres_settings: Settings, on_loop: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A read made for the generation the last read found, which a rebuild has since
     swapped out, is made again for the new one; one whose tables a second swap dropped
     too (another API process, which read before both) likewise. Either way the answer
@@ -160,8 +174,9 @@ def test_read_once_follows_a_swap_and_a_dropped_generation(
             views.start_generation(OverviewProjection, 3, active=False)
             _company(views, 3, "three")
             views.activate(OverviewProjection, 3)  # drops generation 1's tables
-            assert views.query("SELECT to_regclass(%s)",
-                               (prefix_of("overview", 1) + "companies",)) == [(None,)]
+            assert views.query(
+                "SELECT to_regclass(%s)", (prefix_of("overview", 1) + "companies",)
+            ) == [(None,)]
             built = []
             assert await _names(other, built, on_loop) == ["three"] and built == [1, 3]
             # The failed try's transaction was ended and the connection is back to
@@ -182,9 +197,12 @@ def test_read_once_follows_a_swap_and_a_dropped_generation(
 
 
 def _company_in(sql: Sql, name: str) -> None:
-    sql.execute(f"INSERT INTO {prefix_of('overview', 3)}companies (company_id, cvr, name, "
-                f"municipality, {', '.join(TOTALS)}) VALUES "
-                f"(%s, %s, %s, %s{', 0' * len(TOTALS)})", (name, "1", name, "101"))
+    sql.execute(
+        f"INSERT INTO {prefix_of('overview', 3)}companies (company_id, cvr, name, "
+        f"municipality, {', '.join(TOTALS)}) VALUES "
+        f"(%s, %s, %s, %s{', 0' * len(TOTALS)})",
+        (name, "1", name, "101"),
+    )
 
 
 def test_read_once_is_one_transaction_with_the_registry(views: ProjectionDb) -> None:
@@ -202,14 +220,19 @@ def test_read_once_is_one_transaction_with_the_registry(views: ProjectionDb) -> 
 
 
 def test_read_once_answers_rows_as_the_statements_give_them(
-        views: ProjectionDb, monkeypatch: pytest.MonkeyPatch) -> None:
+    views: ProjectionDb, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Read as one statement, each statement's rows come back in its order, with its
     columns in order (two of one name apart), as text, integers, booleans and NULL."""
     statements: list[Statement] = [
-        ("SELECT x, 'n' || x AS name, 'm' || x AS name, x %% 2 = 0, NULL::text "
-         "FROM generate_series(%s::int, 1, -1) x ORDER BY x DESC", (5,)),
+        (
+            "SELECT x, 'n' || x AS name, 'm' || x AS name, x %% 2 = 0, NULL::text "
+            "FROM generate_series(%s::int, 1, -1) x ORDER BY x DESC",
+            (5,),
+        ),
         ("SELECT 1 WHERE false", ()),
-        ("SELECT %s::text, %s::bigint", ("æøå \"%s\"", 2**40))]
+        ("SELECT %s::text, %s::bigint", ('æøå "%s"', 2**40)),
+    ]
     views.read_once(["overview"], lambda generations: statements)  # generations learnt
     trips: list[int] = []
     one_trip = ProjectionDb._one_trip
@@ -221,34 +244,49 @@ def test_read_once_answers_rows_as_the_statements_give_them(
     monkeypatch.setattr(ProjectionDb, "_one_trip", counted)
     _, rows = views.read_once(["overview"], lambda generations: statements)
     assert trips == [3]
-    assert rows == [[(x, f"n{x}", f"m{x}", x % 2 == 0, None) for x in range(5, 0, -1)], [],
-                    [("æøå \"%s\"", 2**40)]]
+    assert rows == [
+        [(x, f"n{x}", f"m{x}", x % 2 == 0, None) for x in range(5, 0, -1)],
+        [],
+        [('æøå "%s"', 2**40)],
+    ]
     assert rows == views.fetch_each(statements)  # as the driver decodes them itself
 
 
 def test_the_overview_and_a_timeline_page_are_one_round_trip_each(
-        postgres_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    postgres_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Each is read as one statement from the event loop's own pool (the app opened it
     as it started), never with the registry read first; a timeline page that has
     corrections makes one more."""
     services = open_services(postgres_settings)
     try:
         with acting_client(services) as client:
-            staff = client.post("/staff", json={
-                "name": "Gry Lyngbakke", "municipality": "165", "unit": "job_centre"}
+            staff = client.post(
+                "/staff",
+                json={"name": "Gry Lyngbakke", "municipality": "165", "unit": "job_centre"},
             ).json()["id"]
-            client.post("/companies", json={"cvr": "13748136", "name": "Glans ApS",
-                                            "municipality": "165", "by": staff})
-            logged = client.post("/companies/13748136/contacts", json={
-                "by": staff, "channel": "phone", "summary": "call",
-                "occurred_at": "2026-11-02T10:00:00+01:00"}).json()
+            client.post(
+                "/companies",
+                json={"cvr": "13748136", "name": "Glans ApS", "municipality": "165", "by": staff},
+            )
+            logged = client.post(
+                "/companies/13748136/contacts",
+                json={
+                    "by": staff,
+                    "channel": "phone",
+                    "summary": "call",
+                    "occurred_at": "2026-11-02T10:00:00+01:00",
+                },
+            ).json()
             head = logged["position"]
             # Every read model there, and each read's generation learnt once.
             for path in ("/companies/13748136", "/companies/13748136/timeline"):
                 assert client.get(path, params={"min_position": head}).status_code == 200
             trips: list[str] = []
             for name in ("_one_trip", "_one_trip_async"):
-                monkeypatch.setattr(ProjectionDb, name, _counted(trips, name, getattr(ProjectionDb, name)))
+                monkeypatch.setattr(
+                    ProjectionDb, name, _counted(trips, name, getattr(ProjectionDb, name))
+                )
 
             def refused(self: ProjectionDb, build: Any) -> Any:
                 raise AssertionError("read the registry first")
@@ -262,11 +300,17 @@ def test_the_overview_and_a_timeline_page_are_one_round_trip_each(
             assert trips[1:] == ["_one_trip_async"]
             corrected = client.post(
                 f"/companies/13748136/contacts/{logged['id']}/corrections",
-                json={"by": staff, "channel": "email", "summary": "mail",
-                      "reason": "was a mail", "occurred_at": "2026-11-02T10:00:00+01:00"}
+                json={
+                    "by": staff,
+                    "channel": "email",
+                    "summary": "mail",
+                    "reason": "was a mail",
+                    "occurred_at": "2026-11-02T10:00:00+01:00",
+                },
             ).json()
-            page = client.get("/companies/13748136/timeline",
-                              params={"min_position": corrected["position"]}).json()
+            page = client.get(
+                "/companies/13748136/timeline", params={"min_position": corrected["position"]}
+            ).json()
             assert page["entries"][0]["replaces"]["summary"] == "call"
             assert trips[2:] == ["_one_trip_async"] * 2  # a page with a correction: two
     finally:
@@ -292,7 +336,8 @@ class _Overtaken(ProjectionDb):
 
 
 def test_a_read_builds_for_its_own_snapshot_whatever_other_threads_remember(
-        postgres_settings: Settings) -> None:
+    postgres_settings: Settings,
+) -> None:
     """The two-step read (here inside `reading()`, as the web page reads) makes its
     statements for the generations its own snapshot names, even when another thread
     has meanwhile remembered an older one (found in review)."""
@@ -305,11 +350,14 @@ def test_a_read_builds_for_its_own_snapshot_whatever_other_threads_remember(
 
         def build(generations: Mapping[str, int]) -> list[Statement]:
             built.append(generations["overview"])
-            return [(f"SELECT 1 FROM {prefix_of('overview', generations['overview'])}"
-                     "companies", ())]
+            return [
+                (f"SELECT 1 FROM {prefix_of('overview', generations['overview'])}companies", ())
+            ]
 
-        views.overtaking = {**{n: g for n, (g, _) in views.active_generations().items()},
-                            "overview": 1}
+        views.overtaking = {
+            **{n: g for n, (g, _) in views.active_generations().items()},
+            "overview": 1,
+        }
         with views.reading():
             active, _ = views.read_once(["overview"], build)
         assert active["overview"][0] == 2
@@ -319,7 +367,8 @@ def test_a_read_builds_for_its_own_snapshot_whatever_other_threads_remember(
 
 
 def test_each_running_app_has_its_own_loop_pool_and_closes_it(
-        postgres_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    postgres_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Two apps on one set of services (two loops): each reads from its own loop's pool,
     and one stopping leaves the other's open; stopped, neither is left open."""
     services = open_services(postgres_settings)

@@ -27,8 +27,7 @@ from services.http.container import Services
 from tests.support.services import acting_client, open_services
 
 OWN, OTHER = "165", "147"
-HIDDEN = ("no company", "no staff member", "no candidate", "no outcome contract",
-          "no invoice")
+HIDDEN = ("no company", "no staff member", "no candidate", "no outcome contract", "no invoice")
 
 
 @dataclass
@@ -44,12 +43,15 @@ class World:
     contract: dict[str, str]
     invoice: dict[str, str]
 
-    def token(self, role: Role, municipalities: list[str] | None = None,
-              subject: str | None = None) -> dict[str, str]:
+    def token(
+        self, role: Role, municipalities: list[str] | None = None, subject: str | None = None
+    ) -> dict[str, str]:
         codes = [OWN] if municipalities is None else municipalities
         if subject is None:
-            subject = {Role.CONSULTANT: self.consultant[OWN],
-                       Role.TEAM_LEAD: self.team_lead[OWN]}.get(role, f"someone-{role}")
+            subject = {
+                Role.CONSULTANT: self.consultant[OWN],
+                Role.TEAM_LEAD: self.team_lead[OWN],
+            }.get(role, f"someone-{role}")
         signed = mint_token(self.settings, subject=subject, role=role, municipalities=codes)
         return {"Authorization": f"Bearer {signed}"}
 
@@ -62,35 +64,67 @@ def world(memory_settings: Settings) -> Iterator[World]:
     companies, candidates, contracts, invoices = {}, {}, {}, {}
     for code, cvr in ((OWN, "13748136"), (OTHER, "24256790")):
         for role in ("consultant", "team_lead"):
-            r = client.post("/staff", json={"name": f"{role} {code}", "municipality": code,
-                                            "unit": "job_centre", "role": role})
+            r = client.post(
+                "/staff",
+                json={
+                    "name": f"{role} {code}",
+                    "municipality": code,
+                    "unit": "job_centre",
+                    "role": role,
+                },
+            )
             assert r.status_code == 201, r.text
             people[role][code] = r.json()["id"]
         by = people["consultant"][code]
-        r = client.post("/companies", json={"cvr": cvr, "name": f"Firma {code}",
-                                            "municipality": code, "by": by})
+        r = client.post(
+            "/companies", json={"cvr": cvr, "name": f"Firma {code}", "municipality": code, "by": by}
+        )
         assert r.status_code == 201, r.text
         companies[code] = cvr
-        r = client.post("/candidates", json={"municipality": code, "name": "Kim Test",
-                                             "cpr": "010190-1234", "by": by})
+        r = client.post(
+            "/candidates",
+            json={"municipality": code, "name": "Kim Test", "cpr": "010190-1234", "by": by},
+        )
         assert r.status_code == 201, r.text
         candidates[code] = r.json()["id"]
-        r = client.post(f"/companies/{cvr}/placements", json={
-            "by": by, "candidate_id": candidates[code], "kind": "ordinary",
-            "hours_per_week": 30, "starts_on": "2026-01-05"})
+        r = client.post(
+            f"/companies/{cvr}/placements",
+            json={
+                "by": by,
+                "candidate_id": candidates[code],
+                "kind": "ordinary",
+                "hours_per_week": 30,
+                "starts_on": "2026-01-05",
+            },
+        )
         assert r.status_code == 201, r.text
         contracts[code] = contract_for(client, code)
         invoices[code] = invoice_of(client, contracts[code])
-    yield World(memory_settings, client, people["consultant"], people["team_lead"],
-                companies, candidates, contracts, invoices)
+    yield World(
+        memory_settings,
+        client,
+        people["consultant"],
+        people["team_lead"],
+        companies,
+        candidates,
+        contracts,
+        invoices,
+    )
     services.close()
 
 
 def contract_for(client: TestClient, municipality: str) -> str:
     """An outcome contract of the municipality for 2026 (recorded by an admin)."""
-    r = client.post("/contracts", json={
-        "municipality": municipality, "name": "Resultatkontrakt", "period_from": "2026-01-01",
-        "period_to": "2026-12-31", "rules": {"default_prices_ore": [100_00, 200_00, 300_00]}})
+    r = client.post(
+        "/contracts",
+        json={
+            "municipality": municipality,
+            "name": "Resultatkontrakt",
+            "period_from": "2026-01-01",
+            "period_to": "2026-12-31",
+            "rules": {"default_prices_ore": [100_00, 200_00, 300_00]},
+        },
+    )
     assert r.status_code == 201, r.text
     contract_id: str = r.json()["id"]
     return contract_id
@@ -98,8 +132,10 @@ def contract_for(client: TestClient, municipality: str) -> str:
 
 def invoice_of(client: TestClient, contract_id: str) -> str:
     """An invoice for 2026 under the contract."""
-    r = client.post(f"/contracts/{contract_id}/invoices",
-                    json={"period_from": "2026-01-01", "period_to": "2026-12-31"})
+    r = client.post(
+        f"/contracts/{contract_id}/invoices",
+        json={"period_from": "2026-01-01", "period_to": "2026-12-31"},
+    )
     assert r.status_code == 201, r.text
     invoice_id: str = r.json()["id"]
     return invoice_id
@@ -110,11 +146,17 @@ def _routes(app: FastAPI) -> list[RouteInfo]:
 
 
 def _path(world: World, route: RouteInfo, where: str) -> str:
-    values = {"cvr": world.company[where], "staff_id": world.consultant[where],
-              "candidate_id": world.candidate[where], "list_name": "in_placement",
-              "contract_id": world.contract[where], "invoice_id": world.invoice[where]}
-    return re.sub(r"\{(\w+)(:\w+)?\}",
-                  lambda m: values.get(m.group(1), str(uuid.uuid4())), route.path)
+    values = {
+        "cvr": world.company[where],
+        "staff_id": world.consultant[where],
+        "candidate_id": world.candidate[where],
+        "list_name": "in_placement",
+        "contract_id": world.contract[where],
+        "invoice_id": world.invoice[where],
+    }
+    return re.sub(
+        r"\{(\w+)(:\w+)?\}", lambda m: values.get(m.group(1), str(uuid.uuid4())), route.path
+    )
 
 
 def test_every_route_declares_a_rule(world: World) -> None:
@@ -164,9 +206,13 @@ def test_every_route_every_role_own_and_other_municipality(world: World) -> None
                     _public_answer(method, r.status_code, case)
                 elif role not in rule.roles:
                     assert r.status_code == 403, (case, r.text)
-                elif where == OTHER and rule.scope in (Scope.COMPANY, Scope.STAFF,
-                                                       Scope.CANDIDATE, Scope.CONTRACT,
-                                                       Scope.INVOICE):
+                elif where == OTHER and rule.scope in (
+                    Scope.COMPANY,
+                    Scope.STAFF,
+                    Scope.CANDIDATE,
+                    Scope.CONTRACT,
+                    Scope.INVOICE,
+                ):
                     assert r.status_code == 404, (case, r.text)
                     # As a word: a random id in the detail may hold the digits.
                     assert re.search(rf"\b{OTHER}\b", r.json()["detail"]) is None, case
@@ -185,8 +231,7 @@ def test_no_token_is_401_on_every_route_but_health(world: World) -> None:
     for route in _routes(app):
         rule, method = route.rule, route.method
         assert rule is not None
-        r = world.client.request(method, _path(world, route, OWN),
-                                 headers={"Authorization": ""})
+        r = world.client.request(method, _path(world, route, OWN), headers={"Authorization": ""})
         if rule.scope is Scope.PUBLIC:
             _public_answer(method, r.status_code, route.path)
         else:
@@ -194,49 +239,74 @@ def test_no_token_is_401_on_every_route_but_health(world: World) -> None:
             assert r.headers["www-authenticate"].startswith("Bearer")
 
 
-def test_another_municipality_company_answers_exactly_like_an_unknown_one(
-        world: World) -> None:
+def test_another_municipality_company_answers_exactly_like_an_unknown_one(world: World) -> None:
     """The 404 for a hidden company is the 404 for one that does not exist."""
     headers = world.token(Role.CONSULTANT)
     hidden = world.client.get(f"/companies/{world.company[OTHER]}", headers=headers)
     unknown = world.client.get("/companies/12345674", headers=headers)
     assert hidden.status_code == unknown.status_code == 404
     assert hidden.json()["title"] == unknown.json()["title"]
-    assert hidden.json()["detail"].replace(world.company[OTHER], "X") == \
-        unknown.json()["detail"].replace("12345674", "X")
+    assert hidden.json()["detail"].replace(world.company[OTHER], "X") == unknown.json()[
+        "detail"
+    ].replace("12345674", "X")
     hits = world.client.get("/companies", params={"q": "Firma"}, headers=headers).json()
     assert [h["municipality"] for h in hits] == [OWN]
-    hits = world.client.get("/companies", params={"q": "Firma", "municipality": OTHER},
-                            headers=headers).json()
+    hits = world.client.get(
+        "/companies", params={"q": "Firma", "municipality": OTHER}, headers=headers
+    ).json()
     assert hits == []
 
 
 def test_writing_to_another_municipality_is_refused(world: World) -> None:
     """A consultant of 165 cannot log work on, or register a company in, 147."""
     headers = world.token(Role.CONSULTANT)
-    r = world.client.post(f"/companies/{world.company[OTHER]}/contacts", headers=headers,
-                          json={"channel": "phone", "occurred_at": "2026-01-05T10:00:00+01:00",
-                                "summary": "x", "topics": []})
+    r = world.client.post(
+        f"/companies/{world.company[OTHER]}/contacts",
+        headers=headers,
+        json={
+            "channel": "phone",
+            "occurred_at": "2026-01-05T10:00:00+01:00",
+            "summary": "x",
+            "topics": [],
+        },
+    )
     assert r.status_code == 404
-    r = world.client.post("/companies", headers=headers,
-                          json={"cvr": "12345674", "name": "Ny", "municipality": OTHER})
+    r = world.client.post(
+        "/companies", headers=headers, json={"cvr": "12345674", "name": "Ny", "municipality": OTHER}
+    )
     assert r.status_code == 403
-    r = world.client.post(f"/companies/{world.company[OWN]}/contacts", headers=headers,
-                          json={"channel": "phone", "occurred_at": "2026-01-05T10:00:00+01:00",
-                                "summary": "x", "topics": [], "by": world.consultant[OTHER]})
+    r = world.client.post(
+        f"/companies/{world.company[OWN]}/contacts",
+        headers=headers,
+        json={
+            "channel": "phone",
+            "occurred_at": "2026-01-05T10:00:00+01:00",
+            "summary": "x",
+            "topics": [],
+            "by": world.consultant[OTHER],
+        },
+    )
     assert r.status_code == 403  # nobody records work in someone else's name
 
 
 def test_an_auditor_reads_across_exactly_the_token_municipalities(world: World) -> None:
     both = world.token(Role.AUDITOR, [OWN, OTHER])
     for code in (OWN, OTHER):
-        assert world.client.get(f"/companies/{world.company[code]}",
-                                headers=both).status_code == 200
+        assert (
+            world.client.get(f"/companies/{world.company[code]}", headers=both).status_code == 200
+        )
     one = world.token(Role.AUDITOR, [OTHER])
     assert world.client.get(f"/companies/{world.company[OWN]}", headers=one).status_code == 404
-    r = world.client.post(f"/companies/{world.company[OTHER]}/contacts", headers=both,
-                          json={"channel": "phone", "occurred_at": "2026-01-05T10:00:00+01:00",
-                                "summary": "x", "topics": []})
+    r = world.client.post(
+        f"/companies/{world.company[OTHER]}/contacts",
+        headers=both,
+        json={
+            "channel": "phone",
+            "occurred_at": "2026-01-05T10:00:00+01:00",
+            "summary": "x",
+            "topics": [],
+        },
+    )
     assert r.status_code == 403
 
 
@@ -245,36 +315,59 @@ def test_a_consultant_hands_over_only_their_own_company(world: World) -> None:
     cvr = world.company[OWN]
     me, lead = world.consultant[OWN], world.team_lead[OWN]
     mine = world.token(Role.CONSULTANT)
-    r = world.client.post(f"/companies/{cvr}/contact-person", headers=mine,
-                          json={"staff_id": me, "reason": "takes the company"})
+    r = world.client.post(
+        f"/companies/{cvr}/contact-person",
+        headers=mine,
+        json={"staff_id": me, "reason": "takes the company"},
+    )
     assert r.status_code == 200, r.text  # a company without a contact person
-    r = world.client.post(f"/companies/{cvr}/contact-person", headers=mine,
-                          json={"staff_id": lead, "reason": "handover",
-                                "handover_note": "ring Kim"})
+    r = world.client.post(
+        f"/companies/{cvr}/contact-person",
+        headers=mine,
+        json={"staff_id": lead, "reason": "handover", "handover_note": "ring Kim"},
+    )
     assert r.status_code == 200, r.text  # their own company
-    r = world.client.post(f"/companies/{cvr}/contact-person", headers=mine,
-                          json={"staff_id": me, "reason": "take it back"})
+    r = world.client.post(
+        f"/companies/{cvr}/contact-person",
+        headers=mine,
+        json={"staff_id": me, "reason": "take it back"},
+    )
     assert r.status_code == 403, r.text  # no longer theirs
-    r = world.client.post(f"/companies/{cvr}/contact-person",
-                          headers=world.token(Role.TEAM_LEAD),
-                          json={"staff_id": me, "reason": "reassigned"})
+    r = world.client.post(
+        f"/companies/{cvr}/contact-person",
+        headers=world.token(Role.TEAM_LEAD),
+        json={"staff_id": me, "reason": "reassigned"},
+    )
     assert r.status_code == 200, r.text
 
 
 def test_a_consultant_sees_only_their_own_caseload(world: World) -> None:
     mine = world.token(Role.CONSULTANT)
-    assert world.client.get(f"/staff/{world.consultant[OWN]}/caseload",
-                            headers=mine).status_code == 200
-    assert world.client.get(f"/staff/{world.team_lead[OWN]}/caseload",
-                            headers=mine).status_code == 403
-    assert world.client.get(f"/staff/{world.consultant[OWN]}/caseload",
-                            headers=world.token(Role.TEAM_LEAD)).status_code == 200
+    assert (
+        world.client.get(f"/staff/{world.consultant[OWN]}/caseload", headers=mine).status_code
+        == 200
+    )
+    assert (
+        world.client.get(f"/staff/{world.team_lead[OWN]}/caseload", headers=mine).status_code == 403
+    )
+    assert (
+        world.client.get(
+            f"/staff/{world.consultant[OWN]}/caseload", headers=world.token(Role.TEAM_LEAD)
+        ).status_code
+        == 200
+    )
 
 
 def _claims(world: World, **changes: Any) -> dict[str, Any]:
     now = int(time.time())
-    claims = {"sub": world.consultant[OWN], "role": "consultant", "aud": "casebook",
-              "municipalities": [OWN], "iat": now, "exp": now + 600}
+    claims = {
+        "sub": world.consultant[OWN],
+        "role": "consultant",
+        "aud": "casebook",
+        "municipalities": [OWN],
+        "iat": now,
+        "exp": now + 600,
+    }
     claims.update(changes)
     return {k: v for k, v in claims.items() if v is not None}
 
@@ -304,8 +397,7 @@ def _bad_tokens(world: World) -> dict[str, str]:
 def test_bad_tokens_are_401_with_a_reason(world: World) -> None:
     path = f"/companies/{world.company[OWN]}"
     good = jwt.encode(_claims(world), DEVELOPMENT_JWT_SECRET)
-    assert world.client.get(path, headers={"Authorization": f"Bearer {good}"}
-                            ).status_code == 200
+    assert world.client.get(path, headers={"Authorization": f"Bearer {good}"}).status_code == 200
     for case, token in _bad_tokens(world).items():
         r = world.client.get(path, headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 401, (case, r.text)
@@ -331,27 +423,40 @@ def test_production_refuses_the_development_keys(postgres_url: str) -> None:
         create_app(Settings(**base, jwt_secret="x" * 40))  # type: ignore[arg-type]
 
 
-def test_the_embedded_mode_accepts_the_documented_development_key(
-        services: Services) -> None:
+def test_the_embedded_mode_accepts_the_documented_development_key(services: Services) -> None:
     check_production_keys(services.settings)
-    token = jwt.encode({"sub": "svc", "role": "service", "aud": "casebook",
-                        "exp": int(time.time()) + 60}, DEVELOPMENT_JWT_SECRET)
+    token = jwt.encode(
+        {"sub": "svc", "role": "service", "aud": "casebook", "exp": int(time.time()) + 60},
+        DEVELOPMENT_JWT_SECRET,
+    )
     client = TestClient(create_app(services.settings, services))
-    assert client.get("/metrics", headers={"Authorization": f"Bearer {token}"}
-                      ).status_code == 200
+    assert client.get("/metrics", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 
 W, R, CAND = "consultant team_lead", "auditor consultant team_lead", "candidate"
 POLICY: dict[tuple[str, str], tuple[str, str]] = {
     # Companies: staff of the company's municipality write; auditors read too.
     ("POST", "/companies"): (W, "token"),
-    **{("POST", f"/companies/{{cvr}}{tail}"): (W, "company") for tail in (
-        "/details", "/contact-person", "/contacts", "/contacts/{contact_id}/corrections",
-        "/openings", "/openings/{opening_id}/close", "/referrals",
-        "/referrals/{referral_id}/answer", "/placements",
-        "/placements/{placement_id}/changes", "/placements/{placement_id}/end",
-        "/follow-ups", "/follow-ups/{follow_up_id}/complete", "/commitments",
-        "/commitments/{commitment_id}/reviews")},
+    **{
+        ("POST", f"/companies/{{cvr}}{tail}"): (W, "company")
+        for tail in (
+            "/details",
+            "/contact-person",
+            "/contacts",
+            "/contacts/{contact_id}/corrections",
+            "/openings",
+            "/openings/{opening_id}/close",
+            "/referrals",
+            "/referrals/{referral_id}/answer",
+            "/placements",
+            "/placements/{placement_id}/changes",
+            "/placements/{placement_id}/end",
+            "/follow-ups",
+            "/follow-ups/{follow_up_id}/complete",
+            "/commitments",
+            "/commitments/{commitment_id}/reviews",
+        )
+    },
     ("PUT", "/companies/{cvr}/contact-preference"): (W, "company"),
     ("GET", "/companies"): (R, "token"),
     ("GET", "/companies/{cvr}"): (R, "company"),
@@ -399,8 +504,10 @@ POLICY: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/contracts/{contract_id}/invoices"): ("admin", "contract"),
     ("GET", "/invoices/{invoice_id}"): ("admin auditor", "invoice"),
     ("POST", "/invoices/{invoice_id}/disputes"): ("auditor", "invoice"),
-    ("POST", "/invoices/{invoice_id}/disputes/{dispute_id}/resolution"): ("admin auditor",
-                                                                          "invoice"),
+    ("POST", "/invoices/{invoice_id}/disputes/{dispute_id}/resolution"): (
+        "admin auditor",
+        "invoice",
+    ),
 }
 
 
@@ -409,6 +516,9 @@ def test_the_declared_rules_are_the_reviewed_policy(world: World) -> None:
     rule, must be added here too, where a reviewer sees it."""
     app = world.client.app
     assert isinstance(app, FastAPI)
-    declared = {(r.method, r.path): (" ".join(sorted(r.rule.roles)), str(r.rule.scope))
-                for r in _routes(app) if r.rule is not None}
+    declared = {
+        (r.method, r.path): (" ".join(sorted(r.rule.roles)), str(r.rule.scope))
+        for r in _routes(app)
+        if r.rule is not None
+    }
     assert declared == POLICY

@@ -41,8 +41,12 @@ def test_an_update_of_a_row_of_the_same_batch_changes_the_row_before_it_is_sent(
     batch.execute(SET_A, (10, "k1"))
     batch.execute(SET_C, ("c", "k1"))
     batch.flush()
-    assert db.sent == [("INSERT INTO t_rows (id, a, b, c) VALUES (%s, %s, %s, %s)",
-                        [["k1", 10, "x", "c"], ["k2", 2, "y", None]])]
+    assert db.sent == [
+        (
+            "INSERT INTO t_rows (id, a, b, c) VALUES (%s, %s, %s, %s)",
+            [["k1", 10, "x", "c"], ["k2", 2, "y", None]],
+        )
+    ]
 
 
 def test_updates_of_earlier_rows_merge_per_row_and_later_values_win() -> None:
@@ -63,8 +67,7 @@ def test_a_statement_it_cannot_fold_first_sends_what_its_table_holds() -> None:
     batch.execute(INSERT, ("k1", 1, "x"))
     batch.execute("DELETE FROM t_rows WHERE a > %s", (0,))
     batch.flush()
-    assert db.sent == [(INSERT, [["k1", 1, "x"]]),
-                       ("DELETE FROM t_rows WHERE a > %s", [[0]])]
+    assert db.sent == [(INSERT, [["k1", 1, "x"]]), ("DELETE FROM t_rows WHERE a > %s", [[0]])]
 
 
 ADD_N = "UPDATE t_rows SET n = n + %s WHERE id = %s"
@@ -96,13 +99,20 @@ def test_increments_of_earlier_rows_are_summed_per_row_and_a_set_value_wins() ->
     batch.execute(ADD_N, (5, "d"))
     batch.execute(SET_N, (0, "d"))
     batch.flush()
-    assert db.sent == [("UPDATE t_rows SET n = %s WHERE id = %s", [[8, "c"], [0, "d"]]),
-                       ("UPDATE t_rows SET n = n + %s WHERE id = %s", [[2, "a"], [-1, "b"]])]
+    assert db.sent == [
+        ("UPDATE t_rows SET n = %s WHERE id = %s", [[8, "c"], [0, "d"]]),
+        ("UPDATE t_rows SET n = n + %s WHERE id = %s", [[2, "a"], [-1, "b"]]),
+    ]
 
 
-_STEPS = st.lists(st.tuples(
-    st.sampled_from(["insert", "set", "add", "add_both", "flush"]),
-    st.sampled_from(["k1", "k2"]), st.integers(-3, 3)), max_size=30)
+_STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(["insert", "set", "add", "add_both", "flush"]),
+        st.sampled_from(["k1", "k2"]),
+        st.integers(-3, 3),
+    ),
+    max_size=30,
+)
 
 
 @settings(max_examples=400)
@@ -112,8 +122,12 @@ def test_folded_writes_leave_the_rows_that_the_statements_one_by_one_leave(
 ) -> None:
     """Any mix of inserts, values set and increments (counters may be NULL), sent through
     a batch flushed anywhere, gives the same table as each statement run as it came."""
-    statements = {"insert": "INSERT INTO t_rows (id, n, m) VALUES (%s, %s, %s)",
-                  "set": SET_N, "add": ADD_N, "add_both": ADD_N_M}
+    statements = {
+        "insert": "INSERT INTO t_rows (id, n, m) VALUES (%s, %s, %s)",
+        "set": SET_N,
+        "add": ADD_N,
+        "add_both": ADD_N_M,
+    }
     direct, folded = (sqlite3.connect(":memory:") for _ in range(2))
     batch = BatchSql(_Qmark(folded), {"t_rows": "id"})
     inserted: set[str] = set()
@@ -127,9 +141,12 @@ def test_folded_writes_leave_the_rows_that_the_statements_one_by_one_leave(
             continue  # a projection inserts each key once
         if kind == "insert":
             inserted.add(key)
-        params = {"insert": (key, value, None if value < 0 else value),
-                  "set": (None if value == 3 else value, key), "add": (value, key),
-                  "add_both": (value, 1, key)}[kind]
+        params = {
+            "insert": (key, value, None if value < 0 else value),
+            "set": (None if value == 3 else value, key),
+            "add": (value, key),
+            "add_both": (value, 1, key),
+        }[kind]
         _Qmark(direct).execute(statements[kind], params)
         batch.execute(statements[kind], params)
     batch.flush()

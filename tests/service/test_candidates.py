@@ -25,23 +25,30 @@ from tests.support.api import as_staff
 pytestmark = pytest.mark.stores  # rerun on SQLite and PostgreSQL by `make integration`
 
 TODAY = local_now().date()  # the service's business date (Danish), not the machine's
-PERSON = {"name": "Kim Marker-Jensen", "cpr": "010190-1234", "phone": "+45 12 34 56 78",
-          "email": "kim@example.dk", "address": "Vej 1, 2620 Albertslund",
-          "notes": "Vil gerne arbejde med planter"}
-
-
+PERSON = {
+    "name": "Kim Marker-Jensen",
+    "cpr": "010190-1234",
+    "phone": "+45 12 34 56 78",
+    "email": "kim@example.dk",
+    "address": "Vej 1, 2620 Albertslund",
+    "notes": "Vil gerne arbejde med planter",
+}
 
 
 def register(client: TestClient, staff: str, **extra: Any) -> str:
-    r = client.post("/candidates", json={"municipality": "165", **PERSON, **extra},
-                    headers=as_staff(client, staff))
+    r = client.post(
+        "/candidates",
+        json={"municipality": "165", **PERSON, **extra},
+        headers=as_staff(client, staff),
+    )
     assert r.status_code == 201, r.text
     candidate_id: str = r.json()["id"]
     return candidate_id
 
 
 def test_personal_data_is_sealed_in_the_event_and_opens_with_its_key(
-        client: TestClient, staff: str, services: Services) -> None:
+    client: TestClient, staff: str, services: Services
+) -> None:
     cid = UUID(register(client, staff))
     [event] = list(services.app.events.get(cid))
     assert isinstance(event, Candidate.Registered)
@@ -54,7 +61,8 @@ def test_personal_data_is_sealed_in_the_event_and_opens_with_its_key(
 
 
 def test_reading_personal_data_needs_a_purpose_and_is_logged(
-        client: TestClient, staff: str) -> None:
+    client: TestClient, staff: str
+) -> None:
     cid = register(client, staff)
     me = as_staff(client, staff)
     assert client.get(f"/candidates/{cid}", headers=me).status_code == 422  # no purpose
@@ -65,21 +73,36 @@ def test_reading_personal_data_needs_a_purpose_and_is_logged(
     lead = as_staff(client, staff, Role.TEAM_LEAD)
     log = client.get(f"/candidates/{cid}/access-log", headers=lead).json()
     assert [(a["subject"], a["role"], a["purpose"]) for a in log] == [
-        (staff, "consultant", "match to opening")]
+        (staff, "consultant", "match to opening")
+    ]
     other = as_staff(client, staff, municipality="147")
-    assert client.get(f"/candidates/{cid}", params={"purpose": "curious"},
-                      headers=other).status_code == 404
+    assert (
+        client.get(f"/candidates/{cid}", params={"purpose": "curious"}, headers=other).status_code
+        == 404
+    )
     assert len(client.get(f"/candidates/{cid}/access-log", headers=lead).json()) == 1
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("cpr", "320190-1234"), ("cpr", "12345"), ("name", ""), ("name", "x" * 201),
-    ("notes", "x" * 4001), ("email", "not an email"), ("phone", "call me"),
-])
-def test_bad_or_over_long_personal_data_is_422(client: TestClient, staff: str, field: str,
-                                                value: str) -> None:
-    r = client.post("/candidates", json={"municipality": "165", **PERSON, field: value},
-                    headers=as_staff(client, staff))
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("cpr", "320190-1234"),
+        ("cpr", "12345"),
+        ("name", ""),
+        ("name", "x" * 201),
+        ("notes", "x" * 4001),
+        ("email", "not an email"),
+        ("phone", "call me"),
+    ],
+)
+def test_bad_or_over_long_personal_data_is_422(
+    client: TestClient, staff: str, field: str, value: str
+) -> None:
+    r = client.post(
+        "/candidates",
+        json={"municipality": "165", **PERSON, field: value},
+        headers=as_staff(client, staff),
+    )
     assert r.status_code == 422, r.text
     assert value not in r.text or len(value) < 6  # the detail does not echo the data
 
@@ -92,26 +115,42 @@ def test_cpr_numbers_are_normalised_and_checked() -> None:
 
 
 def test_erasure_destroys_the_key_and_every_view_shows_it(
-        client: TestClient, staff: str, registered: str, services: Services) -> None:
+    client: TestClient, staff: str, registered: str, services: Services
+) -> None:
     cid = register(client, staff)
     c = f"/companies/{registered}"
-    opening = client.post(f"{c}/openings", json={
-        "title": "Gartner", "hours_per_week": 20, "placement_kinds": ["ordinary"],
-        "by": staff}).json()["id"]
-    referral = client.post(f"{c}/referrals", json={
-        "opening_id": opening, "candidate_id": cid, "by": staff}).json()
+    opening = client.post(
+        f"{c}/openings",
+        json={
+            "title": "Gartner",
+            "hours_per_week": 20,
+            "placement_kinds": ["ordinary"],
+            "by": staff,
+        },
+    ).json()["id"]
+    referral = client.post(
+        f"{c}/referrals", json={"opening_id": opening, "candidate_id": cid, "by": staff}
+    ).json()
     lead = as_staff(client, staff, Role.TEAM_LEAD)
     before = client.get(c, params={"min_position": referral["position"]}).json()
     assert [x["candidate_erased"] for x in before["referrals_in_flight"]] == [False]
-    assert client.post(f"/candidates/{cid}/erase", json={},
-                       headers=as_staff(client, staff)).status_code == 403  # team leads
+    assert (
+        client.post(
+            f"/candidates/{cid}/erase", json={}, headers=as_staff(client, staff)
+        ).status_code
+        == 403
+    )  # team leads
     r = client.post(f"/candidates/{cid}/erase", json={}, headers=lead)
     assert r.status_code == 200, r.text
     assert services.vault.key(UUID(cid)) is None
-    seen = client.get(f"/candidates/{cid}", params={"purpose": "check erasure"},
-                      headers=lead).json()
+    seen = client.get(
+        f"/candidates/{cid}", params={"purpose": "check erasure"}, headers=lead
+    ).json()
     assert (seen["erased"], seen["personal_data"], seen["erased_on"]) == (
-        True, None, TODAY.isoformat())
+        True,
+        None,
+        TODAY.isoformat(),
+    )
     again = client.post(f"/candidates/{cid}/erase", json={}, headers=lead)
     assert again.status_code == 409
     overview = client.get(c, params={"min_position": r.json()["position"]}).json()
@@ -126,29 +165,39 @@ def test_erasure_destroys_the_key_and_every_view_shows_it(
     assert replayed is not None and replayed.erased
 
 
-def test_clarification_records_dates_never_details(client: TestClient, staff: str,
-                                                  services: Services) -> None:
+def test_clarification_records_dates_never_details(
+    client: TestClient, staff: str, services: Services
+) -> None:
     cid = register(client, staff)
     me = as_staff(client, staff)
-    r = client.post(f"/candidates/{cid}/clarifications", headers=me,
-                    json={"health_clarified_on": (TODAY - timedelta(days=1)).isoformat()})
+    r = client.post(
+        f"/candidates/{cid}/clarifications",
+        headers=me,
+        json={"health_clarified_on": (TODAY - timedelta(days=1)).isoformat()},
+    )
     assert r.status_code == 200, r.text
-    r = client.post(f"/candidates/{cid}/clarifications", headers=me,
-                    json={"health_details": "anything"})
+    r = client.post(
+        f"/candidates/{cid}/clarifications", headers=me, json={"health_details": "anything"}
+    )
     assert r.status_code == 422  # there is no field for health details
-    r = client.post(f"/candidates/{cid}/clarifications", headers=me,
-                    json={"motivation_clarified_on": (TODAY + timedelta(days=1)).isoformat()})
+    r = client.post(
+        f"/candidates/{cid}/clarifications",
+        headers=me,
+        json={"motivation_clarified_on": (TODAY + timedelta(days=1)).isoformat()},
+    )
     assert r.status_code == 422  # not ahead of time
     seen = client.get(f"/candidates/{cid}", params={"purpose": "follow-up"}, headers=me).json()
     assert seen["health_clarified_on"] == (TODAY - timedelta(days=1)).isoformat()
 
 
-def test_a_failed_registration_leaves_no_key_behind(client: TestClient, staff: str,
-                                                    services: Services) -> None:
+def test_a_failed_registration_leaves_no_key_behind(
+    client: TestClient, staff: str, services: Services
+) -> None:
     """A refused command (staff member unknown) destroys the key it made."""
     stranger = str(uuid.uuid4())
-    r = client.post("/candidates", json={"municipality": "165", **PERSON},
-                    headers=as_staff(client, stranger))
+    r = client.post(
+        "/candidates", json={"municipality": "165", **PERSON}, headers=as_staff(client, stranger)
+    )
     assert r.status_code == 404, r.text
     assert services.vault.accesses(uuid.uuid4()) == []
     assert _key_count(services) == 0
@@ -168,27 +217,46 @@ def _key_count(services: Services) -> int:
 
 
 def test_erasure_waits_for_an_open_dispute_that_names_the_candidate(
-        client: TestClient, staff: str, registered: str, services: Services) -> None:
+    client: TestClient, staff: str, registered: str, services: Services
+) -> None:
     """A legal hold: 409 while a dispute of a line for the candidate is open; after the
     dispute is resolved the erasure goes through."""
     cid = register(client, staff)
-    r = client.post(f"/companies/{registered}/placements", json={
-        "by": staff, "candidate_id": cid, "kind": "ordinary", "hours_per_week": 30,
-        "starts_on": "2026-01-05"})
+    r = client.post(
+        f"/companies/{registered}/placements",
+        json={
+            "by": staff,
+            "candidate_id": cid,
+            "kind": "ordinary",
+            "hours_per_week": 30,
+            "starts_on": "2026-01-05",
+        },
+    )
     assert r.status_code == 201, r.text
-    r = client.post("/contracts", json={
-        "municipality": "165", "name": "Resultatkontrakt", "period_from": "2026-01-01",
-        "period_to": "2026-12-31", "rules": {"default_prices_ore": [100_00, 200_00, 300_00]}})
+    r = client.post(
+        "/contracts",
+        json={
+            "municipality": "165",
+            "name": "Resultatkontrakt",
+            "period_from": "2026-01-01",
+            "period_to": "2026-12-31",
+            "rules": {"default_prices_ore": [100_00, 200_00, 300_00]},
+        },
+    )
     assert r.status_code == 201, r.text
     contract_id = r.json()["id"]
-    r = client.post(f"/contracts/{contract_id}/invoices",
-                    json={"period_from": "2026-01-01", "period_to": "2026-12-31"})
+    r = client.post(
+        f"/contracts/{contract_id}/invoices",
+        json={"period_from": "2026-01-01", "period_to": "2026-12-31"},
+    )
     assert r.status_code == 201, r.text
     invoice = client.get(f"/invoices/{r.json()['id']}").json()
     keys = [line["key"] for line in invoice["lines"] if line.get("candidate_id") == cid]
     assert keys, invoice["lines"]
-    r = client.post(f"/invoices/{invoice['invoice_id']}/disputes",
-                    json={"keys": keys, "reason": "start not documented"})
+    r = client.post(
+        f"/invoices/{invoice['invoice_id']}/disputes",
+        json={"keys": keys, "reason": "start not documented"},
+    )
     assert r.status_code == 201, r.text
     dispute_id = r.json()["id"]
     lead = as_staff(client, staff, Role.TEAM_LEAD)
@@ -196,8 +264,10 @@ def test_erasure_waits_for_an_open_dispute_that_names_the_candidate(
     assert held.status_code == 409, held.text
     assert dispute_id in held.json()["detail"]
     assert services.vault.key(UUID(cid)) is not None  # nothing was destroyed
-    r = client.post(f"/invoices/{invoice['invoice_id']}/disputes/{dispute_id}/resolution",
-                    json={"outcome": "upheld"})
+    r = client.post(
+        f"/invoices/{invoice['invoice_id']}/disputes/{dispute_id}/resolution",
+        json={"outcome": "upheld"},
+    )
     assert r.status_code == 201, r.text
     done = client.post(f"/candidates/{cid}/erase", json={}, headers=lead)
     assert done.status_code == 200, done.text

@@ -35,29 +35,47 @@ def store(memory_settings: Settings) -> Iterator[Services]:
     s.close()
 
 
-
-
 def _join(staff_id: uuid.UUID, claim: IdempotencyClaim | None = None) -> Command:
-    return staff.join_staff(staff_id=staff_id, name="Ask Ravnsholt", municipality="165",
-                               unit=Unit.JOB_CENTRE, role=StaffRole.CONSULTANT, claim=claim)
+    return staff.join_staff(
+        staff_id=staff_id,
+        name="Ask Ravnsholt",
+        municipality="165",
+        unit=Unit.JOB_CENTRE,
+        role=StaffRole.CONSULTANT,
+        claim=claim,
+    )
 
 
 def _contact(staff: uuid.UUID) -> Command:
     now = datetime.now(UTC)
     return commands.log_contact(
-        cvr=CVR, by=staff, contact_id=uuid.uuid4(), channel="phone", occurred_at=now,
-        summary="call", topics=[], now=now)
+        cvr=CVR,
+        by=staff,
+        contact_id=uuid.uuid4(),
+        channel="phone",
+        occurred_at=now,
+        summary="call",
+        topics=[],
+        now=now,
+    )
 
 
 def test_events_are_logged_in_decision_order_across_aggregates(store: Services) -> None:
     """A contact, a staff member joining, then naming them: positions follow that order."""
     lead = uuid.uuid4()
     run_batch(store.committer, [_join(lead)])
-    run_batch(store.committer, [commands.register_company(
-        cvr=CVR, name="Glans ApS", municipality="165", industry="", by=lead)])
+    run_batch(
+        store.committer,
+        [
+            commands.register_company(
+                cvr=CVR, name="Glans ApS", municipality="165", industry="", by=lead
+            )
+        ],
+    )
     newcomer = uuid.uuid4()
-    assign = commands.assign_contact_person(cvr=CVR, by=lead, staff_id=newcomer, reason="new",
-                                            handover_note="", may_reassign=True)
+    assign = commands.assign_contact_person(
+        cvr=CVR, by=lead, staff_id=newcomer, reason="new", handover_note="", may_reassign=True
+    )
 
     results = run_batch(store.committer, [_contact(lead), _join(newcomer), assign])
     positions = [r.position for r in results]
@@ -72,8 +90,9 @@ def test_a_key_repeated_within_one_batch_is_applied_once(store: Services) -> Non
     claim = IdempotencyClaim("register-once", "hash-1")
 
     def register() -> Command:
-        return commands.register_company(cvr=CVR, name="Glans ApS", municipality="165",
-                                         industry="", by=lead, claim=claim)
+        return commands.register_company(
+            cvr=CVR, name="Glans ApS", municipality="165", industry="", by=lead, claim=claim
+        )
 
     first, second = run_batch(store.committer, [register(), register()])
     assert isinstance(first, CommandResult) and isinstance(second, CommandResult)
@@ -87,20 +106,28 @@ def test_a_key_recorded_before_the_batch_is_replayed_not_refused(store: Services
     claim = IdempotencyClaim("register-retry", "hash-2")
 
     def build() -> Command:
-        return commands.register_company(cvr=CVR, name="Glans ApS", municipality="165",
-                                         industry="", by=lead, claim=claim)
+        return commands.register_company(
+            cvr=CVR, name="Glans ApS", municipality="165", industry="", by=lead, claim=claim
+        )
 
     [first] = run_batch(store.committer, [build()])
     [again] = run_batch(store.committer, [build()])
     assert isinstance(again, CommandResult)
     assert (again.position, again.replayed) == (first.position, True)
-    [plain] = run_batch(store.committer, [commands.register_company(
-        cvr=CVR, name="Glans ApS", municipality="165", industry="", by=lead)])
+    [plain] = run_batch(
+        store.committer,
+        [
+            commands.register_company(
+                cvr=CVR, name="Glans ApS", municipality="165", industry="", by=lead
+            )
+        ],
+    )
     assert isinstance(plain, CompanyAlreadyRegisteredError)
 
 
 def test_a_command_whose_caller_gave_up_while_queued_is_not_applied(
-    store: Services, monkeypatch: pytest.MonkeyPatch,
+    store: Services,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A timed-out request that was still queued is dropped; the writer keeps going."""
     lead = uuid.uuid4()
@@ -131,5 +158,6 @@ def test_a_command_whose_caller_gave_up_while_queued_is_not_applied(
 
 
 def _register(lead: uuid.UUID) -> Command:
-    return commands.register_company(cvr=CVR, name="Glans ApS", municipality="165",
-                                     industry="", by=lead)
+    return commands.register_company(
+        cvr=CVR, name="Glans ApS", municipality="165", industry="", by=lead
+    )

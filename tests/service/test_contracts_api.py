@@ -21,33 +21,51 @@ ADMIN = str(uuid.uuid4())
 
 def contract(client: TestClient, **rules: Any) -> str:
     """A contract of municipality 165 for 2026 at PRICES."""
-    r = client.post("/contracts", json={
-        "municipality": "165", "name": "Vækst med Social Bundlinje", **YEAR,
-        "rules": {"default_prices_ore": PRICES, **rules}, "by": ADMIN})
+    r = client.post(
+        "/contracts",
+        json={
+            "municipality": "165",
+            "name": "Vækst med Social Bundlinje",
+            **YEAR,
+            "rules": {"default_prices_ore": PRICES, **rules},
+            "by": ADMIN,
+        },
+    )
     assert r.status_code == 201, r.text
     contract_id: str = r.json()["id"]
     return contract_id
 
 
-def placement(client: TestClient, cvr: str, staff: str, kind: str = "ordinary",
-              starts_on: str = "2026-01-05") -> tuple[str, str]:
+def placement(
+    client: TestClient, cvr: str, staff: str, kind: str = "ordinary", starts_on: str = "2026-01-05"
+) -> tuple[str, str]:
     """Start a placement; return its id and the candidate's."""
     candidate = str(uuid.uuid4())
-    r = client.post(f"/companies/{cvr}/placements", json={
-        "by": staff, "candidate_id": candidate, "kind": kind, "hours_per_week": 30,
-        "starts_on": starts_on})
+    r = client.post(
+        f"/companies/{cvr}/placements",
+        json={
+            "by": staff,
+            "candidate_id": candidate,
+            "kind": kind,
+            "hours_per_week": 30,
+            "starts_on": starts_on,
+        },
+    )
     assert r.status_code == 201, r.text
     return r.json()["id"], candidate
 
 
-def ledger(client: TestClient, contract_id: str, known_at: str | None = None
-           ) -> dict[str, tuple[str, int, int]]:
+def ledger(
+    client: TestClient, contract_id: str, known_at: str | None = None
+) -> dict[str, tuple[str, int, int]]:
     """milestone -> (state, amount, pending correction)."""
     params = {"known_at": known_at} if known_at else {}
     r = client.get(f"/contracts/{contract_id}/ledger", params=params)
     assert r.status_code == 200, r.text
-    return {e["milestone"]: (e["state"], e["amount_ore"], e["pending_correction_ore"])
-            for e in r.json()["entries"]}
+    return {
+        e["milestone"]: (e["state"], e["amount_ore"], e["pending_correction_ore"])
+        for e in r.json()["entries"]
+    }
 
 
 def invoice(client: TestClient, contract_id: str) -> dict[str, Any]:
@@ -61,15 +79,18 @@ def invoice(client: TestClient, contract_id: str) -> dict[str, Any]:
 
 
 def test_the_ledger_lists_each_milestone_with_its_proof(
-        client: TestClient, registered: str, staff: str) -> None:
+    client: TestClient, registered: str, staff: str
+) -> None:
     """A 2026 ordinary job reached start, 13 and 26 weeks; each line names its events."""
     contract_id = contract(client)
     placement_id, candidate = placement(client, registered, staff)
     r = client.get(f"/contracts/{contract_id}/ledger")
     entries = r.json()["entries"]
     assert [(e["milestone"], e["state"], e["amount_ore"]) for e in entries] == [
-        ("start", "claimable", PRICES[0]), ("13_weeks", "claimable", PRICES[1]),
-        ("26_weeks", "claimable", PRICES[2])]
+        ("start", "claimable", PRICES[0]),
+        ("13_weeks", "claimable", PRICES[1]),
+        ("26_weeks", "claimable", PRICES[2]),
+    ]
     assert {e["placement_id"] for e in entries} == {placement_id}
     assert entries[0]["candidate_id"] == candidate and entries[0]["cvr"] == registered
     assert entries[1]["reached_on"] == "2026-04-06"
@@ -77,7 +98,8 @@ def test_the_ledger_lists_each_milestone_with_its_proof(
 
 
 def test_an_internship_never_appears_in_the_ledger(
-        client: TestClient, registered: str, staff: str) -> None:
+    client: TestClient, registered: str, staff: str
+) -> None:
     """Only paid work is an outcome."""
     contract_id = contract(client)
     placement(client, registered, staff, kind="internship")
@@ -85,7 +107,8 @@ def test_an_internship_never_appears_in_the_ledger(
 
 
 def test_an_invoice_pins_position_and_digest_and_a_late_end_is_credited_later(
-        client: TestClient, registered: str, staff: str, services: Services) -> None:
+    client: TestClient, registered: str, staff: str, services: Services
+) -> None:
     """The first invoice stays as issued; the next one credits what a late-logged end
     took away, and each invoice's lines are reproduced from the log at its position."""
     contract_id = contract(client)
@@ -95,21 +118,31 @@ def test_an_invoice_pins_position_and_digest_and_a_late_end_is_credited_later(
     assert first["total_ore"] == sum(PRICES) and len(first["digest"]) == 64
     assert first["seal_agrees"] is True
     between = datetime.now().astimezone().isoformat()
-    r = client.post(f"/companies/{registered}/placements/{placement_id}/end", json={
-        "by": staff, "ends_on": "2026-03-01", "reason": "resigned"})
+    r = client.post(
+        f"/companies/{registered}/placements/{placement_id}/end",
+        json={"by": staff, "ends_on": "2026-03-01", "reason": "resigned"},
+    )
     assert r.status_code == 200, r.text
     assert ledger(client, contract_id)["26_weeks"] == ("invoiced", 0, -PRICES[2])
     assert ledger(client, contract_id, between)["26_weeks"] == ("invoiced", PRICES[2], 0)
     second = invoice(client, contract_id)
     assert [(line["kind"], line["amount_ore"]) for line in second["lines"]] == [
-        ("credit", -PRICES[1]), ("credit", -PRICES[2])]
+        ("credit", -PRICES[1]),
+        ("credit", -PRICES[2]),
+    ]
     assert all(line["corrects"] == [first["invoice_id"]] for line in second["lines"])
     assert client.get(f"/invoices/{first['invoice_id']}").json()["lines"] == first["lines"]
     for issued in (first, second):
-        again = evaluate_contract(services.app, UUID(contract_id), stop=issued["position"],
-                                  today=datetime.fromisoformat(issued["computed_on"]).date())
-        assert again.invoice_lines((again.contract.period_from, again.contract.period_to)) \
+        again = evaluate_contract(
+            services.app,
+            UUID(contract_id),
+            stop=issued["position"],
+            today=datetime.fromisoformat(issued["computed_on"]).date(),
+        )
+        assert (
+            again.invoice_lines((again.contract.period_from, again.contract.period_to))
             == issued["lines"]
+        )
 
 
 def test_nothing_to_invoice_is_a_conflict(client: TestClient, registered: str) -> None:
@@ -122,14 +155,17 @@ def test_nothing_to_invoice_is_a_conflict(client: TestClient, registered: str) -
 
 
 def test_a_dispute_and_its_resolution_change_the_lines_state(
-        client: TestClient, registered: str, staff: str) -> None:
+    client: TestClient, registered: str, staff: str
+) -> None:
     """disputed, then recovered; a second resolution is refused."""
     contract_id = contract(client)
     placement(client, registered, staff)
     issued = invoice(client, contract_id)
     key = issued["lines"][0]["key"]
-    r = client.post(f"/invoices/{issued['invoice_id']}/disputes", json={
-        "keys": [key], "reason": "the start was not documented", "by": ADMIN})
+    r = client.post(
+        f"/invoices/{issued['invoice_id']}/disputes",
+        json={"keys": [key], "reason": "the start was not documented", "by": ADMIN},
+    )
     assert r.status_code == 201, r.text
     dispute_id = r.json()["id"]
     assert ledger(client, contract_id)["start"][0] == "disputed"
@@ -141,20 +177,35 @@ def test_a_dispute_and_its_resolution_change_the_lines_state(
     assert again.status_code == 409
     assert "resolved already" in again.json()["detail"]
     shown = client.get(f"/invoices/{issued['invoice_id']}").json()["disputes"]
-    assert shown == [{"dispute_id": dispute_id, "keys": [key],
-                      "reason": "the start was not documented", "outcome": "recovered"}]
+    assert shown == [
+        {
+            "dispute_id": dispute_id,
+            "keys": [key],
+            "reason": "the start was not documented",
+            "outcome": "recovered",
+        }
+    ]
 
 
-@pytest.mark.parametrize(("rules", "detail"), [
-    ({"paying_kinds": ["ordinary", "internship"]}, "internship"),
-    ({"default_prices_ore": None}, "default_prices_ore"),
-])
-def test_broken_rules_are_refused(client: TestClient, rules: dict[str, Any],
-                                  detail: str) -> None:
+@pytest.mark.parametrize(
+    ("rules", "detail"),
+    [
+        ({"paying_kinds": ["ordinary", "internship"]}, "internship"),
+        ({"default_prices_ore": None}, "default_prices_ore"),
+    ],
+)
+def test_broken_rules_are_refused(client: TestClient, rules: dict[str, Any], detail: str) -> None:
     """Rules that pay an internship, or give no prices, are a 422."""
-    r = client.post("/contracts", json={
-        "municipality": "165", "name": "x", **YEAR, "by": ADMIN,
-        "rules": {"default_prices_ore": PRICES} | rules})
+    r = client.post(
+        "/contracts",
+        json={
+            "municipality": "165",
+            "name": "x",
+            **YEAR,
+            "by": ADMIN,
+            "rules": {"default_prices_ore": PRICES} | rules,
+        },
+    )
     assert r.status_code == 422, r.text
     assert detail in r.json()["detail"]
 
@@ -170,16 +221,21 @@ def test_unknown_contract_and_invoice_are_404(client: TestClient) -> None:
 def test_an_amendment_before_today_is_refused(client: TestClient) -> None:
     """Amendments never rewrite the past."""
     contract_id = contract(client)
-    r = client.post(f"/contracts/{contract_id}/amendments", json={
-        "effective_from": "2026-01-01", "rules": {"default_prices_ore": PRICES},
-        "by": ADMIN})
+    r = client.post(
+        f"/contracts/{contract_id}/amendments",
+        json={"effective_from": "2026-01-01", "rules": {"default_prices_ore": PRICES}, "by": ADMIN},
+    )
     assert r.status_code == 422
     assert "today" in r.json()["detail"]
 
 
 def test_an_invoice_once_found_is_not_searched_for_again(
-        client: TestClient, registered: str, staff: str, services: Services,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    client: TestClient,
+    registered: str,
+    staff: str,
+    services: Services,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Invoices never change once issued: the access check and the route share one
     search of the log, and later reads none (an unknown id is still searched for)."""
     contract_id = contract(client)

@@ -45,8 +45,11 @@ def _domain_event_classes() -> set[type[Any]]:
             if not issubclass(cls, Aggregate) or cls.__module__ != module.__name__:
                 continue
             for _, nested in inspect.getmembers(cls, inspect.isclass):
-                if issubclass(nested, CanMutateAggregate) and nested.__qualname__.startswith(
-                        cls.__qualname__ + ".") and nested.__name__ not in LIBRARY_BASES:
+                if (
+                    issubclass(nested, CanMutateAggregate)
+                    and nested.__qualname__.startswith(cls.__qualname__ + ".")
+                    and nested.__name__ not in LIBRARY_BASES
+                ):
                     found.add(nested)
     return found
 
@@ -80,10 +83,17 @@ def test_a_message_has_the_designed_attributes() -> None:
     company_id, by = uuid.uuid4(), uuid.uuid4()
     logged: Any = Company.ContactLogged  # the library's dataclass signature
     event = logged(
-        originator_id=company_id, originator_version=7,
-        timestamp=datetime(2026, 3, 2, 8, 0, tzinfo=UTC), contact_id=uuid.uuid4(),
-        staff_id=by, unit="job_centre", channel="phone",
-        occurred_at=datetime(2026, 2, 27, 9, 30, tzinfo=UTC), summary="Talked", topics=["x"])
+        originator_id=company_id,
+        originator_version=7,
+        timestamp=datetime(2026, 3, 2, 8, 0, tzinfo=UTC),
+        contact_id=uuid.uuid4(),
+        staff_id=by,
+        unit="job_centre",
+        channel="phone",
+        occurred_at=datetime(2026, 2, 27, 9, 30, tzinfo=UTC),
+        summary="Talked",
+        topics=["x"],
+    )
     msg = to_message(logged_from_event(event, 42), Origin("165", "13748136"), "casebook")
     assert msg.subject == "casebook.165.company.contact_logged"
     assert msg.attributes["id"] == f"{company_id}:7"
@@ -101,11 +111,14 @@ def test_get_events_serves_the_log_as_cloudevents(client: TestClient, registered
     assert r.headers["content-type"].startswith("application/cloudevents-batch+json")
     batch = r.json()
     events = [JSONFormat().read(None, json.dumps(item)) for item in batch]
-    assert [e.get_type() for e in events] == ["dk.casebook.staff.joined.v1",
-                                              "dk.casebook.company.registered.v1"]
+    assert [e.get_type() for e in events] == [
+        "dk.casebook.staff.joined.v1",
+        "dk.casebook.company.registered.v1",
+    ]
     assert events[1].get_subject() == registered
     assert [int(item["sequence"]) for item in batch] == sorted(
-        int(item["sequence"]) for item in batch)
+        int(item["sequence"]) for item in batch
+    )
     assert "name" not in batch[0]["data"]  # a staff member's name is not published
     assert 'rel="next"' in r.headers["link"]
 
@@ -128,17 +141,27 @@ def test_get_events_refuses_a_negative_position(client: TestClient) -> None:
 
 def _logged_after(services: Services, position: int) -> list[LoggedEvent]:
     app = services.app
-    return [read_logged(app.mapper, n, n.id)
-            for n in app.recorder.select_notifications(start=position + 1, limit=100)]
+    return [
+        read_logged(app.mapper, n, n.id)
+        for n in app.recorder.select_notifications(start=position + 1, limit=100)
+    ]
 
 
 def test_a_fresh_cache_reads_only_the_registration_of_a_company(
-    services: Services, client: TestClient, staff: str, registered: str,
+    services: Services,
+    client: TestClient,
+    staff: str,
+    registered: str,
 ) -> None:
     """Shown a contact first (as after a restart), Origins reads the company's first
     event once: the CVR and municipality, and no further reads for the next contact."""
-    contact = {"by": staff, "channel": "phone", "occurred_at": "2026-01-15T09:30:00+01:00",
-               "summary": "Talked", "topics": []}
+    contact = {
+        "by": staff,
+        "channel": "phone",
+        "occurred_at": "2026-01-15T09:30:00+01:00",
+        "summary": "Talked",
+        "topics": [],
+    }
     first = client.post(f"/companies/{registered}/contacts", json=contact).json()["position"]
     client.post(f"/companies/{registered}/contacts", json=contact)
     origins = Origins(services.app)
@@ -148,11 +171,15 @@ def test_a_fresh_cache_reads_only_the_registration_of_a_company(
 
 
 def test_a_staff_member_who_moved_and_left_belongs_to_the_new_municipality(
-    services: Services, client: TestClient, staff: str,
+    services: Services,
+    client: TestClient,
+    staff: str,
 ) -> None:
     """Left carries no municipality: it is the one of the latest move before it."""
-    client.post(f"/staff/{staff}/moves", json={"municipality": "101", "unit": "job_centre",
-                                               "moved_on": "2026-01-02"})
+    client.post(
+        f"/staff/{staff}/moves",
+        json={"municipality": "101", "unit": "job_centre", "moved_on": "2026-01-02"},
+    )
     left = client.post(f"/staff/{staff}/leave", json={"left_on": "2026-01-03"})
     assert left.status_code == 200, left.text
     origins = Origins(services.app)
@@ -183,8 +210,11 @@ def test_the_relays_wire_form_is_the_message_of_every_event_class(cls: type[Any]
     message, wire = to_message(event, origin, "cb"), to_wire(event, origin, "cb")
     lines = wire.head.split("\r\n")
     assert lines[-1] == ""
-    assert (wire.subject, dict(line.split(": ", 1) for line in lines[:-1]), wire.data) == \
-        (message.subject, message.headers, message.data)
+    assert (wire.subject, dict(line.split(": ", 1) for line in lines[:-1]), wire.data) == (
+        message.subject,
+        message.headers,
+        message.data,
+    )
     assert len(lines) - 1 == len(message.headers)
 
 
@@ -198,17 +228,28 @@ def test_a_value_that_would_break_a_header_line_is_refused() -> None:
 
 def test_bodies_are_encoded_as_compact_json_with_text_as_is() -> None:
     """The body encoder gives json.dumps's compact text, non-ASCII letters unescaped."""
-    value = {"navn": "Ærø Glarmester ApS", "n": 3, "x": 1.5, "ok": True, "none": None,
-             "list": [{"a": "b\n\"c\""}, []], "nested": {"ø": ["å"]}}
+    value = {
+        "navn": "Ærø Glarmester ApS",
+        "n": 3,
+        "x": 1.5,
+        "ok": True,
+        "none": None,
+        "list": [{"a": 'b\n"c"'}, []],
+        "nested": {"ø": ["å"]},
+    }
     assert _encode(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def test_a_stored_state_decodes_the_same_compact_or_not() -> None:
     """States decode to the same fields whether compact (the library's) or spaced out."""
-    compact = ('{"timestamp":{"_type_":"datetime_iso","_data_":"2026-01-03T10:00:00+00:00"},'
-               '"staff_id":{"_type_":"uuid_hex","_data_":"00000000000040008000000000000001"}}')
-    expected = {"timestamp": "2026-01-03T10:00:00+00:00",
-                "staff_id": "00000000-0000-4000-8000-000000000001"}
+    compact = (
+        '{"timestamp":{"_type_":"datetime_iso","_data_":"2026-01-03T10:00:00+00:00"},'
+        '"staff_id":{"_type_":"uuid_hex","_data_":"00000000000040008000000000000001"}}'
+    )
+    expected = {
+        "timestamp": "2026-01-03T10:00:00+00:00",
+        "staff_id": "00000000-0000-4000-8000-000000000001",
+    }
     assert _decode_state(compact) == (expected, True)
     assert _decode_state((" " + compact.replace(",", ", ") + " ").encode()) == (expected, True)
     with pytest.raises(json.JSONDecodeError):

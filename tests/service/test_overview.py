@@ -32,45 +32,59 @@ def _overview(client: TestClient, cvr: str, position: int) -> dict[str, Any]:
     return body
 
 
-
-
 def test_handover_history_survives_the_first_contact_person_leaving(
-    client: TestClient, staff: str, registered: str,
+    client: TestClient,
+    staff: str,
+    registered: str,
 ) -> None:
     """The current contact person, and before them the one who left, with the note."""
     heir = consultant(client, "Ingrid Havgaard")
     c = f"/companies/{registered}/contact-person"
     post(client, c, {"staff_id": staff, "reason": "first", "by": staff})
     post(client, f"/staff/{staff}/leave", {"left_on": TODAY.isoformat()})
-    last = post(client, c, {"staff_id": heir, "reason": "left", "by": heir,
-                             "handover_note": "Calls before 10"})["position"]
+    last = post(
+        client,
+        c,
+        {"staff_id": heir, "reason": "left", "by": heir, "handover_note": "Calls before 10"},
+    )["position"]
     o = _overview(client, registered, last)
     assert o["contact_person"]["person"]["name"] == "Ingrid Havgaard"
     assert o["contact_person"]["handover_note"] == "Calls before 10"
-    assert o["contact_person"]["previous"] == {"id": staff, "name": "Gry Lyngbakke",
-                                               "left": True}
+    assert o["contact_person"]["previous"] == {"id": staff, "name": "Gry Lyngbakke", "left": True}
     assert [h["person"]["left"] for h in o["earlier_contact_persons"]] == [True]
 
 
 def test_too_many_contacts_by_too_many_people_raise_a_coordination_warning(
-    client: TestClient, staff: str, registered: str,
+    client: TestClient,
+    staff: str,
+    registered: str,
 ) -> None:
     """Contacts over the company's own monthly cap, from several people, are flagged."""
     others = [consultant(client, n) for n in ("Ulla Bakkedal", "Leif Mosekilde")]
-    post(client, f"/companies/{registered}/contact-person",
-          {"staff_id": staff, "reason": "first", "by": staff})
-    r = client.put(f"/companies/{registered}/contact-preference",
-                   json={"max_contacts_per_month": 2, "by": staff})
+    post(
+        client,
+        f"/companies/{registered}/contact-person",
+        {"staff_id": staff, "reason": "first", "by": staff},
+    )
+    r = client.put(
+        f"/companies/{registered}/contact-preference",
+        json={"max_contacts_per_month": 2, "by": staff},
+    )
     assert r.status_code == 200
     last = 0
     for who, days in ((staff, 2), (others[0], 10), (others[1], 20), (staff, 45)):
         when = (NOW - timedelta(days=days)).isoformat()
-        last = post(client, f"/companies/{registered}/contacts",
-                     contact(who, occurred_at=when))["position"]
+        last = post(client, f"/companies/{registered}/contacts", contact(who, occurred_at=when))[
+            "position"
+        ]
     coordination = _overview(client, registered, last)["coordination"]
     assert coordination == {
-        "contacts_7_days": 1, "contacts_30_days": 3, "distinct_actors_30_days": 3,
-        "from_others_30_days": 2, "cap_per_month": 2, "cap_is_companys_own": True,
+        "contacts_7_days": 1,
+        "contacts_30_days": 3,
+        "distinct_actors_30_days": 3,
+        "from_others_30_days": 2,
+        "cap_per_month": 2,
+        "cap_is_companys_own": True,
         "warning": "3 contacts in 30 days from 3 people: more than its own cap of 2 a month",
     }
 
@@ -78,31 +92,60 @@ def test_too_many_contacts_by_too_many_people_raise_a_coordination_warning(
 def test_work_in_progress_is_listed(client: TestClient, staff: str, registered: str) -> None:
     """Open openings, referrals awaiting an answer, placements and their follow-ups."""
     c = f"/companies/{registered}"
-    opening = post(client, f"{c}/openings", {
-        "title": "Helper", "hours_per_week": 20, "placement_kinds": ["ordinary"],
-        "by": staff})["id"]
-    closed = post(client, f"{c}/openings", {
-        "title": "Old", "hours_per_week": 20, "placement_kinds": ["ordinary"], "by": staff})["id"]
+    opening = post(
+        client,
+        f"{c}/openings",
+        {"title": "Helper", "hours_per_week": 20, "placement_kinds": ["ordinary"], "by": staff},
+    )["id"]
+    closed = post(
+        client,
+        f"{c}/openings",
+        {"title": "Old", "hours_per_week": 20, "placement_kinds": ["ordinary"], "by": staff},
+    )["id"]
     post(client, f"{c}/openings/{closed}/close", {"by": staff})
-    waiting = post(client, f"{c}/referrals", {
-        "opening_id": opening, "candidate_id": str(uuid.uuid4()), "by": staff,
-        "health_clarified_on": TODAY.isoformat()})["id"]
-    placement = post(client, f"{c}/placements", {
-        "candidate_id": str(uuid.uuid4()), "kind": "flex_job", "hours_per_week": 15,
-        "starts_on": (TODAY - timedelta(days=60)).isoformat(), "by": staff})["id"]
-    overdue = post(client, f"{c}/follow-ups", {
-        "placement_id": placement, "due_on": (TODAY - timedelta(days=3)).isoformat(),
-        "by": staff})["id"]
-    last = post(client, f"{c}/follow-ups", {
-        "placement_id": placement, "due_on": (TODAY + timedelta(days=5)).isoformat(),
-        "by": staff})
+    waiting = post(
+        client,
+        f"{c}/referrals",
+        {
+            "opening_id": opening,
+            "candidate_id": str(uuid.uuid4()),
+            "by": staff,
+            "health_clarified_on": TODAY.isoformat(),
+        },
+    )["id"]
+    placement = post(
+        client,
+        f"{c}/placements",
+        {
+            "candidate_id": str(uuid.uuid4()),
+            "kind": "flex_job",
+            "hours_per_week": 15,
+            "starts_on": (TODAY - timedelta(days=60)).isoformat(),
+            "by": staff,
+        },
+    )["id"]
+    overdue = post(
+        client,
+        f"{c}/follow-ups",
+        {"placement_id": placement, "due_on": (TODAY - timedelta(days=3)).isoformat(), "by": staff},
+    )["id"]
+    last = post(
+        client,
+        f"{c}/follow-ups",
+        {"placement_id": placement, "due_on": (TODAY + timedelta(days=5)).isoformat(), "by": staff},
+    )
     o = _overview(client, registered, last["position"])
     assert [x["opening_id"] for x in o["open_openings"]] == [opening]
-    assert [(x["referral_id"], x["health_clarified"], x["motivation_clarified"])
-            for x in o["referrals_in_flight"]] == [(waiting, True, False)]
+    assert [
+        (x["referral_id"], x["health_clarified"], x["motivation_clarified"])
+        for x in o["referrals_in_flight"]
+    ] == [(waiting, True, False)]
     [running] = o["in_placement"]
     assert (running["placement_id"], running["kind"], running["next_follow_up"]) == (
-        placement, "flex_job", (TODAY - timedelta(days=3)).isoformat())
+        placement,
+        "flex_job",
+        (TODAY - timedelta(days=3)).isoformat(),
+    )
     assert [x["follow_up_id"] for x in o["follow_ups_overdue"]] == [overdue]
     assert [x["follow_up_id"] for x in o["follow_ups_due"]] == [last["id"]]
 
@@ -114,16 +157,26 @@ def test_an_unknown_company_has_no_overview(client: TestClient) -> None:
 
 
 def test_long_lists_show_their_first_entries_and_totals_and_page_through_the_rest(
-    client: TestClient, staff: str, registered: str,
+    client: TestClient,
+    staff: str,
+    registered: str,
 ) -> None:
     """With `items=2`, three placements show the newest two, a total of 3, and the list
     route gives all three in the same order."""
     c = f"/companies/{registered}"
     ids, last = [], 0
     for days in (30, 20, 10):
-        answer = post(client, f"{c}/placements", {
-            "candidate_id": str(uuid.uuid4()), "kind": "ordinary", "hours_per_week": 30,
-            "starts_on": (TODAY - timedelta(days=days)).isoformat(), "by": staff})
+        answer = post(
+            client,
+            f"{c}/placements",
+            {
+                "candidate_id": str(uuid.uuid4()),
+                "kind": "ordinary",
+                "hours_per_week": 30,
+                "starts_on": (TODAY - timedelta(days=days)).isoformat(),
+                "by": staff,
+            },
+        )
         ids.append(answer["id"])
         last = answer["position"]
     r = client.get(c, params={"min_position": last, "items": 2})
@@ -131,15 +184,20 @@ def test_long_lists_show_their_first_entries_and_totals_and_page_through_the_res
     o = r.json()
     assert [x["placement_id"] for x in o["in_placement"]] == [ids[2], ids[1]]
     assert (o["totals"]["in_placement"], o["totals"]["open_openings"]) == (3, 0)
-    pages = [client.get(f"{c}/overview/in_placement",
-                        params={"offset": offset, "limit": 2, "min_position": last}).json()
-             for offset in (0, 2)]
+    pages = [
+        client.get(
+            f"{c}/overview/in_placement",
+            params={"offset": offset, "limit": 2, "min_position": last},
+        ).json()
+        for offset in (0, 2)
+    ]
     assert [p["total"] for p in pages] == [3, 3]
     assert [x["placement_id"] for p in pages for x in p["entries"]] == [ids[2], ids[1], ids[0]]
 
 
 def test_an_overview_list_of_an_unknown_company_or_list_is_refused(
-    client: TestClient, registered: str,
+    client: TestClient,
+    registered: str,
 ) -> None:
     """404 for a company nobody registered, 422 for a list the overview does not have."""
     assert_problem(client.get("/companies/24256790/overview/in_placement"), 404, "24256790")
@@ -148,32 +206,59 @@ def test_an_overview_list_of_an_unknown_company_or_list_is_refused(
 
 
 def test_follow_ups_due_and_overdue_are_totalled_as_scheduled_and_completed(
-    client: TestClient, staff: str, registered: str, services: Services,
+    client: TestClient,
+    staff: str,
+    registered: str,
+    services: Services,
 ) -> None:
     """The totals come from the open follow-ups per due date (a summary the overview
     counts again for each company a batch touched): several on one day, completed ones
     gone; the summary is what counting the follow-ups gives; an upgrade that brings the
     summary to a read model that has none fills it."""
     c = f"/companies/{registered}"
-    placement = post(client, f"{c}/placements", {
-        "candidate_id": str(uuid.uuid4()), "kind": "ordinary", "hours_per_week": 30,
-        "starts_on": (TODAY - timedelta(days=30)).isoformat(), "by": staff})["id"]
+    placement = post(
+        client,
+        f"{c}/placements",
+        {
+            "candidate_id": str(uuid.uuid4()),
+            "kind": "ordinary",
+            "hours_per_week": 30,
+            "starts_on": (TODAY - timedelta(days=30)).isoformat(),
+            "by": staff,
+        },
+    )["id"]
     due: dict[int, list[str]] = {}
     for days in (-3, -3, 0, 5, 5, 20):
-        due.setdefault(days, []).append(post(client, f"{c}/follow-ups", {
-            "placement_id": placement, "due_on": (TODAY + timedelta(days=days)).isoformat(),
-            "by": staff})["id"])
+        due.setdefault(days, []).append(
+            post(
+                client,
+                f"{c}/follow-ups",
+                {
+                    "placement_id": placement,
+                    "due_on": (TODAY + timedelta(days=days)).isoformat(),
+                    "by": staff,
+                },
+            )["id"]
+        )
     last = 0
     for follow_up in (due[-3][0], due[0][0]):
-        last = post(client, f"{c}/follow-ups/{follow_up}/complete", {
-            "held_on": TODAY.isoformat(), "status": "on_track", "by": staff})["position"]
+        last = post(
+            client,
+            f"{c}/follow-ups/{follow_up}/complete",
+            {"held_on": TODAY.isoformat(), "status": "on_track", "by": staff},
+        )["position"]
 
     def totals() -> tuple[int, int, int, int]:
         o = _overview(client, registered, last)
-        pages = [client.get(f"{c}/overview/{name}", params={"min_position": last}).json()
-                 for name in ("follow_ups_overdue", "follow_ups_due")]
-        return (o["totals"]["follow_ups_overdue"], o["totals"]["follow_ups_due"],
-                *(page["total"] for page in pages))
+        pages = [
+            client.get(f"{c}/overview/{name}", params={"min_position": last}).json()
+            for name in ("follow_ups_overdue", "follow_ups_due")
+        ]
+        return (
+            o["totals"]["follow_ups_overdue"],
+            o["totals"]["follow_ups_due"],
+            *(page["total"] for page in pages),
+        )
 
     assert totals() == (1, 2, 1, 2)
     active = services.views.active_generation("overview")
@@ -181,15 +266,14 @@ def test_follow_ups_due_and_overdue_are_totalled_as_scheduled_and_completed(
     o = prefix_of("overview", active[0])
     counted = services.views.query(
         f"SELECT company_id, due_on, COUNT(*) FROM {o}follow_ups WHERE status IS NULL "
-        "GROUP BY company_id, due_on ORDER BY 1, 2")
-    assert services.views.query(f"SELECT * FROM {o}open_follow_ups ORDER BY 1, 2") == \
-        counted
+        "GROUP BY company_id, due_on ORDER BY 1, 2"
+    )
+    assert services.views.query(f"SELECT * FROM {o}open_follow_ups ORDER BY 1, 2") == counted
     assert [n for _, _, n in counted] == [1, 2, 1]  # 3 days ago, in 5 and in 20
     with services.views.transaction() as sql:  # as a generation made before summaries
         sql.execute(f"DROP TABLE {o}open_follow_ups")
     create_views(services.views)
-    assert services.views.query(f"SELECT * FROM {o}open_follow_ups ORDER BY 1, 2") == \
-        counted
+    assert services.views.query(f"SELECT * FROM {o}open_follow_ups ORDER BY 1, 2") == counted
     assert totals() == (1, 2, 1, 2)
     # A worker of an earlier release kept it otherwise meanwhile: a new worker's runner
     # counts it whole before its first batch.
@@ -197,8 +281,7 @@ def test_follow_ups_due_and_overdue_are_totalled_as_scheduled_and_completed(
         sql.execute(f"UPDATE {o}open_follow_ups SET follow_ups = 7")
     runner = ProjectionRunner.for_active(services.app, services.views, OverviewProjection)
     runner.run_batch()
-    assert services.views.query(f"SELECT * FROM {o}open_follow_ups ORDER BY 1, 2") == \
-        counted
+    assert services.views.query(f"SELECT * FROM {o}open_follow_ups ORDER BY 1, 2") == counted
 
 
 def test_a_summary_is_counted_again_for_every_event_that_changes_what_it_counts() -> None:
@@ -207,14 +290,18 @@ def test_a_summary_is_counted_again_for_every_event_that_changes_what_it_counts(
     for cls in PROJECTIONS:
         for summary in cls.summaries:
             counted = set(re.findall(r"\{t\}(\w+)", summary.select))
-            writers = {kind for kind, handler in cls.handlers.items()
-                       if any(f"self.t('{table}')" in inspect.getsource(handler)
-                              for table in counted)}
+            writers = {
+                kind
+                for kind, handler in cls.handlers.items()
+                if any(f"self.t('{table}')" in inspect.getsource(handler) for table in counted)
+            }
             assert writers and writers == summary.kinds, (cls.name, summary.table)
 
 
 def test_a_lost_database_is_a_503_that_names_no_host(
-    client: TestClient, registered: str, monkeypatch: pytest.MonkeyPatch,
+    client: TestClient,
+    registered: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The read models' database gone (psycopg's error, a pool's timeout too) answers
     503 with a retryable problem, not a 500, and says nothing of the server."""

@@ -15,7 +15,8 @@ def test_a_waiting_task_wakes_when_another_thread_bumps() -> None:
 
     async def scenario() -> bool:
         waiting = asyncio.create_task(
-            progress.wait_async(lambda: state["position"] >= 5, timeout=30))
+            progress.wait_async(lambda: state["position"] >= 5, timeout=30)
+        )
         await asyncio.sleep(0)
 
         def advance() -> None:
@@ -38,9 +39,10 @@ def test_many_waiting_tasks_need_no_threads_of_their_own() -> None:
     threads_before = threading.active_count()
 
     async def scenario() -> list[bool]:
-        waiters = [asyncio.create_task(
-            progress.wait_async(lambda: state["position"] >= 1, timeout=30))
-            for _ in range(1000)]
+        waiters = [
+            asyncio.create_task(progress.wait_async(lambda: state["position"] >= 1, timeout=30))
+            for _ in range(1000)
+        ]
         await asyncio.sleep(0)
         assert threading.active_count() == threads_before
         state["position"] = 1

@@ -20,8 +20,12 @@ def _random_commands(services: Services, data: st.DataObject) -> None:
     """Three staff members, then 5-60 random commands, processed by the read models."""
     world = World(acting_client(services))
     for _ in range(3):
-        world.send("POST", "/staff", {"name": "Gry Lyng", "municipality": "165",
-                                      "unit": "job_centre"}, "staff")
+        world.send(
+            "POST",
+            "/staff",
+            {"name": "Gry Lyng", "municipality": "165", "unit": "job_centre"},
+            "staff",
+        )
     for _ in range(data.draw(st.integers(5, 60))):
         world.step(data)
     assert services.projections is not None
@@ -29,8 +33,10 @@ def _random_commands(services: Services, data: st.DataObject) -> None:
 
 
 def _tables(services: Services, prefix: str, cls: Any) -> dict[str, Any]:
-    return {t: services.views.query(f"SELECT * FROM {prefix}{t} ORDER BY 1, 2")
-            for t in cls.table_names()}
+    return {
+        t: services.views.query(f"SELECT * FROM {prefix}{t} ORDER BY 1, 2")
+        for t in cls.table_names()
+    }
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -49,8 +55,14 @@ def test_incremental_restarted_and_rebuilt_views_agree(data: st.DataObject) -> N
             restarted = services.views.start_generation(cls, 200 + n, active=False)
             position = 0
             while True:  # a new runner (a restart) for every small batch
-                runner = ProjectionRunner(services.app, services.views, restarted, 200 + n,
-                                          position, batch_size=data.draw(st.integers(1, 7)))
+                runner = ProjectionRunner(
+                    services.app,
+                    services.views,
+                    restarted,
+                    200 + n,
+                    position,
+                    batch_size=data.draw(st.integers(1, 7)),
+                )
                 if not runner.run_batch():
                     break
                 position = runner.position
@@ -70,17 +82,19 @@ def test_the_overviews_stored_totals_equal_counting_its_rows(data: st.DataObject
         live = services.views.active_generation("overview")
         assert live is not None
         o = f"view_overview_g{live[0]}_"
-        counted = (f"SELECT c.{', c.'.join(TOTALS)}, "
-                   f"(SELECT COUNT(*) FROM {o}holders x WHERE x.company_id = c.company_id), "
-                   f"(SELECT COUNT(*) FROM {o}openings x WHERE x.company_id = c.company_id "
-                   "AND x.open = 1), "
-                   f"(SELECT COUNT(*) FROM {o}referrals x WHERE x.company_id = c.company_id "
-                   "AND x.outcome IS NULL), "
-                   f"(SELECT COUNT(*) FROM {o}placements x WHERE x.company_id = c.company_id "
-                   "AND x.ended_on IS NULL), "
-                   f"(SELECT COUNT(*) FROM {o}commitments x "
-                   f"WHERE x.company_id = c.company_id) FROM {o}companies c")
+        counted = (
+            f"SELECT c.{', c.'.join(TOTALS)}, "
+            f"(SELECT COUNT(*) FROM {o}holders x WHERE x.company_id = c.company_id), "
+            f"(SELECT COUNT(*) FROM {o}openings x WHERE x.company_id = c.company_id "
+            "AND x.open = 1), "
+            f"(SELECT COUNT(*) FROM {o}referrals x WHERE x.company_id = c.company_id "
+            "AND x.outcome IS NULL), "
+            f"(SELECT COUNT(*) FROM {o}placements x WHERE x.company_id = c.company_id "
+            "AND x.ended_on IS NULL), "
+            f"(SELECT COUNT(*) FROM {o}commitments x "
+            f"WHERE x.company_id = c.company_id) FROM {o}companies c"
+        )
         for row in services.views.query(counted):
-            assert row[:len(TOTALS)] == row[len(TOTALS):]
+            assert row[: len(TOTALS)] == row[len(TOTALS) :]
     finally:
         services.close()

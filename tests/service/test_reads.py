@@ -25,8 +25,6 @@ pytestmark = pytest.mark.stores  # rerun on SQLite and PostgreSQL by `make integ
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-
-
 def _timeline(client: TestClient, position: int, **params: Any) -> dict[str, Any]:
     r = client.get(f"/companies/{CVR}/timeline", params={"min_position": position, **params})
     assert r.status_code == 200, r.text
@@ -34,20 +32,23 @@ def _timeline(client: TestClient, position: int, **params: Any) -> dict[str, Any
     return page
 
 
-def test_the_timeline_shows_a_new_contact_at_once(client: TestClient, staff: str,
-                                                  registered: str) -> None:
+def test_the_timeline_shows_a_new_contact_at_once(
+    client: TestClient, staff: str, registered: str
+) -> None:
     """Read with the command's position, the new contact is the newest entry."""
     answer = post(client, f"/companies/{registered}/contacts", contact(staff))
     page = _timeline(client, answer["position"])
     first = page["entries"][0]
     assert (first["kind"], first["position"], first["data"]["summary"]) == (
-        "contact_logged", answer["position"], "Talked about an opening")
+        "contact_logged",
+        answer["position"],
+        "Talked about an opening",
+    )
     assert first["actor"] == {"id": staff, "name": "Gry Lyngbakke", "left": False}
     assert [e["kind"] for e in page["entries"]] == ["contact_logged", "registered"]
 
 
-def test_names_stay_after_people_leave(client: TestClient, staff: str,
-                                       registered: str) -> None:
+def test_names_stay_after_people_leave(client: TestClient, staff: str, registered: str) -> None:
     """A consultant who left is still named in the company's history."""
     post(client, f"/companies/{registered}/contacts", contact(staff))
     answer = post(client, f"/staff/{staff}/leave", {"left_on": NOW.date().isoformat()})
@@ -55,24 +56,30 @@ def test_names_stay_after_people_leave(client: TestClient, staff: str,
     assert page["entries"][0]["actor"] == {"id": staff, "name": "Gry Lyngbakke", "left": True}
 
 
-def test_a_correction_shows_what_it_replaced(client: TestClient, staff: str,
-                                            registered: str) -> None:
+def test_a_correction_shows_what_it_replaced(
+    client: TestClient, staff: str, registered: str
+) -> None:
     """The correction entry carries the contact as first logged."""
     logged = post(client, f"/companies/{registered}/contacts", contact(staff, summary="wrong"))
-    fixed = post(client, f"/companies/{registered}/contacts/{logged['id']}/corrections",
-                  contact(staff, summary="right", reason="typo"))
+    fixed = post(
+        client,
+        f"/companies/{registered}/contacts/{logged['id']}/corrections",
+        contact(staff, summary="right", reason="typo"),
+    )
     entry = _timeline(client, fixed["position"])["entries"][0]
     assert (entry["kind"], entry["data"]["summary"]) == ("contact_corrected", "right")
     assert entry["replaces"]["summary"] == "wrong"
 
 
-def test_pages_cover_the_timeline_once_newest_first(client: TestClient, staff: str,
-                                                    registered: str) -> None:
+def test_pages_cover_the_timeline_once_newest_first(
+    client: TestClient, staff: str, registered: str
+) -> None:
     """Following next_cursor visits every entry exactly once, in descending position."""
     last = 0
     for n in range(7):
-        last = post(client, f"/companies/{registered}/contacts",
-                     contact(staff, summary=f"call {n}"))["position"]
+        last = post(
+            client, f"/companies/{registered}/contacts", contact(staff, summary=f"call {n}")
+        )["position"]
     seen: list[int] = []
     cursor = None
     while True:
@@ -85,18 +92,24 @@ def test_pages_cover_the_timeline_once_newest_first(client: TestClient, staff: s
     assert len(seen) == len(set(seen)) == 8
 
 
-def test_filters_by_kind_actor_and_business_date(client: TestClient, staff: str,
-                                                 registered: str) -> None:
+def test_filters_by_kind_actor_and_business_date(
+    client: TestClient, staff: str, registered: str
+) -> None:
     """kind, actor and from/to (business dates) narrow the timeline."""
-    other: str = post(client, "/staff", {"name": "Ole Engdahl", "municipality": "165",
-                                          "unit": "business_unit"})["id"]
+    other: str = post(
+        client, "/staff", {"name": "Ole Engdahl", "municipality": "165", "unit": "business_unit"}
+    )["id"]
     old = (NOW - timedelta(days=40)).isoformat()
     post(client, f"/companies/{registered}/contacts", contact(staff, occurred_at=old))
     last = post(client, f"/companies/{registered}/contacts", contact(other))["position"]
     by_other = _timeline(client, last, actor=other)["entries"]
     assert [e["actor"]["name"] for e in by_other] == ["Ole Engdahl"]
-    recent = _timeline(client, last, kind="contact_logged",
-                       **{"from": (NOW - timedelta(days=7)).date().isoformat()})["entries"]
+    recent = _timeline(
+        client,
+        last,
+        kind="contact_logged",
+        **{"from": (NOW - timedelta(days=7)).date().isoformat()},
+    )["entries"]
     assert [e["actor"]["id"] for e in recent] == [other]
     early = _timeline(client, last, to=(NOW - timedelta(days=30)).date().isoformat())
     assert [e["occurred_at"][:10] for e in early["entries"]] == [old[:10]]
@@ -109,11 +122,15 @@ def test_an_unknown_or_malformed_company_has_no_timeline(client: TestClient) -> 
 
 
 def test_search_by_cvr_or_name_ignores_case_and_danish_letters(
-    client: TestClient, staff: str,
+    client: TestClient,
+    staff: str,
 ) -> None:
     """København, kobenhavn and KOEBENHAVN find the same company; CVR finds it too."""
-    answer = post(client, "/companies", {"cvr": CVR, "name": "Københavns Glarmester ApS",
-                                          "municipality": "165", "by": staff})
+    answer = post(
+        client,
+        "/companies",
+        {"cvr": CVR, "name": "Københavns Glarmester ApS", "municipality": "165", "by": staff},
+    )
     for q in ("København", "kobenhavn", "KOEBENHAVN", "glarm", "DK 1374 8136"):
         r = client.get("/companies", params={"q": q, "min_position": answer["position"]})
         assert [hit["cvr"] for hit in r.json()] == [CVR], q
@@ -123,17 +140,22 @@ def test_search_by_cvr_or_name_ignores_case_and_danish_letters(
 
 def test_search_is_scoped_by_municipality(client: TestClient, staff: str) -> None:
     """municipality= keeps only that municipality's companies."""
-    post(client, "/companies", {"cvr": CVR, "name": "Glans ApS", "municipality": "165",
-                                 "by": staff})
-    last = post(client, "/companies", {"cvr": "24256790", "name": "Glans Nord ApS",
-                                        "municipality": "147", "by": staff})["position"]
-    r = client.get("/companies", params={"q": "glans", "municipality": "147",
-                                         "min_position": last})
+    post(
+        client, "/companies", {"cvr": CVR, "name": "Glans ApS", "municipality": "165", "by": staff}
+    )
+    last = post(
+        client,
+        "/companies",
+        {"cvr": "24256790", "name": "Glans Nord ApS", "municipality": "147", "by": staff},
+    )["position"]
+    r = client.get("/companies", params={"q": "glans", "municipality": "147", "min_position": last})
     assert [hit["cvr"] for hit in r.json()] == ["24256790"]
 
 
 def test_a_position_beyond_the_log_is_409_after_a_bounded_wait(
-    client: TestClient, registered: str, monkeypatch: pytest.MonkeyPatch,
+    client: TestClient,
+    registered: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Asking for a position no event has answers 409 with a clear detail, not a hang."""
     monkeypatch.setattr(reads_module, "MIN_POSITION_WAIT_SECONDS", 0.3)
@@ -142,7 +164,10 @@ def test_a_position_beyond_the_log_is_409_after_a_bounded_wait(
 
 
 def test_a_read_model_that_stays_behind_is_503_naming_it(
-    client: TestClient, staff: str, registered: str, services: Services,
+    client: TestClient,
+    staff: str,
+    registered: str,
+    services: Services,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A view whose runner cannot move on answers 503 naming that view, not the others."""
@@ -161,7 +186,9 @@ def test_a_read_model_that_stays_behind_is_503_naming_it(
 
 
 def test_the_views_of_a_read_share_one_wait(
-    client: TestClient, registered: str, services: Services,
+    client: TestClient,
+    registered: str,
+    services: Services,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The overview joins three read models and waits once for all, within one deadline."""
@@ -175,36 +202,47 @@ def test_the_views_of_a_read_share_one_wait(
 
     monkeypatch.setattr(services.projections, "wait_async", recording)
     head = services.app.last_position()
-    assert client.get(f"/companies/{registered}", params={"min_position": head}).status_code \
-        == 200
-    assert calls == [(head, ("overview", "directory", "candidates"),
-                      reads_module.MIN_POSITION_WAIT_SECONDS)]
+    assert client.get(f"/companies/{registered}", params={"min_position": head}).status_code == 200
+    assert calls == [
+        (head, ("overview", "directory", "candidates"), reads_module.MIN_POSITION_WAIT_SECONDS)
+    ]
 
 
 def test_a_rebuild_from_zero_equals_the_incremental_view(
-    client: TestClient, staff: str, registered: str, services: Services,
+    client: TestClient,
+    staff: str,
+    registered: str,
+    services: Services,
 ) -> None:
     """Processing the log again into a new generation gives identical rows."""
     logged = post(client, f"/companies/{registered}/contacts", contact(staff))
-    post(client, f"/companies/{registered}/contacts/{logged['id']}/corrections",
-          contact(staff, reason="typo"))
+    post(
+        client,
+        f"/companies/{registered}/contacts/{logged['id']}/corrections",
+        contact(staff, reason="typo"),
+    )
     last = post(client, f"/staff/{staff}/leave", {"left_on": NOW.date().isoformat()})
     assert services.projections is not None
     assert services.projections.wait_for(last["position"], 5)
     for runner in services.projections.runners:
         cls = type(runner.projection)
         fresh = services.views.start_generation(cls, 99 + len(cls.name), active=False)
-        ProjectionRunner(services.app, services.views, fresh, 99 + len(cls.name), 0,
-                         batch_size=2).catch_up()
+        ProjectionRunner(
+            services.app, services.views, fresh, 99 + len(cls.name), 0, batch_size=2
+        ).catch_up()
         for table in cls.table_names():
             old = services.views.query(
-                f"SELECT * FROM {prefix_of(cls.name, runner.generation)}{table} ORDER BY 1, 2")
+                f"SELECT * FROM {prefix_of(cls.name, runner.generation)}{table} ORDER BY 1, 2"
+            )
             new = services.views.query(f"SELECT * FROM {fresh.prefix}{table} ORDER BY 1, 2")
             assert new == old, table
 
 
 def test_readyz_and_metrics_show_each_read_model_and_its_lag(
-    client: TestClient, staff: str, registered: str, services: Services,
+    client: TestClient,
+    staff: str,
+    registered: str,
+    services: Services,
 ) -> None:
     """Positions and lag per read model, in /readyz and in Prometheus format."""
     answer = post(client, f"/companies/{registered}/contacts", contact(staff))
@@ -215,30 +253,33 @@ def test_readyz_and_metrics_show_each_read_model_and_its_lag(
     assert set(views) == {"directory", "overview", "timeline", "candidates"}
     assert views["timeline"]["position"] == answer["position"]
     assert views["timeline"]["lag"] == 0
-    service = mint_token(services.settings, subject="scraper", role=Role.SERVICE,
-                         municipalities=[])
+    service = mint_token(services.settings, subject="scraper", role=Role.SERVICE, municipalities=[])
     text = client.get("/metrics", headers={"Authorization": f"Bearer {service}"}).text
     assert 'casebook_view_lag{view="timeline"} 0.0' in text
     assert f"casebook_log_position {float(answer['position'])}" in text
 
 
 def test_a_rebuild_swaps_in_while_the_runner_keeps_following(
-    client: TestClient, staff: str, registered: str, services: Services,
+    client: TestClient,
+    staff: str,
+    registered: str,
+    services: Services,
 ) -> None:
     """After `rebuild timeline`, new work appears in the new generation's timeline."""
     first = post(client, f"/companies/{registered}/contacts", contact(staff, summary="one"))
     assert services.projections is not None
     assert services.projections.wait_for(first["position"], 5)
     runner = rebuild(services.app, services.views, "timeline", lambda _: None)
-    assert services.views.active_generation("timeline") == (runner.generation,
-                                                           first["position"])
+    assert services.views.active_generation("timeline") == (runner.generation, first["position"])
     second = post(client, f"/companies/{registered}/contacts", contact(staff, summary="two"))
     page = _timeline(client, second["position"])
     assert [e["data"].get("summary") for e in page["entries"][:2]] == ["two", "one"]
 
 
 def test_like_wildcards_in_a_search_match_only_themselves(
-    client: TestClient, registered: str, services: Services,
+    client: TestClient,
+    registered: str,
+    services: Services,
 ) -> None:
     """`%` and `_` are text, not patterns: they find nothing here."""
     head = services.app.last_position()
@@ -247,17 +288,23 @@ def test_like_wildcards_in_a_search_match_only_themselves(
         assert client.get("/companies", params={"q": q, "min_position": head}).json() == [], q
 
 
-def test_the_latest_possible_date_is_a_valid_bound(client: TestClient, registered: str,
-                                                   services: Services) -> None:
+def test_the_latest_possible_date_is_a_valid_bound(
+    client: TestClient, registered: str, services: Services
+) -> None:
     """to=9999-12-31 is accepted (no day after it to compute)."""
-    r = client.get(f"/companies/{registered}/timeline", params={
-        "to": "9999-12-31", "min_position": services.app.last_position()})
+    r = client.get(
+        f"/companies/{registered}/timeline",
+        params={"to": "9999-12-31", "min_position": services.app.last_position()},
+    )
     assert r.status_code == 200, r.text
     assert [e["kind"] for e in r.json()["entries"]] == ["registered"]
 
 
 def test_one_failing_read_model_does_not_stop_the_others(
-    client: TestClient, staff: str, registered: str, services: Services,
+    client: TestClient,
+    staff: str,
+    registered: str,
+    services: Services,
 ) -> None:
     """A read model whose batches fail shows its error; the others keep following."""
     assert services.projections is not None
@@ -277,8 +324,11 @@ def test_one_failing_read_model_does_not_stop_the_others(
 
 def test_date_filters_are_danish_days(client: TestClient, staff: str, registered: str) -> None:
     """A contact at 00:30 on 2 May in Copenhagen (1 May in UTC) is on 2 May."""
-    answer = post(client, f"/companies/{registered}/contacts",
-                   contact(staff, occurred_at="2026-05-02T00:30:00+02:00"))
+    answer = post(
+        client,
+        f"/companies/{registered}/contacts",
+        contact(staff, occurred_at="2026-05-02T00:30:00+02:00"),
+    )
     on_2nd = _timeline(client, answer["position"], **{"from": "2026-05-02", "to": "2026-05-02"})
     on_1st = _timeline(client, answer["position"], **{"from": "2026-05-01", "to": "2026-05-01"})
     assert [e["position"] for e in on_2nd["entries"]] == [answer["position"]]
@@ -287,7 +337,11 @@ def test_date_filters_are_danish_days(client: TestClient, staff: str, registered
 
 @pytest.mark.parametrize("batch_size", [2, 1000])
 def test_a_one_pass_rebuild_of_every_read_model_equals_the_incremental_views(
-    client: TestClient, staff: str, registered: str, services: Services, batch_size: int,
+    client: TestClient,
+    staff: str,
+    registered: str,
+    services: Services,
+    batch_size: int,
 ) -> None:
     """`rebuild all` (one pass, rows folded per batch, COPY on PostgreSQL) gives the rows
     that event-by-event processing gave, in small and in large batches."""
@@ -296,45 +350,83 @@ def test_a_one_pass_rebuild_of_every_read_model_equals_the_incremental_views(
     for n in range(20):
         logged = post(client, f"{c}/contacts", contact(staff, summary=f"call {n}"))
     post(client, f"{c}/contacts/{logged['id']}/corrections", contact(staff, reason="typo"))
-    opening = post(client, f"{c}/openings", {"title": "H", "hours_per_week": 20,
-                                              "placement_kinds": ["ordinary"], "by": staff})
+    opening = post(
+        client,
+        f"{c}/openings",
+        {"title": "H", "hours_per_week": 20, "placement_kinds": ["ordinary"], "by": staff},
+    )
     post(client, f"{c}/openings/{opening['id']}/close", {"by": staff})
-    placement = post(client, f"{c}/placements", {
-        "candidate_id": str(uuid.uuid4()), "kind": "internship", "hours_per_week": 20,
-        "starts_on": (NOW - timedelta(days=9)).date().isoformat(), "by": staff})
-    post(client, f"{c}/placements/{placement['id']}/changes", {
-        "effective_on": NOW.date().isoformat(), "kind": "wage_subsidy", "hours_per_week": 25,
-        "by": staff})
+    placement = post(
+        client,
+        f"{c}/placements",
+        {
+            "candidate_id": str(uuid.uuid4()),
+            "kind": "internship",
+            "hours_per_week": 20,
+            "starts_on": (NOW - timedelta(days=9)).date().isoformat(),
+            "by": staff,
+        },
+    )
+    post(
+        client,
+        f"{c}/placements/{placement['id']}/changes",
+        {
+            "effective_on": NOW.date().isoformat(),
+            "kind": "wage_subsidy",
+            "hours_per_week": 25,
+            "by": staff,
+        },
+    )
     last = post(client, f"/staff/{staff}/leave", {"left_on": NOW.date().isoformat()})
     assert services.projections is not None
     assert services.projections.wait_for(last["position"], 5)
     before = {r.projection.name: r.generation for r in services.projections.runners}
-    rebuilt = rebuild_all(services.app, services.views, list(before), lambda _: None,
-                          batch_size=batch_size)
+    rebuilt = rebuild_all(
+        services.app, services.views, list(before), lambda _: None, batch_size=batch_size
+    )
     for r in rebuilt:
         assert services.views.active_generation(r.name) == (r.generation, last["position"])
-        cls = next(type(x.projection) for x in services.projections.runners
-                   if x.projection.name == r.name)
+        cls = next(
+            type(x.projection) for x in services.projections.runners if x.projection.name == r.name
+        )
         for table in cls.table_names():
             ordered = f"SELECT * FROM {{}}{table} ORDER BY 1, 2"
-            assert services.views.query(ordered.format(prefix_of(r.name, r.generation))) == \
-                services.views.query(ordered.format(prefix_of(r.name, before[r.name]))), table
+            assert services.views.query(
+                ordered.format(prefix_of(r.name, r.generation))
+            ) == services.views.query(ordered.format(prefix_of(r.name, before[r.name]))), table
 
 
 def test_what_is_written_while_a_rebuild_swaps_reaches_its_summaries(
-    client: TestClient, staff: str, registered: str, services: Services,
+    client: TestClient,
+    staff: str,
+    registered: str,
+    services: Services,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Events written while a rebuild swaps its generations in are applied by its last
     catch-up, which counts the summaries again for them as a worker does (here no
     worker runs: the rebuild alone applies them)."""
     c = f"/companies/{registered}"
-    placement = post(client, f"{c}/placements", {
-        "candidate_id": str(uuid.uuid4()), "kind": "ordinary", "hours_per_week": 20,
-        "starts_on": NOW.date().isoformat(), "by": staff})["id"]
-    first = post(client, f"{c}/follow-ups", {
-        "placement_id": placement, "due_on": (NOW + timedelta(days=3)).date().isoformat(),
-        "by": staff})
+    placement = post(
+        client,
+        f"{c}/placements",
+        {
+            "candidate_id": str(uuid.uuid4()),
+            "kind": "ordinary",
+            "hours_per_week": 20,
+            "starts_on": NOW.date().isoformat(),
+            "by": staff,
+        },
+    )["id"]
+    first = post(
+        client,
+        f"{c}/follow-ups",
+        {
+            "placement_id": placement,
+            "due_on": (NOW + timedelta(days=3)).date().isoformat(),
+            "by": staff,
+        },
+    )
     assert services.projections is not None
     services.projections.stop()
     activate, written = services.views.activate, list[dict[str, Any]]()
@@ -342,15 +434,28 @@ def test_what_is_written_while_a_rebuild_swaps_reaches_its_summaries(
     def activate_and_write(cls: Any, generation: int) -> None:
         activate(cls, generation)
         if not written:
-            written.append(post(client, f"{c}/follow-ups/{first['id']}/complete", {
-                "held_on": NOW.date().isoformat(), "status": "on_track", "by": staff}))
-            written.append(post(client, f"{c}/follow-ups", {
-                "placement_id": placement,
-                "due_on": (NOW + timedelta(days=5)).date().isoformat(), "by": staff}))
+            written.append(
+                post(
+                    client,
+                    f"{c}/follow-ups/{first['id']}/complete",
+                    {"held_on": NOW.date().isoformat(), "status": "on_track", "by": staff},
+                )
+            )
+            written.append(
+                post(
+                    client,
+                    f"{c}/follow-ups",
+                    {
+                        "placement_id": placement,
+                        "due_on": (NOW + timedelta(days=5)).date().isoformat(),
+                        "by": staff,
+                    },
+                )
+            )
 
     monkeypatch.setattr(services.views, "activate", activate_and_write)
     [rebuilt] = rebuild_all(services.app, services.views, ["overview"], lambda _: None)
     assert rebuilt.position == written[-1]["position"]
     assert services.views.query(
-        f"SELECT due_on, follow_ups FROM {prefix_of('overview', rebuilt.generation)}"
-        "open_follow_ups") == [((NOW + timedelta(days=5)).date().isoformat(), 1)]
+        f"SELECT due_on, follow_ups FROM {prefix_of('overview', rebuilt.generation)}open_follow_ups"
+    ) == [((NOW + timedelta(days=5)).date().isoformat(), 1)]

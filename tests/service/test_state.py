@@ -25,16 +25,29 @@ def _state(client: TestClient, cvr: str, **params: Any) -> dict[str, Any]:
 
 
 def test_known_at_shows_what_had_been_recorded_by_then(
-    client: TestClient, staff: str, registered: str,
+    client: TestClient,
+    staff: str,
+    registered: str,
 ) -> None:
     """A placement end recorded later is unknown at an earlier recording time."""
     c = f"/companies/{registered}"
-    placement = post(client, f"{c}/placements", {
-        "candidate_id": str(uuid.uuid4()), "kind": "ordinary", "hours_per_week": 30,
-        "starts_on": (TODAY - timedelta(days=100)).isoformat(), "by": staff})["id"]
+    placement = post(
+        client,
+        f"{c}/placements",
+        {
+            "candidate_id": str(uuid.uuid4()),
+            "kind": "ordinary",
+            "hours_per_week": 30,
+            "starts_on": (TODAY - timedelta(days=100)).isoformat(),
+            "by": staff,
+        },
+    )["id"]
     before_end = datetime.now(UTC).isoformat()
-    post(client, f"{c}/placements/{placement}/end", {
-        "ends_on": (TODAY - timedelta(days=50)).isoformat(), "reason": "resigned", "by": staff})
+    post(
+        client,
+        f"{c}/placements/{placement}/end",
+        {"ends_on": (TODAY - timedelta(days=50)).isoformat(), "reason": "resigned", "by": staff},
+    )
     then = _state(client, registered, known_at=before_end)
     now = _state(client, registered)
     assert then["placements"][placement]["ended_on"] is None
@@ -43,21 +56,41 @@ def test_known_at_shows_what_had_been_recorded_by_then(
 
 
 def test_as_of_shows_what_had_happened_by_that_date(
-    client: TestClient, staff: str, registered: str,
+    client: TestClient,
+    staff: str,
+    registered: str,
 ) -> None:
     """Before its start date a placement is absent; before its end date it is running."""
     c = f"/companies/{registered}"
-    placement = post(client, f"{c}/placements", {
-        "candidate_id": str(uuid.uuid4()), "kind": "internship", "hours_per_week": 20,
-        "starts_on": (TODAY - timedelta(days=100)).isoformat(), "by": staff})["id"]
-    post(client, f"{c}/placements/{placement}/changes", {
-        "effective_on": (TODAY - timedelta(days=70)).isoformat(), "kind": "wage_subsidy",
-        "hours_per_week": 25, "by": staff})
-    post(client, f"{c}/placements/{placement}/end", {
-        "ends_on": (TODAY - timedelta(days=10)).isoformat(), "reason": "completed",
-        "by": staff})
-    post(client, f"{c}/contacts", contact(staff, occurred_at=(NOW - timedelta(days=80))
-                                           .isoformat()))
+    placement = post(
+        client,
+        f"{c}/placements",
+        {
+            "candidate_id": str(uuid.uuid4()),
+            "kind": "internship",
+            "hours_per_week": 20,
+            "starts_on": (TODAY - timedelta(days=100)).isoformat(),
+            "by": staff,
+        },
+    )["id"]
+    post(
+        client,
+        f"{c}/placements/{placement}/changes",
+        {
+            "effective_on": (TODAY - timedelta(days=70)).isoformat(),
+            "kind": "wage_subsidy",
+            "hours_per_week": 25,
+            "by": staff,
+        },
+    )
+    post(
+        client,
+        f"{c}/placements/{placement}/end",
+        {"ends_on": (TODAY - timedelta(days=10)).isoformat(), "reason": "completed", "by": staff},
+    )
+    post(
+        client, f"{c}/contacts", contact(staff, occurred_at=(NOW - timedelta(days=80)).isoformat())
+    )
     early = _state(client, registered, as_of=(TODAY - timedelta(days=120)).isoformat())
     middle = _state(client, registered, as_of=(TODAY - timedelta(days=80)).isoformat())
     later = _state(client, registered, as_of=(TODAY - timedelta(days=30)).isoformat())
@@ -65,17 +98,26 @@ def test_as_of_shows_what_had_happened_by_that_date(
     assert middle["placements"][placement]["kind"] == "internship"
     assert middle["contacts"] == 1
     assert later["placements"][placement] == {
-        "candidate_id": later["placements"][placement]["candidate_id"], "kind": "wage_subsidy",
-        "hours_per_week": 25, "starts_on": (TODAY - timedelta(days=100)).isoformat(),
-        "ended_on": None}
+        "candidate_id": later["placements"][placement]["candidate_id"],
+        "kind": "wage_subsidy",
+        "hours_per_week": 25,
+        "starts_on": (TODAY - timedelta(days=100)).isoformat(),
+        "ended_on": None,
+    }
 
 
 def test_before_registration_there_is_no_company(client: TestClient, staff: str) -> None:
     """Known at a time before it was registered, the company is not found."""
     before = datetime.now(UTC).isoformat()
-    post(client, "/companies", {"cvr": "13748136", "name": "Glans ApS",
-                                 "municipality": "165", "by": staff})
-    assert_problem(client.get("/companies/13748136/state", params={"known_at": before}),
-                   404, "was registered by")
+    post(
+        client,
+        "/companies",
+        {"cvr": "13748136", "name": "Glans ApS", "municipality": "165", "by": staff},
+    )
+    assert_problem(
+        client.get("/companies/13748136/state", params={"known_at": before}),
+        404,
+        "was registered by",
+    )
     r = client.get("/companies/13748136/state", params={"known_at": "2026-01-01T00:00:00"})
     assert_problem(r, 422, "known_at")

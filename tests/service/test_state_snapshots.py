@@ -34,23 +34,39 @@ def _business_days(events: list[Any]) -> list[date]:
     return sorted(days)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow],
-          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
 @given(data=st.data(), every=st.integers(1, 5))
 def test_state_from_snapshots_equals_the_full_fold(data: st.DataObject, every: int) -> None:
     """For every recording time and business date, snapshots change nothing but speed."""
-    services = open_services(Settings(database_url="memory://", log_level="warning",
-                                      state_snapshot_every=every))
+    services = open_services(
+        Settings(database_url="memory://", log_level="warning", state_snapshot_every=every)
+    )
     try:
         client = acting_client(services)
         world = World(client)
         for _ in range(2):
-            world.send("POST", "/staff", {"name": "Gry Lyng", "municipality": "165",
-                                          "unit": "job_centre"}, "staff")
+            world.send(
+                "POST",
+                "/staff",
+                {"name": "Gry Lyng", "municipality": "165", "unit": "job_centre"},
+                "staff",
+            )
         for cvr in CVRS:
-            world.send("POST", "/companies", {"cvr": cvr, "name": "Glans ApS",
-                                              "municipality": "165",
-                                              "by": world.ids["staff"][0]})
+            world.send(
+                "POST",
+                "/companies",
+                {
+                    "cvr": cvr,
+                    "name": "Glans ApS",
+                    "municipality": "165",
+                    "by": world.ids["staff"][0],
+                },
+            )
         for _ in range(data.draw(st.integers(5, 50))):
             world.step(data)
         rng = random.Random(data.draw(st.integers(0, 2**32)))
@@ -64,8 +80,10 @@ def test_state_from_snapshots_equals_the_full_fold(data: st.DataObject, every: i
             for i in rng.sample(range(len(events)), len(events)):
                 known = events[i].timestamp
                 day = rng.choice(days)
-                r = client.get(f"/companies/{cvr}/state",
-                               params={"known_at": known.isoformat(), "as_of": day.isoformat()})
+                r = client.get(
+                    f"/companies/{cvr}/state",
+                    params={"known_at": known.isoformat(), "as_of": day.isoformat()},
+                )
                 assert r.status_code == 200, r.text
                 expected = dataclasses.asdict(fold_state(events, known, day))
                 body = r.json()
@@ -88,7 +106,10 @@ def test_state_from_snapshots_equals_the_full_fold(data: st.DataObject, every: i
 
 @pytest.mark.stores
 def test_a_later_read_folds_only_the_events_after_the_nearest_snapshot(
-    client: TestClient, staff: str, registered: str, services: Services,
+    client: TestClient,
+    staff: str,
+    registered: str,
+    services: Services,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """With a snapshot every 3 events, a read at version 7 starts from version 6."""

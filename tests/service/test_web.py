@@ -33,8 +33,9 @@ class Site:
     lead: str
 
     def sign_in(self, staff_id: str) -> None:
-        r = self.browser.post("/app/login", data={"staff_id": staff_id, "next": "/app"},
-                              follow_redirects=False)
+        r = self.browser.post(
+            "/app/login", data={"staff_id": staff_id, "next": "/app"}, follow_redirects=False
+        )
         assert r.status_code == 303, r.text
         assert "httponly" in r.headers["set-cookie"].lower()
         assert "samesite=strict" in r.headers["set-cookie"].lower()
@@ -46,8 +47,9 @@ class Site:
 
 
 def _staff(api: ActingClient, name: str, code: str, role: str = "consultant") -> str:
-    r = api.post("/staff", json={"name": name, "municipality": code, "unit": "job_centre",
-                                 "role": role})
+    r = api.post(
+        "/staff", json={"name": name, "municipality": code, "unit": "job_centre", "role": role}
+    )
     assert r.status_code == 201, r.text
     staff_id: str = r.json()["id"]
     return staff_id
@@ -60,12 +62,23 @@ def site(services: Services) -> Iterator[Site]:
     colleague = _staff(api, "Holger Fjordvang", "165")
     lead = _staff(api, "Tove Engdahl", "165", "team_lead")
     other = _staff(api, "Ask Havgaard", "147")
-    for cvr, name, code, by in ((CVR, "Glans ApS", "165", me),
-                                (OTHER_CVR, "Nordlys VVS ApS", "147", other)):
-        assert api.post("/companies", json={"cvr": cvr, "name": name, "municipality": code,
-                                            "by": by}).status_code == 201
-        assert api.post(f"/companies/{cvr}/contact-person", json={
-            "staff_id": by, "reason": "first", "by": by}).status_code == 200
+    for cvr, name, code, by in (
+        (CVR, "Glans ApS", "165", me),
+        (OTHER_CVR, "Nordlys VVS ApS", "147", other),
+    ):
+        assert (
+            api.post(
+                "/companies", json={"cvr": cvr, "name": name, "municipality": code, "by": by}
+            ).status_code
+            == 201
+        )
+        assert (
+            api.post(
+                f"/companies/{cvr}/contact-person",
+                json={"staff_id": by, "reason": "first", "by": by},
+            ).status_code
+            == 200
+        )
     browser = TestClient(create_app(services.settings, services), headers=HTML)
     yield Site(services, api, browser, me, colleague, lead)
 
@@ -86,14 +99,20 @@ def test_a_page_without_a_session_answers_401_with_the_sign_in_form(site: Site) 
 
 
 def test_a_pasted_token_signs_in_and_a_bad_one_is_refused(site: Site) -> None:
-    token = mint_token(site.services.settings, subject=site.consultant,
-                       role=Role.CONSULTANT, municipalities=["165"])
+    token = mint_token(
+        site.services.settings,
+        subject=site.consultant,
+        role=Role.CONSULTANT,
+        municipalities=["165"],
+    )
     r = site.browser.post("/app/login", data={"token": "garbage", "next": "/app"})
     assert r.status_code == 401
     assert "Nøglen blev ikke godtaget" in r.text
-    r = site.browser.post("/app/login", data={"token": f"Bearer {token}",
-                                              "next": "https://evil.example/"},
-                          follow_redirects=False)
+    r = site.browser.post(
+        "/app/login",
+        data={"token": f"Bearer {token}", "next": "https://evil.example/"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     assert r.headers["location"] == "/app"  # never an open redirect
     assert site.browser.get("/app").status_code == 200
@@ -128,13 +147,19 @@ def test_a_logged_contact_is_in_the_timeline_at_once_and_only_once(site: Site) -
     """The form's Idempotency-Key makes a double press one event; the redirect reads
     at the command's position."""
     site.sign_in(site.consultant)
-    fields = {**_form(site.company_page(), "log_contact"), "channel": "phone",
-              "occurred_at": "2026-11-20T10:30", "summary": "Ringede om praktikplads",
-              "topics": "praktik, opfølgning"}
-    first = site.browser.post(f"/app/companies/{CVR}/log_contact", data=fields,
-                              follow_redirects=False)
-    second = site.browser.post(f"/app/companies/{CVR}/log_contact", data=fields,
-                               follow_redirects=False)
+    fields = {
+        **_form(site.company_page(), "log_contact"),
+        "channel": "phone",
+        "occurred_at": "2026-11-20T10:30",
+        "summary": "Ringede om praktikplads",
+        "topics": "praktik, opfølgning",
+    }
+    first = site.browser.post(
+        f"/app/companies/{CVR}/log_contact", data=fields, follow_redirects=False
+    )
+    second = site.browser.post(
+        f"/app/companies/{CVR}/log_contact", data=fields, follow_redirects=False
+    )
     assert first.status_code == second.status_code == 303
     assert first.headers["location"] == second.headers["location"]
     assert "min_position=" in first.headers["location"]
@@ -149,10 +174,12 @@ def test_validation_errors_are_shown_next_to_their_field(site: Site) -> None:
     fields = {**_form(site.company_page(), "log_contact"), "channel": "fax", "summary": ""}
     r = site.browser.post(f"/app/companies/{CVR}/log_contact", data=fields)
     assert r.status_code == 422
-    errors = dict(re.findall(r'class="field-error" id="log_contact-(\w+)-error">([^<]+)',
-                             r.text))
-    assert errors == {"channel": "Vælg en af mulighederne.", "occurred_at": "Skal udfyldes.",
-                      "summary": "Skal udfyldes."}
+    errors = dict(re.findall(r'class="field-error" id="log_contact-(\w+)-error">([^<]+)', r.text))
+    assert errors == {
+        "channel": "Vælg en af mulighederne.",
+        "occurred_at": "Skal udfyldes.",
+        "summary": "Skal udfyldes.",
+    }
     assert 'aria-invalid="true" aria-describedby="log_contact-channel-error"' in r.text
 
 
@@ -161,20 +188,26 @@ def test_closed_forms_are_sent_as_noscript_and_a_refused_one_open(site: Site) ->
     they are without it); a form sent back with errors is open and built at once."""
     site.sign_in(site.consultant)
     page = site.company_page()
-    held = re.findall(r'<details class="action" id="form-(\w+)" data-later>\s*<summary>'
-                      r'[^<]+</summary>\s*<noscript><form ', page)
+    held = re.findall(
+        r'<details class="action" id="form-(\w+)" data-later>\s*<summary>'
+        r"[^<]+</summary>\s*<noscript><form ",
+        page,
+    )
     assert len(held) == 9 and "log_contact" in held
     fields = {**_form(page, "log_contact"), "channel": "fax", "summary": ""}
     refused = site.browser.post(f"/app/companies/{CVR}/log_contact", data=fields).text
-    assert re.search(r'id="form-log_contact" open>\s*<summary>[^<]+</summary>\s*<form ',
-                     refused)
+    assert re.search(r'id="form-log_contact" open>\s*<summary>[^<]+</summary>\s*<form ', refused)
     assert refused.count("<noscript>") == 8
 
 
 def test_a_broken_rule_is_shown_on_the_form_with_the_api_detail(site: Site) -> None:
     site.sign_in(site.consultant)
-    fields = {**_form(site.company_page(), "log_contact"), "channel": "phone",
-              "occurred_at": "2099-01-01T10:00", "summary": "from the future"}
+    fields = {
+        **_form(site.company_page(), "log_contact"),
+        "channel": "phone",
+        "occurred_at": "2099-01-01T10:00",
+        "summary": "from the future",
+    }
     r = site.browser.post(f"/app/companies/{CVR}/log_contact", data=fields)
     assert r.status_code == 422
     assert re.search(r'class="error" role="alert">Formularen blev ikke gemt: .*future', r.text)
@@ -187,17 +220,22 @@ def test_a_form_post_without_the_csrf_token_is_refused(site: Site) -> None:
     assert r.status_code == 403
     assert "CSRF" in r.text
     token = _form(site.company_page(), "log_contact")["csrf_token"]
-    r = site.browser.post(f"/app/companies/{CVR}/log_contact",
-                          data={**fields, "csrf_token": token},
-                          headers={"Origin": "https://evil.example"})
+    r = site.browser.post(
+        f"/app/companies/{CVR}/log_contact",
+        data={**fields, "csrf_token": token},
+        headers={"Origin": "https://evil.example"},
+    )
     assert r.status_code == 403
 
 
 def test_handing_over_moves_the_company_between_caseloads(site: Site) -> None:
     site.sign_in(site.consultant)
     assert "Glans ApS" in site.browser.get("/app/my-work").text
-    fields = {**_form(site.company_page(), "hand_over"), "staff_id": site.colleague,
-              "handover_note": "Ring til Kim om mandagen"}
+    fields = {
+        **_form(site.company_page(), "hand_over"),
+        "staff_id": site.colleague,
+        "handover_note": "Ring til Kim om mandagen",
+    }
     r = site.browser.post(f"/app/companies/{CVR}/hand_over", data=fields)
     assert r.status_code == 200
     assert "Holger Fjordvang" in r.text.split('id="contact-person"', 1)[1][:200]
@@ -208,15 +246,20 @@ def test_handing_over_moves_the_company_between_caseloads(site: Site) -> None:
 
 
 def test_a_team_lead_sees_caseloads_and_reassigns_from_the_queue(site: Site) -> None:
-    assert site.api.post(f"/staff/{site.consultant}/leave", json={
-        "left_on": "2026-11-01", "reason": "new job"}).status_code == 200
+    assert (
+        site.api.post(
+            f"/staff/{site.consultant}/leave", json={"left_on": "2026-11-01", "reason": "new job"}
+        ).status_code
+        == 200
+    )
     site.sign_in(site.lead)
     page = site.browser.get("/app/team").text
     queue = page.split('id="queue-h"', 1)[1].split("</section>", 1)[0]
     assert "Glans ApS" in queue
     hidden = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', queue))
-    r = site.browser.post(f"/app/companies/{CVR}/hand_over",
-                          data={**hidden, "staff_id": site.colleague})
+    r = site.browser.post(
+        f"/app/companies/{CVR}/hand_over", data={**hidden, "staff_id": site.colleague}
+    )
     assert r.status_code == 200
     queue = r.text.split('id="queue-h"', 1)[1].split("</section>", 1)[0]
     assert "Glans ApS" not in queue
@@ -250,9 +293,18 @@ def test_the_timeline_pages_by_cursor_for_the_scrolling_script(site: Site) -> No
     """20 entries on the page as opened, 50 a page after; the "more" link's page (as the
     script asks for it) holds the rest and no further link. Filters stay on the link."""
     for n in range(55):
-        assert site.api.post(f"/companies/{CVR}/contacts", json={
-            "by": site.consultant, "channel": "email", "summary": f"mail {n}",
-            "occurred_at": "2026-11-02T09:00:00+01:00"}).status_code == 201
+        assert (
+            site.api.post(
+                f"/companies/{CVR}/contacts",
+                json={
+                    "by": site.consultant,
+                    "channel": "email",
+                    "summary": f"mail {n}",
+                    "occurred_at": "2026-11-02T09:00:00+01:00",
+                },
+            ).status_code
+            == 201
+        )
     site.sign_in(site.consultant)
     page = site.company_page(query="?kind=contact_logged")
     assert page.split('id="timeline-list"', 1)[1].split("</ol>", 1)[0].count("<li") == 20
@@ -290,23 +342,43 @@ def test_ore_amounts_are_exact_danish_kroner() -> None:
 
 def _auditor_world(site: Site) -> tuple[str, str]:
     """A contract of 165 with one placement and an invoice; the auditor signed in."""
-    r = site.api.post("/contracts", json={
-        "municipality": "165", "name": "Vækst med Social Bundlinje",
-        "period_from": "2026-01-01", "period_to": "2026-12-31",
-        "rules": {"default_prices_ore": [1_234_50, 2_000_00, 3_000_00]}})
+    r = site.api.post(
+        "/contracts",
+        json={
+            "municipality": "165",
+            "name": "Vækst med Social Bundlinje",
+            "period_from": "2026-01-01",
+            "period_to": "2026-12-31",
+            "rules": {"default_prices_ore": [1_234_50, 2_000_00, 3_000_00]},
+        },
+    )
     assert r.status_code == 201, r.text
     contract_id = r.json()["id"]
-    r = site.api.post(f"/companies/{CVR}/placements", json={
-        "by": site.consultant, "candidate_id": str(uuid.uuid4()), "kind": "ordinary",
-        "hours_per_week": 30, "starts_on": "2026-01-05"})
+    r = site.api.post(
+        f"/companies/{CVR}/placements",
+        json={
+            "by": site.consultant,
+            "candidate_id": str(uuid.uuid4()),
+            "kind": "ordinary",
+            "hours_per_week": 30,
+            "starts_on": "2026-01-05",
+        },
+    )
     assert r.status_code == 201, r.text
-    r = site.api.post(f"/contracts/{contract_id}/invoices",
-                      json={"period_from": "2026-01-01", "period_to": "2026-12-31"})
+    r = site.api.post(
+        f"/contracts/{contract_id}/invoices",
+        json={"period_from": "2026-01-01", "period_to": "2026-12-31"},
+    )
     assert r.status_code == 201, r.text
-    token = mint_token(site.services.settings, subject="revisor", role=Role.AUDITOR,
-                       municipalities=["165"])
-    assert site.browser.post("/app/login", data={"token": token, "next": "/app"},
-                             follow_redirects=False).status_code == 303
+    token = mint_token(
+        site.services.settings, subject="revisor", role=Role.AUDITOR, municipalities=["165"]
+    )
+    assert (
+        site.browser.post(
+            "/app/login", data={"token": token, "next": "/app"}, follow_redirects=False
+        ).status_code
+        == 303
+    )
     return contract_id, r.json()["id"]
 
 
@@ -338,11 +410,11 @@ def test_an_auditor_reads_a_ledger_and_an_invoice_with_its_evidence(site: Site) 
 
 def test_the_ledger_as_known_before_the_invoice(site: Site) -> None:
     contract_id, _ = _auditor_world(site)
-    before = site.browser.get(f"/app/contracts/{contract_id}",
-                              params={"known_at": "2000-01-01T00:00"})
+    before = site.browser.get(
+        f"/app/contracts/{contract_id}", params={"known_at": "2000-01-01T00:00"}
+    )
     assert before.status_code == 404  # the contract was not recorded yet
-    now = site.browser.get(f"/app/contracts/{contract_id}",
-                           params={"known_at": "2099-01-01T00:00"})
+    now = site.browser.get(f"/app/contracts/{contract_id}", params={"known_at": "2099-01-01T00:00"})
     assert now.status_code == 200 and "01.01.2099" in now.text
     bad = site.browser.get(f"/app/contracts/{contract_id}", params={"known_at": "soon"})
     assert bad.status_code == 422 and "Traceback" not in bad.text
@@ -355,9 +427,14 @@ def test_the_export_streams_only_the_auditors_municipalities(site: Site) -> None
     assert r.headers["content-type"].startswith("application/x-ndjson")
     assert "attachment" in r.headers["content-disposition"]
     records = [json.loads(line) for line in r.text.splitlines()]
-    assert records and list(records[0]) == ["position", "originator_id",
-                                            "originator_version", "topic", "recorded_at",
-                                            "state"]
+    assert records and list(records[0]) == [
+        "position",
+        "originator_id",
+        "originator_version",
+        "topic",
+        "recorded_at",
+        "state",
+    ]
     assert not any("Nordlys" in rec["state"] for rec in records)  # municipality 147
     assert any("Glans" in rec["state"] for rec in records)
     assert any(rec["originator_id"] == contract_id for rec in records)  # its invoice too
@@ -376,10 +453,10 @@ def test_a_consultant_has_no_auditor_pages(site: Site) -> None:
 
 def test_another_municipality_s_auditor_gets_not_found(site: Site) -> None:
     contract_id, invoice_id = _auditor_world(site)
-    token = mint_token(site.services.settings, subject="revisor", role=Role.AUDITOR,
-                       municipalities=["147"])
-    site.browser.post("/app/login", data={"token": token, "next": "/app"},
-                      follow_redirects=False)
+    token = mint_token(
+        site.services.settings, subject="revisor", role=Role.AUDITOR, municipalities=["147"]
+    )
+    site.browser.post("/app/login", data={"token": token, "next": "/app"}, follow_redirects=False)
     assert "Vækst" not in site.browser.get("/app/contracts").text
     for path in (f"/app/contracts/{contract_id}", f"/app/invoices/{invoice_id}"):
         r = site.browser.get(path)

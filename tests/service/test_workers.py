@@ -17,8 +17,9 @@ pytestmark = pytest.mark.stores  # rerun on SQLite and PostgreSQL by `make integ
 
 def _elsewhere(services: Services, **fields: object) -> WorkerStatus:
     """A worker in another process, as its heartbeat row says."""
-    worker = WorkerStatus("other-host:4242:abcdef", started_at=time.time(),
-                          loop_at=time.time(), listening=True)
+    worker = WorkerStatus(
+        "other-host:4242:abcdef", started_at=time.time(), loop_at=time.time(), listening=True
+    )
     for name, value in fields.items():
         setattr(worker, name, value)
     beat(services.views, worker)
@@ -35,15 +36,21 @@ def test_readyz_shows_this_processs_worker(client: TestClient, services: Service
     [worker] = body["workers"]
     listens = True if services.settings.backend == "postgres" else None
     assert (worker["worker"], worker["stale"], worker["problems"], worker["listening"]) == (
-        services.projections.worker.worker, False, [], listens)
+        services.projections.worker.worker,
+        False,
+        [],
+        listens,
+    )
 
 
-def test_a_failing_worker_elsewhere_degrades_readiness(client: TestClient,
-                                                      services: Services) -> None:
+def test_a_failing_worker_elsewhere_degrades_readiness(
+    client: TestClient, services: Services
+) -> None:
     """Errors and a dropped LISTEN reported by another process's worker are a 503."""
     reported = 4.0  # what that worker's heartbeat says it waits (echoed, not timed)
-    _elsewhere(services, errors={"overview": "OperationalError"}, listening=False,
-               backoff_seconds=reported)
+    _elsewhere(
+        services, errors={"overview": "OperationalError"}, listening=False, backoff_seconds=reported
+    )
     r = client.get("/readyz")
     assert r.status_code == 503
     body = r.json()
@@ -61,8 +68,10 @@ def test_a_silent_worker_is_shown_stale(client: TestClient, services: Services) 
     old = time.time() - STALE_SECONDS - 5
     worker.heartbeat_at = old
     with services.views.transaction() as sql:
-        sql.execute(f"UPDATE {RUNNERS} SET heartbeat_at = %s, status = %s WHERE worker = %s",
-                    (old, json.dumps(worker.__dict__), worker.worker))
+        sql.execute(
+            f"UPDATE {RUNNERS} SET heartbeat_at = %s, status = %s WHERE worker = %s",
+            (old, json.dumps(worker.__dict__), worker.worker),
+        )
     body = client.get("/readyz").json()
     other = next(w for w in body["workers"] if w["worker"] == worker.worker)
     assert other["stale"] is True
@@ -73,12 +82,14 @@ def test_a_silent_worker_is_shown_stale(client: TestClient, services: Services) 
     assert {v["name"]: v["error"] for v in body["views"]}["timeline"] is None
 
 
-def test_without_any_following_worker_readiness_says_so(client: TestClient,
-                                                       services: Services) -> None:
+def test_without_any_following_worker_readiness_says_so(
+    client: TestClient, services: Services
+) -> None:
     """No fresh heartbeat at all: 503 naming the missing `casebook project`."""
     assert services.projections is not None
     services.projections.stop()
     r = client.get("/readyz")
     assert r.status_code == 503
-    assert "no projection worker is following the log: run `casebook project`" in \
-        r.json()["problems"]
+    assert (
+        "no projection worker is following the log: run `casebook project`" in r.json()["problems"]
+    )

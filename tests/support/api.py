@@ -15,8 +15,14 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def contact(staff: str, **extra: Any) -> dict[str, Any]:
-    return {"by": staff, "channel": "phone", "occurred_at": NOW.isoformat(),
-            "summary": "Talked about an opening", "topics": ["rekruttering"], **extra}
+    return {
+        "by": staff,
+        "channel": "phone",
+        "occurred_at": NOW.isoformat(),
+        "summary": "Talked about an opening",
+        "topics": ["rekruttering"],
+        **extra,
+    }
 
 
 def assert_problem(r: Any, status: int, detail_part: str) -> None:
@@ -27,10 +33,15 @@ def assert_problem(r: Any, status: int, detail_part: str) -> None:
     assert detail_part in body["detail"]
 
 
-def as_staff(client: TestClient, staff: str, role: Role = Role.CONSULTANT,
-             municipality: str = "165") -> dict[str, str]:
-    token = mint_token(client.app.state.services.settings,  # type: ignore[attr-defined]
-                       subject=staff, role=role, municipalities=[municipality])
+def as_staff(
+    client: TestClient, staff: str, role: Role = Role.CONSULTANT, municipality: str = "165"
+) -> dict[str, str]:
+    token = mint_token(
+        client.app.state.services.settings,  # type: ignore[attr-defined]
+        subject=staff,
+        role=role,
+        municipalities=[municipality],
+    )
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -42,6 +53,7 @@ def post(client: TestClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def consultant(client: TestClient, name: str) -> str:
-    staff_id: str = post(client, "/staff", {"name": name, "municipality": "165",
-                                             "unit": "job_centre"})["id"]
+    staff_id: str = post(
+        client, "/staff", {"name": name, "municipality": "165", "unit": "job_centre"}
+    )["id"]
     return staff_id

@@ -30,15 +30,18 @@ def _imported(tree: ast.AST, module: str, is_package: bool) -> Iterable[list[str
             base = node.module or ""
             if node.level:
                 anchor = module.split(".")
-                anchor = anchor[:len(anchor) - node.level + (1 if is_package else 0)]
+                anchor = anchor[: len(anchor) - node.level + (1 if is_package else 0)]
                 base = ".".join([*anchor, base] if base else anchor)
             yield from ([f"{base}.{alias.name}", base] for alias in node.names)
 
 
 def build_graph(root: Path = ROOT, packages: Iterable[str] = PACKAGES) -> Graph:
     """Each project module and the project modules it imports."""
-    sources = {module_name(path, root): path for package in packages
-               for path in sorted((root / package).rglob("*.py"))}
+    sources = {
+        module_name(path, root): path
+        for package in packages
+        for path in sorted((root / package).rglob("*.py"))
+    }
     graph: Graph = {}
     for module, path in sources.items():
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))

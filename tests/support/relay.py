@@ -26,40 +26,79 @@ def varied_log(app: CasebookApplication) -> uuid.UUID:
     """Staff (one moved away and left), 200 companies, a referral and a placement."""
     staff = seed(app)
     now, today = datetime.now(UTC), date.today()
-    mover = StaffMember.join(staff_id=uuid.uuid4(), name="Mads Flytter", municipality="165",
-                             unit=Unit.JOB_CENTRE, role=StaffRole.CONSULTANT,
-                             municipalities=MUNICIPALITIES)
-    mover.move(municipality="101", unit=Unit.BUSINESS_UNIT, role=StaffRole.CONSULTANT,
-               moved_on=today, municipalities={"101", "165"}, now=now)
+    mover = StaffMember.join(
+        staff_id=uuid.uuid4(),
+        name="Mads Flytter",
+        municipality="165",
+        unit=Unit.JOB_CENTRE,
+        role=StaffRole.CONSULTANT,
+        municipalities=MUNICIPALITIES,
+    )
+    mover.move(
+        municipality="101",
+        unit=Unit.BUSINESS_UNIT,
+        role=StaffRole.CONSULTANT,
+        moved_on=today,
+        municipalities={"101", "165"},
+        now=now,
+    )
     mover.leave(left_on=today, reason="new job", now=now)
     company = app.find(company_id(company_cvrs()[0]), Company)
     member = app.find(staff, StaffMember)
     assert company is not None and member is not None
     actor = member.as_actor()
     opening, referral, candidate = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    company.register_opening(opening_id=opening, title="Helper", carved_out_tasks=["a"],
-                             hours_per_week=20, placement_kinds=["ordinary"],
-                             requirements=[], positions=1, by=actor)
-    company.refer_candidate(referral_id=referral, opening_id=opening, candidate_id=candidate,
-                            health_clarified_on=today, motivation_clarified_on=None,
-                            by=actor, now=now)
-    company.answer_referral(referral_id=referral, outcome="hired", answered_on=today,
-                            by=actor, now=now)
-    company.start_placement(placement_id=uuid.uuid4(), candidate_id=candidate,
-                            referral_id=referral, kind="ordinary", hours_per_week=30,
-                            starts_on=today, by=actor)
+    company.register_opening(
+        opening_id=opening,
+        title="Helper",
+        carved_out_tasks=["a"],
+        hours_per_week=20,
+        placement_kinds=["ordinary"],
+        requirements=[],
+        positions=1,
+        by=actor,
+    )
+    company.refer_candidate(
+        referral_id=referral,
+        opening_id=opening,
+        candidate_id=candidate,
+        health_clarified_on=today,
+        motivation_clarified_on=None,
+        by=actor,
+        now=now,
+    )
+    company.answer_referral(
+        referral_id=referral, outcome="hired", answered_on=today, by=actor, now=now
+    )
+    company.start_placement(
+        placement_id=uuid.uuid4(),
+        candidate_id=candidate,
+        referral_id=referral,
+        kind="ordinary",
+        hours_per_week=30,
+        starts_on=today,
+        by=actor,
+    )
     app.save(mover, company)
     return staff
 
 
-def log_contacts(committer: GroupCommitter, staff: uuid.UUID, count: int,
-                 offset: int = 0) -> None:
+def log_contacts(committer: GroupCommitter, staff: uuid.UUID, count: int, offset: int = 0) -> None:
     """`count` contacts spread over the 200 companies, through the command path."""
     cvrs, now = company_cvrs(), datetime.now(UTC)
     for i in range(offset, offset + count):
-        committer.submit(commands.log_contact(
-            cvr=cvrs[i % COMPANIES], by=staff, contact_id=uuid.uuid4(), channel="phone",
-            occurred_at=now, summary=f"call {i}", topics=[], now=now))
+        committer.submit(
+            commands.log_contact(
+                cvr=cvrs[i % COMPANIES],
+                by=staff,
+                contact_id=uuid.uuid4(),
+                channel="phone",
+                occurred_at=now,
+                summary=f"call {i}",
+                topics=[],
+                now=now,
+            )
+        )
 
 
 class Writer(threading.Thread):
@@ -96,8 +135,10 @@ def read_stream(settings: Settings) -> list[Any]:
         if info is None or not info.state.last_seq:
             await nc.close()
             return []
-        messages = [await js.get_msg(settings.nats_stream, seq)
-                    for seq in range(info.state.first_seq, info.state.last_seq + 1)]
+        messages = [
+            await js.get_msg(settings.nats_stream, seq)
+            for seq in range(info.state.first_seq, info.state.last_seq + 1)
+        ]
         await nc.close()
         return messages
 

@@ -38,23 +38,34 @@ def _apply(s: CompanyState, kind: str, e: Any, as_of: date) -> None:  # noqa: PL
     elif kind == "opening_closed":
         s.openings[str(e.opening_id)]["open"] = False
     elif kind == "candidate_referred":
-        s.referrals[str(e.referral_id)] = {"candidate_id": str(e.candidate_id),
-                                           "opening_id": str(e.opening_id), "outcome": None}
+        s.referrals[str(e.referral_id)] = {
+            "candidate_id": str(e.candidate_id),
+            "opening_id": str(e.opening_id),
+            "outcome": None,
+        }
     elif kind == "referral_answered" and e.answered_on <= as_of:
         s.referrals[str(e.referral_id)]["outcome"] = e.outcome
     elif kind == "placement_started" and e.starts_on <= as_of:
         s.placements[str(e.placement_id)] = {
-            "candidate_id": str(e.candidate_id), "kind": e.kind,
-            "hours_per_week": e.hours_per_week, "starts_on": plain(e.starts_on),
-            "ended_on": None}
-    elif kind == "placement_changed" and e.effective_on <= as_of and \
-            str(e.placement_id) in s.placements:
+            "candidate_id": str(e.candidate_id),
+            "kind": e.kind,
+            "hours_per_week": e.hours_per_week,
+            "starts_on": plain(e.starts_on),
+            "ended_on": None,
+        }
+    elif (
+        kind == "placement_changed"
+        and e.effective_on <= as_of
+        and str(e.placement_id) in s.placements
+    ):
         s.placements[str(e.placement_id)].update(kind=e.kind, hours_per_week=e.hours_per_week)
-    elif kind == "placement_ended" and e.ends_on <= as_of and \
-            str(e.placement_id) in s.placements:
+    elif kind == "placement_ended" and e.ends_on <= as_of and str(e.placement_id) in s.placements:
         s.placements[str(e.placement_id)]["ended_on"] = plain(e.ends_on)
     elif kind == "follow_up_scheduled":
-        s.follow_ups[str(e.follow_up_id)] = {"placement_id": str(e.placement_id),
-                                             "due_on": plain(e.due_on), "status": None}
+        s.follow_ups[str(e.follow_up_id)] = {
+            "placement_id": str(e.placement_id),
+            "due_on": plain(e.due_on),
+            "status": None,
+        }
     elif kind == "follow_up_completed" and e.held_on <= as_of:
         s.follow_ups[str(e.follow_up_id)]["status"] = e.status

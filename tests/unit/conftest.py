@@ -14,8 +14,9 @@ import pytest
 
 def _refused(what: str) -> Any:
     def refuse(*_: Any, **__: Any) -> NoReturn:
-        raise AssertionError(f"a unit test may not {what}: put it in tests/service or "
-                             "tests/integration")
+        raise AssertionError(
+            f"a unit test may not {what}: put it in tests/service or tests/integration"
+        )
 
     return refuse
 

@@ -8,8 +8,9 @@ from domain.errors import InvalidCvrError
 from domain.values import company_id, normalise_cvr
 
 
-@pytest.mark.parametrize("raw", ["13748136", "1374 8136", "13-74-81-36", "DK13748136",
-                                 "dk 1374 8136", " 13748136 "])
+@pytest.mark.parametrize(
+    "raw", ["13748136", "1374 8136", "13-74-81-36", "DK13748136", "dk 1374 8136", " 13748136 "]
+)
 def test_spaces_hyphens_and_dk_prefix_are_normalised(raw: str) -> None:
     """Every accepted spelling of a CVR normalises to its 8 digits."""
     assert normalise_cvr(raw) == "13748136"
@@ -20,8 +21,9 @@ def test_valid_checksums_pass() -> None:
     assert normalise_cvr("24256790") == "24256790"
 
 
-@pytest.mark.parametrize("raw", ["24256791", "1374813", "137481360", "1374813X", "", "DK",
-                                 "01234567", "١٣٧٤٨١٣٦"])
+@pytest.mark.parametrize(
+    "raw", ["24256791", "1374813", "137481360", "1374813X", "", "DK", "01234567", "١٣٧٤٨١٣٦"]
+)
 def test_malformed_or_failing_numbers_are_refused(raw: str) -> None:
     """A wrong checksum, length or character is an InvalidCvrError naming the input."""
     with pytest.raises(InvalidCvrError) as error:

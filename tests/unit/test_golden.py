@@ -20,12 +20,6 @@ from tests.support.golden import event_classes, example
 GOLDEN = Path(__file__).parent.parent / "golden"
 
 
-
-
-
-
-
-
 @pytest.mark.parametrize("cls", event_classes(), ids=lambda c: c.TOPIC)
 def test_stored_form_matches_golden_file(cls: type[Any]) -> None:
     """The event's topic and JSON state are exactly as pinned."""

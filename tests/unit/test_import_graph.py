@@ -21,8 +21,9 @@ def test_a_circle_through_an_indented_import_is_found(tmp_path: Path) -> None:
     (package / "__init__.py").write_text("")
     (package / "a.py").write_text("from services.b import thing\n")
     (package / "b.py").write_text("def thing() -> None:\n    from services import a\n")
-    (package / "c.py").write_text("from typing import TYPE_CHECKING\n"
-                                  "if TYPE_CHECKING:\n    from services.a import x\n")
+    (package / "c.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from services.a import x\n"
+    )
     graph = build_graph(tmp_path, ["services"])
     assert graph["services.b"] == {"services.a"}
     assert graph["services.c"] == {"services.a"}

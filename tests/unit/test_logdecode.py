@@ -35,16 +35,19 @@ def test_each_stored_event_decodes_as_the_mapper_decodes_it(path: Path) -> None:
     as their text)."""
     golden = json.loads(path.read_text())
     app = open_application(Settings(database_url="memory://", log_level="warning"))
-    state = app.mapper.transcoder.encode(app.mapper.transcoder.decode(
-        json.dumps(golden["state"]).encode()))
+    state = app.mapper.transcoder.encode(
+        app.mapper.transcoder.decode(json.dumps(golden["state"]).encode())
+    )
     row = (1, ORIGINATOR, 3, golden["topic"], state)
     expected = app.mapper.to_domain_event(StoredEvent(ORIGINATOR, 3, golden["topic"], state))
     decoded = LogDecoder(app.mapper)(row)
     assert type(decoded) is type(expected)
-    assert {k: _as_text(v) for k, v in decoded.__dict__.items()} == \
-        {k: _as_text(v) for k, v in expected.__dict__.items()}
-    assert set(map(type, decoded.__dict__.values())) <= \
-        set(map(type, expected.__dict__.values())) | {str}
+    assert {k: _as_text(v) for k, v in decoded.__dict__.items()} == {
+        k: _as_text(v) for k, v in expected.__dict__.items()
+    }
+    assert set(map(type, decoded.__dict__.values())) <= set(
+        map(type, expected.__dict__.values())
+    ) | {str}
 
 
 def test_a_value_it_does_not_know_goes_through_the_mapper() -> None:
@@ -60,19 +63,26 @@ def test_a_state_beyond_orjson_goes_through_the_mapper() -> None:
     """orjson reads an integer beyond 64 bits as a float; such a state is decoded by the
     mapper, exactly."""
     app = open_application(Settings(database_url="memory://", log_level="warning"))
-    golden = json.loads((GOLDEN[0].parent / "casebook.Company.OpeningRegistered.json")
-                        .read_text())
-    golden["state"]["hours_per_week"] = 2 ** 70 + 1
+    golden = json.loads((GOLDEN[0].parent / "casebook.Company.OpeningRegistered.json").read_text())
+    golden["state"]["hours_per_week"] = 2**70 + 1
     state = json.dumps(golden["state"]).encode()
     decoded = LogDecoder(app.mapper)((1, ORIGINATOR, 1, golden["topic"], state))
-    assert decoded.hours_per_week == 2 ** 70 + 1
+    assert decoded.hours_per_week == 2**70 + 1
     assert isinstance(decoded.originator_id, uuid.UUID)  # the mapper's, not the fast path
 
 
-@given(st.datetimes(timezones=st.one_of(st.just(UTC), st.timezones(),
-                                        st.builds(timezone, st.timedeltas(
-                                            min_value=timedelta(hours=-23),
-                                            max_value=timedelta(hours=23))))))
+@given(
+    st.datetimes(
+        timezones=st.one_of(
+            st.just(UTC),
+            st.timezones(),
+            st.builds(
+                timezone,
+                st.timedeltas(min_value=timedelta(hours=-23), max_value=timedelta(hours=23)),
+            ),
+        )
+    )
+)
 def test_read_models_write_a_datetime_and_its_text_alike(moment: datetime) -> None:
     """A rebuild hands the read models a datetime's stored ISO text, the workers the
     datetime the library decodes from that text: `utc_text` and `business_text` write

@@ -23,12 +23,16 @@ def rules(**changes: object) -> Rules:
     return Rules.from_data(data)
 
 
-def placement(kind: str = "ordinary", hours: int = 30, starts_on: date = START,
-              candidate: uuid.UUID | None = None, company: uuid.UUID | None = None,
-              ends_on: date | None = None) -> PlacementFacts:
+def placement(
+    kind: str = "ordinary",
+    hours: int = 30,
+    starts_on: date = START,
+    candidate: uuid.UUID | None = None,
+    company: uuid.UUID | None = None,
+    ends_on: date | None = None,
+) -> PlacementFacts:
     """Facts of one placement."""
-    p = PlacementFacts(uuid.uuid4(), company or uuid.uuid4(), "13748136",
-                       candidate or uuid.uuid4())
+    p = PlacementFacts(uuid.uuid4(), company or uuid.uuid4(), "13748136", candidate or uuid.uuid4())
     p.change(Segment(starts_on, kind, hours, "s:1"))
     if ends_on is not None:
         p.end(ends_on, "s:9")
@@ -46,8 +50,9 @@ def test_an_ordinary_job_reaches_every_milestone_in_time() -> None:
     p = [placement()]
     assert reached(p, START) == {"start": 10_000_00}
     assert reached(p, START + timedelta(weeks=13) - timedelta(days=1)) == {"start": 10_000_00}
-    assert reached(p, START + timedelta(weeks=26)) == dict(zip(
-        ("start", "13_weeks", "26_weeks"), PRICES, strict=True))
+    assert reached(p, START + timedelta(weeks=26)) == dict(
+        zip(("start", "13_weeks", "26_weeks"), PRICES, strict=True)
+    )
 
 
 def test_an_internship_never_pays() -> None:
@@ -62,7 +67,8 @@ def test_wage_subsidy_pays_only_when_the_contract_says_so() -> None:
     p = [placement("wage_subsidy")]
     assert reached(p, START) == {}
     assert reached(p, START, rules(paying_kinds=["ordinary", "wage_subsidy"])) == {
-        "start": 10_000_00}
+        "start": 10_000_00
+    }
 
 
 def test_an_end_stops_the_clock() -> None:
@@ -78,7 +84,9 @@ def test_a_change_to_an_internship_is_a_gap_and_a_new_run_starts_from_zero() -> 
     p.change(Segment(START + timedelta(weeks=11), "ordinary", 30, "s:3"))
     runs = qualifying_runs(p, RuleBook([rules()]))
     assert [(r.first, r.last) for r in runs] == [
-        (START, START + timedelta(weeks=10, days=-1)), (START + timedelta(weeks=11), None)]
+        (START, START + timedelta(weeks=10, days=-1)),
+        (START + timedelta(weeks=11), None),
+    ]
     assert reached([p], START + timedelta(weeks=23)) == {"start": 10_000_00}
     assert "13_weeks" in reached([p], START + timedelta(weeks=24))
 
@@ -99,8 +107,7 @@ def test_a_candidate_is_paid_once_per_milestone() -> None:
     candidate = uuid.uuid4()
     first = placement(candidate=candidate)
     later = placement(candidate=candidate, starts_on=START + timedelta(days=3))
-    outcomes = evaluate([later, first], RuleBook([rules()]), START + timedelta(days=5),
-                        PERIOD)
+    outcomes = evaluate([later, first], RuleBook([rules()]), START + timedelta(days=5), PERIOD)
     assert [(o.milestone, o.placement_id) for o in outcomes] == [("start", first.placement_id)]
 
 
@@ -108,18 +115,19 @@ def test_caps_per_company_and_contract_hold() -> None:
     """Three starts at one company under a cap of 25,000 kr pay 10,000 + 10,000 + 5,000."""
     company = uuid.uuid4()
     p = [placement(company=company, starts_on=START + timedelta(days=i)) for i in range(3)]
-    outcomes = evaluate(p, RuleBook([rules(cap_per_company_ore=25_000_00)]),
-                        START + timedelta(days=5), PERIOD)
+    outcomes = evaluate(
+        p, RuleBook([rules(cap_per_company_ore=25_000_00)]), START + timedelta(days=5), PERIOD
+    )
     assert [o.amount_ore for o in outcomes] == [10_000_00, 10_000_00, 5_000_00]
-    outcomes = evaluate(p, RuleBook([rules(cap_per_contract_ore=15_000_00)]),
-                        START + timedelta(days=5), PERIOD)
+    outcomes = evaluate(
+        p, RuleBook([rules(cap_per_contract_ore=15_000_00)]), START + timedelta(days=5), PERIOD
+    )
     assert [o.amount_ore for o in outcomes] == [10_000_00, 5_000_00, 0]
 
 
 def test_an_amendment_prices_only_what_is_reached_after_it() -> None:
     """A new start price from March does not reprice January's starts."""
-    amended = Rules(date(2026, 3, 1), frozenset({"ordinary"}),
-                    (Milestone("start", 0, 99_00),))
+    amended = Rules(date(2026, 3, 1), frozenset({"ordinary"}), (Milestone("start", 0, 99_00),))
     book = RuleBook([rules(), amended])
     p = [placement(), placement(starts_on=date(2026, 3, 2))]
     outcomes = evaluate(p, book, date(2026, 3, 5), PERIOD)

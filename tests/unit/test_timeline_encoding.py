@@ -30,8 +30,7 @@ def _default(value: Any) -> Any:
 
 
 # The encoder the timeline used before (kept here as the reference).
-_reference = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
-                              default=_default).encode
+_reference = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default).encode
 
 
 @pytest.mark.parametrize("path", GOLDEN, ids=lambda p: p.stem)
@@ -48,22 +47,25 @@ def test_every_company_event_is_encoded_as_before(path: Path) -> None:
         assert _encode({name: getattr(event, name) for name in own_fields(cls)}) == expected
 
 
-@pytest.mark.parametrize("value", [
-    "Bøgh & Søn — «citat» \"quoted\" \\ back\nline\ttab\x01\u2028",
-    datetime(2026, 3, 29, 1, 59, 59, tzinfo=timezone(timedelta(hours=2))),
-    datetime(2026, 1, 1, tzinfo=UTC),
-    datetime(2026, 1, 1, 12, 0, 0, 5, tzinfo=UTC),
-    datetime(2026, 1, 1, 12, 0),
-    # An offset with seconds (a zone's local mean time, say): orjson writes it cut to
-    # the minute, another instant.
-    datetime(1890, 1, 1, tzinfo=timezone(timedelta(minutes=50, seconds=20))),
-    [datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=5, minutes=30, seconds=15)))],
-    {"at": datetime(2000, 1, 1, tzinfo=timezone(timedelta(microseconds=1)))},
-    date(2026, 2, 28),
-    ["a", 1, None, True, uuid.UUID(int=7)],
-    -(2 ** 63),
-    2 ** 70,
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        'Bøgh & Søn — «citat» "quoted" \\ back\nline\ttab\x01\u2028',
+        datetime(2026, 3, 29, 1, 59, 59, tzinfo=timezone(timedelta(hours=2))),
+        datetime(2026, 1, 1, tzinfo=UTC),
+        datetime(2026, 1, 1, 12, 0, 0, 5, tzinfo=UTC),
+        datetime(2026, 1, 1, 12, 0),
+        # An offset with seconds (a zone's local mean time, say): orjson writes it cut to
+        # the minute, another instant.
+        datetime(1890, 1, 1, tzinfo=timezone(timedelta(minutes=50, seconds=20))),
+        [datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=5, minutes=30, seconds=15)))],
+        {"at": datetime(2000, 1, 1, tzinfo=timezone(timedelta(microseconds=1)))},
+        date(2026, 2, 28),
+        ["a", 1, None, True, uuid.UUID(int=7)],
+        -(2**63),
+        2**70,
+    ],
+)
 def test_awkward_values_are_encoded_as_before(value: Any) -> None:
     """Escapes, offsets (of seconds too), whole seconds, naive datetimes, dates, lists, large
     integers."""

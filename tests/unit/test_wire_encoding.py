@@ -30,8 +30,9 @@ def app() -> CasebookApplication:
 def _both(app: CasebookApplication, stored: StoredEvent) -> tuple[Outgoing, Outgoing, bool]:
     """The relay's message of `stored`, the `json` path's message of the same event
     (through the library's mapper), and whether the relay took its fast path."""
-    fast = read_parts(app.mapper, stored.originator_id, stored.originator_version,
-                      stored.topic, stored.state, 42)
+    fast = read_parts(
+        app.mapper, stored.originator_id, stored.originator_version, stored.topic, stored.state, 42
+    )
     reference = logged_from_event(app.mapper.to_domain_event(stored), 42)
     return to_wire(fast, ORIGIN, "cb"), to_wire(reference, ORIGIN, "cb"), fast.exact
 
@@ -41,13 +42,15 @@ def _wire(message: Outgoing) -> tuple[str, str, bytes, int]:
 
 
 def _nested(value: Any) -> bool:
-    return isinstance(value, dict) or (isinstance(value, list) and
-                                       any(isinstance(v, dict | list) for v in value))
+    return isinstance(value, dict) or (
+        isinstance(value, list) and any(isinstance(v, dict | list) for v in value)
+    )
 
 
 @pytest.mark.parametrize("cls", event_classes(), ids=lambda c: c.TOPIC)
 def test_every_event_class_is_published_as_the_json_path_publishes_it(
-        app: CasebookApplication, cls: type[Any]) -> None:
+    app: CasebookApplication, cls: type[Any]
+) -> None:
     """Subject, header lines and body bytes equal the `json` path's; only a state with
     a nested object (contract rules, invoice lines) leaves the fast path."""
     event = example(cls)
@@ -67,21 +70,26 @@ def test_awkward_text_is_published_as_json_writes_it(app: CasebookApplication) -
     assert json.loads(fast.data)["summary"] == AWKWARD
 
 
-@pytest.mark.parametrize(("stored", "written"), [
-    ("1e-07", "1e-07"),  # orjson writes 1e-7
-    (str(2**70), str(2**70)),  # orjson reads a float, 1.1805916207174113e+21
-    ("[1.5,2]", "[1.5,2]"),
-    ('{"a":1}', '{"a":1}'),
-])
+@pytest.mark.parametrize(
+    ("stored", "written"),
+    [
+        ("1e-07", "1e-07"),  # orjson writes 1e-7
+        (str(2**70), str(2**70)),  # orjson reads a float, 1.1805916207174113e+21
+        ("[1.5,2]", "[1.5,2]"),
+        ('{"a":1}', '{"a":1}'),
+    ],
+)
 def test_a_value_orjson_would_alter_goes_through_json(
-        app: CasebookApplication, stored: str, written: str) -> None:
+    app: CasebookApplication, stored: str, written: str
+) -> None:
     """A float, an integer beyond 64 bits or a nested object in a stored state leaves
     the fast path, and the body carries it as `json` writes it."""
     good = app.mapper.to_stored_event(example(Company.ContactLogged))
     state = json.loads(good.state)
     state["summary"] = "@"
     text = json.dumps(state, separators=(",", ":")).replace('"@"', stored)
-    event = read_parts(app.mapper, good.originator_id, good.originator_version, good.topic,
-                       text.encode(), 42)
+    event = read_parts(
+        app.mapper, good.originator_id, good.originator_version, good.topic, text.encode(), 42
+    )
     assert not event.exact
     assert f'"summary":{written},'.encode() in to_wire(event, ORIGIN, "cb").data

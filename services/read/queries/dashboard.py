@@ -38,10 +38,15 @@ class Figures:
     def retained(self, weeks_in: int) -> int:
         """Placements that had lasted `weeks_in` weeks by today."""
         span = timedelta(weeks=weeks_in)
-        return sum(1 for p in self.placements
-                   if date.fromisoformat(p.starts_on) + span <= self.today
-                   and (p.ended_on is None or date.fromisoformat(p.ended_on)
-                        >= date.fromisoformat(p.starts_on) + span))
+        return sum(
+            1
+            for p in self.placements
+            if date.fromisoformat(p.starts_on) + span <= self.today
+            and (
+                p.ended_on is None
+                or date.fromisoformat(p.ended_on) >= date.fromisoformat(p.starts_on) + span
+            )
+        )
 
 
 def figures(at: ProjectionsAt, municipalities: Sequence[str], weeks: int) -> Figures:
@@ -52,19 +57,28 @@ def figures(at: ProjectionsAt, municipalities: Sequence[str], weeks: int) -> Fig
     contacts = at.query(dashboard.contacts_since(o, municipalities, since.isoformat()))
     per_week = Counter(week_of(r[0]) for r in contacts)
     shown = [week_of((since + timedelta(weeks=i + 1)).isoformat()) for i in range(weeks)]
-    actors = at.query(dashboard.actors_since(
-        o, municipalities, (today - timedelta(days=ACTORS_DAYS)).isoformat(), ACTORS))
+    actors = at.query(
+        dashboard.actors_since(
+            o, municipalities, (today - timedelta(days=ACTORS_DAYS)).isoformat(), ACTORS
+        )
+    )
     [(referrals,)] = at.query(dashboard.referrals(o, municipalities))
     placements = at.query(dashboard.placements(o, municipalities))
-    return Figures(today, [(w, per_week.get(w, 0)) for w in shown],
-                   [(str(r[0]), int(r[1])) for r in actors], int(referrals),
-                   [Placement(*r) for r in placements])
+    return Figures(
+        today,
+        [(w, per_week.get(w, 0)) for w in shown],
+        [(str(r[0]), int(r[1])) for r in actors],
+        int(referrals),
+        [Placement(*r) for r in placements],
+    )
 
 
 def week_of(moment: str) -> str:
     """The ISO week (`2026-W07`) of a stored time (in Denmark) or date."""
-    local = datetime.fromisoformat(moment).astimezone(COPENHAGEN) if "T" in moment else \
-        date.fromisoformat(moment)
+    local = (
+        datetime.fromisoformat(moment).astimezone(COPENHAGEN)
+        if "T" in moment
+        else date.fromisoformat(moment)
+    )
     year, week, _ = local.isocalendar()
     return f"{year}-W{week:02d}"
-

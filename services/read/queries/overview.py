@@ -20,9 +20,21 @@ from projections.overview.company import (
 from services.read.projections_at import ProjectionsAt
 from services.read.queries.people import Person, person
 
-__all__ = ["DEFAULT_CONTACT_CAP", "ITEMS", "OVERVIEW_VIEWS", "Contact", "Coordination",
-           "Holder", "ListName", "Overview", "OverviewList", "OverviewRead", "Totals",
-           "company_overview", "overview_list"]
+__all__ = [
+    "DEFAULT_CONTACT_CAP",
+    "ITEMS",
+    "OVERVIEW_VIEWS",
+    "Contact",
+    "Coordination",
+    "Holder",
+    "ListName",
+    "Overview",
+    "OverviewList",
+    "OverviewRead",
+    "Totals",
+    "company_overview",
+    "overview_list",
+]
 DEFAULT_CONTACT_CAP = 4  # contacts per month, when the company has not set its own
 ITEMS = 10  # entries per list in the overview, unless ?items= says otherwise
 OVERVIEW_VIEWS = ("overview", "directory", "candidates")
@@ -108,10 +120,20 @@ class OverviewRead:
     def statements(self, prefix: Callable[[str], str]) -> list[Statement]:
         """The head, the contacts per person, the contact persons, the last contact and
         a page of each list."""
-        q = self.query = CompanyStatements(prefix("overview"), prefix("directory"),
-                                           prefix("candidates"), self.stream, self.now.date())
-        return [q.head(), q.contacts_by_person(self.now), q.holders(self.items + 1),
-                q.last_contact(), *(q.entries(list_name, self.items) for list_name in LISTS)]
+        q = self.query = CompanyStatements(
+            prefix("overview"),
+            prefix("directory"),
+            prefix("candidates"),
+            self.stream,
+            self.now.date(),
+        )
+        return [
+            q.head(),
+            q.contacts_by_person(self.now),
+            q.holders(self.items + 1),
+            q.last_contact(),
+            *(q.entries(list_name, self.items) for list_name in LISTS),
+        ]
 
     def overview(self, rows: Rows) -> Overview:
         """The overview from the rows of `statements`."""
@@ -120,57 +142,75 @@ class OverviewRead:
         if not head_rows:
             raise CompanyNotFoundError(f"no company with CVR {self.cvr} is registered")
         name, municipality, cap, contact_person, *counts = head_rows[0]
-        totals = {n.removesuffix("_total"): int(v) for n, v in zip(
-            HEAD_COUNTS, counts, strict=True)}
+        totals = {
+            n.removesuffix("_total"): int(v) for n, v in zip(HEAD_COUNTS, counts, strict=True)
+        }
         holder_count = totals.pop("holders")
         holders = [self._holder(r) for r in holder_rows]
         return Overview(
-            cvr=self.cvr, name=name, municipality=municipality,
+            cvr=self.cvr,
+            name=name,
+            municipality=municipality,
             contact_person=holders[0] if holders else None,
-            earlier_contact_persons=holders[1:], last_contact=self._contact(contact_rows),
+            earlier_contact_persons=holders[1:],
+            last_contact=self._contact(contact_rows),
             coordination=_coordination(cap, contact_person, by_person),
             totals=Totals(earlier_contact_persons=max(holder_count - 1, 0), **totals),
-            **{list_name: list_entries(list_name, rows) for list_name, rows in zip(
-                LISTS, pages, strict=True)},
+            **{
+                list_name: list_entries(list_name, rows)
+                for list_name, rows in zip(LISTS, pages, strict=True)
+            },
         )
 
     def _person(self, staff_id: str, name: str | None, left_on: str | None) -> Person:
         return person(staff_id, name, left_on, self.now.date()) or Person(
-            id=staff_id, name=None, left=False)
+            id=staff_id, name=None, left=False
+        )
 
     def _holder(self, r: tuple[Any, ...]) -> Holder:
-        return Holder(person=self._person(r[0], r[5], r[6]), since=r[1], reason=r[2],
-                      handover_note=r[3],
-                      previous=person(r[4], r[7], r[8], self.now.date()))
+        return Holder(
+            person=self._person(r[0], r[5], r[6]),
+            since=r[1],
+            reason=r[2],
+            handover_note=r[3],
+            previous=person(r[4], r[7], r[8], self.now.date()),
+        )
 
     def _contact(self, rows: list[tuple[Any, ...]]) -> Contact | None:
         if not rows:
             return None
         staff, unit, channel, occurred_at, summary, name, left_on = rows[0]
-        return Contact(person=self._person(staff, name, left_on), unit=unit, channel=channel,
-                       occurred_at=occurred_at, summary=summary)
+        return Contact(
+            person=self._person(staff, name, left_on),
+            unit=unit,
+            channel=channel,
+            occurred_at=occurred_at,
+            summary=summary,
+        )
 
 
-def overview_list(at: ProjectionsAt, cvr: str, list_name: str, offset: int,
-                  limit: int) -> OverviewList:
+def overview_list(
+    at: ProjectionsAt, cvr: str, list_name: str, offset: int, limit: int
+) -> OverviewList:
     """One list of the company's overview, `limit` entries from `offset`, with its total."""
     cvr = normalise_cvr(cvr)
     stream, today = str(company_id(cvr)), at.today()
 
     def statements(prefix: Callable[[str], str]) -> list[Statement]:
-        q = CompanyStatements(prefix("overview"), prefix("directory"), prefix("candidates"),
-                              stream, today)
+        q = CompanyStatements(
+            prefix("overview"), prefix("directory"), prefix("candidates"), stream, today
+        )
         return [q.known(), q.totals([list_name]), q.entries(list_name, limit, offset)]
 
     known, [total], rows = at.read(OVERVIEW_VIEWS, statements)
     if not known:
         raise CompanyNotFoundError(f"no company with CVR {cvr} is registered")
-    return OverviewList(total=int(total[0]), offset=offset,
-                        entries=list_entries(list_name, rows))
+    return OverviewList(total=int(total[0]), offset=offset, entries=list_entries(list_name, rows))
 
 
-def _coordination(cap: int | None, contact_person: str | None,
-                  by_person: list[tuple[Any, ...]]) -> Coordination:
+def _coordination(
+    cap: int | None, contact_person: str | None, by_person: list[tuple[Any, ...]]
+) -> Coordination:
     """The last 30 days' contacts against the cap, from (person, contacts in 30 days,
     of them in the last 7) rows."""
     month = sum(int(n) for _, n, _ in by_person)
@@ -181,9 +221,16 @@ def _coordination(cap: int | None, contact_person: str | None,
     warning = None
     if month > month_cap:
         own = "its own" if cap else "the default"
-        warning = (f"{month} contacts in 30 days from {people} people: "
-                   f"more than {own} cap of {month_cap} a month")
+        warning = (
+            f"{month} contacts in 30 days from {people} people: "
+            f"more than {own} cap of {month_cap} a month"
+        )
     return Coordination(
-        contacts_7_days=week, contacts_30_days=month, distinct_actors_30_days=people,
-        from_others_30_days=others, cap_per_month=month_cap,
-        cap_is_companys_own=cap is not None, warning=warning)
+        contacts_7_days=week,
+        contacts_30_days=month,
+        distinct_actors_30_days=people,
+        from_others_30_days=others,
+        cap_per_month=month_cap,
+        cap_is_companys_own=cap is not None,
+        warning=warning,
+    )

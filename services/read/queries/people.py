@@ -33,8 +33,9 @@ def has_left(left_on: str | None, today: date) -> bool:
     return left_on is not None and left_on <= today.isoformat()
 
 
-def person(staff_id: str | None, name: str | None, left_on: str | None,
-           today: date) -> Person | None:
+def person(
+    staff_id: str | None, name: str | None, left_on: str | None, today: date
+) -> Person | None:
     """The person with this id, name and departure date; None if no id."""
     return Person(id=staff_id, name=name, left=has_left(left_on, today)) if staff_id else None
 
@@ -43,8 +44,10 @@ def staff_of(at: ProjectionsAt, municipality: str) -> list[StaffMember]:
     """The municipality's staff by name, those who left too (`left`: whether they have
     a departure recorded at all, dated or not)."""
     rows = at.query(directory.staff_of(at.prefix("directory"), municipality))
-    return [StaffMember(id=r[0], name=r[1], municipality=municipality, left=r[2] is not None)
-            for r in rows]
+    return [
+        StaffMember(id=r[0], name=r[1], municipality=municipality, left=r[2] is not None)
+        for r in rows
+    ]
 
 
 def current_staff(at: ProjectionsAt, municipalities: Sequence[str]) -> list[StaffMember]:

@@ -19,12 +19,21 @@ class CompanyHit(BaseModel):
     contact_person: Person | None
 
 
-def search_companies(at: ProjectionsAt, text: str, municipalities: Sequence[str],
-                     limit: int) -> list[CompanyHit]:
+def search_companies(
+    at: ProjectionsAt, text: str, municipalities: Sequence[str], limit: int
+) -> list[CompanyHit]:
     """The companies of `municipalities` whose CVR is `text` or whose name holds it, by
     name, at most `limit`."""
     d = at.prefix("directory")
     today = at.today()
     rows = at.query(directory.search(d, text, municipalities, limit))
-    return [CompanyHit(cvr=r[0], name=r[1], municipality=r[2], industry=r[3],
-                       contact_person=person(r[4], r[5], r[6], today)) for r in rows]
+    return [
+        CompanyHit(
+            cvr=r[0],
+            name=r[1],
+            municipality=r[2],
+            industry=r[3],
+            contact_person=person(r[4], r[5], r[6], today),
+        )
+        for r in rows
+    ]

@@ -60,8 +60,9 @@ def timeline_page(at: ProjectionsAt, cvr: str, filters: TimelineFilters) -> Time
     return read.result()
 
 
-async def timeline_page_async(at: ProjectionsAt, cvr: str, filters: TimelineFilters
-                              ) -> TimelinePage:
+async def timeline_page_async(
+    at: ProjectionsAt, cvr: str, filters: TimelineFilters
+) -> TimelinePage:
     """`timeline_page`, read on the event loop (on PostgreSQL no hop to a worker thread)."""
     read = TimelineRead(at, cvr, filters)
     second = read.take_page(await at.read_async(TIMELINE_VIEWS, read.page))
@@ -90,11 +91,20 @@ class TimelineRead:
         """Whether the company is known, and the page's entries (one more than shown,
         to tell whether there are more)."""
         f, d = self.filters, prefix("directory")
-        return [directory.company_known(d, self.stream), timeline.page(
-            prefix("timeline"), d, self.stream, kind=f.kind, actor=f.actor,
-            since=None if f.from_ is None else _day_starts(f.from_),
-            before=None if f.to is None else _next_day(f.to),
-            cursor=f.cursor, limit=f.limit + 1)]
+        return [
+            directory.company_known(d, self.stream),
+            timeline.page(
+                prefix("timeline"),
+                d,
+                self.stream,
+                kind=f.kind,
+                actor=f.actor,
+                since=None if f.from_ is None else _day_starts(f.from_),
+                before=None if f.to is None else _next_day(f.to),
+                cursor=f.cursor,
+                limit=f.limit + 1,
+            ),
+        ]
 
     def take_page(self, rows: Rows) -> Callable[[Callable[[str], str]], list[Statement]] | None:
         """The page from its rows; the statements of the second read, if it needs one."""
@@ -102,10 +112,18 @@ class TimelineRead:
         if not known:
             raise CompanyNotFoundError(f"no company with CVR {self.cvr} is registered")
         limit = self.filters.limit
-        self.entries = [TimelineEntry(
-            position=r[0], version=r[1], kind=r[2], occurred_at=r[3], recorded_at=r[4],
-            actor=person(r[5], r[6], r[7], self.today), data=json.loads(r[8]))
-            for r in entries[:limit]]
+        self.entries = [
+            TimelineEntry(
+                position=r[0],
+                version=r[1],
+                kind=r[2],
+                occurred_at=r[3],
+                recorded_at=r[4],
+                actor=person(r[5], r[6], r[7], self.today),
+                data=json.loads(r[8]),
+            )
+            for r in entries[:limit]
+        ]
         self.more = len(entries) > limit
         corrections = self._corrections()
         named = self._named()
@@ -114,16 +132,19 @@ class TimelineRead:
 
         def statements(prefix: Callable[[str], str]) -> list[Statement]:
             contacts = [str(e.data["contact_id"]) for e in corrections]
-            return [timeline.contacts_as_logged(prefix("timeline"), self.stream, contacts),
-                    erased_among(prefix("candidates"), named)]
+            return [
+                timeline.contacts_as_logged(prefix("timeline"), self.stream, contacts),
+                erased_among(prefix("candidates"), named),
+            ]
 
         return statements
 
     def take_originals(self, rows: Rows) -> None:
         """The contacts as first logged, and the erased candidates, from their rows."""
         logged_rows, erased_rows = rows
-        logged = {str(data["contact_id"]): data
-                  for data in (json.loads(row[0]) for row in logged_rows)}
+        logged = {
+            str(data["contact_id"]): data for data in (json.loads(row[0]) for row in logged_rows)
+        }
         for entry in self._corrections():
             entry.replaces = logged.get(str(entry.data["contact_id"]))
         mark_erased(self._named(), {str(row[0]) for row in erased_rows})
@@ -136,8 +157,9 @@ class TimelineRead:
 
     def result(self) -> TimelinePage:
         """The page read."""
-        return TimelinePage(entries=self.entries,
-                            next_cursor=self.entries[-1].position if self.more else None)
+        return TimelinePage(
+            entries=self.entries, next_cursor=self.entries[-1].position if self.more else None
+        )
 
 
 def _day_starts(day: date) -> str:

@@ -63,8 +63,12 @@ class PersonsFollowUps(BaseModel):
 
 
 def _work(row: tuple[Any, ...]) -> OpenWork:
-    return OpenWork(open_openings=row[0], referrals_in_flight=row[1], in_placement=row[2],
-                    follow_ups_open=row[3])
+    return OpenWork(
+        open_openings=row[0],
+        referrals_in_flight=row[1],
+        in_placement=row[2],
+        follow_ups_open=row[3],
+    )
 
 
 def caseload(at: ProjectionsAt, staff_id: UUID) -> Caseload:
@@ -76,11 +80,18 @@ def caseload(at: ProjectionsAt, staff_id: UUID) -> Caseload:
         raise StaffNotFoundError(f"staff member {staff_id} not found")
     rows = at.query(worklists.caseload(o, str(staff_id)))
     return Caseload(
-        person=Person(id=str(staff_id), name=staff[0][0],
-                      left=has_left(staff[0][1], at.today())),
-        companies=[CaseloadCompany(cvr=r[0], name=r[1], contact_since=r[2],
-                                   last_contact_at=r[3], open_work=_work(r[4:]))
-                   for r in rows])
+        person=Person(id=str(staff_id), name=staff[0][0], left=has_left(staff[0][1], at.today())),
+        companies=[
+            CaseloadCompany(
+                cvr=r[0],
+                name=r[1],
+                contact_since=r[2],
+                last_contact_at=r[3],
+                open_work=_work(r[4:]),
+            )
+            for r in rows
+        ],
+    )
 
 
 def handover_queue(at: ProjectionsAt, municipalities: Sequence[str]) -> list[Orphan]:
@@ -89,26 +100,45 @@ def handover_queue(at: ProjectionsAt, municipalities: Sequence[str]) -> list[Orp
     o = at.prefix("overview")
     d = at.prefix("directory")
     rows = at.query(worklists.handover_queue(o, d, at.today().isoformat(), municipalities))
-    return [Orphan(cvr=r[0], name=r[1], municipality=r[2],
-                   left_person=Person(id=r[3], name=r[4], left=True), left_on=r[5],
-                   open_work=_work(r[6:])) for r in rows]
+    return [
+        Orphan(
+            cvr=r[0],
+            name=r[1],
+            municipality=r[2],
+            left_person=Person(id=r[3], name=r[4], left=True),
+            left_on=r[5],
+            open_work=_work(r[6:]),
+        )
+        for r in rows
+    ]
 
 
-def follow_ups_due(at: ProjectionsAt, municipalities: Sequence[str], days: int,
-                   contact_person: str | None = None) -> list[PersonsFollowUps]:
+def follow_ups_due(
+    at: ProjectionsAt, municipalities: Sequence[str], days: int, contact_person: str | None = None
+) -> list[PersonsFollowUps]:
     """Follow-ups not yet held and due within `days`, of the companies of
     `municipalities` (of one contact person's, if given), per contact person, overdue
     first."""
     o = at.prefix("overview")
     d = at.prefix("directory")
     today = at.today()
-    rows = at.query(worklists.follow_ups_due(
-        o, d, (today + timedelta(days=days)).isoformat(), municipalities, contact_person))
+    rows = at.query(
+        worklists.follow_ups_due(
+            o, d, (today + timedelta(days=days)).isoformat(), municipalities, contact_person
+        )
+    )
     people: dict[str | None, PersonsFollowUps] = {}
     for r in rows:
         person = Person(id=r[0], name=r[1], left=has_left(r[2], today)) if r[0] else None
         entry = people.setdefault(r[0], PersonsFollowUps(person=person, follow_ups=[]))
-        entry.follow_ups.append(DueFollowUp(cvr=r[3], company=r[4], follow_up_id=r[5],
-                                            placement_id=r[6], due_on=r[7],
-                                            overdue=r[7] < today.isoformat()))
+        entry.follow_ups.append(
+            DueFollowUp(
+                cvr=r[3],
+                company=r[4],
+                follow_up_id=r[5],
+                placement_id=r[6],
+                due_on=r[7],
+                overdue=r[7] < today.isoformat(),
+            )
+        )
     return list(people.values())
