@@ -37,7 +37,7 @@ from infra.logging import configure_logging
 from infra.settings import Settings
 from projections.registry import PROJECTIONS
 from services.bootstrap import migrate
-from services.cli.demo import valid_cvr
+from services.cli.demo_data import valid_cvr
 from services.eventstore import CasebookApplication, open_application
 from services.read.db import ProjectionDb
 from services.read.rebuild import rebuild_all

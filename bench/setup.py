@@ -10,7 +10,7 @@ from domain.staff import StaffMember
 from domain.values import StaffRole, Unit
 from infra.municipalities import municipalities
 from infra.settings import Settings
-from services.cli.demo import valid_cvr
+from services.cli.demo_data import valid_cvr
 from services.eventstore import CasebookApplication
 from services.http.auth import Role, mint_token
 

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 from services.api import schemas as s
 from services.http.commands import Builder
 from services.write import companies as use
+from services.write import placements
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def set_contact_preference(b: s.SetContactPreference, on: On) -> Builder:
 
 def register_opening(b: s.RegisterOpening, on: On) -> Builder:
     """`register_opening` for this request body."""
-    return lambda claim, version: use.register_opening(
+    return lambda claim, version: placements.register_opening(
         cvr=on.cvr,
         by=on.by,
         opening_id=on.item_id,
@@ -115,7 +116,7 @@ def register_opening(b: s.RegisterOpening, on: On) -> Builder:
 
 def close_opening(b: s.CloseOpening, on: On) -> Builder:
     """`close_opening` for this request body."""
-    return lambda claim, version: use.close_opening(
+    return lambda claim, version: placements.close_opening(
         cvr=on.cvr,
         by=on.by,
         opening_id=on.item_id,
@@ -127,7 +128,7 @@ def close_opening(b: s.CloseOpening, on: On) -> Builder:
 
 def refer_candidate(b: s.ReferCandidate, on: On) -> Builder:
     """`refer_candidate` for this request body."""
-    return lambda claim, version: use.refer_candidate(
+    return lambda claim, version: placements.refer_candidate(
         cvr=on.cvr,
         by=on.by,
         referral_id=on.item_id,
@@ -143,7 +144,7 @@ def refer_candidate(b: s.ReferCandidate, on: On) -> Builder:
 
 def answer_referral(b: s.AnswerReferral, on: On) -> Builder:
     """`answer_referral` for this request body."""
-    return lambda claim, version: use.answer_referral(
+    return lambda claim, version: placements.answer_referral(
         cvr=on.cvr,
         by=on.by,
         referral_id=on.item_id,
@@ -157,7 +158,7 @@ def answer_referral(b: s.AnswerReferral, on: On) -> Builder:
 
 def start_placement(b: s.StartPlacement, on: On) -> Builder:
     """`start_placement` for this request body."""
-    return lambda claim, version: use.start_placement(
+    return lambda claim, version: placements.start_placement(
         cvr=on.cvr,
         by=on.by,
         placement_id=on.item_id,
@@ -173,7 +174,7 @@ def start_placement(b: s.StartPlacement, on: On) -> Builder:
 
 def change_placement(b: s.ChangePlacement, on: On) -> Builder:
     """`change_placement` for this request body."""
-    return lambda claim, version: use.change_placement(
+    return lambda claim, version: placements.change_placement(
         cvr=on.cvr,
         by=on.by,
         placement_id=on.item_id,
@@ -187,7 +188,7 @@ def change_placement(b: s.ChangePlacement, on: On) -> Builder:
 
 def end_placement(b: s.EndPlacement, on: On) -> Builder:
     """`end_placement` for this request body."""
-    return lambda claim, version: use.end_placement(
+    return lambda claim, version: placements.end_placement(
         cvr=on.cvr,
         by=on.by,
         placement_id=on.item_id,
@@ -201,7 +202,7 @@ def end_placement(b: s.EndPlacement, on: On) -> Builder:
 
 def schedule_follow_up(b: s.ScheduleFollowUp, on: On) -> Builder:
     """`schedule_follow_up` for this request body."""
-    return lambda claim, version: use.schedule_follow_up(
+    return lambda claim, version: placements.schedule_follow_up(
         cvr=on.cvr,
         by=on.by,
         follow_up_id=on.item_id,
@@ -214,7 +215,7 @@ def schedule_follow_up(b: s.ScheduleFollowUp, on: On) -> Builder:
 
 def complete_follow_up(b: s.CompleteFollowUp, on: On) -> Builder:
     """`complete_follow_up` for this request body."""
-    return lambda claim, version: use.complete_follow_up(
+    return lambda claim, version: placements.complete_follow_up(
         cvr=on.cvr,
         by=on.by,
         follow_up_id=on.item_id,

@@ -11,139 +11,32 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from domain.values import (
     Channel,
-    FollowUpStatus,
-    PlacementEndReason,
-    PlacementKind,
-    ReferralOutcome,
     StaffRole,
     Unit,
 )
+from services.cli.demo_data import (
+    CHANNELS,
+    FIRST,
+    INDUSTRIES,
+    LAST,
+    MUNICIPALITIES,
+    PREFIXES,
+    TOPICS,
+    Plan,
+    Staff,
+    Submit,
+    valid_cvr,
+)
+from services.cli.demo_placements import PlacementPlans
 from services.write import companies as use
 from services.write import staff as staff_use
-from services.write.command import Command
-
-MUNICIPALITIES = ("165", "147", "159", "161", "657", "756", "621", "230")
-INDUSTRIES = (
-    ("Rengøring", "cleaning"),
-    ("Autoværksted", "car repair"),
-    ("Slagter", "butcher"),
-    ("Glarmester", "glazier"),
-    ("VVS", "plumbing"),
-    ("El-installatør", "electrician"),
-    ("Maskinfabrik", "machine works"),
-    ("Ventilation", "ventilation"),
-    ("Gearfabrik", "gear manufacturing"),
-    ("IT-service", "IT services"),
-    ("Murerfirma", "bricklaying"),
-    ("Omsorgsfonden", "care foundation"),
-    ("Betonskæring", "concrete cutting"),
-    ("Kontorforsyning", "office supplies"),
-)
-PREFIXES = (
-    "Nordlys",
-    "Kastanje",
-    "Tusindfryd",
-    "Bølgebryder",
-    "Lærkereden",
-    "Hvidtjørn",
-    "Stenbro",
-    "Solsikke",
-    "Mågeklint",
-    "Rønnebær",
-    "Sandhjerte",
-    "Egeskov",
-)
-FIRST = (
-    "Ask",
-    "Birk",
-    "Dagny",
-    "Edel",
-    "Folmer",
-    "Gry",
-    "Holger",
-    "Ingrid",
-    "Jens",
-    "Karen",
-    "Leif",
-    "Maja",
-    "Nanna",
-    "Ole",
-    "Pia",
-    "Rasmus",
-    "Sif",
-    "Tove",
-    "Ulla",
-    "Vagn",
-)
-LAST = (
-    "Kløvermose",
-    "Lyngbakke",
-    "Fjordvang",
-    "Ravnsholt",
-    "Engdahl",
-    "Skovmark",
-    "Havgaard",
-    "Mosekilde",
-    "Bakkedal",
-    "Strandlyst",
-)
-KINDS = ("ordinary", "flex_job", "wage_subsidy", "internship")
-TOPICS = (
-    "rekruttering",
-    "fastholdelse",
-    "jobåbning",
-    "opfølgning",
-    "virksomhedspraktik",
-    "løntilskud",
-    "fleksjob",
-    "samarbejdsaftale",
-)
-CHANNELS = ("phone", "email", "visit", "meeting", "video")
-
-Submit = Callable[[Command], object]
-"""Runs one command (the group committer's `submit`)."""
 
 
-def valid_cvr(rng: random.Random) -> str:
-    """A random 8-digit number that passes the modulus-11 check."""
-    while True:
-        digits = [rng.randint(1, 9)] + [rng.randint(0, 9) for _ in range(7)]
-        if sum(d * w for d, w in zip(digits, (2, 7, 6, 5, 4, 3, 2, 1), strict=True)) % 11 == 0:
-            return "".join(map(str, digits))
-
-
-@dataclass
-class Staff:
-    name: str
-    municipality: str
-    unit: Unit
-    role: StaffRole
-    leaves_on: int | None = None  # day of the year, or None
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
-
-
-@dataclass
-class Plan:
-    """Actions ordered by business day; each may use ids earlier ones created."""
-
-    start: date
-    actions: list[tuple[int, int, Callable[[], object]]] = field(default_factory=list)
-
-    def at(self, day: int, action: Callable[[], object]) -> None:
-        """Plan `action` for business day `day` (after those planned for it already)."""
-        self.actions.append((day, len(self.actions), action))
-
-    def ordered(self) -> list[Callable[[], object]]:
-        """The actions by day, in the order they were planned within a day."""
-        return [a for _, _, a in sorted(self.actions, key=lambda t: (t[0], t[1]))]
-
-
-class DemoBuilder:
+class DemoBuilder(PlacementPlans):
     """Builds the plan for one year ending `today`; each action submits one command,
     recorded at `clock()` for the staff member the plan names."""
 
@@ -351,190 +244,6 @@ class DemoBuilder:
                         commitment_id=commitment,
                         reviewed_on=self.day(180),
                         note="On course",
-                        now=self.clock(),
-                    )
-                ),
-            )
-
-    def _opening(self, cvr: str, owner: Staff, staff: list[Staff]) -> None:
-        self.rng.getrandbits(128)  # (once the opening's key) keeps the seeded plan as it was
-        opening = uuid.uuid4()
-        opened = self.rng.randint(15, 200)
-        kinds = [PlacementKind(k) for k in self.rng.sample(KINDS, self.rng.randint(2, 4))]
-        self.plan.at(
-            opened,
-            lambda: self.submit(
-                use.register_opening(
-                    cvr=cvr,
-                    by=self._doer(owner, staff, opened),
-                    opening_id=opening,
-                    title="Helper for routine tasks",
-                    hours_per_week=self.rng.randint(10, 37),
-                    carved_out_tasks=["cleaning tools", "packing orders"],
-                    placement_kinds=kinds,
-                    requirements=["driving licence"],
-                    positions=2,
-                )
-            ),
-        )
-        for n in range(self.rng.randint(2, 4)):
-            self._referral(cvr, opening, kinds, opened + 7 + n * 9, owner, staff)
-        self.plan.at(
-            opened + 60,
-            lambda: self.submit(
-                use.close_opening(
-                    cvr=cvr,
-                    by=self._doer(owner, staff, opened + 60),
-                    opening_id=opening,
-                    reason="filled",
-                )
-            ),
-        )
-
-    def _referral(
-        self,
-        cvr: str,
-        opening: uuid.UUID,
-        kinds: list[PlacementKind],
-        day: int,
-        owner: Staff,
-        staff: list[Staff],
-    ) -> None:
-        candidate = uuid.UUID(int=self.rng.getrandbits(128))
-        referral = uuid.uuid4()
-        clarified = self.day(day - 3)
-        self.plan.at(
-            day,
-            lambda: self.submit(
-                use.refer_candidate(
-                    cvr=cvr,
-                    by=self._doer(owner, staff, day),
-                    referral_id=referral,
-                    opening_id=opening,
-                    candidate_id=candidate,
-                    health_clarified_on=clarified if self.rng.random() < 0.8 else None,
-                    motivation_clarified_on=clarified,
-                    now=self.clock(),
-                )
-            ),
-        )
-        answer = ReferralOutcome(
-            self.rng.choice(
-                ("hired", "hired", "declined_by_company", "declined_by_candidate", "no_show")
-            )
-        )
-        self.plan.at(
-            day + 5,
-            lambda: self.submit(
-                use.answer_referral(
-                    cvr=cvr,
-                    by=self._doer(owner, staff, day + 5),
-                    referral_id=referral,
-                    outcome=answer,
-                    answered_on=self.day(day + 5),
-                    now=self.clock(),
-                )
-            ),
-        )
-        if answer == ReferralOutcome.HIRED:
-            self._placement(
-                cvr, candidate, referral, self.rng.choice(kinds), day + 12, owner, staff
-            )
-
-    def _placement(
-        self,
-        cvr: str,
-        candidate: uuid.UUID,
-        referral: uuid.UUID,
-        kind: PlacementKind,
-        day: int,
-        owner: Staff,
-        staff: list[Staff],
-    ) -> None:
-        placement = uuid.uuid4()
-        self.plan.at(
-            day - 2,
-            lambda: self.submit(
-                use.start_placement(
-                    cvr=cvr,
-                    by=self._doer(owner, staff, day),
-                    placement_id=placement,
-                    candidate_id=candidate,
-                    referral_id=referral,
-                    kind=kind,
-                    hours_per_week=self.rng.randint(12, 37),
-                    starts_on=self.day(day),
-                )
-            ),
-        )
-        for weeks in (4, 13):
-            self._follow_up(cvr, placement, day - 1, day + weeks * 7, owner, staff)
-        if kind == PlacementKind.INTERNSHIP and self.rng.random() < 0.6:
-            self.plan.at(
-                day + 28,
-                lambda: self.submit(
-                    use.change_placement(
-                        cvr=cvr,
-                        by=self._doer(owner, staff, day + 28),
-                        placement_id=placement,
-                        effective_on=self.day(day + 28),
-                        kind=PlacementKind.WAGE_SUBSIDY,
-                        hours_per_week=30,
-                    )
-                ),
-            )
-        ends = day + self.rng.randint(40, 300)
-        if ends < 362 and self.rng.random() < 0.5:
-            self.plan.at(
-                ends,
-                lambda: self.submit(
-                    use.end_placement(
-                        cvr=cvr,
-                        by=self._doer(owner, staff, ends),
-                        placement_id=placement,
-                        ends_on=self.day(ends),
-                        reason=PlacementEndReason(
-                            self.rng.choice(("completed", "resigned", "dismissed"))
-                        ),
-                        now=self.clock(),
-                    )
-                ),
-            )
-
-    def _follow_up(
-        self,
-        cvr: str,
-        placement: uuid.UUID,
-        scheduled: int,
-        due: int,
-        owner: Staff,
-        staff: list[Staff],
-    ) -> None:
-        follow_up = uuid.uuid4()
-        self.plan.at(
-            scheduled,
-            lambda: self.submit(
-                use.schedule_follow_up(
-                    cvr=cvr,
-                    by=self._doer(owner, staff, scheduled),
-                    follow_up_id=follow_up,
-                    placement_id=placement,
-                    due_on=self.day(due),
-                )
-            ),
-        )
-        if due < 360 and self.rng.random() < 0.85:
-            self.plan.at(
-                due,
-                lambda: self.submit(
-                    use.complete_follow_up(
-                        cvr=cvr,
-                        by=self._doer(owner, staff, due),
-                        follow_up_id=follow_up,
-                        held_on=self.day(due),
-                        status=FollowUpStatus(
-                            "on_track" if self.rng.random() < 0.75 else "at_risk"
-                        ),
                         now=self.clock(),
                     )
                 ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -21,7 +21,7 @@ CompanyAction = Callable[[Company, Actor, Reader], None]
 """A change of a company by the acting staff member (an Actor); it may read staff."""
 
 
-def _on_company(
+def on_company(
     cvr: str,
     by: UUID,
     action: CompanyAction,
@@ -90,7 +90,7 @@ def change_details(
     expected_version: int | None = None,
 ) -> Command:
     """Correct the company's name or industry."""
-    return _on_company(
+    return on_company(
         cvr,
         by,
         lambda c, actor, _: c.change_details(
@@ -124,7 +124,7 @@ def assign_contact_person(
         staff = reader.staff(staff_id).as_actor()
         c.assign_contact_person(staff=staff, reason=reason, handover_note=handover_note, by=actor)
 
-    return _on_company(cvr, by, act, None, claim, expected_version)
+    return on_company(cvr, by, act, None, claim, expected_version)
 
 
 def _require_own_or_free(company: Company, staff_id: UUID, by: UUID) -> None:
@@ -152,7 +152,7 @@ def log_contact(
     expected_version: int | None = None,
 ) -> Command:
     """Log a contact with the company under a new id (late is fine, ahead of time not)."""
-    return _on_company(
+    return on_company(
         cvr,
         by,
         lambda c, actor, _: c.log_contact(
@@ -185,7 +185,7 @@ def correct_contact(
     expected_version: int | None = None,
 ) -> Command:
     """Correct a logged contact; the original stays in the history."""
-    return _on_company(
+    return on_company(
         cvr,
         by,
         lambda c, actor, _: c.correct_contact(
@@ -214,7 +214,7 @@ def set_contact_preference(
     expected_version: int | None = None,
 ) -> Command:
     """Record the company's own cap on contacts per month and preferred channel."""
-    return _on_company(
+    return on_company(
         cvr,
         by,
         lambda c, actor, _: c.set_contact_preference(
@@ -223,266 +223,6 @@ def set_contact_preference(
             by=actor,
         ),
         None,
-        claim,
-        expected_version,
-    )
-
-
-def register_opening(
-    *,
-    cvr: str,
-    by: UUID,
-    opening_id: UUID,
-    title: str,
-    carved_out_tasks: list[str],
-    hours_per_week: int,
-    placement_kinds: Sequence[str],
-    requirements: list[str],
-    positions: int,
-    claim: IdempotencyClaim | None = None,
-    expected_version: int | None = None,
-) -> Command:
-    """Register, under a new id, a job or a carved-out set of tasks the company could fill."""
-    return _on_company(
-        cvr,
-        by,
-        lambda c, actor, _: c.register_opening(
-            opening_id=opening_id,
-            title=title,
-            carved_out_tasks=carved_out_tasks,
-            hours_per_week=hours_per_week,
-            placement_kinds=list(placement_kinds),
-            requirements=requirements,
-            positions=positions,
-            by=actor,
-        ),
-        opening_id,
-        claim,
-        expected_version,
-    )
-
-
-def close_opening(
-    *,
-    cvr: str,
-    by: UUID,
-    opening_id: UUID,
-    reason: str,
-    claim: IdempotencyClaim | None = None,
-    expected_version: int | None = None,
-) -> Command:
-    """Close an opening to further referrals."""
-    return _on_company(
-        cvr,
-        by,
-        lambda c, actor, _: c.close_opening(
-            opening_id=opening_id,
-            reason=reason,
-            by=actor,
-        ),
-        opening_id,
-        claim,
-        expected_version,
-    )
-
-
-def refer_candidate(
-    *,
-    cvr: str,
-    by: UUID,
-    referral_id: UUID,
-    opening_id: UUID,
-    candidate_id: UUID,
-    health_clarified_on: date | None,
-    motivation_clarified_on: date | None,
-    now: datetime,
-    claim: IdempotencyClaim | None = None,
-    expected_version: int | None = None,
-) -> Command:
-    """Refer a candidate to an open opening, under a new referral id."""
-    return _on_company(
-        cvr,
-        by,
-        lambda c, actor, _: c.refer_candidate(
-            referral_id=referral_id,
-            opening_id=opening_id,
-            candidate_id=candidate_id,
-            health_clarified_on=health_clarified_on,
-            motivation_clarified_on=motivation_clarified_on,
-            by=actor,
-            now=now,
-        ),
-        referral_id,
-        claim,
-        expected_version,
-    )
-
-
-def answer_referral(
-    *,
-    cvr: str,
-    by: UUID,
-    referral_id: UUID,
-    outcome: str,
-    answered_on: date,
-    now: datetime,
-    claim: IdempotencyClaim | None = None,
-    expected_version: int | None = None,
-) -> Command:
-    """Record how a referral was answered."""
-    return _on_company(
-        cvr,
-        by,
-        lambda c, actor, _: c.answer_referral(
-            referral_id=referral_id,
-            outcome=outcome,
-            answered_on=answered_on,
-            by=actor,
-            now=now,
-        ),
-        referral_id,
-        claim,
-        expected_version,
-    )
-
-
-def start_placement(
-    *,
-    cvr: str,
-    by: UUID,
-    placement_id: UUID,
-    candidate_id: UUID,
-    referral_id: UUID | None,
-    kind: str,
-    hours_per_week: int,
-    starts_on: date,
-    claim: IdempotencyClaim | None = None,
-    expected_version: int | None = None,
-) -> Command:
-    """Start a placement under a new id (ordinary, flex job, wage subsidy or internship)."""
-    return _on_company(
-        cvr,
-        by,
-        lambda c, actor, _: c.start_placement(
-            placement_id=placement_id,
-            candidate_id=candidate_id,
-            referral_id=referral_id,
-            kind=kind,
-            hours_per_week=hours_per_week,
-            starts_on=starts_on,
-            by=actor,
-        ),
-        placement_id,
-        claim,
-        expected_version,
-    )
-
-
-def change_placement(
-    *,
-    cvr: str,
-    by: UUID,
-    placement_id: UUID,
-    effective_on: date,
-    kind: str,
-    hours_per_week: int,
-    claim: IdempotencyClaim | None = None,
-    expected_version: int | None = None,
-) -> Command:
-    """Change a placement's kind or hours from a date."""
-    return _on_company(
-        cvr,
-        by,
-        lambda c, actor, _: c.change_placement(
-            placement_id=placement_id,
-            effective_on=effective_on,
-            kind=kind,
-            hours_per_week=hours_per_week,
-            by=actor,
-        ),
-        placement_id,
-        claim,
-        expected_version,
-    )
-
-
-def end_placement(
-    *,
-    cvr: str,
-    by: UUID,
-    placement_id: UUID,
-    ends_on: date,
-    reason: str,
-    now: datetime,
-    claim: IdempotencyClaim | None = None,
-    expected_version: int | None = None,
-) -> Command:
-    """Record that a placement ended."""
-    return _on_company(
-        cvr,
-        by,
-        lambda c, actor, _: c.end_placement(
-            placement_id=placement_id,
-            ends_on=ends_on,
-            reason=reason,
-            by=actor,
-            now=now,
-        ),
-        placement_id,
-        claim,
-        expected_version,
-    )
-
-
-def schedule_follow_up(
-    *,
-    cvr: str,
-    by: UUID,
-    follow_up_id: UUID,
-    placement_id: UUID,
-    due_on: date,
-    claim: IdempotencyClaim | None = None,
-    expected_version: int | None = None,
-) -> Command:
-    """Schedule a follow-up on a running placement, under a new id."""
-    return _on_company(
-        cvr,
-        by,
-        lambda c, actor, _: c.schedule_follow_up(
-            follow_up_id=follow_up_id,
-            placement_id=placement_id,
-            due_on=due_on,
-            by=actor,
-        ),
-        follow_up_id,
-        claim,
-        expected_version,
-    )
-
-
-def complete_follow_up(
-    *,
-    cvr: str,
-    by: UUID,
-    follow_up_id: UUID,
-    held_on: date,
-    status: str,
-    now: datetime,
-    claim: IdempotencyClaim | None = None,
-    expected_version: int | None = None,
-) -> Command:
-    """Record that a follow-up was held: on track or at risk."""
-    return _on_company(
-        cvr,
-        by,
-        lambda c, actor, _: c.complete_follow_up(
-            follow_up_id=follow_up_id,
-            held_on=held_on,
-            status=status,
-            by=actor,
-            now=now,
-        ),
-        follow_up_id,
         claim,
         expected_version,
     )
@@ -501,7 +241,7 @@ def agree_commitment(
     expected_version: int | None = None,
 ) -> Command:
     """Agree a concrete target with the company under a new id."""
-    return _on_company(
+    return on_company(
         cvr,
         by,
         lambda c, actor, _: c.agree_commitment(
@@ -530,7 +270,7 @@ def review_commitment(
     expected_version: int | None = None,
 ) -> Command:
     """Record a review of a commitment with the company."""
-    return _on_company(
+    return on_company(
         cvr,
         by,
         lambda c, actor, _: c.review_commitment(

@@ -16,6 +16,7 @@ from domain.values import company_id
 from infra.settings import Settings
 from services.http.container import Services
 from services.write import companies as commands
+from services.write import placements
 from tests.support.committer import run_batch
 from tests.support.services import acting_client, open_services
 
@@ -210,7 +211,7 @@ def test_refusals_wait_for_their_batch_and_are_retried_when_it_conflicts(
         topics=[],
         now=now,
     )
-    refer = commands.refer_candidate(
+    refer = placements.refer_candidate(
         cvr=CVR,
         by=uuid.UUID(staff),
         referral_id=uuid.uuid4(),
