@@ -18,32 +18,22 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import structlog
-from eventsourcing.application import AggregateNotFoundError
 from fastapi import Depends, FastAPI, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from domain.company import Company
-from domain.contract import OutcomeContract
-from domain.errors import (
-    CompanyNotFoundError,
-    ContractNotFoundError,
-    InvalidValue,
-    InvoiceNotFoundError,
-    NotFound,
-    StaffNotFoundError,
-)
-from domain.staff import StaffMember
-from domain.values import company_id, normalise_cvr
 from infra.municipalities import municipalities
-from services.audit.ledger import find_invoice
 from services.errors import ForbiddenError, UnauthenticatedError
 from services.http.auth import Principal, Role, TokenError, TokenVerifier
-from services.http.container import Services
 from services.http.deps import get_services
 from services.http.session import SESSION_COOKIE, check_csrf
-from services.write.candidates import candidate_municipality, unknown_candidate
+from services.http.visibility import (
+    candidate_visible,
+    company_visible,
+    contract_visible,
+    invoice_visible,
+    staff_visible,
+)
 
 _bearer = HTTPBearer(auto_error=False, description="A casebook JWT: `casebook token --help`")
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -89,31 +79,31 @@ def allow(*roles: Role, scope: Scope = Scope.TOKEN) -> Any:
 
         async def check(request: Request, _: Bearer, cvr: str) -> Principal | None:
             who = await _guarded(request, rule)
-            await _company_visible(get_services(request), who, cvr)
+            await company_visible(get_services(request), who, cvr)
             return who
     elif scope is Scope.STAFF:
 
         async def check(request: Request, _: Bearer, staff_id: UUID) -> Principal | None:
             who = await _guarded(request, rule)
-            await _staff_visible(get_services(request), who, staff_id)
+            await staff_visible(get_services(request), who, staff_id)
             return who
     elif scope is Scope.CANDIDATE:
 
         async def check(request: Request, _: Bearer, candidate_id: UUID) -> Principal | None:
             who = await _guarded(request, rule)
-            await _candidate_visible(get_services(request), who, candidate_id)
+            await candidate_visible(get_services(request), who, candidate_id)
             return who
     elif scope is Scope.CONTRACT:
 
         async def check(request: Request, _: Bearer, contract_id: UUID) -> Principal | None:
             who = await _guarded(request, rule)
-            await _contract_visible(get_services(request), who, contract_id)
+            await contract_visible(get_services(request), who, contract_id)
             return who
     elif scope is Scope.INVOICE:
 
         async def check(request: Request, _: Bearer, invoice_id: UUID) -> Principal | None:
             who = await _guarded(request, rule)
-            await _invoice_visible(get_services(request), who, invoice_id)
+            await invoice_visible(get_services(request), who, invoice_id)
             return who
     else:
 
@@ -163,84 +153,6 @@ def _authorised(request: Request, rule: Rule) -> Principal:
         allowed = ", ".join(sorted(rule.roles))
         raise ForbiddenError(f"a {who.role} may not do this; it needs one of: {allowed}")
     return who
-
-
-def company_municipality(services: Services, cvr: str) -> str | None:
-    """The municipality of the company with this (normalised) CVR, None if unknown.
-
-    Read from the company's first event in the log, not from a read model, so a
-    company registered a moment ago is found even while the views catch up.
-    """
-    key = company_id(cvr)
-    cached = services.municipalities.get(key)
-    if cached is not None:
-        return cached
-    try:
-        first: Any = services.app.repository.get(key, version=1)
-    except AggregateNotFoundError:
-        return None
-    assert isinstance(first, Company)
-    services.municipalities.put(key, first.municipality)
-    return first.municipality
-
-
-async def _company_visible(services: Services, who: Principal, cvr: str) -> None:
-    try:
-        normal = normalise_cvr(cvr)
-    except InvalidValue:
-        return  # the route itself answers with the CVR's error
-    municipality = services.municipalities.get(company_id(normal))
-    if municipality is None:
-        municipality = await run_in_threadpool(company_municipality, services, normal)
-    if municipality is not None and not who.may_see(municipality):
-        raise CompanyNotFoundError(f"no company with CVR {normal} is registered")
-
-
-def staff_municipality(services: Services, staff_id: UUID) -> str | None:
-    """The staff member's current municipality, None if unknown."""
-    try:
-        member: Any = services.app.repository.get(staff_id)
-    except AggregateNotFoundError:
-        return None
-    assert isinstance(member, StaffMember)
-    return member.municipality
-
-
-async def _staff_visible(services: Services, who: Principal, staff_id: UUID) -> None:
-    municipality = await run_in_threadpool(staff_municipality, services, staff_id)
-    if municipality is not None and not who.may_see(municipality):
-        raise StaffNotFoundError(f"no staff member with id {staff_id}")
-
-
-async def _candidate_visible(services: Services, who: Principal, candidate_id: UUID) -> None:
-    municipality = await run_in_threadpool(candidate_municipality, services.app, candidate_id)
-    if municipality is not None and not who.may_see(municipality):
-        raise unknown_candidate(candidate_id)
-
-
-def contract_municipality(services: Services, contract_id: UUID) -> str | None:
-    """The contract's municipality (from its first event), None if unknown."""
-    try:
-        first: Any = services.app.repository.get(contract_id, version=1)
-    except AggregateNotFoundError:
-        return None
-    return first.municipality if isinstance(first, OutcomeContract) else None
-
-
-async def _contract_visible(services: Services, who: Principal, contract_id: UUID) -> None:
-    municipality = await run_in_threadpool(contract_municipality, services, contract_id)
-    if municipality is not None and not who.may_see(municipality):
-        raise ContractNotFoundError(f"no outcome contract {contract_id} was recorded")
-
-
-async def _invoice_visible(services: Services, who: Principal, invoice_id: UUID) -> None:
-    try:
-        _, event = await run_in_threadpool(find_invoice, services.app, invoice_id)
-    except NotFound:
-        return  # the route answers for an unknown invoice
-    municipality = await run_in_threadpool(contract_municipality, services, event.originator_id)
-    if municipality is not None and not who.may_see(municipality):
-        raise InvoiceNotFoundError(f"no invoice {invoice_id}")
 
 
 def rule_of(route: APIRoute) -> Rule | None:

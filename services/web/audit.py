@@ -21,9 +21,10 @@ from services.audit.ledger import evaluate_contract, relevant_events
 from services.audit.ledger_json import invoice_body, ledger_body
 from services.feed.logged import read_logged
 from services.feed.origins import Origins
-from services.http.access import Scope, allow, company_municipality
+from services.http.access import Scope, allow
 from services.http.auth import Principal, Role
 from services.http.deps import Svc
+from services.http.visibility import company_municipality
 from services.web.i18n import CATALOGUE, translate
 from services.web.render import language, page
 

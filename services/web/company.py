@@ -19,10 +19,11 @@ from domain.values import (
     company_id,
     normalise_cvr,
 )
-from services.http.access import READERS, Scope, allow, company_municipality
+from services.http.access import READERS, Scope, allow
 from services.http.auth import STAFF_ROLES, Principal
 from services.http.deps import Svc
 from services.http.reading import All, reading
+from services.http.visibility import company_municipality
 from services.read.projections_at import ProjectionsAt
 from services.read.queries.overview import Overview, company_overview
 from services.read.queries.people import staff_of
