@@ -1,7 +1,8 @@
 """Whether a caller may see what a path names: the municipality of a company, a staff
 member, a candidate, a contract or an invoice, looked up once (a company's is cached)
 and checked against the token. What the token does not cover answers exactly as what
-does not exist (404, the same detail)."""
+does not exist: the same 404 with the same detail, before anything else of the request
+(its body) is looked at, so a probe learns nothing of other municipalities."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ async def company_visible(services: Services, who: Principal, cvr: str) -> None:
     municipality = services.municipalities.get(company_id(normal))
     if municipality is None:
         municipality = await run_in_threadpool(company_municipality, services, normal)
-    if municipality is not None and not who.may_see(municipality):
+    if municipality is None or not who.may_see(municipality):
         raise CompanyNotFoundError(f"no company with CVR {normal} is registered")
 
 
@@ -72,13 +73,13 @@ def staff_municipality(services: Services, staff_id: UUID) -> str | None:
 
 async def staff_visible(services: Services, who: Principal, staff_id: UUID) -> None:
     municipality = await run_in_threadpool(staff_municipality, services, staff_id)
-    if municipality is not None and not who.may_see(municipality):
+    if municipality is None or not who.may_see(municipality):
         raise StaffNotFoundError(f"no staff member with id {staff_id}")
 
 
 async def candidate_visible(services: Services, who: Principal, candidate_id: UUID) -> None:
     municipality = await run_in_threadpool(candidate_municipality, services.app, candidate_id)
-    if municipality is not None and not who.may_see(municipality):
+    if municipality is None or not who.may_see(municipality):
         raise unknown_candidate(candidate_id)
 
 
@@ -93,7 +94,7 @@ def contract_municipality(services: Services, contract_id: UUID) -> str | None:
 
 async def contract_visible(services: Services, who: Principal, contract_id: UUID) -> None:
     municipality = await run_in_threadpool(contract_municipality, services, contract_id)
-    if municipality is not None and not who.may_see(municipality):
+    if municipality is None or not who.may_see(municipality):
         raise ContractNotFoundError(f"no outcome contract {contract_id} was recorded")
 
 
@@ -101,7 +102,7 @@ async def invoice_visible(services: Services, who: Principal, invoice_id: UUID) 
     try:
         _, event = await run_in_threadpool(find_invoice, services.app, invoice_id)
     except NotFound:
-        return  # the route answers for an unknown invoice
+        raise InvoiceNotFoundError(f"no invoice {invoice_id}") from None
     municipality = await run_in_threadpool(contract_municipality, services, event.originator_id)
-    if municipality is not None and not who.may_see(municipality):
+    if municipality is None or not who.may_see(municipality):
         raise InvoiceNotFoundError(f"no invoice {invoice_id}")

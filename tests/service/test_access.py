@@ -224,6 +224,73 @@ def test_every_route_every_role_own_and_other_municipality(world: World) -> None
     assert checked >= 300
 
 
+SCOPED = (Scope.COMPANY, Scope.STAFF, Scope.CANDIDATE, Scope.CONTRACT, Scope.INVOICE)
+# Ids that name nothing: a CVR that passes the check, and random UUIDs.
+UNKNOWN_CVR = "12345674"
+
+
+def _unknown_path(route: RouteInfo) -> tuple[str, list[str]]:
+    """The route's path naming things that do not exist, and the ids it names."""
+    named: list[str] = []
+
+    def unknown(m: re.Match[str]) -> str:
+        value = UNKNOWN_CVR if m.group(1) == "cvr" else str(uuid.uuid4())
+        if m.group(1) == "list_name":
+            return "in_placement"
+        named.append(value)
+        return value
+
+    return re.sub(r"\{(\w+)(:\w+)?\}", unknown, route.path), named
+
+
+def _without_request_id(body: bytes) -> bytes:
+    """A problem body without the id of its own request (each request has another)."""
+    return re.sub(rb'"request_id":"[0-9a-f]+"', b'"request_id":"-"', body)
+
+
+def test_another_municipalitys_thing_answers_byte_for_byte_as_one_that_does_not_exist(
+    world: World,
+) -> None:
+    """On every route that names a company, staff member, candidate, contract or invoice,
+    and for every role the route allows, what another municipality holds answers exactly
+    (status, headers that matter, body) as an id that names nothing; the request body is
+    not even looked at first."""
+    app = world.client.app
+    assert isinstance(app, FastAPI)
+    compared = 0
+    for route in _routes(app):
+        rule = route.rule
+        assert rule is not None
+        if rule.scope not in SCOPED:
+            continue
+        for role in sorted(rule.roles):
+            headers = world.token(role)
+            body: dict[str, Any] | None = {} if route.method in ("POST", "PUT") else None
+            hidden_path = _path(world, route, OTHER)
+            unknown_path, unknown_ids = _unknown_path(route)
+            hidden = world.client.request(route.method, hidden_path, json=body, headers=headers)
+            unknown = world.client.request(route.method, unknown_path, json=body, headers=headers)
+            case = f"{role} {route.method} {route.path}"
+            assert hidden.status_code == unknown.status_code == 404, (case, hidden.text)
+            assert hidden.headers["content-type"] == unknown.headers["content-type"], case
+            shown = hidden.content
+            for other_id, unknown_id in zip(
+                [p for p in hidden_path.split("/") if p],
+                [p for p in unknown_path.split("/") if p],
+                strict=True,
+            ):
+                if other_id != unknown_id:
+                    assert unknown_id in unknown_ids, case
+                    shown = shown.replace(other_id.encode(), unknown_id.encode())
+            assert _without_request_id(shown) == _without_request_id(unknown.content), (
+                case,
+                hidden.text,
+                unknown.text,
+            )
+            compared += 1
+    assert compared >= 40
+
+
 def test_no_token_is_401_on_every_route_but_health(world: World) -> None:
     """Every non-public route asks for a bearer token."""
     app = world.client.app
