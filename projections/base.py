@@ -64,6 +64,9 @@ class Projection:
     tables: ClassVar[tuple[str, ...]]
     handlers: ClassVar[dict[str, Handler]]
     summaries: ClassVar[tuple[Summary, ...]] = ()
+    # Columns a later release added to a table of an existing generation: (table, column,
+    # type); `migrate` adds them where missing (old rows hold NULL there).
+    added_columns: ClassVar[tuple[tuple[str, str, str], ...]] = ()
 
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix  # e.g. "view_timeline_g1_"

@@ -114,7 +114,7 @@ def search(d: str, text: str, municipalities: Sequence[str], limit: int) -> Stat
     return (
         f"SELECT c.cvr, c.name, c.municipality, c.industry, c.contact_person, s.name, "
         f"s.left_on FROM {d}companies c LEFT JOIN {d}staff s ON s.staff_id = "
-        f"c.contact_person WHERE {' AND '.join(where)} ORDER BY c.name LIMIT %s",
+        f"c.contact_person WHERE {' AND '.join(where)} ORDER BY c.name, c.cvr LIMIT %s",
         (*params, limit),
     )
 
@@ -137,7 +137,8 @@ def staff_member(d: str, staff_id: str) -> Statement:
 def staff_of(d: str, municipality: str) -> Statement:
     """The municipality's staff, those who left too, by name: id, name, departure date."""
     return (
-        f"SELECT staff_id, name, left_on FROM {d}staff WHERE municipality = %s ORDER BY name",
+        f"SELECT staff_id, name, left_on FROM {d}staff WHERE municipality = %s "
+        "ORDER BY name, staff_id",
         (municipality,),
     )
 
@@ -147,7 +148,7 @@ def current_staff(d: str, municipalities: Sequence[str]) -> Statement:
     codes = list(municipalities)
     return (
         f"SELECT staff_id, name, municipality FROM {d}staff WHERE left_on IS NULL AND "
-        f"municipality IN ({', '.join(['%s'] * len(codes)) or 'NULL'}) ORDER BY name",
+        f"municipality IN ({', '.join(['%s'] * len(codes)) or 'NULL'}) ORDER BY name, staff_id",
         codes,
     )
 
@@ -157,7 +158,7 @@ def everyone_current(d: str) -> Statement:
     municipality."""
     return (
         f"SELECT staff_id, name, role, municipality FROM {d}staff "
-        "WHERE left_on IS NULL ORDER BY municipality, name",
+        "WHERE left_on IS NULL ORDER BY municipality, name, staff_id",
         (),
     )
 
@@ -166,6 +167,6 @@ def first_current(d: str, municipality: str) -> Statement:
     """The id of the municipality's first staff member by name who has not left."""
     return (
         f"SELECT staff_id FROM {d}staff WHERE municipality = %s AND left_on IS NULL "
-        "ORDER BY name LIMIT 1",
+        "ORDER BY name, staff_id LIMIT 1",
         (municipality,),
     )

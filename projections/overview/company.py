@@ -151,7 +151,10 @@ class CompanyStatements:
             "SELECT c.staff_id, c.unit, c.channel, c.occurred_at, c.summary, "
             "s.name, s.left_on FROM {o}contacts c LEFT JOIN {d}staff s "
             "ON s.staff_id = c.staff_id WHERE c.company_id = %s "
-            "ORDER BY c.occurred_at DESC LIMIT 1"
+            # Business time, then the log: of contacts at one time, the one logged last.
+            # (Rows of a release before `position` hold NULL: then the contact's id.)
+            "ORDER BY c.occurred_at DESC, COALESCE(c.position, 0) DESC, c.contact_id DESC "
+            "LIMIT 1"
         )
 
     def entries(self, list_name: str, limit: int, offset: int = 0) -> Statement:

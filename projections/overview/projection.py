@@ -42,6 +42,7 @@ class OverviewProjection(Projection):
     """Keeps each company's current working state."""
 
     name = "overview"
+    added_columns = (("contacts", "position", "BIGINT"),)
     tables = (
         "CREATE TABLE IF NOT EXISTS " + _COMPANY + "name TEXT NOT NULL, "
         "municipality TEXT NOT NULL, contact_person TEXT, contact_since TEXT, "
@@ -56,9 +57,11 @@ class OverviewProjection(Projection):
         "CREATE INDEX IF NOT EXISTS {t}companies_contact_person ON {t}companies (contact_person)",
         # The newest holders of a company first, without scanning other companies'.
         "CREATE INDEX IF NOT EXISTS {t}holders_newest ON {t}holders (company_id, position)",
+        # `position`: the contact's place in the log, which orders contacts of one time.
         "CREATE TABLE IF NOT EXISTS {t}contacts (contact_id TEXT PRIMARY KEY, "
         "company_id TEXT NOT NULL, staff_id TEXT NOT NULL, unit TEXT NOT NULL, "
-        "channel TEXT NOT NULL, occurred_at TEXT NOT NULL, summary TEXT NOT NULL)",
+        "channel TEXT NOT NULL, occurred_at TEXT NOT NULL, summary TEXT NOT NULL, "
+        "position BIGINT)",
         # The last 30 days' contacts, counted per person from the index alone.
         "CREATE INDEX IF NOT EXISTS {t}contacts_recent ON {t}contacts "
         "(company_id, occurred_at, staff_id)",
@@ -162,7 +165,8 @@ class OverviewProjection(Projection):
     def contact(self, e: Any, position: int, sql: Sql) -> None:
         sql.execute(
             f"INSERT INTO {self.t('contacts')} (contact_id, company_id, staff_id, "
-            "unit, channel, occurred_at, summary) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            "unit, channel, occurred_at, summary, position) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 str(e.contact_id),
                 str(e.originator_id),
@@ -171,6 +175,7 @@ class OverviewProjection(Projection):
                 e.channel,
                 utc_text(e.occurred_at),
                 e.summary,
+                position,
             ),
         )
 

@@ -25,7 +25,7 @@ def caseload(o: str, staff_id: str) -> Statement:
         f"SELECT c.cvr, c.name, c.contact_since, (SELECT MAX(x.occurred_at) FROM "
         f"{o}contacts x WHERE x.company_id = c.company_id), "
         + _OPEN_WORK.format(o=o)
-        + f" FROM {o}companies c WHERE c.contact_person = %s ORDER BY c.name",
+        + f" FROM {o}companies c WHERE c.contact_person = %s ORDER BY c.name, c.cvr",
         (staff_id,),
     )
 
@@ -42,7 +42,7 @@ def handover_queue(o: str, d: str, today: str, municipalities: Sequence[str]) ->
         + _OPEN_WORK.format(o=o)
         + f" FROM {o}companies c JOIN {d}staff s ON s.staff_id = c.contact_person "
         f"WHERE s.left_on IS NOT NULL AND s.left_on <= %s AND {clause} "
-        "ORDER BY s.left_on, c.name",
+        "ORDER BY s.left_on, c.name, c.cvr",
         (today, *codes),
     )
 
@@ -64,6 +64,6 @@ def follow_ups_due(
         f"f.placement_id, f.due_on FROM {o}follow_ups f JOIN {o}companies c "
         f"ON c.company_id = f.company_id LEFT JOIN {d}staff s ON "
         f"s.staff_id = c.contact_person WHERE f.status IS NULL AND f.due_on <= %s{where} "
-        "ORDER BY f.due_on, c.name",
+        "ORDER BY f.due_on, c.name, f.follow_up_id",
         params,
     )

@@ -70,6 +70,20 @@ class Generations:
             )
         return bool(sql.fetchall()[0][0])
 
+    def has_column(self, sql: Sql, table: str, column: str) -> bool:
+        """Whether this table (in the configured schema) has the column."""
+        if self.postgres:
+            sql.execute(
+                "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = "
+                "current_schema() AND table_name = %s AND column_name = %s",
+                (table, column),
+            )
+        else:
+            sql.execute(
+                "SELECT COUNT(*) FROM pragma_table_info(%s) WHERE name = %s", (table, column)
+            )
+        return bool(sql.fetchall()[0][0])
+
     def active_generation(self, name: str) -> tuple[int, int] | None:
         """(generation, position) that readers use, if the projection exists."""
         memo: dict[str, tuple[int, int]] | None = getattr(self._local, "generations", None)
@@ -153,6 +167,9 @@ def create_views(views: Generations) -> None:
             ]
             for statement in projection.ddl():  # all IF NOT EXISTS
                 sql.execute(statement)
+            for table, column, kind in projection.added_columns:
+                if not views.has_column(sql, projection.t(table), column):
+                    sql.execute(f"ALTER TABLE {projection.t(table)} ADD COLUMN {column} {kind}")
             for summary in new:
                 sql.execute(projection.fill(summary))
 

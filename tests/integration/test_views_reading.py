@@ -13,6 +13,7 @@ from projections.base import Sql, Statement
 from projections.overview import TOTALS, OverviewProjection
 from services.bootstrap import migrate
 from services.read.db import REGISTRY, ProjectionDb, prefix_of
+from tests.support.api import consultant, post
 from tests.support.services import acting_client, open_services
 
 
@@ -377,11 +378,14 @@ def test_each_running_app_has_its_own_loop_pool_and_closes_it(
         monkeypatch.setattr(ProjectionDb, name, _counted(trips, name, getattr(ProjectionDb, name)))
     try:
         with acting_client(services) as outer:
-            assert outer.get("/companies/13748136").status_code == 404  # (one read)
+            by = consultant(outer, "Gry Lyngbakke")
+            body = {"cvr": "13748136", "name": "Glans ApS", "municipality": "165", "by": by}
+            at = {"min_position": post(outer, "/companies", body)["position"]}
+            assert outer.get("/companies/13748136", params=at).status_code == 200  # (one read)
             with acting_client(services) as inner:
-                assert inner.get("/companies/13748136").status_code == 404
+                assert inner.get("/companies/13748136", params=at).status_code == 200
                 assert len(services.views._apools) == 2
-            assert outer.get("/companies/13748136").status_code == 404
+            assert outer.get("/companies/13748136", params=at).status_code == 200
             assert len(services.views._apools) == 1
         assert services.views._apools == {}
         # The first read of a process reads the registry first; then each from its loop.

@@ -54,6 +54,42 @@ def test_handover_history_survives_the_first_contact_person_leaving(
     assert [h["person"]["left"] for h in o["earlier_contact_persons"]] == [True]
 
 
+def test_of_contacts_at_one_time_the_one_logged_last_is_the_last_contact(
+    client: TestClient,
+    staff: str,
+    registered: str,
+) -> None:
+    """Two contacts of the same business time: the last contact is the one logged last,
+    whoever logged them (the rows' order in the database decides nothing)."""
+    other = consultant(client, "Holger Mosekilde")
+    high, low = sorted([staff, other], reverse=True)  # ties were broken by the person
+    moment = (NOW - timedelta(hours=1)).isoformat()
+    c = f"/companies/{registered}/contacts"
+    post(client, c, contact(high, occurred_at=moment, summary="logged first"))
+    last = post(client, c, contact(low, occurred_at=moment, summary="logged last"))["position"]
+    assert _overview(client, registered, last)["last_contact"]["summary"] == "logged last"
+    later = post(client, c, contact(high, occurred_at=moment, summary="logged third"))
+    assert _overview(client, registered, later["position"])["last_contact"]["summary"] == (
+        "logged third"
+    )
+
+
+def test_migrate_adds_a_column_a_later_release_needs_to_a_running_generation(
+    services: Services,
+) -> None:
+    """A generation made before the contacts' `position` column gets it from migrate,
+    and its rows without one are still read."""
+    active = services.views.active_generation("overview")
+    assert active is not None
+    table = f"{prefix_of('overview', active[0])}contacts"
+    with services.views.transaction() as sql:
+        sql.execute(f"ALTER TABLE {table} DROP COLUMN position")
+        assert not services.views.has_column(sql, table, "position")
+    create_views(services.views)
+    with services.views.transaction() as sql:
+        assert services.views.has_column(sql, table, "position")
+
+
 def test_too_many_contacts_by_too_many_people_raise_a_coordination_warning(
     client: TestClient,
     staff: str,
