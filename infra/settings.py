@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     aggregate_cache_size: int = Field(10_000, ge=0)
     staff_cache_seconds: float = Field(2.0, ge=0)
     max_body_bytes: int = Field(64 * 1024, ge=1024)
+    max_header_bytes: int = Field(16 * 1024, ge=1024)
     projection_batch_size: int = Field(500, ge=1, le=50_000)
     jwt_secret: SecretStr | None = Field(
         None, description="HMAC (HS256) key that verifies bearer tokens; at least 32 bytes"

@@ -53,7 +53,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     api.state.services = built
     api.state.verifier = built.verifier or TokenVerifier(settings)
     problems.install(api)
-    api.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
+    api.add_middleware(
+        RequestMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_header_bytes=settings.max_header_bytes,
+    )
     for router in (
         companies.router,
         contracts.router,

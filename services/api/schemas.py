@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from domain.values import (
     Channel,
@@ -36,9 +43,35 @@ By = Annotated[
 
 
 class Body(BaseModel):
-    """Unknown fields are refused, so a typo never silently drops data."""
+    """Unknown fields are refused, so a typo never silently drops data; text the stores
+    cannot hold (a NUL character, a lone surrogate) is refused, field by field."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        refused = unstorable(value)
+        if refused is not None:
+            raise ValueError(refused)
+        return value
+
+
+def unstorable(value: Any) -> str | None:
+    """Why text in this value (or in its items) cannot be stored, None if it can:
+    PostgreSQL holds no NUL character in text, and no store holds a lone surrogate
+    (it has no UTF-8)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "holds a NUL character, which cannot be stored"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "holds a lone surrogate, which is not text that can be stored"
+        return None
+    if isinstance(value, list | tuple):
+        return next((r for r in map(unstorable, value) if r is not None), None)
+    return None
 
 
 class RegisterCompany(Body):

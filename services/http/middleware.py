@@ -1,4 +1,5 @@
-"""ASGI middleware: a request id, one canonical log line per request, a body limit."""
+"""ASGI middleware: a request id, one canonical log line per request, limits on the
+headers and the body, and no NUL character in the URL."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ log = structlog.get_logger("casebook.request")
 
 
 class RequestMiddleware:
-    """Tags each request with an id, logs it once, and refuses oversized bodies."""
+    """Tags each request with an id, logs it once, and refuses oversized headers and
+    bodies and a URL with a NUL character (no store can hold one, nor search for it)."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_header_bytes: int) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_header_bytes = max_header_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -31,10 +34,10 @@ class RequestMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await self._refuse(scope, send, request_id)
-            self._log(scope, request_id, 413, started)
+        refusal = self._refusal(scope, headers)
+        if refusal is not None:
+            await self._problem(send, request_id, scope["path"], *refusal)
+            self._log(scope, request_id, refusal[0], started)
             return
         seen = 0
 
@@ -81,15 +84,27 @@ class RequestMiddleware:
         finally:
             self._log(scope, request_id, status, started)
 
-    async def _refuse(self, scope: Scope, send: Send, request_id: str) -> None:
-        await self._problem(
-            send,
-            request_id,
-            scope["path"],
-            413,
-            "Request too large",
-            f"the request body exceeds {self.max_body_bytes} bytes",
-        )
+    def _refusal(self, scope: Scope, headers: dict[bytes, bytes]) -> tuple[int, str, str] | None:
+        """Why the request is refused before it is read on, if it is: its headers are too
+        large (431), its declared body is (413), or its URL holds a NUL (400)."""
+        size = sum(len(k) + len(v) + 4 for k, v in scope.get("headers") or [])
+        if size > self.max_header_bytes:
+            return (
+                431,
+                "Request headers too large",
+                f"the request headers exceed {self.max_header_bytes} bytes",
+            )
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            return 413, "Request too large", f"the request body exceeds {self.max_body_bytes} bytes"
+        query = scope.get("query_string", b"")
+        if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
+            return (
+                400,
+                "Bad request",
+                "the URL holds a NUL character, which casebook can neither store nor search for",
+            )
+        return None
 
     @staticmethod
     async def _problem(

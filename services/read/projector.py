@@ -23,6 +23,7 @@ from infra.settings import Settings
 from projections.registry import PROJECTIONS
 from services.eventstore import CasebookApplication
 from services.read.db import ProjectionDb
+from services.read.decoding import to_event
 from services.read.heartbeat import BEAT_SECONDS, WorkerStatus, beat, forget, new_worker_id
 from services.read.progress import Progress, listen
 from services.read.runner import GenerationRetired, ProjectionRunner
@@ -199,7 +200,7 @@ class ProjectionService:
             notifications = first.app.log_page(position, first.batch_size)
             if not notifications:
                 return 0
-            events = [first.app.mapper.to_domain_event(n) for n in notifications]
+            events = [to_event(first.app.mapper, n) for n in notifications]
             with self._views.transaction() as sql:
                 # Registry rows locked in name order, as a rebuild does (no deadlock).
                 for runner in sorted(self.runners, key=lambda r: r.projection.name):

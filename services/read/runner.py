@@ -12,6 +12,7 @@ from projections.base import Projection, Sql
 from services.eventstore import CasebookApplication
 from services.read.batch import BatchSql, primary_keys
 from services.read.db import REGISTRY, Moved, ProjectionDb, prefix_of
+from services.read.decoding import to_event
 
 
 class Overtaken(Exception):
@@ -84,7 +85,9 @@ class ProjectionRunner:
             return 0
         try:
             with self.views.transaction() as sql:
-                self.apply(sql, notifications, map(self.app.mapper.to_domain_event, notifications))
+                self.apply(
+                    sql, notifications, (to_event(self.app.mapper, n) for n in notifications)
+                )
                 self.views.announce(sql, [self.moved_to(notifications[-1].id)])
         except Overtaken:
             return 1  # not an error: go on from the newer position

@@ -1,7 +1,7 @@
 """The command API: answers, errors as problem+json, idempotency and If-Match.
 
-These cases run on the in-memory store here and again on SQLite and PostgreSQL
-in tests/integration/test_api_stores.py (which overrides the `services` fixture).
+These cases run on the in-memory store here; marked `stores`, `make integration` runs
+them again on SQLite and PostgreSQL (`--stores sqlite,postgres`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Candidates: personal data sealed under their own key, logged reads, erasure for good.
 
-These cases run on the in-memory store here and again on SQLite and PostgreSQL in
-tests/integration/test_candidates_stores.py (which overrides `services`).
+These cases run on the in-memory store here; marked `stores`, `make integration` runs
+them again on SQLite and PostgreSQL (`--stores sqlite,postgres`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Search and the timeline, read through the projections (read-your-writes).
 
-Rerun on SQLite and PostgreSQL by tests/integration/test_reads_stores.py.
+Marked `stores`: `make integration` reruns them on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
