@@ -43,6 +43,8 @@ def test_rebuilt_views_of_the_demo_equal_the_incremental_ones(
         return answer
 
     load_demo(services.committer.submit, services.clock, date.today(), lambda done, total: None)
+    assert services.projections is not None  # the demo's companies in the overview first
+    assert services.projections.wait_for(services.app.last_position(), 60)
     # Contacts with offsets other than UTC's (a rebuild handles datetimes as their text).
     [(cvr, staff)] = services.views.query(
         f"SELECT c.cvr, c.contact_person FROM {prefix_of('overview', live_generation(services))}"
@@ -68,7 +70,6 @@ def test_rebuilt_views_of_the_demo_equal_the_incremental_ones(
             },
         )
     head = services.app.last_position()
-    assert services.projections is not None
     assert services.projections.wait_for(head, 60)
     live = {
         r.projection.name: (type(r.projection), r.generation) for r in services.projections.runners
