@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from services.http.auth import Role
-from tests.e2e.conftest import Service, axe_violations
+from tests.e2e.conftest import axe_violations
+from tests.support.running import Service
 
 CVR = "13748136"
 
