@@ -23,6 +23,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from infra.persistence import notify_channel
+from infra.pooling import clear_on_loss
 
 IDEMPOTENCY_TABLE = "casebook_idempotency"
 
@@ -289,9 +290,14 @@ class MemoryStoreRecorder(POPOApplicationRecorder, IdempotentRecorder):
 
 
 class PostgresStoreFactory(PostgresFactory):
-    """PostgreSQL persistence with casebook's recorder."""
+    """PostgreSQL persistence with casebook's recorder, on a pool that clears out every
+    dead connection at the first one it finds (infra/pooling.py)."""
 
     application_recorder_class = PostgresStoreRecorder
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        clear_on_loss(self.datastore.pool)
 
 
 class SQLiteStoreFactory(SQLiteFactory):

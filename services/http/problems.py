@@ -55,10 +55,18 @@ def problem(request: Request, status: int, title: str, detail: str, **extra: Any
     """A problem+json response (RFC 9457); a browser's page request gets the same
     problem as a page (`app.state.error_page`, installed by the web app)."""
     error_page = getattr(request.app.state, "error_page", None)
+    shown: Response | None = None
     if error_page is not None:
-        shown: Response | None = error_page(request, status, title, detail, extra)
-        if shown is not None:
-            return shown
+        shown = error_page(request, status, title, detail, extra)
+    response = shown or _problem_json(request, status, title, detail, extra)
+    if status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _problem_json(
+    request: Request, status: int, title: str, detail: str, extra: dict[str, Any]
+) -> Response:
     body = {
         "type": "about:blank",
         "title": title,
@@ -111,12 +119,20 @@ STORE_DOWN = (
     "the event store is unavailable; the command was not applied, retry shortly "
     "(with the same Idempotency-Key)"
 )
+READ_DOWN = "the read models' database is unavailable; the read changed nothing, retry shortly"
+# What a 503 asks a client to wait before it tries again (every 503 is retryable).
+RETRY_AFTER_SECONDS = 1
 
 
 async def _known(request: Request, exc: Exception) -> Response:
     status, title = status_for(exc)
     # Database errors name hosts and users: they go to the log, never to the client.
-    detail = exc.detail if isinstance(exc, DomainError | ServiceError) else STORE_DOWN
+    if isinstance(exc, DomainError | ServiceError):
+        detail = exc.detail
+    elif isinstance(exc, psycopg.OperationalError) and request.method in ("GET", "HEAD"):
+        detail = READ_DOWN
+    else:
+        detail = STORE_DOWN
     if status >= 500:
         log.warning("request_refused", status=status, error=type(exc).__name__, reason=str(exc))
     response = problem(request, status, title, detail)

@@ -22,6 +22,7 @@ from psycopg import IsolationLevel
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from infra.persistence import notify_channel, postgres_conninfo
+from infra.pooling import AsyncClearingCheck, ClearingCheck, alend, lend
 from infra.settings import Settings
 from projections.base import Rows, Sql, Statement
 from services.read.generations import (
@@ -83,15 +84,17 @@ class ProjectionDb(Generations):
         self.row_lock = " FOR UPDATE" if settings.backend == "postgres" else ""
         self.copies = settings.backend == "postgres"  # its cursors have `copy_rows`
         if settings.backend == "postgres":
+            check = ClearingCheck(check_if_idle)  # all dead ones out at the first
             self._pool = ConnectionPool(
                 postgres_conninfo(settings),
                 min_size=1,
                 max_size=settings.db_pool_size,
                 kwargs={"options": f"-c search_path={settings.postgres_schema}"},
-                check=check_if_idle,
+                check=check,
                 reset=note_returned,
                 open=True,
             )
+            check.pool = self._pool
         elif settings.backend == "memory":
             self._memory = sqlite3.connect(
                 ":memory:", check_same_thread=False, isolation_level=None
@@ -111,7 +114,7 @@ class ProjectionDb(Generations):
             yield shared
             return
         if self._pool is not None:
-            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            with lend(self._pool) as conn, conn.transaction(), conn.cursor() as cur:
                 yield PostgresSql(cur)
             return
         if self._memory is not None:
@@ -147,7 +150,7 @@ class ProjectionDb(Generations):
             with self.transaction(write=False) as sql:
                 yield sql
             return
-        with self._pool.connection() as conn:
+        with lend(self._pool) as conn:
             conn.isolation_level, conn.read_only = IsolationLevel.REPEATABLE_READ, True
             try:
                 with conn.transaction(), conn.cursor() as cur:
@@ -233,7 +236,7 @@ class ProjectionDb(Generations):
         decode instead of one per part."""
         assert self._pool is not None
         combined, params = one_statement([(ACTIVE, ()), *statements])
-        with self._pool.connection() as conn:
+        with lend(self._pool) as conn:
             conn.autocommit = True  # a statement is a transaction of its own
             try:
                 row = conn.execute(combined, params).fetchone()
@@ -247,7 +250,7 @@ class ProjectionDb(Generations):
     ) -> tuple[Active, Rows]:
         """`_one_trip` on an async connection (in autocommit: see `open_async`)."""
         combined, params = one_statement([(ACTIVE, ()), *statements])
-        async with pool.connection() as conn:
+        async with alend(pool) as conn:
             cursor = await conn.execute(combined, params)
             row = await cursor.fetchone()
             # Noted here, not by a reset callback: the pool would hand the connection to
@@ -265,6 +268,7 @@ class ProjectionDb(Generations):
         loop = asyncio.get_running_loop()
         if self._pool is None or loop in self._apools:
             return None
+        check = AsyncClearingCheck(check_if_idle_async)
         pool: AsyncPool = AsyncConnectionPool(
             postgres_conninfo(self._settings),
             min_size=1,
@@ -274,8 +278,9 @@ class ProjectionDb(Generations):
                 "options": f"-c search_path={self._settings.postgres_schema}",
                 "autocommit": True,
             },
-            check=check_if_idle_async,
+            check=check,
         )
+        check.pool = pool
         self._apools[loop] = pool
         await pool.open()
         return pool

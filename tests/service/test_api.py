@@ -443,6 +443,7 @@ def test_a_store_failure_is_503_without_database_details(
     monkeypatch.setattr(services.app.recorder, "insert_events", down)
     r = client.post(f"/companies/{registered}/contacts", json=contact(staff))
     assert_problem(r, 503, "not applied")
+    assert r.headers["Retry-After"] == "1"  # every 503 is retryable, and says when
     assert "10.9.8.7" not in r.text
     assert "cb" not in r.json()["detail"]
 
