@@ -30,7 +30,7 @@ class ClearingCheck:
     """`check`, and when it fails, a check of the pool's other idle connections. The
     pool is set once it exists (it takes its check when it is made)."""
 
-    def __init__(self, check: Check = ConnectionPool.check_connection) -> None:
+    def __init__(self, check: Check) -> None:
         self._check = check
         self.pool: ConnectionPool[Any] | None = None
 
@@ -47,7 +47,7 @@ class ClearingCheck:
 class AsyncClearingCheck:
     """`ClearingCheck` for an async pool."""
 
-    def __init__(self, check: AsyncCheck = AsyncConnectionPool.check_connection) -> None:
+    def __init__(self, check: AsyncCheck) -> None:
         self._check = check
         self.pool: AsyncConnectionPool[Any] | None = None
 

@@ -119,7 +119,7 @@ STORE_DOWN = (
     "the event store is unavailable; the command was not applied, retry shortly "
     "(with the same Idempotency-Key)"
 )
-READ_DOWN = "the read models' database is unavailable; the read changed nothing, retry shortly"
+READ_DOWN = "the database is unavailable; the read changed nothing, retry shortly"
 # What a 503 asks a client to wait before it tries again (every 503 is retryable).
 RETRY_AFTER_SECONDS = 1
 
@@ -129,7 +129,7 @@ async def _known(request: Request, exc: Exception) -> Response:
     # Database errors name hosts and users: they go to the log, never to the client.
     if isinstance(exc, DomainError | ServiceError):
         detail = exc.detail
-    elif isinstance(exc, psycopg.OperationalError) and request.method in ("GET", "HEAD"):
+    elif request.method in ("GET", "HEAD"):  # a read: the event store's or the projections'
         detail = READ_DOWN
     else:
         detail = STORE_DOWN
