@@ -21,7 +21,7 @@ def event_store_env(settings: Settings, *, create_tables: bool = False) -> dict[
     """The eventsourcing configuration mapping for this deployment."""
     create = "y" if create_tables else "n"
     if settings.backend == "memory":
-        return {"PERSISTENCE_MODULE": "infra.stores:MemoryStoreFactory"}
+        return {"PERSISTENCE_MODULE": "infra.memory_store:MemoryStoreFactory"}
     if settings.backend == "sqlite":
         return {
             "PERSISTENCE_MODULE": "infra.stores:SQLiteStoreFactory",

@@ -61,6 +61,13 @@ class Settings(BaseSettings):
         "process may run on, at most 8",
     )
     state_snapshot_every: int = Field(250, ge=0, le=1_000_000)
+    idempotency_retention_days: int = Field(
+        7,
+        ge=1,
+        le=3650,
+        description="days an Idempotency-Key's answer is kept; a command retried later "
+        "is a new command (the projection worker deletes older records, in batches)",
+    )
 
     @property
     def backend(self) -> Literal["sqlite", "postgres", "memory"]:

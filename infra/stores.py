@@ -1,21 +1,14 @@
-"""Event store recorders that also keep idempotency records in the same transaction.
-
-A command's idempotency record is written in the transaction that writes its
-events, so a retried command either finds the record (and gets the first
-answer back) or finds nothing because nothing was written.
-"""
+"""The database event stores with casebook's recorders (infra/recorder.py): PostgreSQL
+and SQLite, each keeping idempotency records in the events' transaction."""
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, cast
-from uuid import UUID
+from datetime import UTC, datetime
+from typing import Any
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
-from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory
 from psycopg import ClientCursor
@@ -24,69 +17,13 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from infra.persistence import notify_channel
 from infra.pooling import clear_on_loss
-
-IDEMPOTENCY_TABLE = "casebook_idempotency"
-
-
-@dataclass(frozen=True)
-class IdempotencyRecord:
-    """What a command with an Idempotency-Key did: its event and its answer."""
-
-    key: str
-    request_hash: str
-    aggregate_id: UUID
-    version: int
-    response: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class StoredAnswer:
-    """The recorded answer to an earlier command with the same key."""
-
-    request_hash: str
-    response: dict[str, Any]
-    position: int | None
-
-
-LogRow = tuple[int, Any, int, str, bytes]
-
-
-class IdempotentRecorder:
-    """The extra operations casebook needs from an application recorder."""
-
-    def create_idempotency_table(self) -> None:
-        raise NotImplementedError
-
-    def find_answers(self, keys: list[str]) -> dict[str, StoredAnswer]:
-        """The recorded answers of those keys that have one."""
-        raise NotImplementedError
-
-    def read_log(
-        self, start: int, limit: int, *, text_ids: bool = False, part: tuple[int, int] | None = None
-    ) -> list[LogRow]:
-        """Up to `limit` stored events from position `start` on, in log order, as plain
-        rows: (position, originator id, version, topic, state). For bulk reading.
-        With `text_ids` the originator id is its canonical text, not a UUID. With `part`
-        (k, n): of the `limit` positions from `start` on, the events of the aggregates in
-        part k of n (by a hash of their id; PostgreSQL only)."""
-        if part is not None:
-            raise NotImplementedError("reading a part of the log needs PostgreSQL")
-        select = cast(Any, self).select_notifications
-        return [
-            (
-                n.id,
-                str(n.originator_id) if text_ids else n.originator_id,
-                n.originator_version,
-                n.topic,
-                n.state,
-            )
-            for n in select(start=start, limit=limit)
-        ]
-
-
-def _records(kwargs: dict[str, Any]) -> Sequence[IdempotencyRecord]:
-    records: Sequence[IdempotencyRecord] = kwargs.get("idempotency", ())
-    return records
+from infra.recorder import (
+    IDEMPOTENCY_TABLE,
+    IdempotentRecorder,
+    LogRow,
+    StoredAnswer,
+    records_of,
+)
 
 
 class PostgresStoreRecorder(PostgresApplicationRecorder, IdempotentRecorder):
@@ -139,6 +76,21 @@ class PostgresStoreRecorder(PostgresApplicationRecorder, IdempotentRecorder):
                     "recorded_at timestamptz NOT NULL DEFAULT now())"
                 ).format(self._table())
             )
+            curs.execute(
+                SQL("CREATE INDEX IF NOT EXISTS {0} ON {1} (recorded_at)").format(
+                    Identifier(f"{IDEMPOTENCY_TABLE}_recorded_at"), self._table()
+                )
+            )
+
+    def prune_answers(self, recorded_before: datetime, limit: int) -> int:
+        # Row locks on old records only: a command recording a new key never waits.
+        query = SQL(
+            "DELETE FROM {0} WHERE key IN (SELECT key FROM {0} WHERE recorded_at < %s "
+            "ORDER BY recorded_at LIMIT %s FOR UPDATE SKIP LOCKED)"
+        ).format(self._table())
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(query, (recorded_before, limit))
+            return curs.rowcount
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -148,7 +100,7 @@ class PostgresStoreRecorder(PostgresApplicationRecorder, IdempotentRecorder):
             return []
         params: list[Any] = []
         statement = self._lock_and_notify
-        records = _records(kwargs)
+        records = records_of(kwargs)
         if records:
             statement += self._insert_answers
             params += [
@@ -231,11 +183,15 @@ class SQLiteStoreRecorder(SQLiteApplicationRecorder, IdempotentRecorder):
                 "version INTEGER NOT NULL, response TEXT NOT NULL, "
                 "recorded_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
             )
+            c.execute(
+                f"CREATE INDEX IF NOT EXISTS {IDEMPOTENCY_TABLE}_recorded_at "
+                f"ON {IDEMPOTENCY_TABLE} (recorded_at)"
+            )
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        for r in _records(kwargs):
+        for r in records_of(kwargs):
             c.execute(
                 f"INSERT INTO {IDEMPOTENCY_TABLE} "
                 "(key, request_hash, aggregate_id, version, response) VALUES (?, ?, ?, ?, ?)",
@@ -255,38 +211,17 @@ class SQLiteStoreRecorder(SQLiteApplicationRecorder, IdempotentRecorder):
             rows = c.fetchall()
         return {r[0]: StoredAnswer(r[1], json.loads(r[2]), r[3]) for r in rows}
 
-
-class MemoryStoreRecorder(POPOApplicationRecorder, IdempotentRecorder):
-    """In memory, for unit tests: the same contract, kept in a dict."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._answers: dict[str, tuple[IdempotencyRecord, int | None]] = {}
-        self._answers_lock = threading.Lock()
-
-    def create_idempotency_table(self) -> None:
-        return None
-
-    def insert_events(
-        self, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        records = _records(kwargs)
-        with self._answers_lock:
-            keys = [r.key for r in records]
-            if len(set(keys)) < len(keys) or any(k in self._answers for k in keys):
-                raise IntegrityError("idempotency key recorded already")
-            ids = super().insert_events(stored_events, **kwargs)
-            by_event = {
-                (s.originator_id, s.originator_version): n
-                for s, n in zip(stored_events, ids or [], strict=False)
-            }
-            for r in records:
-                self._answers[r.key] = (r, by_event.get((r.aggregate_id, r.version)))
-        return ids
-
-    def find_answers(self, keys: list[str]) -> dict[str, StoredAnswer]:
-        found = {k: self._answers[k] for k in keys if k in self._answers}
-        return {k: StoredAnswer(r.request_hash, r.response, n) for k, (r, n) in found.items()}
+    def prune_answers(self, recorded_before: datetime, limit: int) -> int:
+        # CURRENT_TIMESTAMP is UTC text that sorts as it reads: 'YYYY-MM-DD HH:MM:SS'.
+        before = recorded_before.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"DELETE FROM {IDEMPOTENCY_TABLE} WHERE key IN (SELECT key FROM "
+                f"{IDEMPOTENCY_TABLE} WHERE recorded_at < ? ORDER BY recorded_at LIMIT ?)",
+                (before, limit),
+            )
+            pruned: int = c.sqlite_cursor.rowcount
+        return pruned
 
 
 class PostgresStoreFactory(PostgresFactory):
@@ -304,10 +239,3 @@ class SQLiteStoreFactory(SQLiteFactory):
     """SQLite persistence with casebook's recorder."""
 
     application_recorder_class = SQLiteStoreRecorder
-
-
-class MemoryStoreFactory(POPOFactory):
-    """In-memory persistence with casebook's recorder."""
-
-    def application_recorder(self) -> MemoryStoreRecorder:
-        return MemoryStoreRecorder()

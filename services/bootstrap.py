@@ -1,5 +1,6 @@
-"""The composition root: every service built from Settings, every table created, and the
-followers (read models, seal, relay) wired to the commit fan-out.
+"""The composition root: every service built from Settings, every table created, the
+followers (read models, seal, relay) wired to the commit fan-out, and the pruner of
+expired idempotency records run beside the projection workers.
 
 Nothing below this module imports it; the adapters (the HTTP app, the CLI) start here.
 """
@@ -22,6 +23,7 @@ from services.read.progress import ProjectionWatcher
 from services.read.projector import ProjectionService
 from services.read.snapshots import StateSnapshots
 from services.write.committer import GroupCommitter
+from services.write.pruning import IdempotencyPruner
 
 
 def migrate(settings: Settings) -> None:
@@ -55,6 +57,11 @@ def projection_service(
     return ProjectionService(app, views, settings, followers=[sealer])
 
 
+def idempotency_pruner(app: CasebookApplication, settings: Settings) -> IdempotencyPruner:
+    """The deleter of expired idempotency records; it runs beside the projection workers."""
+    return IdempotencyPruner(app.store, settings.idempotency_retention_days)
+
+
 def build_services(
     settings: Settings, *, run_projections: bool | None = None, run_relay: bool | None = None
 ) -> Services:
@@ -78,6 +85,7 @@ def build_services(
     if run_relay is None:
         run_relay = settings.embedded and settings.nats_url is not None
     projections = projection_service(app, views, settings) if run_projections else None
+    pruner = idempotency_pruner(app, settings) if run_projections else None
     relay = Relay(app, views, settings) if run_relay else None
     woken = [s.wake for s in (projections, relay) if s is not None]
     committer = GroupCommitter(
@@ -89,6 +97,8 @@ def build_services(
     )
     if projections is not None:
         projections.start()
+    if pruner is not None:
+        pruner.start()
     if relay is not None:
         relay.start()
     watcher = None
@@ -104,6 +114,7 @@ def build_services(
         verifier=TokenVerifier(settings),
         snapshots=snapshots,
         projections=projections,
+        pruner=pruner,
         watcher=watcher,
         relay=relay,
     )

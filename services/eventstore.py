@@ -15,8 +15,8 @@ from eventsourcing.sqlite import SQLiteDatastore
 
 from domain import candidate, company, staff  # noqa: F401  (registers the event topics)
 from infra.persistence import APP_NAME, event_store_env, register_transcodings
+from infra.recorder import IdempotentRecorder
 from infra.settings import Settings
-from infra.stores import IdempotentRecorder
 from infra.vault import MemoryVault, PostgresVault, SQLiteVault, Vault, key_encryption_key
 
 A = TypeVar("A", bound=Aggregate)

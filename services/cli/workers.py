@@ -10,7 +10,7 @@ import typer
 
 from projections.registry import PROJECTIONS
 from services.audit.seal import SEAL_NOT_REBUILT
-from services.bootstrap import projection_service
+from services.bootstrap import idempotency_pruner, projection_service
 from services.cli.common import CliError, console, load_settings, progress, stopped_by_signal
 from services.cli.common import stores as opened_stores
 from services.feed.relay import Relay, run_blocking
@@ -21,14 +21,18 @@ from services.read.rebuild import rebuild_all
 
 
 def project() -> None:
-    """Run the projection workers: keep every read model current (production mode)."""
+    """Run the projection workers: keep every read model current (production mode), and
+    delete idempotency records older than CASEBOOK_IDEMPOTENCY_RETENTION_DAYS."""
     with opened_stores() as (app, views, settings):
         service = projection_service(app, views, settings)
+        pruner = idempotency_pruner(app, settings)
         stop = stopped_by_signal()
         service.start()
+        pruner.start()
         names = ", ".join(r.projection.name for r in service.runners)
         console.print(f"following the log for {names} (Ctrl-C stops)")
         stop.wait()
+        pruner.stop()
         service.stop()
 
 

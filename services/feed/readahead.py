@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from infra.stores import LogRow
+from infra.recorder import LogRow
 
 
 class ReadAhead:

@@ -31,8 +31,8 @@ from infra.jetstream import (
     ensure_stream,
     read_tail,
 )
+from infra.recorder import LogRow
 from infra.settings import Settings
-from infra.stores import LogRow
 from services.eventstore import CasebookApplication
 from services.feed.contract import UnmappedEventError
 from services.feed.logged import check_mapper, read_parts

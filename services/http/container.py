@@ -19,6 +19,7 @@ from services.read.progress import ProjectionWatcher
 from services.read.projector import ProjectionService
 from services.read.snapshots import StateSnapshots
 from services.write.committer import GroupCommitter
+from services.write.pruning import IdempotencyPruner
 
 
 class MunicipalityCache(BoundedCache[UUID, str]):
@@ -39,6 +40,7 @@ class Services:
     vault: Vault
     snapshots: StateSnapshots
     projections: ProjectionService | None = None  # in-process runners (embedded mode)
+    pruner: IdempotencyPruner | None = None  # beside the in-process runners
     watcher: ProjectionWatcher | None = None  # progress of `casebook project` workers elsewhere
     relay: Relay | None = None  # the relay to NATS, in the embedded mode
     clock: Callable[[], datetime] = local_now
@@ -48,6 +50,8 @@ class Services:
     def close(self) -> None:
         """Finish queued commands, stop the runners, release the stores."""
         self.committer.close()
+        if self.pruner is not None:
+            self.pruner.stop()
         if self.relay is not None:
             self.relay.stop()
         if self.projections is not None:

@@ -28,7 +28,7 @@ import orjson
 from eventsourcing.persistence import Mapper, Notification, StoredEvent
 from eventsourcing.utils import resolve_topic
 
-from infra.stores import LogRow
+from infra.recorder import LogRow
 
 Decoded = Any  # a domain event (see the module docstring)
 ID_CACHE = 100_000  # aggregates whose id text is kept (companies, staff, candidates)

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from infra.stores import LogRow
+from infra.recorder import LogRow
 from projections.base import Projection
 from services.eventstore import CasebookApplication
 from services.read.batch import BatchSql, RecordedCopies, RecordedSql, primary_keys

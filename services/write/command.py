@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.errors import StaffNotFoundError
 from domain.staff import StaffMember
-from infra.stores import StoredAnswer
+from infra.recorder import StoredAnswer
 from services.errors import IdempotencyKeyReusedError
 
 

@@ -30,7 +30,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from domain.errors import DomainError
-from infra.stores import IdempotencyRecord, StoredAnswer
+from infra.recorder import IdempotencyRecord, StoredAnswer
 from services.errors import (
     ANY_VERSION,
     CommandTimeoutError,
