@@ -33,7 +33,7 @@ from rich.console import Console
 
 from bench.http import _cpu_seconds, _free_port, _serve
 from bench.read import BIG, DEFAULT_URL, READER, _quantiles
-from bench.setup import BENCH_SECRETS, bench_token
+from bench.setup import BENCH_ENV, bench_token
 
 console = Console()
 ROOT = Path(__file__).resolve().parents[1]  # the repository, and the working tree
@@ -129,7 +129,7 @@ def main(
         )
     env = {
         **os.environ,
-        **BENCH_SECRETS,
+        **BENCH_ENV,
         "CASEBOOK_DATABASE_URL": url,
         "CASEBOOK_POSTGRES_SCHEMA": schema,
         "CASEBOOK_LOG_LEVEL": "warning",

@@ -24,7 +24,7 @@ import psycopg
 from psycopg.sql import SQL, Identifier
 from rich.console import Console
 
-from bench.setup import BENCH_SECRETS, COMPANIES, bench_token, company_cvrs, seed
+from bench.setup import BENCH_ENV, COMPANIES, bench_token, company_cvrs, seed
 from infra.settings import Settings
 from services.bootstrap import migrate
 from services.eventstore import open_application
@@ -178,7 +178,7 @@ def measure_http(url: str, console: Console, *, seconds: float, repeats: int) ->
     TOKEN[0] = bench_token(staff)  # both servers get the same header bytes
     env = {
         **os.environ,
-        **BENCH_SECRETS,
+        **BENCH_ENV,
         "CASEBOOK_DATABASE_URL": url,
         "CASEBOOK_POSTGRES_SCHEMA": schema,
         "CASEBOOK_DB_POOL_SIZE": "16",

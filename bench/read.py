@@ -31,7 +31,7 @@ from rich.console import Console
 
 from bench.http import _cpu_seconds, _free_port, _serve
 from bench.rebuild import _company_events, write_log
-from bench.setup import BENCH_SECRETS, bench_token
+from bench.setup import BENCH_ENV, bench_token
 from domain.company import Company
 from domain.staff import StaffMember
 from domain.values import StaffRole, Unit
@@ -235,7 +235,7 @@ def main(
     settings = Settings(database_url=url, postgres_schema=schema, log_level="warning")
     env = {
         **os.environ,
-        **BENCH_SECRETS,
+        **BENCH_ENV,
         "CASEBOOK_DATABASE_URL": url,
         "CASEBOOK_POSTGRES_SCHEMA": schema,
         "CASEBOOK_LOG_LEVEL": "warning",

@@ -27,7 +27,7 @@ from rich.console import Console
 
 from bench.http import _free_port, _serve
 from bench.rebuild import _company_events, write_log
-from bench.setup import BENCH_SECRETS
+from bench.setup import BENCH_ENV
 from domain.company import Company
 from domain.staff import StaffMember
 from domain.values import StaffRole, Unit
@@ -73,7 +73,7 @@ def main(
         database_url=url,
         postgres_schema=schema,
         log_level="warning",
-        jwt_secret=BENCH_SECRETS["CASEBOOK_JWT_SECRET"],
+        jwt_secret=BENCH_ENV["CASEBOOK_JWT_SECRET"],
     )
     migrate(settings)
     app = open_application(settings)
@@ -100,7 +100,7 @@ def main(
     app.close()
     env = {
         **os.environ,
-        **BENCH_SECRETS,
+        **BENCH_ENV,
         "CASEBOOK_DATABASE_URL": url,
         "CASEBOOK_POSTGRES_SCHEMA": schema,
         "CASEBOOK_LOG_LEVEL": "warning",

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     staff_cache_seconds: float = Field(2.0, ge=0)
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     max_header_bytes: int = Field(16 * 1024, ge=1024)
+    rate_limit_per_minute: int = Field(
+        600, ge=0, description="requests a minute per token's subject (0: no limit)"
+    )
+    rate_limit_unauthenticated_per_minute: int = Field(
+        300, ge=0, description="requests a minute per address without a valid token (0: none)"
+    )
     projection_batch_size: int = Field(500, ge=1, le=50_000)
     jwt_secret: SecretStr | None = Field(
         None, description="HMAC (HS256) key that verifies bearer tokens; at least 32 bytes"

@@ -26,6 +26,7 @@ from services.http.access import assert_covered
 from services.http.auth import TokenVerifier
 from services.http.container import Services
 from services.http.middleware import RequestMiddleware
+from services.http.ratelimit import RateLimitMiddleware
 from services.web import app as web
 
 
@@ -53,6 +54,12 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     api.state.services = built
     api.state.verifier = built.verifier or TokenVerifier(settings)
     problems.install(api)
+    api.add_middleware(  # inside RequestMiddleware: a 429 is logged with its request id
+        RateLimitMiddleware,
+        per_token=settings.rate_limit_per_minute,
+        per_address=settings.rate_limit_unauthenticated_per_minute,
+        verifier=api.state.verifier,
+    )
     api.add_middleware(
         RequestMiddleware,
         max_body_bytes=settings.max_body_bytes,
