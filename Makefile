@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint unit service integration e2e lock bench browser
+.PHONY: run test lint unit service integration e2e lock bench browser haproxy
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ service: $(STAMP)
 	$(PYTEST) tests/service
 
 # Real SQLite, PostgreSQL and NATS, and the service cases marked `stores` on both stores.
-integration: $(STAMP)
+integration: $(STAMP) haproxy
 	$(PYTEST) tests/integration
 	$(PYTEST) tests/service -m stores --stores sqlite,postgres
 
@@ -45,6 +45,12 @@ CHROMIUM ?= /usr/bin/chromium
 browser:
 	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# The cluster tests put Debian's HAProxy in front of several API processes.
+HAPROXY ?= /usr/sbin/haproxy
+haproxy:
+	@test -x $(HAPROXY) || { echo "installing Debian's haproxy for the cluster tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy; }
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.write
