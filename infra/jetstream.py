@@ -61,11 +61,18 @@ class Outgoing:
         return dict(line.split(": ", 1) for line in self.head.split("\r\n") if line)
 
 
+def servers(url: str) -> list[str]:
+    """The servers a CASEBOOK_NATS_URL names: one URL, or several separated by commas
+    (the nodes of a cluster; a connection takes any that answers)."""
+    return [part.strip() for part in url.split(",") if part.strip()]
+
+
 async def connect(url: str, name: str, *, reconnect: bool = True, timeout: float = 2.0) -> Client:
-    """A connection; with `reconnect` it re-establishes itself after a loss (a consumer),
-    without it a loss ends it (the relay, which reconnects itself and re-reads the tail)."""
+    """A connection to any of the URL's servers; with `reconnect` it re-establishes
+    itself after a loss (a consumer), without it a loss ends it (the relay, which
+    reconnects itself and re-reads the tail)."""
     return await nats.connect(
-        url,
+        servers(url),
         name=name,
         connect_timeout=timeout,
         allow_reconnect=reconnect,
@@ -85,8 +92,9 @@ async def _none() -> None:
     return None
 
 
-def stream_config(stream: str, prefix: str) -> StreamConfig:
-    """casebook's stream: every event kept (limits, no age or size cap), on disk."""
+def stream_config(stream: str, prefix: str, replicas: int = 1) -> StreamConfig:
+    """casebook's stream: every event kept (limits, no age or size cap), on disk, on
+    `replicas` nodes of the cluster."""
     return StreamConfig(
         name=stream,
         subjects=[f"{prefix}.>"],
@@ -97,16 +105,17 @@ def stream_config(stream: str, prefix: str) -> StreamConfig:
         max_msgs=-1,
         max_bytes=-1,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
-        num_replicas=1,
+        num_replicas=replicas,
     )
 
 
-async def ensure_stream(js: JetStreamContext, stream: str, prefix: str) -> None:
-    """Create the stream if it is missing; refuse one that does not take our subjects."""
+async def ensure_stream(js: JetStreamContext, stream: str, prefix: str, replicas: int = 1) -> None:
+    """Create the stream if it is missing, with `replicas` copies (an existing stream
+    keeps its own); refuse one that does not take our subjects."""
     try:
         info = await js.stream_info(stream)
     except NotFoundError:
-        await js.add_stream(stream_config(stream, prefix))
+        await js.add_stream(stream_config(stream, prefix, replicas))
         return
     subjects = info.config.subjects or []
     if f"{prefix}.>" not in subjects:

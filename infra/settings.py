@@ -22,7 +22,12 @@ class Settings(BaseSettings):
     )
     postgres_schema: str = Field("public", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     db_pool_size: int = Field(8, ge=2, le=200)
-    nats_url: str | None = None
+    nats_url: str | None = Field(
+        None, description="the NATS server, or a cluster's servers separated by commas"
+    )
+    nats_replicas: int = Field(
+        1, ge=1, le=5, description="copies of the stream the relay creates (3 on a cluster)"
+    )
     nats_stream: str = Field("CASEBOOK", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     nats_subject_prefix: str = Field("casebook", pattern=r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
     relay_batch_size: int = Field(1000, ge=1, le=10_000)

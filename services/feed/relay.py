@@ -174,7 +174,7 @@ class Relay:
         nc = await connect(self.settings.nats_url or "", "casebook-relay", reconnect=False)
         try:
             js = nc.jetstream()
-            await ensure_stream(js, self.stream, self.prefix)
+            await ensure_stream(js, self.stream, self.prefix, self.settings.nats_replicas)
             tail = await read_tail(js, self.stream)
             self.position, self.sequence = tail.position, tail.sequence
             await self._save(tail)

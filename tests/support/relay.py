@@ -16,6 +16,7 @@ from bench.setup import COMPANIES, MUNICIPALITIES, company_cvrs, seed
 from domain.company import Company
 from domain.staff import StaffMember
 from domain.values import StaffRole, Unit, company_id
+from infra.jetstream import servers
 from infra.settings import Settings
 from services.eventstore import CasebookApplication
 from services.write import companies as commands
@@ -126,7 +127,7 @@ def read_stream(settings: Settings) -> list[Any]:
     """Every message of the settings' stream, in stream order."""
 
     async def read() -> list[Any]:
-        nc = await nats.connect(settings.nats_url or "")
+        nc = await nats.connect(servers(settings.nats_url or ""))
         js = nc.jetstream()
         try:
             info = await js.stream_info(settings.nats_stream)
