@@ -24,6 +24,7 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from infra.persistence import notify_channel
 from infra.pooling import clear_on_loss
+from infra.storage import ReopeningSQLiteDatastore
 
 IDEMPOTENCY_TABLE = "casebook_idempotency"
 
@@ -301,9 +302,14 @@ class PostgresStoreFactory(PostgresFactory):
 
 
 class SQLiteStoreFactory(SQLiteFactory):
-    """SQLite persistence with casebook's recorder."""
+    """SQLite persistence with casebook's recorder, on a datastore whose connections are
+    opened again after a write found the database read-only (infra/storage.py)."""
 
     application_recorder_class = SQLiteStoreRecorder
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.datastore = ReopeningSQLiteDatastore.replacing(self.datastore)
 
 
 class MemoryStoreFactory(POPOFactory):
