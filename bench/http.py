@@ -24,10 +24,7 @@ import psycopg
 from psycopg.sql import SQL, Identifier
 from rich.console import Console
 
-from bench.setup import BENCH_ENV, COMPANIES, bench_token, company_cvrs, seed
-from infra.settings import Settings
-from services.bootstrap import migrate
-from services.eventstore import open_application
+from bench.setup import BENCH_ENV, COMPANIES, bench_token, company_cvrs, seeded_schema
 
 CLIENTS = 16
 TOKEN = [""]  # the bearer token every request sends (set by measure_http)
@@ -52,6 +49,32 @@ def _free_port() -> int:
         return port
 
 
+def request(method: str, path: str, token: str, body: bytes = b"", extra: str = "") -> bytes:
+    """One HTTP/1.1 request's bytes (`extra`: more header lines, each ending CRLF)."""
+    return (
+        f"{method} {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json"
+        f"\r\nAuthorization: Bearer {token}\r\n{extra}"
+        f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+
+
+async def exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, message: bytes
+) -> bytes:
+    """Send one request on a keep-alive connection and read its answer; the status line."""
+    writer.write(message)
+    status_line = await reader.readline()
+    if not status_line:
+        raise ConnectionError("the server closed the connection")
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    await reader.readexactly(length)
+    return status_line
+
+
 async def _client(
     port: int,
     paths: list[str],
@@ -66,18 +89,7 @@ async def _client(
         path = paths[n % len(paths)]
         n += 1
         started = time.perf_counter()
-        writer.write(
-            f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json"
-            f"\r\nAuthorization: Bearer {TOKEN[0]}"
-            f"\r\nContent-Length: {len(body)}\r\n\r\n".encode()
-            + body
-        )
-        status_line = await reader.readline()
-        length = 0
-        while (line := await reader.readline()) not in (b"\r\n", b""):
-            if line.lower().startswith(b"content-length:"):
-                length = int(line.split(b":")[1])
-        await reader.readexactly(length)
+        status_line = await exchange(reader, writer, request("POST", path, TOKEN[0], body))
         latencies.append(time.perf_counter() - started)
         if b" 201 " not in status_line:
             errors.append(1)
@@ -108,12 +120,33 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _peak_rss_mb(pid: int) -> float:
+def memory_mb(pid: int, key: str = "VmHWM") -> float:
+    """A process's memory figure from /proc: its peak RSS (VmHWM) or its RSS (VmRSS)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{key}:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def serve_and_project(
+    url: str, schema: str
+) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes], int]:
+    """`casebook serve` (answering) and `casebook project` as processes on this schema,
+    as in production: the server, the worker, and the server's port."""
+    env = {
+        **os.environ,
+        **BENCH_ENV,
+        "CASEBOOK_DATABASE_URL": url,
+        "CASEBOOK_POSTGRES_SCHEMA": schema,
+        "CASEBOOK_LOG_LEVEL": "warning",
+    }
+    cli = [sys.executable, "-m", "services.cli"]
+    worker = subprocess.Popen(
+        [*cli, "project"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    port = _free_port()
+    return _serve([*cli, "serve", "--port", str(port)], env, port), worker, port
 
 
 def _serve(
@@ -145,7 +178,7 @@ def _run(
         cpu = _cpu_seconds(proc.pid)
         count, elapsed, latencies, errors = _load(port, paths, body, seconds)
         cpu = _cpu_seconds(proc.pid) - cpu
-        rss = _peak_rss_mb(proc.pid)
+        rss = memory_mb(proc.pid)
     finally:
         proc.terminate()
         proc.wait(30)
@@ -155,12 +188,7 @@ def _run(
 
 def measure_http(url: str, console: Console, *, seconds: float, repeats: int) -> None:
     """Run casebook and the bare endpoint alternately; print medians and the ratio."""
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    settings = Settings(database_url=url, postgres_schema=schema, log_level="warning")
-    migrate(settings)
-    app = open_application(settings)
-    staff = seed(app)
-    app.close()
+    schema, staff = seeded_schema(url)
     table = f"bench_bare_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(

@@ -10,8 +10,9 @@ from domain.staff import StaffMember
 from domain.values import StaffRole, Unit
 from infra.municipalities import municipalities
 from infra.settings import Settings
+from services.bootstrap import migrate
 from services.cli.demo_data import valid_cvr
-from services.eventstore import CasebookApplication
+from services.eventstore import CasebookApplication, open_application
 from services.http.auth import Role, mint_token
 
 COMPANIES = 200
@@ -52,6 +53,18 @@ def seed(app: CasebookApplication) -> uuid.UUID:
     ]
     app.save(staff, *companies)
     return staff.id
+
+
+def seeded_schema(url: str) -> tuple[str, uuid.UUID]:
+    """A schema of its own at `url`, migrated and seeded (`seed`): its name and the
+    consultant's id."""
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    settings = Settings(database_url=url, postgres_schema=schema, log_level="warning")
+    migrate(settings)
+    app = open_application(settings)
+    staff = seed(app)
+    app.close()
+    return schema, staff
 
 
 BENCH_ENV = {

@@ -13,8 +13,6 @@ from __future__ import annotations
 import os
 import random
 import statistics
-import subprocess
-import sys
 import time
 import uuid
 from typing import Annotated, Any
@@ -25,7 +23,7 @@ from playwright.sync_api import Page, sync_playwright
 from psycopg.sql import SQL, Identifier
 from rich.console import Console
 
-from bench.http import _free_port, _serve
+from bench.http import serve_and_project
 from bench.rebuild import _company_events, write_log
 from bench.setup import BENCH_ENV
 from domain.company import Company
@@ -98,19 +96,7 @@ def main(
     app.save(staff, big)
     head = app.last_position()
     app.close()
-    env = {
-        **os.environ,
-        **BENCH_ENV,
-        "CASEBOOK_DATABASE_URL": url,
-        "CASEBOOK_POSTGRES_SCHEMA": schema,
-        "CASEBOOK_LOG_LEVEL": "warning",
-    }
-    cli = [sys.executable, "-m", "services.cli"]
-    worker = subprocess.Popen(
-        [*cli, "project"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    port = _free_port()
-    server = _serve([*cli, "serve", "--port", str(port)], env, port)
+    server, worker, port = serve_and_project(url, schema)
     views = ProjectionDb(settings)
     base = f"http://127.0.0.1:{port}"
     token = mint_token(

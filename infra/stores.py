@@ -24,6 +24,7 @@ from infra.recorder import (
     StoredAnswer,
     records_of,
 )
+from infra.storage import ReopeningSQLiteDatastore
 
 
 class PostgresStoreRecorder(PostgresApplicationRecorder, IdempotentRecorder):
@@ -236,6 +237,11 @@ class PostgresStoreFactory(PostgresFactory):
 
 
 class SQLiteStoreFactory(SQLiteFactory):
-    """SQLite persistence with casebook's recorder."""
+    """SQLite persistence with casebook's recorder, on a datastore whose connections are
+    opened again after a write found the database read-only (infra/storage.py)."""
 
     application_recorder_class = SQLiteStoreRecorder
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.datastore = ReopeningSQLiteDatastore.replacing(self.datastore)

@@ -16,6 +16,7 @@ from services.http.access import Scope, allow
 from services.http.auth import Role
 from services.http.container import Services
 from services.http.deps import get_services
+from services.http.problems import RETRY_AFTER_SECONDS
 from services.read.heartbeat import STALE_SECONDS, workers
 
 router = APIRouter(tags=["operations"])
@@ -32,18 +33,14 @@ def healthz() -> dict[str, str]:
 def readyz(services: Annotated[Services, Depends(get_services)]) -> Any:
     """The event store answers; the body gives the log's newest position."""
     if not services.committer.alive:
-        return JSONResponse(
-            {"status": "unavailable", "detail": "the command writer stopped"}, status_code=503
-        )
+        return _unready({"status": "unavailable", "detail": "the command writer stopped"})
     try:
         position = services.app.last_position()
         views = _views(services, position)
         workers = _workers(services)
     except Exception as e:  # readiness reports any failure of the stores, it never raises
         log.warning("not_ready", reason=str(e))
-        return JSONResponse(
-            {"status": "unavailable", "detail": "the event store does not answer"}, status_code=503
-        )
+        return _unready({"status": "unavailable", "detail": "the event store does not answer"})
     failing = [v["name"] for v in views if v["error"]]
     following = [w for w in workers if not w["stale"]]
     problems = [f"read model {name} fails" for name in failing]
@@ -64,7 +61,12 @@ def readyz(services: Annotated[Services, Depends(get_services)]) -> Any:
         "problems": problems,
         "relay": relay,
     }
-    return JSONResponse(body, status_code=503 if problems else 200)
+    return _unready(body) if problems else JSONResponse(body)
+
+
+def _unready(body: dict[str, Any]) -> JSONResponse:
+    """A 503 readiness report; it says when to ask again, as every 503 does."""
+    return JSONResponse(body, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def _workers(services: Services) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from domain.errors import DomainError, InvalidValue, NotFound, RuleBroken
+from infra.storage import StorageFault, storage_fault
 from services.errors import (
     CommandTimeoutError,
     ConcurrencyExhaustedError,
@@ -120,15 +121,30 @@ STORE_DOWN = (
     "(with the same Idempotency-Key)"
 )
 READ_DOWN = "the database is unavailable; the read changed nothing, retry shortly"
+STORAGE_FAULTS: dict[StorageFault, tuple[str, str]] = {
+    "full": (
+        "Disk full",
+        "the database's disk is full: nothing was written; retry once space is freed "
+        "(a command with the same Idempotency-Key)",
+    ),
+    "read_only": (
+        "Database read-only",
+        "the database's file system or directory is read-only: nothing was written; "
+        "retry once it is writable (a command with the same Idempotency-Key)",
+    ),
+}
 # What a 503 asks a client to wait before it tries again (every 503 is retryable).
 RETRY_AFTER_SECONDS = 1
 
 
 async def _known(request: Request, exc: Exception) -> Response:
     status, title = status_for(exc)
+    fault = storage_fault(exc)
     # Database errors name hosts and users: they go to the log, never to the client.
     if isinstance(exc, DomainError | ServiceError):
         detail = exc.detail
+    elif fault is not None:  # an operator's to fix: say which trouble, not just "down"
+        title, detail = STORAGE_FAULTS[fault]
     elif request.method in ("GET", "HEAD"):  # a read: the event store's or the projections'
         detail = READ_DOWN
     else:

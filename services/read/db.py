@@ -24,6 +24,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from infra.persistence import notify_channel, postgres_conninfo
 from infra.pooling import AsyncClearingCheck, ClearingCheck, alend, lend
 from infra.settings import Settings
+from infra.storage import ThreadConnections, note_fault
 from projections.base import Rows, Sql, Statement
 from services.read.generations import (
     ACTIVE,
@@ -78,6 +79,7 @@ class ProjectionDb(Generations):
         self._pool: ConnectionPool[psycopg.Connection[Any]] | None = None
         self._memory: sqlite3.Connection | None = None
         self._memory_lock = threading.Lock()
+        self._sqlite: ThreadConnections | None = None
         self._assumed: dict[str, int] = {}  # the generations the last read found active
         self._apools: dict[asyncio.AbstractEventLoop, AsyncPool] = {}  # one per loop
         self.postgres = settings.backend == "postgres"
@@ -99,6 +101,8 @@ class ProjectionDb(Generations):
             self._memory = sqlite3.connect(
                 ":memory:", check_same_thread=False, isolation_level=None
             )
+        else:
+            self._sqlite = ThreadConnections(settings.sqlite_path())
 
     @property
     def settings(self) -> Settings:
@@ -121,7 +125,13 @@ class ProjectionDb(Generations):
             with self._memory_lock:
                 yield from sqlite_transaction(self._memory, write)
             return
-        yield from sqlite_transaction(self._sqlite(), write)
+        assert self._sqlite is not None
+        with self._sqlite.lend() as file:
+            try:
+                yield from sqlite_transaction(file, write)
+            except sqlite3.Error as e:
+                note_fault(e)
+                raise
 
     @contextmanager
     def reading(self) -> Iterator[None]:
@@ -330,20 +340,15 @@ class ProjectionDb(Generations):
             sql.execute(statement, params)
             return sql.fetchall()
 
-    def _sqlite(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self._settings.sqlite_path(), isolation_level=None, timeout=10)
-            conn.execute("PRAGMA journal_mode=WAL")
-            self._local.conn = conn
-        return conn
-
     def close(self) -> None:
-        """Close the pool (PostgreSQL) or the in-memory database."""
+        """Close the pool (PostgreSQL), the in-memory database, or this thread's SQLite
+        connection (another thread's closes when the thread ends)."""
         if self._pool is not None:
             self._pool.close()
         if self._memory is not None:
             self._memory.close()
+        if self._sqlite is not None:
+            self._sqlite.close()
 
 
 def one_row(row: tuple[Any, ...] | None) -> tuple[Active, Rows]:

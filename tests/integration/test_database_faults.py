@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
-import httpx
 import psycopg
 
 from infra.settings import Settings
 from tests.support.api import contact
-from tests.support.running import Service, running_service
+from tests.support.running import Service, answered, running_service
 
 CVR = "10000009"
 
@@ -31,27 +29,9 @@ def _terminate(service: Service) -> int:
     return int(row[0])
 
 
-def _answered(
-    service: Service, method: str, path: str, body: dict[str, Any] | None = None
-) -> tuple[httpx.Response, list[int]]:
-    """The first answer that is not a 503, asked again as each 503's Retry-After says
-    (every 503 must say it); the statuses on the way."""
-    statuses: list[int] = []
-    for _ in range(20):
-        # Answered well inside the pool's 30 s wait (the defect: a hang, then 503).
-        r = service.send(method, path, body, timeout=10)
-        statuses.append(r.status_code)
-        if r.status_code != 503:
-            return r, statuses
-        assert r.headers["Retry-After"] == "1", r.headers
-        assert r.headers["content-type"] == "application/problem+json"
-        time.sleep(float(r.headers["Retry-After"]))
-    raise AssertionError(f"{method} {path}: still 503 after {statuses}")
-
-
 def _contacts(service: Service) -> int:
     """How many contacts the company's timeline shows."""
-    r, _ = _answered(service, "GET", f"/companies/{CVR}/timeline?limit=200")
+    r, _ = answered(service, "GET", f"/companies/{CVR}/timeline?limit=200")
     assert r.status_code == 200, r.text
     return sum(1 for e in r.json()["entries"] if e["kind"] == "contact_logged")
 
@@ -72,7 +52,7 @@ def test_commands_answer_at_once_after_the_connections_are_dropped(
             service.post(f"/companies/{CVR}/contacts", contact(staff))
             acknowledged += 1
             assert _terminate(service) >= 2  # the API's and the worker's at least
-            r, statuses = _answered(service, "POST", f"/companies/{CVR}/contacts", contact(staff))
+            r, statuses = answered(service, "POST", f"/companies/{CVR}/contacts", contact(staff))
             assert r.status_code == 201, (statuses, r.text)
             acknowledged += 1
             seen.append(statuses)
@@ -80,7 +60,7 @@ def test_commands_answer_at_once_after_the_connections_are_dropped(
         while _contacts(service) < acknowledged and time.monotonic() < deadline:
             time.sleep(0.2)
         assert _contacts(service) == acknowledged
-        ready, _ = _answered(service, "GET", "/readyz")
+        ready, _ = answered(service, "GET", "/readyz")
         assert ready.status_code == 200, ready.text
         # The commands right after each drop: answered at once (201) or after one 503.
         assert all(len(statuses) <= 2 for statuses in seen), seen

@@ -46,13 +46,15 @@ def test_readyz_shows_this_processs_worker(client: TestClient, services: Service
 def test_a_failing_worker_elsewhere_degrades_readiness(
     client: TestClient, services: Services
 ) -> None:
-    """Errors and a dropped LISTEN reported by another process's worker are a 503."""
+    """Errors and a dropped LISTEN reported by another process's worker are a 503, which
+    says when to ask again (Retry-After), as every 503 does."""
     reported = 4.0  # what that worker's heartbeat says it waits (echoed, not timed)
     _elsewhere(
         services, errors={"overview": "OperationalError"}, listening=False, backoff_seconds=reported
     )
     r = client.get("/readyz")
     assert r.status_code == 503
+    assert r.headers["Retry-After"] == "1"
     body = r.json()
     assert body["status"] == "degraded"
     assert {v["name"]: v["error"] for v in body["views"]}["overview"] == "OperationalError"

@@ -42,7 +42,12 @@ class Service:
         return answer
 
     def send(
-        self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float = 30
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        timeout: float = 30,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """A request signed as the body's staff member (tests/support/tokens.py)."""
         token = acting_token(self.settings, method, path, body)
@@ -51,11 +56,34 @@ class Service:
             self.url + path,
             json=body,
             timeout=timeout,
-            headers={"Authorization": f"Bearer {token}"},
+            headers={"Authorization": f"Bearer {token}", **(headers or {})},
         )
 
     def token(self, staff_id: str, municipality: str, role: Role = Role.CONSULTANT) -> str:
         return mint_token(self.settings, subject=staff_id, role=role, municipalities=[municipality])
+
+
+def answered(
+    service: Service,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[httpx.Response, list[int]]:
+    """The first answer that is not a 503, asked again as each 503's Retry-After says
+    (every 503 must say it), at most 20 times; the statuses on the way."""
+    statuses: list[int] = []
+    for _ in range(20):
+        # A generous bound: answered well inside the pool's 30 s wait.
+        r = service.send(method, path, body, timeout=10, headers=headers)
+        statuses.append(r.status_code)
+        if r.status_code != 503:
+            return r, statuses
+        assert r.headers.get("Retry-After") == "1", (dict(r.headers), r.text)
+        if path != "/readyz":  # a readiness report, the others problems
+            assert r.headers["content-type"] == "application/problem+json", r.text
+        time.sleep(float(r.headers["Retry-After"]))
+    raise AssertionError(f"{method} {path}: still 503 after {statuses}")
 
 
 def service_env(settings: Settings, port: int, application_name: str) -> dict[str, str]:
