@@ -4,6 +4,7 @@ a PostgreSQL schema, and a way to load data into it as the demo does."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -28,12 +29,15 @@ CASEBOOK = [sys.executable, "-m", "services.cli"]
 @dataclass
 class Service:
     """The running service: its address, its processes' PostgreSQL `application_name`
-    (every connection they open carries it), and a way to load data as the demo does."""
+    (every connection they open carries it), its processes by command (to kill and start
+    again), and a way to load data as the demo does."""
 
     settings: Settings
     url: str
     application_name: str = ""
     logs: dict[str, Path] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         r = self.send("POST", path, body)
@@ -42,7 +46,12 @@ class Service:
         return answer
 
     def send(
-        self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float = 30
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        timeout: float = 30,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """A request signed as the body's staff member (tests/support/tokens.py)."""
         token = acting_token(self.settings, method, path, body)
@@ -51,11 +60,54 @@ class Service:
             self.url + path,
             json=body,
             timeout=timeout,
-            headers={"Authorization": f"Bearer {token}"},
+            headers={"Authorization": f"Bearer {token}", **(headers or {})},
         )
 
     def token(self, staff_id: str, municipality: str, role: Role = Role.CONSULTANT) -> str:
         return mint_token(self.settings, subject=staff_id, role=role, municipalities=[municipality])
+
+    def start(self, command: str, wait: bool = True) -> None:
+        """Start `casebook <command>` (its output appended to its log); for `serve`, wait
+        until it answers unless told not to."""
+        with self.logs[command].open("ab") as out:
+            self.procs[command] = subprocess.Popen(
+                [*CASEBOOK, command], env=self.env, stdout=out, stderr=out
+            )
+        if command == "serve" and wait:
+            self.wait_serving()
+
+    def kill(self, command: str) -> None:
+        """SIGKILL `casebook <command>`, as a crash or the OOM killer would."""
+        proc = self.procs.pop(command)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(15)
+
+    def stop(self) -> None:
+        """SIGTERM every process, then SIGKILL what has not ended in 15 s."""
+        for proc in self.procs.values():
+            proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.procs.clear()
+
+    def wait_serving(self) -> None:
+        """Wait until `casebook serve` answers /healthz."""
+        serve = self.procs["serve"]
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or serve.poll() is not None:
+                raise RuntimeError(
+                    f"casebook serve did not start: {self.logs['serve'].read_text()}"
+                )
+            time.sleep(0.2)
 
 
 def service_env(settings: Settings, port: int, application_name: str) -> dict[str, str]:
@@ -89,33 +141,18 @@ def running_service(
     migrate(settings)
     port = free_port()
     name = f"casebook-test-{uuid.uuid4().hex[:8]}"
-    env = service_env(settings, port, name)
-    paths = {command: logs / f"{command}.log" for command in commands}
-    files = [path.open("wb") for path in paths.values()]
-    procs = [
-        subprocess.Popen([*CASEBOOK, command], env=env, stdout=out, stderr=out)
-        for command, out in zip(commands, files, strict=True)
-    ]
-    url = f"http://127.0.0.1:{port}"
+    service = Service(
+        settings,
+        f"http://127.0.0.1:{port}",
+        name,
+        {command: logs / f"{command}.log" for command in commands},
+        service_env(settings, port, name),
+    )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or procs[0].poll() is not None:
-                raise RuntimeError(f"casebook serve did not start: {paths['serve'].read_text()}")
-            time.sleep(0.2)
-        yield Service(settings, url, name, paths)
+        for command in commands:  # together, as before
+            service.start(command, wait=False)
+        if "serve" in commands:
+            service.wait_serving()
+        yield service
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        for out in files:
-            out.close()
+        service.stop()
