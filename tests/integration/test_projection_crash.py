@@ -21,6 +21,7 @@ from services.write.committer import GroupCommitter
 from tests.support.rebuilt import assert_views_equal_rebuild, wait_for_views
 
 EVENTS = 4000
+KILLS = 10
 
 
 def _write_log(settings: Settings) -> int:
@@ -51,7 +52,7 @@ def _write_log(settings: Settings) -> int:
 def test_a_worker_killed_mid_batch_resumes_to_the_rebuilt_state(
     postgres_settings: Settings,
 ) -> None:
-    """kill -9 three times while processing, restart: the views equal a rebuild."""
+    """kill -9 ten times while processing, restart: the views equal a rebuild."""
     migrate(postgres_settings)
     head = _write_log(postgres_settings)
     env = {
@@ -66,7 +67,7 @@ def test_a_worker_killed_mid_batch_resumes_to_the_rebuilt_state(
     rng = random.Random(4)
     try:
         positions = []
-        for _ in range(3):
+        for _ in range(KILLS):
             proc = subprocess.Popen(worker, env=env, stderr=subprocess.PIPE, text=True)
             assert proc.stderr is not None
             assert "following the log" in proc.stderr.readline()
