@@ -33,6 +33,8 @@ from tests.support.relay import (
 )
 from tests.support.services import acting_client
 
+KILLS = 10
+
 
 @pytest.fixture
 def store(relay_settings: Settings) -> Iterator[tuple[CasebookApplication, uuid.UUID]]:
@@ -68,40 +70,54 @@ def _start_relay(settings: Settings) -> subprocess.Popen[str]:
     return proc
 
 
-def test_a_relay_killed_at_random_points_while_writers_write_leaves_the_log_exactly(
-    relay_settings: Settings,
-    store: tuple[CasebookApplication, uuid.UUID],
+def test_a_relay_killed_at_random_points_and_nats_restarted_leaves_the_log_exactly(
+    postgres_settings: Settings, own_nats: ThrowawayNats, nats_for: NatsFor
 ) -> None:
-    """SIGKILL the relay process five times mid-stream while commands are written,
-    restart it: the stream equals the log (order, count, ids)."""
-    app, staff = store
+    """SIGKILL the relay process ten times mid-stream while commands are written, and
+    restart NATS under a running relay halfway: the stream equals the log (order,
+    count, ids)."""
+    settings = nats_for(postgres_settings, own_nats.url)
+    migrate(settings)
+    app = open_application(settings)
+    staff = varied_log(app)
     committer = GroupCommitter(app)
-    writer = Writer(committer, staff)
+    writer = Writer(committer, staff, pause=0.1)  # a log the stream is read back from 11 times
     writer.start()
     rng = random.Random(5)
-    kills_mid_stream = 0
+    kills_mid_stream = nats_restarts = 0
     try:
-        for _ in range(5):
-            proc = _start_relay(relay_settings)
+        for kill in range(KILLS):
+            proc = _start_relay(settings)
             time.sleep(rng.uniform(0.2, 1.0))
+            if kill == KILLS // 2:  # NATS goes away under the relay, and comes back
+                own_nats.stop()
+                time.sleep(rng.uniform(0.2, 1.0))
+                own_nats.start()
+                nats_restarts += 1
+                time.sleep(rng.uniform(0.2, 1.0))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-            published = stream_ids(relay_settings)
+            published = stream_ids(settings)
             kills_mid_stream += 0 < len(published) < len(log_ids(app))
     finally:
         writer.halt.set()
         writer.join()
         committer.close()
     assert kills_mid_stream >= 1 and writer.written > 0
-    final = _start_relay(relay_settings)
+    final = _start_relay(settings)
     head = app.last_position()
     wait_until(
-        lambda: (stream_ids(relay_settings) or [(0, "")])[-1][0] >= head,
+        lambda: (stream_ids(settings) or [(0, "")])[-1][0] >= head,
         what="the restarted relay to catch up",
     )
     final.send_signal(signal.SIGTERM)
     assert final.wait(30) == 0
-    assert stream_ids(relay_settings) == log_ids(app)
+    assert stream_ids(settings) == log_ids(app)
+    print(
+        f"events {head}, relay kills {KILLS} ({kills_mid_stream} mid-stream), "
+        f"NATS restarts {nats_restarts}"
+    )
+    app.close()
 
 
 def test_two_relays_at_once_neither_interleave_nor_duplicate(

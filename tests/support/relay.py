@@ -105,16 +105,16 @@ def log_contacts(committer: GroupCommitter, staff: uuid.UUID, count: int, offset
 class Writer(threading.Thread):
     """Logs contacts in a loop until stopped."""
 
-    def __init__(self, committer: GroupCommitter, staff: uuid.UUID) -> None:
+    def __init__(self, committer: GroupCommitter, staff: uuid.UUID, pause: float = 0.005) -> None:
         super().__init__(daemon=True)
-        self.committer, self.staff, self.written = committer, staff, 0
+        self.committer, self.staff, self.written, self.pause = committer, staff, 0, pause
         self.halt = threading.Event()
 
     def run(self) -> None:
         while not self.halt.is_set():
             log_contacts(self.committer, self.staff, 20, self.written)
             self.written += 20
-            time.sleep(0.005)
+            time.sleep(self.pause)
 
 
 def log_ids(app: CasebookApplication) -> list[tuple[int, str]]:

@@ -4,6 +4,7 @@ a PostgreSQL schema, and a way to load data into it as the demo does."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -28,12 +29,15 @@ CASEBOOK = [sys.executable, "-m", "services.cli"]
 @dataclass
 class Service:
     """The running service: its address, its processes' PostgreSQL `application_name`
-    (every connection they open carries it), and a way to load data as the demo does."""
+    (every connection they open carries it), its processes by command (to kill and start
+    again), and a way to load data as the demo does."""
 
     settings: Settings
     url: str
     application_name: str = ""
     logs: dict[str, Path] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         r = self.send("POST", path, body)
@@ -61,6 +65,31 @@ class Service:
 
     def token(self, staff_id: str, municipality: str, role: Role = Role.CONSULTANT) -> str:
         return mint_token(self.settings, subject=staff_id, role=role, municipalities=[municipality])
+
+    def start(self, command: str, wait: bool = True) -> None:
+        """Start `casebook <command>` (its output appended to its log); for `serve`, wait
+        until it answers unless told not to."""
+        with self.logs[command].open("ab") as out:
+            self.procs[command] = subprocess.Popen(
+                [*CASEBOOK, command], env=self.env, stdout=out, stderr=out
+            )
+        if command == "serve" and wait:
+            self.wait_serving()
+
+    def kill(self, command: str) -> None:
+        """SIGKILL `casebook <command>`, as a crash or the OOM killer would."""
+        proc = self.procs.pop(command)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(15)
+
+    def stop(self) -> None:
+        """SIGTERM every process, then SIGKILL what has not ended in 15 s."""
+        stop_all(list(self.procs.values()))
+        self.procs.clear()
+
+    def wait_serving(self) -> None:
+        """Wait until `casebook serve` answers /healthz."""
+        wait_healthy(self.url, self.procs["serve"], self.logs["serve"])
 
 
 def answered(
@@ -117,21 +146,21 @@ def running_service(
     migrate(settings)
     port = free_port()
     name = f"casebook-test-{uuid.uuid4().hex[:8]}"
-    env = service_env(settings, port, name)
-    paths = {command: logs / f"{command}.log" for command in commands}
-    files = [path.open("wb") for path in paths.values()]
-    procs = [
-        subprocess.Popen([*CASEBOOK, command], env=env, stdout=out, stderr=out)
-        for command, out in zip(commands, files, strict=True)
-    ]
-    url = f"http://127.0.0.1:{port}"
+    service = Service(
+        settings,
+        f"http://127.0.0.1:{port}",
+        name,
+        {command: logs / f"{command}.log" for command in commands},
+        service_env(settings, port, name),
+    )
     try:
-        wait_healthy(url, procs[0], paths["serve"])
-        yield Service(settings, url, name, paths)
+        for command in commands:  # together, as before
+            service.start(command, wait=False)
+        if "serve" in commands:
+            service.wait_serving()
+        yield service
     finally:
-        stop_all(procs)
-        for out in files:
-            out.close()
+        service.stop()
 
 
 def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
