@@ -25,6 +25,7 @@ from services.http import problems
 from services.http.access import assert_covered
 from services.http.auth import TokenVerifier
 from services.http.container import Services
+from services.http.departures import Departures
 from services.http.middleware import RequestMiddleware
 from services.web import app as web
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     )
     api.state.services = built
     api.state.verifier = built.verifier or TokenVerifier(settings)
+    api.state.departures = Departures(settings.staff_cache_seconds)
     problems.install(api)
     api.add_middleware(
         RequestMiddleware,
