@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     staff_cache_seconds: float = Field(2.0, ge=0)
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     max_header_bytes: int = Field(16 * 1024, ge=1024)
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="comma-separated addresses of the proxies whose X-Forwarded-Proto and "
+        "X-Forwarded-For are believed (HTTPS behind a proxy: HSTS, Secure cookie); * for any",
+    )
     projection_batch_size: int = Field(500, ge=1, le=50_000)
     jwt_secret: SecretStr | None = Field(
         None, description="HMAC (HS256) key that verifies bearer tokens; at least 32 bytes"

@@ -62,7 +62,15 @@ def serve(
         f"web app: http://{host}:{port}/app  API docs: http://{host}:{port}/docs"
     )
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+        )
     finally:
         services.close()
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 import jwt
 
@@ -190,6 +190,7 @@ def mint_token(
         "municipalities": sorted(municipalities),
         "iat": now,
         "exp": now + ttl_seconds,
+        "jti": uuid4().hex,  # every sign-in a new session cookie value, even in one second
     }
     if settings.jwt_issuer is not None:
         claims["iss"] = settings.jwt_issuer

@@ -1,5 +1,5 @@
-"""ASGI middleware: a request id, one canonical log line per request, limits on the
-headers and the body, and no NUL character in the URL."""
+"""ASGI middleware: a request id, the security headers, one canonical log line per
+request, limits on the headers and the body, and no NUL character in the URL."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from typing import Any
 import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.http.headers import security_headers
 
 log = structlog.get_logger("casebook.request")
 
@@ -34,9 +36,10 @@ class RequestMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
+        secured = security_headers(scope)
         refusal = self._refusal(scope, headers)
         if refusal is not None:
-            await self._problem(send, request_id, scope["path"], *refusal)
+            await self._problem(send, request_id, secured, scope["path"], *refusal)
             self._log(scope, request_id, refusal[0], started)
             return
         seen = 0
@@ -60,8 +63,8 @@ class RequestMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 started_response = True
-                message.setdefault("headers", []).append(
-                    (b"x-request-id", request_id.encode("latin-1"))
+                message.setdefault("headers", []).extend(
+                    [(b"x-request-id", request_id.encode("latin-1")), *secured]
                 )
             await send(message)
 
@@ -76,6 +79,7 @@ class RequestMiddleware:
                 await self._problem(
                     send,
                     request_id,
+                    secured,
                     scope["path"],
                     500,
                     "Internal error",
@@ -108,7 +112,13 @@ class RequestMiddleware:
 
     @staticmethod
     async def _problem(
-        send: Send, request_id: str, path: str, status: int, title: str, detail: str
+        send: Send,
+        request_id: str,
+        secured: list[tuple[bytes, bytes]],
+        path: str,
+        status: int,
+        title: str,
+        detail: str,
     ) -> None:
         body = json.dumps(
             {
@@ -128,6 +138,7 @@ class RequestMiddleware:
                     (b"content-type", b"application/problem+json"),
                     (b"content-length", str(len(body)).encode()),
                     (b"x-request-id", request_id.encode("latin-1")),
+                    *secured,
                 ],
             }
         )
