@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     staff_cache_seconds: float = Field(2.0, ge=0)
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     max_header_bytes: int = Field(16 * 1024, ge=1024)
+    header_timeout_seconds: float = Field(
+        10.0, gt=0, description="a request's line and headers must arrive within this time"
+    )
+    body_timeout_seconds: float = Field(
+        30.0, gt=0, description="a request's whole body must arrive within this time"
+    )
     forwarded_allow_ips: str = Field(
         "127.0.0.1",
         description="comma-separated addresses of the proxies whose X-Forwarded-Proto and "

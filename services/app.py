@@ -59,6 +59,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         RequestMiddleware,
         max_body_bytes=settings.max_body_bytes,
         max_header_bytes=settings.max_header_bytes,
+        body_seconds=settings.body_timeout_seconds,
     )
     for router in (
         companies.router,

@@ -23,6 +23,7 @@ from services.bootstrap import build_services
 from services.bootstrap import migrate as migrate_store
 from services.cli.common import CliError, console, load_settings, progress
 from services.cli.demo import first_demo_cvr, load_demo
+from services.cli.protocol import guarded_protocol
 from services.errors import ServiceError
 from services.http.auth import STAFF_ROLES, Role, mint_token
 from services.http.container import Services
@@ -70,6 +71,10 @@ def serve(
             access_log=False,
             proxy_headers=True,
             forwarded_allow_ips=settings.forwarded_allow_ips,
+            http=guarded_protocol(
+                max_head_bytes=settings.max_header_bytes,
+                head_seconds=settings.header_timeout_seconds,
+            ),
         )
     finally:
         services.close()

@@ -34,6 +34,7 @@ class Service:
     url: str
     application_name: str = ""
     logs: dict[str, Path] = field(default_factory=dict)
+    pids: dict[str, int] = field(default_factory=dict)  # command -> process id
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         r = self.send("POST", path, body)
@@ -67,6 +68,8 @@ def service_env(settings: Settings, port: int, application_name: str) -> dict[st
         "CASEBOOK_POSTGRES_SCHEMA": settings.postgres_schema,
         "CASEBOOK_LOG_LEVEL": "warning",
         "CASEBOOK_PORT": str(port),
+        "CASEBOOK_HEADER_TIMEOUT_SECONDS": str(settings.header_timeout_seconds),
+        "CASEBOOK_BODY_TIMEOUT_SECONDS": str(settings.body_timeout_seconds),
         "CASEBOOK_JWT_SECRET": settings.jwt_secret.get_secret_value(),
         "CASEBOOK_CANDIDATE_KEK": settings.candidate_kek.get_secret_value(),
         "PGAPPNAME": application_name,  # libpq's: on every connection the processes open
@@ -108,7 +111,8 @@ def running_service(
             if time.monotonic() > deadline or procs[0].poll() is not None:
                 raise RuntimeError(f"casebook serve did not start: {paths['serve'].read_text()}")
             time.sleep(0.2)
-        yield Service(settings, url, name, paths)
+        pids = {command: proc.pid for command, proc in zip(commands, procs, strict=True)}
+        yield Service(settings, url, name, paths, pids)
     finally:
         for proc in procs:
             proc.terminate()
