@@ -46,6 +46,17 @@ class Settings(BaseSettings):
     rate_limit_unauthenticated_per_minute: int = Field(
         300, ge=0, description="requests a minute per address without a valid token (0: none)"
     )
+    header_timeout_seconds: float = Field(
+        10.0, gt=0, description="a request's line and headers must arrive within this time"
+    )
+    body_timeout_seconds: float = Field(
+        30.0, gt=0, description="a request's whole body must arrive within this time"
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="comma-separated addresses of the proxies whose X-Forwarded-Proto and "
+        "X-Forwarded-For are believed (HTTPS behind a proxy: HSTS, Secure cookie); * for any",
+    )
     projection_batch_size: int = Field(500, ge=1, le=50_000)
     jwt_secret: SecretStr | None = Field(
         None, description="HMAC (HS256) key that verifies bearer tokens; at least 32 bytes"

@@ -25,6 +25,7 @@ from services.http import problems
 from services.http.access import assert_covered
 from services.http.auth import TokenVerifier
 from services.http.container import Services
+from services.http.departures import Departures
 from services.http.middleware import RequestMiddleware
 from services.http.ratelimit import RateLimitMiddleware
 from services.web import app as web
@@ -53,6 +54,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     )
     api.state.services = built
     api.state.verifier = built.verifier or TokenVerifier(settings)
+    api.state.departures = Departures(settings.staff_cache_seconds)
     problems.install(api)
     api.add_middleware(  # inside RequestMiddleware: a 429 is logged with its request id
         RateLimitMiddleware,
@@ -64,6 +66,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         RequestMiddleware,
         max_body_bytes=settings.max_body_bytes,
         max_header_bytes=settings.max_header_bytes,
+        body_seconds=settings.body_timeout_seconds,
     )
     for router in (
         companies.router,

@@ -160,6 +160,14 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture
 def postgres_settings(postgres_url: str) -> Iterator[Settings]:
     """Settings for a fresh schema of its own (dropped afterwards)."""
+    with schema_settings(postgres_url) as settings:
+        yield settings
+
+
+@contextlib.contextmanager
+def schema_settings(postgres_url: str) -> Iterator[Settings]:
+    """Settings for a fresh PostgreSQL schema of its own, dropped when the block ends
+    (for fixtures wider than one test)."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     settings = Settings(
         database_url=postgres_url,

@@ -23,6 +23,7 @@ from services.bootstrap import build_services
 from services.bootstrap import migrate as migrate_store
 from services.cli.common import CliError, console, load_settings, progress
 from services.cli.demo import first_demo_cvr, load_demo
+from services.cli.protocol import guarded_protocol
 from services.errors import ServiceError
 from services.http.auth import STAFF_ROLES, Role, mint_token
 from services.http.container import Services
@@ -62,7 +63,19 @@ def serve(
         f"web app: http://{host}:{port}/app  API docs: http://{host}:{port}/docs"
     )
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+            http=guarded_protocol(
+                max_head_bytes=settings.max_header_bytes,
+                head_seconds=settings.header_timeout_seconds,
+            ),
+        )
     finally:
         services.close()
 

@@ -25,6 +25,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from infra.municipalities import municipalities
 from services.errors import ForbiddenError, UnauthenticatedError
 from services.http.auth import Principal, Role, TokenError, TokenVerifier
+from services.http.departures import Departures
 from services.http.deps import get_services
 from services.http.session import SESSION_COOKIE, check_csrf
 from services.http.visibility import (
@@ -118,6 +119,8 @@ async def _guarded(request: Request, rule: Rule) -> Principal:
     """The token's principal, allowed by the rule; a cookie session's unsafe request
     must also come from our own pages (same origin, the session's CSRF token)."""
     who = _authorised(request, rule)
+    departures: Departures = request.app.state.departures
+    await departures.refuse_if_left(get_services(request), who)
     if request.state.via_cookie and request.method not in SAFE_METHODS:
         await check_csrf(request)
     return who

@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from infra.cache import BoundedCache
 from infra.settings import Settings
+from services.http.keys import Key, KeyFile, KeyMap
 
 DEVELOPMENT_JWT_SECRET = "casebook-development-key-never-use-in-production"
 """The embedded mode's token key when none is set: documented in the README, public."""
@@ -84,25 +83,25 @@ class TokenVerifier:
         self._verified: BoundedCache[str, tuple[Principal, int]] = BoundedCache(1024)
         self.audience = settings.jwt_audience
         self.issuer = settings.jwt_issuer
-        self._keys: dict[str | None, Any] = {}
+        self._file: KeyFile | None = None
         if settings.jwt_jwks_file is not None:
-            jwks = jwt.PyJWKSet.from_json(Path(settings.jwt_jwks_file).read_text())
-            for jwk in jwks.keys:
-                self._keys[jwk.key_id] = jwk.key
-            self.algorithms = sorted({_algorithm_of(k.key) for k in jwks.keys})
+            self._file = KeyFile(Path(settings.jwt_jwks_file), jwks=True)
         elif settings.jwt_public_key_file is not None:
-            key = load_pem_public_key(Path(settings.jwt_public_key_file).read_bytes())
-            self._keys[None] = key
-            self.algorithms = [_algorithm_of(key)]
-        else:
-            self._keys[None] = signing_secret(settings)
-            self.algorithms = ["HS256"]
+            self._file = KeyFile(Path(settings.jwt_public_key_file), jwks=False)
+        self._secret: KeyMap = {None: Key(signing_secret(settings), "HS256")}
+
+    @property
+    def keys(self) -> KeyMap:
+        """The keys tokens are verified with now, by `kid`."""
+        return self._file.keys if self._file is not None else self._secret
 
     def verify(self, token: str) -> Principal:
         """The principal of a valid token; TokenError (with the reason) otherwise.
 
         A token verified before is not decoded and checked again (a client sends the
         same one with every request): only its expiry is, against the clock."""
+        if self._file is not None and self._file.refresh():
+            self._verified.clear()  # a token of a removed key must be checked again
         now = self._clock()
         known = self._verified.get(token)
         if known is not None:
@@ -120,13 +119,14 @@ class TokenVerifier:
     def _decode(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
-            key = self._keys.get(header.get("kid"), self._keys.get(None))
+            keys = self.keys
+            key = keys.get(header.get("kid"), keys.get(None))
             if key is None:
                 raise TokenError("the token names an unknown key (kid)")
             claims = jwt.decode(
                 token,
-                key,
-                algorithms=self.algorithms,
+                key.key,
+                algorithms=[key.algorithm],
                 audience=self.audience,
                 issuer=self.issuer,
                 options={"require": ["exp", "sub", "aud"]},
@@ -190,6 +190,7 @@ def mint_token(
         "municipalities": sorted(municipalities),
         "iat": now,
         "exp": now + ttl_seconds,
+        "jti": uuid4().hex,  # every sign-in a new session cookie value, even in one second
     }
     if settings.jwt_issuer is not None:
         claims["iss"] = settings.jwt_issuer
@@ -215,16 +216,6 @@ def check_production_keys(settings: Settings) -> None:
         )
     if settings.jwt_secret is not None and len(settings.jwt_secret.get_secret_value()) < 32:
         raise RuntimeError("CASEBOOK_JWT_SECRET must be at least 32 characters")
-
-
-def _algorithm_of(key: Any) -> str:
-    if isinstance(key, rsa.RSAPublicKey):
-        return "RS256"
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return "ES256"
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        return "EdDSA"
-    raise RuntimeError(f"unsupported verification key type {type(key).__name__}")
 
 
 def claims_json(token: str) -> str:

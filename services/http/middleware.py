@@ -1,5 +1,6 @@
-"""ASGI middleware: a request id, one canonical log line per request, limits on the
-headers and the body, and no NUL character in the URL."""
+"""ASGI middleware: a request id, the security headers, one canonical log line per
+request, limits on the headers, the URL and the body (`limits`), and no NUL
+character in the URL."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import uuid
 from typing import Any
 
 import structlog
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.http.headers import security_headers
+from services.http.limits import LimitedBody, parsed_as_json, url_refusal
 
 log = structlog.get_logger("casebook.request")
 
@@ -19,10 +22,18 @@ class RequestMiddleware:
     """Tags each request with an id, logs it once, and refuses oversized headers and
     bodies and a URL with a NUL character (no store can hold one, nor search for it)."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_header_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        max_header_bytes: int,
+        body_seconds: float = 30.0,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_header_bytes = max_header_bytes
+        self.body_seconds = body_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -34,24 +45,19 @@ class RequestMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
+        secured = security_headers(scope)
         refusal = self._refusal(scope, headers)
         if refusal is not None:
-            await self._problem(send, request_id, scope["path"], *refusal)
+            await self._problem(send, request_id, secured, scope["path"], *refusal)
             self._log(scope, request_id, refusal[0], started)
             return
-        seen = 0
-
-        async def limited_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_body_bytes:
-                    # Raised inside FastAPI's body reading, which re-raises HTTP errors.
-                    raise HTTPException(
-                        413, f"the request body exceeds {self.max_body_bytes} bytes"
-                    )
-            return message
+        limited_receive = LimitedBody(
+            receive,
+            max_bytes=self.max_body_bytes,
+            seconds=self.body_seconds,
+            as_json=scope["method"] not in ("GET", "HEAD")
+            and parsed_as_json(headers.get(b"content-type")),
+        )
 
         started_response = False
 
@@ -60,8 +66,8 @@ class RequestMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 started_response = True
-                message.setdefault("headers", []).append(
-                    (b"x-request-id", request_id.encode("latin-1"))
+                message.setdefault("headers", []).extend(
+                    [(b"x-request-id", request_id.encode("latin-1")), *secured]
                 )
             await send(message)
 
@@ -76,6 +82,7 @@ class RequestMiddleware:
                 await self._problem(
                     send,
                     request_id,
+                    secured,
                     scope["path"],
                     500,
                     "Internal error",
@@ -104,11 +111,20 @@ class RequestMiddleware:
                 "Bad request",
                 "the URL holds a NUL character, which casebook can neither store nor search for",
             )
+        bad_url = url_refusal(scope.get("raw_path") or scope["path"].encode(), query)
+        if bad_url is not None:
+            return 400, "Bad request", bad_url
         return None
 
     @staticmethod
     async def _problem(
-        send: Send, request_id: str, path: str, status: int, title: str, detail: str
+        send: Send,
+        request_id: str,
+        secured: list[tuple[bytes, bytes]],
+        path: str,
+        status: int,
+        title: str,
+        detail: str,
     ) -> None:
         body = json.dumps(
             {
@@ -128,6 +144,7 @@ class RequestMiddleware:
                     (b"content-type", b"application/problem+json"),
                     (b"content-length", str(len(body)).encode()),
                     (b"x-request-id", request_id.encode("latin-1")),
+                    *secured,
                 ],
             }
         )

@@ -71,11 +71,9 @@ def page(
         **values,
     }
     response = HTMLResponse(_env.get_template(template).render(context), status_code=status)
+    # Pages show personal data and what a consultant did: never kept by a browser or
+    # a proxy. The security headers (CSP, ...) are the middleware's, on every response.
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="strict")
     return response

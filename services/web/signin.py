@@ -15,7 +15,13 @@ from services.http.access import Scope, allow
 from services.http.auth import Role, TokenError, mint_token
 from services.http.deps import Svc
 from services.http.reading import projections_at
-from services.http.session import end_session, same_origin, start_session
+from services.http.session import (
+    SESSION_COOKIE,
+    check_csrf,
+    end_session,
+    same_origin,
+    start_session,
+)
 from services.read.queries.people import everyone_current
 from services.web.render import page
 
@@ -108,8 +114,13 @@ def login(
 
 
 @router.post("/logout", dependencies=[Public])
-def logout() -> Response:
-    """End the session (the cookie is dropped; the token itself expires on its own)."""
+async def logout(request: Request) -> Response:
+    """End the session (the cookie is dropped; the token itself expires on its own).
+
+    A session is ended only by its own pages (CSRF token), so another site cannot sign
+    a user out."""
+    if request.cookies.get(SESSION_COOKIE):
+        await check_csrf(request)
     response = RedirectResponse("/app/login", status_code=303)
     end_session(response)
     return response

@@ -7,86 +7,19 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
-from fastapi.testclient import TestClient
 
-from services.app import create_app
 from services.http.auth import Role, mint_token
 from services.http.container import Services
 from services.http.session import SESSION_COOKIE
 from services.web.i18n import CATALOGUE, amount, day, moment, number, ore
-from tests.support.services import ActingClient, acting_client
-
-CVR, OTHER_CVR = "13748136", "24256790"
-HTML = {"Accept": "text/html"}
-
-
-@dataclass
-class Site:
-    services: Services
-    api: ActingClient
-    browser: TestClient
-    consultant: str
-    colleague: str
-    lead: str
-
-    def sign_in(self, staff_id: str) -> None:
-        r = self.browser.post(
-            "/app/login", data={"staff_id": staff_id, "next": "/app"}, follow_redirects=False
-        )
-        assert r.status_code == 303, r.text
-        assert "httponly" in r.headers["set-cookie"].lower()
-        assert "samesite=strict" in r.headers["set-cookie"].lower()
-
-    def company_page(self, cvr: str = CVR, query: str = "") -> str:
-        r = self.browser.get(f"/app/companies/{cvr}{query}")
-        assert r.status_code == 200, r.text
-        return r.text
-
-
-def _staff(api: ActingClient, name: str, code: str, role: str = "consultant") -> str:
-    r = api.post(
-        "/staff", json={"name": name, "municipality": code, "unit": "job_centre", "role": role}
-    )
-    assert r.status_code == 201, r.text
-    staff_id: str = r.json()["id"]
-    return staff_id
+from tests.support.site import CVR, OTHER_CVR, Site, form_fields, open_site
 
 
 @pytest.fixture
 def site(services: Services) -> Iterator[Site]:
-    api = acting_client(services)
-    me = _staff(api, "Gry Lyngbakke", "165")
-    colleague = _staff(api, "Holger Fjordvang", "165")
-    lead = _staff(api, "Tove Engdahl", "165", "team_lead")
-    other = _staff(api, "Ask Havgaard", "147")
-    for cvr, name, code, by in (
-        (CVR, "Glans ApS", "165", me),
-        (OTHER_CVR, "Nordlys VVS ApS", "147", other),
-    ):
-        assert (
-            api.post(
-                "/companies", json={"cvr": cvr, "name": name, "municipality": code, "by": by}
-            ).status_code
-            == 201
-        )
-        assert (
-            api.post(
-                f"/companies/{cvr}/contact-person",
-                json={"staff_id": by, "reason": "first", "by": by},
-            ).status_code
-            == 200
-        )
-    browser = TestClient(create_app(services.settings, services), headers=HTML)
-    yield Site(services, api, browser, me, colleague, lead)
-
-
-def _form(html: str, name: str) -> dict[str, str]:
-    """The hidden fields (CSRF token, Idempotency-Key) of one rendered form."""
-    block = html.split(f'id="form-{name}"', 1)[1].split("</form>", 1)[0]
-    return dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', block))
+    yield from open_site(services)
 
 
 def test_a_page_without_a_session_answers_401_with_the_sign_in_form(site: Site) -> None:
@@ -148,7 +81,7 @@ def test_a_logged_contact_is_in_the_timeline_at_once_and_only_once(site: Site) -
     at the command's position."""
     site.sign_in(site.consultant)
     fields = {
-        **_form(site.company_page(), "log_contact"),
+        **form_fields(site.company_page(), "log_contact"),
         "channel": "phone",
         "occurred_at": "2026-11-20T10:30",
         "summary": "Ringede om praktikplads",
@@ -171,7 +104,7 @@ def test_a_logged_contact_is_in_the_timeline_at_once_and_only_once(site: Site) -
 
 def test_validation_errors_are_shown_next_to_their_field(site: Site) -> None:
     site.sign_in(site.consultant)
-    fields = {**_form(site.company_page(), "log_contact"), "channel": "fax", "summary": ""}
+    fields = {**form_fields(site.company_page(), "log_contact"), "channel": "fax", "summary": ""}
     r = site.browser.post(f"/app/companies/{CVR}/log_contact", data=fields)
     assert r.status_code == 422
     errors = dict(re.findall(r'class="field-error" id="log_contact-(\w+)-error">([^<]+)', r.text))
@@ -194,7 +127,7 @@ def test_closed_forms_are_sent_as_noscript_and_a_refused_one_open(site: Site) ->
         page,
     )
     assert len(held) == 9 and "log_contact" in held
-    fields = {**_form(page, "log_contact"), "channel": "fax", "summary": ""}
+    fields = {**form_fields(page, "log_contact"), "channel": "fax", "summary": ""}
     refused = site.browser.post(f"/app/companies/{CVR}/log_contact", data=fields).text
     assert re.search(r'id="form-log_contact" open>\s*<summary>[^<]+</summary>\s*<form ', refused)
     assert refused.count("<noscript>") == 8
@@ -203,7 +136,7 @@ def test_closed_forms_are_sent_as_noscript_and_a_refused_one_open(site: Site) ->
 def test_a_broken_rule_is_shown_on_the_form_with_the_api_detail(site: Site) -> None:
     site.sign_in(site.consultant)
     fields = {
-        **_form(site.company_page(), "log_contact"),
+        **form_fields(site.company_page(), "log_contact"),
         "channel": "phone",
         "occurred_at": "2099-01-01T10:00",
         "summary": "from the future",
@@ -219,7 +152,7 @@ def test_a_form_post_without_the_csrf_token_is_refused(site: Site) -> None:
     r = site.browser.post(f"/app/companies/{CVR}/log_contact", data=fields)
     assert r.status_code == 403
     assert "CSRF" in r.text
-    token = _form(site.company_page(), "log_contact")["csrf_token"]
+    token = form_fields(site.company_page(), "log_contact")["csrf_token"]
     r = site.browser.post(
         f"/app/companies/{CVR}/log_contact",
         data={**fields, "csrf_token": token},
@@ -232,7 +165,7 @@ def test_handing_over_moves_the_company_between_caseloads(site: Site) -> None:
     site.sign_in(site.consultant)
     assert "Glans ApS" in site.browser.get("/app/my-work").text
     fields = {
-        **_form(site.company_page(), "hand_over"),
+        **form_fields(site.company_page(), "hand_over"),
         "staff_id": site.colleague,
         "handover_note": "Ring til Kim om mandagen",
     }

@@ -39,6 +39,11 @@ class Service:
     env: dict[str, str] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
+    @property
+    def pids(self) -> dict[str, int]:
+        """The process id of each running command."""
+        return {command: proc.pid for command, proc in self.procs.items()}
+
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         r = self.send("POST", path, body)
         assert r.status_code < 300, r.text
@@ -124,6 +129,8 @@ def service_env(settings: Settings, port: int, application_name: str) -> dict[st
         "CASEBOOK_POSTGRES_SCHEMA": settings.postgres_schema,
         "CASEBOOK_LOG_LEVEL": "warning",
         "CASEBOOK_PORT": str(port),
+        "CASEBOOK_HEADER_TIMEOUT_SECONDS": str(settings.header_timeout_seconds),
+        "CASEBOOK_BODY_TIMEOUT_SECONDS": str(settings.body_timeout_seconds),
         "CASEBOOK_JWT_SECRET": settings.jwt_secret.get_secret_value(),
         "CASEBOOK_CANDIDATE_KEK": settings.candidate_kek.get_secret_value(),
         "PGAPPNAME": application_name,  # libpq's: on every connection the processes open

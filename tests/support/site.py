@@ -1,0 +1,82 @@
+"""A small site for the web app's tests: staff, two companies, a browser client."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fastapi.testclient import TestClient
+
+from services.app import create_app
+from services.http.container import Services
+from tests.support.services import ActingClient, acting_client
+
+CVR, OTHER_CVR = "13748136", "24256790"
+HTML = {"Accept": "text/html"}
+
+
+@dataclass
+class Site:
+    services: Services
+    api: ActingClient
+    browser: TestClient
+    consultant: str
+    colleague: str
+    lead: str
+
+    def sign_in(self, staff_id: str) -> None:
+        r = self.browser.post(
+            "/app/login", data={"staff_id": staff_id, "next": "/app"}, follow_redirects=False
+        )
+        assert r.status_code == 303, r.text
+        assert "httponly" in r.headers["set-cookie"].lower()
+        assert "samesite=strict" in r.headers["set-cookie"].lower()
+
+    def company_page(self, cvr: str = CVR, query: str = "") -> str:
+        r = self.browser.get(f"/app/companies/{cvr}{query}")
+        assert r.status_code == 200, r.text
+        return r.text
+
+
+def staff_member(api: ActingClient, name: str, code: str, role: str = "consultant") -> str:
+    r = api.post(
+        "/staff", json={"name": name, "municipality": code, "unit": "job_centre", "role": role}
+    )
+    assert r.status_code == 201, r.text
+    staff_id: str = r.json()["id"]
+    return staff_id
+
+
+def open_site(services: Services) -> Iterator[Site]:
+    """Three staff of 165 and one of 147, a company in each, a browser (no session)."""
+    api = acting_client(services)
+    me = staff_member(api, "Gry Lyngbakke", "165")
+    colleague = staff_member(api, "Holger Fjordvang", "165")
+    lead = staff_member(api, "Tove Engdahl", "165", "team_lead")
+    other = staff_member(api, "Ask Havgaard", "147")
+    for cvr, name, code, by in (
+        (CVR, "Glans ApS", "165", me),
+        (OTHER_CVR, "Nordlys VVS ApS", "147", other),
+    ):
+        assert (
+            api.post(
+                "/companies", json={"cvr": cvr, "name": name, "municipality": code, "by": by}
+            ).status_code
+            == 201
+        )
+        assert (
+            api.post(
+                f"/companies/{cvr}/contact-person",
+                json={"staff_id": by, "reason": "first", "by": by},
+            ).status_code
+            == 200
+        )
+    browser = TestClient(create_app(services.settings, services), headers=HTML)
+    yield Site(services, api, browser, me, colleague, lead)
+
+
+def form_fields(html: str, name: str) -> dict[str, str]:
+    """The hidden fields (CSRF token, Idempotency-Key) of one rendered form."""
+    block = html.split(f'id="form-{name}"', 1)[1].split("</form>", 1)[0]
+    return dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', block))
