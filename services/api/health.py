@@ -16,6 +16,7 @@ from services.http.access import Scope, allow
 from services.http.auth import Role
 from services.http.container import Services
 from services.http.deps import get_services
+from services.http.problems import RETRY_AFTER_SECONDS
 from services.read.heartbeat import STALE_SECONDS, workers
 
 router = APIRouter(tags=["operations"])
@@ -32,17 +33,15 @@ def healthz() -> dict[str, str]:
 def readyz(services: Annotated[Services, Depends(get_services)]) -> Any:
     """The event store answers; the body gives the log's newest position."""
     if not services.committer.alive:
-        return JSONResponse(
-            {"status": "unavailable", "detail": "the command writer stopped"}, status_code=503
-        )
+        return _readiness({"status": "unavailable", "detail": "the command writer stopped"}, 503)
     try:
         position = services.app.last_position()
         views = _views(services, position)
         workers = _workers(services)
     except Exception as e:  # readiness reports any failure of the stores, it never raises
         log.warning("not_ready", reason=str(e))
-        return JSONResponse(
-            {"status": "unavailable", "detail": "the event store does not answer"}, status_code=503
+        return _readiness(
+            {"status": "unavailable", "detail": "the event store does not answer"}, 503
         )
     failing = [v["name"] for v in views if v["error"]]
     following = [w for w in workers if not w["stale"]]
@@ -64,7 +63,13 @@ def readyz(services: Annotated[Services, Depends(get_services)]) -> Any:
         "problems": problems,
         "relay": relay,
     }
-    return JSONResponse(body, status_code=503 if problems else 200)
+    return _readiness(body, 503 if problems else 200)
+
+
+def _readiness(body: dict[str, Any], status: int) -> JSONResponse:
+    # Like every 503 of casebook, a not-ready answer says when to ask again.
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _workers(services: Services) -> list[dict[str, Any]]:
