@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, WithJsonSchema
 
 from domain.candidate import Candidate, normalise_cpr
 from domain.errors import CandidateErasedError
@@ -35,7 +35,21 @@ class PersonalData(BaseModel):
     """What is sealed: never stored or sent anywhere in plain text."""
 
     name: s.Name
-    cpr: Annotated[str, StringConstraints(strip_whitespace=True, max_length=12)]
+    cpr: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, max_length=12),
+        WithJsonSchema(
+            {
+                "type": "string",
+                "format": "cpr",
+                # Ten digits and at most 12 characters; the first six a real day (DDMMYY).
+                "pattern": r"^[^0-9]*([0-9][^0-9]*){10}$",
+                "maxLength": 12,
+                "description": "A CPR number, DDMMYY-SSSS (separators allowed)",
+                "examples": ["010190-1234"],
+            }
+        ),
+    ]
     phone: Phone | None = None
     email: Email | None = None
     address: s.Short | None = None

@@ -12,6 +12,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -24,6 +25,7 @@ from domain.values import (
     StaffRole,
     Unit,
 )
+from infra.municipalities import municipalities
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
@@ -31,7 +33,34 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 Item = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-MunicipalityCode = Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
+CVR_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "format": "cvr",
+    # What normalise_cvr accepts, less the modulus-11 check (no pattern can say it).
+    "pattern": r"^[\s.\-]*([Dd][\s.\-]*[Kk][\s.\-]*)?[1-9]([\s.\-]*[0-9]){7}[\s.\-]*$",
+    "maxLength": 20,
+    "description": (
+        "A CVR number: 8 digits, not starting with 0, passing the modulus-11 check "
+        "(weights 2, 7, 6, 5, 4, 3, 2, 1); spaces, hyphens, dots and a DK prefix are fine."
+    ),
+    "examples": ["13748136", "DK 1374 8136"],
+}
+Cvr = Annotated[str, StringConstraints(max_length=20), WithJsonSchema(CVR_SCHEMA)]
+MunicipalityCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{3}$"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": sorted(municipalities()),
+            "description": "One of the 98 municipalities' three-digit codes.",
+        }
+    ),
+]
+Hours = Annotated[
+    int,
+    Field(json_schema_extra={"minimum": 1, "maximum": 37}, description="hours per week, 1-37"),
+]
 By = Annotated[
     UUID | None,
     Field(
@@ -75,7 +104,7 @@ def unstorable(value: Any) -> str | None:
 
 
 class RegisterCompany(Body):
-    cvr: Annotated[str, StringConstraints(max_length=20)]
+    cvr: Cvr
     name: Name
     municipality: MunicipalityCode
     industry: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
@@ -116,7 +145,7 @@ class SetContactPreference(Body):
 class RegisterOpening(Body):
     title: Name
     carved_out_tasks: Annotated[list[Item], Field(max_length=30)] = []
-    hours_per_week: int
+    hours_per_week: Hours
     placement_kinds: Annotated[list[PlacementKind], Field(min_length=1, max_length=4)]
     requirements: Annotated[list[Item], Field(max_length=30)] = []
     positions: Annotated[int, Field(ge=1, le=100)] = 1
@@ -146,7 +175,7 @@ class StartPlacement(Body):
     candidate_id: UUID
     referral_id: UUID | None = None
     kind: PlacementKind
-    hours_per_week: int
+    hours_per_week: Hours
     starts_on: date
     by: By = None
 
@@ -154,7 +183,7 @@ class StartPlacement(Body):
 class ChangePlacement(Body):
     effective_on: date
     kind: PlacementKind
-    hours_per_week: int
+    hours_per_week: Hours
     by: By = None
 
 
@@ -233,10 +262,30 @@ class MilestoneIn(Body):
 class RulesIn(Body):
     """Contract rules; omitted fields take the defaults of the design."""
 
-    paying_kinds: Annotated[tuple[PlacementKind, ...], Field(max_length=4)] = Field(
-        (PlacementKind.ORDINARY, PlacementKind.FLEX_JOB), description="never internship"
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["milestones"], "properties": {"milestones": {"type": "array"}}},
+                {
+                    "required": ["default_prices_ore"],
+                    "properties": {"default_prices_ore": {"type": "array"}},
+                },
+            ]
+        }
     )
-    milestones: Annotated[list[MilestoneIn], Field(max_length=20)] | None = Field(
+
+    paying_kinds: Annotated[
+        tuple[PlacementKind, ...],
+        Field(max_length=4),
+        WithJsonSchema(
+            {
+                "type": "array",
+                "items": {"type": "string", "enum": ["ordinary", "flex_job", "wage_subsidy"]},
+                "maxItems": 4,
+            }
+        ),
+    ] = Field((PlacementKind.ORDINARY, PlacementKind.FLEX_JOB), description="never internship")
+    milestones: Annotated[list[MilestoneIn], Field(min_length=1, max_length=20)] | None = Field(
         None, description="default: start, 13_weeks, 26_weeks at `default_prices_ore`"
     )
     default_prices_ore: Annotated[list[Ore], Field(min_length=3, max_length=3)] | None = Field(
@@ -283,6 +332,10 @@ class DisputeInvoice(Body):
 
 
 class ResolveDispute(Body):
-    outcome: Annotated[str, StringConstraints(pattern=r"^(upheld|recovered)$")]
+    outcome: Annotated[
+        str,
+        StringConstraints(pattern=r"^(upheld|recovered)$"),
+        WithJsonSchema({"type": "string", "enum": ["upheld", "recovered"]}),
+    ]
     note: Text = ""
     by: Subject = None
