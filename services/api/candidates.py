@@ -70,8 +70,8 @@ class RegisterCandidate(PersonalData, s.Body):
 
 
 class Clarify(s.Body):
-    health_clarified_on: date | None = None
-    motivation_clarified_on: date | None = None
+    health_clarified_on: s.Day | None = None
+    motivation_clarified_on: s.Day | None = None
     by: s.By = None
 
 

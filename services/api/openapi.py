@@ -160,6 +160,10 @@ def _describe(route: APIRoute, method: str, operation: dict[str, Any]) -> None:
     for parameter in operation.get("parameters", []):
         if parameter["in"] == "path" and parameter["name"] == "cvr":
             parameter["schema"] = dict(CVR_SCHEMA)
+        if parameter["in"] == "header":  # a header is a string or absent, never null
+            schema = parameter["schema"]
+            text = [s for s in schema.pop("anyOf", []) if s.get("type") != "null"]
+            parameter["schema"] = {**(text[0] if text else {}), **schema}
 
 
 def _readiness(operation: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
@@ -9,6 +10,7 @@ from uuid import UUID
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -71,6 +73,29 @@ By = Annotated[
 ]
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _date_text(value: Any) -> Any:
+    # pydantic also reads a number, or a string of digits, as a Unix time ("0" is
+    # 1970-01-01), which format: date does not allow.
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("a date is text: YYYY-MM-DD")
+
+
+def _moment_text(value: Any) -> Any:
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.match(value)):
+        return value
+    raise ValueError("a time is text: YYYY-MM-DDThh:mm:ss with its offset, e.g. +01:00")
+
+
+Day = Annotated[date, BeforeValidator(_date_text)]
+"""A business date, as JSON Schema's format: date says (never a number)."""
+Moment = Annotated[AwareDatetime, BeforeValidator(_moment_text)]
+"""A time with its offset, as format: date-time says (never a number)."""
+
+
 class Body(BaseModel):
     """Unknown fields are refused, so a typo never silently drops data; text the stores
     cannot hold (a NUL character, a lone surrogate) is refused, field by field."""
@@ -127,7 +152,7 @@ class AssignContactPerson(Body):
 class LogContact(Body):
     by: By = None
     channel: Channel
-    occurred_at: AwareDatetime
+    occurred_at: Moment
     summary: Summary
     topics: Annotated[list[Tag], Field(max_length=20)] = []
 
@@ -160,14 +185,14 @@ class CloseOpening(Body):
 class ReferCandidate(Body):
     opening_id: UUID
     candidate_id: UUID
-    health_clarified_on: date | None = None
-    motivation_clarified_on: date | None = None
+    health_clarified_on: Day | None = None
+    motivation_clarified_on: Day | None = None
     by: By = None
 
 
 class AnswerReferral(Body):
     outcome: ReferralOutcome
-    answered_on: date
+    answered_on: Day
     by: By = None
 
 
@@ -176,31 +201,31 @@ class StartPlacement(Body):
     referral_id: UUID | None = None
     kind: PlacementKind
     hours_per_week: Hours
-    starts_on: date
+    starts_on: Day
     by: By = None
 
 
 class ChangePlacement(Body):
-    effective_on: date
+    effective_on: Day
     kind: PlacementKind
     hours_per_week: Hours
     by: By = None
 
 
 class EndPlacement(Body):
-    ends_on: date
+    ends_on: Day
     reason: PlacementEndReason
     by: By = None
 
 
 class ScheduleFollowUp(Body):
     placement_id: UUID
-    due_on: date
+    due_on: Day
     by: By = None
 
 
 class CompleteFollowUp(Body):
-    held_on: date
+    held_on: Day
     status: FollowUpStatus
     by: By = None
 
@@ -210,13 +235,13 @@ class AgreeCommitment(Body):
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
     ]
     target_hires: Annotated[int, Field(ge=0, le=1000)]
-    by_date: date
+    by_date: Day
     preparation: Text = ""
     by: By = None
 
 
 class ReviewCommitment(Body):
-    reviewed_on: date
+    reviewed_on: Day
     note: Text = ""
     by: By = None
 
@@ -232,11 +257,11 @@ class MoveStaff(Body):
     municipality: MunicipalityCode
     unit: Unit
     role: StaffRole = StaffRole.CONSULTANT
-    moved_on: date
+    moved_on: Day
 
 
 class LeaveStaff(Body):
-    left_on: date
+    left_on: Day
     reason: Short = ""
 
 
@@ -303,21 +328,21 @@ class RulesIn(Body):
 class AgreeContract(Body):
     municipality: MunicipalityCode
     name: Name
-    period_from: date
-    period_to: date
+    period_from: Day
+    period_to: Day
     rules: RulesIn
     by: Subject = None
 
 
 class AmendContract(Body):
-    effective_from: date
+    effective_from: Day
     rules: RulesIn
     by: Subject = None
 
 
 class IssueInvoice(Body):
-    period_from: date
-    period_to: date
+    period_from: Day
+    period_to: Day
     by: Subject = None
 
 

@@ -144,7 +144,12 @@ async def _known(request: Request, exc: Exception) -> Response:
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     title = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}
-    return problem(request, exc.status_code, title.get(exc.status_code, "Error"), str(exc.detail))
+    response = problem(
+        request, exc.status_code, title.get(exc.status_code, "Error"), str(exc.detail)
+    )
+    for name, value in (exc.headers or {}).items():  # a 405's Allow (RFC 9110)
+        response.headers[name] = value
+    return response
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
