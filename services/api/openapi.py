@@ -39,7 +39,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 WHY: dict[int, str] = {
-    400: "A NUL character in the URL.",
+    400: "A NUL character in the URL, or a body that cannot be read as text.",
     401: "No token, or one that is expired, unsigned, wrongly signed or malformed.",
     403: "The token's role may not do this, or `by` is not the token's own id.",
     404: "Nothing of that id, or it belongs to a municipality the token does not cover.",
@@ -123,7 +123,7 @@ def statuses(route: APIRoute, method: str) -> list[int]:
     named = bool(route.dependant.path_params)
     params = named or bool(route.dependant.query_params)
     found = [431]
-    if params:
+    if params or command:
         found += [400, 422]
     if not public:
         found += [401, 403, 503]

@@ -20,6 +20,14 @@ def test_a_method_a_path_does_not_take_is_405_naming_those_it_does(
     assert r.headers["allow"] == "GET"
 
 
+def test_a_405_names_the_methods_of_every_route_of_the_path(client: TestClient) -> None:
+    """/companies is searched (GET) and registered into (POST) by two routers: a PUT on it
+    is 405 with `Allow: GET, POST` (it said POST only)."""
+    r = client.put("/companies", json={})
+    assert_problem(r, 405, "Method Not Allowed")
+    assert r.headers["allow"] == "GET, POST"
+
+
 @pytest.mark.parametrize("value", ["²", '"¹"', "", "W/", '""7""'])
 def test_an_if_match_that_is_no_version_is_422(
     client: TestClient, staff: str, registered: str, value: str
