@@ -112,7 +112,41 @@ def build(app: FastAPI) -> dict[str, Any]:
             for name, (target, parameters) in links.items()
         }
     _readiness(doc["paths"]["/readyz"]["get"])
+    _storable_text(doc)
     return doc
+
+
+STORABLE = "^[^\\u0000]*$"
+"""No NUL character: no store holds one in text (a body's is a 422, a URL's a 400)."""
+
+
+def _storable_text(doc: dict[str, Any]) -> None:
+    """Every free text of a request says that it holds no NUL character."""
+    seen: set[int] = set()
+
+    def walk(schema: Any) -> None:
+        if not isinstance(schema, dict) or id(schema) in seen:
+            return
+        seen.add(id(schema))
+        if "$ref" in schema:
+            walk(doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]])
+        if schema.get("type") == "string" and not {"pattern", "enum", "format"} & set(schema):
+            schema["pattern"] = STORABLE
+        for key in ("properties", "$defs"):
+            for sub in schema.get(key, {}).values():
+                walk(sub)
+        for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+            for sub in schema.get(key, []):
+                walk(sub)
+        walk(schema.get("items"))
+
+    for ops in doc["paths"].values():
+        for op in ops.values():
+            for parameter in op.get("parameters", []):
+                if parameter["in"] in ("query", "path"):
+                    walk(parameter["schema"])
+            for content in op.get("requestBody", {}).get("content", {}).values():
+                walk(content["schema"])
 
 
 def statuses(route: APIRoute, method: str) -> list[int]:

@@ -91,7 +91,8 @@ def test_request_bodies_refuse_unknown_fields(doc: Doc) -> None:
 
 
 def test_cvr_and_municipality_carry_their_rules(doc: Doc) -> None:
-    """A CVR has its pattern and format everywhere; a body's municipality is one of the 98."""
+    """A CVR has its pattern and format everywhere; a body's municipality is one of the 98;
+    free text holds no NUL character."""
     schemas = doc["components"]["schemas"]
     cvr = schemas["RegisterCompany"]["properties"]["cvr"]
     assert cvr["format"] == "cvr" and cvr["pattern"]
@@ -103,6 +104,9 @@ def test_cvr_and_municipality_carry_their_rules(doc: Doc) -> None:
     for name in ("RegisterCompany", "JoinStaff", "RegisterCandidate", "AgreeContract"):
         assert schemas[name]["properties"]["municipality"]["enum"] == sorted(municipalities())
     assert schemas["RegisterOpening"]["properties"]["hours_per_week"]["maximum"] == 37
+    no_nul = "^[^\\u0000]*$"  # the stores hold no NUL in text
+    assert schemas["LogContact"]["properties"]["summary"]["pattern"] == no_nul
+    assert schemas["LogContact"]["properties"]["topics"]["items"]["pattern"] == no_nul
 
 
 def test_links_lead_from_each_creating_operation_to_those_using_its_id(doc: Doc) -> None:
