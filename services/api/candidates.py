@@ -28,7 +28,12 @@ Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
 ]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ]{8,20}$")]
+Phone = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ]{8,20}$"),
+    # What is left after stripping must match: no space to begin or end with.
+    WithJsonSchema({"type": "string", "pattern": r"^\+?[0-9][0-9 ]{6,18}[0-9]$"}),
+]
 
 
 class PersonalData(BaseModel):

@@ -118,20 +118,24 @@ def build(app: FastAPI) -> dict[str, Any]:
 
 STORABLE = "^[^\\u0000]*$"
 """No NUL character: no store holds one in text (a body's is a 422, a URL's a 400)."""
+_SPACE = "\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+NOT_BLANK = f"^[^\\u0000]*[^\\u0000{_SPACE}][^\\u0000]*$"
+"""No NUL, and more than white space: a body's text is stripped before its length counts."""
 
 
 def _storable_text(doc: dict[str, Any]) -> None:
     """Every free text of a request says that it holds no NUL character."""
     seen: set[int] = set()
 
-    def walk(schema: Any) -> None:
+    def walk(schema: Any, body: bool = True) -> None:
         if not isinstance(schema, dict) or id(schema) in seen:
             return
         seen.add(id(schema))
         if "$ref" in schema:
             walk(doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]])
         if schema.get("type") == "string" and not {"pattern", "enum", "format"} & set(schema):
-            schema["pattern"] = STORABLE
+            stripped = body and schema.get("minLength", 0) >= 1
+            schema["pattern"] = NOT_BLANK if stripped else STORABLE
         for key in ("properties", "$defs"):
             for sub in schema.get(key, {}).values():
                 walk(sub)
@@ -144,7 +148,7 @@ def _storable_text(doc: dict[str, Any]) -> None:
         for op in ops.values():
             for parameter in op.get("parameters", []):
                 if parameter["in"] in ("query", "path"):
-                    walk(parameter["schema"])
+                    walk(parameter["schema"], body=False)
             for content in op.get("requestBody", {}).get("content", {}).values():
                 walk(content["schema"])
 

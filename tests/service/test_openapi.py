@@ -4,6 +4,7 @@ creating operation to the operations that use its id."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +14,7 @@ from openapi_spec_validator import validate
 
 from domain.values import normalise_cvr
 from infra.municipalities import municipalities
+from services.api.openapi import NOT_BLANK, STORABLE
 from services.http.problems import PROBLEM_JSON
 
 Doc = dict[str, Any]
@@ -92,7 +94,7 @@ def test_request_bodies_refuse_unknown_fields(doc: Doc) -> None:
 
 def test_cvr_and_municipality_carry_their_rules(doc: Doc) -> None:
     """A CVR has its pattern and format everywhere; a body's municipality is one of the 98;
-    free text holds no NUL character."""
+    free text holds no NUL character, and is not blank where it must not be empty."""
     schemas = doc["components"]["schemas"]
     cvr = schemas["RegisterCompany"]["properties"]["cvr"]
     assert cvr["format"] == "cvr" and cvr["pattern"]
@@ -104,9 +106,11 @@ def test_cvr_and_municipality_carry_their_rules(doc: Doc) -> None:
     for name in ("RegisterCompany", "JoinStaff", "RegisterCandidate", "AgreeContract"):
         assert schemas[name]["properties"]["municipality"]["enum"] == sorted(municipalities())
     assert schemas["RegisterOpening"]["properties"]["hours_per_week"]["maximum"] == 37
-    no_nul = "^[^\\u0000]*$"  # the stores hold no NUL in text
-    assert schemas["LogContact"]["properties"]["summary"]["pattern"] == no_nul
-    assert schemas["LogContact"]["properties"]["topics"]["items"]["pattern"] == no_nul
+    # The stores hold no NUL in text; text that must not be empty is stripped first.
+    assert schemas["RegisterCompany"]["properties"]["industry"]["pattern"] == STORABLE
+    assert schemas["LogContact"]["properties"]["summary"]["pattern"] == NOT_BLANK
+    assert schemas["LogContact"]["properties"]["topics"]["items"]["pattern"] == NOT_BLANK
+    assert re.fullmatch(NOT_BLANK, "\u2003 \t") is None and re.fullmatch(NOT_BLANK, " a ")
 
 
 def test_links_lead_from_each_creating_operation_to_those_using_its_id(doc: Doc) -> None:
