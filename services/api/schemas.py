@@ -59,9 +59,22 @@ MunicipalityCode = Annotated[
         }
     ),
 ]
+
+
+def _whole(value: Any) -> Any:
+    # pydantic also reads true/false and a string of digits as a number, which the
+    # document's integer type does not allow.
+    if isinstance(value, bool | str):
+        raise ValueError("a whole number, not text or true/false")
+    return value
+
+
+WHOLE = BeforeValidator(_whole)
+"""A whole number as the document says (never a boolean or text); after the constraints."""
 Hours = Annotated[
     int,
     Field(json_schema_extra={"minimum": 1, "maximum": 37}, description="hours per week, 1-37"),
+    WHOLE,
 ]
 By = Annotated[
     UUID | None,
@@ -162,7 +175,7 @@ class CorrectContact(LogContact):
 
 
 class SetContactPreference(Body):
-    max_contacts_per_month: Annotated[int, Field(ge=1, le=100)]
+    max_contacts_per_month: Annotated[int, Field(ge=1, le=100), WHOLE]
     preferred_channel: Channel | None = None
     by: By = None
 
@@ -173,7 +186,7 @@ class RegisterOpening(Body):
     hours_per_week: Hours
     placement_kinds: Annotated[list[PlacementKind], Field(min_length=1, max_length=4)]
     requirements: Annotated[list[Item], Field(max_length=30)] = []
-    positions: Annotated[int, Field(ge=1, le=100)] = 1
+    positions: Annotated[int, Field(ge=1, le=100), WHOLE] = 1
     by: By = None
 
 
@@ -234,7 +247,7 @@ class AgreeCommitment(Body):
     description: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
     ]
-    target_hires: Annotated[int, Field(ge=0, le=1000)]
+    target_hires: Annotated[int, Field(ge=0, le=1000), WHOLE]
     by_date: Day
     preparation: Text = ""
     by: By = None
@@ -267,7 +280,9 @@ class LeaveStaff(Body):
 
 # --- outcome contracts -----------------------------------------------------
 
-Ore = Annotated[int, Field(ge=0, le=10_000_000_000, description="An amount in øre (1/100 DKK).")]
+Ore = Annotated[
+    int, Field(ge=0, le=10_000_000_000, description="An amount in øre (1/100 DKK)."), WHOLE
+]
 Subject = Annotated[
     UUID | None,
     Field(
@@ -280,7 +295,7 @@ Subject = Annotated[
 
 class MilestoneIn(Body):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-    weeks: Annotated[int, Field(ge=0, le=520, description="0: the start of employment")]
+    weeks: Annotated[int, Field(ge=0, le=520, description="0: the start of employment"), WHOLE]
     price_ore: Ore
 
 
@@ -319,8 +334,8 @@ class RulesIn(Body):
             "prices of the default milestones (start, 13 and 26 weeks) when `milestones` is omitted"
         ),
     )
-    min_hours_per_week: Annotated[int, Field(ge=1, le=37)] = 1
-    evidence_lag_days: Annotated[int, Field(ge=0, le=366)] = 0
+    min_hours_per_week: Annotated[int, Field(ge=1, le=37), WHOLE] = 1
+    evidence_lag_days: Annotated[int, Field(ge=0, le=366), WHOLE] = 0
     cap_per_company_ore: Ore | None = None
     cap_per_contract_ore: Ore | None = None
 

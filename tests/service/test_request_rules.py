@@ -66,3 +66,21 @@ def test_a_date_given_as_a_number_is_422(client: TestClient, staff: str, registe
         assert r.status_code == 422, r.text
         assert r.json()["title"] == "Invalid request"
         assert "is text" in r.json()["detail"]
+
+
+def test_a_whole_number_given_as_true_false_or_text_is_422(
+    client: TestClient, staff: str, registered: str
+) -> None:
+    """`target_hires: false` and `hours_per_week: "20"` are refused: pydantic read them as
+    0 and 20, which the document's integer type does not allow (20.0 still is 20)."""
+    c = f"/companies/{registered}"
+    commitment = {"description": "Two hires", "by_date": "2030-01-01", "by": staff}
+    opening = {"title": "Gartner", "placement_kinds": ["ordinary"], "by": staff}
+    for path, body in (
+        (f"{c}/commitments", {**commitment, "target_hires": False}),
+        (f"{c}/openings", {**opening, "hours_per_week": "20"}),
+    ):
+        r = client.post(path, json=body)
+        assert r.status_code == 422, r.text
+        assert "a whole number" in r.json()["detail"]
+    assert client.post(f"{c}/openings", json={**opening, "hours_per_week": 20.0}).status_code == 201
