@@ -90,7 +90,11 @@ def _as_the_token(case: Any, token: str) -> None:
 
 @schemathesis.hook
 def after_call(context: Any, case: Any, response: Any) -> None:
-    """Record the call: operation, phase, mode (positive or negative) and status."""
+    """Record the call: operation, phase, mode (positive or negative) and status (not the
+    other methods a check sends to the same path)."""
+    sent = getattr(getattr(response, "request", None), "method", None)
+    if sent is not None and sent.upper() != case.operation.method.upper():
+        return
     meta = case.meta
     _calls.write(
         json.dumps(
