@@ -26,7 +26,9 @@ router = APIRouter(prefix="/candidates", tags=["candidates"])
 Staff = Annotated[Principal, allow(*STAFF, scope=Scope.CANDIDATE)]
 Email = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    StringConstraints(
+        strip_whitespace=True, max_length=254, pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
+    ),
 ]
 Phone = Annotated[
     str,
@@ -47,8 +49,8 @@ class PersonalData(BaseModel):
             {
                 "type": "string",
                 "format": "cpr",
-                # Ten digits and at most 12 characters; the first six a real day (DDMMYY).
-                "pattern": r"^[^0-9]*([0-9][^0-9]*){10}$",
+                # Ten digits and at most 12 characters (no NUL); the first six a real day.
+                "pattern": r"^[^0-9\x00]*([0-9][^0-9\x00]*){10}$",
                 "maxLength": 12,
                 "description": "A CPR number, DDMMYY-SSSS (separators allowed)",
                 "examples": ["010190-1234"],

@@ -111,6 +111,9 @@ def test_cvr_and_municipality_carry_their_rules(doc: Doc) -> None:
     assert schemas["LogContact"]["properties"]["summary"]["pattern"] == NOT_BLANK
     assert schemas["LogContact"]["properties"]["topics"]["items"]["pattern"] == NOT_BLANK
     assert re.fullmatch(NOT_BLANK, "\u2003 \t") is None and re.fullmatch(NOT_BLANK, " a ")
+    person = schemas["RegisterCandidate"]["properties"]
+    assert re.search(person["email"]["anyOf"][0]["pattern"], "a\x00@b.dk") is None
+    assert re.search(person["cpr"]["pattern"], "010190-123\x004") is None
 
 
 def test_links_lead_from_each_creating_operation_to_those_using_its_id(doc: Doc) -> None:
