@@ -24,11 +24,12 @@ from services.write import candidates as use
 
 router = APIRouter(prefix="/candidates", tags=["candidates"])
 Staff = Annotated[Principal, allow(*STAFF, scope=Scope.CANDIDATE)]
+# The white space of Python's \s and of ECMAScript's (the document's) alike, and no NUL.
+_NOT = r"[^@\s\x00\x1c-\x1f\x85\ufeff]"
+_EMAIL = rf"^{_NOT}+@{_NOT}+\.{_NOT}+$"
 Email = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True, max_length=254, pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
-    ),
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=_EMAIL),
 ]
 Phone = Annotated[
     str,
