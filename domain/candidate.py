@@ -30,7 +30,9 @@ TOPIC_PREFIX = "casebook:Candidate."  # stored topics: stable whatever the class
 
 def normalise_cpr(text: str) -> str:
     """Ten digits (DDMMYY-SSSS, separators allowed) naming a real day; InvalidCprError."""
-    digits = "".join(ch for ch in text if ch.isdigit())
+    # ASCII digits only: str.isdigit() also takes '²' (which int() refuses) and other
+    # scripts' digits, which no CPR number has.
+    digits = "".join(ch for ch in text if ch in "0123456789")
     if len(digits) != 10 or len(text.strip()) > 12:
         raise InvalidCprError("a CPR number has ten digits, e.g. 010190-1234")
     day, month, year = int(digits[0:2]), int(digits[2:4]), int(digits[4:6])

@@ -14,6 +14,7 @@ from services.api import (
     contracts,
     events,
     health,
+    openapi,
     overview,
     queues,
     reads,
@@ -82,5 +83,6 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     ):
         api.include_router(router)
     web.install(api)
+    openapi.install(api)
     assert_covered(api)
     return api

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, WithJsonSchema
 
 from domain.candidate import Candidate, normalise_cpr
 from domain.errors import CandidateErasedError
@@ -24,18 +24,40 @@ from services.write import candidates as use
 
 router = APIRouter(prefix="/candidates", tags=["candidates"])
 Staff = Annotated[Principal, allow(*STAFF, scope=Scope.CANDIDATE)]
+# The white space of Python's \s and of ECMAScript's (the document's) alike, and no NUL.
+_NOT = r"[^@\s\x00\x1c-\x1f\x85\ufeff]"
+_EMAIL = rf"^{_NOT}+@{_NOT}+\.{_NOT}+$"
 Email = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=_EMAIL),
 ]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ]{8,20}$")]
+Phone = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ]{8,20}$"),
+    # What is left after stripping must match: no space to begin or end with.
+    WithJsonSchema({"type": "string", "pattern": r"^\+?[0-9][0-9 ]{6,18}[0-9]$"}),
+]
 
 
 class PersonalData(BaseModel):
     """What is sealed: never stored or sent anywhere in plain text."""
 
     name: s.Name
-    cpr: Annotated[str, StringConstraints(strip_whitespace=True, max_length=12)]
+    cpr: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, max_length=12),
+        WithJsonSchema(
+            {
+                "type": "string",
+                "format": "cpr",
+                # Ten digits and at most 12 characters (no NUL); the first six a real day.
+                "pattern": r"^[^0-9\x00]*([0-9][^0-9\x00]*){10}$",
+                "maxLength": 12,
+                "description": "A CPR number, DDMMYY-SSSS (separators allowed)",
+                "examples": ["010190-1234"],
+            }
+        ),
+    ]
     phone: Phone | None = None
     email: Email | None = None
     address: s.Short | None = None
@@ -56,8 +78,8 @@ class RegisterCandidate(PersonalData, s.Body):
 
 
 class Clarify(s.Body):
-    health_clarified_on: date | None = None
-    motivation_clarified_on: date | None = None
+    health_clarified_on: s.Day | None = None
+    motivation_clarified_on: s.Day | None = None
     by: s.By = None
 
 

@@ -8,7 +8,6 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AwareDatetime
 
 from domain.errors import InvalidValue
 from domain.rules import DEFAULT_MILESTONES, Milestone, Rules
@@ -110,7 +109,7 @@ def contract_ledger(
     services: Svc,
     who: Annotated[Principal, allow(Role.AUDITOR, Role.ADMIN, scope=Scope.CONTRACT)],
     known_at: Annotated[
-        AwareDatetime | None,
+        s.Moment | None,
         Query(description="recording time: the ledger as known then (default now)"),
     ] = None,
 ) -> dict[str, Any]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from services.api.schemas import Day
 from services.http.access import READERS, Scope, allow, visible_municipalities
 from services.http.auth import Principal
 from services.http.reading import reading
@@ -43,8 +43,8 @@ async def timeline(
     at: Annotated[ProjectionsAt, Depends(reading(*TIMELINE_VIEWS))],
     kind: Annotated[str | None, Query(max_length=60, description="e.g. contact_logged")] = None,
     actor: Annotated[str | None, Query(max_length=40, description="staff id")] = None,
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: Annotated[date | None, Query()] = None,
+    from_: Annotated[Day | None, Query(alias="from")] = None,
+    to: Annotated[Day | None, Query()] = None,
     cursor: Annotated[int | None, Query(ge=1, description="next_cursor of a page")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Response:

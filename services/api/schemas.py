@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
@@ -9,9 +10,11 @@ from uuid import UUID
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -24,6 +27,7 @@ from domain.values import (
     StaffRole,
     Unit,
 )
+from infra.municipalities import municipalities
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
@@ -31,7 +35,47 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 Item = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-MunicipalityCode = Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
+CVR_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "format": "cvr",
+    # What normalise_cvr accepts, less the modulus-11 check (no pattern can say it).
+    "pattern": r"^[\s.\-]*([Dd][\s.\-]*[Kk][\s.\-]*)?[1-9]([\s.\-]*[0-9]){7}[\s.\-]*$",
+    "maxLength": 20,
+    "description": (
+        "A CVR number: 8 digits, not starting with 0, passing the modulus-11 check "
+        "(weights 2, 7, 6, 5, 4, 3, 2, 1); spaces, hyphens, dots and a DK prefix are fine."
+    ),
+    "examples": ["13748136", "DK 1374 8136"],
+}
+Cvr = Annotated[str, StringConstraints(max_length=20), WithJsonSchema(CVR_SCHEMA)]
+MunicipalityCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{3}$"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": sorted(municipalities()),
+            "description": "One of the 98 municipalities' three-digit codes.",
+        }
+    ),
+]
+
+
+def _whole(value: Any) -> Any:
+    # pydantic also reads true/false and a string of digits as a number, which the
+    # document's integer type does not allow.
+    if isinstance(value, bool | str):
+        raise ValueError("a whole number, not text or true/false")
+    return value
+
+
+WHOLE = BeforeValidator(_whole)
+"""A whole number as the document says (never a boolean or text); after the constraints."""
+Hours = Annotated[
+    int,
+    Field(json_schema_extra={"minimum": 1, "maximum": 37}, description="hours per week, 1-37"),
+    WHOLE,
+]
 By = Annotated[
     UUID | None,
     Field(
@@ -40,6 +84,29 @@ By = Annotated[
         )
     ),
 ]
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _date_text(value: Any) -> Any:
+    # pydantic also reads a number, or a string of digits, as a Unix time ("0" is
+    # 1970-01-01), which format: date does not allow.
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("a date is text: YYYY-MM-DD")
+
+
+def _moment_text(value: Any) -> Any:
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.match(value)):
+        return value
+    raise ValueError("a time is text: YYYY-MM-DDThh:mm:ss with its offset, e.g. +01:00")
+
+
+Day = Annotated[date, BeforeValidator(_date_text)]
+"""A business date, as JSON Schema's format: date says (never a number)."""
+Moment = Annotated[AwareDatetime, BeforeValidator(_moment_text)]
+"""A time with its offset, as format: date-time says (never a number)."""
 
 
 class Body(BaseModel):
@@ -75,7 +142,7 @@ def unstorable(value: Any) -> str | None:
 
 
 class RegisterCompany(Body):
-    cvr: Annotated[str, StringConstraints(max_length=20)]
+    cvr: Cvr
     name: Name
     municipality: MunicipalityCode
     industry: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
@@ -98,7 +165,7 @@ class AssignContactPerson(Body):
 class LogContact(Body):
     by: By = None
     channel: Channel
-    occurred_at: AwareDatetime
+    occurred_at: Moment
     summary: Summary
     topics: Annotated[list[Tag], Field(max_length=20)] = []
 
@@ -108,7 +175,7 @@ class CorrectContact(LogContact):
 
 
 class SetContactPreference(Body):
-    max_contacts_per_month: Annotated[int, Field(ge=1, le=100)]
+    max_contacts_per_month: Annotated[int, Field(ge=1, le=100), WHOLE]
     preferred_channel: Channel | None = None
     by: By = None
 
@@ -116,10 +183,10 @@ class SetContactPreference(Body):
 class RegisterOpening(Body):
     title: Name
     carved_out_tasks: Annotated[list[Item], Field(max_length=30)] = []
-    hours_per_week: int
+    hours_per_week: Hours
     placement_kinds: Annotated[list[PlacementKind], Field(min_length=1, max_length=4)]
     requirements: Annotated[list[Item], Field(max_length=30)] = []
-    positions: Annotated[int, Field(ge=1, le=100)] = 1
+    positions: Annotated[int, Field(ge=1, le=100), WHOLE] = 1
     by: By = None
 
 
@@ -131,14 +198,14 @@ class CloseOpening(Body):
 class ReferCandidate(Body):
     opening_id: UUID
     candidate_id: UUID
-    health_clarified_on: date | None = None
-    motivation_clarified_on: date | None = None
+    health_clarified_on: Day | None = None
+    motivation_clarified_on: Day | None = None
     by: By = None
 
 
 class AnswerReferral(Body):
     outcome: ReferralOutcome
-    answered_on: date
+    answered_on: Day
     by: By = None
 
 
@@ -146,32 +213,32 @@ class StartPlacement(Body):
     candidate_id: UUID
     referral_id: UUID | None = None
     kind: PlacementKind
-    hours_per_week: int
-    starts_on: date
+    hours_per_week: Hours
+    starts_on: Day
     by: By = None
 
 
 class ChangePlacement(Body):
-    effective_on: date
+    effective_on: Day
     kind: PlacementKind
-    hours_per_week: int
+    hours_per_week: Hours
     by: By = None
 
 
 class EndPlacement(Body):
-    ends_on: date
+    ends_on: Day
     reason: PlacementEndReason
     by: By = None
 
 
 class ScheduleFollowUp(Body):
     placement_id: UUID
-    due_on: date
+    due_on: Day
     by: By = None
 
 
 class CompleteFollowUp(Body):
-    held_on: date
+    held_on: Day
     status: FollowUpStatus
     by: By = None
 
@@ -180,14 +247,14 @@ class AgreeCommitment(Body):
     description: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
     ]
-    target_hires: Annotated[int, Field(ge=0, le=1000)]
-    by_date: date
+    target_hires: Annotated[int, Field(ge=0, le=1000), WHOLE]
+    by_date: Day
     preparation: Text = ""
     by: By = None
 
 
 class ReviewCommitment(Body):
-    reviewed_on: date
+    reviewed_on: Day
     note: Text = ""
     by: By = None
 
@@ -203,17 +270,19 @@ class MoveStaff(Body):
     municipality: MunicipalityCode
     unit: Unit
     role: StaffRole = StaffRole.CONSULTANT
-    moved_on: date
+    moved_on: Day
 
 
 class LeaveStaff(Body):
-    left_on: date
+    left_on: Day
     reason: Short = ""
 
 
 # --- outcome contracts -----------------------------------------------------
 
-Ore = Annotated[int, Field(ge=0, le=10_000_000_000, description="An amount in øre (1/100 DKK).")]
+Ore = Annotated[
+    int, Field(ge=0, le=10_000_000_000, description="An amount in øre (1/100 DKK)."), WHOLE
+]
 Subject = Annotated[
     UUID | None,
     Field(
@@ -226,17 +295,37 @@ Subject = Annotated[
 
 class MilestoneIn(Body):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-    weeks: Annotated[int, Field(ge=0, le=520, description="0: the start of employment")]
+    weeks: Annotated[int, Field(ge=0, le=520, description="0: the start of employment"), WHOLE]
     price_ore: Ore
 
 
 class RulesIn(Body):
     """Contract rules; omitted fields take the defaults of the design."""
 
-    paying_kinds: Annotated[tuple[PlacementKind, ...], Field(max_length=4)] = Field(
-        (PlacementKind.ORDINARY, PlacementKind.FLEX_JOB), description="never internship"
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["milestones"], "properties": {"milestones": {"type": "array"}}},
+                {
+                    "required": ["default_prices_ore"],
+                    "properties": {"default_prices_ore": {"type": "array"}},
+                },
+            ]
+        }
     )
-    milestones: Annotated[list[MilestoneIn], Field(max_length=20)] | None = Field(
+
+    paying_kinds: Annotated[
+        tuple[PlacementKind, ...],
+        Field(max_length=4),
+        WithJsonSchema(
+            {
+                "type": "array",
+                "items": {"type": "string", "enum": ["ordinary", "flex_job", "wage_subsidy"]},
+                "maxItems": 4,
+            }
+        ),
+    ] = Field((PlacementKind.ORDINARY, PlacementKind.FLEX_JOB), description="never internship")
+    milestones: Annotated[list[MilestoneIn], Field(min_length=1, max_length=20)] | None = Field(
         None, description="default: start, 13_weeks, 26_weeks at `default_prices_ore`"
     )
     default_prices_ore: Annotated[list[Ore], Field(min_length=3, max_length=3)] | None = Field(
@@ -245,8 +334,8 @@ class RulesIn(Body):
             "prices of the default milestones (start, 13 and 26 weeks) when `milestones` is omitted"
         ),
     )
-    min_hours_per_week: Annotated[int, Field(ge=1, le=37)] = 1
-    evidence_lag_days: Annotated[int, Field(ge=0, le=366)] = 0
+    min_hours_per_week: Annotated[int, Field(ge=1, le=37), WHOLE] = 1
+    evidence_lag_days: Annotated[int, Field(ge=0, le=366), WHOLE] = 0
     cap_per_company_ore: Ore | None = None
     cap_per_contract_ore: Ore | None = None
 
@@ -254,21 +343,21 @@ class RulesIn(Body):
 class AgreeContract(Body):
     municipality: MunicipalityCode
     name: Name
-    period_from: date
-    period_to: date
+    period_from: Day
+    period_to: Day
     rules: RulesIn
     by: Subject = None
 
 
 class AmendContract(Body):
-    effective_from: date
+    effective_from: Day
     rules: RulesIn
     by: Subject = None
 
 
 class IssueInvoice(Body):
-    period_from: date
-    period_to: date
+    period_from: Day
+    period_to: Day
     by: Subject = None
 
 
@@ -283,6 +372,10 @@ class DisputeInvoice(Body):
 
 
 class ResolveDispute(Body):
-    outcome: Annotated[str, StringConstraints(pattern=r"^(upheld|recovered)$")]
+    outcome: Annotated[
+        str,
+        StringConstraints(pattern=r"^(upheld|recovered)$"),
+        WithJsonSchema({"type": "string", "enum": ["upheld", "recovered"]}),
+    ]
     note: Text = ""
     by: Subject = None

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from domain.errors import CompanyNotFoundError
 from domain.values import company_id, normalise_cvr
+from services.api.schemas import Day, Moment
 from services.http.access import READERS, Scope, allow
 from services.http.auth import Principal
 from services.http.deps import Svc
@@ -40,11 +41,11 @@ def state(
     services: Svc,
     who: Annotated[Principal, allow(*READERS, scope=Scope.COMPANY)],
     known_at: Annotated[
-        AwareDatetime | None,
+        Moment | None,
         Query(description="recording time: only what had been recorded by then (default now)"),
     ] = None,
     as_of: Annotated[
-        date | None,
+        Day | None,
         Query(description="business date: only facts dated on or before it (default today)"),
     ] = None,
 ) -> State:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from datetime import datetime
 
@@ -27,15 +28,22 @@ class CommandAnswer(BaseModel):
     id: str | None = Field(None, description="The id of what the command created.")
 
 
+IF_MATCH_PATTERN = r'^[ \t]*(\*|(W/)?"?[0-9]{1,18}"?)[ \t]*$'
+"""`*`, or a version as a (weak) entity tag or bare: what `If-Match` may say."""
+_IF_MATCH = re.compile(IF_MATCH_PATTERN)
+
+
 def _parse_if_match(value: str | None) -> int | None:
     if value is None:
         return None
-    if value.strip() == "*":
-        return ANY_VERSION
-    text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit() or len(text) > 18:
+    # The document's pattern, exactly: digits 0-9 only (str.isdigit() also takes '²',
+    # which int() refuses).
+    if _IF_MATCH.fullmatch(value) is None:
         raise InvalidValue(f"If-Match must be a version number, got {value!r}")
-    return int(text)
+    text = value.strip(" \t")
+    if text == "*":
+        return ANY_VERSION
+    return int(text.removeprefix("W/").strip('"'))
 
 
 def _canonical(name: str, value: str) -> str:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
 
-from services.http.commands import CommandContext
+from services.http.commands import IF_MATCH_PATTERN, CommandContext
 from services.http.container import Services
 
 
@@ -20,7 +20,13 @@ async def command_context(
     request: Request,
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: Annotated[
+        str | None,
+        Header(
+            description="Apply only if the stream is at this version (`*`: if it exists).",
+            json_schema_extra={"pattern": IF_MATCH_PATTERN},
+        ),
+    ] = None,
 ) -> CommandContext:
     """The command context of this request (async: no thread hop to build it)."""
     return CommandContext(request, response, get_services(request), idempotency_key, if_match)

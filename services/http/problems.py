@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import psycopg
@@ -10,7 +11,9 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from domain.errors import DomainError, InvalidValue, NotFound, RuleBroken
 from infra.storage import StorageFault, storage_fault
@@ -160,7 +163,31 @@ async def _known(request: Request, exc: Exception) -> Response:
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     title = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}
-    return problem(request, exc.status_code, title.get(exc.status_code, "Error"), str(exc.detail))
+    response = problem(
+        request, exc.status_code, title.get(exc.status_code, "Error"), str(exc.detail)
+    )
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    if exc.status_code == 405:  # every method of the path (RFC 9110), not one route's
+        response.headers["Allow"] = ", ".join(_methods_of(request))
+    return response
+
+
+def _methods_of(request: Request) -> list[str]:
+    """The methods of every route whose path matches the request's (the routers' routes
+    of one path each answer only for their own methods)."""
+    paths: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
+        request.app.state, "route_methods", None
+    )
+    if paths is None:
+        paths = [
+            (compile_path(c.path_format)[0], set(c.methods or ()))
+            for c in iter_route_contexts(request.app.routes)
+            if c.path_format is not None
+        ]
+        request.app.state.route_methods = paths
+    path = request.url.path
+    return sorted({m for regex, methods in paths if regex.match(path) for m in methods})
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

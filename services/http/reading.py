@@ -52,14 +52,18 @@ def reading(*names: str) -> Callable[..., Coroutine[Any, Any, ProjectionsAt]]:
 
 async def _wait(services: Services, names: tuple[str, ...], position: int) -> None:
     waiter = services.projections or services.watcher
-    if waiter is None or await waiter.wait_async(position, names, MIN_POSITION_WAIT_SECONDS):
+    if waiter is None or waiter.reached(position, names):
         return
+    # A position beyond the log's newest event is no command's answer (a command answers
+    # once its event is committed): refused at once rather than after the whole wait.
     head = await run_in_threadpool(services.app.last_position)
     if position > head:
         raise PositionNotInLogError(
             f"position {position} is beyond the newest event in the log ({head}): "
             "read with the position a command answered"
         )
+    if await waiter.wait_async(position, names, MIN_POSITION_WAIT_SECONDS):
+        return
     behind = [name for name in names if not waiter.reached(position, [name])]
     raise ProjectionBehindError(
         f"the {' and '.join(behind or names)} view has not reached position {position} "

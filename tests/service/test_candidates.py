@@ -114,6 +114,22 @@ def test_cpr_numbers_are_normalised_and_checked() -> None:
             normalise_cpr(bad)
 
 
+@pytest.mark.parametrize("cpr", ["²101901234", "01019\uff101234", "0101\u0669\u06690123"])
+def test_a_cpr_number_of_other_digits_than_0_to_9_is_a_422(
+    client: TestClient, staff: str, cpr: str
+) -> None:
+    """A superscript or another script's digit in a CPR number is refused as invalid (a '²'
+    was an internal error, a full-width digit was stored as it was)."""
+    r = client.post(
+        "/candidates",
+        json={"municipality": "165", **PERSON, "cpr": cpr},
+        headers=as_staff(client, staff),
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["title"] == "Invalid value"
+    assert "ten digits" in r.json()["detail"]
+
+
 def test_erasure_destroys_the_key_and_every_view_shows_it(
     client: TestClient, staff: str, registered: str, services: Services
 ) -> None:

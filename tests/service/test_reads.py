@@ -6,6 +6,7 @@ Marked `stores`: `make integration` reruns them on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -152,15 +153,25 @@ def test_search_is_scoped_by_municipality(client: TestClient, staff: str) -> Non
     assert [hit["cvr"] for hit in r.json()] == ["24256790"]
 
 
-def test_a_position_beyond_the_log_is_409_after_a_bounded_wait(
+def test_a_position_beyond_the_log_is_409_without_waiting(
     client: TestClient,
     registered: str,
+    services: Services,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Asking for a position no event has answers 409 with a clear detail, not a hang."""
-    monkeypatch.setattr(reads_module, "MIN_POSITION_WAIT_SECONDS", 0.3)
+    """Asking for a position no event has answers 409 with a clear detail at once: no
+    command answered it, so waiting for it cannot help (it waited the whole 5 s)."""
+    assert services.projections is not None
+    waits: list[int] = []
+
+    async def recording(position: int, names: tuple[str, ...], timeout: float) -> bool:
+        waits.append(position)
+        return False
+
+    monkeypatch.setattr(services.projections, "wait_async", recording)
     r = client.get(f"/companies/{registered}/timeline", params={"min_position": 10**9})
     assert_problem(r, 409, "beyond the newest event in the log")
+    assert waits == []
 
 
 def test_a_read_model_that_stays_behind_is_503_naming_it(
@@ -201,6 +212,13 @@ def test_the_views_of_a_read_share_one_wait(
         return await real(position, names, timeout)
 
     monkeypatch.setattr(services.projections, "wait_async", recording)
+    real_reached, checks = services.projections.reached, []
+
+    def not_at_first(position: int, names: Iterable[str] | None = None) -> bool:
+        checks.append(position)  # the first look finds the views behind, so the read waits
+        return len(checks) > 1 and real_reached(position, names)
+
+    monkeypatch.setattr(services.projections, "reached", not_at_first)
     head = services.app.last_position()
     assert client.get(f"/companies/{registered}", params={"min_position": head}).status_code == 200
     assert calls == [

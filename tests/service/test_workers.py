@@ -95,3 +95,11 @@ def test_without_any_following_worker_readiness_says_so(
     assert (
         "no projection worker is following the log: run `casebook project`" in r.json()["problems"]
     )
+
+
+def test_a_not_ready_answer_says_when_to_ask_again(client: TestClient, services: Services) -> None:
+    """/readyz's 503, like every 503, carries Retry-After (it had none)."""
+    assert services.projections is not None
+    services.projections.stop()
+    r = client.get("/readyz")
+    assert (r.status_code, r.headers.get("retry-after")) == (503, "1"), r.text

@@ -1,0 +1,38 @@
+"""Fuzzing the API from its own contract: schemathesis against a real `casebook serve`
+and `casebook project` on PostgreSQL, over every operation, with a consultant's, a team
+lead's, an auditor's and an admin's token (bench/fuzz.py runs the same with more cases)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.fuzz import fuzz, roles_by_operation
+from infra.settings import Settings
+from tests.support.running import running_service
+
+CASES = 15  # at most, per operation and phase: about 3,500 requests in all
+LEAST = 2_000
+
+
+def test_generated_requests_get_no_5xx_and_only_documented_answers(
+    postgres_settings: Settings, tmp_path: Path
+) -> None:
+    """Every phase (examples, coverage, fuzzing, stateful through the document's links),
+    positive and negative data: no 5xx, every response as documented (status, content
+    type, headers, schema), schema-valid data not refused by validation, schema-violating
+    data refused with a 4xx problem+json."""
+    with running_service(postgres_settings, tmp_path) as service:
+        result = fuzz(service.url, postgres_settings, CASES, tmp_path)
+    assert result.exit_code == 0, result.output[-20_000:]
+    assert result.cases >= LEAST, result.phases
+    assert set(result.operations) == set(roles_by_operation(postgres_settings))
+    assert {op: f.server_errors for op, f in result.operations.items() if f.server_errors} == {}
+    assert result.not_problem_json == []
+    assert {"examples", "coverage", "fuzzing", "stateful"} <= set(result.phases)
+    assert {"positive", "negative"} <= set(result.modes)
+    # Generated data reaches every operation's work: each answers 2xx to some of it (one
+    # that uses something up, as a staff member's leaving, may do so once only).
+    done = {op for op, f in result.operations.items() if f.succeeded}
+    assert done == set(result.operations), set(result.operations) - done
+    accepted = {op for op, f in result.operations.items() if f.accepted}
+    assert len(accepted) >= len(result.operations) - 3, set(result.operations) - accepted
