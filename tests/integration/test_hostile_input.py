@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import select
 import socket
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +47,6 @@ class Answer:
     status: int
     headers: dict[str, str]
     body: bytes
-    seconds: float  # from the first byte sent to the server's close (for the report)
 
     def problem(self) -> dict[str, object]:
         """The problem+json body, checked to be one with this status."""
@@ -62,7 +60,6 @@ def _exchange(service: Service, pieces: list[bytes], pause: float = 0.0) -> Answ
     """Send the pieces (with a pause after each) until the server answers or hangs
     up, then read its answer to the end (`Connection: close`)."""
     address = urlsplit(service.url)
-    started = time.monotonic()
     with socket.create_connection((address.hostname, address.port), timeout=5) as sock:
         answer = b""
         for piece in pieces:
@@ -79,12 +76,11 @@ def _exchange(service: Service, pieces: list[bytes], pause: float = 0.0) -> Answ
                 answer += chunk
         except ConnectionResetError:
             pass
-    seconds = time.monotonic() - started
     assert answer, f"no answer within {ANSWER_WITHIN} s"
     head, _, body = answer.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     headers = dict(line.lower().split(": ", 1) for line in lines[1:])
-    return Answer(int(lines[0].split()[1]), headers, body, seconds)
+    return Answer(int(lines[0].split()[1]), headers, body)
 
 
 def _request(
@@ -188,7 +184,6 @@ def test_a_head_sent_a_line_at_a_time_is_cut_off(service: Service) -> None:
     answer = _exchange(service, [start, *lines], pause=0.3)
     assert answer.status == 408
     assert "headers took over" in str(answer.problem()["detail"])
-    assert answer.seconds < ANSWER_WITHIN
     silent = _exchange(service, [b""], pause=0.0)
     assert silent.status == 408
 
