@@ -15,6 +15,7 @@ from services.http.access import allow
 from services.http.auth import Principal, Role
 from services.http.container import Services
 from services.http.deps import get_services
+from services.http.limits import MAX_POSITION
 
 router = APIRouter(tags=["events"])
 BATCH_JSON = "application/cloudevents-batch+json"
@@ -25,7 +26,9 @@ def events(
     request: Request,
     services: Annotated[Services, Depends(get_services)],
     who: Annotated[Principal, allow(Role.SERVICE, Role.AUDITOR)],
-    after: Annotated[int, Query(ge=0, description="Log position to start after.")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_POSITION, description="Log position to start after.")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000, description="Most events to return.")] = 100,
 ) -> Response:
     """Events after log position `after`, oldest first, as a JSON batch of CloudEvents.

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from services.http.access import READERS, Scope, allow
 from services.http.auth import Principal
+from services.http.limits import MAX_POSITION
 from services.http.reading import reading
 from services.read.projections_at import ProjectionsAt
 from services.read.queries import overview as overviews
@@ -60,7 +61,7 @@ def overview_list(
     list_name: ListName,
     who: Reader,
     at: Overviews,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> OverviewList:
     """One list of the overview in full, a page at a time, in the overview's order."""

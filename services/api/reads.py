@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from services.api.schemas import Day
 from services.http.access import READERS, Scope, allow, visible_municipalities
 from services.http.auth import Principal
+from services.http.limits import MAX_POSITION
 from services.http.reading import reading
 from services.read.projections_at import ProjectionsAt
 from services.read.queries import search
@@ -45,7 +46,9 @@ async def timeline(
     actor: Annotated[str | None, Query(max_length=40, description="staff id")] = None,
     from_: Annotated[Day | None, Query(alias="from")] = None,
     to: Annotated[Day | None, Query()] = None,
-    cursor: Annotated[int | None, Query(ge=1, description="next_cursor of a page")] = None,
+    cursor: Annotated[
+        int | None, Query(ge=1, le=MAX_POSITION, description="next_cursor of a page")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Response:
     """Every event of the company, newest first; names stay even after people leave."""

@@ -13,6 +13,7 @@ from starlette.types import Message, Receive
 
 MAX_QUERY_PARAMETERS = 100  # the timeline's filters are the most a route takes: ~10
 MAX_JSON_DEPTH = 32  # the deepest request schema (a contract's rules) is 4 levels
+MAX_POSITION = 2**63 - 1  # a log position, cursor or offset: SQL's bigint holds no more
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(rb"[\[\]{}]")

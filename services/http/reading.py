@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from services.errors import PositionNotInLogError, ProjectionBehindError
 from services.http.container import Services
 from services.http.deps import get_services
+from services.http.limits import MAX_POSITION
 from services.read.projections_at import ProjectionsAt
 
 MIN_POSITION_WAIT_SECONDS = 5.0
@@ -19,6 +20,7 @@ MinPosition = Annotated[
     int | None,
     Query(
         ge=0,
+        le=MAX_POSITION,
         description=(
             "Answer only once the read model includes this log position (a command's `position`)."
         ),

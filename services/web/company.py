@@ -22,6 +22,7 @@ from domain.values import (
 from services.http.access import READERS, Scope, allow
 from services.http.auth import STAFF_ROLES, Principal
 from services.http.deps import Svc
+from services.http.limits import MAX_POSITION
 from services.http.reading import All, reading
 from services.http.visibility import company_municipality
 from services.read.projections_at import ProjectionsAt
@@ -266,7 +267,7 @@ def company(
     actor: Annotated[str | None, Query(max_length=40)] = None,
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: Annotated[date | None, Query()] = None,
-    cursor: Annotated[int | None, Query(ge=1)] = None,
+    cursor: Annotated[int | None, Query(ge=1, le=MAX_POSITION)] = None,
 ) -> Response:
     """The company page: overview, short forms and the timeline (filterable, paged)."""
     filters = {"kind": kind, "actor": actor, "from": from_, "to": to}

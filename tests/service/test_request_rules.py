@@ -84,3 +84,24 @@ def test_a_whole_number_given_as_true_false_or_text_is_422(
         assert r.status_code == 422, r.text
         assert "a whole number" in r.json()["detail"]
     assert client.post(f"{c}/openings", json={**opening, "hours_per_week": 20.0}).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/companies/13748136/overview/commitments", "offset"),
+        ("/companies/13748136/timeline", "cursor"),
+        ("/events", "after"),
+        ("/companies/13748136", "min_position"),
+    ],
+)
+def test_a_position_past_what_sql_holds_is_422(
+    client: TestClient, registered: str, path: str, name: str
+) -> None:
+    """An offset, cursor or position of 2**63 or more is refused by validation: SQL's
+    bigint holds no more, and on PostgreSQL `?offset=2**95` was a 500 (fuzzing found it)."""
+    for too_big in (2**63, 2**95):
+        r = client.get(path, params={name: too_big})
+        assert_problem(r, 422, f"query.{name}")
+    r = client.get(path, params={name: 2**63 - 1 if name != "min_position" else 0})
+    assert r.status_code < 500 and f"query.{name}" not in r.text, (name, r.text)

@@ -131,6 +131,10 @@ def service_env(settings: Settings, port: int, application_name: str) -> dict[st
         "CASEBOOK_PORT": str(port),
         "CASEBOOK_HEADER_TIMEOUT_SECONDS": str(settings.header_timeout_seconds),
         "CASEBOOK_BODY_TIMEOUT_SECONDS": str(settings.body_timeout_seconds),
+        "CASEBOOK_RATE_LIMIT_PER_MINUTE": str(settings.rate_limit_per_minute),
+        "CASEBOOK_RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE": str(
+            settings.rate_limit_unauthenticated_per_minute
+        ),
         "CASEBOOK_JWT_SECRET": settings.jwt_secret.get_secret_value(),
         "CASEBOOK_CANDIDATE_KEK": settings.candidate_kek.get_secret_value(),
         "PGAPPNAME": application_name,  # libpq's: on every connection the processes open
