@@ -39,6 +39,9 @@ def event_store_env(settings: Settings, *, create_tables: bool = False) -> dict[
         "POSTGRES_PASSWORD": pg["password"],
         "POSTGRES_SCHEMA": settings.postgres_schema,
         "POSTGRES_POOL_SIZE": str(settings.db_pool_size),
+        # A connection from the pool, or a 503: not the 30 s default while the server is
+        # down (eventsourcing reads this as a whole number of seconds).
+        "POSTGRES_CONNECT_TIMEOUT": str(max(1, round(settings.db_connect_timeout_seconds))),
         "POSTGRES_MAX_OVERFLOW": "4",
         "POSTGRES_CONN_MAX_AGE": "600",
         "POSTGRES_LOCK_TIMEOUT": "10",

@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     )
     postgres_schema: str = Field("public", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     db_pool_size: int = Field(8, ge=2, le=200)
+    db_connect_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=120,
+        description="the longest a request waits for a database connection (then 503)",
+    )
     nats_url: str | None = Field(
         None, description="the NATS server, or a cluster's servers separated by commas"
     )

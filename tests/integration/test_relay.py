@@ -32,6 +32,7 @@ from tests.support.relay import (
     varied_log,
     wait_until,
 )
+from tests.support.running import nats_env
 from tests.support.services import acting_client
 
 
@@ -193,9 +194,7 @@ def test_tail_prints_one_line_per_event_and_resumes_its_durable_consumer(
     env = {
         **os.environ,
         "CASEBOOK_DATABASE_URL": relay_settings.database_url,
-        "CASEBOOK_NATS_URL": relay_settings.nats_url or "",
-        "CASEBOOK_NATS_STREAM": relay_settings.nats_stream,
-        "CASEBOOK_NATS_SUBJECT_PREFIX": relay_settings.nats_subject_prefix,
+        **nats_env(relay_settings),
     }
     tail = [sys.executable, "-m", "services.cli", "tail", "--limit", "3"]
     positions = [p for p, _ in log_ids(app)]

@@ -31,6 +31,7 @@ from tests.support.relay import (
     varied_log,
     wait_until,
 )
+from tests.support.running import nats_env
 from tests.support.services import acting_client
 
 KILLS = 10
@@ -50,9 +51,7 @@ def _env(settings: Settings) -> dict[str, str]:
         **os.environ,
         "CASEBOOK_DATABASE_URL": settings.database_url,
         "CASEBOOK_POSTGRES_SCHEMA": settings.postgres_schema,
-        "CASEBOOK_NATS_URL": settings.nats_url or "",
-        "CASEBOOK_NATS_STREAM": settings.nats_stream,
-        "CASEBOOK_NATS_SUBJECT_PREFIX": settings.nats_subject_prefix,
+        **nats_env(settings),
         "CASEBOOK_RELAY_BATCH_SIZE": "50",
         "CASEBOOK_LOG_LEVEL": "warning",
     }

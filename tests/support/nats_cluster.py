@@ -12,7 +12,8 @@ from pathlib import Path
 
 import nats
 
-from tests.conftest import ThrowawayNats, _free_port, nats_answers
+from tests.conftest import ThrowawayNats, nats_answers
+from tests.support.running import free_port
 
 
 @dataclass
@@ -99,7 +100,7 @@ def start_cluster(store: Path, size: int = 3) -> NatsCluster:
     cluster = NatsCluster(ThrowawayNats(store).binary)
     for i in range(size):
         (store / f"n{i}").mkdir(parents=True)
-        cluster.nodes.append(Node(f"n{i}", _free_port(), _free_port(), store / f"n{i}"))
+        cluster.nodes.append(Node(f"n{i}", free_port(), free_port(), store / f"n{i}"))
     for node in cluster.nodes:
         cluster.start(node)
     cluster.wait_ready()

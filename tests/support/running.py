@@ -68,6 +68,17 @@ class Service:
             headers={"Authorization": f"Bearer {token}", **(headers or {})},
         )
 
+    def consultant_with_company(self, cvr: str) -> str:
+        """A consultant of municipality 165 and a company of theirs: the consultant's id."""
+        staff: str = self.post(
+            "/staff", {"name": "Gry", "municipality": "165", "unit": "job_centre"}
+        )["id"]
+        self.post(
+            "/companies",
+            {"cvr": cvr, "name": "A ApS", "municipality": "165", "industry": "x", "by": staff},
+        )
+        return staff
+
     def token(self, staff_id: str, municipality: str, role: Role = Role.CONSULTANT) -> str:
         return mint_token(self.settings, subject=staff_id, role=role, municipalities=[municipality])
 
@@ -138,6 +149,16 @@ def service_env(settings: Settings, port: int, application_name: str) -> dict[st
         "CASEBOOK_JWT_SECRET": settings.jwt_secret.get_secret_value(),
         "CASEBOOK_CANDIDATE_KEK": settings.candidate_kek.get_secret_value(),
         "PGAPPNAME": application_name,  # libpq's: on every connection the processes open
+        **(nats_env(settings) if settings.nats_url else {}),
+    }
+
+
+def nats_env(settings: Settings) -> dict[str, str]:
+    """The settings' NATS server, stream and subjects, for the relay and the tail."""
+    return {
+        "CASEBOOK_NATS_URL": settings.nats_url or "",
+        "CASEBOOK_NATS_STREAM": settings.nats_stream,
+        "CASEBOOK_NATS_SUBJECT_PREFIX": settings.nats_subject_prefix,
     }
 
 
