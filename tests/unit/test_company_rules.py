@@ -154,7 +154,8 @@ def test_a_correction_must_name_an_existing_contact() -> None:
         by=by,
         now=NOW,
     )
-    assert c.contacts[contact_id].corrections == 1
+    assert contact_id in c.contacts and len(c.contacts) == 1
+    assert [type(e).__name__ for e in c.collect_events()][-1] == "ContactCorrected"
 
 
 def test_no_referral_to_an_unknown_or_closed_opening() -> None:
