@@ -117,7 +117,8 @@ class OutcomeContract(Aggregate):
         by: UUID
 
         def apply(self, c: OutcomeContract) -> None:
-            c.books.disputes[self.dispute_id].outcome = self.outcome
+            dispute = c.books.disputes[self.dispute_id]
+            dispute.outcome, dispute.note = self.outcome, self.note
 
     if TYPE_CHECKING:  # state set by the events; not dataclass fields
         municipality: str

@@ -33,13 +33,14 @@ class InvoiceRecord:
 
 @dataclass
 class DisputeRecord:
-    """A dispute of some lines of an invoice; `outcome` once resolved."""
+    """A dispute of some lines of an invoice; `outcome` and its `note` once resolved."""
 
     dispute_id: UUID
     invoice_id: UUID
     keys: tuple[str, ...]
     reason: str
     outcome: str | None = None
+    note: str = ""
 
 
 @dataclass

@@ -11,9 +11,10 @@ from fastapi.concurrency import run_in_threadpool
 
 from domain.errors import InvalidValue
 from domain.rules import DEFAULT_MILESTONES, Milestone, Rules
+from services.api import invoice_requests as invoices
 from services.api import schemas as s
 from services.audit.invoices import PreparedInvoice, prepare_invoice
-from services.audit.ledger import evaluate_contract, find_invoice
+from services.audit.ledger import evaluate_contract
 from services.audit.ledger_json import invoice_body, ledger_body
 from services.errors import ANY_VERSION, VersionMismatchError
 from services.http.access import Scope, acting_id, allow, require_municipality
@@ -203,21 +204,8 @@ async def dispute_invoice(
 ) -> CommandAnswer:
     """Dispute lines of an invoice (all of them when `keys` is empty) (auditor)."""
     ctx.who, by = who, acting_id(who, body.by)
-    _, event = await run_in_threadpool(find_invoice, ctx.services.app, invoice_id)
-    dispute_id = uuid4()
-    return await ctx.run(
-        lambda claim, version: contracts.dispute_invoice(
-            contract_id=event.originator_id,
-            invoice_id=invoice_id,
-            dispute_id=dispute_id,
-            keys=body.keys,
-            reason=body.reason,
-            by=by,
-            claim=claim,
-            expected_version=version,
-        ),
-        body,
-    )
+    contract_id = await invoices.contract_of(ctx.services.app, invoice_id)
+    return await ctx.run(invoices.dispute(contract_id, invoice_id, body, by), body)
 
 
 @router.post("/invoices/{invoice_id}/disputes/{dispute_id}/resolution", status_code=201)
@@ -231,16 +219,5 @@ async def resolve_dispute(
     """End a dispute: `upheld` (the payment stands) or `recovered` (the money comes back)
     (auditor or admin)."""
     ctx.who, by = who, acting_id(who, body.by)
-    _, event = await run_in_threadpool(find_invoice, ctx.services.app, invoice_id)
-    return await ctx.run(
-        lambda claim, version: contracts.resolve_dispute(
-            contract_id=event.originator_id,
-            dispute_id=dispute_id,
-            outcome=body.outcome,
-            note=body.note,
-            by=by,
-            claim=claim,
-            expected_version=version,
-        ),
-        body,
-    )
+    contract_id = await invoices.contract_of(ctx.services.app, invoice_id)
+    return await ctx.run(invoices.resolution(contract_id, dispute_id, body, by), body)

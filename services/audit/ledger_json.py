@@ -88,6 +88,7 @@ def invoice_body(app: CasebookApplication, views: ProjectionDb, invoice_id: UUID
             "keys": list(d.keys),
             "reason": d.reason,
             "outcome": d.outcome,
+            "note": d.note,
         }
         for d in contract.books.disputes.values()
         if d.invoice_id == invoice_id

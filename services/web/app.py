@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from services.http.deps import get_services
-from services.web import audit, company, dashboard, forms, pages, signin
+from services.web import audit, company, dashboard, disputes, forms, pages, signin
 from services.web.assets import Assets
 from services.web.i18n import translate
 from services.web.render import language, page, wants_html
@@ -20,6 +20,7 @@ ROUTERS = (
     company.router,
     forms.router,
     audit.router,
+    disputes.router,
 )
 
 

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -122,10 +122,33 @@ def invoice(
     svc: Svc,
     who: Annotated[Principal, allow(*AUDIT, scope=Scope.INVOICE)],
 ) -> Response:
-    """An invoice: its lines and the events behind each, its provenance, and whether
-    the seal still holds the digest it pinned."""
+    """An invoice: its lines and the events behind each, its provenance, whether the
+    seal still holds the digest it pinned, and its disputes (opened and settled here)."""
+    return invoice_page(request, svc, who, invoice_id)
+
+
+def invoice_page(
+    request: Request,
+    svc: Svc,
+    who: Principal,
+    invoice_id: UUID,
+    *,
+    refused: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    """The invoice page; `refused` names the form whose command was refused and why."""
     body = invoice_body(svc.app, svc.views, invoice_id)
-    return page(request, "invoice.html", who=who, inv=body, milestone=_milestones(request))
+    return page(
+        request,
+        "invoice.html",
+        status,
+        who=who,
+        inv=body,
+        milestone=_milestones(request),
+        saved=request.query_params.get("saved"),
+        refused=refused or {},
+        key=str(uuid4()),  # the forms' Idempotency-Key: a second press records nothing new
+    )
 
 
 @router.get("/export")

@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from infra.settings import Settings
+from services.http.auth import Role
 from tests.support.running import Service, running_service
 
 CHROMIUM = os.environ.get("CASEBOOK_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -52,3 +53,32 @@ def browser() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         yield launched
         launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    # CSP bypassed only so that the tests can inject axe-core into the pages.
+    context = browser.new_context(locale="da-DK", bypass_csp=True)
+    opened = context.new_page()
+    opened.set_default_timeout(15_000)
+    yield opened
+    context.close()
+
+
+def sign_in(
+    page: Page,
+    service: Service,
+    staff_id: str,
+    municipality: str,
+    role: Role = Role.CONSULTANT,
+    heading: str | None = "Find en virksomhed",
+) -> None:
+    """Sign in on the sign-in page by pasting a token of the organisation's; the first
+    page's heading, when given, shows it worked."""
+    page.goto(service.url + "/app")
+    page.get_by_label("Organisationens adgangsnøgle (JWT)").fill(
+        service.token(staff_id, municipality, role)
+    )
+    page.get_by_role("button", name="Log ind").last.click()
+    if heading is not None:
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)

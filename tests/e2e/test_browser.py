@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from services.http.auth import Role
-from tests.e2e.conftest import axe_violations
+from tests.e2e.conftest import axe_violations, sign_in
 from tests.support.running import Service
 
 CVR = "13748136"
@@ -57,33 +56,12 @@ def people(service: Service) -> People:
     return found
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    # CSP bypassed only so that the tests can inject axe-core into the pages.
-    context = browser.new_context(locale="da-DK", bypass_csp=True)
-    opened = context.new_page()
-    opened.set_default_timeout(15_000)
-    yield opened
-    context.close()
-
-
-def _sign_in(
-    page: Page, service: Service, staff_id: str, municipality: str, role: Role = Role.CONSULTANT
-) -> None:
-    page.goto(service.url + "/app")
-    page.get_by_label("Organisationens adgangsnøgle (JWT)").fill(
-        service.token(staff_id, municipality, role)
-    )
-    page.get_by_role("button", name="Log ind").last.click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Find en virksomhed")
-
-
 def test_sign_in_search_log_a_contact_and_hand_over(
     page: Page, service: Service, people: People
 ) -> None:
     """Search as you type, log a contact and see it in the timeline, hand over and see
     the company leave one caseload and enter the other."""
-    _sign_in(page, service, people.gry, "165")
+    sign_in(page, service, people.gry, "165")
     page.get_by_label("CVR-nummer eller navn").press_sequentially("glan", delay=30)
     page.get_by_role("link", name="Glans ApS").click()  # no submit: results as you type
     expect(page.get_by_role("heading", level=1)).to_contain_text("Glans ApS")
@@ -111,7 +89,7 @@ def test_sign_in_search_log_a_contact_and_hand_over(
     page.goto(service.url + "/app/my-work")
     expect(page.locator("main")).not_to_contain_text("Glans ApS")
     page.get_by_role("button", name="Log ud").click()
-    _sign_in(page, service, people.holger, "165")
+    sign_in(page, service, people.holger, "165")
     page.goto(service.url + "/app/my-work")
     expect(page.locator("main")).to_contain_text("Glans ApS")
 
@@ -119,7 +97,7 @@ def test_sign_in_search_log_a_contact_and_hand_over(
 def test_a_consultant_of_another_municipality_gets_not_found(
     page: Page, service: Service, people: People
 ) -> None:
-    _sign_in(page, service, people.ask, "147")
+    sign_in(page, service, people.ask, "147")
     response = page.goto(service.url + f"/app/companies/{CVR}")
     assert response is not None and response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("Ikke fundet")
@@ -129,7 +107,7 @@ def test_a_consultant_of_another_municipality_gets_not_found(
 
 def test_a_form_works_by_keyboard_alone(page: Page, service: Service, people: People) -> None:
     """Tab to the form, open it with Enter, fill it and save it with the keyboard."""
-    _sign_in(page, service, people.gry, "165")
+    sign_in(page, service, people.gry, "165")
     page.goto(service.url + f"/app/companies/{CVR}")
     page.locator("#form-log_contact summary").focus()
     page.keyboard.press("Enter")
@@ -153,7 +131,7 @@ def test_every_page_passes_axe_with_zero_wcag_21_aa_violations(
     dashboard (both languages) and the not-found page."""
     page.goto(service.url + "/app")
     checked = {"sign-in": axe_violations(page)}
-    _sign_in(page, service, people.tove, "165", Role.TEAM_LEAD)
+    sign_in(page, service, people.tove, "165", Role.TEAM_LEAD)
     page.goto(service.url + "/app?q=glans")
     checked["search"] = axe_violations(page)
     page.goto(service.url + f"/app/companies/{CVR}")
@@ -217,7 +195,7 @@ def test_an_auditor_opens_an_invoice_and_its_evidence(
             {"period_from": "2026-01-01", "period_to": "2026-12-31"},
         )["id"]
     )
-    _sign_in(page, service, "revisor-1", "165", Role.AUDITOR)
+    sign_in(page, service, "revisor-1", "165", Role.AUDITOR)
     page.get_by_role("link", name="Kontrakter").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Resultatkontrakter")
     checked = {"contracts": axe_violations(page)}

@@ -557,6 +557,11 @@ POLICY: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/app/contracts"): ("admin auditor", "token"),
     ("GET", "/app/contracts/{contract_id}"): ("admin auditor", "contract"),
     ("GET", "/app/invoices/{invoice_id}"): ("admin auditor", "invoice"),
+    ("POST", "/app/invoices/{invoice_id}/disputes"): ("auditor", "invoice"),
+    ("POST", "/app/invoices/{invoice_id}/disputes/{dispute_id}/resolution"): (
+        "admin auditor",
+        "invoice",
+    ),
     ("GET", "/app/export"): ("admin auditor", "token"),
     # Operations.
     ("GET", "/healthz"): ("", "public"),

@@ -183,6 +183,7 @@ def test_a_dispute_and_its_resolution_change_the_lines_state(
             "keys": [key],
             "reason": "the start was not documented",
             "outcome": "recovered",
+            "note": "",
         }
     ]
 

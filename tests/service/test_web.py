@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -14,7 +13,7 @@ from services.http.auth import Role, mint_token
 from services.http.container import Services
 from services.http.session import SESSION_COOKIE
 from services.web.i18n import CATALOGUE, amount, day, moment, number, ore
-from tests.support.site import CVR, OTHER_CVR, Site, form_fields, open_site
+from tests.support.site import CVR, OTHER_CVR, Site, auditor_world, form_fields, open_site
 
 
 @pytest.fixture
@@ -273,50 +272,8 @@ def test_ore_amounts_are_exact_danish_kroner() -> None:
     assert ore(1) == "0,01 kr."
 
 
-def _auditor_world(site: Site) -> tuple[str, str]:
-    """A contract of 165 with one placement and an invoice; the auditor signed in."""
-    r = site.api.post(
-        "/contracts",
-        json={
-            "municipality": "165",
-            "name": "Vækst med Social Bundlinje",
-            "period_from": "2026-01-01",
-            "period_to": "2026-12-31",
-            "rules": {"default_prices_ore": [1_234_50, 2_000_00, 3_000_00]},
-        },
-    )
-    assert r.status_code == 201, r.text
-    contract_id = r.json()["id"]
-    r = site.api.post(
-        f"/companies/{CVR}/placements",
-        json={
-            "by": site.consultant,
-            "candidate_id": str(uuid.uuid4()),
-            "kind": "ordinary",
-            "hours_per_week": 30,
-            "starts_on": "2026-01-05",
-        },
-    )
-    assert r.status_code == 201, r.text
-    r = site.api.post(
-        f"/contracts/{contract_id}/invoices",
-        json={"period_from": "2026-01-01", "period_to": "2026-12-31"},
-    )
-    assert r.status_code == 201, r.text
-    token = mint_token(
-        site.services.settings, subject="revisor", role=Role.AUDITOR, municipalities=["165"]
-    )
-    assert (
-        site.browser.post(
-            "/app/login", data={"token": token, "next": "/app"}, follow_redirects=False
-        ).status_code
-        == 303
-    )
-    return contract_id, r.json()["id"]
-
-
 def test_an_auditor_reads_a_ledger_and_an_invoice_with_its_evidence(site: Site) -> None:
-    contract_id, invoice_id = _auditor_world(site)
+    contract_id, invoice_id = auditor_world(site)
     listed = site.browser.get("/app/contracts")
     assert listed.status_code == 200
     assert f'href="/app/contracts/{contract_id}"' in listed.text
@@ -342,7 +299,7 @@ def test_an_auditor_reads_a_ledger_and_an_invoice_with_its_evidence(site: Site) 
 
 
 def test_the_ledger_as_known_before_the_invoice(site: Site) -> None:
-    contract_id, _ = _auditor_world(site)
+    contract_id, _ = auditor_world(site)
     before = site.browser.get(
         f"/app/contracts/{contract_id}", params={"known_at": "2000-01-01T00:00"}
     )
@@ -354,7 +311,7 @@ def test_the_ledger_as_known_before_the_invoice(site: Site) -> None:
 
 
 def test_the_export_streams_only_the_auditors_municipalities(site: Site) -> None:
-    contract_id, _ = _auditor_world(site)
+    contract_id, _ = auditor_world(site)
     r = site.browser.get("/app/export")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/x-ndjson")
@@ -385,7 +342,7 @@ def test_a_consultant_has_no_auditor_pages(site: Site) -> None:
 
 
 def test_another_municipality_s_auditor_gets_not_found(site: Site) -> None:
-    contract_id, invoice_id = _auditor_world(site)
+    contract_id, invoice_id = auditor_world(site)
     token = mint_token(
         site.services.settings, subject="revisor", role=Role.AUDITOR, municipalities=["147"]
     )

@@ -4,6 +4,7 @@ every sign-in, and a CSRF refusal on every route that changes something."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
@@ -18,7 +19,7 @@ from services.http.container import Services
 from services.http.headers import PAGE_POLICY
 from services.http.session import CSRF_FIELD, SESSION_COOKIE
 from services.web.forms import ACTIONS
-from tests.support.site import CVR, HTML, OTHER_CVR, Site, form_fields, open_site
+from tests.support.site import CVR, HTML, OTHER_CVR, Site, auditor_world, form_fields, open_site
 
 # The page the team lead may see, and two error pages (404 as a page, 401 the form).
 PAGES = ("/app", "/app/my-work", "/app/team", "/app/dashboard", f"/app/companies/{CVR}")
@@ -185,7 +186,7 @@ def test_every_unsafe_web_route_refuses_a_request_without_the_csrf_token(site: S
     assert isinstance(app, FastAPI)
     before = site.api.get(f"/companies/{CVR}/timeline").json()
     fields = form_fields(site.browser.get(f"/app/companies/{CVR}").text, "log_contact")
-    walked = []
+    walked, invoice_routes = [], list[str]()
     for route in api_routes(app):
         if not route.path.startswith("/app") or route.method in SAFE_METHODS:
             continue
@@ -203,6 +204,9 @@ def test_every_unsafe_web_route_refuses_a_request_without_the_csrf_token(site: S
             assert r.status_code == 403, r.text
             walked.append(route.path)
             continue
+        elif route.path.startswith("/app/invoices/"):
+            invoice_routes.append(route.path)  # walked below, as an auditor
+            continue
         else:
             raise AssertionError(f"{route.method} {route.path}: add it to this walk")
         for path in paths:
@@ -215,3 +219,12 @@ def test_every_unsafe_web_route_refuses_a_request_without_the_csrf_token(site: S
     assert len(walked) == len(ACTIONS) + 2
     assert site.api.get(f"/companies/{CVR}/timeline").json() == before
     assert site.browser.get("/app").status_code == 200  # still signed in
+    _, invoice_id = auditor_world(site)  # the auditor's session now
+    dispute_id = uuid.uuid4()
+    for template in invoice_routes:
+        path = template.format(invoice_id=invoice_id, dispute_id=dispute_id)
+        for sent in ({"reason": "x", "outcome": "upheld"}, {CSRF_FIELD: "0" * 40}):
+            r = site.browser.post(path, data=sent, follow_redirects=False)
+            assert r.status_code == 403 and "CSRF" in r.text, (path, r.text)
+    assert len(invoice_routes) == 2
+    assert site.api.get(f"/invoices/{invoice_id}").json()["disputes"] == []

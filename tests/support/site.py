@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from fastapi.testclient import TestClient
 
 from services.app import create_app
+from services.http.auth import Role, mint_token
 from services.http.container import Services
 from tests.support.services import ActingClient, acting_client
 
@@ -80,3 +82,45 @@ def form_fields(html: str, name: str) -> dict[str, str]:
     """The hidden fields (CSRF token, Idempotency-Key) of one rendered form."""
     block = html.split(f'id="form-{name}"', 1)[1].split("</form>", 1)[0]
     return dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', block))
+
+
+def auditor_world(site: Site) -> tuple[str, str]:
+    """A contract of 165 with one placement and an invoice; the auditor signed in."""
+    r = site.api.post(
+        "/contracts",
+        json={
+            "municipality": "165",
+            "name": "Vækst med Social Bundlinje",
+            "period_from": "2026-01-01",
+            "period_to": "2026-12-31",
+            "rules": {"default_prices_ore": [1_234_50, 2_000_00, 3_000_00]},
+        },
+    )
+    assert r.status_code == 201, r.text
+    contract_id = r.json()["id"]
+    r = site.api.post(
+        f"/companies/{CVR}/placements",
+        json={
+            "by": site.consultant,
+            "candidate_id": str(uuid.uuid4()),
+            "kind": "ordinary",
+            "hours_per_week": 30,
+            "starts_on": "2026-01-05",
+        },
+    )
+    assert r.status_code == 201, r.text
+    r = site.api.post(
+        f"/contracts/{contract_id}/invoices",
+        json={"period_from": "2026-01-01", "period_to": "2026-12-31"},
+    )
+    assert r.status_code == 201, r.text
+    token = mint_token(
+        site.services.settings, subject="revisor", role=Role.AUDITOR, municipalities=["165"]
+    )
+    assert (
+        site.browser.post(
+            "/app/login", data={"token": token, "next": "/app"}, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    return contract_id, r.json()["id"]
