@@ -17,10 +17,20 @@ def _strip_accents(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
-def fold(text: str) -> tuple[str, str]:
-    """Two search spellings: København -> ("koebenhavn", "kobenhavn")."""
+def fold(text: str) -> tuple[str, str, str]:
+    """Three search spellings: København -> ("koebenhavn", "kobenhavn", "kobenhavn"). The
+    last is a skeleton that any mix of spellings shares: Æblegård, aeblegard, ablegaard
+    and AEBLEGAARD are all "ablegard" (ae, oe and aa as a, o and a)."""
     lower = text.casefold()
-    return (_strip_accents(lower.translate(_LONG)), _strip_accents(lower.translate(_SHORT)))
+    long = _strip_accents(lower.translate(_LONG))
+    return (long, _strip_accents(lower.translate(_SHORT)), skeleton(long))
+
+
+def skeleton(folded: str) -> str:
+    """The spelling with ae, oe and aa written a, o and a (three rounds: "aae" -> "a")."""
+    for _ in range(3):
+        folded = folded.replace("ae", "a").replace("oe", "o").replace("aa", "a")
+    return folded
 
 
 @collect_handlers
@@ -101,12 +111,13 @@ def search(d: str, text: str, municipalities: Sequence[str], limit: int) -> Stat
     params: list[Any] = []
     text = text.strip()
     if text:
-        long, short = (_like(f) for f in fold(text.replace("|", " ")))
-        where.append("(c.cvr = %s OR c.folded LIKE %s ESCAPE '\\' OR c.folded LIKE %s ESCAPE '\\')")
+        # A name projected before the skeleton was kept has only the first two.
+        spellings = sorted(set(fold(text.replace("|", " "))))
+        likes = " OR ".join("c.folded LIKE %s ESCAPE '\\'" for _ in spellings)
+        where.append(f"(c.cvr = %s OR {likes})")
         params += [
             "".join(ch for ch in text if ch.isdigit())[-8:] or text,
-            f"%{long}%",
-            f"%{short}%",
+            *(f"%{_like(f)}%" for f in spellings),
         ]
     clause, codes = among("c.municipality", municipalities)
     where.append(clause)

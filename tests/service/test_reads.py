@@ -139,6 +139,26 @@ def test_search_by_cvr_or_name_ignores_case_and_danish_letters(
     assert none.json() == []
 
 
+@pytest.mark.stores
+def test_search_finds_a_name_whatever_mix_of_spellings_is_typed(
+    client: TestClient, staff: str
+) -> None:
+    """Æblegård is found by aeblegaard, aeblegard, ablegaard, ablegard and AEBLEGARD: each
+    letter spelled either way, in any mix (aeblegard and ablegaard missed); and a name
+    with none of the letters is not found by them."""
+    answer = post(
+        client,
+        "/companies",
+        {"cvr": CVR, "name": "Æblegård Frugt ApS", "municipality": "165", "by": staff},
+    )
+    at = answer["position"]
+    for q in ("Æblegård", "aeblegaard", "aeblegard", "ablegaard", "ablegard", "AEBLEGARD", "blegå"):
+        r = client.get("/companies", params={"q": q, "min_position": at})
+        assert [hit["cvr"] for hit in r.json()] == [CVR], q
+    for q in ("oeblegard", "æblegården"):
+        assert client.get("/companies", params={"q": q, "min_position": at}).json() == [], q
+
+
 def test_search_is_scoped_by_municipality(client: TestClient, staff: str) -> None:
     """municipality= keeps only that municipality's companies."""
     post(
