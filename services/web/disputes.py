@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
@@ -107,11 +108,15 @@ async def _run(
             f"{translate('audit.' + str(e['loc'][0]), lang)}: {e['msg']}" if e["loc"] else e["msg"]
             for e in error.errors()
         )
-        return invoice_page(request, svc, who, invoice_id, refused={form.name: detail}, status=422)
+        return await run_in_threadpool(
+            invoice_page, request, svc, who, invoice_id, refused={form.name: detail}, status=422
+        )
     except (DomainError, ServiceError) as error:
         status, _ = status_for(error)
         refused = {form.name: error.detail}
-        return invoice_page(request, svc, who, invoice_id, refused=refused, status=status)
+        return await run_in_threadpool(
+            invoice_page, request, svc, who, invoice_id, refused=refused, status=status
+        )
     return RedirectResponse(
         f"/app/invoices/{invoice_id}?min_position={answer.position}&saved={form.name}",
         status_code=303,
