@@ -4,7 +4,7 @@ Commands validate first and then trigger exactly one event, so a refused
 command never leaves a half-applied aggregate behind. Event `apply` methods
 only evolve state: they run again on every replay.
 
-One file of some 600 lines on purpose: the aggregate, its commands and its nested
+One file of some 800 lines on purpose: the aggregate, its commands and its nested
 events are one declarative unit (the events are the stored contract, named by
 `TOPIC_PREFIX`), clearer read whole than split; the entities it is made of live in
 `domain/parts.py` and its values in `domain/values.py`.
@@ -13,6 +13,7 @@ events are one declarative unit (the events are the stored contract, named by
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -20,20 +21,24 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.errors import (
+    AlreadyInProgrammeError,
     CandidateAlreadyReferredError,
     CommitmentNotFoundError,
     ContactNotFoundError,
     ContactPersonNotEligibleError,
     ContactPersonUnchangedError,
+    ContractPeriodError,
     FollowUpAlreadyCompletedError,
     FollowUpNotFoundError,
     InvalidValue,
+    NotInProgrammeError,
     OpeningClosedError,
     OpeningNotFoundError,
     PlacementAlreadyEndedError,
     PlacementDateError,
     PlacementKindNotOfferedError,
     PlacementNotFoundError,
+    ProgrammeMunicipalityError,
     ReferralAlreadyAnsweredError,
     ReferralNotFoundError,
     UnknownMunicipalityError,
@@ -54,6 +59,7 @@ from domain.parts import (
     require_not_future_date,
     require_utc_time,
 )
+from domain.programme import Participation
 from domain.values import company_id, normalise_cvr
 
 TOPIC_PREFIX = "casebook:Company."  # stored topics: stable whatever the class is called
@@ -306,6 +312,31 @@ class Company(Aggregate):
         def apply(self, c: Company) -> None:
             c.commitments[self.commitment_id].reviews.append(self.reviewed_on)
 
+    class ProgrammeJoined(Event):
+        """The company takes part in an outcome contract's programme from `joined_on`."""
+
+        TOPIC = TOPIC_PREFIX + "ProgrammeJoined"
+        contract_id: UUID
+        programme: str
+        joined_on: date
+        by: UUID
+
+        def apply(self, c: Company) -> None:
+            joined = Participation(self.contract_id, self.programme, self.joined_on)
+            c.participations = (*c.programmes(), joined)
+
+    class ProgrammeLeft(Event):
+        """The company's last day in the programme it takes part in."""
+
+        TOPIC = TOPIC_PREFIX + "ProgrammeLeft"
+        contract_id: UUID
+        left_on: date
+        by: UUID
+
+        def apply(self, c: Company) -> None:
+            *before, current = c.programmes()
+            c.participations = (*before, replace(current, left_on=self.left_on))
+
     # State, set by the events above (declared for readers and type checkers).
     if TYPE_CHECKING:  # state set by the events; not dataclass fields
         cvr: str
@@ -321,6 +352,7 @@ class Company(Aggregate):
         commitments: dict[UUID, Commitment]
         max_contacts_per_month: int | None
         preferred_channel: str | None
+        participations: tuple[Participation, ...]  # absent from snapshots made before
 
     # --- commands -------------------------------------------------------
 
@@ -717,6 +749,71 @@ class Company(Aggregate):
             note=note,
             by=by,
         )
+
+    def programmes(self) -> tuple[Participation, ...]:
+        """Every programme the company took or takes part in, oldest first."""
+        return getattr(self, "participations", ())
+
+    def current_programme(self) -> Participation | None:
+        """The programme the company takes part in now (at most one at a time)."""
+        found = self.programmes()
+        return found[-1] if found and found[-1].left_on is None else None
+
+    def join_programme(
+        self,
+        *,
+        contract_id: UUID,
+        programme: str,
+        municipality: str,
+        period: tuple[date, date],
+        joined_on: date,
+        by: UUID,
+    ) -> None:
+        """Take part in a programme of the company's municipality, from a day within the
+        contract's period; one programme at a time, and never back-to-back overlapping."""
+        if municipality != self.municipality:
+            raise ProgrammeMunicipalityError(
+                f"company {self.cvr} belongs to municipality {self.municipality}; "
+                f"the programme is of {municipality}"
+            )
+        current = self.current_programme()
+        if current is not None:
+            raise AlreadyInProgrammeError(
+                f"company {self.cvr} takes part in {current.programme!r} since "
+                f"{current.joined_on.isoformat()}; it must leave that programme first"
+            )
+        if not period[0] <= joined_on <= period[1]:
+            raise ContractPeriodError(
+                f"a company joins within the contract's period ({period[0].isoformat()} to "
+                f"{period[1].isoformat()}), not on {joined_on.isoformat()}"
+            )
+        last = self.programmes()[-1] if self.programmes() else None
+        if last is not None and last.left_on is not None and joined_on <= last.left_on:
+            raise ContractPeriodError(
+                f"company {self.cvr} took part in {last.programme!r} until "
+                f"{last.left_on.isoformat()}; it can join again from the day after"
+            )
+        self.trigger_event(
+            self.ProgrammeJoined,
+            contract_id=contract_id,
+            programme=programme,
+            joined_on=joined_on,
+            by=by,
+        )
+
+    def leave_programme(self, *, contract_id: UUID, left_on: date, by: UUID) -> None:
+        """The last day the company takes part in the programme (not before it joined)."""
+        current = self.current_programme()
+        if current is None or current.contract_id != contract_id:
+            raise NotInProgrammeError(
+                f"company {self.cvr} does not take part in the programme of contract {contract_id}"
+            )
+        if left_on < current.joined_on:
+            raise ContractPeriodError(
+                f"a company cannot leave ({left_on.isoformat()}) before it joined "
+                f"({current.joined_on.isoformat()})"
+            )
+        self.trigger_event(self.ProgrammeLeft, contract_id=contract_id, left_on=left_on, by=by)
 
     # --- helpers --------------------------------------------------------
 

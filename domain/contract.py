@@ -24,7 +24,9 @@ from domain.errors import (
     UnknownMunicipalityError,
 )
 from domain.ledger import Books, DisputeRecord, InvoiceRecord
+from domain.programme import DEFAULT_SCOPE, require_scope, require_target_group
 from domain.rules import RuleBook, Rules
+from domain.values import normalise_cvr
 
 TOPIC_PREFIX = "casebook:OutcomeContract."  # stored topics: stable whatever the class is called
 DISPUTE_OUTCOMES = ("upheld", "recovered")
@@ -39,21 +41,44 @@ class OutcomeContract(Aggregate):
         TOPIC = TOPIC_PREFIX + "Event"
 
     class Agreed(Aggregate.Created):
-        """The municipality agreed to pay per outcome under these rules."""
+        """The municipality agreed to pay an actor (the counterparty) per outcome under
+        these rules, for every placement in the municipality or only for the companies
+        taking part in its programme (`scope`).
+
+        Version 2 added the counterparty, the target group and the scope; a version 1
+        event (recorded before) reads as no counterparty, no target group and scope
+        "municipality", which is what such a contract always meant.
+        """
 
         TOPIC = TOPIC_PREFIX + "Agreed"
+        class_version = 2
         municipality: str
         name: str
         period_from: date
         period_to: date
         rules: dict[str, Any]
         by: UUID
+        counterparty_name: str | None
+        counterparty_cvr: str | None
+        target_group: str | None
+        scope: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(
+                counterparty_name=None,
+                counterparty_cvr=None,
+                target_group=None,
+                scope=DEFAULT_SCOPE,
+            )
 
         def apply(self, c: OutcomeContract) -> None:
             c.municipality, c.name = self.municipality, self.name
             c.period_from, c.period_to = self.period_from, self.period_to
             c.rule_versions = [Rules.from_data(self.rules)]
             c.books = Books()
+            c.counterparty_name, c.counterparty_cvr = self.counterparty_name, self.counterparty_cvr
+            c.target_group, c.scope = self.target_group, self.scope
 
     class Amended(Event):
         """New rules take effect from their `effective_from` date."""
@@ -127,6 +152,10 @@ class OutcomeContract(Aggregate):
         period_to: date
         rule_versions: list[Rules]
         books: Books
+        counterparty_name: str | None
+        counterparty_cvr: str | None
+        target_group: str | None
+        scope: str
 
     @property
     def rule_book(self) -> RuleBook:
@@ -147,8 +176,13 @@ class OutcomeContract(Aggregate):
         rules: Rules,
         by: UUID,
         municipalities: Collection[str],
+        counterparty: tuple[str, str] | None = None,
+        target_group: str | None = None,
+        scope: str = DEFAULT_SCOPE,
     ) -> OutcomeContract:
-        """Record a contract; its first rules apply from the start of its period."""
+        """Record a contract; its first rules apply from the start of its period.
+
+        `counterparty` is the paid actor's (name, CVR)."""
         if municipality not in municipalities:
             raise UnknownMunicipalityError(f"unknown municipality code {municipality!r}")
         if not name.strip():
@@ -156,6 +190,11 @@ class OutcomeContract(Aggregate):
         if period_to < period_from:
             raise ContractPeriodError("period_to lies before period_from")
         rules.validate()
+        payee: tuple[str | None, str | None] = (None, None)
+        if counterparty is not None:
+            if not counterparty[0].strip():
+                raise InvalidValue("counterparty.name must not be blank")
+            payee = (counterparty[0].strip(), normalise_cvr(counterparty[1]))
         return cls._create(
             cls.Agreed,
             id=contract_id,
@@ -165,7 +204,16 @@ class OutcomeContract(Aggregate):
             period_to=period_to,
             rules=rules.to_data(),
             by=by,
+            counterparty_name=payee[0],
+            counterparty_cvr=payee[1],
+            target_group=require_target_group(target_group),
+            scope=require_scope(scope),
         )
+
+    @property
+    def is_programme(self) -> bool:
+        """Whether only the companies taking part in its programme count."""
+        return self.scope == "programme"
 
     def amend(self, *, rules: Rules, by: UUID, today: date) -> None:
         """New rules from a date; never before today, so the past is never rewritten."""

@@ -173,3 +173,19 @@ class DisputeAlreadyResolvedError(ContractError, RuleBroken):
 
 class ContractPeriodError(ContractError, InvalidValue):
     """A date lies outside what the contract allows."""
+
+
+class AlreadyInProgrammeError(CompanyError, RuleBroken):
+    """A company takes part in one programme at a time."""
+
+
+class NotInProgrammeError(CompanyError, RuleBroken):
+    """The company does not take part in that programme."""
+
+
+class ProgrammeMunicipalityError(CompanyError, InvalidValue):
+    """A programme takes companies of its own municipality only."""
+
+
+class NotAProgrammeError(ContractError, RuleBroken):
+    """The contract counts the whole municipality: it has no participants."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
 from domain.company import Company
 from domain.outcomes import PlacementFacts, Segment
+from domain.programme import Participation, admitted
+from domain.rules import RuleBook
 
 # The Company events that decide outcomes (the ledger reads only these).
 FACT_EVENTS: tuple[type[Any], ...] = (
@@ -14,6 +17,8 @@ FACT_EVENTS: tuple[type[Any], ...] = (
     Company.PlacementStarted,
     Company.PlacementChanged,
     Company.PlacementEnded,
+    Company.ProgrammeJoined,
+    Company.ProgrammeLeft,
 )
 
 
@@ -28,11 +33,20 @@ class FactBook:
     def __init__(self) -> None:
         self.companies: dict[UUID, tuple[str, str]] = {}  # id -> (CVR, municipality)
         self.placements: dict[UUID, PlacementFacts] = {}
+        self.participations: dict[UUID, list[Participation]] = {}  # per company, oldest first
 
     def apply(self, event: Any) -> None:
         """Fold one Company event (other kinds are ignored)."""
         if isinstance(event, Company.Registered):
             self.companies[event.originator_id] = (event.cvr, event.municipality)
+            return
+        if isinstance(event, Company.ProgrammeJoined):
+            joined = Participation(event.contract_id, event.programme, event.joined_on)
+            self.participations.setdefault(event.originator_id, []).append(joined)
+            return
+        if isinstance(event, Company.ProgrammeLeft):
+            periods = self.participations[event.originator_id]
+            periods[-1] = replace(periods[-1], left_on=event.left_on)
             return
         cvr = self.companies.get(event.originator_id, ("", ""))[0]
         if isinstance(event, Company.PlacementStarted):
@@ -56,3 +70,9 @@ class FactBook:
             for k in sorted(self.placements)
             if self.companies.get(self.placements[k].company_id, ("", ""))[1] == municipality
         ]
+
+    def programme_facts(
+        self, municipality: str, contract_id: UUID, book: RuleBook
+    ) -> list[PlacementFacts]:
+        """The placements a programme contract counts (see domain.programme)."""
+        return admitted(self.facts(municipality), self.participations, contract_id, book)

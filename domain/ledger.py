@@ -194,6 +194,8 @@ def _line(kind: str, o: Outcome, amount: int, corrects: list[str]) -> dict[str, 
         "proof": list(o.proof),
         "corrects": list(corrects),
     }
+    if o.admitted_by != "municipality":  # lines of municipality contracts replay as before
+        line["admitted_by"] = o.admitted_by
     if kind != "charge":
         line["reason"] = "re-evaluated"
     return line

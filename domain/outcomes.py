@@ -37,6 +37,8 @@ class PlacementFacts:
     segments: list[Segment] = field(default_factory=list)
     ends_on: date | None = None
     end_proof: str | None = None
+    counts_until: date | None = None  # a programme's measurement period ends (else none)
+    admitted_by: str = "municipality"  # the rule that lets it count (domain.programme)
 
     def change(self, segment: Segment) -> None:
         """A change from a date: it replaces what was planned from that date on."""
@@ -73,6 +75,7 @@ class Outcome:
     price_ore: int
     amount_ore: int
     proof: tuple[str, ...]
+    admitted_by: str = "municipality"
 
 
 DAY = timedelta(days=1)
@@ -132,6 +135,7 @@ def _reached(
     p: PlacementFacts, book: RuleBook, today: date, period: tuple[date, date]
 ) -> list[_Reached]:
     found = []
+    last_day = today if p.counts_until is None else min(today, p.counts_until)
     for run in qualifying_runs(p, book):
         if not period[0] <= run.first <= period[1]:
             continue
@@ -140,7 +144,7 @@ def _reached(
                 reached_on = run.first + timedelta(weeks=m.weeks)
                 held = m.weeks == 0 or run.last is None or run.last >= reached_on - DAY
                 # The milestone belongs to the version in effect on the day it is reached.
-                if held and reached_on <= today and book.on(reached_on) is rules:
+                if held and reached_on <= last_day and book.on(reached_on) is rules:
                     found.append(_Reached(m.name, rules, m.price_ore, reached_on, p, run))
     return found
 
@@ -189,6 +193,7 @@ def evaluate(
                 price_ore=r.price_ore,
                 amount_ore=amount,
                 proof=r.run.proof,
+                admitted_by=p.admitted_by,
             )
         )
     return outcomes

@@ -19,6 +19,8 @@ PLACEMENT_KINDS = ("ordinary", "flex_job", "wage_subsidy", "internship")
 DEFAULT_PAYING_KINDS = ("flex_job", "ordinary")
 NEVER_PAYS = "internship"  # an internship pays no wage, so it is never an outcome
 MAX_PRICE_ORE = 100_000_000_00  # DKK 100 million: far above any contract
+DEFAULT_DURABLE_MILESTONE = "26_weeks"
+DEFAULT_MEASUREMENT_YEARS = 3
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class Rules:
     evidence_lag_days: int = 0
     cap_per_company_ore: int | None = None
     cap_per_contract_ore: int | None = None
+    durable_milestone: str = DEFAULT_DURABLE_MILESTONE
+    measurement_years: int = DEFAULT_MEASUREMENT_YEARS  # after a company's participation
 
     def pays(self, kind: str, hours_per_week: int) -> bool:
         """Whether a day of this kind and these hours counts as employment."""
@@ -66,6 +70,8 @@ class Rules:
             "evidence_lag_days": self.evidence_lag_days,
             "cap_per_company_ore": self.cap_per_company_ore,
             "cap_per_contract_ore": self.cap_per_contract_ore,
+            "durable_milestone": self.durable_milestone,
+            "measurement_years": self.measurement_years,
         }
 
     @classmethod
@@ -84,6 +90,8 @@ class Rules:
                 evidence_lag_days=int(data.get("evidence_lag_days", 0)),
                 cap_per_company_ore=_optional_int(data.get("cap_per_company_ore")),
                 cap_per_contract_ore=_optional_int(data.get("cap_per_contract_ore")),
+                durable_milestone=str(data.get("durable_milestone", durable_default(milestones))),
+                measurement_years=int(data.get("measurement_years", DEFAULT_MEASUREMENT_YEARS)),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise InvalidValue(f"contract rules are malformed: {e}") from None
@@ -114,6 +122,24 @@ class Rules:
         for cap in (self.cap_per_company_ore, self.cap_per_contract_ore):
             if cap is not None and not 0 <= cap <= MAX_PRICE_ORE * 100:
                 raise InvalidValue("caps must be non-negative amounts in øre")
+        self._validate_measurement(names)
+
+    def _validate_measurement(self, names: list[str]) -> None:
+        if self.durable_milestone not in names:
+            raise InvalidValue(
+                f"durable_milestone {self.durable_milestone!r} is not one of the milestones"
+                f" ({', '.join(names)})"
+            )
+        if not 1 <= self.measurement_years <= 10:
+            raise InvalidValue("measurement_years must be 1-10")
+
+
+def durable_default(milestones: Sequence[Milestone]) -> str:
+    """Rules stored before `durable_milestone` existed: 26 weeks, else the longest."""
+    names = [m.name for m in milestones]
+    if DEFAULT_DURABLE_MILESTONE in names or not milestones:
+        return DEFAULT_DURABLE_MILESTONE
+    return max(milestones, key=lambda m: m.weeks).name
 
 
 def _optional_int(value: Any) -> int | None:

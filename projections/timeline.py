@@ -31,6 +31,8 @@ BUSINESS_TIME = (
     "held_on",
     "answered_on",
     "reviewed_on",
+    "joined_on",
+    "left_on",
 )
 
 

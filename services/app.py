@@ -16,6 +16,7 @@ from services.api import (
     health,
     openapi,
     overview,
+    participants,
     queues,
     reads,
     staff,
@@ -72,6 +73,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     for router in (
         companies.router,
         contracts.router,
+        participants.router,
         reads.router,
         overview.router,
         state.router,

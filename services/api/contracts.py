@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from domain.errors import InvalidValue
-from domain.rules import DEFAULT_MILESTONES, Milestone, Rules
+from domain.rules import DEFAULT_MILESTONES, Milestone, Rules, durable_default
 from services.api import invoice_requests as invoices
 from services.api import schemas as s
 from services.audit.invoices import PreparedInvoice, prepare_invoice
@@ -50,6 +50,8 @@ def rules_from(body: s.RulesIn, effective_from: date) -> Rules:
         body.evidence_lag_days,
         body.cap_per_company_ore,
         body.cap_per_contract_ore,
+        body.durable_milestone or durable_default(milestones),
+        body.measurement_years,
     )
     rules.validate()
     return rules
@@ -59,7 +61,9 @@ def rules_from(body: s.RulesIn, effective_from: date) -> Rules:
 async def agree_contract(
     body: s.AgreeContract, ctx: Ctx, who: Annotated[Principal, allow(Role.ADMIN)]
 ) -> CommandAnswer:
-    """Record an outcome contract for a municipality and period, with its rules (admin)."""
+    """Record an outcome contract for a municipality and period, with its rules, the
+    actor it pays (`counterparty`) and its scope: every placement in the municipality,
+    or only those at the companies taking part in its programme (admin)."""
     require_municipality(who, body.municipality)
     ctx.who, by = who, acting_id(who, body.by)
     new_id = uuid4()
@@ -73,6 +77,11 @@ async def agree_contract(
             period_to=body.period_to,
             rules=rules,
             by=by,
+            counterparty=(body.counterparty.name, body.counterparty.cvr)
+            if body.counterparty
+            else None,
+            target_group=body.target_group,
+            scope=body.scope,
             claim=claim,
             expected_version=version,
         ),

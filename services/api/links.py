@@ -71,6 +71,14 @@ LINKS: dict[Operation, dict[str, Link]] = {
         "amend": (("POST", "/contracts/{contract_id}/amendments"), {"contract_id": _ID}),
         "ledger": (("GET", "/contracts/{contract_id}/ledger"), {"contract_id": _ID}),
         "issue_invoice": (("POST", "/contracts/{contract_id}/invoices"), {"contract_id": _ID}),
+        "join_programme": (("POST", "/contracts/{contract_id}/participants"), {"contract_id": _ID}),
+    },
+    ("POST", "/contracts/{contract_id}/participants"): {
+        "leave_programme": (
+            ("POST", "/contracts/{contract_id}/participants/{cvr}/end"),
+            {"contract_id": "$response.body#/contract_id", "cvr": _CVR},
+        ),
+        "overview": (("GET", _COMPANY), {"cvr": _CVR}),
     },
     ("POST", "/contracts/{contract_id}/invoices"): {
         "invoice": (("GET", "/invoices/{invoice_id}"), {"invoice_id": _ID}),

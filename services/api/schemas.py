@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
@@ -299,6 +299,15 @@ class MilestoneIn(Body):
     price_ore: Ore
 
 
+TargetGroup = Literal[
+    "long_term_unemployed",
+    "young_without_education",
+    "refugees_and_immigrants",
+    "criminal_record",
+    "reduced_working_capacity",
+]
+
+
 class RulesIn(Body):
     """Contract rules; omitted fields take the defaults of the design."""
 
@@ -338,6 +347,23 @@ class RulesIn(Body):
     evidence_lag_days: Annotated[int, Field(ge=0, le=366), WHOLE] = 0
     cap_per_company_ore: Ore | None = None
     cap_per_contract_ore: Ore | None = None
+    durable_milestone: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = (
+        Field(
+            None,
+            description="the milestone from which a job counts as durable "
+            "(default 26_weeks, else the longest milestone)",
+        )
+    )
+    measurement_years: Annotated[int, Field(ge=1, le=10), WHOLE] = Field(
+        3, description="years after a company's participation in which its placements count"
+    )
+
+
+class Counterparty(Body):
+    """The actor the municipality pays (e.g. a social investment fund)."""
+
+    name: Name
+    cvr: Cvr
 
 
 class AgreeContract(Body):
@@ -346,6 +372,32 @@ class AgreeContract(Body):
     period_from: Day
     period_to: Day
     rules: RulesIn
+    counterparty: Counterparty | None = None
+    target_group: TargetGroup | None = Field(
+        None, description="whom the programme is for: a category, never a person's reason"
+    )
+    scope: Literal["municipality", "programme"] = Field(
+        "municipality",
+        description="municipality: every paying placement in it counts; "
+        "programme: only placements at its participating companies",
+    )
+    by: Subject = None
+
+
+class JoinProgramme(Body):
+    """A company takes part in a programme contract from a business date."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    cvr: Cvr
+    joined_on: Day = Field(alias="from")
+    by: Subject = None
+
+
+class LeaveProgramme(Body):
+    """The company's last day in the programme."""
+
+    on: Day
     by: Subject = None
 
 

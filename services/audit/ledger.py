@@ -86,8 +86,11 @@ def evaluate_contract(
         when = f" by {known_at.isoformat()}" if known_at else ""
         raise ContractNotFoundError(f"no outcome contract {contract_id} was recorded{when}")
     day = today or (known_at or datetime.now(COPENHAGEN)).astimezone(COPENHAGEN).date()
+    placements = facts.facts(contract.municipality)
+    if contract.is_programme:
+        placements = facts.programme_facts(contract.municipality, contract_id, contract.rule_book)
     outcomes = evaluate(
-        facts.facts(contract.municipality),
+        placements,
         contract.rule_book,
         day,
         (contract.period_from, contract.period_to),

@@ -29,6 +29,7 @@ def _entry(e: LedgerEntry) -> dict[str, Any]:
         "price_ore": line.get("price_ore"),
         "amount_ore": 0,
         "proof": line.get("proof", []),
+        "admitted_by": line.get("admitted_by", "municipality"),
     }
     if o is not None:
         facts = {
@@ -43,6 +44,7 @@ def _entry(e: LedgerEntry) -> dict[str, Any]:
             "price_ore": o.price_ore,
             "amount_ore": o.amount_ore,
             "proof": list(o.proof),
+            "admitted_by": o.admitted_by,
         }
     return {
         "key": e.key,
@@ -51,6 +53,23 @@ def _entry(e: LedgerEntry) -> dict[str, Any]:
         "invoiced_ore": e.invoiced_ore,
         "pending_correction_ore": e.pending_correction_ore,
         "invoices": list(e.invoices),
+    }
+
+
+def counterparty(contract: OutcomeContract) -> dict[str, str] | None:
+    """Whom the contract pays: its counterparty, None for a contract recorded before
+    contracts named one."""
+    if contract.counterparty_name is None or contract.counterparty_cvr is None:
+        return None
+    return {"name": contract.counterparty_name, "cvr": contract.counterparty_cvr}
+
+
+def terms(contract: OutcomeContract) -> dict[str, Any]:
+    """The contract's counterparty, target group and scope as JSON."""
+    return {
+        "counterparty": counterparty(contract),
+        "target_group": contract.target_group,
+        "scope": contract.scope,
     }
 
 
@@ -68,6 +87,7 @@ def ledger_body(
         "name": contract.name,
         "period_from": contract.period_from.isoformat(),
         "period_to": contract.period_to.isoformat(),
+        **terms(contract),
         "known_at": known_at,
         "as_of": today.isoformat(),
         "position": position,
@@ -96,6 +116,7 @@ def invoice_body(app: CasebookApplication, views: ProjectionDb, invoice_id: UUID
     return {
         "invoice_id": str(invoice_id),
         "contract_id": str(event.originator_id),
+        "to": counterparty(contract),
         "event": f"{event.originator_id}:{event.originator_version}",
         "recorded_at": event.timestamp.isoformat(),
         "recorded_position": recorded_at,

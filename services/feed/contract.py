@@ -99,6 +99,8 @@ CONTRACT: dict[type[Any], EventContract] = dict(
         _contract(C.FollowUpCompleted, "company", "held_on"),
         _contract(C.CommitmentAgreed, "company"),
         _contract(C.CommitmentReviewed, "company", "reviewed_on"),
+        _contract(C.ProgrammeJoined, "company", "joined_on"),
+        _contract(C.ProgrammeLeft, "company", "left_on"),
         _contract(S.Joined, "staff", omit=frozenset({"name"})),
         _contract(S.Moved, "staff", "moved_on"),
         _contract(S.Left, "staff", "left_on"),

@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.contract import OutcomeContract
 from domain.errors import ContractNotFoundError, DuplicateIdError
+from domain.programme import DEFAULT_SCOPE
 from domain.rules import Rules
 from infra.municipalities import municipalities
 from services.write.command import Command, IdempotencyClaim, Reader, on_existing
@@ -25,10 +26,14 @@ def agree_contract(
     period_to: date,
     rules: Rules,
     by: UUID,
+    counterparty: tuple[str, str] | None = None,
+    target_group: str | None = None,
+    scope: str = DEFAULT_SCOPE,
     claim: IdempotencyClaim | None = None,
     expected_version: int | None = None,
 ) -> Command:
-    """Record a new outcome contract under a new id."""
+    """Record a new outcome contract under a new id; `counterparty` is the paid actor's
+    (name, CVR)."""
 
     def decide(current: Aggregate | None, _: Reader) -> tuple[Aggregate, dict[str, Any]]:
         if current is not None:
@@ -42,6 +47,9 @@ def agree_contract(
             rules=rules,
             by=by,
             municipalities=municipalities(),
+            counterparty=counterparty,
+            target_group=target_group,
+            scope=scope,
         )
         return contract, {"id": str(contract_id)}
 

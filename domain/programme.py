@@ -1,0 +1,101 @@
+"""Programme contracts: which companies take part, and which placements count (pure).
+
+A contract of scope "municipality" counts every paying placement at companies of
+its municipality (what every contract recorded before scopes existed is). A
+contract of scope "programme" counts only placements that a participating
+company started while it took part; a milestone such a placement reaches counts
+until `measurement_years` (of the rules in effect on its last day) after the
+company's participation ended (while it
+still takes part, without an end). A company that leaves and rejoins counts
+only what it started in its periods of participation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from uuid import UUID
+
+from domain.errors import InvalidValue
+from domain.outcomes import PlacementFacts
+from domain.rules import RuleBook
+
+SCOPES = ("municipality", "programme")
+DEFAULT_SCOPE = "municipality"
+
+# A contract's target group: a category the programme is for, never a person's reason.
+TARGET_GROUPS = {
+    "long_term_unemployed": "Langtidsledige",
+    "young_without_education": "Unge uden uddannelse",
+    "refugees_and_immigrants": "Flygtninge og indvandrere",
+    "criminal_record": "Personer med en plettet straffeattest",
+    "reduced_working_capacity": "Personer med nedsat arbejdsevne",
+}
+
+
+def require_scope(scope: str) -> str:
+    """The scope, if it is one of SCOPES."""
+    if scope not in SCOPES:
+        raise InvalidValue(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
+    return scope
+
+
+def require_target_group(code: str | None) -> str | None:
+    """The target group code, if it is None or one of TARGET_GROUPS."""
+    if code is not None and code not in TARGET_GROUPS:
+        raise InvalidValue(f"target_group must be one of {', '.join(TARGET_GROUPS)}, not {code!r}")
+    return code
+
+
+@dataclass(frozen=True)
+class Participation:
+    """A company took part in a contract's programme from `joined_on` to `left_on`."""
+
+    contract_id: UUID
+    programme: str
+    joined_on: date
+    left_on: date | None = None  # its last day; None while it takes part
+
+    def covers(self, day: date) -> bool:
+        """Whether the company took part on this day."""
+        return self.joined_on <= day and (self.left_on is None or day <= self.left_on)
+
+
+def years_after(day: date, years: int) -> date:
+    """The same day `years` later (28 February for a 29th that has none)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def admitted(
+    placements: Sequence[PlacementFacts],
+    participations: Mapping[UUID, Sequence[Participation]],
+    contract_id: UUID,
+    book: RuleBook,
+) -> list[PlacementFacts]:
+    """The placements a programme contract counts, each with the last day on which a
+    milestone of it may be reached (`counts_until`: the rules in effect on the day
+    the company left say how many years after), in the order given."""
+    found = []
+    for p in placements:
+        start = p.segments[0].starts_on if p.segments else None
+        periods = [
+            part
+            for part in participations.get(p.company_id, ())
+            if part.contract_id == contract_id and start is not None and part.covers(start)
+        ]
+        if not periods:
+            continue
+        period = periods[0]
+        left = period.left_on
+        until = None if left is None else years_after(left, book.on(left).measurement_years)
+        found.append(replace(p, counts_until=until, admitted_by=_basis(period)))
+    return found
+
+
+def _basis(period: Participation) -> str:
+    left = period.left_on.isoformat() if period.left_on else "now"
+    return f"participation {period.joined_on.isoformat()} to {left}"
