@@ -116,6 +116,7 @@ class CompanyStatements:
         counts, params = self._counts(list(DATED))
         return self._raw(
             "SELECT c.name, c.municipality, c.max_contacts_per_month, c.contact_person, "
+            "c.programme_contract, c.programme, c.programme_since, "
             + ", ".join(f"c.{total}" for total in TOTALS)
             + ", "
             + ", ".join(counts)

@@ -42,11 +42,18 @@ class OverviewProjection(Projection):
     """Keeps each company's current working state."""
 
     name = "overview"
-    added_columns = (("contacts", "position", "BIGINT"),)
+    added_columns = (
+        ("contacts", "position", "BIGINT"),
+        # The programme the company takes part in now (issue 23), NULL when none.
+        ("companies", "programme_contract", "TEXT"),
+        ("companies", "programme", "TEXT"),
+        ("companies", "programme_since", "TEXT"),
+    )
     tables = (
         "CREATE TABLE IF NOT EXISTS " + _COMPANY + "name TEXT NOT NULL, "
         "municipality TEXT NOT NULL, contact_person TEXT, contact_since TEXT, "
         "max_contacts_per_month INTEGER, preferred_channel TEXT, "
+        "programme_contract TEXT, programme TEXT, programme_since TEXT, "
         + ", ".join(f"{total} INTEGER NOT NULL" for total in TOTALS)
         + ")",
         "CREATE TABLE IF NOT EXISTS {t}holders (position BIGINT PRIMARY KEY, "
@@ -119,6 +126,22 @@ class OverviewProjection(Projection):
             f"INSERT INTO {self.t('companies')} (company_id, cvr, name, municipality, "
             f"{', '.join(TOTALS)}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (str(e.originator_id), e.cvr, e.name, e.municipality, *[0] * len(TOTALS)),
+        )
+
+    @on("company.programme_joined")
+    def programme_joined(self, e: Any, position: int, sql: Sql) -> None:
+        sql.execute(
+            f"UPDATE {self.t('companies')} SET programme_contract = %s, programme = %s, "
+            "programme_since = %s WHERE company_id = %s",
+            (str(e.contract_id), e.programme, e.joined_on.isoformat(), str(e.originator_id)),
+        )
+
+    @on("company.programme_left")
+    def programme_left(self, e: Any, position: int, sql: Sql) -> None:
+        sql.execute(
+            f"UPDATE {self.t('companies')} SET programme_contract = NULL, programme = NULL, "
+            "programme_since = NULL WHERE company_id = %s",
+            (str(e.originator_id),),
         )
 
     @on("company.details_changed")

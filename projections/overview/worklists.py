@@ -20,10 +20,10 @@ _OPEN_WORK = (
 
 def caseload(o: str, staff_id: str) -> Statement:
     """The companies whose contact person is `staff_id`, by name: CVR, name, contact
-    since, last contact, open work."""
+    since, last contact, the programme it takes part in and since when, open work."""
     return (
         f"SELECT c.cvr, c.name, c.contact_since, (SELECT MAX(x.occurred_at) FROM "
-        f"{o}contacts x WHERE x.company_id = c.company_id), "
+        f"{o}contacts x WHERE x.company_id = c.company_id), c.programme, c.programme_since, "
         + _OPEN_WORK.format(o=o)
         + f" FROM {o}companies c WHERE c.contact_person = %s ORDER BY c.name, c.cvr",
         (staff_id,),

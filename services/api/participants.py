@@ -21,11 +21,11 @@ from services.write import programmes
 router = APIRouter(tags=["outcome contracts"])
 
 
-def _contract(app: CasebookApplication, contract_id: UUID) -> OutcomeContract:
+def _programme(app: CasebookApplication, contract_id: UUID) -> programmes.Programme:
     contract = app.find(contract_id, OutcomeContract)
     if contract is None:
         raise ContractNotFoundError(f"no outcome contract {contract_id} was recorded")
-    return programmes.require_programme(contract)
+    return programmes.programme_of(contract)
 
 
 @router.post("/contracts/{contract_id}/participants", status_code=201)
@@ -39,10 +39,10 @@ async def join_programme(
     (a business date within the contract's period); one programme at a time. The event
     is in the company's own history (admin)."""
     ctx.who, by = who, acting_id(who, body.by)
-    contract = await run_in_threadpool(_contract, ctx.services.app, contract_id)
+    programme = await run_in_threadpool(_programme, ctx.services.app, contract_id)
     return await ctx.run(
         lambda claim, version: programmes.join_programme(
-            contract=contract,
+            programme=programme,
             cvr=body.cvr,
             joined_on=body.joined_on,
             by=by,
@@ -64,10 +64,10 @@ async def leave_programme(
     """`on` is the company's last day in the programme; placements it started until
     then count for the contract's measurement period after it (admin)."""
     ctx.who, by = who, acting_id(who, body.by)
-    contract = await run_in_threadpool(_contract, ctx.services.app, contract_id)
+    programme = await run_in_threadpool(_programme, ctx.services.app, contract_id)
     return await ctx.run(
         lambda claim, version: programmes.leave_programme(
-            contract=contract,
+            programme=programme,
             cvr=cvr,
             left_on=body.on,
             by=by,

@@ -32,6 +32,7 @@ from services.cli.demo_data import (
     valid_cvr,
 )
 from services.cli.demo_placements import PlacementPlans
+from services.cli.demo_programme import plan_programme
 from services.write import companies as use
 from services.write import staff as staff_use
 
@@ -67,6 +68,9 @@ class DemoBuilder(PlacementPlans):
             for _ in range(3 + index % 2):
                 self._company(code, staff, INDUSTRIES[industry % len(INDUSTRIES)])
                 industry += 1
+            if index == 0:  # its companies take part in the demo's programme
+                period = (self.plan.start, self.today)
+                plan_programme(self.plan, self.submit, code, list(self.cvrs), period)
         return self.plan
 
     def _staff(self, code: str, *, leaver: bool) -> list[Staff]:

@@ -48,6 +48,7 @@ FORMS = (
 )
 _QUIET = {
     "contact_id",
+    "contract_id",
     "opening_id",
     "referral_id",
     "placement_id",

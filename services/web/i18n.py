@@ -71,6 +71,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "company.last_contact": ("Seneste kontakt", "Last contact"),
     "company.no_contact": ("Ingen kontakter endnu.", "No contacts yet."),
     "company.coordination": ("Koordinering", "Coordination"),
+    "company.programme": ("Deltager i {name} siden {since}", "Takes part in {name} since {since}"),
     "company.coordination_text": (
         "{month} kontakter på 30 dage fra {people} personer (loft {cap} om måneden)",
         "{month} contacts in 30 days from {people} people (cap {cap} a month)",
@@ -116,6 +117,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "kind.follow_up_completed": ("Opfølgning holdt", "Follow-up held"),
     "kind.commitment_agreed": ("Aftale indgået", "Commitment agreed"),
     "kind.commitment_reviewed": ("Aftale gennemgået", "Commitment reviewed"),
+    "kind.programme_joined": ("Deltager i et program", "Joined a programme"),
+    "kind.programme_left": ("Sidste dag i programmet", "Left the programme"),
     # Forms
     "form.log_contact": ("Log en kontakt", "Log a contact"),
     "form.register_opening": ("Opret en stilling", "Register an opening"),
@@ -132,6 +135,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "form.optional": ("(valgfri)", "(optional)"),
     "form.choose": ("Vælg…", "Choose…"),
     "field.channel": ("Kanal", "Channel"),
+    "field.programme": ("Program", "Programme"),
+    "field.joined_on": ("Fra", "From"),
+    "field.left_on": ("Sidste dag", "Last day"),
     "field.occurred_at": ("Tidspunkt", "When"),
     "field.summary": ("Resumé", "Summary"),
     "field.topics": ("Emner (kommasepareret)", "Topics (comma-separated)"),

@@ -4,6 +4,7 @@ stream (a company's participation is part of its history), told by the contract.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
@@ -14,20 +15,35 @@ from domain.values import company_id, normalise_cvr
 from services.write.command import Command, IdempotencyClaim, on_existing
 
 
-def require_programme(contract: OutcomeContract) -> OutcomeContract:
-    """The contract, if only its participating companies count."""
+@dataclass(frozen=True)
+class Programme:
+    """What joining a programme needs to know of its contract (none of it ever changes)."""
+
+    contract_id: UUID
+    name: str
+    municipality: str
+    period: tuple[date, date]
+
+
+def programme_of(contract: OutcomeContract) -> Programme:
+    """The contract's programme, if only its participating companies count."""
     if not contract.is_programme:
         raise NotAProgrammeError(
             f"contract {contract.id} counts every placement in municipality "
             f"{contract.municipality} (scope municipality): it has no participants"
         )
-    return contract
+    return Programme(
+        contract.id,
+        contract.name,
+        contract.municipality,
+        (contract.period_from, contract.period_to),
+    )
 
 
 def _on_company(
     cvr: str,
     action: Callable[[Company], None],
-    contract: OutcomeContract,
+    contract_id: UUID,
     claim: IdempotencyClaim | None,
     expected_version: int | None,
 ) -> Command:
@@ -41,7 +57,7 @@ def _on_company(
         company_id(cvr),
         not_found,
         lambda company, _: action(company),
-        {"cvr": cvr, "contract_id": str(contract.id)},
+        {"cvr": cvr, "contract_id": str(contract_id)},
         claim=claim,
         expected_version=expected_version,
     )
@@ -49,7 +65,7 @@ def _on_company(
 
 def join_programme(
     *,
-    contract: OutcomeContract,
+    programme: Programme,
     cvr: str,
     joined_on: date,
     by: UUID,
@@ -57,18 +73,17 @@ def join_programme(
     expected_version: int | None = None,
 ) -> Command:
     """The company takes part in the contract's programme from `joined_on`."""
-    require_programme(contract)
     return _on_company(
         cvr,
         lambda c: c.join_programme(
-            contract_id=contract.id,
-            programme=contract.name,
-            municipality=contract.municipality,
-            period=(contract.period_from, contract.period_to),
+            contract_id=programme.contract_id,
+            programme=programme.name,
+            municipality=programme.municipality,
+            period=programme.period,
             joined_on=joined_on,
             by=by,
         ),
-        contract,
+        programme.contract_id,
         claim,
         expected_version,
     )
@@ -76,7 +91,7 @@ def join_programme(
 
 def leave_programme(
     *,
-    contract: OutcomeContract,
+    programme: Programme,
     cvr: str,
     left_on: date,
     by: UUID,
@@ -84,11 +99,10 @@ def leave_programme(
     expected_version: int | None = None,
 ) -> Command:
     """`left_on` is the company's last day in the contract's programme."""
-    require_programme(contract)
     return _on_company(
         cvr,
-        lambda c: c.leave_programme(contract_id=contract.id, left_on=left_on, by=by),
-        contract,
+        lambda c: c.leave_programme(contract_id=programme.contract_id, left_on=left_on, by=by),
+        programme.contract_id,
         claim,
         expected_version,
     )

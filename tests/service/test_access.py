@@ -574,6 +574,8 @@ POLICY: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/contracts/{contract_id}/amendments"): ("admin", "contract"),
     ("GET", "/contracts/{contract_id}/ledger"): ("admin auditor", "contract"),
     ("POST", "/contracts/{contract_id}/invoices"): ("admin", "contract"),
+    ("POST", "/contracts/{contract_id}/participants"): ("admin", "contract"),
+    ("POST", "/contracts/{contract_id}/participants/{cvr}/end"): ("admin", "contract"),
     ("GET", "/invoices/{invoice_id}"): ("admin auditor", "invoice"),
     ("POST", "/invoices/{invoice_id}/disputes"): ("auditor", "invoice"),
     ("POST", "/invoices/{invoice_id}/disputes/{dispute_id}/resolution"): (

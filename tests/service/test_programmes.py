@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from services.http.container import Services
 from tests.service.test_contracts_api import ADMIN, PRICES, YEAR, placement
+from tests.support.site import CVR, open_site
 
 OTHER = "24256790"  # a second company of municipality 165, never taking part
 FUND = {"name": "Den Sociale Kapitalfond", "cvr": "29403473"}
@@ -217,3 +219,29 @@ def test_joining_outside_the_period_or_another_municipality_is_refused(
     assert r.status_code == 201, r.text
     refused = join(client, contract_id, "10150817", "2026-02-01")
     assert refused.status_code == 422 and "municipality 101" in refused.json()["detail"]
+
+
+def test_the_company_shows_its_programme_to_its_contact_person(services: Services) -> None:
+    """Joining is in the company's own history: the overview says "Deltager i … siden",
+    the timeline shows joining and leaving, and "Mit arbejde" names the programme."""
+    site = next(open_site(services))
+    contract_id = programme(site.api)
+    assert join(site.api, contract_id, CVR, "2026-02-01").status_code == 201
+    overview = site.api.get(f"/companies/{CVR}").json()
+    assert overview["programme"] == {
+        "contract_id": contract_id,
+        "name": "Vækst med Social Bundlinje",
+        "since": "2026-02-01",
+    }
+    site.sign_in(site.consultant)
+    shown = "Deltager i Vækst med Social Bundlinje siden 01.02.2026"
+    assert shown in site.company_page()
+    work = site.browser.get("/app/my-work")
+    assert work.status_code == 200 and shown in work.text
+    assert leave(site.api, contract_id, CVR, "2026-06-30").status_code == 200
+    page = site.company_page()
+    assert shown not in page
+    assert "Sidste dag i programmet" in page and "Deltager i et program" in page
+    kinds = [e["kind"] for e in site.api.get(f"/companies/{CVR}/timeline").json()["entries"]]
+    assert kinds[:2] == ["programme_left", "programme_joined"]
+    assert site.api.get(f"/companies/{CVR}").json()["programme"] is None

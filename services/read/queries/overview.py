@@ -77,10 +77,19 @@ class Totals(BaseModel):
     commitments: int
 
 
+class Programme(BaseModel):
+    """The outcome contract's programme the company takes part in, and since when."""
+
+    contract_id: str
+    name: str
+    since: str
+
+
 class Overview(BaseModel):
     cvr: str
     name: str
     municipality: str
+    programme: Programme | None
     contact_person: Holder | None
     earlier_contact_persons: list[Holder]
     last_contact: Contact | None
@@ -141,7 +150,7 @@ class OverviewRead:
         head_rows, by_person, holder_rows, contact_rows, *pages = rows
         if not head_rows:
             raise CompanyNotFoundError(f"no company with CVR {self.cvr} is registered")
-        name, municipality, cap, contact_person, *counts = head_rows[0]
+        name, municipality, cap, contact_person, contract, programme, since, *counts = head_rows[0]
         totals = {
             n.removesuffix("_total"): int(v) for n, v in zip(HEAD_COUNTS, counts, strict=True)
         }
@@ -155,6 +164,9 @@ class OverviewRead:
             earlier_contact_persons=holders[1:],
             last_contact=self._contact(contact_rows),
             coordination=_coordination(cap, contact_person, by_person),
+            programme=None
+            if contract is None
+            else Programme(contract_id=contract, name=programme, since=since),
             totals=Totals(earlier_contact_persons=max(holder_count - 1, 0), **totals),
             **{
                 list_name: list_entries(list_name, rows)

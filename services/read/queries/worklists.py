@@ -31,6 +31,8 @@ class CaseloadCompany(BaseModel):
     name: str
     contact_since: str | None
     last_contact_at: str | None
+    programme: str | None = None  # the programme it takes part in now
+    programme_since: str | None = None
     open_work: OpenWork
 
 
@@ -87,7 +89,9 @@ def caseload(at: ProjectionsAt, staff_id: UUID) -> Caseload:
                 name=r[1],
                 contact_since=r[2],
                 last_contact_at=r[3],
-                open_work=_work(r[4:]),
+                programme=r[4],
+                programme_since=r[5],
+                open_work=_work(r[6:]),
             )
             for r in rows
         ],
