@@ -13,7 +13,7 @@ from eventsourcing.persistence import JSONTranscoder, Notification
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
-from domain import candidate, company, staff  # noqa: F401  (registers the event topics)
+from domain import candidate, company, contract, staff  # noqa: F401  (registers the event topics)
 from infra.persistence import APP_NAME, event_store_env, register_transcodings
 from infra.recorder import IdempotentRecorder
 from infra.settings import Settings

@@ -133,7 +133,7 @@ class OverviewProjection(Projection):
         sql.execute(
             f"UPDATE {self.t('companies')} SET programme_contract = %s, programme = %s, "
             "programme_since = %s WHERE company_id = %s",
-            (str(e.contract_id), e.programme, e.joined_on.isoformat(), str(e.originator_id)),
+            (str(e.contract_id), e.programme, plain(e.joined_on), str(e.originator_id)),
         )
 
     @on("company.programme_left")

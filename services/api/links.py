@@ -72,6 +72,7 @@ LINKS: dict[Operation, dict[str, Link]] = {
         "ledger": (("GET", "/contracts/{contract_id}/ledger"), {"contract_id": _ID}),
         "issue_invoice": (("POST", "/contracts/{contract_id}/invoices"), {"contract_id": _ID}),
         "join_programme": (("POST", "/contracts/{contract_id}/participants"), {"contract_id": _ID}),
+        "effects": (("GET", "/contracts/{contract_id}/effects"), {"contract_id": _ID}),
     },
     ("POST", "/contracts/{contract_id}/participants"): {
         "leave_programme": (

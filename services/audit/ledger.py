@@ -41,6 +41,7 @@ class Evaluation:
     position: int  # the newest event folded in (of the topics that matter)
     today: date
     outcomes: list[Outcome]
+    facts: FactBook
 
     def entries(self) -> list[LedgerEntry]:
         """The ledger: every milestone with its state."""
@@ -95,7 +96,7 @@ def evaluate_contract(
         day,
         (contract.period_from, contract.period_to),
     )
-    return Evaluation(contract, counted, day, outcomes)
+    return Evaluation(contract, counted, day, outcomes, facts)
 
 
 # Invoices found, per application: an InvoiceIssued event never changes once stored, so

@@ -575,6 +575,7 @@ POLICY: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/contracts/{contract_id}/ledger"): ("admin auditor", "contract"),
     ("POST", "/contracts/{contract_id}/invoices"): ("admin", "contract"),
     ("POST", "/contracts/{contract_id}/participants"): ("admin", "contract"),
+    ("GET", "/contracts/{contract_id}/effects"): ("admin auditor", "contract"),
     ("POST", "/contracts/{contract_id}/participants/{cvr}/end"): ("admin", "contract"),
     ("GET", "/invoices/{invoice_id}"): ("admin auditor", "invoice"),
     ("POST", "/invoices/{invoice_id}/disputes"): ("auditor", "invoice"),

@@ -1,0 +1,152 @@
+"""A programme contract's effect statement, recomputed from the sealed log: pinned to a
+log position and the seal's digest there, so that replayed later at that position and
+day it gives the same figures (the JSON and CSV bodies of GET /contracts/{id}/effects)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from domain.effects import STILL_EMPLOYED_WEEKS, Statement, statement
+from domain.errors import InvalidValue, NotAProgrammeError
+from services.audit.ledger import evaluate_contract
+from services.audit.ledger_json import terms
+from services.audit.seal import Sealer
+from services.eventstore import CasebookApplication
+from services.read.db import ProjectionDb
+
+
+def effects_body(
+    app: CasebookApplication,
+    views: ProjectionDb,
+    contract_id: UUID,
+    *,
+    period: tuple[date | None, date | None],
+    today: date,
+    position: int | None,
+    postgres: bool,
+) -> dict[str, Any]:
+    """The statement as JSON: at `position` (sealed already), or at the log's end,
+    sealed first (as an invoice is)."""
+    sealer = Sealer(app, views, postgres=postgres)
+    if position is None:
+        position, digest = sealer.seal_all()
+    else:
+        head, _ = sealer.head()
+        if position > head:
+            raise InvalidValue(
+                f"position {position} is past the sealed log (sealed to {head}): "
+                "omit it for a statement of the log's end"
+            )
+        digest = sealer.digest_at(position) or ""
+    evaluation = evaluate_contract(app, contract_id, stop=position, today=today)
+    contract = evaluation.contract
+    if not contract.is_programme:
+        raise NotAProgrammeError(
+            f"contract {contract_id} counts every placement in municipality "
+            f"{contract.municipality}: an effect statement is of a programme's companies"
+        )
+    chosen = (period[0] or contract.period_from, period[1] or contract.period_to)
+    if chosen[1] < chosen[0]:
+        raise InvalidValue("`to` lies before `from`")
+    facts = evaluation.facts
+    found = statement(
+        contract_id,
+        facts.facts(contract.municipality),
+        facts.participations,
+        {k: v[0] for k, v in facts.companies.items()},
+        evaluation.outcomes,
+        contract.rule_book,
+        today,
+        chosen,
+    )
+    return {
+        "contract_id": str(contract_id),
+        "name": contract.name,
+        "municipality": contract.municipality,
+        **terms(contract),
+        "from": chosen[0].isoformat(),
+        "to": chosen[1].isoformat(),
+        "as_of": today.isoformat(),
+        "position": position,
+        "digest": digest,
+        "durable_milestone": found.durable_milestone,
+        "companies": [_company(c) for c in found.companies],
+        "totals": _totals(found),
+    }
+
+
+def _company(c: Any) -> dict[str, Any]:
+    return {
+        "cvr": c.cvr,
+        "company_id": str(c.company_id),
+        "participations": [
+            {
+                "from": p.joined_on.isoformat(),
+                "to": p.left_on.isoformat() if p.left_on else None,
+            }
+            for p in c.participations
+        ],
+        "placements_started": c.started,
+        "internships": c.internships,
+        "milestones": c.milestones,
+        "still_employed": {f"{w}_weeks": c.still_employed[w] for w in STILL_EMPLOYED_WEEKS},
+        "durable_jobs": c.durable,
+        "hours_per_week": c.hours_per_week,
+        "amount_ore": c.amount_ore,
+    }
+
+
+def _totals(s: Statement) -> dict[str, Any]:
+    return {
+        "placements_started": s.started,
+        "durable_jobs": s.durable,
+        "amount_ore": s.amount_ore,
+        "cost_per_durable_job_ore": s.cost_per_durable_job_ore(),
+        "cost_per_job_started_ore": s.cost_per_job_started_ore(),
+    }
+
+
+def effects_csv(body: dict[str, Any]) -> str:
+    """The statement as CSV: one row per participating company, then the totals."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    still = [f"still_employed_{w}_weeks" for w in STILL_EMPLOYED_WEEKS]
+    names = sorted({m for c in body["companies"] for m in c["milestones"]})
+    writer.writerow(
+        [
+            "cvr",
+            "participations",
+            "placements_started",
+            "internships",
+            *(f"reached_{m}" for m in names),
+            *still,
+            "durable_jobs",
+            "hours_per_week",
+            "amount_ore",
+        ]
+    )
+    for c in body["companies"]:
+        periods = "; ".join(f"{p['from']}..{p['to'] or ''}" for p in c["participations"])
+        writer.writerow(
+            [
+                c["cvr"],
+                periods,
+                c["placements_started"],
+                c["internships"],
+                *(c["milestones"].get(m, 0) for m in names),
+                *c["still_employed"].values(),
+                c["durable_jobs"],
+                "" if c["hours_per_week"] is None else c["hours_per_week"],
+                c["amount_ore"],
+            ]
+        )
+    t = body["totals"]
+    blanks = [""] * (len(names) + len(still))
+    writer.writerow(
+        ["total", "", t["placements_started"], "", *blanks, t["durable_jobs"], "", t["amount_ore"]]
+    )
+    return out.getvalue()

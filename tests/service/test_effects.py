@@ -1,0 +1,107 @@
+"""The effect statement of a programme contract over HTTP (issue 23)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.service.test_contracts_api import ADMIN, PRICES, placement
+from tests.service.test_programmes import join, programme
+
+AS_OF = "2026-12-01"
+
+
+def effects(client: TestClient, contract_id: str, **params: str | int) -> Any:
+    r = client.get(f"/contracts/{contract_id}/effects", params={"as_of": AS_OF, **params})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_the_statement_counts_what_participants_started_while_taking_part(
+    client: TestClient, registered: str, staff: str
+) -> None:
+    """One ordinary job started after joining counts, with its milestones, hours and
+    amount; an internship is listed apart; a job started before joining is not there."""
+    contract_id = programme(client)
+    placement(client, registered, staff, starts_on="2026-01-12")  # before joining
+    assert join(client, contract_id, registered, "2026-02-01").status_code == 201
+    placement(client, registered, staff, starts_on="2026-02-02")
+    placement(client, registered, staff, kind="internship", starts_on="2026-02-09")
+    body = effects(client, contract_id)
+    assert body["counterparty"] == {"name": "Den Sociale Kapitalfond", "cvr": "29403473"}
+    assert (body["from"], body["to"], body["as_of"]) == ("2026-01-01", "2026-12-31", AS_OF)
+    assert isinstance(body["position"], int) and len(str(body["digest"])) == 64
+    [company] = body["companies"]
+    assert company["cvr"] == registered
+    assert company["participations"] == [{"from": "2026-02-01", "to": None}]
+    assert company["placements_started"] == 1 and company["internships"] == 1
+    assert company["milestones"] == {"start": 1, "13_weeks": 1, "26_weeks": 1}
+    assert company["still_employed"] == {"13_weeks": 1, "26_weeks": 1, "52_weeks": 0}
+    assert company["durable_jobs"] == 1 and company["hours_per_week"] == 30.0
+    assert company["amount_ore"] == sum(PRICES)
+    assert body["totals"] == {
+        "placements_started": 1,
+        "durable_jobs": 1,
+        "amount_ore": sum(PRICES),
+        "cost_per_durable_job_ore": sum(PRICES),
+        "cost_per_job_started_ore": sum(PRICES),
+    }
+    ledger = client.get(f"/contracts/{contract_id}/ledger").json()
+    assert sum(e["amount_ore"] for e in ledger["entries"]) == body["totals"]["amount_ore"]
+
+
+def test_a_statement_replays_at_its_position_after_new_events(
+    client: TestClient, registered: str, staff: str
+) -> None:
+    """The same position and day give the same statement, byte for byte; the current
+    one shows the job started since."""
+    contract_id = programme(client)
+    assert join(client, contract_id, registered, "2026-02-01").status_code == 201
+    placement(client, registered, staff, starts_on="2026-02-02")
+    first = client.get(f"/contracts/{contract_id}/effects", params={"as_of": AS_OF})
+    position = first.json()["position"]
+    placement(client, registered, staff, starts_on="2026-03-02")
+    again = client.get(
+        f"/contracts/{contract_id}/effects", params={"as_of": AS_OF, "position": position}
+    )
+    assert again.status_code == 200 and again.content == first.content
+    now = effects(client, contract_id)
+    assert now["position"] > position
+    assert now["totals"]["placements_started"] == 2
+    ahead = client.get(
+        f"/contracts/{contract_id}/effects",
+        params={"position": int(now["position"]) + 50},
+    )
+    assert ahead.status_code == 422 and "past the sealed log" in ahead.json()["detail"]
+
+
+def test_the_statement_as_csv(client: TestClient, registered: str, staff: str) -> None:
+    contract_id = programme(client)
+    assert join(client, contract_id, registered, "2026-02-01").status_code == 201
+    placement(client, registered, staff, starts_on="2026-02-02")
+    r = client.get(f"/contracts/{contract_id}/effects", params={"as_of": AS_OF, "format": "csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert "attachment" in r.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [row["cvr"] for row in rows] == [registered, "total"]
+    assert rows[0]["reached_26_weeks"] == "1" and rows[0]["participations"] == "2026-02-01.."
+    assert rows[1]["amount_ore"] == str(sum(PRICES)) and rows[1]["durable_jobs"] == "1"
+
+
+def test_a_municipality_contract_has_no_statement(client: TestClient) -> None:
+    r = client.post(
+        "/contracts",
+        json={
+            "municipality": "165",
+            "name": "Hele kommunen",
+            "period_from": "2026-01-01",
+            "period_to": "2026-12-31",
+            "rules": {"default_prices_ore": PRICES},
+            "by": ADMIN,
+        },
+    )
+    refused = client.get(f"/contracts/{r.json()['id']}/effects")
+    assert refused.status_code == 409 and "programme" in refused.json()["detail"]
