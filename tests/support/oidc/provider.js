@@ -4,15 +4,18 @@
 //   OIDC_PORT      the port to listen on (127.0.0.1 only)
 //   OIDC_CLIENTS   JSON list of clients: client_id, client_secret, redirect_uris,
 //                  post_logout_redirect_uris
-//   OIDC_ACCOUNTS  JSON object: login name -> extra claims (staff_id, role, municipalities)
+//   OIDC_CLAIMS    JSON object: the claims every account has (role, municipalities)
+//   OIDC_ACCOUNTS  JSON object: login name -> its own claims, over those
 // The development interactions sign in any login name (any password) and ask for
-// consent; the account's claims go into the ID token (scope "casebook").
+// consent; an account's staff_id is its login name unless its claims say otherwise, and
+// its claims go into the ID token (scope "casebook").
 import { generateKeyPair, exportJWK } from 'jose';
 import Provider from 'oidc-provider';
 
 const port = Number(process.env.OIDC_PORT);
 const issuer = `http://127.0.0.1:${port}`;
 const clients = JSON.parse(process.env.OIDC_CLIENTS || '[]');
+const common = JSON.parse(process.env.OIDC_CLAIMS || '{}');
 const accounts = JSON.parse(process.env.OIDC_ACCOUNTS || '{}');
 
 const { privateKey } = await generateKeyPair('RS256', { extractable: true });
@@ -36,7 +39,7 @@ const provider = new Provider(issuer, {
     return {
       accountId: id,
       async claims() {
-        return { sub: id, ...(accounts[id] || {}) };
+        return { sub: id, staff_id: id, ...common, ...(accounts[id] || {}) };
       },
     };
   },
