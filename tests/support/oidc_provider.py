@@ -35,14 +35,14 @@ class Provider:
 
 @contextmanager
 def running_provider(
-    clients: list[dict[str, Any]], claims: dict[str, Any] | None = None
+    clients: list[dict[str, Any]], claims: dict[str, Any] | None = None, port: int = 0
 ) -> Iterator[Provider]:
     """Start the provider with these clients (each with the tests' secret) and the
-    claims every account has; stop it when the block ends."""
+    claims every account has, on this port (or a free one); stop it when the block ends."""
     node = shutil.which("node")
     if node is None or not (HERE / "node_modules" / "oidc-provider").is_dir():
         raise RuntimeError("the sign-in tests need Node.js and `make oidc` (npm ci)")
-    port = free_port()
+    port = port or free_port()
     env = {
         "PATH": "/usr/bin:/bin",
         "OIDC_PORT": str(port),
