@@ -13,6 +13,7 @@ from playwright.sync_api import Page, Route, expect
 from pydantic import SecretStr
 
 from infra.settings import Settings
+from tests.e2e.conftest import axe_violations
 from tests.support.oidc_provider import SECRET, running_provider
 from tests.support.running import Service, free_port, running_service
 
@@ -58,6 +59,7 @@ def test_signs_in_through_the_provider_and_out(page: Page, signed_in_service: Se
 
     page.goto(service.url + "/app")
     expect(page.get_by_label("Organisationens adgangsnøgle (JWT)")).to_have_count(0)
+    assert axe_violations(page) == []
     page.get_by_role("button", name="Log ind med din organisations login").click()
     page.locator("input[name=login]").fill(staff_id)
     page.locator("input[name=password]").fill("any")
@@ -70,5 +72,6 @@ def test_signs_in_through_the_provider_and_out(page: Page, signed_in_service: Se
     page.get_by_role("button", name="Log ud").click()
     page.get_by_role("button", name="Yes, sign me out").click()
     expect(page.get_by_text("Du er logget ud.")).to_be_visible()
+    assert axe_violations(page) == []
     page.goto(service.url + "/app")
     expect(page.get_by_role("button", name="Log ind med din organisations login")).to_be_visible()
