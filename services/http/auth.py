@@ -118,6 +118,19 @@ class TokenVerifier:
             self._verified.put(token, (who, int(claims["exp"])))
         return who
 
+    def needs_network(self, token: str) -> bool:
+        """Whether verifying this token would ask the identity provider (its discovery
+        document or keys): the event loop then verifies it on a worker thread."""
+        if self.oidc is None or self._verified.get(token) is not None:
+            return False
+        if _issuer_of(token) != self.oidc.issuer:
+            return False
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.InvalidTokenError:
+            return False
+        return not self.oidc.ready() or not self.oidc.jwks.holds(kid)
+
     def _decode(self, token: str) -> dict[str, Any]:
         if self.oidc is not None and _issuer_of(token) == self.oidc.issuer:
             return self._decode_provider_token(self.oidc, token)

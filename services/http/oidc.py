@@ -89,6 +89,14 @@ class Jwks:
             raise OidcError("the token names a key (kid) the provider does not publish")
         return found
 
+    def holds(self, kid: str | None) -> bool:
+        """Whether the key of this kid is at hand, or would not be fetched now anyway
+        (so that finding it needs no network)."""
+        with self._lock:
+            return self._lookup(kid) is not None or (
+                self._fetched_at is not None and self._clock() - self._fetched_at < REFETCH_SECONDS
+            )
+
     def _lookup(self, kid: str | None) -> jwt.PyJWK | None:
         if kid is None and len(self._keys) == 1:
             return next(iter(self._keys.values()))
@@ -131,6 +139,10 @@ class OidcClient:
         self._discovery: Discovery | None = None
         self._lock = threading.Lock()
         self.jwks = Jwks(lambda: self._get_json(self.discovery().jwks_uri))
+
+    def ready(self) -> bool:
+        """Whether the discovery document is at hand (no network to find an endpoint)."""
+        return self._discovery is not None
 
     def discovery(self) -> Discovery:
         """The provider's endpoints (fetched once)."""

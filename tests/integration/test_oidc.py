@@ -198,9 +198,12 @@ def test_an_id_token_for_another_audience_is_refused(
     app: TestClient, provider: Provider, oidc_services: Services, staff_id: str
 ) -> None:
     other = id_token_for(provider, "another-app", OTHER_CALLBACK, staff_id)
-    oidc = app.app.state.verifier.oidc  # type: ignore[attr-defined]
+    verifier = app.app.state.verifier  # type: ignore[attr-defined]
+    oidc = verifier.oidc
+    assert verifier.needs_network(other)  # the event loop hands it to a worker thread
     with pytest.raises(OidcError, match=r"(?i)audience"):
         oidc.verify(other, audience="casebook")
+    assert not verifier.needs_network(other)  # the provider's keys are at hand now
     caseload = f"/staff/{staff_id}/caseload"
     refused = app.get(caseload, headers={"authorization": f"Bearer {other}"})
     assert refused.status_code == 401
