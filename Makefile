@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint unit service integration e2e lock bench browser haproxy
+.PHONY: run test lint unit service integration e2e lock bench browser haproxy oidc
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,11 +31,11 @@ service: $(STAMP)
 	$(PYTEST) tests/service
 
 # Real SQLite, PostgreSQL and NATS, and the service cases marked `stores` on both stores.
-integration: $(STAMP) haproxy
+integration: $(STAMP) haproxy oidc
 	$(PYTEST) tests/integration
 	$(PYTEST) tests/service -m stores --stores sqlite,postgres
 
-e2e: $(STAMP) browser
+e2e: $(STAMP) browser oidc
 	$(PYTEST) tests/e2e
 
 test: lint unit service integration e2e
@@ -51,6 +51,13 @@ HAPROXY ?= /usr/sbin/haproxy
 haproxy:
 	@test -x $(HAPROXY) || { echo "installing Debian's haproxy for the cluster tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy; }
+
+# The sign-in tests run a real OpenID Connect provider (oidc-provider, from npm, on Node).
+OIDC_DIR := tests/support/oidc
+oidc: $(OIDC_DIR)/node_modules/.installed-stamp
+$(OIDC_DIR)/node_modules/.installed-stamp: $(OIDC_DIR)/package.json $(OIDC_DIR)/package-lock.json
+	cd $(OIDC_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.write

@@ -73,6 +73,23 @@ class Settings(BaseSettings):
     jwt_jwks_file: Path | None = Field(None, description="JWKS file of verification keys")
     jwt_audience: str = "casebook"
     jwt_issuer: str | None = None
+    oidc_issuer: str | None = Field(
+        None,
+        description="the OpenID Connect provider (its /.well-known/openid-configuration); "
+        "set, the web app signs in through it only",
+    )
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_redirect_url: str | None = Field(
+        None, description="where the provider sends the browser back; default: /app/auth/callback"
+    )
+    oidc_scopes: str = "openid profile"
+    oidc_staff_id_claim: str = Field("sub", description="the claim holding the staff id")
+    oidc_role_claim: str = Field("role", description="the claim holding the role (or roles)")
+    oidc_municipalities_claim: str = "municipalities"
+    oidc_api_audience: str | None = Field(
+        None, description="the audience of the provider's bearer tokens; default: the client id"
+    )
     candidate_kek: SecretStr | None = Field(
         None, description="base64 of the 32-byte key that encrypts candidates' data keys"
     )

@@ -19,6 +19,7 @@ from uuid import UUID
 
 import structlog
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -117,8 +118,16 @@ def allow(*roles: Role, scope: Scope = Scope.TOKEN) -> Any:
 
 async def _guarded(request: Request, rule: Rule) -> Principal:
     """The token's principal, allowed by the rule; a cookie session's unsafe request
-    must also come from our own pages (same origin, the session's CSRF token)."""
-    who = _authorised(request, rule)
+    must also come from our own pages (same origin, the session's CSRF token).
+    A token of the identity provider whose keys are not at hand is verified on a
+    worker thread: fetching them must not hold up the event loop."""
+    verifier: TokenVerifier = request.app.state.verifier
+    sent = request.headers.get("authorization", "").partition(" ")[2].strip()
+    if verifier.oidc is not None and sent and verifier.needs_network(sent):
+        who = await run_in_threadpool(_authorised, request, rule)
+        structlog.contextvars.bind_contextvars(subject=who.subject, role=str(who.role))
+    else:
+        who = _authorised(request, rule)
     departures: Departures = request.app.state.departures
     await departures.refuse_if_left(get_services(request), who)
     if request.state.via_cookie and request.method not in SAFE_METHODS:

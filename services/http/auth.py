@@ -23,6 +23,7 @@ import jwt
 from infra.cache import BoundedCache
 from infra.settings import Settings
 from services.http.keys import Key, KeyFile, KeyMap
+from services.http.oidc import OidcClient, OidcError
 
 DEVELOPMENT_JWT_SECRET = "casebook-development-key-never-use-in-production"
 """The embedded mode's token key when none is set: documented in the README, public."""
@@ -89,6 +90,7 @@ class TokenVerifier:
         elif settings.jwt_public_key_file is not None:
             self._file = KeyFile(Path(settings.jwt_public_key_file), jwks=False)
         self._secret: KeyMap = {None: Key(signing_secret(settings), "HS256")}
+        self.oidc = OidcClient(settings) if settings.oidc_issuer else None
 
     @property
     def keys(self) -> KeyMap:
@@ -116,7 +118,22 @@ class TokenVerifier:
             self._verified.put(token, (who, int(claims["exp"])))
         return who
 
+    def needs_network(self, token: str) -> bool:
+        """Whether verifying this token would ask the identity provider (its discovery
+        document or keys): the event loop then verifies it on a worker thread."""
+        if self.oidc is None or self._verified.get(token) is not None:
+            return False
+        if _issuer_of(token) != self.oidc.issuer:
+            return False
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.InvalidTokenError:
+            return False
+        return not self.oidc.ready() or not self.oidc.jwks.holds(kid)
+
     def _decode(self, token: str) -> dict[str, Any]:
+        if self.oidc is not None and _issuer_of(token) == self.oidc.issuer:
+            return self._decode_provider_token(self.oidc, token)
         try:
             header = jwt.get_unverified_header(token)
             keys = self.keys
@@ -137,6 +154,31 @@ class TokenVerifier:
         except jwt.InvalidTokenError as error:
             raise TokenError(f"the token is not valid: {error}") from error
         return claims
+
+    def _decode_provider_token(self, oidc: OidcClient, token: str) -> dict[str, Any]:
+        """The claims of the identity provider's token, in casebook's names."""
+        try:
+            claims = oidc.verify(token, audience=oidc.api_audience)
+            who = oidc.identity(claims)
+        except OidcError as error:
+            raise TokenError(str(error)) from error
+        if who.role is None:
+            raise TokenError("the provider's token names no role")
+        return {
+            **claims,
+            "sub": who.staff_id,
+            "role": who.role,
+            "municipalities": who.municipalities or [],
+        }
+
+
+def _issuer_of(token: str) -> str | None:
+    """The unverified `iss` of a token (which key verifies it), if it has one."""
+    try:
+        issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+    except jwt.InvalidTokenError:
+        return None
+    return str(issuer).rstrip("/") if isinstance(issuer, str) else None
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
@@ -199,6 +241,14 @@ def mint_token(
 
 def check_production_keys(settings: Settings) -> None:
     """Refuse the development keys outside the embedded mode (RuntimeError says which)."""
+    if settings.oidc_issuer and (settings.jwt_public_key_file or settings.jwt_jwks_file):
+        raise RuntimeError(
+            "with CASEBOOK_OIDC_ISSUER the provider's JWKS verifies its tokens and "
+            "CASEBOOK_JWT_SECRET signs the browser sessions: unset "
+            "CASEBOOK_JWT_PUBLIC_KEY_FILE and CASEBOOK_JWT_JWKS_FILE"
+        )
+    if settings.oidc_issuer and not settings.oidc_client_id:
+        raise RuntimeError("CASEBOOK_OIDC_ISSUER needs CASEBOOK_OIDC_CLIENT_ID")
     if settings.embedded:
         return
     has_key = (

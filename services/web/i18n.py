@@ -45,6 +45,37 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "signin.need": ("Log ind for at fortsætte.", "Sign in to continue."),
     "signin.bad_token": ("Nøglen blev ikke godtaget", "The token was not accepted"),
     "signin.choose": ("Vælg en medarbejder", "Choose a staff member"),
+    "signin.provider": (
+        "Log ind med din organisations login",
+        "Sign in with your organisation's account",
+    ),
+    "signin.provider_help": (
+        "Du logges ind hos din organisation og sendes tilbage hertil.",
+        "You sign in with your organisation and are sent back here.",
+    ),
+    "signin.signed_out": ("Du er logget ud.", "You are signed out."),
+    "signin.done": ("Du er logget ind", "You are signed in"),
+    "signin.continue": ("Fortsæt til casebook", "Continue to casebook"),
+    "signin.failed": ("Log ind mislykkedes", "Sign-in failed"),
+    "signin.failed_help": (
+        "Log ind blev afbrudt eller kunne ikke bekræftes. Prøv at logge ind igen.",
+        "The sign-in was interrupted or could not be confirmed. Please sign in again.",
+    ),
+    "signin.unknown": ("Du er ikke oprettet i casebook", "You are not registered in casebook"),
+    "signin.unknown_help": (
+        "Din organisation kender dig, men casebook har ingen aktiv medarbejder med dit id. "
+        "Bed din teamleder eller en administrator om at oprette dig som medarbejder.",
+        "Your organisation knows you, but casebook has no active staff member with your "
+        "id. Ask your team lead or an administrator to register you as a staff member.",
+    ),
+    "signin.provider_down": (
+        "Organisationens login svarer ikke lige nu. Prøv igen om lidt.",
+        "Your organisation's sign-in does not answer just now. Please try again shortly.",
+    ),
+    "signin.no_provider": (
+        "casebook er ikke sat op til at logge ind hos en organisation.",
+        "casebook is not set up to sign in with an organisation.",
+    ),
     # Search
     "search.title": ("Find en virksomhed", "Find a company"),
     "search.label": ("CVR-nummer eller navn", "CVR number or name"),

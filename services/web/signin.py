@@ -1,7 +1,8 @@
 """Signing in and out: the bearer token goes into an HttpOnly, SameSite=Strict cookie.
 
-Production: paste the token your organisation issued (the intended production path
-is an OIDC redirect, see the README). Embedded mode: pick one of the local staff.
+With an identity provider (`CASEBOOK_OIDC_ISSUER`) the sign-in goes through it
+(services/web/idp.py) and the page shows only its button. Without one: paste a token
+your organisation issued, or (embedded mode) pick one of the local staff.
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from services.http.access import Scope, allow
 from services.http.auth import Role, TokenError, mint_token
 from services.http.deps import Svc
+from services.http.oidc import OidcError
 from services.http.reading import projections_at
 from services.http.session import (
     SESSION_COOKIE,
@@ -53,7 +56,13 @@ def pickable_staff(svc: Svc) -> list[dict[str, str]]:
 
 
 def signin_page(
-    request: Request, svc: Svc, *, status: int = 200, error: str = "", reason: bool = False
+    request: Request,
+    svc: Svc,
+    *,
+    status: int = 200,
+    error: str = "",
+    reason: bool = False,
+    signed_out: bool = False,
 ) -> Response:
     """The sign-in page (also the body of a page's 401)."""
     target = request.query_params.get("next") or (
@@ -61,22 +70,19 @@ def signin_page(
         if reason
         else "/app"
     )
+    oidc = request.app.state.verifier.oidc
     return page(
         request,
         "signin.html",
         status,
         who=None,
-        staff=pickable_staff(svc),
+        staff=pickable_staff(svc) if oidc is None else [],
         next=safe_next(target),
         error=error,
         reason=reason,
+        signed_out=signed_out,
+        provider=oidc is not None,
     )
-
-
-@router.get("/login", dependencies=[Public])
-def login_form(request: Request, svc: Svc) -> Response:
-    """The sign-in page."""
-    return signin_page(request, svc)
 
 
 @router.post("/login", dependencies=[Public])
@@ -115,12 +121,21 @@ def login(
 
 @router.post("/logout", dependencies=[Public])
 async def logout(request: Request) -> Response:
-    """End the session (the cookie is dropped; the token itself expires on its own).
+    """End the session (the cookie is dropped; the token itself expires on its own),
+    and the identity provider's too when it offers that (RP-initiated logout).
 
     A session is ended only by its own pages (CSRF token), so another site cannot sign
     a user out."""
     if request.cookies.get(SESSION_COOKIE):
         await check_csrf(request)
-    response = RedirectResponse("/app/login", status_code=303)
+    target = "/app/login"
+    oidc = request.app.state.verifier.oidc
+    if oidc is not None:
+        after = str(request.base_url).rstrip("/") + "/app/signed-out"
+        try:
+            target = await run_in_threadpool(oidc.logout_url, after) or "/app/signed-out"
+        except OidcError:
+            target = "/app/signed-out"
+    response = RedirectResponse(target, status_code=303)
     end_session(response)
     return response

@@ -150,6 +150,19 @@ def service_env(settings: Settings, port: int, application_name: str) -> dict[st
         "CASEBOOK_CANDIDATE_KEK": settings.candidate_kek.get_secret_value(),
         "PGAPPNAME": application_name,  # libpq's: on every connection the processes open
         **(nats_env(settings) if settings.nats_url else {}),
+        **(oidc_env(settings) if settings.oidc_issuer else {}),
+    }
+
+
+def oidc_env(settings: Settings) -> dict[str, str]:
+    """The settings' identity provider, for the web app's sign-in."""
+    secret = settings.oidc_client_secret
+    return {
+        "CASEBOOK_OIDC_ISSUER": settings.oidc_issuer or "",
+        "CASEBOOK_OIDC_CLIENT_ID": settings.oidc_client_id or "",
+        "CASEBOOK_OIDC_CLIENT_SECRET": secret.get_secret_value() if secret else "",
+        "CASEBOOK_OIDC_SCOPES": settings.oidc_scopes,
+        "CASEBOOK_OIDC_STAFF_ID_CLAIM": settings.oidc_staff_id_claim,
     }
 
 
