@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from services.http.deps import get_services
-from services.web import audit, company, dashboard, disputes, forms, idp, pages, signin
+from services.web import audit, company, dashboard, disputes, effects, forms, idp, pages, signin
 from services.web.assets import Assets
 from services.web.i18n import translate
 from services.web.render import language, page, wants_html
@@ -22,6 +22,7 @@ ROUTERS = (
     forms.router,
     audit.router,
     disputes.router,
+    effects.router,
 )
 
 

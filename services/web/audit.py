@@ -63,7 +63,7 @@ def contracts(request: Request, svc: Svc, who: Annotated[Principal, allow(*AUDIT
     return page(request, "contracts.html", who=who, contracts=contracts_of(svc, who))
 
 
-def _milestones(request: Request) -> Any:
+def milestone_names(request: Request) -> Any:
     """A milestone's name in the page's language (a contract's own name as it is)."""
     lang = language(request)
     return lambda name: (
@@ -110,7 +110,7 @@ def contract_ledger(
         ledger=body,
         invoices=invoices,
         known_at=known_at or "",
-        milestone=_milestones(request),
+        milestone=milestone_names(request),
         total=sum(e["amount_ore"] for e in body["entries"]),
     )
 
@@ -144,7 +144,7 @@ def invoice_page(
         status,
         who=who,
         inv=body,
-        milestone=_milestones(request),
+        milestone=milestone_names(request),
         saved=request.query_params.get("saved"),
         refused=refused or {},
         key=str(uuid4()),  # the forms' Idempotency-Key: a second press records nothing new

@@ -124,3 +124,46 @@ def auditor_world(site: Site) -> tuple[str, str]:
         == 303
     )
     return contract_id, r.json()["id"]
+
+
+def programme_world(site: Site, municipality: str = "165") -> str:
+    """A programme contract of 165 paying a fund, CVR taking part from 1 February 2026
+    with one ordinary job started after; an auditor of `municipality` signed in."""
+    r = site.api.post(
+        "/contracts",
+        json={
+            "municipality": "165",
+            "name": "Vækst med Social Bundlinje",
+            "period_from": "2026-01-01",
+            "period_to": "2026-12-31",
+            "rules": {"default_prices_ore": [1_000_00, 2_000_00, 3_000_00]},
+            "counterparty": {"name": "Den Sociale Kapitalfond", "cvr": "29403473"},
+            "target_group": "long_term_unemployed",
+            "scope": "programme",
+        },
+    )
+    assert r.status_code == 201, r.text
+    contract_id: str = r.json()["id"]
+    r = site.api.post(
+        f"/contracts/{contract_id}/participants", json={"cvr": CVR, "from": "2026-02-01"}
+    )
+    assert r.status_code == 201, r.text
+    r = site.api.post(
+        f"/companies/{CVR}/placements",
+        json={
+            "by": site.consultant,
+            "candidate_id": str(uuid.uuid4()),
+            "kind": "ordinary",
+            "hours_per_week": 30,
+            "starts_on": "2026-02-02",
+        },
+    )
+    assert r.status_code == 201, r.text
+    token = mint_token(
+        site.services.settings, subject="revisor", role=Role.AUDITOR, municipalities=[municipality]
+    )
+    r = site.browser.post(
+        "/app/login", data={"token": token, "next": "/app"}, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+    return contract_id
