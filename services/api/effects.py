@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from services.api.schemas import Day
-from services.audit.effects import effects_body, effects_csv
+from services.audit.effects import comparison_body, effects_body, effects_csv
 from services.http.access import Scope, allow
 from services.http.auth import Principal, Role
 from services.http.deps import Svc
@@ -61,3 +61,28 @@ async def contract_effects(
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
     return JSONResponse(body)
+
+
+@router.get("/effects")
+async def compare_effects(
+    services: Svc,
+    who: Annotated[Principal, allow(Role.AUDITOR, Role.ADMIN)],
+    from_: Annotated[
+        Day | None, Query(alias="from", description="default: each period_from")
+    ] = None,
+    to: Annotated[Day | None, Query(description="default: each period_to")] = None,
+) -> dict[str, Any]:
+    """Every programme contract of the token's municipalities side by side: jobs
+    started, durable jobs, amount, cost per durable job and per job started, from the
+    sealed log (auditor or admin)."""
+    body: dict[str, Any] = await run_in_threadpool(
+        lambda: comparison_body(
+            services.app,
+            services.views,
+            who.may_see,
+            period=(from_, to),
+            today=services.clock().date(),
+            postgres=services.settings.backend == "postgres",
+        )
+    )
+    return body

@@ -6,17 +6,32 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 from domain.effects import STILL_EMPLOYED_WEEKS, Statement, statement
 from domain.errors import InvalidValue, NotAProgrammeError
-from services.audit.ledger import evaluate_contract
+from services.audit.ledger import Evaluation, evaluate_contract, fold_log
 from services.audit.ledger_json import terms
 from services.audit.seal import Sealer
 from services.eventstore import CasebookApplication
 from services.read.db import ProjectionDb
+
+
+def _pinned(sealer: Sealer, position: int | None) -> tuple[int, str]:
+    """The position and digest a statement is pinned to: `position` (sealed already), or
+    the log's end, sealed first (as for an invoice)."""
+    if position is None:
+        return sealer.seal_all()
+    head, _ = sealer.head()
+    if position > head:
+        raise InvalidValue(
+            f"position {position} is past the sealed log (sealed to {head}): "
+            "omit it for a statement of the log's end"
+        )
+    return position, sealer.digest_at(position) or ""
 
 
 def effects_body(
@@ -29,32 +44,64 @@ def effects_body(
     position: int | None,
     postgres: bool,
 ) -> dict[str, Any]:
-    """The statement as JSON: at `position` (sealed already), or at the log's end,
-    sealed first (as an invoice is)."""
-    sealer = Sealer(app, views, postgres=postgres)
-    if position is None:
-        position, digest = sealer.seal_all()
-    else:
-        head, _ = sealer.head()
-        if position > head:
-            raise InvalidValue(
-                f"position {position} is past the sealed log (sealed to {head}): "
-                "omit it for a statement of the log's end"
-            )
-        digest = sealer.digest_at(position) or ""
+    """The statement as JSON, pinned to a sealed position and its digest."""
+    position, digest = _pinned(Sealer(app, views, postgres=postgres), position)
     evaluation = evaluate_contract(app, contract_id, stop=position, today=today)
-    contract = evaluation.contract
-    if not contract.is_programme:
+    if not evaluation.contract.is_programme:
         raise NotAProgrammeError(
             f"contract {contract_id} counts every placement in municipality "
-            f"{contract.municipality}: an effect statement is of a programme's companies"
+            f"{evaluation.contract.municipality}: an effect statement is of a programme's "
+            "companies"
         )
+    return _body(evaluation, period, position, digest)
+
+
+def comparison_body(
+    app: CasebookApplication,
+    views: ProjectionDb,
+    visible: Callable[[str], bool],
+    *,
+    period: tuple[date | None, date | None],
+    today: date,
+    postgres: bool,
+) -> dict[str, Any]:
+    """Every programme contract of a municipality `visible` allows, side by side: jobs
+    started, durable jobs, amount, cost per durable job and per job started (one pass
+    over the log, pinned like a statement)."""
+    position, digest = _pinned(Sealer(app, views, postgres=postgres), None)
+    folded = fold_log(app, stop=position)
+    rows = []
+    for contract in folded.contracts.values():
+        if not contract.is_programme or not visible(contract.municipality):
+            continue
+        body = _body(folded.evaluation(contract, today), period, position, digest)
+        rows.append(
+            {
+                "contract_id": body["contract_id"],
+                "name": body["name"],
+                "municipality": body["municipality"],
+                "counterparty": body["counterparty"],
+                "from": body["from"],
+                "to": body["to"],
+                "companies": len(body["companies"]),
+                **body["totals"],
+            }
+        )
+    return {"as_of": today.isoformat(), "position": position, "digest": digest, "contracts": rows}
+
+
+def _body(
+    evaluation: Evaluation,
+    period: tuple[date | None, date | None],
+    position: int,
+    digest: str,
+) -> dict[str, Any]:
+    contract, facts, today = evaluation.contract, evaluation.facts, evaluation.today
     chosen = (period[0] or contract.period_from, period[1] or contract.period_to)
     if chosen[1] < chosen[0]:
         raise InvalidValue("`to` lies before `from`")
-    facts = evaluation.facts
     found = statement(
-        contract_id,
+        contract.id,
         facts.facts(contract.municipality),
         facts.participations,
         {k: v[0] for k, v in facts.companies.items()},
@@ -64,7 +111,7 @@ def effects_body(
         chosen,
     )
     return {
-        "contract_id": str(contract_id),
+        "contract_id": str(contract.id),
         "name": contract.name,
         "municipality": contract.municipality,
         **terms(contract),

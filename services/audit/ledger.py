@@ -70,7 +70,46 @@ def evaluate_contract(
     progress: Callable[[int], None] | None = None,
 ) -> Evaluation:
     """Fold the log (up to `stop`, of what was recorded by `known_at`) into the ledger."""
-    contract: Any = None
+    folded = fold_log(app, stop=stop, known_at=known_at, progress=progress, only=contract_id)
+    contract = folded.contracts.get(contract_id)
+    if contract is None:
+        when = f" by {known_at.isoformat()}" if known_at else ""
+        raise ContractNotFoundError(f"no outcome contract {contract_id} was recorded{when}")
+    day = today or (known_at or datetime.now(COPENHAGEN)).astimezone(COPENHAGEN).date()
+    return folded.evaluation(contract, day)
+
+
+@dataclass
+class Folded:
+    """The contracts and placement facts of the log, up to `position`."""
+
+    contracts: dict[UUID, OutcomeContract]
+    facts: FactBook
+    position: int
+
+    def evaluation(self, contract: OutcomeContract, day: date) -> Evaluation:
+        """The contract's outcomes on `day`."""
+        placements = self.facts.facts(contract.municipality)
+        if contract.is_programme:
+            placements = self.facts.programme_facts(
+                contract.municipality, contract.id, contract.rule_book
+            )
+        period = (contract.period_from, contract.period_to)
+        outcomes = evaluate(placements, contract.rule_book, day, period)
+        return Evaluation(contract, self.position, day, outcomes, self.facts)
+
+
+def fold_log(
+    app: CasebookApplication,
+    *,
+    stop: int | None = None,
+    known_at: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+    only: UUID | None = None,
+) -> Folded:
+    """Fold the topics that decide outcomes once: every contract (or `only` that one)
+    and every company's placement facts."""
+    contracts: dict[UUID, Any] = {}
     facts = FactBook()
     counted = 0  # the newest position folded in
     for n, (position, event) in enumerate(relevant_events(app, stop=stop)):
@@ -81,22 +120,10 @@ def evaluate_contract(
         counted = position
         if not isinstance(event, CONTRACT_EVENTS):
             facts.apply(event)
-        elif event.originator_id == contract_id:
-            contract = event.mutate(contract)
-    if contract is None:
-        when = f" by {known_at.isoformat()}" if known_at else ""
-        raise ContractNotFoundError(f"no outcome contract {contract_id} was recorded{when}")
-    day = today or (known_at or datetime.now(COPENHAGEN)).astimezone(COPENHAGEN).date()
-    placements = facts.facts(contract.municipality)
-    if contract.is_programme:
-        placements = facts.programme_facts(contract.municipality, contract_id, contract.rule_book)
-    outcomes = evaluate(
-        placements,
-        contract.rule_book,
-        day,
-        (contract.period_from, contract.period_to),
-    )
-    return Evaluation(contract, counted, day, outcomes, facts)
+        elif only is None or event.originator_id == only:
+            key = event.originator_id
+            contracts[key] = event.mutate(contracts.get(key))
+    return Folded(contracts, facts, counted)
 
 
 # Invoices found, per application: an InvoiceIssued event never changes once stored, so

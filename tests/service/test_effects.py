@@ -8,6 +8,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from services.http.auth import Role, mint_token
+from services.http.container import Services
+
 from tests.service.test_contracts_api import ADMIN, PRICES, placement
 from tests.service.test_programmes import join, programme
 
@@ -105,3 +108,27 @@ def test_a_municipality_contract_has_no_statement(client: TestClient) -> None:
     )
     refused = client.get(f"/contracts/{r.json()['id']}/effects")
     assert refused.status_code == 409 and "programme" in refused.json()["detail"]
+
+
+def test_the_comparison_shows_each_visible_programme_side_by_side(
+    client: TestClient, registered: str, staff: str, services: Services
+) -> None:
+    """Two programmes of 165 and one of 147: an auditor of 165 sees 165's two, with the
+    same totals as their own statements; a municipality contract is not listed."""
+    first, second = programme(client), programme(client, name="Anden runde")
+    elsewhere = programme(client, municipality="147")
+    assert join(client, first, registered, "2026-02-01").status_code == 201
+    placement(client, registered, staff, starts_on="2026-02-02")
+    token = mint_token(
+        services.settings, subject="revisor", role=Role.AUDITOR, municipalities=["165"]
+    )
+    r = client.get("/effects", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+    rows = {row["contract_id"]: row for row in r.json()["contracts"]}
+    assert set(rows) == {first, second} and elsewhere not in rows
+    own = effects(client, first)["totals"]
+    assert {k: rows[first][k] for k in own} == own
+    assert rows[first]["cost_per_durable_job_ore"] == sum(PRICES)
+    assert rows[second]["placements_started"] == 0
+    assert rows[second]["cost_per_durable_job_ore"] is None
+    assert rows[first]["counterparty"]["name"] == "Den Sociale Kapitalfond"
