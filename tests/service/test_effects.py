@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 
 from services.http.auth import Role, mint_token
 from services.http.container import Services
-
 from tests.service.test_contracts_api import ADMIN, PRICES, placement
 from tests.service.test_programmes import join, programme
 
