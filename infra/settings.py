@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     nats_stream: str = Field("CASEBOOK", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     nats_subject_prefix: str = Field("casebook", pattern=r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
     relay_batch_size: int = Field(1000, ge=1, le=10_000)
+    relay_standby_poll_seconds: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        description="how often a standby relay tries the publishing relay's lock "
+        "(PostgreSQL); a takeover after the publisher dies waits at most this long",
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     log_format: Literal["console", "json"] | None = None

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
+from services.feed.leader import relay_members
 from services.feed.positions import saved_positions
 from services.http.access import Scope, allow
 from services.http.auth import Role
@@ -109,7 +110,8 @@ def _views(services: Services, head: int) -> list[dict[str, Any]]:
 
 def _relay(services: Services, head: int) -> dict[str, Any] | None:
     """The relay's acknowledged position and lag (saved by whichever process relays),
-    and, for a relay in this process, whether it is connected and its last error."""
+    which relay publishes and which stand by (PostgreSQL: any process's), and, for a
+    relay in this process, its role, whether it is connected and its last error."""
     stream = services.settings.nats_stream
     saved = saved_positions(services.views).get(stream)
     running = services.relay
@@ -123,9 +125,14 @@ def _relay(services: Services, head: int) -> dict[str, Any] | None:
         "saved_at": saved[1] if saved else None,
         "error": None,
     }
+    members = relay_members(services.views, stream)
+    if members is not None:
+        body |= {"active": members.active, "standby": members.standby}
     if running is not None:
         status = running.status()
+        role = "active" if status.active else "standby"
         body |= {"connected": status.connected, "error": status.error}
+        body |= {"role": role, "worker": status.worker}
     return body
 
 

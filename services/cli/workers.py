@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -13,7 +15,7 @@ from services.audit.seal import SEAL_NOT_REBUILT
 from services.bootstrap import idempotency_pruner, projection_service
 from services.cli.common import CliError, console, load_settings, progress, stopped_by_signal
 from services.cli.common import stores as opened_stores
-from services.feed.relay import Relay, run_blocking
+from services.feed.relay import Relay
 from services.feed.tail import TailOptions, run_tail
 from services.read.progress import listen
 from services.read.projector import EVENTS_CHANNEL
@@ -94,6 +96,20 @@ def relay() -> None:
             stop.set()
     if publisher.fatal is not None:
         raise CliError(f"relay stopped at position {publisher.position}: {publisher.fatal}")
+
+
+def run_blocking(relay: Relay, stop: Callable[[], bool]) -> None:
+    """Run `relay` in this thread until `stop()` is true."""
+
+    async def main() -> None:
+        task = asyncio.create_task(relay.run())
+        while not task.done():
+            if stop():
+                relay.stop()
+            await asyncio.wait({task}, timeout=0.2)
+        await task
+
+    asyncio.run(main())
 
 
 def tail(

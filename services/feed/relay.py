@@ -8,6 +8,10 @@ records the position it reached in `casebook_relay` only after the
 acknowledgement, for /readyz and /metrics of any process. Any failure
 (NATS down, a publish refused because another relay got there first) ends
 the session: it reconnects with backoff and re-reads the tail.
+
+Of several relays of a stream, the one holding its lock publishes; the others
+stand by and take over when it dies (services/feed/leader.py). A relay that
+loses its lock stops publishing before its next batch and stands by again.
 """
 
 from __future__ import annotations
@@ -35,6 +39,13 @@ from infra.recorder import LogRow
 from infra.settings import Settings
 from services.eventstore import CasebookApplication
 from services.feed.contract import UnmappedEventError
+from services.feed.leader import (
+    AdvisoryLock,
+    Leadership,
+    LeadershipLostError,
+    Unfenced,
+    wait_for_lock,
+)
 from services.feed.logged import check_mapper, read_parts
 from services.feed.messages import to_wire
 from services.feed.origins import Origins
@@ -64,18 +75,31 @@ class RelayStatus:
     sequence: int
     connected: bool
     error: str | None
+    active: bool
+    worker: str
 
 
 class Relay:
     """Follows the log and publishes it to the stream; one asyncio loop of its own."""
 
-    def __init__(self, app: CasebookApplication, views: ProjectionDb, settings: Settings) -> None:
+    def __init__(
+        self,
+        app: CasebookApplication,
+        views: ProjectionDb,
+        settings: Settings,
+        leader: Leadership | None = None,
+    ) -> None:
         if not settings.nats_url:
             raise ValueError("CASEBOOK_NATS_URL is not set: the relay needs a NATS server")
         check_mapper(app.mapper)
         self.app, self.views, self.settings = app, views, settings
         self.stream, self.prefix = settings.nats_stream, settings.nats_subject_prefix
         self.origins = Origins(app)
+        if leader is None:  # PostgreSQL: any number of relays, one publishing
+            postgres = settings.backend == "postgres"
+            leader = AdvisoryLock(settings, self.stream) if postgres else Unfenced()
+        self.leader = leader
+        self.active = False
         self.position = self.sequence = 0
         self.connected = False
         self.error: str | None = None
@@ -117,16 +141,34 @@ class Relay:
 
     def status(self) -> RelayStatus:
         """Position, connection and last error, for /readyz."""
-        return RelayStatus(self.stream, self.position, self.sequence, self.connected, self.error)
+        at = (self.stream, self.position, self.sequence)
+        return RelayStatus(*at, self.connected, self.error, self.active, self.leader.worker)
 
     async def run(self) -> None:
         """Relay until `stop`; reconnect with backoff; an unmapped event is fatal."""
         self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
         self._stopped = asyncio.Event()
-        backoff = 0.2
+        try:
+            await self._run()
+        finally:
+            self.connected = self.active = False
+            await self.leader.release()
+
+    async def _run(self) -> None:
+        assert self._stopped is not None
+        backoff, poll = 0.2, self.settings.relay_standby_poll_seconds
         while not self._stopping:
-            try:
+            try:  # stand by until this relay holds the stream's lock
+                if not await wait_for_lock(self.leader, self.stream, poll, self._stopped):
+                    break
+                if not self.active:
+                    log.info("relay_active", stream=self.stream, worker=self.leader.worker)
+                self.active = True
                 await self._session_until_stopped()
+            except LeadershipLostError as e:  # stopped publishing: stand by again
+                self.active = self.connected = False
+                log.warning("relay_standby", reason=str(e), worker=self.leader.worker)
+                backoff = poll  # a standby that has been waiting goes first
             except UnmappedEventError as e:
                 self.fatal, self.error, self.connected = e, type(e).__name__, False
                 log.error("relay_stopped", reason=str(e), position=self.position)
@@ -147,7 +189,6 @@ class Relay:
                 break
             await self._sleep(backoff)
             backoff = min(backoff * 2, 10.0)
-        self.connected = False
 
     async def _sleep(self, seconds: float) -> None:
         assert self._stopped is not None
@@ -210,10 +251,12 @@ class Relay:
                         continue
                     if not connected():  # found out while idle, not at the next publish
                         raise ConnectionError("lost the connection to NATS")
+                    await self.leader.check()  # a lost lock shows while idle too
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), 1.0)
                     continue
+                await self.leader.check()  # the fence: no batch without the lock
                 sent = _Inflight(
                     await publisher.send(batch, sequence),
                     Tail(sequence + len(batch), batch[-1].position),
@@ -265,17 +308,3 @@ class Relay:
     def _save_sync(self, tail: Tail) -> None:
         self._saved_at = time.monotonic()
         save_position(self.views, self.stream, tail.position, tail.sequence)
-
-
-def run_blocking(relay: Relay, stop: Callable[[], bool]) -> None:
-    """Run `relay` in this thread until `stop()` is true (the `casebook relay` command)."""
-
-    async def main() -> None:
-        task = asyncio.create_task(relay.run())
-        while not task.done():
-            if stop():
-                relay.stop()
-            await asyncio.wait({task}, timeout=0.2)
-        await task
-
-    asyncio.run(main())

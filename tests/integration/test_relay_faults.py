@@ -19,6 +19,7 @@ from infra.jetstream import stream_config
 from infra.settings import Settings
 from services.bootstrap import build_services, migrate
 from services.eventstore import CasebookApplication, open_application
+from services.feed.leader import Unfenced
 from services.feed.relay import Relay
 from services.read.db import ProjectionDb
 from services.write.committer import GroupCommitter
@@ -123,12 +124,13 @@ def test_two_relays_at_once_neither_interleave_nor_duplicate(
     relay_settings: Settings,
     store: tuple[CasebookApplication, uuid.UUID],
 ) -> None:
-    """A second relay started by mistake: the stream still equals the log."""
+    """Two relays publishing at once (no lock between them, as if one lost its lock
+    without noticing): the stream's own fence keeps it equal to the log."""
     app, staff = store
     committer = GroupCommitter(app)
     views = ProjectionDb(relay_settings)
     small = relay_settings.model_copy(update={"relay_batch_size": 7})
-    relays = [Relay(app, views, small), Relay(app, views, small)]
+    relays = [Relay(app, views, small, Unfenced()), Relay(app, views, small, Unfenced())]
     for relay in relays:
         relay.start()
     try:
