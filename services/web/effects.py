@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from domain.errors import InvalidValue
-from services.audit.effects import effects_body
+from services.audit.effects import comparison_body, effects_body
 from services.http.access import Scope, allow
 from services.http.auth import Principal, Role
 from services.http.deps import Svc
@@ -62,3 +62,33 @@ async def effects(
         chart_bars=chart_bars,
         milestone=milestone_names(request),
     )
+
+
+@router.get("/effects")
+async def comparison(
+    request: Request,
+    svc: Svc,
+    who: Annotated[Principal, allow(Role.AUDITOR, Role.ADMIN)],
+    from_: Annotated[str | None, Query(alias="from", max_length=10)] = None,
+    to: Annotated[str | None, Query(max_length=10)] = None,
+) -> Response:
+    """The programmes of the auditor's municipalities side by side, as a table and a
+    bar chart of the cost per durable job (in whole kroner)."""
+    period = (_day(from_, "from"), _day(to, "to"))
+    body = await run_in_threadpool(
+        lambda: comparison_body(
+            svc.app,
+            svc.views,
+            who.may_see,
+            period=period,
+            today=svc.clock().date(),
+            postgres=svc.settings.backend == "postgres",
+        )
+    )
+    chart_bars = bars(
+        [
+            (f"{c['name']} ({c['municipality']})", (c["cost_per_durable_job_ore"] or 0) // 100)
+            for c in body["contracts"]
+        ]
+    )
+    return page(request, "comparison.html", who=who, c=body, chart_bars=chart_bars, period=period)

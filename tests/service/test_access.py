@@ -579,6 +579,7 @@ POLICY: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/contracts/{contract_id}/participants"): ("admin", "contract"),
     ("GET", "/app/contracts/{contract_id}/effects"): ("admin auditor", "contract"),
     ("GET", "/effects"): ("admin auditor", "token"),
+    ("GET", "/app/effects"): ("admin auditor", "token"),
     # The identity provider's way back, and where it lands after signing out there.
     ("GET", "/app/auth/callback"): ("", "public"),
     ("GET", "/app/signed-out"): ("", "public"),

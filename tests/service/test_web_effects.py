@@ -44,3 +44,15 @@ def test_a_bad_date_is_a_clear_error(site: Site) -> None:
     contract_id = programme_world(site)
     r = site.browser.get(f"/app/contracts/{contract_id}/effects?from=1.2.2026")
     assert r.status_code == 422 and "from is not a date" in r.text
+
+
+def test_the_comparison_page_lists_the_programmes_with_a_chart(site: Site) -> None:
+    contract_id = programme_world(site)
+    contracts = site.browser.get("/app/contracts")
+    assert contracts.status_code == 200 and 'href="/app/effects"' in contracts.text
+    r = site.browser.get("/app/effects")
+    assert r.status_code == 200, r.text
+    assert "Sammenligning af programmer" in r.text
+    assert f'href="/app/contracts/{contract_id}/effects"' in r.text
+    assert "Pris pr. varigt job (kr.)" in r.text and '<svg role="img"' in r.text
+    assert "6.000,00" in r.text  # the one durable job's cost
