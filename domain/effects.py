@@ -80,6 +80,13 @@ def statement(
     """The statement for `period`: `placements` are the municipality's, `outcomes` the
     programme ledger's (domain.outcomes.evaluate of the admitted placements)."""
     durable = book.versions[0].durable_milestone
+    by_company: dict[UUID, list[PlacementFacts]] = {}
+    for p in placements:
+        by_company.setdefault(p.company_id, []).append(p)
+    reached_by: dict[UUID, list[Outcome]] = {}
+    for o in outcomes:
+        if period[0] <= o.reached_on <= period[1]:
+            reached_by.setdefault(o.company_id, []).append(o)
     companies = []
     for company_id in sorted(participations):
         periods = tuple(p for p in participations[company_id] if p.contract_id == contract_id)
@@ -87,20 +94,15 @@ def statement(
             continue
         mine = [
             p
-            for p in placements
-            if p.company_id == company_id
-            and p.segments
+            for p in by_company.get(company_id, ())
+            if p.segments
             and period[0] <= p.segments[0].starts_on <= period[1]
             and any(x.covers(p.segments[0].starts_on) for x in periods)
         ]
         paid = [
             p for p in mine if p.segments[0].kind in book.on(p.segments[0].starts_on).paying_kinds
         ]
-        reached = [
-            o
-            for o in outcomes
-            if o.company_id == company_id and period[0] <= o.reached_on <= period[1]
-        ]
+        reached = reached_by.get(company_id, [])
         milestones: dict[str, int] = {}
         for o in reached:
             milestones[o.milestone] = milestones.get(o.milestone, 0) + 1
