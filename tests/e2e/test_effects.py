@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from services.http.auth import Role
 from tests.e2e.conftest import axe_violations, sign_in
 from tests.support.running import Service
+from tests.support.site import PROGRAMME
 
 CVR = "13748136"
 SHOTS = os.environ.get("CASEBOOK_SCREENSHOTS")  # a folder: save the pages' screenshots
@@ -21,19 +22,7 @@ SHOTS = os.environ.get("CASEBOOK_SCREENSHOTS")  # a folder: save the pages' scre
 
 def _programme(service: Service) -> str:
     staff = service.consultant_with_company(CVR)
-    contract_id: str = service.post(
-        "/contracts",
-        {
-            "municipality": "165",
-            "name": "Vækst med Social Bundlinje",
-            "period_from": "2026-01-01",
-            "period_to": "2026-12-31",
-            "rules": {"default_prices_ore": [1_000_00, 2_000_00, 3_000_00]},
-            "counterparty": {"name": "Den Sociale Kapitalfond", "cvr": "29403473"},
-            "target_group": "long_term_unemployed",
-            "scope": "programme",
-        },
-    )["id"]
+    contract_id: str = service.post("/contracts", PROGRAMME)["id"]
     service.post(f"/contracts/{contract_id}/participants", {"cvr": CVR, "from": "2026-02-01"})
     for kind, day in (("ordinary", "2026-02-02"), ("internship", "2026-03-02")):
         service.post(

@@ -84,6 +84,32 @@ def form_fields(html: str, name: str) -> dict[str, str]:
     return dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', block))
 
 
+def placement(site: Site, starts_on: str, kind: str = "ordinary") -> None:
+    """An ordinary job of 30 hours at CVR from `starts_on`, for a new candidate."""
+    r = site.api.post(
+        f"/companies/{CVR}/placements",
+        json={
+            "by": site.consultant,
+            "candidate_id": str(uuid.uuid4()),
+            "kind": kind,
+            "hours_per_week": 30,
+            "starts_on": starts_on,
+        },
+    )
+    assert r.status_code == 201, r.text
+
+
+def sign_in_auditor(site: Site, municipality: str = "165") -> None:
+    """Sign the browser in as an auditor of `municipality` (a pasted token)."""
+    token = mint_token(
+        site.services.settings, subject="revisor", role=Role.AUDITOR, municipalities=[municipality]
+    )
+    r = site.browser.post(
+        "/app/login", data={"token": token, "next": "/app"}, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+
+
 def auditor_world(site: Site) -> tuple[str, str]:
     """A contract of 165 with one placement and an invoice; the auditor signed in."""
     r = site.api.post(
@@ -98,72 +124,39 @@ def auditor_world(site: Site) -> tuple[str, str]:
     )
     assert r.status_code == 201, r.text
     contract_id = r.json()["id"]
-    r = site.api.post(
-        f"/companies/{CVR}/placements",
-        json={
-            "by": site.consultant,
-            "candidate_id": str(uuid.uuid4()),
-            "kind": "ordinary",
-            "hours_per_week": 30,
-            "starts_on": "2026-01-05",
-        },
-    )
-    assert r.status_code == 201, r.text
+    placement(site, "2026-01-05")
     r = site.api.post(
         f"/contracts/{contract_id}/invoices",
         json={"period_from": "2026-01-01", "period_to": "2026-12-31"},
     )
     assert r.status_code == 201, r.text
-    token = mint_token(
-        site.services.settings, subject="revisor", role=Role.AUDITOR, municipalities=["165"]
-    )
-    assert (
-        site.browser.post(
-            "/app/login", data={"token": token, "next": "/app"}, follow_redirects=False
-        ).status_code
-        == 303
-    )
+    sign_in_auditor(site)
     return contract_id, r.json()["id"]
 
 
+PROGRAMME = {
+    "municipality": "165",
+    "name": "Vækst med Social Bundlinje",
+    "period_from": "2026-01-01",
+    "period_to": "2026-12-31",
+    "rules": {"default_prices_ore": [1_000_00, 2_000_00, 3_000_00]},
+    "counterparty": {"name": "Den Sociale Kapitalfond", "cvr": "29403473"},
+    "target_group": "long_term_unemployed",
+    "scope": "programme",
+}
+"""A programme contract of 165 for 2026, paying a fund."""
+
+
 def programme_world(site: Site, municipality: str = "165") -> str:
-    """A programme contract of 165 paying a fund, CVR taking part from 1 February 2026
-    with one ordinary job started after; an auditor of `municipality` signed in."""
-    r = site.api.post(
-        "/contracts",
-        json={
-            "municipality": "165",
-            "name": "Vækst med Social Bundlinje",
-            "period_from": "2026-01-01",
-            "period_to": "2026-12-31",
-            "rules": {"default_prices_ore": [1_000_00, 2_000_00, 3_000_00]},
-            "counterparty": {"name": "Den Sociale Kapitalfond", "cvr": "29403473"},
-            "target_group": "long_term_unemployed",
-            "scope": "programme",
-        },
-    )
+    """PROGRAMME with CVR taking part from 1 February 2026 and one ordinary job started
+    after; an auditor of `municipality` signed in."""
+    r = site.api.post("/contracts", json=PROGRAMME)
     assert r.status_code == 201, r.text
     contract_id: str = r.json()["id"]
     r = site.api.post(
         f"/contracts/{contract_id}/participants", json={"cvr": CVR, "from": "2026-02-01"}
     )
     assert r.status_code == 201, r.text
-    r = site.api.post(
-        f"/companies/{CVR}/placements",
-        json={
-            "by": site.consultant,
-            "candidate_id": str(uuid.uuid4()),
-            "kind": "ordinary",
-            "hours_per_week": 30,
-            "starts_on": "2026-02-02",
-        },
-    )
-    assert r.status_code == 201, r.text
-    token = mint_token(
-        site.services.settings, subject="revisor", role=Role.AUDITOR, municipalities=[municipality]
-    )
-    r = site.browser.post(
-        "/app/login", data={"token": token, "next": "/app"}, follow_redirects=False
-    )
-    assert r.status_code == 303, r.text
+    placement(site, "2026-02-02")
+    sign_in_auditor(site, municipality)
     return contract_id
