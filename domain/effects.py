@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from uuid import UUID
 
 from domain.outcomes import Outcome, PlacementFacts
-from domain.programme import Participation
+from domain.programme import Participation, baseline_of
 from domain.rules import NEVER_PAYS, RuleBook
 
 STILL_EMPLOYED_WEEKS = (13, 26, 52)
@@ -36,6 +36,8 @@ class CompanyEffects:
     durable: int  # reached the durable milestone in the period
     hours_per_week: float | None  # the mean of `started`'s first hours
     amount_ore: int  # the ledger's amount for the milestones reached in the period
+    baseline: int | None  # paid placements in the 12 months before joining (rules.baseline)
+    above_baseline: int  # of `started`, those the contract may pay for
 
 
 @dataclass(frozen=True)
@@ -72,13 +74,16 @@ def statement(
     placements: Sequence[PlacementFacts],
     participations: Mapping[UUID, Sequence[Participation]],
     cvrs: Mapping[UUID, str],
+    counted: Sequence[PlacementFacts],
     outcomes: Sequence[Outcome],
     book: RuleBook,
     today: date,
     period: tuple[date, date],
 ) -> Statement:
     """The statement for `period`: `placements` are the municipality's, `outcomes` the
-    programme ledger's (domain.outcomes.evaluate of the admitted placements)."""
+    programme ledger's (domain.outcomes.evaluate of `counted`, the placements the
+    contract admits: domain.programme.admitted)."""
+    paying = {p.placement_id for p in counted if _pays(p, book)}
     durable = book.versions[0].durable_milestone
     by_company: dict[UUID, list[PlacementFacts]] = {}
     for p in placements:
@@ -119,9 +124,19 @@ def statement(
                 durable=milestones.get(durable, 0),
                 hours_per_week=round(sum(hours) / len(hours), 1) if hours else None,
                 amount_ore=sum(o.amount_ore for o in reached),
+                baseline=_baseline(by_company.get(company_id, ()), periods, book),
+                above_baseline=sum(1 for p in paid if p.placement_id in paying),
             )
         )
     return Statement(period, durable, tuple(companies))
+
+
+def _baseline(
+    company: Sequence[PlacementFacts], periods: Sequence[Participation], book: RuleBook
+) -> int | None:
+    """The company's baseline over its periods (None when no period's rules ask one)."""
+    asked = [p for p in periods if book.on(p.joined_on).baseline]
+    return sum(baseline_of(company, p.joined_on, book) for p in asked) if asked else None
 
 
 def _pays(p: PlacementFacts, book: RuleBook) -> bool:

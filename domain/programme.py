@@ -79,7 +79,7 @@ def admitted(
     """The placements a programme contract counts, each with the last day on which a
     milestone of it may be reached (`counts_until`: the rules in effect on the day
     the company left say how many years after), in the order given."""
-    found = []
+    found: list[PlacementFacts] = []
     for p in placements:
         start = p.segments[0].starts_on if p.segments else None
         periods = [
@@ -93,7 +93,62 @@ def admitted(
         left = period.left_on
         until = None if left is None else years_after(left, book.on(left).measurement_years)
         found.append(replace(p, counts_until=until, admitted_by=_basis(period)))
-    return found
+    return above_baseline(found, placements, participations, contract_id, book)
+
+
+def started_on(p: PlacementFacts) -> date:
+    """The placement's first day."""
+    return p.segments[0].starts_on
+
+
+def baseline_of(company: Sequence[PlacementFacts], joined_on: date, book: RuleBook) -> int:
+    """The company's placements of paid kinds started in the 12 months before it joined
+    (as the log tells them at the position folded): what it would have hired anyway."""
+    since = years_after(joined_on, -1)
+    return sum(
+        1
+        for p in company
+        if p.segments
+        and since <= started_on(p) < joined_on
+        and p.segments[0].kind in book.on(started_on(p)).paying_kinds
+    )
+
+
+def above_baseline(
+    admitted_: list[PlacementFacts],
+    placements: Sequence[PlacementFacts],
+    participations: Mapping[UUID, Sequence[Participation]],
+    contract_id: UUID,
+    book: RuleBook,
+) -> list[PlacementFacts]:
+    """With `baseline` in the rules in effect on the day a company joined: of what it
+    started in each year of that participation (counted from the day it joined), the
+    first `baseline` placements (by first day, then id) are not paid; the others are."""
+    by_company: dict[UUID, list[PlacementFacts]] = {}
+    for p in placements:
+        by_company.setdefault(p.company_id, []).append(p)
+    skipped: set[UUID] = set()
+    for company_id, periods in participations.items():
+        for period in periods:
+            if period.contract_id != contract_id or not book.on(period.joined_on).baseline:
+                continue
+            base = baseline_of(by_company.get(company_id, ()), period.joined_on, book)
+            years: dict[int, list[PlacementFacts]] = {}
+            for p in admitted_:
+                if p.company_id == company_id and period.covers(started_on(p)):
+                    years.setdefault(_year_of(period.joined_on, started_on(p)), []).append(p)
+            for year in years.values():
+                year.sort(key=lambda p: (started_on(p), p.placement_id))
+                skipped.update(p.placement_id for p in year[:base])
+    return [p for p in admitted_ if p.placement_id not in skipped]
+
+
+def _year_of(joined_on: date, day: date) -> int:
+    """Which year of a participation `day` is in (0: its first year)."""
+    year = 0
+    while years_after(joined_on, year + 1) <= day:
+        year += 1
+    return year
 
 
 def _basis(period: Participation) -> str:

@@ -52,6 +52,7 @@ class Rules:
     cap_per_contract_ore: int | None = None
     durable_milestone: str = DEFAULT_DURABLE_MILESTONE
     measurement_years: int = DEFAULT_MEASUREMENT_YEARS  # after a company's participation
+    baseline: bool = False  # pay only above each company's 12 months before joining
 
     def pays(self, kind: str, hours_per_week: int) -> bool:
         """Whether a day of this kind and these hours counts as employment."""
@@ -72,6 +73,7 @@ class Rules:
             "cap_per_contract_ore": self.cap_per_contract_ore,
             "durable_milestone": self.durable_milestone,
             "measurement_years": self.measurement_years,
+            "baseline": self.baseline,
         }
 
     @classmethod
@@ -92,6 +94,7 @@ class Rules:
                 cap_per_contract_ore=_optional_int(data.get("cap_per_contract_ore")),
                 durable_milestone=str(data.get("durable_milestone", durable_default(milestones))),
                 measurement_years=int(data.get("measurement_years", DEFAULT_MEASUREMENT_YEARS)),
+                baseline=bool(data.get("baseline", False)),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise InvalidValue(f"contract rules are malformed: {e}") from None

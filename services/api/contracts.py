@@ -52,6 +52,7 @@ def rules_from(body: s.RulesIn, effective_from: date) -> Rules:
         body.cap_per_contract_ore,
         body.durable_milestone or durable_default(milestones),
         body.measurement_years,
+        body.baseline,
     )
     rules.validate()
     return rules

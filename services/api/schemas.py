@@ -357,6 +357,11 @@ class RulesIn(Body):
     measurement_years: Annotated[int, Field(ge=1, le=10), WHOLE] = Field(
         3, description="years after a company's participation in which its placements count"
     )
+    baseline: bool = Field(
+        False,
+        description="programme contracts: pay only for placements above each company's "
+        "placements in the 12 months before it joined, in each year of its participation",
+    )
 
 
 class Counterparty(Body):

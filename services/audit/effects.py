@@ -105,6 +105,7 @@ def _body(
         facts.facts(contract.municipality),
         facts.participations,
         {k: v[0] for k, v in facts.companies.items()},
+        facts.programme_facts(contract.municipality, contract.id, contract.rule_book),
         evaluation.outcomes,
         contract.rule_book,
         today,
@@ -144,6 +145,8 @@ def _company(c: Any) -> dict[str, Any]:
         "durable_jobs": c.durable,
         "hours_per_week": c.hours_per_week,
         "amount_ore": c.amount_ore,
+        "baseline": c.baseline,
+        "above_baseline": c.above_baseline,
     }
 
 
@@ -174,6 +177,8 @@ def effects_csv(body: dict[str, Any]) -> str:
             "durable_jobs",
             "hours_per_week",
             "amount_ore",
+            "baseline",
+            "above_baseline",
         ]
     )
     for c in body["companies"]:
@@ -189,6 +194,8 @@ def effects_csv(body: dict[str, Any]) -> str:
                 c["durable_jobs"],
                 "" if c["hours_per_week"] is None else c["hours_per_week"],
                 c["amount_ore"],
+                "" if c["baseline"] is None else c["baseline"],
+                c["above_baseline"],
             ]
         )
     t = body["totals"]

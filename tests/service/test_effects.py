@@ -131,3 +131,26 @@ def test_the_comparison_shows_each_visible_programme_side_by_side(
     assert rows[second]["placements_started"] == 0
     assert rows[second]["cost_per_durable_job_ore"] is None
     assert rows[first]["counterparty"]["name"] == "Den Sociale Kapitalfond"
+
+
+def test_with_a_baseline_only_placements_above_it_are_paid(
+    client: TestClient, registered: str, staff: str
+) -> None:
+    """One paid job in the 12 months before joining (and an internship, and one 13
+    months before, which do not count) make a baseline of 1: of the two jobs started
+    in the first year of participation, the first is not paid, the second is."""
+    contract_id = programme(client, rules={"baseline": True})
+    placement(client, registered, staff, starts_on="2024-12-30")  # 13 months before
+    placement(client, registered, staff, starts_on="2025-03-03")  # within 12 months
+    placement(client, registered, staff, kind="internship", starts_on="2025-04-07")
+    assert join(client, contract_id, registered, "2026-02-01").status_code == 201
+    first, _ = placement(client, registered, staff, starts_on="2026-02-02")
+    second, _ = placement(client, registered, staff, starts_on="2026-03-02")
+    ledger = client.get(f"/contracts/{contract_id}/ledger").json()
+    assert {e["placement_id"] for e in ledger["entries"]} == {second}
+    [company] = effects(client, contract_id)["companies"]
+    assert (company["baseline"], company["placements_started"]) == (1, 2)
+    assert company["above_baseline"] == 1
+    assert company["amount_ore"] == sum(
+        e["amount_ore"] for e in ledger["entries"] if e["reached_on"] <= "2026-12-31"
+    )
