@@ -147,7 +147,7 @@ def test_with_a_baseline_only_placements_above_it_are_paid(
     first, _ = placement(client, registered, staff, starts_on="2026-02-02")
     second, _ = placement(client, registered, staff, starts_on="2026-03-02")
     ledger = client.get(f"/contracts/{contract_id}/ledger").json()
-    assert {e["placement_id"] for e in ledger["entries"]} == {second}
+    assert {e["placement_id"] for e in ledger["entries"]} == {second} and first != second
     [company] = effects(client, contract_id)["companies"]
     assert (company["baseline"], company["placements_started"]) == (1, 2)
     assert company["above_baseline"] == 1
