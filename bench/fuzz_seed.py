@@ -168,7 +168,19 @@ def _own_resources(api: _Seeder, cvr: str, period: dict[str, str]) -> dict[str, 
     rules = {"default_prices_ore": [1, 2, 3]}
     contract_b = {"municipality": "101", "name": "Fuzz B", **period, "rules": rules}
     invoicing = api.post("admin", "/contracts", contract_b)["id"]
+    programme = {**contract_b, "name": "Fuzz programme", "scope": "programme"}
+    programme_id = api.post("admin", "/contracts", programme)["id"]
+    api.post(
+        "admin",
+        f"/contracts/{programme_id}/participants",
+        {"cvr": cvr_b, "from": period["period_from"]},
+    )
     return {
+        "GET /contracts/{contract_id}/effects": {"path.contract_id": programme_id},
+        "POST /contracts/{contract_id}/participants/{cvr}/end": {
+            "path.contract_id": programme_id,
+            "path.cvr": cvr_b,
+        },
         "POST /staff/{staff_id}/leave": {"path.staff_id": leaving},
         "POST /staff/{staff_id}/moves": {"path.staff_id": moving},
         "POST /companies/{cvr}/openings/{opening_id}/close": {"path.opening_id": closing},

@@ -157,6 +157,11 @@ def _storable_text(doc: dict[str, Any]) -> None:
                 walk(content["schema"])
 
 
+# Reads that refuse a resource of the wrong kind with 409 (a municipality contract has no
+# effect statement).
+CONFLICTING_READS = frozenset({"/contracts/{contract_id}/effects"})
+
+
 def statuses(route: APIRoute, method: str) -> list[int]:
     """The error statuses this operation can answer."""
     rule = rule_of(route)
@@ -177,6 +182,8 @@ def statuses(route: APIRoute, method: str) -> list[int]:
         found += [408, 409, 412, 413, 422]
     if any(p.name == "min_position" for p in _query_params(route)):
         found += [409, 503]
+    if route.path in CONFLICTING_READS:
+        found += [409]
     return sorted(set(found))
 
 

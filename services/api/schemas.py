@@ -13,6 +13,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     WithJsonSchema,
     field_validator,
@@ -47,7 +48,12 @@ CVR_SCHEMA: dict[str, Any] = {
     ),
     "examples": ["13748136", "DK 1374 8136"],
 }
-Cvr = Annotated[str, StringConstraints(max_length=20), WithJsonSchema(CVR_SCHEMA)]
+Cvr = Annotated[
+    str,
+    StringConstraints(max_length=20, pattern=CVR_SCHEMA["pattern"]),
+    WithJsonSchema(CVR_SCHEMA),
+]
+"""A CVR as its schema says; the modulus-11 check is the domain's (a 422 of its own)."""
 MunicipalityCode = Annotated[
     str,
     StringConstraints(pattern=r"^\d{3}$"),
@@ -357,7 +363,7 @@ class RulesIn(Body):
     measurement_years: Annotated[int, Field(ge=1, le=10), WHOLE] = Field(
         3, description="years after a company's participation in which its placements count"
     )
-    baseline: bool = Field(
+    baseline: StrictBool = Field(
         False,
         description="programme contracts: pay only for placements above each company's "
         "placements in the 12 months before it joined, in each year of its participation",
