@@ -34,6 +34,17 @@ async def contract_effects(
         Query(ge=0, le=MAX_POSITION, description="replay at this sealed log position"),
     ] = None,
     as_of: Annotated[Day | None, Query(description="the statement's day (default today)")] = None,
+    since: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=MAX_POSITION,
+            description=(
+                "also list what changed since the statement of the same period and day "
+                "at this earlier sealed position (`changes`)"
+            ),
+        ),
+    ] = None,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Response:
     """The effect statement (effektopgørelse) of a programme contract, from the log:
@@ -41,7 +52,8 @@ async def contract_effects(
     apart), milestones reached, still employed at 13/26/52 weeks, hours and amount;
     the totals and the cost per durable job and per job started. Pinned to a sealed
     log position and its digest: the same `position` and `as_of` give the same
-    figures later (auditor or admin)."""
+    figures later (auditor or admin). With `since`, `changes` gives each figure that
+    moved since then as a line of its own (a fall is a credit line)."""
     body: dict[str, Any] = await run_in_threadpool(
         lambda: effects_body(
             services.app,
@@ -51,6 +63,7 @@ async def contract_effects(
             today=as_of or services.clock().date(),
             position=position,
             postgres=services.settings.backend == "postgres",
+            since=since,
         )
     )
     if format == "csv":

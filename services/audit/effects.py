@@ -12,7 +12,8 @@ from typing import Any
 from uuid import UUID
 
 from domain.effects import STILL_EMPLOYED_WEEKS, Statement, statement
-from domain.errors import InvalidValue, NotAProgrammeError
+from domain.errors import ContractNotFoundError, InvalidValue, NotAProgrammeError
+from services.audit.effects_changes import changes_since
 from services.audit.ledger import Evaluation, evaluate_contract, fold_log
 from services.audit.ledger_json import terms
 from services.audit.seal import Sealer
@@ -43,9 +44,14 @@ def effects_body(
     today: date,
     position: int | None,
     postgres: bool,
+    since: int | None = None,
 ) -> dict[str, Any]:
-    """The statement as JSON, pinned to a sealed position and its digest."""
-    position, digest = _pinned(Sealer(app, views, postgres=postgres), position)
+    """The statement as JSON, pinned to a sealed position and its digest; with `since`,
+    also what changed since the statement of the same period and day at that position."""
+    sealer = Sealer(app, views, postgres=postgres)
+    position, digest = _pinned(sealer, position)
+    if since is not None and since > position:
+        raise InvalidValue(f"since {since} lies after the statement's position {position}")
     evaluation = evaluate_contract(app, contract_id, stop=position, today=today)
     if not evaluation.contract.is_programme:
         raise NotAProgrammeError(
@@ -53,7 +59,17 @@ def effects_body(
             f"{evaluation.contract.municipality}: an effect statement is of a programme's "
             "companies"
         )
-    return _body(evaluation, period, position, digest)
+    body = _body(evaluation, period, position, digest)
+    if since is not None:
+        try:
+            earlier = evaluate_contract(app, contract_id, stop=since, today=today)
+        except ContractNotFoundError:
+            raise InvalidValue(
+                f"since {since} lies before contract {contract_id} was agreed"
+            ) from None
+        before = _body(earlier, period, since, sealer.digest_at(since) or "")
+        body["changes"] = changes_since(before, body)
+    return body
 
 
 def comparison_body(

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import json
-import sys
-from datetime import datetime
-from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 from uuid import UUID
 
@@ -14,11 +11,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from domain.values import company_id, normalise_cvr
 from services.audit.ledger import evaluate_contract, find_invoice
 from services.audit.ledger_json import ledger_body
 from services.audit.verify import EXIT_BITS, Finding, verify_stored
-from services.cli.common import CliError, console, progress, stores
+from services.cli.audit_effects import (
+    check_statement,
+    day,
+    kr,
+    print_statement,
+    statement,
+)
+from services.cli.common import CliError, progress, stores
+from services.cli.export import aware, export_command
 from services.eventstore import CasebookApplication
 
 out = Console(soft_wrap=True, highlight=False)
@@ -101,9 +105,51 @@ def replay_command(
         typer.Option(help="Recompute this invoice at its own log position and compare its lines."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    effects: Annotated[
+        bool, typer.Option("--effects", help="Print the programme's effect statement instead.")
+    ] = False,
+    kept: Annotated[
+        Path | None,
+        typer.Option(
+            "--statement",
+            help="Recompute this effect statement's JSON at its own position and compare.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    position: Annotated[
+        int | None, typer.Option(help="With --effects: at this sealed log position.")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="With --effects: the statement's day (default today).")
+    ] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="With --effects: the period's first day.")
+    ] = None,
+    to: Annotated[str | None, typer.Option(help="With --effects: the period's last day.")] = None,
+    since: Annotated[
+        int | None,
+        typer.Option(help="With --effects: also what changed since this earlier position."),
+    ] = None,
 ) -> None:
-    """Recompute a contract's ledger from the log alone and print it."""
-    known = _aware("--known-at", known_at)
+    """Recompute a contract's ledger (or effect statement) from the log alone and print it.
+
+    Exit status 3: the invoice's or kept statement's figures are not reproduced.
+    """
+    if kept is not None:
+        check_statement(out, contract, kept)
+        return
+    if effects:
+        body = statement(
+            contract,
+            period=(day("--from", from_), day("--to", to)),
+            today=day("--as-of", as_of),
+            position=position,
+            since=since,
+        )
+        print_statement(out, body, as_json)
+        return
+    known = aware("--known-at", known_at)
     with stores() as (app, _, _settings):
         if invoice is not None:
             _replay_invoice(app, contract, invoice, as_json)
@@ -142,29 +188,13 @@ def replay_command(
             e["cvr"],
             e["candidate_id"],
             e["reached_on"] or "-",
-            _kr(e["amount_ore"]),
-            _kr(e["invoiced_ore"]),
+            kr(e["amount_ore"]),
+            kr(e["invoiced_ore"]),
             " ".join(e["proof"]),
         )
     out.print(table)
     total = sum(e["amount_ore"] for e in body["entries"])
-    out.print(f"{len(body['entries'])} milestones, worth {_kr(total)} kr")
-
-
-def _aware(option: str, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise CliError(f"{option} is not an ISO date and time: {value!r}") from None
-    if parsed.tzinfo is None:
-        raise CliError(f"{option} needs a UTC offset, e.g. 2026-06-30T12:00:00+02:00")
-    return parsed
-
-
-def _kr(ore: int) -> str:
-    return f"{ore / 100:,.2f}" if ore % 100 else f"{ore // 100:,}"
+    out.print(f"{len(body['entries'])} milestones, worth {kr(total)} kr")
 
 
 def _replay_invoice(app: CasebookApplication, contract: UUID, invoice: UUID, as_json: bool) -> None:
@@ -189,70 +219,11 @@ def _replay_invoice(app: CasebookApplication, contract: UUID, invoice: UUID, as_
         out.print(
             f"invoice {invoice}: recomputed at position {event.position} "
             f"(as of {event.computed_on.isoformat()}): {len(lines)} lines, "
-            f"{_kr(sum(int(line['amount_ore']) for line in lines))} kr"
+            f"{kr(sum(int(line['amount_ore']) for line in lines))} kr"
         )
         out.print("reproduced exactly" if same else "DIFFERS from the invoice's lines")
     if not same:
         raise typer.Exit(MISMATCH)
-
-
-class Format(StrEnum):
-    JSONL = "jsonl"
-    CSV = "csv"
-
-
-COLUMNS = ("position", "originator_id", "originator_version", "topic", "recorded_at", "state")
-
-
-def export_command(
-    format_: Annotated[Format, typer.Option("--format", help="jsonl or csv.")] = Format.JSONL,
-    company: Annotated[str | None, typer.Option(help="Only this company's stream (CVR).")] = None,
-    until: Annotated[
-        str | None, typer.Option(help="Only events recorded by then (ISO, with offset).")
-    ] = None,
-) -> None:
-    """Stream the log to stdout for auditors, one record per event in log order.
-
-    Each record holds the event's stored state exactly as recorded (the input of
-    `verify`'s hashes); the whole log is never loaded at once.
-    """
-    last = _aware("--until", until)
-    stream = str(company_id(normalise_cvr(company))) if company else None
-    writer = csv.writer(sys.stdout) if format_ is Format.CSV else None
-    if writer is not None:
-        writer.writerow(COLUMNS)
-    count = 0
-    with stores() as (app, _, _settings), progress("exporting", app.last_position()) as report:
-        for n in app.log_after(0):
-            if n.id % 5000 == 0:
-                report(n.id)
-            if stream is not None and str(n.originator_id) != stream:
-                continue
-            state = n.state.decode(errors="replace")
-            recorded = _recorded_at(state)
-            if (
-                last is not None
-                and recorded is not None
-                and datetime.fromisoformat(recorded) > last
-            ):
-                continue
-            row = (n.id, str(n.originator_id), n.originator_version, n.topic, recorded, state)
-            if writer is not None:
-                writer.writerow(row)
-            else:
-                sys.stdout.write(
-                    json.dumps(dict(zip(COLUMNS, row, strict=True)), ensure_ascii=False) + "\n"
-                )
-            count += 1
-    console.print(f"exported {count} events")
-
-
-def _recorded_at(state: str) -> str | None:
-    """The recording time in a stored state (None if it cannot be read: still exported)."""
-    try:
-        return str(json.loads(state)["timestamp"]["_data_"])
-    except (ValueError, KeyError, TypeError):
-        return None
 
 
 def register(cli: typer.Typer) -> None:

@@ -15,6 +15,7 @@ from services.audit.effects import comparison_body, effects_body
 from services.http.access import Scope, allow
 from services.http.auth import Principal, Role
 from services.http.deps import Svc
+from services.http.limits import MAX_POSITION
 from services.web.audit import milestone_names
 from services.web.dashboard import bars
 from services.web.render import page
@@ -39,8 +40,10 @@ async def effects(
     who: Annotated[Principal, allow(Role.AUDITOR, Role.ADMIN, scope=Scope.CONTRACT)],
     from_: Annotated[str | None, Query(alias="from", max_length=10)] = None,
     to: Annotated[str | None, Query(max_length=10)] = None,
+    since: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None,
 ) -> Response:
-    """The statement of the log's end for a period (default: the contract's)."""
+    """The statement of the log's end for a period (default: the contract's); with
+    `since`, what changed since the statement at that earlier position."""
     period = (_day(from_, "from"), _day(to, "to"))
     body = await run_in_threadpool(
         lambda: effects_body(
@@ -51,6 +54,7 @@ async def effects(
             today=svc.clock().date(),
             position=None,
             postgres=svc.settings.backend == "postgres",
+            since=since,
         )
     )
     chart_bars = bars([(c["cvr"], c["durable_jobs"]) for c in body["companies"]])
@@ -60,6 +64,7 @@ async def effects(
         who=who,
         s=body,
         chart_bars=chart_bars,
+        baseline=any(c["baseline"] is not None for c in body["companies"]),
         milestone=milestone_names(request),
     )
 

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from infra.settings import Settings
 from tests.support.cli import ADMIN, CASEBOOK, YEAR, company_client
 from tests.support.services import open_services
+from tests.support.site import PROGRAMME
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -128,3 +130,66 @@ def test_export_streams_the_log_as_jsonl_and_csv(sqlite_settings: Settings) -> N
     bad = run(sqlite_settings, "export", "--until", "yesterday")
     assert bad.returncode == 1
     assert bad.stderr.strip() == "casebook: error: --until is not an ISO date and time: 'yesterday'"
+
+
+def programme_statement(settings: Settings) -> dict[str, Any]:
+    """A programme contract with 13748136 taking part and one job started in it; the
+    statement as the API gave it."""
+    services = open_services(settings)
+    try:
+        client, staff = company_client(settings, services)
+        contract_id = client.post("/contracts", json={**PROGRAMME, "by": ADMIN}).json()["id"]
+        r = client.post(
+            f"/contracts/{contract_id}/participants", json={"cvr": "13748136", "from": "2026-02-01"}
+        )
+        assert r.status_code == 201, r.text
+        r = client.post(
+            "/companies/13748136/placements",
+            json={
+                "by": staff,
+                "candidate_id": str(uuid.uuid4()),
+                "kind": "ordinary",
+                "hours_per_week": 30,
+                "starts_on": "2026-02-02",
+            },
+        )
+        assert r.status_code == 201, r.text
+        r = client.get(f"/contracts/{contract_id}/effects", params={"as_of": "2026-12-01"})
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+    finally:
+        services.close()
+    return body
+
+
+def test_replay_and_export_of_an_effect_statement(settings: Settings, tmp_path: Path) -> None:
+    """replay --statement reproduces a kept statement at its position (exit 3 for one
+    whose figures were changed); replay --effects prints it; export --effects writes
+    it as CSV and JSON."""
+    kept = programme_statement(settings)
+    contract_id = kept["contract_id"]
+    saved = tmp_path / "effektopgoerelse.json"
+    saved.write_text(json.dumps(kept), encoding="utf-8")
+    r = run(settings, "replay", "--contract", contract_id, "--statement", str(saved))
+    assert r.returncode == 0, r.stderr
+    assert "reproduced exactly" in r.stdout and kept["digest"] in r.stdout
+    changed = tmp_path / "changed.json"
+    changed.write_text(
+        json.dumps({**kept, "totals": {**kept["totals"], "amount_ore": 1}}), encoding="utf-8"
+    )
+    r = run(settings, "replay", "--contract", contract_id, "--statement", str(changed))
+    assert r.returncode == 3 and "DIFFERS" in r.stdout
+    args = ("--as-of", kept["as_of"], "--position", str(kept["position"]))
+    r = run(settings, "replay", "--contract", contract_id, "--effects", *args, "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == kept
+    table = run(settings, "replay", "--contract", contract_id, "--effects", *args)
+    assert table.returncode == 0 and "1 jobs started, 1 durable (26_weeks)" in table.stdout
+    r = run(settings, "export", "--effects", contract_id, "--format", "csv")
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert [row["cvr"] for row in rows] == ["13748136", "total"]
+    r = run(settings, "export", "--effects", contract_id)
+    assert r.returncode == 0 and json.loads(r.stdout)["contract_id"] == contract_id
+    bad = run(settings, "replay", "--contract", contract_id, "--effects", "--as-of", "1.12.2026")
+    assert bad.returncode == 1 and "--as-of is not an ISO date" in bad.stderr

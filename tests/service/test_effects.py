@@ -80,6 +80,55 @@ def test_a_statement_replays_at_its_position_after_new_events(
     assert ahead.status_code == 422 and "past the sealed log" in ahead.json()["detail"]
 
 
+def test_the_current_statement_lists_what_changed_since_an_earlier_one(
+    client: TestClient, registered: str, staff: str
+) -> None:
+    """After a late-logged end, the statement with `since` gives each figure that fell
+    as a line of its own (a credit), and the earlier statement still replays unchanged."""
+    contract_id = programme(client)
+    assert join(client, contract_id, registered, "2026-02-01").status_code == 201
+    placement_id, _ = placement(client, registered, staff, starts_on="2026-02-02")
+    first = client.get(f"/contracts/{contract_id}/effects", params={"as_of": AS_OF})
+    position = first.json()["position"]
+    unchanged = effects(client, contract_id, since=position)["changes"]
+    assert unchanged["since"] == position and unchanged["lines"] == []
+    assert unchanged["since_digest"] == first.json()["digest"]
+    r = client.post(
+        f"/companies/{registered}/placements/{placement_id}/end",
+        json={"by": staff, "ends_on": "2026-03-01", "reason": "resigned"},
+    )
+    assert r.status_code == 200, r.text
+    changes = effects(client, contract_id, since=position)["changes"]
+    moved = {
+        line["figure"]: (line["was"], line["now"], line["change"]) for line in changes["lines"]
+    }
+    assert moved == {
+        "amount_ore": (sum(PRICES), PRICES[0], -PRICES[1] - PRICES[2]),
+        "durable_jobs": (1, 0, -1),
+        "milestones.13_weeks": (1, 0, -1),
+        "milestones.26_weeks": (1, 0, -1),
+        "still_employed.13_weeks": (1, 0, -1),
+        "still_employed.26_weeks": (1, 0, -1),
+    }
+    assert {line["cvr"] for line in changes["lines"]} == {registered}
+    assert changes["totals"] == {
+        "placements_started": 0,
+        "durable_jobs": -1,
+        "amount_ore": -PRICES[1] - PRICES[2],
+    }
+    again = client.get(
+        f"/contracts/{contract_id}/effects", params={"as_of": AS_OF, "position": position}
+    )
+    assert again.content == first.content
+    r = client.get(
+        f"/contracts/{contract_id}/effects",
+        params={"as_of": AS_OF, "position": position, "since": position + 1},
+    )
+    assert r.status_code == 422 and "lies after" in r.json()["detail"]
+    r = client.get(f"/contracts/{contract_id}/effects", params={"since": 0})
+    assert r.status_code == 422 and "before contract" in r.json()["detail"]
+
+
 def test_the_statement_as_csv(client: TestClient, registered: str, staff: str) -> None:
     contract_id = programme(client)
     assert join(client, contract_id, registered, "2026-02-01").status_code == 201

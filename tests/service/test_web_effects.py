@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from services.http.container import Services
-from tests.support.site import CVR, Site, open_site, programme_world
+from tests.support.site import CVR, Site, open_site, placement, programme_world
 
 
 @pytest.fixture
@@ -56,3 +56,21 @@ def test_the_comparison_page_lists_the_programmes_with_a_chart(site: Site) -> No
     assert f'href="/app/contracts/{contract_id}/effects"' in r.text
     assert "Pris pr. varigt job (kr.)" in r.text and '<svg role="img"' in r.text
     assert "6.000,00" in r.text  # the one durable job's cost
+
+
+def test_the_page_follows_what_changed_since_a_statement(site: Site) -> None:
+    """The statement links to itself with `since` its position; a job started after
+    that shows as a line of what changed, in Danish."""
+    contract_id = programme_world(site)
+    html = site.browser.get(f"/app/contracts/{contract_id}/effects").text
+    follow = html.split('id="follow" href="')[1].split('"')[0].replace("&amp;", "&")
+    assert "since=" in follow
+    first = site.browser.get(follow)
+    assert first.status_code == 200 and 'id="no-changes"' in first.text
+    placement(site, "2026-03-02")
+    r = site.browser.get(follow)
+    assert r.status_code == 200, r.text
+    assert "Ændret siden position" in r.text
+    changes = r.text.split('id="changes"')[1].split("</table>")[0]
+    assert "Job startet" in changes and "+1" in changes
+    assert "Milepæl nået: " in changes
