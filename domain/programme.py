@@ -123,7 +123,8 @@ def above_baseline(
 ) -> list[PlacementFacts]:
     """With `baseline` in the rules in effect on the day a company joined: of what it
     started in each year of that participation (counted from the day it joined), the
-    first `baseline` placements (by first day, then id) are not paid; the others are."""
+    first `baseline` placements of paid kinds (by first day, then id) are not paid; the
+    others are (an internship never takes a place of the baseline)."""
     by_company: dict[UUID, list[PlacementFacts]] = {}
     for p in placements:
         by_company.setdefault(p.company_id, []).append(p)
@@ -135,7 +136,11 @@ def above_baseline(
             base = baseline_of(by_company.get(company_id, ()), period.joined_on, book)
             years: dict[int, list[PlacementFacts]] = {}
             for p in admitted_:
-                if p.company_id == company_id and period.covers(started_on(p)):
+                if (
+                    p.company_id == company_id
+                    and period.covers(started_on(p))
+                    and p.segments[0].kind in book.on(started_on(p)).paying_kinds
+                ):
                     years.setdefault(_year_of(period.joined_on, started_on(p)), []).append(p)
             for year in years.values():
                 year.sort(key=lambda p: (started_on(p), p.placement_id))

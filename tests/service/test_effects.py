@@ -203,3 +203,26 @@ def test_with_a_baseline_only_placements_above_it_are_paid(
     assert company["amount_ore"] == sum(
         e["amount_ore"] for e in ledger["entries"] if e["reached_on"] <= "2026-12-31"
     )
+
+
+def test_an_internship_takes_no_place_of_the_baseline(
+    client: TestClient, registered: str, staff: str
+) -> None:
+    """A baseline of 1 and, after joining, an internship first, then two jobs: the
+    internship is never paid and never counts against the baseline, so the first job
+    is not paid and the second is (the demo showed the internship taking the place)."""
+    contract_id = programme(client, rules={"baseline": True})
+    placement(client, registered, staff, starts_on="2025-03-03")
+    assert join(client, contract_id, registered, "2026-02-01").status_code == 201
+    placement(client, registered, staff, kind="internship", starts_on="2026-02-02")
+    first, _ = placement(client, registered, staff, starts_on="2026-02-09")
+    second, _ = placement(client, registered, staff, starts_on="2026-03-02")
+    ledger = client.get(f"/contracts/{contract_id}/ledger").json()
+    assert {e["placement_id"] for e in ledger["entries"]} == {second} and first != second
+    [company] = effects(client, contract_id)["companies"]
+    assert (company["baseline"], company["placements_started"], company["internships"]) == (
+        1,
+        2,
+        1,
+    )
+    assert company["above_baseline"] == 1
