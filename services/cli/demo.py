@@ -32,7 +32,7 @@ from services.cli.demo_data import (
     valid_cvr,
 )
 from services.cli.demo_placements import PlacementPlans
-from services.cli.demo_programme import plan_programme
+from services.cli.demo_programme import AGREEMENTS, plan_programme
 from services.write import companies as use
 from services.write import staff as staff_use
 
@@ -65,12 +65,14 @@ class DemoBuilder(PlacementPlans):
         industry = 0
         for index, code in enumerate(MUNICIPALITIES):
             staff = self._staff(code, leaver=index % 3 == 0)
+            first = len(self.cvrs)
             for _ in range(3 + index % 2):
                 self._company(code, staff, INDUSTRIES[industry % len(INDUSTRIES)])
                 industry += 1
-            if index == 0:  # its companies take part in the demo's programme
+            if index < len(AGREEMENTS):  # its companies take part in a programme
+                place = (code, self.cvrs[first:], staff[2].id)  # the business unit's
                 period = (self.plan.start, self.today)
-                plan_programme(self.plan, self.submit, code, list(self.cvrs), period)
+                plan_programme(self.plan, self.submit, AGREEMENTS[index], place, period)
         return self.plan
 
     def _staff(self, code: str, *, leaver: bool) -> list[Staff]:
