@@ -5,13 +5,16 @@ from __future__ import annotations
 import csv
 import io
 from typing import Any
+from uuid import UUID
 
 from fastapi.testclient import TestClient
 
 from services.http.auth import Role, mint_token
 from services.http.container import Services
+from tests.service.test_candidates import register as register_candidate
 from tests.service.test_contracts_api import ADMIN, PRICES, placement
 from tests.service.test_programmes import join, programme
+from tests.support.api import as_staff
 
 AS_OF = "2026-12-01"
 
@@ -226,3 +229,45 @@ def test_an_internship_takes_no_place_of_the_baseline(
         1,
     )
     assert company["above_baseline"] == 1
+
+
+def test_erasing_a_job_seeker_leaves_the_statement_as_it_was(
+    client: TestClient, registered: str, staff: str, services: Services
+) -> None:
+    """The statement holds counts, not people: after the job seeker in its one job is
+    erased (their key shredded), it replays byte for byte at its position and the
+    current one gives the same figures."""
+    contract_id = programme(client)
+    assert join(client, contract_id, registered, "2026-02-01").status_code == 201
+    candidate = register_candidate(client, staff)
+    r = client.post(
+        f"/companies/{registered}/placements",
+        json={
+            "by": staff,
+            "candidate_id": candidate,
+            "kind": "ordinary",
+            "hours_per_week": 30,
+            "starts_on": "2026-02-02",
+        },
+    )
+    assert r.status_code == 201, r.text
+    first = client.get(f"/contracts/{contract_id}/effects", params={"as_of": AS_OF})
+    r = client.post(
+        f"/candidates/{candidate}/erase",
+        json={},
+        headers=as_staff(client, staff, Role.TEAM_LEAD),
+    )
+    assert r.status_code == 200, r.text
+    assert services.vault.key(UUID(candidate)) is None
+    again = client.get(
+        f"/contracts/{contract_id}/effects",
+        params={"as_of": AS_OF, "position": first.json()["position"]},
+    )
+    assert again.content == first.content
+    now = effects(client, contract_id)
+    assert now["position"] > first.json()["position"]
+    assert (now["companies"], now["totals"]) == (
+        first.json()["companies"],
+        first.json()["totals"],
+    )
+    assert first.json()["totals"]["placements_started"] == 1
