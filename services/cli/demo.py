@@ -111,7 +111,7 @@ class DemoBuilder(PlacementPlans):
             staff_use.leave(
                 staff_id=m.id,
                 left_on=self.day(m.leaves_on or 0),
-                reason="new job",
+                reason="nyt job",
                 now=self.clock(),
             )
         )
@@ -137,7 +137,7 @@ class DemoBuilder(PlacementPlans):
                     cvr=cvr,
                     by=lead.id,
                     staff_id=owner.id,
-                    reason="first contact person",
+                    reason="første kontaktperson",
                     handover_note="",
                     may_reassign=True,
                 )
@@ -186,8 +186,10 @@ class DemoBuilder(PlacementPlans):
                     cvr=cvr,
                     by=lead.id,
                     staff_id=heir.id,
-                    reason="previous contact person left",
-                    handover_note="Prefers calls before 10. Two openings in the workshop.",
+                    reason="tidligere kontaktperson er stoppet",
+                    handover_note=(
+                        "Foretrækker opkald før kl. 10. To ledige stillinger på værkstedet."
+                    ),
                     may_reassign=True,
                 )
             ),
@@ -216,7 +218,7 @@ class DemoBuilder(PlacementPlans):
                     contact_id=uuid.uuid4(),
                     channel=channel,
                     occurred_at=self.moment(day),
-                    summary=f"Talked about {topics[0]} and {topics[1]}.",
+                    summary=f"Talte om {topics[0]} og {topics[1]}.",
                     topics=topics,
                     now=self.clock(),
                 )
@@ -233,10 +235,10 @@ class DemoBuilder(PlacementPlans):
                     cvr=cvr,
                     by=owner.id,
                     commitment_id=commitment,
-                    description="Hire candidates from the job centre for carved-out tasks",
+                    description="Ansætte kandidater fra jobcentret til udskilte opgaver",
                     target_hires=self.rng.randint(1, 4),
                     by_date=self.day(364),
-                    preparation="Candidates tried in a short internship first",
+                    preparation="Kandidaterne prøves først af i en kort praktik",
                 )
             ),
         )
@@ -249,7 +251,7 @@ class DemoBuilder(PlacementPlans):
                         by=owner.id,
                         commitment_id=commitment,
                         reviewed_on=self.day(180),
-                        note="On course",
+                        note="Går som planlagt",
                         now=self.clock(),
                     )
                 ),

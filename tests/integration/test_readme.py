@@ -198,7 +198,7 @@ def test_the_quick_start_runs_as_written(demo_server: Server, tmp_path: Path) ->
     assert [hit["cvr"] for hit in found] == [CVR]
     overview = outputs[f"GET /companies/{CVR}"].json()
     assert (overview["cvr"], overview["name"]) == (CVR, "Glans ApS")
-    assert overview["last_contact"]["summary"] == "Talked about two openings in the workshop"
+    assert overview["last_contact"]["summary"] == "Talte om to ledige stillinger på værkstedet"
     timeline = outputs[f"GET /companies/{CVR}/timeline"].json()
     assert [e["kind"] for e in timeline["entries"]] == ["contact_logged", "registered"]
 

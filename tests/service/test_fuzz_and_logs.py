@@ -63,9 +63,10 @@ def _typed_body(model: type[BaseModel]) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries(fields).map(lambda body: json.loads(json.dumps(body, default=str)))
 
 
-# A body nested in another (contract rules, milestones) is drawn the same way, as a
-# plain dict: never built through its own validation, so its bounds are fuzzed too.
-for _nested in (schemas.RulesIn, schemas.MilestoneIn):
+# A body nested in another (contract rules, milestones, the counterparty) is drawn the
+# same way, as a plain dict: never built through its own validation, so its bounds are
+# fuzzed too.
+for _nested in (schemas.RulesIn, schemas.MilestoneIn, schemas.Counterparty):
     st.register_type_strategy(_nested, st.deferred(lambda model=_nested: _typed_body(model)))  # type: ignore[misc]
 
 
