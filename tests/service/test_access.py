@@ -542,6 +542,7 @@ POLICY: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/staff/{staff_id}/leave"): ("admin", "staff"),
     # Candidates: personal data only for their municipality's staff; team leads erase.
     ("POST", "/candidates"): (W, "token"),
+    ("POST", "/candidates/lookup"): (W, "token"),
     ("GET", "/candidates/{candidate_id}"): (W, CAND),
     ("GET", "/candidates/{candidate_id}/access-log"): ("auditor team_lead", CAND),
     ("POST", "/candidates/{candidate_id}/clarifications"): (W, CAND),
