@@ -155,3 +155,16 @@ def by_name(services: Services, who: Principal, query: str) -> list[tuple[UUID, 
             )
             hits.append((cid, name))
     return sorted(hits, key=lambda hit: folded(hit[1]))
+
+
+def pick_by_cpr(
+    services: Services, who: Principal, cpr: str, municipality: str, purpose: str
+) -> UUID | None:
+    """The (first) candidate of this municipality with this CPR number, the lookup
+    logged; None if there is none. InvalidCprError for a malformed number."""
+    for cid in ids_by_cpr(services, who, cpr, [municipality]):
+        candidate = services.app.find(cid, Candidate)
+        if candidate is not None and not candidate.erased:
+            services.vault.log_access(Access(utc_now(), who.subject, str(who.role), cid, purpose))
+            return cid
+    return None

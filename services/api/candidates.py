@@ -4,24 +4,19 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from fastapi import APIRouter, Query
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from domain.candidate import normalise_cpr
-from domain.errors import CandidateErasedError
-from infra.vault import seal
 from services.api import candidate_reads as reads
 from services.api import schemas as s
-from services.api.candidate_data import Cpr, PersonalData
+from services.api.candidate_data import Cpr
 from services.api.candidate_reads import CandidateView
-from services.audit.holds import legal_holds
+from services.api.candidate_requests import Erase, RegisterCandidate, erase_for_good, register
 from services.http.access import STAFF, Scope, acting_staff, allow, require_municipality
 from services.http.auth import Principal, Role
 from services.http.commands import CommandAnswer
-from services.http.container import Services
 from services.http.deps import Ctx, Svc
 from services.write import candidates as use
 
@@ -29,18 +24,9 @@ router = APIRouter(prefix="/candidates", tags=["candidates"])
 Staff = Annotated[Principal, allow(*STAFF, scope=Scope.CANDIDATE)]
 
 
-class RegisterCandidate(PersonalData, s.Body):
-    municipality: s.MunicipalityCode
-    by: s.By = None
-
-
 class Clarify(s.Body):
     health_clarified_on: s.Day | None = None
     motivation_clarified_on: s.Day | None = None
-    by: s.By = None
-
-
-class Erase(s.Body):
     by: s.By = None
 
 
@@ -58,34 +44,7 @@ async def register_candidate(
     """Register a job seeker; their personal data is sealed under a key of their own."""
     require_municipality(who, body.municipality)
     ctx.who = who
-    by = acting_staff(who, body.by)
-    data = PersonalData.model_validate(body.model_dump(exclude={"municipality", "by"}))
-    data.cpr = normalise_cpr(data.cpr)
-    new_id = uuid4()
-    vault = ctx.services.vault
-    key = await run_in_threadpool(vault.new_key, new_id)
-    sealed = seal(key, new_id, data.model_dump(mode="json"))
-    try:
-        # Indexed before the event is written, as the key is made: a failed command
-        # destroys both.
-        await run_in_threadpool(vault.index_cpr, new_id, body.municipality, data.cpr)
-        answer = await ctx.run(
-            lambda claim, version: use.register(
-                candidate_id=new_id,
-                municipality=body.municipality,
-                sealed=sealed,
-                by=by,
-                claim=claim,
-                expected_version=version,
-            ),
-            body,
-        )
-    except BaseException:
-        await run_in_threadpool(vault.destroy, new_id)
-        raise
-    if answer.id != str(new_id):  # an Idempotency-Key replay: the first key is the one
-        await run_in_threadpool(vault.destroy, new_id)
-    return answer
+    return await register(ctx, body, acting_staff(who, body.by))
 
 
 class Lookup(s.Body):
@@ -174,30 +133,4 @@ async def erase(
     Refused (409) while an open invoice dispute depends on the candidate.
     """
     ctx.who = who
-    by = acting_staff(who, body.by)
-    services = ctx.services
-    holds = await run_in_threadpool(_holds, services, candidate_id)
-    try:
-        answer = await ctx.run(
-            lambda claim, version: use.erase(
-                candidate_id,
-                by=by,
-                now=ctx.now(),
-                legal_holds=holds,
-                claim=claim,
-                expected_version=version,
-            ),
-            body,
-            200,
-        )
-    except CandidateErasedError:
-        # Erased before: make sure the key is gone (a crash may have come in between).
-        await run_in_threadpool(services.vault.destroy, candidate_id)
-        raise
-    await run_in_threadpool(services.vault.destroy, candidate_id)
-    return answer
-
-
-def _holds(services: Services, candidate_id: UUID) -> list[str]:
-    municipality = use.candidate_municipality(services.app, candidate_id)
-    return legal_holds(services.app, candidate_id, municipality)
+    return await erase_for_good(ctx, candidate_id, body, acting_staff(who, body.by))

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from infra.clock import COPENHAGEN
+from services.web.texts_candidates import CANDIDATE_TEXTS
 
 LANGUAGES = ("da", "en")
 DEFAULT_LANGUAGE = "da"
@@ -495,3 +496,4 @@ ERRORS: dict[str, tuple[str, str]] = {
     "err.extra_forbidden": ("Ukendt felt.", "Unknown field."),
 }
 CATALOGUE.update(ERRORS)
+CATALOGUE.update(CANDIDATE_TEXTS)

@@ -566,6 +566,14 @@ POLICY: dict[tuple[str, str], tuple[str, str]] = {
         "invoice",
     ),
     ("GET", "/app/export"): ("admin auditor", "token"),
+    # Candidates in the web app: as the API's candidate routes.
+    ("GET", "/app/candidates"): (W, "token"),
+    ("POST", "/app/candidates"): (W, "token"),
+    ("GET", "/app/candidates/new"): (W, "token"),
+    ("POST", "/app/candidates/new"): (W, "token"),
+    ("GET", "/app/candidates/{candidate_id}"): (W, CAND),
+    ("POST", "/app/candidates/{candidate_id}"): (W, CAND),
+    ("POST", "/app/candidates/{candidate_id}/erase"): ("team_lead", CAND),
     # Operations.
     ("GET", "/healthz"): ("", "public"),
     ("GET", "/readyz"): ("", "public"),
