@@ -163,3 +163,70 @@ def test_markers_stay_out_of_the_log_the_logs_and_urls(site: Site) -> None:
         assert marker not in stored
         assert marker not in repr(logs)
         assert all(marker not in url for url in urls)
+
+
+def _opening(site: Site) -> str:
+    r = site.api.post(
+        f"/companies/{CVR}/openings",
+        json={
+            "by": site.consultant,
+            "title": "Lager",
+            "hours_per_week": 25,
+            "placement_kinds": ["ordinary"],
+        },
+    )
+    assert r.status_code == 201, r.text
+    opening_id: str = r.json()["id"]
+    return opening_id
+
+
+def test_the_company_page_picks_the_candidate_from_my_own_by_name(site: Site) -> None:
+    """ "Henvis en kandidat" offers my candidates by name; the chosen one is referred."""
+    opening = _opening(site)
+    site.sign_in(site.consultant)
+    cid = _register(site, "Karla Æblegård")
+    page = site.company_page(CVR)
+    block = page.split('id="form-refer_candidate"', 1)[1].split("</form>", 1)[0]
+    assert f'<option value="{cid}" >Karla Æblegård</option>' in block
+    assert 'name="candidate_cpr"' in block
+    fields = form_fields(page, "refer_candidate")
+    r = site.browser.post(
+        f"/app/companies/{CVR}/refer_candidate",
+        data={**fields, "opening_id": opening, "candidate_id": cid},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    referrals = site.api.get(f"/companies/{CVR}").json()["referrals_in_flight"]
+    assert [x["candidate_id"] for x in referrals] == [cid]
+
+
+def test_the_company_page_picks_the_candidate_by_cpr_number(site: Site) -> None:
+    """A CPR number of the company's municipality starts the placement; the lookup is
+    logged, and a number of another municipality's candidate is refused."""
+    site.sign_in(site.colleague)
+    cid = _register(site, "Karla Æblegård")  # a colleague's: not in my list
+    site.browser.cookies.clear()
+    site.sign_in(site.consultant)
+    page = site.company_page(CVR)
+    fields = form_fields(page, "start_placement")
+    placement = {"kind": "ordinary", "hours_per_week": "30", "starts_on": "2026-01-05"}
+    r = site.browser.post(
+        f"/app/companies/{CVR}/start_placement",
+        data={**fields, **placement, "candidate_cpr": "020290-1234"},
+    )
+    assert r.status_code == 422
+    assert "Ingen kandidat i virksomhedens kommune har dette CPR-nummer." in r.text
+    assert "020290-1234" not in r.text  # the number is not shown again
+    r = site.browser.post(f"/app/companies/{CVR}/start_placement", data={**fields, **placement})
+    assert r.status_code == 422
+    assert "Vælg en kandidat eller skriv et CPR-nummer." in r.text
+    r = site.browser.post(
+        f"/app/companies/{CVR}/start_placement",
+        data={**fields, **placement, "candidate_cpr": "0101901234"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    placed = site.api.get(f"/companies/{CVR}").json()["in_placement"]
+    assert [x["candidate_id"] for x in placed] == [cid]
+    log = site.services.vault.accesses(uuid.UUID(cid))
+    assert [(a.subject, a.purpose) for a in log] == [(site.consultant, "Start et forløb")]
