@@ -56,10 +56,12 @@ def seed(url: str, settings: Settings) -> Seeded:
         "period_to": [period["period_to"]],
         **{name: [str(local_now().date())] for name in DAYS},
         **{name: [company[name]] for name in BODY_IDS},
+        "cpr": [SEEDED_CPR],  # a lookup by CPR number finds the seeded candidate
     }
     return api.tokens, parameters, values, _own_resources(api, company["cvr"], period)
 
 
+SEEDED_CPR = "010190-1234"
 BODY_IDS = ("opening_id", "candidate_id", "placement_id", "referral_id")
 
 
@@ -106,7 +108,7 @@ def _company(api: _Seeder, consultant: str) -> dict[str, str]:
     )
     opening = {"title": "Warehouse", "hours_per_week": 30, "placement_kinds": ["ordinary"]}
     ids["opening_id"] = post(f"{c}/openings", {**opening, "positions": 50})
-    person = {"municipality": "165", "name": "Fuzz Person", "cpr": "010190-1234"}
+    person = {"municipality": "165", "name": "Fuzz Person", "cpr": SEEDED_CPR}
     ids["candidate_id"] = post("/candidates", person)
     ids["referral_id"] = post(
         f"{c}/referrals", {"opening_id": ids["opening_id"], "candidate_id": ids["candidate_id"]}

@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     candidate_kek: SecretStr | None = Field(
         None, description="base64 of the 32-byte key that encrypts candidates' data keys"
     )
+    candidate_index_key: SecretStr | None = Field(
+        None,
+        description="base64 of the 32-byte HMAC key of the CPR blind index; "
+        "default: one derived from the KEK",
+    )
     metrics_port: int | None = Field(
         None, ge=1, le=65535, description="serve /metrics on its own listener on this port"
     )

@@ -22,11 +22,21 @@ from typing import Any
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 from psycopg.sql import SQL, Identifier
 
+from infra.cpr_index import (
+    CprIndex,
+    Entry,
+    MemoryCprIndex,
+    PostgresCprIndex,
+    SQLiteCprIndex,
+    blind,
+)
 from infra.settings import Settings
 
 KEYS_TABLE = "casebook_candidate_keys"
@@ -57,6 +67,13 @@ def key_encryption_key(settings: Settings) -> bytes:
     if kek == DEVELOPMENT_KEK and not settings.embedded:
         raise RuntimeError("production mode refuses the development CASEBOOK_CANDIDATE_KEK")
     return kek
+
+
+def derived_index_key(kek: bytes) -> bytes:
+    """The blind index's key when none is set: derived from the KEK, never the KEK."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"casebook cpr blind index"
+    ).derive(kek)
 
 
 def seal(key: bytes, candidate_id: UUID, data: dict[str, Any]) -> str:
@@ -90,10 +107,22 @@ class Access:
 
 
 class Vault(ABC):
-    """Data keys (wrapped under the KEK) and the access log."""
+    """Data keys (wrapped under the KEK), the CPR blind index and the access log."""
 
-    def __init__(self, kek: bytes) -> None:
+    index: CprIndex
+
+    def __init__(self, kek: bytes, index_key: bytes | None = None) -> None:
         self._kek = AESGCM(kek)
+        # Without a key of its own (tests, migrate), one derived from the KEK.
+        self._index_key = index_key if index_key is not None else derived_index_key(kek)
+
+    def index_cpr(self, candidate_id: UUID, municipality: str, cpr: str) -> None:
+        """Enter the candidate in the blind index under their normalised CPR number."""
+        self.index.put(candidate_id, municipality, blind(self._index_key, cpr))
+
+    def find_cpr(self, cpr: str) -> list[Entry]:
+        """The candidates (id, municipality) indexed under this normalised CPR number."""
+        return self.index.find(blind(self._index_key, cpr))
 
     def new_key(self, candidate_id: UUID) -> bytes:
         """A fresh data key for the candidate, stored wrapped."""
@@ -138,13 +167,17 @@ class Vault(ABC):
 class PostgresVault(Vault):
     """The vault's tables in the event store's schema."""
 
-    def __init__(self, kek: bytes, datastore: PostgresDatastore) -> None:
-        super().__init__(kek)
+    def __init__(
+        self, kek: bytes, datastore: PostgresDatastore, index_key: bytes | None = None
+    ) -> None:
+        super().__init__(kek, index_key)
         self._db = datastore
+        self.index = PostgresCprIndex(datastore)
         self._keys = SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(KEYS_TABLE))
         self._log = SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(ACCESS_TABLE))
 
     def create_tables(self) -> None:
+        self.index.create_table()
         with self._db.transaction(commit=True) as curs:
             curs.execute(
                 SQL(
@@ -168,6 +201,7 @@ class PostgresVault(Vault):
             )
 
     def destroy(self, candidate_id: UUID) -> bool:
+        self.index.remove(candidate_id)
         with self._db.transaction(commit=True) as curs:
             curs.execute(
                 SQL("DELETE FROM {0} WHERE candidate_id = %s").format(self._keys), (candidate_id,)
@@ -226,11 +260,15 @@ class PostgresVault(Vault):
 class SQLiteVault(Vault):
     """The vault's tables in the SQLite file; freed pages are overwritten with zeros."""
 
-    def __init__(self, kek: bytes, datastore: SQLiteDatastore) -> None:
-        super().__init__(kek)
+    def __init__(
+        self, kek: bytes, datastore: SQLiteDatastore, index_key: bytes | None = None
+    ) -> None:
+        super().__init__(kek, index_key)
         self._db = datastore
+        self.index = SQLiteCprIndex(datastore)
 
     def create_tables(self) -> None:
+        self.index.create_table()
         with self._db.transaction(commit=True) as c:
             c.execute(
                 f"CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (candidate_id TEXT PRIMARY "
@@ -244,6 +282,7 @@ class SQLiteVault(Vault):
             )
 
     def destroy(self, candidate_id: UUID) -> bool:
+        self.index.remove(candidate_id)
         with self._db.transaction(commit=True) as c:
             c.execute("PRAGMA secure_delete = ON")
             c.execute(
@@ -298,8 +337,9 @@ class SQLiteVault(Vault):
 class MemoryVault(Vault):
     """In memory, for unit tests."""
 
-    def __init__(self, kek: bytes) -> None:
-        super().__init__(kek)
+    def __init__(self, kek: bytes, index_key: bytes | None = None) -> None:
+        super().__init__(kek, index_key)
+        self.index = MemoryCprIndex()
         self._lock = Lock()
         self._wrapped: dict[UUID, bytes] = {}
         self._log: list[Access] = []
@@ -308,6 +348,7 @@ class MemoryVault(Vault):
         return None
 
     def destroy(self, candidate_id: UUID) -> bool:
+        self.index.remove(candidate_id)
         with self._lock:
             return self._wrapped.pop(candidate_id, None) is not None
 

@@ -14,6 +14,7 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
 from domain import candidate, company, contract, staff  # noqa: F401  (registers the event topics)
+from infra.cpr_index import index_key
 from infra.persistence import APP_NAME, event_store_env, register_transcodings
 from infra.recorder import IdempotentRecorder
 from infra.settings import Settings
@@ -93,11 +94,12 @@ def open_application(settings: Settings, **extra_env: Any) -> CasebookApplicatio
 def open_vault(settings: Settings, app: CasebookApplication, kek: bytes | None = None) -> Vault:
     """The vault beside this application's event store (KEK from settings by default)."""
     kek = kek if kek is not None else key_encryption_key(settings)
+    blind_key = index_key(settings)
     datastore = getattr(app.recorder, "datastore", None)
     if isinstance(datastore, PostgresDatastore):
-        return PostgresVault(kek, datastore)
+        return PostgresVault(kek, datastore, blind_key)
     if isinstance(datastore, SQLiteDatastore):
-        return SQLiteVault(kek, datastore)
-    vault = MemoryVault(kek)
+        return SQLiteVault(kek, datastore, blind_key)
+    vault = MemoryVault(kek, blind_key)
     vault.create_tables()
     return vault

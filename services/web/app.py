@@ -8,7 +8,18 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from services.http.deps import get_services
-from services.web import audit, company, dashboard, disputes, effects, forms, idp, pages, signin
+from services.web import (
+    audit,
+    candidates,
+    company,
+    dashboard,
+    disputes,
+    effects,
+    forms,
+    idp,
+    pages,
+    signin,
+)
 from services.web.assets import Assets
 from services.web.i18n import translate
 from services.web.render import language, page, wants_html
@@ -20,6 +31,7 @@ ROUTERS = (
     dashboard.router,
     company.router,
     forms.router,
+    candidates.router,
     audit.router,
     disputes.router,
     effects.router,

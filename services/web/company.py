@@ -30,6 +30,7 @@ from services.read.queries.overview import Overview, company_overview
 from services.read.queries.people import staff_of
 from services.read.queries.timeline import TimelineEntry, TimelineFilters, timeline_page
 from services.web.i18n import CATALOGUE, day, translate
+from services.web.picker import picker_choices
 from services.web.render import language, page, partial
 
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -232,6 +233,9 @@ def _company_page(
     if partial(request) == "timeline":
         return page(request, "_timeline_page.html", who=who, entries=entries, next_url=next_url)
     o = company_overview(at, cvr)
+    choices = _choices(o, lang, staff)
+    if who.role in STAFF_ROLES:
+        choices["candidate"] = picker_choices(svc, who, _municipality(svc, cvr))
     return page(
         request,
         "company.html",
@@ -241,7 +245,7 @@ def _company_page(
         entries=entries,
         next_url=next_url,
         filters={k: filters.get(k) or "" for k in ("kind", "actor", "from", "to")},
-        choices=_choices(o, lang, staff),
+        choices=choices,
         can_write=who.role in STAFF_ROLES,
         form_errors=form_errors or {},
         form_values={

@@ -9,6 +9,7 @@ validation and domain errors the API answers with.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -17,11 +18,13 @@ from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from domain.errors import CompanyNotFoundError, DomainError
+from domain.values import normalise_cvr
 from infra.clock import COPENHAGEN
 from services.api import company_requests as make
 from services.api import schemas as s
@@ -33,8 +36,10 @@ from services.http.commands import Builder, CommandContext
 from services.http.deps import Svc
 from services.http.problems import status_for
 from services.http.reading import projections_at
+from services.http.visibility import company_municipality
 from services.web.company import company_page
 from services.web.i18n import translate
+from services.web.picker import PICKING, PickRefused, picked
 from services.web.render import language, page
 from services.web.signin import safe_next
 
@@ -102,12 +107,20 @@ def _body(values: dict[str, Any], action: Action) -> dict[str, Any]:
             body[key] = [v.strip() for v in items if v.strip()]
         elif value.strip():
             body[key] = value.strip()
+            if _whole(action.schema, key) and re.fullmatch(r"-?[0-9]{1,12}", body[key]):
+                body[key] = int(body[key])  # a form sends text; the schema takes no text
     if "occurred_at" in body:
         with suppress(ValueError):  # if it is no date and time, the schema says so
             body["occurred_at"] = (
                 datetime.fromisoformat(body["occurred_at"]).replace(tzinfo=COPENHAGEN).isoformat()
             )
     return body
+
+
+def _whole(schema: type[BaseModel], key: str) -> bool:
+    """Whether the schema's field is a whole number (possibly optional)."""
+    field = schema.model_fields.get(key)
+    return field is not None and (field.annotation is int or field.annotation == int | None)
 
 
 def _field_errors(error: ValidationError, lang: str) -> dict[str, str]:
@@ -138,6 +151,9 @@ async def record(
     errors: dict[str, str] = {}
     status = 422
     try:
+        if action in PICKING:
+            municipality = await run_in_threadpool(company_municipality, svc, normalise_cvr(cvr))
+            await run_in_threadpool(picked, svc, who, municipality or "", values, action, lang)
         body = chosen.schema.model_validate(_body(values, chosen))
         path_id = _path_id(values, chosen, errors, lang)
         ctx = CommandContext(request, Response(), svc, key, None)
@@ -157,6 +173,8 @@ async def record(
         errors["_form"] = error.detail
     except _Refused:
         pass
+    except PickRefused as refused:
+        errors[refused.field] = refused.text
     else:
         target = (
             safe_next(str(form.get("next") or ""))

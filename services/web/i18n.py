@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from infra.clock import COPENHAGEN
+from services.web.texts_candidates import CANDIDATE_TEXTS
 
 LANGUAGES = ("da", "en")
 DEFAULT_LANGUAGE = "da"
@@ -178,7 +179,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "field.positions": ("Antal pladser", "Positions"),
     "field.carved_out_tasks": ("Udskilte opgaver (én pr. linje)", "Carved-out tasks (one a line)"),
     "field.opening_id": ("Stilling", "Opening"),
-    "field.candidate_id": ("Kandidat-id", "Candidate id"),
+    "field.candidate_id": ("Kandidat", "Candidate"),
     "field.referral_id": ("Henvisning", "Referral"),
     "field.health_clarified_on": ("Helbred afklaret den", "Health clarified on"),
     "field.motivation_clarified_on": ("Motivation afklaret den", "Motivation clarified on"),
@@ -517,3 +518,4 @@ ERRORS: dict[str, tuple[str, str]] = {
     "err.extra_forbidden": ("Ukendt felt.", "Unknown field."),
 }
 CATALOGUE.update(ERRORS)
+CATALOGUE.update(CANDIDATE_TEXTS)

@@ -542,6 +542,7 @@ POLICY: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/staff/{staff_id}/leave"): ("admin", "staff"),
     # Candidates: personal data only for their municipality's staff; team leads erase.
     ("POST", "/candidates"): (W, "token"),
+    ("POST", "/candidates/lookup"): (W, "token"),
     ("GET", "/candidates/{candidate_id}"): (W, CAND),
     ("GET", "/candidates/{candidate_id}/access-log"): ("auditor team_lead", CAND),
     ("POST", "/candidates/{candidate_id}/clarifications"): (W, CAND),
@@ -565,6 +566,14 @@ POLICY: dict[tuple[str, str], tuple[str, str]] = {
         "invoice",
     ),
     ("GET", "/app/export"): ("admin auditor", "token"),
+    # Candidates in the web app: as the API's candidate routes.
+    ("GET", "/app/candidates"): (W, "token"),
+    ("POST", "/app/candidates"): (W, "token"),
+    ("GET", "/app/candidates/new"): (W, "token"),
+    ("POST", "/app/candidates/new"): (W, "token"),
+    ("GET", "/app/candidates/{candidate_id}"): (W, CAND),
+    ("POST", "/app/candidates/{candidate_id}"): (W, CAND),
+    ("POST", "/app/candidates/{candidate_id}/erase"): ("team_lead", CAND),
     # Operations.
     ("GET", "/healthz"): ("", "public"),
     ("GET", "/readyz"): ("", "public"),

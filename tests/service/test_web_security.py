@@ -187,6 +187,12 @@ def test_every_unsafe_web_route_refuses_a_request_without_the_csrf_token(site: S
     before = site.api.get(f"/companies/{CVR}/timeline").json()
     fields = form_fields(site.browser.get(f"/app/companies/{CVR}").text, "log_contact")
     walked, invoice_routes = [], list[str]()
+    r = site.api.post(
+        "/candidates",
+        json={"municipality": "165", "name": "Kim Test", "cpr": "010190-1234", "by": site.lead},
+    )
+    assert r.status_code == 201, r.text
+    candidate = r.json()["id"]
     for route in api_routes(app):
         if not route.path.startswith("/app") or route.method in SAFE_METHODS:
             continue
@@ -207,6 +213,8 @@ def test_every_unsafe_web_route_refuses_a_request_without_the_csrf_token(site: S
         elif route.path.startswith("/app/invoices/"):
             invoice_routes.append(route.path)  # walked below, as an auditor
             continue
+        elif route.path.startswith("/app/candidates"):
+            paths = [route.path.replace("{candidate_id}", candidate)]
         else:
             raise AssertionError(f"{route.method} {route.path}: add it to this walk")
         for path in paths:
@@ -216,7 +224,7 @@ def test_every_unsafe_web_route_refuses_a_request_without_the_csrf_token(site: S
                 assert r.status_code == 403, (path, r.text)
                 assert "CSRF" in r.text, path
             walked.append(path)
-    assert len(walked) == len(ACTIONS) + 2
+    assert len(walked) == len(ACTIONS) + 6  # ... and the candidates' four forms
     assert site.api.get(f"/companies/{CVR}/timeline").json() == before
     assert site.browser.get("/app").status_code == 200  # still signed in
     _, invoice_id = auditor_world(site)  # the auditor's session now

@@ -1,0 +1,170 @@
+"""Reading candidates' personal data, each read written to the access log: one by id
+with a purpose, by CPR number through the blind index, and by name among a staff
+member's own candidates. Shared by the API's routes and the web app's pages."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from datetime import date
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from domain.candidate import Candidate, normalise_cpr
+from domain.errors import CandidateErasedError, CandidateNotFoundError
+from infra.vault import Access, SealError, unseal, utc_now
+from projections.candidates import worked_with
+from services.api.candidate_data import PersonalData
+from services.http.auth import Principal
+from services.http.container import Services
+from services.http.reading import projections_at
+from services.write import candidates as use
+
+LOOKUP_PURPOSE = "opslag på CPR-nummer"
+NAME_PURPOSE = "søgning på navn"
+
+
+class CandidateView(BaseModel):
+    id: UUID
+    municipality: str
+    erased: bool
+    erased_on: date | None
+    health_clarified_on: date | None
+    motivation_clarified_on: date | None
+    personal_data: PersonalData | None = Field(description="null once the candidate is erased")
+
+
+def candidate_of(services: Services, candidate_id: UUID) -> Candidate:
+    """The candidate; CandidateNotFoundError if there is none."""
+    found = services.app.find(candidate_id, Candidate)
+    if found is None:
+        raise use.unknown_candidate(candidate_id)
+    return found
+
+
+def personal_data(
+    services: Services, who: Principal, candidate: Candidate, purpose: str
+) -> PersonalData | None:
+    """The candidate's personal data (None once erased); the read is logged."""
+    if candidate.erased:
+        return None
+    key = services.vault.key(candidate.id)
+    if key is None:
+        return None
+    services.vault.log_access(Access(utc_now(), who.subject, str(who.role), candidate.id, purpose))
+    try:
+        return PersonalData.model_validate(unseal(key, candidate.id, candidate.sealed))
+    except SealError as error:
+        raise CandidateErasedError(str(error)) from error
+
+
+def view_of(services: Services, who: Principal, candidate_id: UUID, purpose: str) -> CandidateView:
+    """The candidate with their personal data, read for this purpose (logged)."""
+    candidate = candidate_of(services, candidate_id)
+    return CandidateView(
+        id=candidate_id,
+        municipality=candidate.municipality,
+        erased=candidate.erased,
+        erased_on=candidate.erased_on,
+        health_clarified_on=candidate.health_clarified_on,
+        motivation_clarified_on=candidate.motivation_clarified_on,
+        personal_data=personal_data(services, who, candidate, purpose),
+    )
+
+
+def ids_by_cpr(
+    services: Services, who: Principal, cpr: str, among: Iterable[str] = ()
+) -> list[UUID]:
+    """The candidates under this CPR number in the caller's municipalities (narrowed to
+    `among` if given); InvalidCprError for a malformed number."""
+    codes = set(among) or set(who.municipalities)
+    return [
+        cid
+        for cid, municipality in services.vault.find_cpr(normalise_cpr(cpr))
+        if who.may_see(municipality) and municipality in codes
+    ]
+
+
+def lookup(
+    services: Services, who: Principal, cpr: str, purpose: str = LOOKUP_PURPOSE
+) -> list[CandidateView]:
+    """The candidates with this CPR number that the caller may see, each read logged;
+    CandidateNotFoundError when there is none."""
+    found = [view_of(services, who, cid, purpose) for cid in ids_by_cpr(services, who, cpr)]
+    found = [v for v in found if not v.erased]
+    if not found:
+        raise CandidateNotFoundError(
+            "none of the candidates in your municipalities has this CPR number"
+        )
+    return found
+
+
+def folded(text: str) -> str:
+    """Text for matching names: case, accents and the Danish letters folded."""
+    text = text.casefold().replace("æ", "ae").replace("ø", "oe").replace("å", "aa")
+    text = unicodedata.normalize("NFKD", text)
+    return " ".join("".join(ch for ch in text if not unicodedata.combining(ch)).split())
+
+
+def my_candidates(
+    services: Services, who: Principal, among: Iterable[str] = ()
+) -> list[tuple[UUID, str]]:
+    """The (id, municipality) of the candidates the caller registered, referred or placed,
+    in their municipalities (narrowed to `among` if given), the most recent first."""
+    if who.staff_id is None:
+        return []
+    codes = set(among) & set(who.municipalities) if among else set(who.municipalities)
+    at = projections_at(services)
+    rows = at.query(worked_with(at.prefix("candidates"), str(who.staff_id), codes))
+    return [(UUID(str(r[0])), str(r[1])) for r in rows]
+
+
+def names_of(
+    services: Services, who: Principal, ids: Iterable[UUID], purpose: str
+) -> list[tuple[UUID, str]]:
+    """The names of these candidates (erased ones left out), each read logged."""
+    named = []
+    for cid in ids:
+        candidate = services.app.find(cid, Candidate)
+        data = None if candidate is None else personal_data(services, who, candidate, purpose)
+        if data is not None:
+            named.append((cid, data.name))
+    return named
+
+
+def by_name(services: Services, who: Principal, query: str) -> list[tuple[UUID, str]]:
+    """The caller's own candidates whose name holds every word of the query (folded);
+    only the hits' reads are logged."""
+    words = folded(query).split()
+    if not words:
+        return []
+    hits = []
+    for cid, _ in my_candidates(services, who):
+        candidate = services.app.find(cid, Candidate)
+        key = None if candidate is None or candidate.erased else services.vault.key(cid)
+        if candidate is None or key is None:
+            continue
+        try:
+            name = str(unseal(key, cid, candidate.sealed)["name"])
+        except SealError:
+            continue
+        if all(w in folded(name) for w in words):
+            services.vault.log_access(
+                Access(utc_now(), who.subject, str(who.role), cid, NAME_PURPOSE)
+            )
+            hits.append((cid, name))
+    return sorted(hits, key=lambda hit: folded(hit[1]))
+
+
+def pick_by_cpr(
+    services: Services, who: Principal, cpr: str, municipality: str, purpose: str
+) -> UUID | None:
+    """The (first) candidate of this municipality with this CPR number, the lookup
+    logged; None if there is none. InvalidCprError for a malformed number."""
+    for cid in ids_by_cpr(services, who, cpr, [municipality]):
+        candidate = services.app.find(cid, Candidate)
+        if candidate is not None and not candidate.erased:
+            services.vault.log_access(Access(utc_now(), who.subject, str(who.role), cid, purpose))
+            return cid
+    return None
