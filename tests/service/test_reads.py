@@ -45,7 +45,12 @@ def test_the_timeline_shows_a_new_contact_at_once(
         answer["position"],
         "Talked about an opening",
     )
-    assert first["actor"] == {"id": staff, "name": "Gry Lyngbakke", "left": False}
+    assert first["actor"] == {
+        "id": staff,
+        "name": "Gry Lyngbakke",
+        "left": False,
+        "unit": "job_centre",
+    }
     assert [e["kind"] for e in page["entries"]] == ["contact_logged", "registered"]
 
 
@@ -54,7 +59,12 @@ def test_names_stay_after_people_leave(client: TestClient, staff: str, registere
     post(client, f"/companies/{registered}/contacts", contact(staff))
     answer = post(client, f"/staff/{staff}/leave", {"left_on": NOW.date().isoformat()})
     page = _timeline(client, answer["position"])
-    assert page["entries"][0]["actor"] == {"id": staff, "name": "Gry Lyngbakke", "left": True}
+    assert page["entries"][0]["actor"] == {
+        "id": staff,
+        "name": "Gry Lyngbakke",
+        "left": True,
+        "unit": "job_centre",
+    }
 
 
 def test_a_correction_shows_what_it_replaced(
