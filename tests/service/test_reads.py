@@ -298,7 +298,7 @@ def test_readyz_and_metrics_show_each_read_model_and_its_lag(
     assert services.projections.wait_for(answer["position"], 5)
     ready = client.get("/readyz").json()
     views = {v["name"]: v for v in ready["views"]}
-    assert set(views) == {"directory", "overview", "timeline", "candidates"}
+    assert set(views) == {"directory", "overview", "timeline", "candidates", "notices"}
     assert views["timeline"]["position"] == answer["position"]
     assert views["timeline"]["lag"] == 0
     service = mint_token(services.settings, subject="scraper", role=Role.SERVICE, municipalities=[])
