@@ -5,6 +5,7 @@ from __future__ import annotations
 from projections.base import Projection
 from projections.candidates import CandidatesProjection
 from projections.directory import DirectoryProjection
+from projections.notices import NoticesProjection
 from projections.overview import OverviewProjection
 from projections.timeline import TimelineProjection
 
@@ -13,4 +14,5 @@ PROJECTIONS: tuple[type[Projection], ...] = (
     OverviewProjection,
     TimelineProjection,
     CandidatesProjection,
+    NoticesProjection,
 )

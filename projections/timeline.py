@@ -172,7 +172,8 @@ def page(
     """The company's entries, newest first, at most `limit`: of one kind, by one actor,
     dated from `since` and before `before` (UTC ISO text), logged before position
     `cursor` (each filter if given). Columns: position, version, kind, occurred_at,
-    recorded_at, the actor's id, name and departure date (the directory's, `d`), data."""
+    recorded_at, the actor's id, name and departure date (the directory's, `d`), data,
+    the actor's unit (the directory's)."""
     where: list[str] = ["e.company_id = %s"]
     params: list[Any] = [company_id]
     for clause, value in (
@@ -187,7 +188,7 @@ def page(
             params.append(value)
     return (
         f"SELECT e.position, e.version, e.kind, e.occurred_at, e.recorded_at, "
-        f"e.actor_id, s.name, s.left_on, e.data FROM {t}entries e LEFT JOIN "
+        f"e.actor_id, s.name, s.left_on, e.data, s.unit FROM {t}entries e LEFT JOIN "
         f"{d}staff s ON s.staff_id = e.actor_id WHERE {' AND '.join(where)} "
         f"ORDER BY e.position DESC LIMIT %s",
         (*params, limit),

@@ -135,10 +135,10 @@ class CompanyStatements:
 
     def holders(self, limit: int) -> Statement:
         """The newest `limit` contact persons: staff id, since, reason, handover note,
-        previous staff id, and the names and departure dates of both."""
+        previous staff id, and the names, departure dates and units of both."""
         return self._rows(
             "SELECT h.staff_id, h.since, h.reason, h.handover_note, "
-            "h.previous_staff_id, s.name, s.left_on, p.name, p.left_on "
+            "h.previous_staff_id, s.name, s.left_on, p.name, p.left_on, s.unit, p.unit "
             "FROM {o}holders h LEFT JOIN {d}staff s ON s.staff_id = h.staff_id "
             "LEFT JOIN {d}staff p ON p.staff_id = h.previous_staff_id "
             "WHERE h.company_id = %s ORDER BY h.position DESC LIMIT %s",

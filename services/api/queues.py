@@ -18,6 +18,7 @@ from services.http.auth import Principal, Role
 from services.http.reading import reading
 from services.read.projections_at import ProjectionsAt
 from services.read.queries import worklists
+from services.read.queries.notices import NOTICE_VIEWS, SHOWN, Notices, unread_notices
 from services.read.queries.worklists import (
     WORKLIST_VIEWS,
     Caseload,
@@ -37,6 +38,19 @@ def caseload(
     """The companies this person is the contact person of, with their open work."""
     require_self_or(who, staff_id, Role.TEAM_LEAD, Role.AUDITOR)
     return worklists.caseload(at, staff_id)
+
+
+@router.get("/staff/{staff_id}/notices")
+def notices(
+    staff_id: UUID,
+    who: Annotated[Principal, allow(*READERS, scope=Scope.STAFF)],
+    at: Annotated[ProjectionsAt, Depends(reading(*NOTICE_VIEWS))],
+    limit: Annotated[int, Query(ge=1, le=200)] = SHOWN,
+) -> Notices:
+    """What others logged at this person's companies (contacts, referrals, placements)
+    while they were its contact person, and they have not yet seen, newest first."""
+    require_self_or(who, staff_id, Role.TEAM_LEAD, Role.AUDITOR)
+    return unread_notices(at, staff_id, limit)
 
 
 @router.get("/handover-queue")

@@ -35,7 +35,7 @@ def projections_at(services: Services, min_position: int | None = None) -> Proje
     return ProjectionsAt(services.views, min_position, services.clock)
 
 
-All = ("overview", "directory", "timeline", "candidates")
+All = ("overview", "directory", "timeline", "candidates", "notices")
 """Every read model the pages join."""
 
 

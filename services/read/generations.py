@@ -10,6 +10,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from projections.base import Projection, Sql
+from projections.notices import SEEN_TABLE
 from projections.registry import PROJECTIONS
 
 REGISTRY = "casebook_projections"
@@ -53,6 +54,7 @@ class Generations:
                 "recorded_us BIGINT NOT NULL, data TEXT NOT NULL, "
                 "PRIMARY KEY (company_id, format, version))"
             )
+            sql.execute(SEEN_TABLE)  # what each person has seen of the notices
 
     def active_generations(self) -> dict[str, tuple[int, int]]:
         """Every read model's (generation, position) that readers use (inside `reading()`:

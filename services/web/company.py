@@ -26,6 +26,7 @@ from services.http.limits import MAX_POSITION
 from services.http.reading import All, reading
 from services.http.visibility import company_municipality
 from services.read.projections_at import ProjectionsAt
+from services.read.queries.notices import mark_seen, unread_notices
 from services.read.queries.overview import Overview, company_overview
 from services.read.queries.people import staff_of
 from services.read.queries.timeline import TimelineEntry, TimelineFilters, timeline_page
@@ -36,6 +37,7 @@ from services.web.render import language, page, partial
 router = APIRouter(prefix="/app", include_in_schema=False)
 PAGE_SIZE = 50  # timeline entries per page that the script (or the "more" link) loads
 FIRST_PAGE = 20  # on the page as first opened: less to render before it shows
+NEWS = 10  # unread notices shown on the company page ("since you last looked")
 FORMS = (
     "log_contact",
     "register_opening",
@@ -170,9 +172,10 @@ def company_page(
     status: int = 200,
 ) -> Response:
     """The company page, or (asked by the page's script) one more page of its timeline;
-    all its reads in one read transaction."""
+    all its reads in one read transaction. The page shows the viewer's unread notices of
+    the company, which it then marks seen (after the read transaction)."""
     with svc.views.reading():
-        return _company_page(
+        response, seen = _company_page(
             request,
             svc,
             who,
@@ -185,6 +188,9 @@ def company_page(
             keys=keys,
             status=status,
         )
+    if seen is not None and who.staff_id is not None:
+        mark_seen(svc.views, who.staff_id, str(company_id(normalise_cvr(cvr))), seen)
+    return response
 
 
 def _company_page(
@@ -200,7 +206,8 @@ def _company_page(
     form_values: dict[str, dict[str, Any]] | None,
     keys: dict[str, str] | None,
     status: int,
-) -> Response:
+) -> tuple[Response, int | None]:
+    """The page, and the newest notice it shows the viewer (None if none)."""
     lang = language(request)
     cvr = normalise_cvr(cvr)
     page_of = timeline_page(
@@ -231,12 +238,16 @@ def _company_page(
         shown = {k: v for k, v in filters.items() if v}
         next_url = f"/app/companies/{cvr}?" + urlencode({**shown, "cursor": page_of.next_cursor})
     if partial(request) == "timeline":
-        return page(request, "_timeline_page.html", who=who, entries=entries, next_url=next_url)
+        more = page(request, "_timeline_page.html", who=who, entries=entries, next_url=next_url)
+        return more, None
     o = company_overview(at, cvr)
     choices = _choices(o, lang, staff)
     if who.role in STAFF_ROLES:
         choices["candidate"] = picker_choices(svc, who, _municipality(svc, cvr))
-    return page(
+    news = None
+    if who.staff_id is not None:
+        news = unread_notices(at, who.staff_id, NEWS, str(company_id(cvr)))
+    response = page(
         request,
         "company.html",
         status,
@@ -254,7 +265,9 @@ def _company_page(
         },
         keys={f: (keys or {}).get(f) or uuid4().hex for f in FORMS},
         saved=request.query_params.get("saved"),
+        news=news,
     )
+    return response, news.notices[0].position if news and news.notices else None
 
 
 def _municipality(svc: Svc, cvr: str) -> str:

@@ -243,6 +243,20 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # My work and team
     "work.title": ("Mit arbejde", "My work"),
     "work.companies": ("Mine virksomheder", "My companies"),
+    "work.notices": ("Nyt på dine virksomheder", "New at your companies"),
+    "work.no_notices": (
+        "Intet nyt fra andre på dine virksomheder, siden du sidst kiggede.",
+        "Nothing new from others at your companies since you last looked.",
+    ),
+    "work.more_notices": (
+        "Og {n} ældre; de markeres som læst, når du åbner virksomheden.",
+        "And {n} older ones; they are marked read when you open the company.",
+    ),
+    "company.notices": ("Nyt siden du sidst kiggede", "New since you last looked"),
+    "company.more_notices": ("Og {n} ældre.", "And {n} older ones."),
+    "col.when": ("Hvornår", "When"),
+    "col.who": ("Hvem", "Who"),
+    "col.what": ("Hvad", "What"),
     "work.follow_ups": ("Mine opfølgninger (forfaldne først)", "My follow-ups (overdue first)"),
     "work.no_staff": (
         "Du er ikke medarbejder; her er intet arbejde.",

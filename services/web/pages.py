@@ -13,6 +13,7 @@ from services.http.auth import Principal, Role
 from services.http.deps import Svc
 from services.http.reading import All, projections_at, reading
 from services.read.projections_at import ProjectionsAt
+from services.read.queries.notices import unread_notices
 from services.read.queries.people import current_staff
 from services.read.queries.search import search_companies
 from services.read.queries.worklists import caseload, follow_ups_due, handover_queue
@@ -42,10 +43,12 @@ def my_work(
     who: Annotated[Principal, allow(*READERS)],
     at: Annotated[ProjectionsAt, Depends(reading(*All))],
 ) -> Response:
-    """My companies and my follow-ups due, overdue first."""
-    mine = None
+    """What others did at my companies, my companies and my follow-ups due, overdue
+    first."""
+    mine = news = None
     due = []
     if who.staff_id is not None:
+        news = unread_notices(at, who.staff_id)
         mine = caseload(at, who.staff_id)
         due = [
             f
@@ -54,7 +57,7 @@ def my_work(
             )
             for f in p.follow_ups
         ]
-    return page(request, "work.html", who=who, mine=mine, due=due)
+    return page(request, "work.html", who=who, mine=mine, due=due, news=news)
 
 
 @router.get("/team")

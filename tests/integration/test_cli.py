@@ -227,6 +227,7 @@ def test_rebuild_swaps_generations_and_drops_the_old_tables(sqlite_settings: Set
     assert registry == [
         ("candidates", 1, head, 1),
         ("directory", 1, head, 1),
+        ("notices", 1, head, 1),
         ("overview", 1, head, 1),
         ("timeline", 2, head, 0),
         ("timeline", 3, head, 1),

@@ -534,6 +534,7 @@ POLICY: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/companies/{cvr}/state"): (R, "company"),
     # Work lists: a consultant sees their own; team leads and auditors everyone's.
     ("GET", "/staff/{staff_id}/caseload"): (R, "staff"),
+    ("GET", "/staff/{staff_id}/notices"): (R, "staff"),
     ("GET", "/handover-queue"): ("auditor team_lead", "token"),
     ("GET", "/follow-ups/due"): (R, "token"),
     # Staff are managed by admins.

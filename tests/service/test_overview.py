@@ -50,8 +50,39 @@ def test_handover_history_survives_the_first_contact_person_leaving(
     o = _overview(client, registered, last)
     assert o["contact_person"]["person"]["name"] == "Ingrid Havgaard"
     assert o["contact_person"]["handover_note"] == "Calls before 10"
-    assert o["contact_person"]["previous"] == {"id": staff, "name": "Gry Lyngbakke", "left": True}
+    assert o["contact_person"]["previous"] == {
+        "id": staff,
+        "name": "Gry Lyngbakke",
+        "left": True,
+        "unit": "job_centre",
+    }
     assert [h["person"]["left"] for h in o["earlier_contact_persons"]] == [True]
+
+
+def test_the_contact_person_and_the_timeline_actor_give_their_unit(
+    client: TestClient,
+    registered: str,
+) -> None:
+    """The contact person's unit stands beside name and since, and each timeline entry's
+    actor gives theirs: a contracted provider's consultant as such."""
+    provider = post(
+        client,
+        "/staff",
+        {"name": "Pia Vestergaard", "municipality": "165", "unit": "contracted_provider"},
+    )["id"]
+    c = f"/companies/{registered}/contact-person"
+    last = post(client, c, {"staff_id": provider, "reason": "first", "by": provider})["position"]
+    holder = _overview(client, registered, last)["contact_person"]
+    assert holder["person"] == {
+        "id": provider,
+        "name": "Pia Vestergaard",
+        "left": False,
+        "unit": "contracted_provider",
+    }
+    assert holder["since"]
+    r = client.get(f"/companies/{registered}/timeline", params={"min_position": last})
+    assert r.status_code == 200, r.text
+    assert r.json()["entries"][0]["actor"]["unit"] == "contracted_provider"
 
 
 def test_of_contacts_at_one_time_the_one_logged_last_is_the_last_contact(

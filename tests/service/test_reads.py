@@ -45,7 +45,12 @@ def test_the_timeline_shows_a_new_contact_at_once(
         answer["position"],
         "Talked about an opening",
     )
-    assert first["actor"] == {"id": staff, "name": "Gry Lyngbakke", "left": False}
+    assert first["actor"] == {
+        "id": staff,
+        "name": "Gry Lyngbakke",
+        "left": False,
+        "unit": "job_centre",
+    }
     assert [e["kind"] for e in page["entries"]] == ["contact_logged", "registered"]
 
 
@@ -54,7 +59,12 @@ def test_names_stay_after_people_leave(client: TestClient, staff: str, registere
     post(client, f"/companies/{registered}/contacts", contact(staff))
     answer = post(client, f"/staff/{staff}/leave", {"left_on": NOW.date().isoformat()})
     page = _timeline(client, answer["position"])
-    assert page["entries"][0]["actor"] == {"id": staff, "name": "Gry Lyngbakke", "left": True}
+    assert page["entries"][0]["actor"] == {
+        "id": staff,
+        "name": "Gry Lyngbakke",
+        "left": True,
+        "unit": "job_centre",
+    }
 
 
 def test_a_correction_shows_what_it_replaced(
@@ -288,7 +298,7 @@ def test_readyz_and_metrics_show_each_read_model_and_its_lag(
     assert services.projections.wait_for(answer["position"], 5)
     ready = client.get("/readyz").json()
     views = {v["name"]: v for v in ready["views"]}
-    assert set(views) == {"directory", "overview", "timeline", "candidates"}
+    assert set(views) == {"directory", "overview", "timeline", "candidates", "notices"}
     assert views["timeline"]["position"] == answer["position"]
     assert views["timeline"]["lag"] == 0
     service = mint_token(services.settings, subject="scraper", role=Role.SERVICE, municipalities=[])

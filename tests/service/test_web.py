@@ -177,6 +177,16 @@ def test_handing_over_moves_the_company_between_caseloads(site: Site) -> None:
     assert "Glans ApS" in site.browser.get("/app/my-work").text
 
 
+def test_the_company_page_gives_the_contact_persons_and_the_actors_unit(site: Site) -> None:
+    """Beside the contact person's name stands their unit, in Danish; so beside each
+    timeline entry's actor."""
+    site.sign_in(site.consultant)
+    html = site.company_page()
+    assert "Gry Lyngbakke</strong>, Jobcenter" in html.split('id="contact-person"', 1)[1][:200]
+    timeline = html.split('id="timeline-h"', 1)[1]
+    assert "Gry Lyngbakke, Jobcenter" in timeline
+
+
 def test_a_team_lead_sees_caseloads_and_reassigns_from_the_queue(site: Site) -> None:
     assert (
         site.api.post(

@@ -18,7 +18,7 @@ from projections.overview.company import (
     list_entries,
 )
 from services.read.projections_at import ProjectionsAt
-from services.read.queries.people import Person, person
+from services.read.queries.people import Person, StaffPerson, person, staff_person
 
 __all__ = [
     "DEFAULT_CONTACT_CAP",
@@ -42,11 +42,11 @@ OVERVIEW_VIEWS = ("overview", "directory", "candidates")
 
 
 class Holder(BaseModel):
-    person: Person
+    person: StaffPerson
     since: str
     reason: str
     handover_note: str
-    previous: Person | None
+    previous: StaffPerson | None
 
 
 class Contact(BaseModel):
@@ -181,11 +181,13 @@ class OverviewRead:
 
     def _holder(self, r: tuple[Any, ...]) -> Holder:
         return Holder(
-            person=self._person(r[0], r[5], r[6]),
+            person=staff_person(r[0], r[5], r[6], r[9], self.now.date()),
             since=r[1],
             reason=r[2],
             handover_note=r[3],
-            previous=person(r[4], r[7], r[8], self.now.date()),
+            previous=None
+            if r[4] is None
+            else staff_person(r[4], r[7], r[8], r[10], self.now.date()),
         )
 
     def _contact(self, rows: list[tuple[Any, ...]]) -> Contact | None:

@@ -18,6 +18,13 @@ class Person(BaseModel):
     left: bool
 
 
+class StaffPerson(Person):
+    """A person with the unit they work in as the directory has it now (`job_centre`,
+    `business_unit` or `contracted_provider`; None if the directory does not know them)."""
+
+    unit: str | None
+
+
 class StaffMember(BaseModel):
     """A staff member of a municipality, as a list of staff shows them."""
 
@@ -38,6 +45,13 @@ def person(
 ) -> Person | None:
     """The person with this id, name and departure date; None if no id."""
     return Person(id=staff_id, name=name, left=has_left(left_on, today)) if staff_id else None
+
+
+def staff_person(
+    staff_id: str, name: str | None, left_on: str | None, unit: str | None, today: date
+) -> StaffPerson:
+    """The person with this id, name, departure date and unit."""
+    return StaffPerson(id=staff_id, name=name, left=has_left(left_on, today), unit=unit)
 
 
 def staff_of(at: ProjectionsAt, municipality: str) -> list[StaffMember]:

@@ -17,7 +17,7 @@ from projections import directory, timeline
 from projections.base import Rows, Statement
 from projections.candidates import erased_among, mark_erased
 from services.read.projections_at import ProjectionsAt
-from services.read.queries.people import Person, person
+from services.read.queries.people import StaffPerson, staff_person
 
 TIMELINE_VIEWS = ("timeline", "directory", "candidates")
 """The read models a timeline page joins."""
@@ -29,7 +29,7 @@ class TimelineEntry(BaseModel):
     kind: str
     occurred_at: str
     recorded_at: str
-    actor: Person | None
+    actor: StaffPerson | None
     data: dict[str, Any]
     replaces: dict[str, Any] | None = None
 
@@ -119,7 +119,7 @@ class TimelineRead:
                 kind=r[2],
                 occurred_at=r[3],
                 recorded_at=r[4],
-                actor=person(r[5], r[6], r[7], self.today),
+                actor=None if r[5] is None else staff_person(r[5], r[6], r[7], r[9], self.today),
                 data=json.loads(r[8]),
             )
             for r in entries[:limit]
