@@ -58,6 +58,7 @@ LINKS: dict[Operation, dict[str, Link]] = {
     },
     ("POST", "/staff"): {
         "caseload": (("GET", "/staff/{staff_id}/caseload"), {"staff_id": _ID}),
+        "notices": (("GET", "/staff/{staff_id}/notices"), {"staff_id": _ID}),
         "move": (("POST", "/staff/{staff_id}/moves"), {"staff_id": _ID}),
         "leave": (("POST", "/staff/{staff_id}/leave"), {"staff_id": _ID}),
     },
