@@ -169,6 +169,23 @@ def test_search_finds_a_name_whatever_mix_of_spellings_is_typed(
         assert client.get("/companies", params={"q": q, "min_position": at}).json() == [], q
 
 
+def test_a_rebuilt_directory_finds_a_name_by_a_mixed_spelling(
+    client: TestClient, staff: str, services: Services
+) -> None:
+    """The folding is the directory's handler's: a rebuild from zero keeps it."""
+    at = post(
+        client,
+        "/companies",
+        {"cvr": CVR, "name": "Æblegård Frugt ApS", "municipality": "165", "by": staff},
+    )["position"]
+    assert services.projections is not None
+    assert services.projections.wait_for(at, 5)
+    runner = rebuild(services.app, services.views, "directory", lambda _: None)
+    assert services.views.active_generation("directory") == (runner.generation, at)
+    r = client.get("/companies", params={"q": "ablegaard", "min_position": at})
+    assert [hit["cvr"] for hit in r.json()] == [CVR]
+
+
 def test_search_is_scoped_by_municipality(client: TestClient, staff: str) -> None:
     """municipality= keeps only that municipality's companies."""
     post(
