@@ -69,7 +69,7 @@ def lookup(
     return reads.lookup(services, who, body.cpr, body.purpose)
 
 
-@router.get("/{candidate_id}")
+@router.get("/{candidate_id:uuid}")
 def read_candidate(
     candidate_id: UUID,
     services: Svc,

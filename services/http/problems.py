@@ -174,14 +174,14 @@ async def _http(request: Request, exc: Exception) -> Response:
 
 
 def _methods_of(request: Request) -> list[str]:
-    """The methods of every route whose path matches the request's (the routers' routes
-    of one path each answer only for their own methods)."""
+    """The methods of every route whose path, with its converters, matches the request's
+    (the routers' routes of one path each answer only for their own methods)."""
     paths: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
         request.app.state, "route_methods", None
     )
     if paths is None:
         paths = [
-            (compile_path(c.path_format)[0], set(c.methods or ()))
+            (compile_path(c.path or c.path_format)[0], set(c.methods or ()))
             for c in iter_route_contexts(request.app.routes)
             if c.path_format is not None
         ]

@@ -241,7 +241,7 @@ def test_rebuild_swaps_generations_and_drops_the_old_tables(sqlite_settings: Set
     assert (wrong.returncode, wrong.stderr.strip()) == (
         1,
         "casebook: error: no read model named 'nosuch' (known: directory, overview, "
-        "timeline, candidates, or all)",
+        "timeline, candidates, notices, or all)",
     )
 
 
