@@ -18,7 +18,8 @@ from infra.cpr_index import index_key
 from infra.persistence import APP_NAME, event_store_env, register_transcodings
 from infra.recorder import IdempotentRecorder
 from infra.settings import Settings
-from infra.vault import MemoryVault, PostgresVault, SQLiteVault, Vault, key_encryption_key
+from infra.vault import Vault, key_encryption_key
+from infra.vault_stores import MemoryVault, PostgresVault, SQLiteVault
 
 A = TypeVar("A", bound=Aggregate)
 LOG_PAGE = 10_000  # events per read when a reader goes through the whole log

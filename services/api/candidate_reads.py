@@ -4,9 +4,9 @@ member's own candidates. Shared by the API's routes and the web app's pages."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -15,6 +15,7 @@ from domain.candidate import Candidate, normalise_cpr
 from domain.errors import CandidateErasedError, CandidateNotFoundError
 from infra.vault import Access, SealError, unseal, utc_now
 from projections.candidates import worked_with
+from projections.directory import fold
 from services.api.candidate_data import PersonalData
 from services.http.auth import Principal
 from services.http.container import Services
@@ -101,10 +102,9 @@ def lookup(
 
 
 def folded(text: str) -> str:
-    """Text for matching names: case, accents and the Danish letters folded."""
-    text = text.casefold().replace("æ", "ae").replace("ø", "oe").replace("å", "aa")
-    text = unicodedata.normalize("NFKD", text)
-    return " ".join("".join(ch for ch in text if not unicodedata.combining(ch)).split())
+    """Text for matching names: case and accents folded, and æ/ø/å in any spelling
+    (Æblegård, aeblegard, ablegaard) to the directory's skeleton ("ablegard")."""
+    return " ".join(fold(text)[2].split())
 
 
 def my_candidates(
@@ -120,40 +120,60 @@ def my_candidates(
     return [(UUID(str(r[0])), str(r[1])) for r in rows]
 
 
+def _opened(
+    services: Services, ids: Iterable[UUID]
+) -> tuple[list[UUID], dict[UUID, dict[str, Any]]]:
+    """The candidates among these that exist, and the personal data of those not erased
+    (their keys fetched in one query); nothing is logged yet."""
+    found = []
+    for cid in dict.fromkeys(ids):
+        candidate = services.app.find(cid, Candidate)
+        if candidate is not None:
+            found.append(candidate)
+    keys = services.vault.keys(c.id for c in found if not c.erased)
+    opened = {}
+    for c in found:
+        if c.id in keys:
+            try:
+                opened[c.id] = unseal(keys[c.id], c.id, c.sealed)
+            except SealError:
+                continue
+    return [c.id for c in found], opened
+
+
+def _log(services: Services, who: Principal, ids: Iterable[UUID], purpose: str) -> None:
+    at = utc_now()
+    services.vault.log_accesses(
+        [Access(at, who.subject, str(who.role), cid, purpose) for cid in ids]
+    )
+
+
 def names_of(
     services: Services, who: Principal, ids: Iterable[UUID], purpose: str
+) -> dict[UUID, str | None]:
+    """The names of these candidates that exist, None for an erased one; the reads are
+    logged in one write, and the keys fetched in one query."""
+    known, opened = _opened(services, ids)
+    _log(services, who, opened, purpose)
+    return {cid: str(opened[cid]["name"]) if cid in opened else None for cid in known}
+
+
+def by_name(
+    services: Services, who: Principal, query: str, among: Iterable[str] = ()
 ) -> list[tuple[UUID, str]]:
-    """The names of these candidates (erased ones left out), each read logged."""
-    named = []
-    for cid in ids:
-        candidate = services.app.find(cid, Candidate)
-        data = None if candidate is None else personal_data(services, who, candidate, purpose)
-        if data is not None:
-            named.append((cid, data.name))
-    return named
-
-
-def by_name(services: Services, who: Principal, query: str) -> list[tuple[UUID, str]]:
-    """The caller's own candidates whose name holds every word of the query (folded);
-    only the hits' reads are logged."""
+    """The caller's own candidates (in their municipalities, narrowed to `among` if
+    given) whose name holds every word of the query (folded); only the hits' reads are
+    logged."""
     words = folded(query).split()
     if not words:
         return []
-    hits = []
-    for cid, _ in my_candidates(services, who):
-        candidate = services.app.find(cid, Candidate)
-        key = None if candidate is None or candidate.erased else services.vault.key(cid)
-        if candidate is None or key is None:
-            continue
-        try:
-            name = str(unseal(key, cid, candidate.sealed)["name"])
-        except SealError:
-            continue
-        if all(w in folded(name) for w in words):
-            services.vault.log_access(
-                Access(utc_now(), who.subject, str(who.role), cid, NAME_PURPOSE)
-            )
-            hits.append((cid, name))
+    _, opened = _opened(services, (cid for cid, _ in my_candidates(services, who, among)))
+    hits = [
+        (cid, str(data["name"]))
+        for cid, data in opened.items()
+        if all(w in folded(str(data["name"])) for w in words)
+    ]
+    _log(services, who, (cid for cid, _ in hits), NAME_PURPOSE)
     return sorted(hits, key=lambda hit: folded(hit[1]))
 
 

@@ -52,7 +52,8 @@ async def find(request: Request, svc: Svc, who: Staffer) -> Response:
             return _find(
                 request, who, None, {"find_cpr": {"cpr": translate("cand.bad_cpr", lang)}}, 422
             )
-        hits = await run_in_threadpool(reads.names_of, svc, who, ids, reads.LOOKUP_PURPOSE)
+        named = await run_in_threadpool(reads.names_of, svc, who, ids, reads.LOOKUP_PURPOSE)
+        hits = [(cid, name) for cid, name in named.items() if name is not None]
     else:
         hits = await run_in_threadpool(reads.by_name, svc, who, query[:200])
     return _find(request, who, hits, {}, 200)

@@ -31,7 +31,7 @@ from services.read.queries.overview import Overview, company_overview
 from services.read.queries.people import staff_of
 from services.read.queries.timeline import TimelineEntry, TimelineFilters, timeline_page
 from services.web.i18n import CATALOGUE, day, translate
-from services.web.picker import picker_choices
+from services.web.people import candidate_names, shown_candidate
 from services.web.render import language, page, partial
 
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -66,8 +66,14 @@ _QUIET = {
 }
 
 
-def describe(entry: TimelineEntry, lang: str, names: dict[str, str]) -> str:
-    """One line saying what an event recorded, in the page's language."""
+def describe(
+    entry: TimelineEntry,
+    lang: str,
+    names: dict[str, str],
+    candidates: dict[str, str | None] | None = None,
+) -> str:
+    """One line saying what an event recorded, in the page's language; the job seeker
+    it names by name where `candidates` has it (the viewer may see names)."""
     data = entry.data
     if entry.kind in ("contact_logged", "contact_corrected"):
         channel = translate(f"channel.{data.get('channel')}", lang)
@@ -75,6 +81,9 @@ def describe(entry: TimelineEntry, lang: str, names: dict[str, str]) -> str:
     parts = []
     if entry.kind == "contact_person_assigned" and data.get("staff_id"):
         parts.append(names.get(str(data["staff_id"]), str(data["staff_id"])[:8]))
+    if candidates is not None and data.get("candidate_id"):
+        shown = shown_candidate(candidates, data, lang)
+        parts.append(f"{translate('field.candidate', lang)}: {shown}")
     for key, value in data.items():
         if key in _QUIET or value in (None, "", [], {}):
             continue
@@ -170,6 +179,7 @@ def company_page(
     form_values: dict[str, dict[str, Any]] | None = None,
     keys: dict[str, str] | None = None,
     status: int = 200,
+    picks: list[tuple[str, str]] | None = None,
 ) -> Response:
     """The company page, or (asked by the page's script) one more page of its timeline;
     all its reads in one read transaction. The page shows the viewer's unread notices of
@@ -187,6 +197,7 @@ def company_page(
             form_values=form_values,
             keys=keys,
             status=status,
+            picks=picks or [],
         )
     if seen is not None and who.staff_id is not None:
         mark_seen(svc.views, who.staff_id, str(company_id(normalise_cvr(cvr))), seen)
@@ -206,6 +217,7 @@ def _company_page(
     form_values: dict[str, dict[str, Any]] | None,
     keys: dict[str, str] | None,
     status: int,
+    picks: list[tuple[str, str]],
 ) -> tuple[Response, int | None]:
     """The page, and the newest notice it shows the viewer (None if none)."""
     lang = language(request)
@@ -224,12 +236,17 @@ def _company_page(
     )
     staff = _staff(at, _municipality(svc, cvr))  # the company's municipality never changes
     names = {sid: name for sid, name, _ in staff}
+    o = None if partial(request) == "timeline" else company_overview(at, cvr)
+    named = [e.data for e in page_of.entries]
+    if o is not None:
+        named += o.referrals_in_flight + o.in_placement
+    candidates = candidate_names(svc, who, named)
     entries = [
         {
             "kind": e.kind,
             "occurred_at": e.occurred_at,
             "actor": e.actor,
-            "text": describe(e, lang, names),
+            "text": describe(e, lang, names, candidates),
         }
         for e in page_of.entries
     ]
@@ -237,13 +254,11 @@ def _company_page(
     if page_of.next_cursor is not None:
         shown = {k: v for k, v in filters.items() if v}
         next_url = f"/app/companies/{cvr}?" + urlencode({**shown, "cursor": page_of.next_cursor})
-    if partial(request) == "timeline":
+    if o is None:
         more = page(request, "_timeline_page.html", who=who, entries=entries, next_url=next_url)
         return more, None
-    o = company_overview(at, cvr)
     choices = _choices(o, lang, staff)
-    if who.role in STAFF_ROLES:
-        choices["candidate"] = picker_choices(svc, who, _municipality(svc, cvr))
+    choices["candidate"] = picks
     news = None
     if who.staff_id is not None:
         news = unread_notices(at, who.staff_id, NEWS, str(company_id(cvr)))
@@ -266,6 +281,7 @@ def _company_page(
         keys={f: (keys or {}).get(f) or uuid4().hex for f in FORMS},
         saved=request.query_params.get("saved"),
         news=news,
+        candidate=lambda item: shown_candidate(candidates, item, lang),
     )
     return response, news.notices[0].position if news and news.notices else None
 

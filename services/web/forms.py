@@ -149,6 +149,7 @@ async def record(
     values = _values(form, chosen)
     key = str(form.get("idempotency_key") or "")[:200] or None
     errors: dict[str, str] = {}
+    picks: list[tuple[str, str]] = []
     status = 422
     try:
         if action in PICKING:
@@ -175,6 +176,7 @@ async def record(
         pass
     except PickRefused as refused:
         errors[refused.field] = refused.text
+        picks = refused.choices
     else:
         target = (
             safe_next(str(form.get("next") or ""))
@@ -199,6 +201,7 @@ async def record(
         form_values={action: values},
         keys={action: key or ""},
         status=status,
+        picks=picks,
     )
 
 

@@ -85,8 +85,18 @@ CANDIDATE_TEXTS: dict[str, tuple[str, str]] = {
         "No candidate of the company's municipality has this CPR number.",
     ),
     "cand.pick_one": (
-        "Vælg en kandidat eller skriv et CPR-nummer.",
-        "Choose a candidate or type a CPR number.",
+        "Skriv kandidatens CPR-nummer eller navn.",
+        "Type the candidate's CPR number or name.",
+    ),
+    "cand.no_name_match": (
+        "Ingen af dine kandidater i virksomhedens kommune hedder sådan. Søg på CPR-nummer, "
+        "eller opret kandidaten under Kandidater.",
+        "None of your candidates in the company's municipality has that name. Search by "
+        "CPR number, or register the candidate under Candidates.",
+    ),
+    "cand.several": (
+        "Flere af dine kandidater passer på navnet: vælg én.",
+        "Several of your candidates fit the name: choose one.",
     ),
     "field.cpr": ("CPR-nummer", "CPR number"),
     "field.phone": ("Telefon", "Phone"),
@@ -96,7 +106,10 @@ CANDIDATE_TEXTS: dict[str, tuple[str, str]] = {
     "field.purpose": ("Formål", "Purpose"),
     "field.query": ("Navn", "Name"),
     "field.candidate": ("Kandidat", "Candidate"),
-    "field.candidate_cpr": ("… eller kandidatens CPR-nummer", "… or the candidate's CPR number"),
+    "field.candidate_search": (
+        "Kandidat (CPR-nummer eller navn)",
+        "Candidate (CPR number or name)",
+    ),
     "purpose.referral": ("Henvisning til en virksomhed", "Referral to a company"),
     "purpose.follow_up": ("Opfølgning på et forløb", "Follow-up of a placement"),
     "purpose.contact": ("Kontakt med kandidaten", "Contact with the candidate"),

@@ -1,6 +1,6 @@
 """The candidate pages through TestClient on the in-memory store: register, find by CPR
 number and by name (posted), open with a purpose (logged), the team lead's access log
-and erasure with its legal hold, and the picker of the company page's forms."""
+and erasure with its legal hold."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from services.http.container import Services
-from tests.support.site import CVR, Site, form_fields, open_site
+from tests.support.site import CVR, Site, form_fields, open_site, opening, register_candidate
 
 
 @pytest.fixture
@@ -29,24 +29,10 @@ def _csrf(site: Site, path: str = "/app/candidates") -> str:
     return found.group(1)
 
 
-def _register(site: Site, name: str, cpr: str = "010190-1234", notes: str = "") -> str:
-    r = site.browser.get("/app/candidates/new")
-    fields = form_fields(r.text, "register")
-    r = site.browser.post(
-        "/app/candidates/new",
-        data={**fields, "name": name, "cpr": cpr, "phone": "+45 12345678", "notes": notes},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303, r.text
-    found = re.fullmatch(r"/app/candidates/([0-9a-f-]{36})\?saved=register", r.headers["location"])
-    assert found is not None, r.headers["location"]
-    return found.group(1)
-
-
 def test_a_consultant_registers_a_candidate_and_finds_them_by_cpr(site: Site) -> None:
     """Registered from the form, the candidate is found by CPR number (any spelling)."""
     site.sign_in(site.consultant)
-    cid = _register(site, "Karla Æblegård")
+    cid = register_candidate(site, "Karla Æblegård")
     page = site.browser.get(f"/app/candidates/{cid}?saved=register")
     assert "Kandidaten er registreret." in page.text
     assert "Karla" not in page.text  # not opened yet: no purpose given
@@ -68,10 +54,10 @@ def test_a_malformed_cpr_number_is_refused_in_danish(site: Site) -> None:
 def test_a_search_by_name_finds_only_my_own_candidates(site: Site) -> None:
     """Folded (case, æ/ø/å): a colleague's candidate of the same name is not found."""
     site.sign_in(site.colleague)
-    _register(site, "Karla Æblegård", "020290-1234")
+    register_candidate(site, "Karla Æblegård", "020290-1234")
     site.browser.cookies.clear()
     site.sign_in(site.consultant)
-    mine = _register(site, "Karla Æblegård")
+    mine = register_candidate(site, "Karla Æblegård")
     r = site.browser.post(
         "/app/candidates", data={"csrf_token": _csrf(site), "query": "karla aeblegaard"}
     )
@@ -84,7 +70,7 @@ def test_a_search_by_name_finds_only_my_own_candidates(site: Site) -> None:
 def test_opening_a_candidate_needs_a_purpose_and_is_logged(site: Site) -> None:
     """The data shows only after a posted purpose; the team lead sees the access log."""
     site.sign_in(site.consultant)
-    cid = _register(site, "Karla Æblegård")
+    cid = register_candidate(site, "Karla Æblegård")
     path = f"/app/candidates/{cid}"
     token = _csrf(site, path)
     r = site.browser.post(path, data={"csrf_token": token, "purpose": ""})
@@ -104,7 +90,7 @@ def test_opening_a_candidate_needs_a_purpose_and_is_logged(site: Site) -> None:
 def test_a_team_lead_erases_a_candidate_after_confirming(site: Site) -> None:
     """Unconfirmed: refused. Confirmed: gone, the CPR number finds nothing."""
     site.sign_in(site.consultant)
-    cid = _register(site, "Karla Æblegård")
+    cid = register_candidate(site, "Karla Æblegård")
     site.browser.cookies.clear()
     site.sign_in(site.lead)
     path = f"/app/candidates/{cid}"
@@ -126,7 +112,7 @@ def test_a_team_lead_erases_a_candidate_after_confirming(site: Site) -> None:
 
 def test_a_consultant_may_not_erase(site: Site) -> None:
     site.sign_in(site.consultant)
-    cid = _register(site, "Karla Æblegård")
+    cid = register_candidate(site, "Karla Æblegård")
     page = site.browser.get(f"/app/candidates/{cid}")
     assert 'id="form-erase"' not in page.text
     r = site.browser.post(
@@ -142,7 +128,7 @@ def test_markers_stay_out_of_the_log_the_logs_and_urls(site: Site) -> None:
     urls: list[str] = []
     with capture_logs() as logs:
         site.sign_in(site.consultant)
-        cid = _register(site, name, notes=notes)
+        cid = register_candidate(site, name, notes=notes)
         token = _csrf(site)
         for data in ({"cpr": "010190-1234"}, {"query": name}):
             r = site.browser.post("/app/candidates", data={"csrf_token": token, **data})
@@ -153,7 +139,16 @@ def test_markers_stay_out_of_the_log_the_logs_and_urls(site: Site) -> None:
             f"/app/candidates/{cid}", data={"csrf_token": token, "purpose": "contact"}
         )
         assert notes in r.text and r.headers["cache-control"] == "no-store"
+        fields = form_fields(site.company_page(CVR), "refer_candidate")
+        r = site.browser.post(
+            f"/app/companies/{CVR}/refer_candidate",
+            data={**fields, "opening_id": opening(site), "candidate_search": name},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text
+        urls.append(r.headers["location"])
         page = site.company_page(CVR)
+        assert name in page  # the overview names the referred job seeker
         urls += re.findall(r'(?:href|action)="([^"]+)"', page)
     stored = "".join(
         n.state.decode("utf-8", "replace")
@@ -163,70 +158,3 @@ def test_markers_stay_out_of_the_log_the_logs_and_urls(site: Site) -> None:
         assert marker not in stored
         assert marker not in repr(logs)
         assert all(marker not in url for url in urls)
-
-
-def _opening(site: Site) -> str:
-    r = site.api.post(
-        f"/companies/{CVR}/openings",
-        json={
-            "by": site.consultant,
-            "title": "Lager",
-            "hours_per_week": 25,
-            "placement_kinds": ["ordinary"],
-        },
-    )
-    assert r.status_code == 201, r.text
-    opening_id: str = r.json()["id"]
-    return opening_id
-
-
-def test_the_company_page_picks_the_candidate_from_my_own_by_name(site: Site) -> None:
-    """ "Henvis en kandidat" offers my candidates by name; the chosen one is referred."""
-    opening = _opening(site)
-    site.sign_in(site.consultant)
-    cid = _register(site, "Karla Æblegård")
-    page = site.company_page(CVR)
-    block = page.split('id="form-refer_candidate"', 1)[1].split("</form>", 1)[0]
-    assert f'<option value="{cid}" >Karla Æblegård</option>' in block
-    assert 'name="candidate_cpr"' in block
-    fields = form_fields(page, "refer_candidate")
-    r = site.browser.post(
-        f"/app/companies/{CVR}/refer_candidate",
-        data={**fields, "opening_id": opening, "candidate_id": cid},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303, r.text
-    referrals = site.api.get(f"/companies/{CVR}").json()["referrals_in_flight"]
-    assert [x["candidate_id"] for x in referrals] == [cid]
-
-
-def test_the_company_page_picks_the_candidate_by_cpr_number(site: Site) -> None:
-    """A CPR number of the company's municipality starts the placement; the lookup is
-    logged, and a number of another municipality's candidate is refused."""
-    site.sign_in(site.colleague)
-    cid = _register(site, "Karla Æblegård")  # a colleague's: not in my list
-    site.browser.cookies.clear()
-    site.sign_in(site.consultant)
-    page = site.company_page(CVR)
-    fields = form_fields(page, "start_placement")
-    placement = {"kind": "ordinary", "hours_per_week": "30", "starts_on": "2026-01-05"}
-    r = site.browser.post(
-        f"/app/companies/{CVR}/start_placement",
-        data={**fields, **placement, "candidate_cpr": "020290-1234"},
-    )
-    assert r.status_code == 422
-    assert "Ingen kandidat i virksomhedens kommune har dette CPR-nummer." in r.text
-    assert "020290-1234" not in r.text  # the number is not shown again
-    r = site.browser.post(f"/app/companies/{CVR}/start_placement", data={**fields, **placement})
-    assert r.status_code == 422
-    assert "Vælg en kandidat eller skriv et CPR-nummer." in r.text
-    r = site.browser.post(
-        f"/app/companies/{CVR}/start_placement",
-        data={**fields, **placement, "candidate_cpr": "0101901234"},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303, r.text
-    placed = site.api.get(f"/companies/{CVR}").json()["in_placement"]
-    assert [x["candidate_id"] for x in placed] == [cid]
-    log = site.services.vault.accesses(uuid.UUID(cid))
-    assert [(a.subject, a.purpose) for a in log] == [(site.consultant, "Start et forløb")]

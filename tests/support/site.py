@@ -160,3 +160,34 @@ def programme_world(site: Site, municipality: str = "165") -> str:
     placement(site, "2026-02-02")
     sign_in_auditor(site, municipality)
     return contract_id
+
+
+def register_candidate(site: Site, name: str, cpr: str = "010190-1234", notes: str = "") -> str:
+    """A candidate registered from the web form by whoever is signed in; their id."""
+    r = site.browser.get("/app/candidates/new")
+    fields = form_fields(r.text, "register")
+    r = site.browser.post(
+        "/app/candidates/new",
+        data={**fields, "name": name, "cpr": cpr, "phone": "+45 12345678", "notes": notes},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    found = re.fullmatch(r"/app/candidates/([0-9a-f-]{36})\?saved=register", r.headers["location"])
+    assert found is not None, r.headers["location"]
+    return found.group(1)
+
+
+def opening(site: Site) -> str:
+    """An opening at CVR; its id."""
+    r = site.api.post(
+        f"/companies/{CVR}/openings",
+        json={
+            "by": site.consultant,
+            "title": "Lager",
+            "hours_per_week": 25,
+            "placement_kinds": ["ordinary"],
+        },
+    )
+    assert r.status_code == 201, r.text
+    opening_id: str = r.json()["id"]
+    return opening_id
