@@ -9,14 +9,16 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import StaffNotFoundError
+from domain.candidate import Candidate
+from domain.errors import CandidateNotFoundError, StaffNotFoundError
 from domain.staff import StaffMember
 from infra.recorder import StoredAnswer
 from services.errors import IdempotencyKeyReusedError
 
 
 class Reader:
-    """What a decision may read besides its own aggregate: staff members."""
+    """What a decision may read besides its own aggregate: staff members and candidates
+    (whose municipality never changes)."""
 
     def __init__(
         self, lookup: Callable[[UUID], Aggregate | None], working: dict[UUID, Aggregate]
@@ -29,6 +31,15 @@ class Reader:
         found = self._working.get(staff_id) or self._lookup(staff_id)
         if not isinstance(found, StaffMember):
             raise StaffNotFoundError(f"staff member {staff_id} not found")
+        return found
+
+    def candidate_of(self, municipality: str, candidate_id: UUID) -> Candidate:
+        """The candidate, registered in this municipality; CandidateNotFoundError if not."""
+        found = self._working.get(candidate_id) or self._lookup(candidate_id)
+        if not isinstance(found, Candidate) or found.municipality != municipality:
+            raise CandidateNotFoundError(
+                f"no candidate {candidate_id} is registered in municipality {municipality}"
+            )
         return found
 
 

@@ -82,14 +82,15 @@ def refer_candidate(
     claim: IdempotencyClaim | None = None,
     expected_version: int | None = None,
 ) -> Command:
-    """Refer a candidate to an open opening, under a new referral id."""
+    """Refer a candidate of the company's municipality to an open opening, under a new
+    referral id."""
     return on_company(
         cvr,
         by,
-        lambda c, actor, _: c.refer_candidate(
+        lambda c, actor, reader: c.refer_candidate(
             referral_id=referral_id,
             opening_id=opening_id,
-            candidate_id=candidate_id,
+            candidate_id=reader.candidate_of(c.municipality, candidate_id).id,
             health_clarified_on=health_clarified_on,
             motivation_clarified_on=motivation_clarified_on,
             by=actor,
@@ -142,13 +143,14 @@ def start_placement(
     claim: IdempotencyClaim | None = None,
     expected_version: int | None = None,
 ) -> Command:
-    """Start a placement under a new id (ordinary, flex job, wage subsidy or internship)."""
+    """Start a placement under a new id (ordinary, flex job, wage subsidy or internship)
+    for a candidate of the company's municipality."""
     return on_company(
         cvr,
         by,
-        lambda c, actor, _: c.start_placement(
+        lambda c, actor, reader: c.start_placement(
             placement_id=placement_id,
-            candidate_id=candidate_id,
+            candidate_id=reader.candidate_of(c.municipality, candidate_id).id,
             referral_id=referral_id,
             kind=kind,
             hours_per_week=hours_per_week,

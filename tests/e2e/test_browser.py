@@ -2,58 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import pytest
 from playwright.sync_api import Page, expect
 
 from services.http.auth import Role
-from tests.e2e.conftest import axe_violations, sign_in
+from tests.e2e.conftest import CVR, People, axe_violations, sign_in
 from tests.support.running import Service
-
-CVR = "13748136"
-
-
-@dataclass
-class People:
-    gry: str  # consultant of 165, Glans ApS's contact person
-    holger: str  # consultant of 165
-    ask: str  # consultant of 147
-    tove: str  # team lead of 165
-
-
-@pytest.fixture
-def people(service: Service) -> People:
-    def join(name: str, code: str) -> str:
-        return str(
-            service.post("/staff", {"name": name, "municipality": code, "unit": "job_centre"})["id"]
-        )
-
-    found = People(
-        join("Gry Lyngbakke", "165"),
-        join("Holger Fjordvang", "165"),
-        join("Ask Havgaard", "147"),
-        "",
-    )
-    found.tove = str(
-        service.post(
-            "/staff",
-            {
-                "name": "Tove Engdahl",
-                "municipality": "165",
-                "unit": "job_centre",
-                "role": "team_lead",
-            },
-        )["id"]
-    )
-    service.post(
-        "/companies", {"cvr": CVR, "name": "Glans ApS", "municipality": "165", "by": found.gry}
-    )
-    service.post(
-        f"/companies/{CVR}/contact-person",
-        {"staff_id": found.gry, "reason": "first", "by": found.gry},
-    )
-    return found
 
 
 def test_sign_in_search_log_a_contact_and_hand_over(
@@ -183,7 +136,7 @@ def test_an_auditor_opens_an_invoice_and_its_evidence(
         f"/companies/{CVR}/placements",
         {
             "by": people.gry,
-            "candidate_id": "6f1c1b1e-6c55-4b8e-9a51-3c1f2b7d9e01",
+            "candidate_id": service.candidate(people.gry),
             "kind": "ordinary",
             "hours_per_week": 30,
             "starts_on": "2026-01-05",

@@ -33,7 +33,7 @@ def _invoiced(service: Service) -> str:
         f"/companies/{CVR}/placements",
         {
             "by": staff,
-            "candidate_id": "6f1c1b1e-6c55-4b8e-9a51-3c1f2b7d9e01",
+            "candidate_id": service.candidate(staff),
             "kind": "ordinary",
             "hours_per_week": 30,
             "starts_on": "2026-01-05",

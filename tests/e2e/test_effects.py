@@ -5,7 +5,6 @@ statement replayed at its position through the API has the figures the page show
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 import httpx
@@ -29,7 +28,7 @@ def _programme(service: Service) -> str:
             f"/companies/{CVR}/placements",
             {
                 "by": staff,
-                "candidate_id": str(uuid.uuid4()),
+                "candidate_id": service.candidate(staff),
                 "kind": kind,
                 "hours_per_week": 30,
                 "starts_on": day,

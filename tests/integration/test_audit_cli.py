@@ -7,7 +7,6 @@ import io
 import json
 import os
 import subprocess
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import pytest
 
 from infra.settings import Settings
 from tests.support.cli import ADMIN, CASEBOOK, YEAR, company_client
-from tests.support.services import open_services
+from tests.support.services import new_candidate, open_services
 from tests.support.site import PROGRAMME
 
 
@@ -51,7 +50,7 @@ def contract_with_invoice(settings: Settings) -> dict[str, Any]:
                 "/companies/13748136/placements",
                 json={
                     "by": staff,
-                    "candidate_id": str(uuid.uuid4()),
+                    "candidate_id": new_candidate(client, "13748136", staff),
                     "kind": "flex_job",
                     "hours_per_week": 20,
                     "starts_on": day,
@@ -147,7 +146,7 @@ def programme_statement(settings: Settings) -> dict[str, Any]:
             "/companies/13748136/placements",
             json={
                 "by": staff,
-                "candidate_id": str(uuid.uuid4()),
+                "candidate_id": new_candidate(client, "13748136", staff),
                 "kind": "ordinary",
                 "hours_per_week": 30,
                 "starts_on": "2026-02-02",

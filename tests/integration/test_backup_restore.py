@@ -92,7 +92,7 @@ def _load(service: Service) -> dict[str, str]:
         )["id"]
         for candidate_id, day in (
             (candidate["id"], "2026-01-05"),
-            (str(uuid.uuid4()), "2026-02-02"),
+            (service.candidate(by), "2026-02-02"),
         )
     ]
     contract = service.post(

@@ -18,7 +18,7 @@ from services.http.container import Services
 from services.write import companies as commands
 from services.write import placements
 from tests.support.committer import run_batch
-from tests.support.services import acting_client, open_services
+from tests.support.services import acting_client, new_candidate, open_services
 
 CVR = "13748136"
 WRITERS = 16
@@ -174,7 +174,11 @@ def test_a_refusal_on_a_stale_cache_is_decided_again_on_fresh_state(
     ).json()["id"]
     r = first.post(
         f"/companies/{CVR}/referrals",
-        json={"opening_id": opening, "candidate_id": str(uuid.uuid4()), "by": staff},
+        json={
+            "opening_id": opening,
+            "candidate_id": new_candidate(first, CVR, staff),
+            "by": staff,
+        },
     )
     assert r.status_code == 201, r.text
 
@@ -216,7 +220,7 @@ def test_refusals_wait_for_their_batch_and_are_retried_when_it_conflicts(
         by=uuid.UUID(staff),
         referral_id=uuid.uuid4(),
         opening_id=opening,
-        candidate_id=uuid.uuid4(),
+        candidate_id=uuid.UUID(new_candidate(first, CVR, staff)),
         health_clarified_on=None,
         motivation_clarified_on=None,
         now=now,

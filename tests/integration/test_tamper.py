@@ -28,7 +28,7 @@ from services.audit.verify import (
 from services.eventstore import open_application
 from services.read.db import ProjectionDb
 from tests.support.cli import ADMIN, CASEBOOK, YEAR, company_client
-from tests.support.services import open_services
+from tests.support.services import new_candidate, open_services
 
 
 class Raw:
@@ -157,7 +157,7 @@ def build_log(settings: Settings) -> dict[str, Any]:
                 "/companies/13748136/placements",
                 json={
                     "by": staff,
-                    "candidate_id": str(uuid.uuid4()),
+                    "candidate_id": new_candidate(client, "13748136", staff),
                     "kind": "ordinary",
                     "hours_per_week": 30,
                     "starts_on": day,

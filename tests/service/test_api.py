@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from domain.values import company_id
 from services.http.container import Services
 from tests.support.api import CVR, assert_problem, contact
+from tests.support.services import new_candidate
 
 pytestmark = pytest.mark.stores  # rerun on SQLite and PostgreSQL by `make integration`
 
@@ -153,7 +154,11 @@ def test_a_broken_rule_is_409_and_writes_nothing(
     before = len(events_of(services))
     r = client.post(
         f"/companies/{registered}/referrals",
-        json={"opening_id": opening, "candidate_id": str(uuid.uuid4()), "by": staff},
+        json={
+            "opening_id": opening,
+            "candidate_id": new_candidate(client, registered, staff),
+            "by": staff,
+        },
     )
     assert_problem(r, 409, "closed")
     assert len(events_of(services)) == before
@@ -164,7 +169,11 @@ def test_an_unknown_opening_is_404(client: TestClient, staff: str, registered: s
     opening = str(uuid.uuid4())
     r = client.post(
         f"/companies/{registered}/referrals",
-        json={"opening_id": opening, "candidate_id": str(uuid.uuid4()), "by": staff},
+        json={
+            "opening_id": opening,
+            "candidate_id": new_candidate(client, registered, staff),
+            "by": staff,
+        },
     )
     assert_problem(r, 404, opening)
 
@@ -227,12 +236,44 @@ def test_if_match_with_a_stale_version_is_412(
     assert_problem(stale, 412, "version 2")
 
 
+def test_a_referral_or_placement_names_a_candidate_of_the_companys_municipality(
+    client: TestClient, staff: str, registered: str, services: Services
+) -> None:
+    """An id no candidate has, or a candidate of another municipality, is a 404 that
+    says so, for a referral and a placement alike; nothing is written."""
+    opening = client.post(
+        f"/companies/{registered}/openings",
+        json={"title": "H", "hours_per_week": 20, "placement_kinds": ["ordinary"], "by": staff},
+    ).json()["id"]
+    elsewhere = client.post(
+        "/candidates",
+        json={"municipality": "147", "name": "Testperson", "cpr": "0101901234", "by": staff},
+    )
+    assert elsewhere.status_code == 201, elsewhere.text
+    place = {"kind": "ordinary", "hours_per_week": 30, "starts_on": "2026-01-05", "by": staff}
+    before = len(events_of(services))
+    for candidate in (str(uuid.uuid4()), elsewhere.json()["id"]):
+        r = client.post(
+            f"/companies/{registered}/referrals",
+            json={"opening_id": opening, "candidate_id": candidate, "by": staff},
+        )
+        assert_problem(r, 404, "registered in municipality 165")
+        r = client.post(
+            f"/companies/{registered}/placements", json={"candidate_id": candidate, **place}
+        )
+        assert_problem(r, 404, candidate)
+    assert len(events_of(services)) == before
+    here = new_candidate(client, registered, staff)
+    r = client.post(f"/companies/{registered}/placements", json={"candidate_id": here, **place})
+    assert r.status_code == 201, r.text
+
+
 def test_a_whole_placement_story_is_recorded(
     client: TestClient, staff: str, registered: str, services: Services
 ) -> None:
     """Opening, referral, answer, placement, change, follow-ups, end and commitments."""
     c = f"/companies/{registered}"
-    candidate = str(uuid.uuid4())
+    candidate = new_candidate(client, registered, staff)
     today = NOW.date().isoformat()
     steps: list[tuple[str, str, dict[str, Any]]] = [
         ("POST", f"{c}/details", {"name": "Glans Rengøring ApS", "industry": "cleaning"}),

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 import services.audit.ledger as ledger_module
 from services.audit.ledger import evaluate_contract
 from services.http.container import Services
+from tests.support.services import new_candidate
 
 PRICES = [10_000_00, 20_000_00, 30_000_00]
 YEAR = {"period_from": "2026-01-01", "period_to": "2026-12-31"}
@@ -39,8 +40,8 @@ def contract(client: TestClient, **rules: Any) -> str:
 def placement(
     client: TestClient, cvr: str, staff: str, kind: str = "ordinary", starts_on: str = "2026-01-05"
 ) -> tuple[str, str]:
-    """Start a placement; return its id and the candidate's."""
-    candidate = str(uuid.uuid4())
+    """Start a placement for a new candidate; return its id and the candidate's."""
+    candidate = new_candidate(client, cvr, staff)
     r = client.post(
         f"/companies/{cvr}/placements",
         json={

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import re
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +17,7 @@ from services.http.container import Services
 from services.read.db import ProjectionDb, create_views, prefix_of
 from services.read.runner import ProjectionRunner
 from tests.support.api import assert_problem, consultant, contact, post
+from tests.support.services import new_candidate
 
 pytestmark = pytest.mark.stores  # rerun on SQLite and PostgreSQL by `make integration`
 
@@ -175,7 +175,7 @@ def test_work_in_progress_is_listed(client: TestClient, staff: str, registered: 
         f"{c}/referrals",
         {
             "opening_id": opening,
-            "candidate_id": str(uuid.uuid4()),
+            "candidate_id": new_candidate(client, registered, staff),
             "by": staff,
             "health_clarified_on": TODAY.isoformat(),
         },
@@ -184,7 +184,7 @@ def test_work_in_progress_is_listed(client: TestClient, staff: str, registered: 
         client,
         f"{c}/placements",
         {
-            "candidate_id": str(uuid.uuid4()),
+            "candidate_id": new_candidate(client, registered, staff),
             "kind": "flex_job",
             "hours_per_week": 15,
             "starts_on": (TODAY - timedelta(days=60)).isoformat(),
@@ -237,7 +237,7 @@ def test_long_lists_show_their_first_entries_and_totals_and_page_through_the_res
             client,
             f"{c}/placements",
             {
-                "candidate_id": str(uuid.uuid4()),
+                "candidate_id": new_candidate(client, registered, staff),
                 "kind": "ordinary",
                 "hours_per_week": 30,
                 "starts_on": (TODAY - timedelta(days=days)).isoformat(),
@@ -287,7 +287,7 @@ def test_follow_ups_due_and_overdue_are_totalled_as_scheduled_and_completed(
         client,
         f"{c}/placements",
         {
-            "candidate_id": str(uuid.uuid4()),
+            "candidate_id": new_candidate(client, registered, staff),
             "kind": "ordinary",
             "hours_per_week": 30,
             "starts_on": (TODAY - timedelta(days=30)).isoformat(),

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from services.http.container import Services
 from tests.support.api import NOW, assert_problem, consultant, post
+from tests.support.services import new_candidate
 
 pytestmark = pytest.mark.stores  # rerun on SQLite and PostgreSQL by `make integration`
 
@@ -79,7 +80,7 @@ def test_follow_ups_due_are_grouped_by_person_overdue_first(
         client,
         f"{c}/placements",
         {
-            "candidate_id": str(uuid.uuid4()),
+            "candidate_id": new_candidate(client, registered, staff),
             "kind": "ordinary",
             "hours_per_week": 30,
             "starts_on": (TODAY - timedelta(days=90)).isoformat(),
@@ -171,7 +172,11 @@ def _work(
         post(
             client,
             f"{c}/referrals",
-            {"opening_id": opened[0], "candidate_id": str(uuid.uuid4()), "by": staff},
+            {
+                "opening_id": opened[0],
+                "candidate_id": new_candidate(client, cvr, staff),
+                "by": staff,
+            },
         )["id"]
         for _ in range(referrals + 1)
     ]
@@ -185,7 +190,7 @@ def _work(
             client,
             f"{c}/placements",
             {
-                "candidate_id": str(uuid.uuid4()),
+                "candidate_id": new_candidate(client, cvr, staff),
                 "kind": "ordinary",
                 "hours_per_week": 30,
                 "starts_on": (TODAY - timedelta(days=60)).isoformat(),

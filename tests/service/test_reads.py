@@ -5,7 +5,6 @@ Marked `stores`: `make integration` reruns them on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from services.read.db import prefix_of
 from services.read.rebuild import rebuild, rebuild_all
 from services.read.runner import ProjectionRunner
 from tests.support.api import CVR, assert_problem, contact, post
+from tests.support.services import new_candidate
 
 pytestmark = pytest.mark.stores  # rerun on SQLite and PostgreSQL by `make integration`
 
@@ -425,7 +425,7 @@ def test_a_one_pass_rebuild_of_every_read_model_equals_the_incremental_views(
         client,
         f"{c}/placements",
         {
-            "candidate_id": str(uuid.uuid4()),
+            "candidate_id": new_candidate(client, registered, staff),
             "kind": "internship",
             "hours_per_week": 20,
             "starts_on": (NOW - timedelta(days=9)).date().isoformat(),
@@ -476,7 +476,7 @@ def test_what_is_written_while_a_rebuild_swaps_reaches_its_summaries(
         client,
         f"{c}/placements",
         {
-            "candidate_id": str(uuid.uuid4()),
+            "candidate_id": new_candidate(client, registered, staff),
             "kind": "ordinary",
             "hours_per_week": 20,
             "starts_on": NOW.date().isoformat(),

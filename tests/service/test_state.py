@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support.api import assert_problem, contact, post
+from tests.support.services import new_candidate
 
 pytestmark = pytest.mark.stores  # rerun on SQLite and PostgreSQL by `make integration`
 
@@ -35,7 +35,7 @@ def test_known_at_shows_what_had_been_recorded_by_then(
         client,
         f"{c}/placements",
         {
-            "candidate_id": str(uuid.uuid4()),
+            "candidate_id": new_candidate(client, registered, staff),
             "kind": "ordinary",
             "hours_per_week": 30,
             "starts_on": (TODAY - timedelta(days=100)).isoformat(),
@@ -66,7 +66,7 @@ def test_as_of_shows_what_had_happened_by_that_date(
         client,
         f"{c}/placements",
         {
-            "candidate_id": str(uuid.uuid4()),
+            "candidate_id": new_candidate(client, registered, staff),
             "kind": "internship",
             "hours_per_week": 20,
             "starts_on": (TODAY - timedelta(days=100)).isoformat(),

@@ -79,6 +79,12 @@ class Service:
         )
         return staff
 
+    def candidate(self, by: str, municipality: str = "165") -> str:
+        """A candidate registered by staff member `by` in the municipality; their id."""
+        person = {"name": "Testperson", "cpr": "010190-1234", "by": by}
+        candidate_id: str = self.post("/candidates", {"municipality": municipality, **person})["id"]
+        return candidate_id
+
     def token(self, staff_id: str, municipality: str, role: Role = Role.CONSULTANT) -> str:
         return mint_token(self.settings, subject=staff_id, role=role, municipalities=[municipality])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Any
 
 import httpx
@@ -47,3 +48,17 @@ def acting_client(services: Services) -> ActingClient:
     client = ActingClient(create_app(services.settings, services))
     client.settings = services.settings
     return client
+
+
+def new_candidate(api: TestClient, cvr: str, by: str) -> str:
+    """A candidate registered through the API, by staff member `by`, in the municipality
+    of the company with this CVR (a referral or a placement must name one); their id.
+    `api` signs requests as the body's `by` (an ActingClient)."""
+    r = api.get(f"/companies/{cvr}/state")  # from the log: no read model to wait for
+    assert r.status_code == 200, r.text
+    cpr = f"0101{secrets.randbelow(100):02d}{secrets.randbelow(10_000):04d}"
+    body = {"municipality": r.json()["municipality"], "name": "Testperson", "cpr": cpr, "by": by}
+    r = api.post("/candidates", json=body)
+    assert r.status_code == 201, r.text
+    candidate_id: str = r.json()["id"]
+    return candidate_id

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -12,7 +11,7 @@ from fastapi.testclient import TestClient
 from services.app import create_app
 from services.http.auth import Role, mint_token
 from services.http.container import Services
-from tests.support.services import ActingClient, acting_client
+from tests.support.services import ActingClient, acting_client, new_candidate
 
 CVR, OTHER_CVR = "13748136", "24256790"
 HTML = {"Accept": "text/html"}
@@ -90,7 +89,7 @@ def placement(site: Site, starts_on: str, kind: str = "ordinary") -> None:
         f"/companies/{CVR}/placements",
         json={
             "by": site.consultant,
-            "candidate_id": str(uuid.uuid4()),
+            "candidate_id": new_candidate(site.api, CVR, site.consultant),
             "kind": kind,
             "hours_per_week": 30,
             "starts_on": starts_on,

@@ -21,7 +21,16 @@ class World:
     def __init__(self, client: TestClient) -> None:
         self.client = client
         self.ids: dict[str, list[str]] = {
-            k: [] for k in ("staff", "contact", "opening", "referral", "placement", "follow_up")
+            k: []
+            for k in (
+                "staff",
+                "candidate",
+                "contact",
+                "opening",
+                "referral",
+                "placement",
+                "follow_up",
+            )
         }
         self.last = 0
 
@@ -55,6 +64,12 @@ class World:
                     "unit": "job_centre",
                 },
                 "staff",
+            ),
+            "candidate": (
+                "POST",
+                "/candidates",
+                {"municipality": "165", "name": "Testperson", "cpr": "0101901234", "by": by},
+                "candidate",
             ),
             "register": (
                 "POST",
@@ -96,7 +111,7 @@ class World:
             "refer": (
                 "POST",
                 f"{c}/referrals",
-                {"opening_id": pick("opening"), "candidate_id": str(uuid.uuid4()), "by": by},
+                {"opening_id": pick("opening"), "candidate_id": pick("candidate"), "by": by},
                 "referral",
             ),
             "answer": (
@@ -109,7 +124,7 @@ class World:
                 "POST",
                 f"{c}/placements",
                 {
-                    "candidate_id": str(uuid.uuid4()),
+                    "candidate_id": pick("candidate"),
                     "kind": data.draw(st.sampled_from(kinds)),
                     "hours_per_week": 20,
                     "starts_on": day,
