@@ -3,7 +3,8 @@
 Eight municipalities, 3-4 fictional companies each, staff of all three kinds of
 actor (some leave during the year), and a year of contacts, openings,
 referrals, placements of every kind, follow-ups and endings. All names are
-invented; candidates are bare ids. The plan is deterministic (fixed seed).
+invented, the job seekers' too (registered with sealed, invented personal data). The
+plan is deterministic (fixed seed).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from services.cli.demo_data import (
     Submit,
     valid_cvr,
 )
+from services.cli.demo_people import Enrol
 from services.cli.demo_placements import PlacementPlans
 from services.cli.demo_programme import AGREEMENTS, plan_programme
 from services.write import companies as use
@@ -42,9 +44,16 @@ class DemoBuilder(PlacementPlans):
     recorded at `clock()` for the staff member the plan names."""
 
     def __init__(
-        self, submit: Submit, clock: Callable[[], datetime], today: date, seed: int = 2019
+        self,
+        submit: Submit,
+        enrol: Enrol,
+        clock: Callable[[], datetime],
+        today: date,
+        seed: int = 2019,
     ) -> None:
         self.submit = submit
+        self.enrol = enrol
+        self.municipality_of: dict[str, str] = {}
         self.clock = clock
         self.rng = random.Random(seed)
         self.today = today
@@ -72,7 +81,9 @@ class DemoBuilder(PlacementPlans):
             if index < len(AGREEMENTS):  # its companies take part in a programme
                 place = (code, self.cvrs[first:], staff[2].id)  # the business unit's
                 period = (self.plan.start, self.today)
-                plan_programme(self.plan, self.submit, AGREEMENTS[index], place, period)
+                plan_programme(
+                    self.plan, (self.submit, self.enrol), AGREEMENTS[index], place, period
+                )
         return self.plan
 
     def _staff(self, code: str, *, leaver: bool) -> list[Staff]:
@@ -119,6 +130,7 @@ class DemoBuilder(PlacementPlans):
     def _company(self, code: str, staff: list[Staff], industry: tuple[str, str]) -> None:
         cvr = valid_cvr(self.rng)
         self.cvrs.append(cvr)
+        self.municipality_of[cvr] = code
         lead = staff[-1]
         owner = staff[0] if self.rng.random() < 0.5 else staff[1]
         name = f"{self.rng.choice(PREFIXES)} {industry[0]} ApS"
@@ -259,10 +271,14 @@ class DemoBuilder(PlacementPlans):
 
 
 def load_demo(
-    submit: Submit, clock: Callable[[], datetime], today: date, progress: Callable[[int, int], None]
+    submit: Submit,
+    enrol: Enrol,
+    clock: Callable[[], datetime],
+    today: date,
+    progress: Callable[[int, int], None],
 ) -> int:
     """Submit the whole plan in business-day order; returns the number of commands."""
-    actions = DemoBuilder(submit, clock, today).build().ordered()
+    actions = DemoBuilder(submit, enrol, clock, today).build().ordered()
     for done, action in enumerate(actions, 1):
         action()
         progress(done, len(actions))
@@ -271,6 +287,6 @@ def load_demo(
 
 def first_demo_cvr(today: date) -> str:
     """The CVR of the demo's first company (to tell whether the demo is loaded)."""
-    builder = DemoBuilder(lambda _: None, lambda: datetime.now(UTC), today)
+    builder = DemoBuilder(lambda _: None, lambda *_: None, lambda: datetime.now(UTC), today)
     builder.build()
     return builder.cvrs[0]

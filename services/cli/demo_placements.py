@@ -15,6 +15,7 @@ from domain.values import (
     ReferralOutcome,
 )
 from services.cli.demo_data import KINDS, Plan, Staff, Submit
+from services.cli.demo_people import Enrol
 from services.write import placements
 
 
@@ -25,7 +26,9 @@ class PlacementPlans:
     rng: random.Random
     plan: Plan
     submit: Submit
+    enrol: Enrol
     clock: Callable[[], datetime]
+    municipality_of: dict[str, str]
 
     def day(self, n: int) -> date:
         raise NotImplementedError
@@ -80,6 +83,10 @@ class PlacementPlans:
         candidate = uuid.UUID(int=self.rng.getrandbits(128))
         referral = uuid.uuid4()
         clarified = self.day(day - 3)
+        self.plan.at(
+            day - 1,
+            lambda: self.enrol(candidate, self.municipality_of[cvr], self._doer(owner, staff, day)),
+        )
         self.plan.at(
             day,
             lambda: self.submit(

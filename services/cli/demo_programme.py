@@ -13,6 +13,7 @@ from functools import partial
 
 from domain.rules import default_rules
 from services.cli.demo_data import Plan
+from services.cli.demo_people import Enrol
 from services.write import contracts, placements, programmes
 from services.write.command import Command
 
@@ -60,13 +61,15 @@ AGREEMENTS = (
 
 def plan_programme(
     plan: Plan,
-    submit: Callable[[Command], object],
+    run: tuple[Callable[[Command], object], Enrol],
     agreement: Agreement,
     place: tuple[str, list[str], uuid.UUID],
     period: tuple[date, date],
 ) -> None:
     """Plan the contract of municipality `place[0]` on day 0, its companies `place[1]`
-    joining on JOIN_DAY, and their own placements (started by staff member `place[2]`)."""
+    joining on JOIN_DAY, and their own placements (started by staff member `place[2]`,
+    who registers their job seekers the day before); `run` submits and enrols."""
+    submit, enrol = run
     municipality, cvrs, by = place
     contract_id = uuid.uuid5(
         uuid.NAMESPACE_URL, f"casebook:demo:programme:{municipality}:{period[0]}"
@@ -98,11 +101,13 @@ def plan_programme(
         )
         plan.at(JOIN_DAY, partial(submit, join))
         for day, kind, hours in PLACEMENTS:
+            candidate = uuid.uuid5(contract_id, f"candidate:{cvr}:{day}")
+            plan.at(day - 1, partial(enrol, candidate, municipality, by))
             start = placements.start_placement(
                 cvr=cvr,
                 by=by,
                 placement_id=uuid.uuid5(contract_id, f"{cvr}:{day}"),
-                candidate_id=uuid.uuid5(contract_id, f"candidate:{cvr}:{day}"),
+                candidate_id=candidate,
                 referral_id=None,
                 kind=kind,
                 hours_per_week=hours,

@@ -23,6 +23,7 @@ from services.bootstrap import build_services
 from services.bootstrap import migrate as migrate_store
 from services.cli.common import CliError, console, load_settings, progress
 from services.cli.demo import first_demo_cvr, load_demo
+from services.cli.demo_people import enrolment
 from services.cli.protocol import guarded_protocol
 from services.errors import ServiceError
 from services.http.auth import STAFF_ROLES, Role, mint_token
@@ -130,7 +131,9 @@ def _load_demo(settings: Settings, services: Services) -> None:
     configure_logging(settings.model_copy(update={"log_level": "warning"}))
     try:
         with progress("loading demo data") as report:
-            count = load_demo(services.committer.submit, services.clock, today, report)
+            count = load_demo(
+                services.committer.submit, enrolment(services), services.clock, today, report
+            )
     except (DomainError, ServiceError) as error:
         raise CliError(f"a demo command failed: {error}") from error
     finally:

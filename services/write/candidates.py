@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate
 from domain.candidate import Candidate
 from domain.errors import CandidateNotFoundError, DuplicateIdError
 from infra.municipalities import municipalities
+from infra.vault import Vault, seal
 from services.eventstore import CasebookApplication
 from services.write.command import Command, IdempotencyClaim, Reader, on_existing
 
@@ -118,3 +119,31 @@ def erase(
         claim,
         expected_version,
     )
+
+
+def register_sealed(
+    vault: Vault,
+    submit: Callable[[Command], object],
+    *,
+    candidate_id: UUID,
+    municipality: str,
+    personal: dict[str, Any],
+    by: UUID,
+) -> None:
+    """Seal this personal data (whose `cpr` is normalised) under a new key, index the CPR
+    number and record the registration; a failed command destroys key and index entry
+    (the demo's job seekers; the API's route does the same with its idempotency claim)."""
+    key = vault.new_key(candidate_id)
+    try:
+        vault.index_cpr(candidate_id, municipality, str(personal["cpr"]))
+        submit(
+            register(
+                candidate_id=candidate_id,
+                municipality=municipality,
+                sealed=seal(key, candidate_id, personal),
+                by=by,
+            )
+        )
+    except BaseException:
+        vault.destroy(candidate_id)
+        raise

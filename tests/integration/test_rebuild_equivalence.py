@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from services.cli.demo import load_demo
+from services.cli.demo_people import enrolment
 from services.http.container import Services
 from services.read import rebuild as rebuild_module
 from services.read.db import prefix_of
@@ -42,7 +43,13 @@ def test_rebuilt_views_of_the_demo_equal_the_incremental_ones(
         answer: dict[str, Any] = r.json()
         return answer
 
-    load_demo(services.committer.submit, services.clock, date.today(), lambda done, total: None)
+    load_demo(
+        services.committer.submit,
+        enrolment(services),
+        services.clock,
+        date.today(),
+        lambda done, total: None,
+    )
     assert services.projections is not None  # the demo's companies in the overview first
     assert services.projections.wait_for(services.app.last_position(), 60)
     # Contacts with offsets other than UTC's (a rebuild handles datetimes as their text).
@@ -92,7 +99,8 @@ def test_rebuilt_views_of_the_demo_equal_the_incremental_ones(
             ordered = f"SELECT * FROM {{}}{table} ORDER BY 1, 2"
             new = services.views.query(ordered.format(prefix_of(r.name, r.generation)))
             old = services.views.query(ordered.format(prefix_of(r.name, generation)))
-            assert new == old, f"{r.name}.{table}"
+            # Rows equal on the first two columns come in either order.
+            assert sorted(new, key=repr) == sorted(old, key=repr), f"{r.name}.{table}"
             rows += len(new)
             if services.views.copies and new:  # PostgreSQL: the planner has statistics
                 assert services.views.query(

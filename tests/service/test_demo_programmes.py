@@ -10,13 +10,16 @@ from services.audit.effects import comparison_body, effects_body
 from services.audit.ledger import evaluate_contract
 from services.cli.demo import load_demo
 from services.cli.demo_data import MUNICIPALITIES
+from services.cli.demo_people import enrolment
 from services.cli.demo_programme import AGREEMENTS
 from services.http.container import Services
 
 
 def test_the_demo_programmes_have_a_baseline_and_a_comparison(services: Services) -> None:
     today = date.today()
-    load_demo(services.committer.submit, services.clock, today, lambda done, of: None)
+    load_demo(
+        services.committer.submit, enrolment(services), services.clock, today, lambda done, of: None
+    )
     start = today - timedelta(days=364)
     bodies = []
     for code, agreement in zip(MUNICIPALITIES, AGREEMENTS, strict=False):
