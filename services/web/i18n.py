@@ -45,6 +45,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "signin.submit": ("Log ind", "Sign in"),
     "signin.need": ("Log ind for at fortsætte.", "Sign in to continue."),
     "signin.bad_token": ("Nøglen blev ikke godtaget", "The token was not accepted"),
+    "signin.provider_only": (
+        "log ind med knappen herunder, gennem din organisations login",
+        "sign in with the button below, through your organisation's login",
+    ),
     "signin.choose": ("Vælg en medarbejder", "Choose a staff member"),
     "signin.provider": (
         "Log ind med din organisations login",

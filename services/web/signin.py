@@ -26,6 +26,7 @@ from services.http.session import (
     start_session,
 )
 from services.read.queries.people import everyone_current
+from services.web.i18n import translate
 from services.web.render import page
 
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -93,9 +94,12 @@ def login(
     staff_id: Annotated[str, Form(max_length=40)] = "",
     next: Annotated[str, Form(max_length=500)] = "/app",
 ) -> Response:
-    """Start a session with a pasted token, or (embedded mode) as a picked staff member."""
+    """Start a session with a pasted token, or (embedded mode) as a picked staff member.
+    With an identity provider, staff sign in only through it: no token is taken here."""
     if not same_origin(request):
         return signin_page(request, svc, status=403, error="cross-site sign-in refused")
+    if request.app.state.verifier.oidc is not None:
+        return signin_page(request, svc, status=403, error=translate("signin.provider_only", "da"))
     if staff_id:
         chosen = [s for s in pickable_staff(svc) if s["id"] == staff_id]
         if not chosen:

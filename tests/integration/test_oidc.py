@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from infra.settings import Settings
 from services.app import create_app
+from services.http.auth import Role, mint_token
 from services.http.container import Services
 from services.http.oidc import OidcError
 from tests.conftest import TEST_JWT_SECRET
@@ -105,6 +106,27 @@ def test_login_redirects_to_the_provider_with_pkce_state_and_nonce(
     assert page.status_code == 401
     assert "Log ind med din organisations login" in page.text
     assert 'name="staff_id"' not in page.text and 'name="token"' not in page.text
+
+
+def test_with_a_provider_a_pasted_token_or_picked_staff_member_is_refused(
+    app: TestClient, oidc_services: Services, staff_id: str
+) -> None:
+    """Production sign-in is the provider's alone: POST /app/login starts no session,
+    neither with a valid token nor as a picked staff member."""
+    token = mint_token(
+        oidc_services.settings, subject=staff_id, role=Role.CONSULTANT, municipalities=["165"]
+    )
+    for form in ({"token": token}, {"staff_id": staff_id}):
+        r = app.post(
+            "/app/login",
+            data={**form, "next": "/app"},
+            headers=HTML,
+            follow_redirects=False,
+        )
+        assert r.status_code == 403, r.text
+        assert "casebook_session" not in app.cookies
+    assert "log ind med knappen herunder" in r.text
+    assert 'name="token"' not in r.text
 
 
 def test_signs_in_and_out_through_the_provider(
