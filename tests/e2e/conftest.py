@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from tests.support.running import Service, running_service
 CHROMIUM = os.environ.get("CASEBOOK_TEST_CHROMIUM", "/usr/bin/chromium")
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+CVR = "13748136"
 
 
 def axe_violations(page: Page) -> list[str]:
@@ -82,3 +84,45 @@ def sign_in(
     page.get_by_role("button", name="Log ind").last.click()
     if heading is not None:
         expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+
+
+@dataclass
+class People:
+    gry: str  # consultant of 165, Glans ApS's contact person
+    holger: str  # consultant of 165
+    ask: str  # consultant of 147
+    tove: str  # team lead of 165
+
+
+@pytest.fixture
+def people(service: Service) -> People:
+    def join(name: str, code: str) -> str:
+        return str(
+            service.post("/staff", {"name": name, "municipality": code, "unit": "job_centre"})["id"]
+        )
+
+    found = People(
+        join("Gry Lyngbakke", "165"),
+        join("Holger Fjordvang", "165"),
+        join("Ask Havgaard", "147"),
+        "",
+    )
+    found.tove = str(
+        service.post(
+            "/staff",
+            {
+                "name": "Tove Engdahl",
+                "municipality": "165",
+                "unit": "job_centre",
+                "role": "team_lead",
+            },
+        )["id"]
+    )
+    service.post(
+        "/companies", {"cvr": CVR, "name": "Glans ApS", "municipality": "165", "by": found.gry}
+    )
+    service.post(
+        f"/companies/{CVR}/contact-person",
+        {"staff_id": found.gry, "reason": "first", "by": found.gry},
+    )
+    return found
