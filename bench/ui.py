@@ -1,4 +1,7 @@
-"""Page speed and weight in the browser: the company page of a 1,000-event company.
+"""Page speed and weight in the browser: the company page of a 1,000-event company (its
+job seekers registered, so the page opens and logs their names), and the consultant's
+other pages: my work (with notices), the candidate search, registration and a
+candidate's page.
 
 Run: `.venv/bin/python -m bench.ui` (PostgreSQL at CASEBOOK_BENCH_DATABASE_URL or
 localhost; Debian's Chromium at /usr/bin/chromium). The API (`casebook serve`) and the
@@ -19,7 +22,7 @@ from typing import Annotated, Any
 
 import psycopg
 import typer
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 from psycopg.sql import SQL, Identifier
 from rich.console import Console
 
@@ -30,11 +33,13 @@ from domain.company import Company
 from domain.staff import StaffMember
 from domain.values import StaffRole, Unit
 from infra.settings import Settings
-from services.bootstrap import migrate
+from services.bootstrap import build_services, migrate
+from services.cli.demo_people import invented_person
 from services.eventstore import open_application
 from services.http.auth import Role, mint_token
 from services.http.session import SESSION_COOKIE
 from services.read.db import ProjectionDb
+from services.write.candidates import register_sealed
 
 console = Console()
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -94,6 +99,9 @@ def main(
     )
     _company_events(big, staff.as_actor(), random.Random(3), events)
     app.save(staff, big)
+    app.close()
+    named = _register_job_seekers(settings, big, staff.id)
+    app = open_application(settings)
     head = app.last_position()
     app.close()
     server, worker, port = serve_and_project(url, schema)
@@ -125,6 +133,7 @@ def main(
                 signin.append(_visit(page, f"{base}/app/login")["ms"])
                 phases.append(_visit(page, f"{base}/app/companies/13748136"))
                 company.append(phases[-1]["ms"])
+            others = _other_pages(browser, base, token, named[0], visits)
             browser.close()
         console.print(
             f"company page ({events:,} events, {background:,} others), "
@@ -145,8 +154,14 @@ def main(
         )
         console.print(
             f"transferred, cold cache: {first['bytes'] / 1024:.1f} KB in all "
-            f"(HTML {first['html'] / 1024:.1f} KB)"
+            f"(HTML {first['html'] / 1024:.1f} KB); {len(named)} job seekers named"
         )
+        for name, (ms, ttfb, cold_bytes) in others.items():
+            console.print(
+                f"{name}: p50 {statistics.median(ms):.1f} ms, p95 {_quantile(ms, 95):.1f} ms, "
+                f"first byte p50 {statistics.median(ttfb):.1f} ms, "
+                f"{cold_bytes / 1024:.1f} KB cold"
+            )
     finally:
         views.close()
         server.terminate()
@@ -155,6 +170,51 @@ def main(
         worker.wait(30)
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(SQL("DROP SCHEMA {0} CASCADE").format(Identifier(schema)))
+
+
+def _register_job_seekers(settings: Settings, company: Company, by: uuid.UUID) -> list[uuid.UUID]:
+    """Register, with sealed invented data (as the demo does), every job seeker the
+    company's referrals name: the company page then opens and logs their names."""
+    ids = list(dict.fromkeys(r.candidate_id for r in company.referrals.values()))
+    services = build_services(settings, run_projections=False, run_relay=False)
+    try:
+        for candidate_id in ids:
+            register_sealed(
+                services.vault,
+                services.committer.submit,
+                candidate_id=candidate_id,
+                municipality="165",
+                personal=invented_person(candidate_id),
+                by=by,
+            )
+    finally:
+        services.close()
+    return ids
+
+
+def _other_pages(
+    browser: Browser, base: str, token: str, candidate: uuid.UUID, visits: int
+) -> dict[str, tuple[list[float], list[float], float]]:
+    """Each of the consultant's other pages: (load ms, first-byte ms) per visit, and the
+    bytes of a first, cold-cache visit."""
+    pages = {
+        "my work": "/app/my-work",
+        "candidate search": "/app/candidates",
+        "register a candidate": "/app/candidates/new",
+        "a candidate (closed)": f"/app/candidates/{candidate}",
+    }
+    found = {}
+    for name, path in pages.items():
+        context = browser.new_context()
+        context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": base}])
+        page = context.new_page()
+        cold = _visit(page, base + path)["bytes"]
+        for _ in range(5):
+            _visit(page, base + path)
+        timings = [_visit(page, base + path) for _ in range(visits)]
+        found[name] = ([t["ms"] for t in timings], [t["ttfb"] for t in timings], cold)
+        context.close()
+    return found
 
 
 if __name__ == "__main__":
