@@ -77,6 +77,7 @@ def main(
         postgres_schema=schema,
         log_level="warning",
         jwt_secret=BENCH_ENV["CASEBOOK_JWT_SECRET"],
+        candidate_kek=BENCH_ENV["CASEBOOK_CANDIDATE_KEK"],
     )
     migrate(settings)
     app = open_application(settings)

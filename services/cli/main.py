@@ -1,5 +1,6 @@
 """The `casebook` command line: serve, migrate, demo, token (cli/serving.py); project,
-rebuild, relay, tail (cli/workers.py); verify, replay, export (cli/audit.py)."""
+rebuild, relay, tail (cli/workers.py); verify, replay, export (cli/audit.py);
+reindex-candidates (cli/candidates.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 
 import typer
 
-from services.cli import audit, serving, workers
+from services.cli import audit, candidates, serving, workers
 from services.cli.common import console, one_line
 
 cli = typer.Typer(
@@ -18,6 +19,7 @@ cli = typer.Typer(
 serving.register(cli)
 workers.register(cli)
 audit.register(cli)
+candidates.register(cli)
 
 
 def main() -> None:

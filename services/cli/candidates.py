@@ -1,0 +1,53 @@
+"""`casebook reindex-candidates`: enter every candidate with personal data in the CPR
+blind index again, under the index key set now (after an upgrade from a release without
+the index, or a change of CASEBOOK_CANDIDATE_INDEX_KEY). Erased candidates are left
+out; each candidate's entry is replaced in one statement pair, so a rerun is harmless."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import typer
+
+from domain.candidate import Candidate, normalise_cpr
+from infra.vault import SealError, unseal
+from services.cli.common import CliError, console, progress
+from services.cli.common import stores as opened_stores
+from services.eventstore import open_vault
+from services.read.generations import prefix_of
+
+
+def reindex_candidates() -> None:
+    """Enter every candidate not erased in the CPR blind index (progress shown)."""
+    with opened_stores() as (app, views, settings):
+        active = views.active_generation("candidates")
+        if active is None:
+            raise CliError("the candidates read model is not built yet: run `casebook migrate`")
+        rows = views.query(
+            f"SELECT candidate_id, municipality FROM {prefix_of('candidates', active[0])}"
+            "candidates WHERE erased_on IS NULL ORDER BY candidate_id"
+        )
+        vault = open_vault(settings, app)
+        indexed = skipped = 0
+        with progress("indexing candidates' CPR numbers", len(rows)) as report:
+            for done, (cid, municipality) in enumerate(rows, 1):
+                candidate_id = UUID(str(cid))
+                candidate = app.find(candidate_id, Candidate)
+                key = vault.key(candidate_id)
+                if candidate is None or candidate.erased or key is None:
+                    skipped += 1
+                    continue
+                try:
+                    cpr = normalise_cpr(str(unseal(key, candidate_id, candidate.sealed)["cpr"]))
+                except (SealError, KeyError, ValueError):
+                    skipped += 1
+                    continue
+                vault.index.remove(candidate_id)
+                vault.index_cpr(candidate_id, str(municipality), cpr)
+                indexed += 1
+                report(done)
+        console.print(f"{indexed} candidates indexed, {skipped} without personal data left out")
+
+
+def register(cli: typer.Typer) -> None:
+    cli.command("reindex-candidates")(reindex_candidates)
