@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -130,6 +130,12 @@ class Settings(BaseSettings):
         description="days an Idempotency-Key's answer is kept; a command retried later "
         "is a new command (the projection worker deletes older records, in batches)",
     )
+
+    @field_validator("read_database_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`CASEBOOK_READ_DATABASE_URL=` (set, but empty) reads from the primary."""
+        return None if value == "" else value
 
     @model_validator(mode="after")
     def _reads_on_postgres(self) -> Settings:

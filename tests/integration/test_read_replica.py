@@ -14,7 +14,6 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from infra.settings import Settings
 from tests.conftest import schema_settings
 from tests.support.api import assert_problem, contact
 from tests.support.postgres import StreamingReplica, ThrowawayPostgres
@@ -164,11 +163,3 @@ def test_reads_fail_while_the_replica_is_down_and_writes_go_on(
     r, statuses = answered(service, "GET", path)
     assert r.status_code == 200, (statuses, r.text)
     assert r.json()["entries"][0]["position"] == during
-
-
-def test_a_read_database_needs_postgresql_behind_both_urls() -> None:
-    """A read URL beside an embedded store, or one that is not PostgreSQL, is refused."""
-    with pytest.raises(ValueError, match="CASEBOOK_READ_DATABASE_URL needs PostgreSQL"):
-        Settings(database_url="sqlite:///x.db", read_database_url="postgresql://h/db")
-    with pytest.raises(ValueError, match="CASEBOOK_READ_DATABASE_URL needs PostgreSQL"):
-        Settings(database_url="postgresql://h/db", read_database_url="sqlite:///x.db")
