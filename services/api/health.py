@@ -200,6 +200,8 @@ def build_registry(services: Services) -> CollectorRegistry:
             ["stream"],
             registry=registry,
         ).labels(relay["stream"]).set(relay["lag"])
+    if services.read_views is not None:
+        _read_database_metrics(registry, read_database(services.views, services.read_views))
     if services.relay is not None:
         Gauge(
             "casebook_relay_connected",
@@ -207,3 +209,26 @@ def build_registry(services: Services) -> CollectorRegistry:
             registry=registry,
         ).set(int(services.relay.connected))
     return registry
+
+
+def _read_database_metrics(registry: CollectorRegistry, reads: dict[str, Any]) -> None:
+    """Whether the read replica answers, and how far behind the primary it is."""
+    Gauge("casebook_read_database_up", "1 when the read database answers", registry=registry).set(
+        int(reads["error"] is None)
+    )
+    if reads["error"] is not None:
+        return
+    lag = Gauge(
+        "casebook_read_view_lag",
+        "Events a read model on the read database is behind the primary's",
+        ["view"],
+        registry=registry,
+    )
+    for view in reads["views"]:
+        lag.labels(view["name"]).set(view["lag"])
+    if reads["wal_lag_bytes"] is not None:
+        Gauge(
+            "casebook_read_wal_lag_bytes",
+            "Bytes of the primary's WAL the read database has not replayed yet",
+            registry=registry,
+        ).set(reads["wal_lag_bytes"])

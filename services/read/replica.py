@@ -39,6 +39,7 @@ class ReplicaWatcher:
         self.progress = Progress()
         self.positions: dict[str, int] = {}
         self._waiting = 0
+        self._failing = False  # the last look at the replica failed
         self._lock = threading.Lock()
         self._wanted = threading.Event()  # set while a request waits
         self._stop = threading.Event()
@@ -89,8 +90,13 @@ class ReplicaWatcher:
         try:
             active = self._replica.active_generations()
         except Exception as e:  # the replica is down or restarting: the wait times out
-            log.warning("replica_positions_failed", reason=str(e))
+            if not self._failing:  # once, not at every look while it stays down
+                log.warning("replica_positions_failed", reason=str(e))
+            self._failing = True
             return
+        if self._failing:
+            log.info("replica_positions_read_again")
+        self._failing = False
         self.positions = {name: position for name, (_, position) in active.items()}
         self.progress.bump()
 

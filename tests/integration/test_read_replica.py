@@ -102,6 +102,10 @@ def test_a_write_is_read_back_from_the_replica_at_its_position(
     assert reads["standby"] is True and reads["replay_paused"] is False, reads
     timeline = next(v for v in reads["views"] if v["name"] == "timeline")
     assert timeline["position"] >= position, reads
+    metrics = service.send("GET", "/metrics")
+    assert metrics.status_code == 200, metrics.text
+    assert "casebook_read_database_up 1.0" in metrics.text
+    assert 'casebook_read_view_lag{view="timeline"}' in metrics.text
 
 
 def test_a_read_waits_for_the_replica_and_not_the_primary(
@@ -128,6 +132,7 @@ def test_a_read_waits_for_the_replica_and_not_the_primary(
         ready = service.send("GET", "/readyz").json()["read_database"]
         assert ready["replay_paused"] is True and ready["status"] == "lag", ready
         assert ready["lag"] > 0, ready
+        assert ready["wal_lag_bytes"] > 0, ready
     finally:
         replica.resume_replay()
     r, statuses = answered(service, "GET", path)

@@ -100,18 +100,29 @@ class StreamingReplica(ThrowawayPostgres):
         ]
         subprocess.run(as_postgres_user(backup), check=True, capture_output=True)
 
-    def pause_replay(self) -> None:
+    def pause_replay(self, timeout: float = 30) -> None:
         """Stop applying the primary's WAL (it is still received): the replica's data
-        stays as it is until `resume_replay`."""
+        stays as it is until `resume_replay`. Returns once replay has stopped (a pause
+        is first only requested)."""
         self._execute("SELECT pg_wal_replay_pause()")
+        deadline = time.monotonic() + timeout
+        while self._fetch("SELECT pg_get_wal_replay_pause_state()") != "paused":
+            if time.monotonic() > deadline:
+                raise RuntimeError("the replica's replay did not pause")
+            time.sleep(0.05)
 
     def resume_replay(self) -> None:
         """Apply the primary's WAL again, from where the pause left off."""
         self._execute("SELECT pg_wal_replay_resume()")
 
     def _execute(self, statement: str) -> None:
+        self._fetch(statement)
+
+    def _fetch(self, statement: str) -> object:
+        """The first column of the statement's first row."""
         with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(statement)
+            row = conn.execute(statement).fetchone()
+        return row[0] if row else None
 
 
 def _tool(name: str) -> str:
