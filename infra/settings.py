@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,6 +19,11 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "sqlite:///casebook.db",
         description="sqlite:///PATH (embedded), postgresql://... (production) or memory://",
+    )
+    read_database_url: str | None = Field(
+        None,
+        description="a PostgreSQL streaming replica of CASEBOOK_DATABASE_URL that the read "
+        "routes query (the read models); unset: reads use CASEBOOK_DATABASE_URL",
     )
     postgres_schema: str = Field("public", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     db_pool_size: int = Field(8, ge=2, le=200)
@@ -126,13 +131,38 @@ class Settings(BaseSettings):
         "is a new command (the projection worker deletes older records, in batches)",
     )
 
+    @field_validator("read_database_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`CASEBOOK_READ_DATABASE_URL=` (set, but empty) reads from the primary."""
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _reads_on_postgres(self) -> Settings:
+        """A read database is a replica of a PostgreSQL event store, and PostgreSQL too."""
+        reads = self.read_database_url
+        if reads is not None and (self.backend != "postgres" or not _is_postgres(reads)):
+            raise ValueError(
+                "CASEBOOK_READ_DATABASE_URL needs PostgreSQL in both it and "
+                "CASEBOOK_DATABASE_URL (a streaming replica of the event store's server)"
+            )
+        return self
+
+    def for_reads(self) -> Settings:
+        """These settings with the read database as the database (itself when unset)."""
+        if self.read_database_url is None:
+            return self
+        return self.model_copy(
+            update={"database_url": self.read_database_url, "read_database_url": None}
+        )
+
     @property
     def backend(self) -> Literal["sqlite", "postgres", "memory"]:
         """Which event store the database URL names."""
         scheme = urlsplit(self.database_url).scheme
         if scheme == "sqlite":
             return "sqlite"
-        if scheme in ("postgres", "postgresql", "postgresql+psycopg"):
+        if _is_postgres(self.database_url):
             return "postgres"
         if scheme == "memory":
             return "memory"
@@ -164,3 +194,7 @@ class Settings(BaseSettings):
             "password": unquote(url.password or ""),
             "dbname": url.path.lstrip("/") or "postgres",
         }
+
+
+def _is_postgres(url: str) -> bool:
+    return urlsplit(url).scheme in ("postgres", "postgresql", "postgresql+psycopg")

@@ -41,11 +41,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        pool = await built.views.open_async()  # reads on this loop need no worker thread
+        pool = await built.reads.open_async()  # reads on this loop need no worker thread
         try:
             yield
         finally:
-            await built.views.close_async(pool)
+            await built.reads.close_async(pool)
         if owned:
             built.close()
 

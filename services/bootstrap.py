@@ -21,6 +21,7 @@ from services.http.container import Services
 from services.read.db import ProjectionDb, create_views
 from services.read.progress import ProjectionWatcher
 from services.read.projector import ProjectionService
+from services.read.replica import ReplicaWatcher
 from services.read.snapshots import StateSnapshots
 from services.write.committer import GroupCommitter
 from services.write.pruning import IdempotencyPruner
@@ -101,8 +102,10 @@ def build_services(
         pruner.start()
     if relay is not None:
         relay.start()
+    # Reads may come from a streaming replica; everything that writes stays on the primary.
+    read_views = ProjectionDb(settings.for_reads()) if settings.read_database_url else None
     watcher = None
-    if projections is None and settings.backend == "postgres":
+    if projections is None and settings.backend == "postgres" and read_views is None:
         watcher = ProjectionWatcher(views, settings)
     snapshots = StateSnapshots(app, views, settings.state_snapshot_every)
     return Services(
@@ -117,6 +120,8 @@ def build_services(
         pruner=pruner,
         watcher=watcher,
         relay=relay,
+        read_views=read_views,
+        replica_watcher=ReplicaWatcher(read_views) if read_views is not None else None,
     )
 
 

@@ -19,6 +19,7 @@ from services.http.container import Services
 from services.http.deps import get_services
 from services.http.problems import RETRY_AFTER_SECONDS
 from services.read.heartbeat import STALE_SECONDS, workers
+from services.read.replica import read_database
 
 router = APIRouter(tags=["operations"])
 log = structlog.get_logger(__name__)
@@ -39,6 +40,9 @@ def readyz(services: Annotated[Services, Depends(get_services)]) -> Any:
         position = services.app.head_once()
         views = _views(services, position)
         workers = _workers(services)
+        reads = None
+        if services.read_views is not None:
+            reads = read_database(services.views, services.read_views)
     except Exception as e:  # readiness reports any failure of the stores, it never raises
         log.warning("not_ready", reason=str(e))
         return _unready({"status": "unavailable", "detail": "the event store does not answer"})
@@ -49,10 +53,12 @@ def readyz(services: Annotated[Services, Depends(get_services)]) -> Any:
     if not following:
         problems.append("no projection worker is following the log: run `casebook project`")
     relay = _relay(services, position)
+    # Neither does a read database that fails: commands go on, and reads answer 503.
+    troubled = (relay and relay["error"]) or (reads and reads["error"])
     body = {
         # A relay that cannot reach NATS does not make the API unready: commands go on
         # into the log (the outbox), and the relay catches up when NATS is back.
-        "status": "degraded" if problems or (relay and relay["error"]) else "ready",
+        "status": "degraded" if problems or troubled else "ready",
         "backend": services.settings.backend,
         "log_position": position,
         "commit_batches": services.committer.batches,
@@ -62,6 +68,8 @@ def readyz(services: Annotated[Services, Depends(get_services)]) -> Any:
         "problems": problems,
         "relay": relay,
     }
+    if reads is not None:
+        body["read_database"] = reads
     return _unready(body) if problems else JSONResponse(body)
 
 
@@ -192,6 +200,8 @@ def build_registry(services: Services) -> CollectorRegistry:
             ["stream"],
             registry=registry,
         ).labels(relay["stream"]).set(relay["lag"])
+    if services.read_views is not None:
+        _read_database_metrics(registry, read_database(services.views, services.read_views))
     if services.relay is not None:
         Gauge(
             "casebook_relay_connected",
@@ -199,3 +209,26 @@ def build_registry(services: Services) -> CollectorRegistry:
             registry=registry,
         ).set(int(services.relay.connected))
     return registry
+
+
+def _read_database_metrics(registry: CollectorRegistry, reads: dict[str, Any]) -> None:
+    """Whether the read replica answers, and how far behind the primary it is."""
+    Gauge("casebook_read_database_up", "1 when the read database answers", registry=registry).set(
+        int(reads["error"] is None)
+    )
+    if reads["error"] is not None:
+        return
+    lag = Gauge(
+        "casebook_read_view_lag",
+        "Events a read model on the read database is behind the primary's",
+        ["view"],
+        registry=registry,
+    )
+    for view in reads["views"]:
+        lag.labels(view["name"]).set(view["lag"])
+    if reads["wal_lag_bytes"] is not None:
+        Gauge(
+            "casebook_read_wal_lag_bytes",
+            "Bytes of the primary's WAL the read database has not replayed yet",
+            registry=registry,
+        ).set(reads["wal_lag_bytes"])

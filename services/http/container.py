@@ -17,6 +17,7 @@ from services.http.auth import TokenVerifier
 from services.read.db import ProjectionDb
 from services.read.progress import ProjectionWatcher
 from services.read.projector import ProjectionService
+from services.read.replica import ReplicaWatcher
 from services.read.snapshots import StateSnapshots
 from services.write.committer import GroupCommitter
 from services.write.pruning import IdempotencyPruner
@@ -42,10 +43,18 @@ class Services:
     projections: ProjectionService | None = None  # in-process runners (embedded mode)
     pruner: IdempotencyPruner | None = None  # beside the in-process runners
     watcher: ProjectionWatcher | None = None  # progress of `casebook project` workers elsewhere
+    read_views: ProjectionDb | None = None  # the read models on a replica, if one is set
+    replica_watcher: ReplicaWatcher | None = None  # their progress there
     relay: Relay | None = None  # the relay to NATS, in the embedded mode
     clock: Callable[[], datetime] = local_now
     verifier: TokenVerifier | None = None
     municipalities: MunicipalityCache = field(default_factory=MunicipalityCache)
+
+    @property
+    def reads(self) -> ProjectionDb:
+        """The read models' database of the read routes: the replica when one is set,
+        else the one the workers write."""
+        return self.read_views or self.views
 
     def close(self) -> None:
         """Finish queued commands, stop the runners, release the stores."""
@@ -58,5 +67,9 @@ class Services:
             self.projections.stop()
         if self.watcher is not None:
             self.watcher.stop()
+        if self.replica_watcher is not None:
+            self.replica_watcher.stop()
+        if self.read_views is not None:
+            self.read_views.close()
         self.views.close()
         self.app.close()

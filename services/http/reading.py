@@ -32,7 +32,7 @@ def projections_at(services: Services, min_position: int | None = None) -> Proje
     """The services' read models at `min_position` (no waiting: for pages built from
     views that a `reading` dependency has already waited for, or that need no position),
     read about the services' clock's today."""
-    return ProjectionsAt(services.views, min_position, services.clock)
+    return ProjectionsAt(services.reads, min_position, services.clock)
 
 
 All = ("overview", "directory", "timeline", "candidates", "notices")
@@ -53,7 +53,8 @@ def reading(*names: str) -> Callable[..., Coroutine[Any, Any, ProjectionsAt]]:
 
 
 async def _wait(services: Services, names: tuple[str, ...], position: int) -> None:
-    waiter = services.projections or services.watcher
+    # On a replica, the positions that count are the replica's, not the workers'.
+    waiter = services.replica_watcher or services.projections or services.watcher
     if waiter is None or waiter.reached(position, names):
         return
     # A position beyond the log's newest event is no command's answer (a command answers

@@ -184,7 +184,7 @@ def company_page(
     """The company page, or (asked by the page's script) one more page of its timeline;
     all its reads in one read transaction. The page shows the viewer's unread notices of
     the company, which it then marks seen (after the read transaction)."""
-    with svc.views.reading():
+    with at.views.reading():  # the views the page's reads query (a replica, if set)
         response, seen = _company_page(
             request,
             svc,

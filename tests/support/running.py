@@ -156,6 +156,11 @@ def service_env(settings: Settings, port: int, application_name: str) -> dict[st
         "CASEBOOK_CANDIDATE_KEK": settings.candidate_kek.get_secret_value(),
         "PGAPPNAME": application_name,  # libpq's: on every connection the processes open
         **(nats_env(settings) if settings.nats_url else {}),
+        **(
+            {"CASEBOOK_READ_DATABASE_URL": settings.read_database_url}
+            if settings.read_database_url
+            else {}
+        ),
         **(oidc_env(settings) if settings.oidc_issuer else {}),
     }
 
