@@ -52,6 +52,11 @@ class IdempotentRecorder:
         """The recorded answers of those keys that have one."""
         raise NotImplementedError
 
+    def versions(self, aggregate_ids: Sequence[UUID]) -> dict[UUID, int] | None:
+        """The stored version of each of these aggregates that has events, in one query;
+        None where the store has no other writer to race with (SQLite, memory)."""
+        return None
+
     def prune_answers(self, recorded_before: datetime, limit: int) -> int:
         """Delete up to `limit` of the idempotency records written before that time (a
         timezone-aware datetime), oldest first, in one short transaction; how many went."""

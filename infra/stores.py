@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
@@ -153,6 +154,16 @@ class PostgresStoreRecorder(PostgresApplicationRecorder, IdempotentRecorder):
         ):
             curs.execute(query, params)
             return curs.fetchall()
+
+    def versions(self, aggregate_ids: Sequence[UUID]) -> dict[UUID, int] | None:
+        query = SQL(
+            "SELECT originator_id, MAX(originator_version) AS version FROM {0}.{1} "
+            "WHERE originator_id = ANY(%s) GROUP BY originator_id"
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(query, (list(aggregate_ids),))
+            rows = curs.fetchall()
+        return {r["originator_id"]: int(r["version"]) for r in rows}
 
     def find_answers(self, keys: list[str]) -> dict[str, StoredAnswer]:
         query = SQL(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -43,6 +44,29 @@ class AggregateCache:
         if found is not None:
             self.put(found)
         return found
+
+    def versions(self, aggregate_ids: Iterable[UUID]) -> dict[UUID, int]:
+        """The cached version of each of these aggregates that is cached."""
+        return {
+            i: self._entries[i][0].version
+            for i in dict.fromkeys(aggregate_ids)
+            if i in self._entries
+        }
+
+    def catch_up(self, aggregate_id: UUID, newer: Callable[[Aggregate], Iterable[Any]]) -> None:
+        """Apply to the cached aggregate the events stored after its version (`newer`
+        reads them), or forget it if they do not apply."""
+        hit = self._entries.get(aggregate_id)
+        if hit is None:
+            return
+        agg = hit[0]
+        try:
+            for event in newer(agg):
+                event.mutate(agg)
+        except Exception:  # a gap, another process mid-write: load it whole next time
+            self._entries.pop(aggregate_id, None)
+            return
+        self.put(agg)
 
     def put(self, agg: Aggregate) -> None:
         """Keep this aggregate as the latest one, dropping the least recently used."""

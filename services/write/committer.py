@@ -51,6 +51,12 @@ MAX_ATTEMPTS = 25
 # wait lost every try while that burst lasted (1.6 s, then 409).
 BACKOFF_CAP_SECONDS = 0.1
 COMMAND_TIMEOUT_SECONDS = 60.0
+# For this long after losing a race to another process, each batch first checks its
+# cached aggregates' versions against the store (one query) and forgets the stale ones,
+# so that writes shared with other processes are decided on current state instead of
+# failing as a batch and being retried command by command. A process that writes alone
+# never loses a race, and never pays for the check.
+RACE_MEMORY_SECONDS = 60.0
 TIMEOUT = "the event store did not answer in time; retry with the same Idempotency-Key"
 
 
@@ -105,6 +111,7 @@ class GroupCommitter:
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._closed = False
         self._last_batch = 1
+        self._raced_at = -RACE_MEMORY_SECONDS
         self.batches = 0
         self.commands = 0
         self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
@@ -207,9 +214,11 @@ class GroupCommitter:
         self.commands += len(live)
         batch = _Batch()
         try:
+            self._forget_stale(live)
             self._decide_batch(live, batch)
             self._save(batch)
         except (IntegrityError, _RetryAlone) as e:
+            self._raced_at = time.monotonic()
             self._cache.evict(batch.working)
             log.info("batch_retried_alone", size=len(live), reason=type(e).__name__)
             for p in live:
@@ -228,6 +237,28 @@ class GroupCommitter:
             self._refuse(p, error)
         for p in batch.deferred:
             self._commit_alone(p)
+
+    def _forget_stale(self, live: list[_Pending]) -> None:
+        """Since a recent race: bring the batch's cached aggregates that another process
+        has changed up to their stored version (their newer events applied, not the
+        whole stream loaded again), or forget them."""
+        if time.monotonic() - self._raced_at > RACE_MEMORY_SECONDS:
+            return
+        cached = self._cache.versions(p.command.target for p in live)
+        stored = self._app.store.versions(list(cached)) if cached else None
+        for target, version in (stored or {}).items():
+            if version != cached[target]:
+                self._cache.catch_up(target, self._newer_events)
+        for target in set(cached) - set(stored or cached):  # no events at all: gone
+            self._cache.evict([target])
+
+    def _newer_events(self, agg: Aggregate) -> list[Any]:
+        """The stored events of this aggregate after its version, as domain events."""
+        mapper = self._app.mapper
+        return [
+            mapper.to_domain_event(e)
+            for e in self._app.recorder.select_events(agg.id, gt=agg.version)
+        ]
 
     def _decide_batch(self, live: list[_Pending], batch: _Batch) -> None:
         claims = [p.command.idempotency.key for p in live if p.command.idempotency]
@@ -346,6 +377,7 @@ class GroupCommitter:
                 batch.decided.append((p, decided))
                 self._save(batch)
             except IntegrityError:
+                self._raced_at = time.monotonic()
                 time.sleep(random.uniform(0, min(0.002 * 2**attempt, BACKOFF_CAP_SECONDS)))
                 continue
             except Exception as e:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from structlog.testing import capture_logs
 
 from domain.company import Company
 from domain.values import company_id
@@ -17,6 +18,7 @@ from infra.settings import Settings
 from services.http.container import Services
 from services.write import companies as commands
 from services.write import placements
+from services.write.command import Command
 from tests.support.committer import run_batch
 from tests.support.services import acting_client, new_candidate, open_services
 
@@ -229,3 +231,42 @@ def test_refusals_wait_for_their_batch_and_are_retried_when_it_conflicts(
     assert [type(r).__name__ for r in results] == ["CommandResult", "CommandResult"]
     events = list(one.app.events.get(company_id(CVR)))
     assert [e.originator_version for e in events] == list(range(1, len(events) + 1))
+
+
+def test_after_a_lost_race_a_batch_checks_its_cache_and_is_not_retried_alone(
+    two_processes: tuple[Services, Services],
+) -> None:
+    """Once a process has lost a race for a company to another, its next batches look up
+    their aggregates' stored versions first: a company the other process changed
+    meanwhile is decided on fresh state in the batch, not failed and retried command by
+    command. (Before any race, a process never pays for the look-up.)"""
+    one = two_processes[0]
+    first, second = (acting_client(s) for s in two_processes)
+    staff = _setup(first)
+
+    def contacts(n: int) -> list[Command]:
+        now = datetime.now(UTC)
+        return [
+            commands.log_contact(
+                cvr=CVR,
+                by=uuid.UUID(staff),
+                contact_id=uuid.uuid4(),
+                channel="phone",
+                occurred_at=now,
+                summary=f"contact {n}.{i}",
+                topics=[],
+                now=now,
+            )
+            for i in range(2)
+        ]
+
+    retried = []
+    for n in range(3):
+        assert second.post(f"/companies/{CVR}/contacts", json=_contact(staff, n)).status_code == 201
+        with capture_logs() as logs:
+            results = run_batch(one.committer, contacts(n))
+        assert [type(r).__name__ for r in results] == ["CommandResult", "CommandResult"]
+        retried.append(sum(e["event"] == "batch_retried_alone" for e in logs))
+    assert retried == [1, 0, 0]  # the first batch raced on a stale cache; then no more
+    company = one.app.find(company_id(CVR), Company)
+    assert company is not None and company.version == 1 + 3 + 3 * 2
