@@ -82,9 +82,10 @@ async def _client(
     until: float,
     latencies: list[float],
     errors: list[int],
+    start: int = 0,
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    n = 0
+    n = start
     while time.perf_counter() < until:
         path = paths[n % len(paths)]
         n += 1
@@ -97,8 +98,17 @@ async def _client(
 
 
 def _load(
-    port: int, paths: list[str], body: bytes, seconds: float
+    port: int,
+    paths: list[str],
+    body: bytes,
+    seconds: float,
+    *,
+    spread: bool = False,
+    clients: int = CLIENTS,
 ) -> tuple[int, float, list[float], int]:
+    """`clients` keep-alive clients for `seconds`, cycling through the paths, all from the
+    first one, or (`spread`) each from its own share of them: different companies at
+    once, as different consultants' work is."""
     latencies: list[float] = []
     errors: list[int] = []
 
@@ -106,7 +116,18 @@ def _load(
         until = time.perf_counter() + seconds
         started = time.perf_counter()
         await asyncio.gather(
-            *(_client(port, paths, body, until, latencies, errors) for _ in range(CLIENTS))
+            *(
+                _client(
+                    port,
+                    paths,
+                    body,
+                    until,
+                    latencies,
+                    errors,
+                    i * len(paths) // clients if spread else 0,
+                )
+                for i in range(clients)
+            )
         )
         return time.perf_counter() - started
 
