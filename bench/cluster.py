@@ -15,7 +15,6 @@ from one (they share one PostgreSQL and its group commits).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import statistics
@@ -23,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -33,7 +31,7 @@ import typer
 from psycopg.sql import SQL, Identifier
 from rich.console import Console
 
-from bench.http import TOKEN, _free_port, _load, _serve
+from bench.http import TOKEN, _free_port, _load, _serve, contact_body
 from bench.setup import BENCH_ENV, COMPANIES, bench_token, company_cvrs, seeded_schema
 
 console = Console()
@@ -99,15 +97,7 @@ def main(
     }
     cli = [sys.executable, "-m", "services.cli"]
     TOKEN[0] = bench_token(staff)
-    body = json.dumps(
-        {
-            "by": str(staff),
-            "channel": "phone",
-            "summary": "Talked about hires",
-            "occurred_at": datetime.now(UTC).isoformat(),
-            "topics": [],
-        }
-    ).encode()
+    body = contact_body(staff)
     paths = [f"/companies/{cvr}/contacts" for cvr in company_cvrs()[:COMPANIES]]
     started: list[subprocess.Popen[bytes]] = []
     folder = Path(tempfile.mkdtemp(prefix="casebook-bench-cluster-"))

@@ -207,15 +207,9 @@ def _run(
     return Load(count / elapsed, q[49] * 1000, q[98] * 1000, errors, rss, cpu / count * 1e6)
 
 
-def measure_http(url: str, console: Console, *, seconds: float, repeats: int) -> None:
-    """Run casebook and the bare endpoint alternately; print medians and the ratio."""
-    schema, staff = seeded_schema(url)
-    table = f"bench_bare_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(
-            SQL("CREATE TABLE {0} (id bigserial PRIMARY KEY, body text)").format(Identifier(table))
-        )
-    body = json.dumps(
+def contact_body(staff: uuid.UUID) -> bytes:
+    """The body of a log-contact command by this staff member, as the load sends it."""
+    return json.dumps(
         {
             "by": str(staff),
             "channel": "phone",
@@ -224,6 +218,17 @@ def measure_http(url: str, console: Console, *, seconds: float, repeats: int) ->
             "topics": [],
         }
     ).encode()
+
+
+def measure_http(url: str, console: Console, *, seconds: float, repeats: int) -> None:
+    """Run casebook and the bare endpoint alternately; print medians and the ratio."""
+    schema, staff = seeded_schema(url)
+    table = f"bench_bare_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            SQL("CREATE TABLE {0} (id bigserial PRIMARY KEY, body text)").format(Identifier(table))
+        )
+    body = contact_body(staff)
     TOKEN[0] = bench_token(staff)  # both servers get the same header bytes
     env = {
         **os.environ,

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -57,14 +58,19 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    # CSP bypassed only so that the tests can inject axe-core into the pages.
-    context = browser.new_context(locale="da-DK", bypass_csp=True)
+def opened_page(browser: Browser, **options: Any) -> Iterator[Page]:
+    """A page in a Danish browser context of its own (with these options), closed after."""
+    context = browser.new_context(locale="da-DK", **options)
     opened = context.new_page()
     opened.set_default_timeout(15_000)
     yield opened
     context.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    # CSP bypassed only so that the tests can inject axe-core into the pages.
+    yield from opened_page(browser, bypass_csp=True)
 
 
 def sign_in(

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from services.http.auth import Role
-from tests.e2e.conftest import CVR, People, axe_violations, sign_in
+from tests.e2e.conftest import CVR, People, axe_violations, opened_page, sign_in
 from tests.support.running import Service
 
 
@@ -25,11 +25,7 @@ def _opening(service: Service, by: str) -> None:
 
 @pytest.fixture
 def no_script(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="da-DK", java_script_enabled=False)
-    opened = context.new_page()
-    opened.set_default_timeout(15_000)
-    yield opened
-    context.close()
+    yield from opened_page(browser, java_script_enabled=False)
 
 
 def test_a_consultant_registers_finds_opens_and_refers_a_job_seeker(
