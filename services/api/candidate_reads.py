@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+import structlog
 from pydantic import BaseModel, Field
 
 from domain.candidate import Candidate, normalise_cpr
@@ -22,6 +23,7 @@ from services.http.container import Services
 from services.http.reading import projections_at
 from services.write import candidates as use
 
+log = structlog.get_logger(__name__)
 LOOKUP_PURPOSE = "opslag på CPR-nummer"
 NAME_PURPOSE = "søgning på navn"
 
@@ -121,24 +123,35 @@ def my_candidates(
 
 
 def _opened(
-    services: Services, ids: Iterable[UUID]
+    services: Services, who: Principal, ids: Iterable[UUID]
 ) -> tuple[list[UUID], dict[UUID, dict[str, Any]]]:
-    """The candidates among these that exist, and the personal data of those not erased
-    (their keys fetched in one query); nothing is logged yet."""
+    """Of these candidates, those that exist in the caller's municipalities, and the
+    personal data of those not erased (their keys fetched in one query); nothing is
+    logged yet. One whose data does not open is left out of the data (and logged as an
+    error, without its data), never shown as erased."""
     found = []
     for cid in dict.fromkeys(ids):
         candidate = services.app.find(cid, Candidate)
-        if candidate is not None:
+        if candidate is not None and who.may_see(candidate.municipality):
             found.append(candidate)
-    keys = services.vault.keys(c.id for c in found if not c.erased)
+    try:
+        keys = services.vault.keys(c.id for c in found if not c.erased)
+    except SealError as error:
+        log.error("candidate_keys_unopened", reason=str(error))
+        keys = {}
     opened = {}
     for c in found:
         if c.id in keys:
             try:
                 opened[c.id] = unseal(keys[c.id], c.id, c.sealed)
-            except SealError:
-                continue
+            except SealError as error:
+                log.error("candidate_unopened", candidate_id=str(c.id), reason=str(error))
     return [c.id for c in found], opened
+
+
+def _erased(services: Services, candidate_id: UUID) -> bool:
+    candidate = services.app.find(candidate_id, Candidate)
+    return candidate is not None and candidate.erased
 
 
 def _log(services: Services, who: Principal, ids: Iterable[UUID], purpose: str) -> None:
@@ -151,11 +164,14 @@ def _log(services: Services, who: Principal, ids: Iterable[UUID], purpose: str) 
 def names_of(
     services: Services, who: Principal, ids: Iterable[UUID], purpose: str
 ) -> dict[UUID, str | None]:
-    """The names of these candidates that exist, None for an erased one; the reads are
-    logged in one write, and the keys fetched in one query."""
-    known, opened = _opened(services, ids)
+    """The names of these candidates of the caller's municipalities, None for an erased
+    one (others are left out); the reads are logged in one write, and the keys fetched in
+    one query."""
+    known, opened = _opened(services, who, ids)
     _log(services, who, opened, purpose)
-    return {cid: str(opened[cid]["name"]) if cid in opened else None for cid in known}
+    erased = {cid for cid in known if cid not in opened and _erased(services, cid)}
+    named: dict[UUID, str | None] = {cid: str(data["name"]) for cid, data in opened.items()}
+    return {**named, **dict.fromkeys(erased)}
 
 
 def by_name(
@@ -167,7 +183,8 @@ def by_name(
     words = folded(query).split()
     if not words:
         return []
-    _, opened = _opened(services, (cid for cid, _ in my_candidates(services, who, among)))
+    mine = (cid for cid, _ in my_candidates(services, who, among))
+    _, opened = _opened(services, who, mine)
     hits = [
         (cid, str(data["name"]))
         for cid, data in opened.items()

@@ -1,8 +1,10 @@
 """The candidate picker of "Henvis en kandidat" and "Start et forløb": one search field
 that takes a CPR number (looked up in the company's municipality) or a name (among the
 consultant's own candidates there); never an id typed by hand. The company page opens
-no name to offer the picker: names are opened (and each read logged) only for the hits
-of a name the consultant typed, and only when that name fits more than one."""
+no name to offer the picker. A typed name is matched against the consultant's own
+candidates of the municipality (their data opened in the process, as the candidate
+search does); only the hits are written to the access log ("søgning på navn"), and a
+name that fits several shows the hits' names to choose from."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ from services.http.session import (
 )
 from services.read.queries.people import everyone_current
 from services.web.i18n import translate
-from services.web.render import page
+from services.web.render import language, page
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 Public = allow(scope=Scope.PUBLIC)
@@ -99,7 +99,9 @@ def login(
     if not same_origin(request):
         return signin_page(request, svc, status=403, error="cross-site sign-in refused")
     if request.app.state.verifier.oidc is not None:
-        return signin_page(request, svc, status=403, error=translate("signin.provider_only", "da"))
+        return signin_page(
+            request, svc, status=403, error=translate("signin.provider_only", language(request))
+        )
     if staff_id:
         chosen = [s for s in pickable_staff(svc) if s["id"] == staff_id]
         if not chosen:

@@ -14,6 +14,7 @@ from domain.candidate import Candidate
 from domain.errors import CandidateNotFoundError, DuplicateIdError
 from infra.municipalities import municipalities
 from infra.vault import Vault, seal
+from services.errors import CommandTimeoutError
 from services.eventstore import CasebookApplication
 from services.write.command import Command, IdempotencyClaim, Reader, on_existing
 
@@ -144,6 +145,8 @@ def register_sealed(
                 by=by,
             )
         )
+    except CommandTimeoutError:
+        raise  # the command may yet be written: its key must stay
     except BaseException:
         vault.destroy(candidate_id)
         raise

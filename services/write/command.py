@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.candidate import Candidate
-from domain.errors import CandidateNotFoundError, StaffNotFoundError
+from domain.errors import CandidateErasedError, CandidateNotFoundError, StaffNotFoundError
 from domain.staff import StaffMember
 from infra.recorder import StoredAnswer
 from services.errors import IdempotencyKeyReusedError
@@ -40,6 +40,8 @@ class Reader:
             raise CandidateNotFoundError(
                 f"no candidate {candidate_id} is registered in municipality {municipality}"
             )
+        if found.erased:
+            raise CandidateErasedError(f"candidate {candidate_id} has been erased")
         return found
 
 

@@ -52,10 +52,10 @@ MAX_ATTEMPTS = 25
 BACKOFF_CAP_SECONDS = 0.1
 COMMAND_TIMEOUT_SECONDS = 60.0
 # For this long after losing a race to another process, each batch first checks its
-# cached aggregates' versions against the store (one query) and forgets the stale ones,
-# so that writes shared with other processes are decided on current state instead of
-# failing as a batch and being retried command by command. A process that writes alone
-# never loses a race, and never pays for the check.
+# cached aggregates' versions against the store (one query) and applies the newer
+# events to the stale ones, so that writes shared with other processes are decided on
+# current state instead of failing as a batch and being retried command by command. A
+# process that writes alone never loses a race, and never pays for the check.
 RACE_MEMORY_SECONDS = 60.0
 TIMEOUT = "the event store did not answer in time; retry with the same Idempotency-Key"
 
@@ -218,7 +218,8 @@ class GroupCommitter:
             self._decide_batch(live, batch)
             self._save(batch)
         except (IntegrityError, _RetryAlone) as e:
-            self._raced_at = time.monotonic()
+            if isinstance(e, IntegrityError):  # a race lost to another process
+                self._raced_at = time.monotonic()
             self._cache.evict(batch.working)
             log.info("batch_retried_alone", size=len(live), reason=type(e).__name__)
             for p in live:
@@ -246,11 +247,12 @@ class GroupCommitter:
             return
         cached = self._cache.versions(p.command.target for p in live)
         stored = self._app.store.versions(list(cached)) if cached else None
-        for target, version in (stored or {}).items():
+        if stored is None:
+            return
+        for target, version in stored.items():
             if version != cached[target]:
                 self._cache.catch_up(target, self._newer_events)
-        for target in set(cached) - set(stored or cached):  # no events at all: gone
-            self._cache.evict([target])
+        self._cache.evict(set(cached) - set(stored))  # no events stored at all: gone
 
     def _newer_events(self, agg: Aggregate) -> list[Any]:
         """The stored events of this aggregate after its version, as domain events."""

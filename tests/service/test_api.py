@@ -266,6 +266,10 @@ def test_a_referral_or_placement_names_a_candidate_of_the_companys_municipality(
     here = new_candidate(client, registered, staff)
     r = client.post(f"/companies/{registered}/placements", json={"candidate_id": here, **place})
     assert r.status_code == 201, r.text
+    gone = new_candidate(client, registered, staff)
+    assert client.post(f"/candidates/{gone}/erase", json={"by": staff}).status_code == 200
+    r = client.post(f"/companies/{registered}/placements", json={"candidate_id": gone, **place})
+    assert_problem(r, 409, "erased")
 
 
 def test_a_whole_placement_story_is_recorded(
