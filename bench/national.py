@@ -5,10 +5,12 @@ Run: `.venv/bin/python -m bench.national [--events 2000000]` (PostgreSQL at
 CASEBOOK_BENCH_DATABASE_URL or localhost; a schema of its own, dropped at the end).
 
 1. Writes the log in two halves: ~3,000 staff over the 98 municipalities of `infra`'s
-   reference data (a tenth of the consultants leave between the halves: their
-   companies keep them as earlier contact persons, and the second half's companies go
-   to those still there), `--events / 10` companies (200,000 at 2 million events), each with
-   the demo's mix (contacts, openings, referrals, placements, follow-ups).
+   reference data, and `--events / 10` companies (200,000 at 2 million events), each
+   with the demo's mix (contacts, openings, referrals, placements, follow-ups). The
+   first half registers every company with about half its history; then a tenth of
+   the consultants leave, and the second half goes on with every company's history
+   (each taken over by a colleague still there), so that the log doubles while the
+   companies, staff and caseloads stay as many.
 2. After each half, rebuilds every read model and measures the read routes over HTTP
    against `casebook serve` (one client in sequence, `--requests` each): a company's
    overview, a 50-entry timeline page, a staff member's caseload and a directory
@@ -87,38 +89,60 @@ class Nation:
             self.staff[code] = members
         self.everywhere = everywhere
         self.cvrs: list[tuple[str, str]] = []  # (cvr, municipality)
+        self.companies: list[Company] = []
         self.taken: set[str] = set()
 
     def write(
         self, app: CasebookApplication, rng: random.Random, companies: int, each: int
     ) -> None:
-        """`companies` more companies of about `each` events, spread over the nation."""
-        batch: list[Company] = []
+        """Register `companies` companies spread over the nation, each with a first
+        history of about `each` events."""
         with Progress(console=console) as bar:
-            task = bar.add_task("writing the log", total=companies)
-            for _ in range(companies):
-                cvr = valid_cvr(rng)
-                while cvr in self.taken:
+            task = bar.add_task("writing the log: new companies", total=companies)
+            for start in range(0, companies, 50):
+                batch = []
+                for _ in range(min(50, companies - start)):
                     cvr = valid_cvr(rng)
-                self.taken.add(cvr)
-                code = rng.choice(self.codes)
-                owner = rng.choice([s for s in self.staff[code][1:] if s.active])
-                company = Company.register(
-                    cvr=cvr,
-                    name=f"Virksomhed {len(self.taken)} ApS",
-                    municipality=code,
-                    industry="bench",
-                    by=owner.as_actor(),
-                    municipalities=self.everywhere,
-                )
-                _company_events(company, owner.as_actor(), rng, each)
-                self.cvrs.append((cvr, code))
-                batch.append(company)
-                if len(batch) == 50:
-                    app.save(*batch)
-                    batch.clear()
-                bar.update(task, advance=1)
-            app.save(*batch)
+                    while cvr in self.taken:
+                        cvr = valid_cvr(rng)
+                    self.taken.add(cvr)
+                    code = rng.choice(self.codes)
+                    owner = rng.choice(self._active(code))
+                    company = Company.register(
+                        cvr=cvr,
+                        name=f"Virksomhed {len(self.taken)} ApS",
+                        municipality=code,
+                        industry="bench",
+                        by=owner.as_actor(),
+                        municipalities=self.everywhere,
+                    )
+                    _company_events(company, owner.as_actor(), rng, each)
+                    self.cvrs.append((cvr, code))
+                    self.companies.append(company)
+                    batch.append(company)
+                app.save(*batch)
+                bar.update(task, advance=len(batch))
+
+    def deepen(self, app: CasebookApplication, rng: random.Random, each: int) -> None:
+        """About `each` more events on every company: a colleague still there takes it
+        over (a handover where its contact person left) and goes on with its history."""
+        with Progress(console=console) as bar:
+            task = bar.add_task("writing the log: more history", total=len(self.companies))
+            for start in range(0, len(self.companies), 50):
+                batch = self.companies[start : start + 50]
+                for company in batch:
+                    others = [
+                        s
+                        for s in self._active(company.municipality)
+                        if s.id != company.contact_person
+                    ]
+                    owner = rng.choice(others)
+                    _company_events(company, owner.as_actor(), rng, company.version + each)
+                app.save(*batch)
+                bar.update(task, advance=len(batch))
+
+    def _active(self, code: str) -> list[StaffMember]:
+        return [s for s in self.staff[code][1:] if s.active]
 
     def turnover(self, app: CasebookApplication, rng: random.Random) -> None:
         """A tenth of each municipality's consultants leave."""
@@ -208,9 +232,11 @@ def main(
     try:
         nation = Nation(app, rng)
         for half in (1, 2):
-            nation.write(app, rng, companies // 2, 10)
             if half == 1:
+                nation.write(app, rng, companies, 5)
                 nation.turnover(app, rng)
+            else:
+                nation.deepen(app, rng, 5)
             with console.status(f"rebuilding the read models of {app.last_position():,} events"):
                 _rebuild(app, views, settings.rebuild_processes)
             port = _free_port()
