@@ -20,8 +20,6 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
-from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -32,7 +30,6 @@ from eventsourcing.persistence import IntegrityError
 from domain.errors import DomainError
 from infra.recorder import IdempotencyRecord, StoredAnswer
 from services.errors import (
-    ANY_VERSION,
     CommandTimeoutError,
     ConcurrencyExhaustedError,
     IdempotencyKeyReusedError,
@@ -40,6 +37,7 @@ from services.errors import (
     VersionMismatchError,
 )
 from services.eventstore import CasebookApplication
+from services.write.batches import Batch, Decided, Pending, RetryAlone, matches, version_of
 from services.write.cache import AggregateCache
 from services.write.command import Command, CommandResult, Reader, answer_from_store
 
@@ -60,36 +58,6 @@ RACE_MEMORY_SECONDS = 60.0
 TIMEOUT = "the event store did not answer in time; retry with the same Idempotency-Key"
 
 
-@dataclass
-class _Pending:
-    command: Command
-    future: Future[CommandResult] = field(default_factory=Future)
-
-
-@dataclass(frozen=True)
-class _Decided:
-    version: int
-    body: dict[str, Any]
-
-    def response(self, target: UUID) -> dict[str, Any]:
-        return {"aggregate_id": str(target), "version": self.version, **self.body}
-
-
-@dataclass
-class _Batch:
-    """A batch as decided: in decision order, with the events to write."""
-
-    working: dict[UUID, Aggregate] = field(default_factory=dict)
-    decided: list[tuple[_Pending, _Decided]] = field(default_factory=list)
-    refused: list[tuple[_Pending, Exception]] = field(default_factory=list)
-    deferred: list[_Pending] = field(default_factory=list)
-    events: list[Any] = field(default_factory=list)
-
-
-class _RetryAlone(Exception):
-    """A decision failed in a way that may have left its aggregate half-changed."""
-
-
 class GroupCommitter:
     """Decides queued commands in order and commits each batch in one transaction."""
 
@@ -108,7 +76,7 @@ class GroupCommitter:
         self._max_batch = max_batch
         self._linger = linger_seconds
         self._cache = AggregateCache(self._load, size=cache_size, staff_ttl=staff_ttl_seconds)
-        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
         self._closed = False
         self._last_batch = 1
         self._raced_at = -RACE_MEMORY_SECONDS
@@ -122,10 +90,10 @@ class GroupCommitter:
         """Whether the writer thread is running."""
         return self._thread.is_alive()
 
-    def _enqueue(self, command: Command) -> _Pending:
+    def _enqueue(self, command: Command) -> Pending:
         if self._closed:
             raise ShuttingDownError("casebook is shutting down; retry in a moment")
-        pending = _Pending(command)
+        pending = Pending(command)
         self._queue.put(pending)
         return pending
 
@@ -185,7 +153,7 @@ class GroupCommitter:
             if stop:
                 return
 
-    def _gather(self, first: _Pending) -> tuple[list[_Pending], bool]:
+    def _gather(self, first: Pending) -> tuple[list[Pending], bool]:
         """Take what is queued; while the batch is smaller than the last one, linger
         briefly for writers who are still preparing their next command."""
         batch = [first]
@@ -209,15 +177,15 @@ class GroupCommitter:
             batch.append(item)
         return batch, False
 
-    def _process(self, live: list[_Pending]) -> None:
+    def _process(self, live: list[Pending]) -> None:
         self.batches += 1
         self.commands += len(live)
-        batch = _Batch()
+        batch = Batch()
         try:
             self._forget_stale(live)
             self._decide_batch(live, batch)
             self._save(batch)
-        except (IntegrityError, _RetryAlone) as e:
+        except (IntegrityError, RetryAlone) as e:
             if isinstance(e, IntegrityError):  # a race lost to another process
                 self._raced_at = time.monotonic()
             self._cache.evict(batch.working)
@@ -239,7 +207,7 @@ class GroupCommitter:
         for p in batch.deferred:
             self._commit_alone(p)
 
-    def _forget_stale(self, live: list[_Pending]) -> None:
+    def _forget_stale(self, live: list[Pending]) -> None:
         """Since a recent race: bring the batch's cached aggregates that another process
         has changed up to their stored version (their newer events applied, not the
         whole stream loaded again), or forget them."""
@@ -262,7 +230,7 @@ class GroupCommitter:
             for e in self._app.recorder.select_events(agg.id, gt=agg.version)
         ]
 
-    def _decide_batch(self, live: list[_Pending], batch: _Batch) -> None:
+    def _decide_batch(self, live: list[Pending], batch: Batch) -> None:
         claims = [p.command.idempotency.key for p in live if p.command.idempotency]
         answers = self._app.store.find_answers(claims) if claims else {}
         seen: set[str] = set()
@@ -292,7 +260,7 @@ class GroupCommitter:
         reader: Reader,
         *,
         alone: bool = False,
-    ) -> tuple[_Decided, list[Any]]:
+    ) -> tuple[Decided, list[Any]]:
         """Decide one command; its events are collected at once, in decision order."""
         target = command.target
         touched = target in working
@@ -301,29 +269,29 @@ class GroupCommitter:
         else:
             agg = self._load(target) if alone else self._cache.get(target)
         expected = command.expected_version
-        if expected is not None and not _matches(agg, expected):
+        if expected is not None and not matches(agg, expected):
             if not (touched or alone):  # our cache may be behind another process
                 agg = self._load(target)
-            if not _matches(agg, expected):
-                raise VersionMismatchError(expected, _version(agg))
+            if not matches(agg, expected):
+                raise VersionMismatchError(expected, version_of(agg))
         try:
             new, body = command.decide(agg, reader)
         except DomainError as e:
             if alone:
                 raise
             if agg is not None and agg.pending_events:
-                raise _RetryAlone from e
+                raise RetryAlone from e
             if touched or agg is None or self._load_version(target) <= agg.version:
                 raise
-            raise _RetryAlone from e  # refused on a cache behind another process
+            raise RetryAlone from e  # refused on a cache behind another process
         except Exception as e:
             if alone:
                 raise
-            raise _RetryAlone from e
+            raise RetryAlone from e
         working[target] = new
-        return _Decided(new.version, body), list(new.collect_events())
+        return Decided(new.version, body), list(new.collect_events())
 
-    def _save(self, batch: _Batch) -> None:
+    def _save(self, batch: Batch) -> None:
         records = [
             IdempotencyRecord(
                 claim.key,
@@ -349,7 +317,7 @@ class GroupCommitter:
         if self._on_commit is not None and ids:
             self._on_commit(max(ids))
 
-    def _refuse(self, p: _Pending, error: Exception) -> None:
+    def _refuse(self, p: Pending, error: Exception) -> None:
         """Answer a refusal, unless another process recorded the key's answer meanwhile."""
         claim = p.command.idempotency
         if claim is not None and (answer := self._app.store.find_answers([claim.key])):
@@ -357,18 +325,18 @@ class GroupCommitter:
             return
         p.future.set_exception(error)
 
-    def _replay(self, p: _Pending, answer: StoredAnswer) -> None:
+    def _replay(self, p: Pending, answer: StoredAnswer) -> None:
         assert p.command.idempotency is not None
         try:
             p.future.set_result(answer_from_store(p.command.idempotency, answer))
         except IdempotencyKeyReusedError as e:
             p.future.set_exception(e)
 
-    def _commit_alone(self, p: _Pending) -> None:
+    def _commit_alone(self, p: Pending) -> None:
         """Decide on state loaded from the store (never the cache) and save alone."""
         claim = p.command.idempotency
         for attempt in range(MAX_ATTEMPTS):
-            batch = _Batch()
+            batch = Batch()
             try:
                 if claim is not None and (answer := self._app.store.find_answers([claim.key])):
                     self._replay(p, answer[claim.key])
@@ -397,15 +365,4 @@ class GroupCommitter:
         return self._app.find(aggregate_id, Aggregate)
 
     def _load_version(self, aggregate_id: UUID) -> int:
-        return _version(self._load(aggregate_id))
-
-
-def _version(agg: Aggregate | None) -> int:
-    return agg.version if agg is not None else 0
-
-
-def _matches(agg: Aggregate | None, expected: int) -> bool:
-    """Whether If-Match's version (or `*`, any existing version) holds."""
-    if expected == ANY_VERSION:
-        return agg is not None
-    return _version(agg) == expected
+        return version_of(self._load(aggregate_id))

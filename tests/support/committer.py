@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.write.batches import Pending
 from services.write.command import Command
-from services.write.committer import GroupCommitter, _Pending
+from services.write.committer import GroupCommitter
 
 
 def run_batch(committer: GroupCommitter, built: list[Command]) -> list[Any]:
     """Process these commands as one batch; return each result or error."""
-    pending = [_Pending(c) for c in built]
+    pending = [Pending(c) for c in built]
     for p in pending:
         assert p.future.set_running_or_notify_cancel()
     committer._process(pending)
