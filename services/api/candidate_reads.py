@@ -124,7 +124,7 @@ def my_candidates(
 
 def _opened(
     services: Services, who: Principal, ids: Iterable[UUID]
-) -> tuple[list[UUID], dict[UUID, dict[str, Any]]]:
+) -> tuple[list[Candidate], dict[UUID, dict[str, Any]]]:
     """Of these candidates, those that exist in the caller's municipalities, and the
     personal data of those not erased (their keys fetched in one query); nothing is
     logged yet. One whose data does not open is left out of the data (and logged as an
@@ -146,12 +146,7 @@ def _opened(
                 opened[c.id] = unseal(keys[c.id], c.id, c.sealed)
             except SealError as error:
                 log.error("candidate_unopened", candidate_id=str(c.id), reason=str(error))
-    return [c.id for c in found], opened
-
-
-def _erased(services: Services, candidate_id: UUID) -> bool:
-    candidate = services.app.find(candidate_id, Candidate)
-    return candidate is not None and candidate.erased
+    return found, opened
 
 
 def _log(services: Services, who: Principal, ids: Iterable[UUID], purpose: str) -> None:
@@ -167,11 +162,10 @@ def names_of(
     """The names of these candidates of the caller's municipalities, None for an erased
     one (others are left out); the reads are logged in one write, and the keys fetched in
     one query."""
-    known, opened = _opened(services, who, ids)
+    found, opened = _opened(services, who, ids)
     _log(services, who, opened, purpose)
-    erased = {cid for cid in known if cid not in opened and _erased(services, cid)}
     named: dict[UUID, str | None] = {cid: str(data["name"]) for cid, data in opened.items()}
-    return {**named, **dict.fromkeys(erased)}
+    return {**named, **dict.fromkeys(c.id for c in found if c.erased)}
 
 
 def by_name(

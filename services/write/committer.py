@@ -182,7 +182,7 @@ class GroupCommitter:
         self.commands += len(live)
         batch = Batch()
         try:
-            self._forget_stale(live)
+            self._refresh_stale(live)
             self._decide_batch(live, batch)
             self._save(batch)
         except (IntegrityError, RetryAlone) as e:
@@ -207,7 +207,7 @@ class GroupCommitter:
         for p in batch.deferred:
             self._commit_alone(p)
 
-    def _forget_stale(self, live: list[Pending]) -> None:
+    def _refresh_stale(self, live: list[Pending]) -> None:
         """Since a recent race: bring the batch's cached aggregates that another process
         has changed up to their stored version (their newer events applied, not the
         whole stream loaded again), or forget them."""
@@ -218,9 +218,11 @@ class GroupCommitter:
         if stored is None:
             return
         for target, version in stored.items():
-            if version != cached[target]:
+            if version > cached[target]:
                 self._cache.catch_up(target, self._newer_events)
-        self._cache.evict(set(cached) - set(stored))  # no events stored at all: gone
+        # No events stored at all, or fewer than cached (never in an append-only log):
+        # load it whole when next needed.
+        self._cache.evict(t for t, v in cached.items() if stored.get(t, 0) < v)
 
     def _newer_events(self, agg: Aggregate) -> list[Any]:
         """The stored events of this aggregate after its version, as domain events."""
